@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing capstan need.
+set -euo pipefail
+pkgs=(
+  build-essential meson ninja-build pkg-config
+  libcurl4-openssl-dev libyaml-dev libarchive-dev zlib1g-dev libsqlite3-dev libvirt-dev libcmocka-dev
+  qemu-system-x86 qemu-utils musl-tools mandoc clang lld libclang-rt-14-dev
+  nginx libnginx-mod-http-dav-ext libvirt-daemon libvirt-daemon-system libvirt-clients
+  sqlite3 curl tmux cpio xz-utils file procps iproute2 ca-certificates
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
