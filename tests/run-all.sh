@@ -13,6 +13,6 @@ if [ ! -d build-asan ]; then
 fi
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  CAPSTAN_TEST_DATADIR="$top/build" \
+  CAPSTAN_DATADIR="$top/build" \
   meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite cli
 echo "all suites passed"

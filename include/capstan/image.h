@@ -41,7 +41,16 @@ struct cap_img_header {
 	unsigned int rootfs_entries;  /* number of cpio entries, trailer excluded */
 	unsigned int flags;           /* CAP_IMG_F_* */
 	char kernel_version[32];      /* NUL-terminated, e.g. "0.1.0" */
-	unsigned char reserved[44];
+	/*
+	 * For the disk boot stage: the kernel ELF file is linked so that loading
+	 * the whole file at kernel_load_addr puts every PT_LOAD segment in place
+	 * (the kernel zeroes its own bss).  kernel_entry32 is the PVH entry point
+	 * (32-bit protected mode, EBX = struct hvm_start_info), the one entry
+	 * both boot paths use.
+	 */
+	unsigned int kernel_load_addr;
+	unsigned int kernel_entry32;
+	unsigned char reserved[36];
 	unsigned int header_crc32;    /* crc32 of this struct with this field = 0 */
 } __attribute__((packed));
 

@@ -180,6 +180,8 @@ int cap_ctx_load(struct cap_ctx *ctx)
 		return ret;
 	if (ctx->disable_kvm < 0)
 		ctx->disable_kvm = 0;
+	if (!ctx->datadir && (e = getenv("CAPSTAN_DATADIR")) && *e)
+		ctx->datadir = xstrdup(e);
 	if (!ctx->datadir)
 		ctx->datadir = default_datadir();
 	if (!ctx->repo_url)

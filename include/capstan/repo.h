@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The local image repository under $CAPSTAN_ROOT/repository (Capstan's layout). */
+#ifndef CAPSTAN_REPO_H
+#define CAPSTAN_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capstan/ctx.h"
+#include "capstan/util.h"
+
+/*
+ * repository/<ns>/<name>/<name>.<platform> plus index.yaml, or un-namespaced
+ * repository/<name>/<name>.<platform>.  Platforms: qemu (qcow2), raw, vbox
+ * (VDI), vmw (VMDK), gce (tar.gz with disk.raw).
+ */
+
+struct repo_meta {
+	char *version;     /* free text, e.g. "1.0" */
+	char *created;     /* RFC 3339 or "2006-01-02 15:04" */
+	char *description;
+	char *build;       /* how it was built */
+};
+
+struct repo_image {
+	char *name;     /* "ns/name" or "name" */
+	char *platform; /* "qemu", "raw", ... */
+	char *path;     /* absolute path of the image file */
+	uint64_t size;  /* bytes on disk */
+	struct repo_meta meta;
+};
+
+/* Valid names: [ns/]name, each part [A-Za-z0-9][A-Za-z0-9._-]*, no "..". */
+int repo_name_valid(const char *name);
+/* malloc'd "$root/repository/<name>" (not created). */
+char *repo_image_dir(const struct cap_ctx *ctx, const char *name);
+
+/* All images, sorted by name then platform.  Free with repo_images_free(). */
+int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n);
+void repo_images_free(struct repo_image *imgs, size_t n);
+void repo_image_release(struct repo_image *img);
+void repo_meta_release(struct repo_meta *m);
+
+/* Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if absent. */
+int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform, struct repo_image *out);
+
+/*
+ * Install an image: tmp is an open fs_tmp whose final_path is ignored; it is
+ * renamed to repository/<name>/<name>.<platform> and index.yaml is rewritten,
+ * under the repository lock, so concurrent installs never corrupt each other.
+ * Takes ownership of tmp (committed or aborted).
+ */
+int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform, struct fs_tmp *tmp,
+		 const struct repo_meta *meta);
+/* Import FILE (format found by magic) as NAME. */
+int repo_import(const struct cap_ctx *ctx, const char *name, const char *file, const struct repo_meta *meta);
+/* Remove NAME (all platforms). */
+int repo_remove(const struct cap_ctx *ctx, const char *name);
+
+#endif
