@@ -14,7 +14,7 @@ void uart_init(void)
 	outb(COM1 + 0, 0x01); /* 115200 */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03); /* 8N1 */
-	outb(COM1 + 2, 0xc7);
+	outb(COM1 + 2, 0x00); /* no FIFO: enabling it would drop input that already arrived */
 	outb(COM1 + 4, 0x0b);
 }
 
