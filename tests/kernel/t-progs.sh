@@ -86,8 +86,8 @@ case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
 case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
 case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
-case_def fault fault fault:11 '' '' 'about to fault'
-case_def dynamic dynamic refused:126 '' '' '~@INTERP@'
+case_def fault fault fault:11 '' '' 'about to fault' '~page fault at 0x0'
+case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
 # Checks that every expected line occurs as a whole line of $1, in order.
 lines_in_order() {
