@@ -19,13 +19,15 @@ qemu-img create -q -f raw r.img 2M
 "$CAPSTAN" import app v.img -v 1.0 -c 2024-05-01T10:00:00Z -d "my app" >/dev/null
 "$CAPSTAN" import tools/k k.img >/dev/null
 "$CAPSTAN" import raw1 r.img -d "spaces and \"quotes\": ok" >/dev/null
+"$CAPSTAN" import multiline r.img -d "$(printf 'two\nlines')" >/dev/null
 
 expect 0 "images" "$CAPSTAN" images
 has "$OUT" '^app +1\.0 +2024-05-01T10:00:00Z +qemu +192K +my app$' "qcow2 row"
 has "$OUT" '^app +1\.0 +2024-05-01T10:00:00Z +vbox +[0-9.]+K +my app$' "vdi row (same name, other platform)"
 has "$OUT" '^tools/k +- +[0-9T:Z-]+ +vmw +[0-9.]+K +-$' "vmdk row with missing fields as -"
 has "$OUT" '^raw1 +- .* raw +2\.0M +spaces and "quotes": ok$' "raw row"
-[ "$(wc -l <"$OUT")" = 5 ] && ok "four images and a header" || fail "four images and a header"
+has "$OUT" '^multiline +- .* raw +2\.0M +two lines$' "a newline in a description stays on its row"
+[ "$(wc -l <"$OUT")" = 6 ] && ok "five images and a header" || fail "five images and a header"
 cp "$OUT" "$TESTDIR/images.txt"
 expect 0 "alias i" "$CAPSTAN" i
 cmp -s "$OUT" "$TESTDIR/images.txt" && ok "i = images" || fail "i = images"
@@ -35,7 +37,9 @@ $PY -m json.tool "$OUT" >/dev/null 2>"$ERR" && ok "--json parses" || fail "--jso
 if $PY -c '
 import json, sys
 v = json.load(open(sys.argv[1]))
-assert [(i["name"], i["platform"]) for i in v] == [("app", "qemu"), ("app", "vbox"), ("raw1", "raw"), ("tools/k", "vmw")], v
+assert [(i["name"], i["platform"]) for i in v] == [("app", "qemu"), ("app", "vbox"), ("multiline", "raw"), ("raw1", "raw"), ("tools/k", "vmw")], v
+assert v[2]["description"] == "two\nlines", v[2]
+v.pop(2)
 a = v[0]
 assert a["version"] == "1.0" and a["created"] == "2024-05-01T10:00:00Z" and a["description"] == "my app", a
 assert a["size"] == 196616 or a["size"] > 0, a
