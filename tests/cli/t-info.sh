@@ -98,6 +98,8 @@ expect 65 "info of a qcow2 version 7" "$CAPSTAN" info badver.qcow2
 has "$ERR" "qcow2 header: version 7 is not supported" "bad version message"
 one_line "$ERR" "bad header is one line"
 expect 74 "info of a folder" "$CAPSTAN" info "$TESTDIR"
+expect 65 "info of a character device" "$CAPSTAN" info /dev/null
+has "$ERR" "'/dev/null' is not a regular file or block device" "device message"
 expect 64 "info with no argument" "$CAPSTAN" info
 expect 64 "info with two arguments" "$CAPSTAN" info a b
 done_testing
