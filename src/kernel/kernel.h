@@ -78,6 +78,7 @@ void uart_init(void);
 void uart_putc(char c);
 int uart_getc(void); /* -1 when nothing is waiting */
 void status_init(void);
+bool status_present(void);
 void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long console_write(const char *buf, size_t len);
 long console_read(char *buf, size_t len);

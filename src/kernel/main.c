@@ -142,8 +142,14 @@ void kmain(uint32_t start_info)
 		fmt_size(d, sizeof(d), rootdev->sectors * 512);
 		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name, d, files);
 	}
-	kverbose("capstan: kernel %s, cmdline from %s: %s\n", hdr.kernel_version, line == disk_cmdline ? "disk" : "PVH",
-		 line);
+	kverbose("capstan: memory: %lu KiB free of %lu KiB usable\n", pmm_free_pages() * 4, pmm_total_pages() * 4);
+	kverbose("capstan: disk: %s, %lu sectors; image kernel %s, root fs %lu bytes at %lu, %u entries\n",
+		 rootdev->name, rootdev->sectors, hdr.kernel_version, (unsigned long)hdr.rootfs_size,
+		 (unsigned long)hdr.rootfs_offset,
+		 hdr.rootfs_entries);
+	kverbose("capstan: command line from %s: %s\n", line == disk_cmdline ? "the disk" : "PVH", line);
+	kverbose("capstan: status channel %s, power button %s\n", status_present() ? "isa-debugcon 0xe9" : "absent",
+		 pci_present() ? "ACPI PM 0x600" : "ACPI GED");
 	if (cmd.cwd) {
 		struct node *n;
 		if (vfs_walk(vfs_root, cmd.cwd, true, &n, NULL, NULL) || n->kind != K_DIR)
