@@ -88,7 +88,7 @@ case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
 case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
-case_def fault fault fault:11 '' '' 'about to fault' '~page fault at 0x0'
+case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
 # Checks that every expected line occurs as a whole line of $1, in order.
@@ -177,7 +177,7 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
-	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 256M
+	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M
 		-device isa-debug-exit,iobase=0xf4,iosize=4
 		-chardev "file,id=status,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=status)
 	rm -f "$tmp/status"
