@@ -10,6 +10,8 @@
 #     direct  microvm, -kernel, the image as a virtio-mmio disk (TCG)
 #     disk    pc, our MBR, the image as a virtio-blk-pci disk (TCG)
 #     kvm     microvm direct boot under KVM, where /dev/kvm works
+#     append  direct boot with the cmdline in -append, overriding a wrong one
+#             on the disk (musl build only)
 #   --native runs the builds on the host instead, in a copy of the data tree,
 #   to check that the expectations are what Linux itself does.
 # Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
@@ -18,7 +20,7 @@
 set -u
 
 native=0
-modes="direct disk kvm"
+modes="direct disk kvm append"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--native) native=1 ;;
@@ -173,7 +175,9 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	local files=("$name=$bin" "/data=$DATA")
 	local cmdline=${args/@PROG@/$name}
 	[ "$cmdline" != "$args" ] || cmdline="$name${args:+ }$args"
-	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$cmdline" "${files[@]}" >"$tmp/mk" 2>&1; then
+	local diskcmd=$cmdline
+	[ $mode != append ] || diskcmd="/bin/not-this-one"
+	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$diskcmd" "${files[@]}" >"$tmp/mk" 2>&1; then
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
@@ -187,6 +191,8 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
 		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
+	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+		-append "$cmdline" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	esac
 	local st
 	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "${q[@]}" >"$tmp/out" 2>&1
@@ -233,6 +239,7 @@ for c in "$@"; do
 		fi
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
+			case $m.$v in append.musl | append.dynamic) ;; append.*) continue ;; esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"
 		done
 	done
