@@ -84,6 +84,7 @@ case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc t
 case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
 case_def ids ids 0 '' '' 'uid=0 euid=0 gid=0 egid=0' 'SUCCESS'
 case_def uname uname 0 '' '' 'sysname=Linux machine=x86_64' 'SUCCESS'
+case_def rawsys rawsys 0 '' '' 'rawsys: legacy calls ok' 'SUCCESS'
 case_def random random 0 '' '' 'random: ok' 'SUCCESS'
 case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
 case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
