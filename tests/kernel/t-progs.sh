@@ -60,6 +60,8 @@ case_def exit0 exitcode 0 '0' '' 'exiting with 0'
 case_def exit1 exitcode 1 '1' '' 'exiting with 1'
 case_def exit42 exitcode 42 '42' '' 'exiting with 42'
 case_def exit125 exitcode 125 '125' '' 'exiting with 125'
+case_def exitraw exitcode 7 '7 raw' '' 'exiting with 7'
+case_def exit259 exitcode 3 '259' '' 'exiting with 259'
 case_def args args 0 "one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash ''" '' \
 	'argc=6' 'argv[1]=[one]' 'argv[2]=[two  words]' "argv[3]=[dq \"x\" 'y']" \
 	'argv[4]=[back\slash]' 'argv[5]=[]' 'SUCCESS'
