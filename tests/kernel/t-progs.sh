@@ -79,6 +79,7 @@ case_def rename rename 0 '' '' 'rename: done' 'SUCCESS'
 case_def access access 0 '' '' 'access: link -> hello.txt' 'SUCCESS'
 case_def fdops fdops 0 '' '' 'via dup' 'via dup2' 'SUCCESS'
 case_def tty tty 0 '' '' 'K:stdout is a tty' 'SUCCESS'
+case_def bigfile bigfile 0 '' '' 'bigfile: 2 MiB read, pread and mapped' 'SUCCESS'
 case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
@@ -220,6 +221,10 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 }
 
 [ $# -gt 0 ] || set -- "${cases[@]}"
+# The data tree of every image: tests/kernel/data plus a generated 2 MiB file.
+mkdir "$tmp/data" && cp -a "$DATA/." "$tmp/data/" || exit 1
+if ! "$PROGS/bigfile.glibc" --make "$tmp/data/big.bin"; then echo "cannot make big.bin"; exit 1; fi
+DATA=$tmp/data
 kvm_ok=0
 if [ $native = 0 ]; then
 	for v in MKIMAGE KERNEL MBR; do
