@@ -13,7 +13,8 @@ int main(int argc, char **argv)
 	printf("exiting with %d\n", code);
 	if (argc > 2 && strcmp(argv[2], "raw") == 0) {
 		fflush(stdout);
-		syscall(SYS_exit, code); /* exit(2), not exit_group(2): the last thread ends the process */
+		syscall(SYS_exit,
+			code); /* exit(2), not exit_group(2): the last thread ends the process */
 	}
 	exit(code);
 }

@@ -14,7 +14,7 @@
 int main(void)
 {
 	struct stat st;
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 
 	long fd = syscall(SYS_open, "data/hello.txt", O_RDONLY, 0);
 	CHECK(fd >= 3);
@@ -37,7 +37,7 @@ int main(void)
 	CHECK(syscall(SYS_getcwd, buf, sizeof(buf)) > 0 && strcmp(buf, "/tmp/capstan-raw") == 0);
 	fd = syscall(SYS_openat, AT_FDCWD, "f", O_CREAT | O_RDWR | O_TRUNC, 0644);
 	CHECK(fd >= 0);
-	struct iovec iov[2] = { { "ab", 2 }, { "cd", 2 } };
+	struct iovec iov[2] = {{"ab", 2}, {"cd", 2}};
 	CHECK(syscall(SYS_writev, fd, iov, 2) == 4);
 	CHECK(syscall(SYS_pwrite64, fd, "X", 1, 0) == 1);
 	CHECK(syscall(SYS_write, fd, "e", 1) == 1);
@@ -60,14 +60,15 @@ int main(void)
 	CHECK(syscall(SYS_gettimeofday, &tv, NULL) == 0 && tv.tv_sec >= r && tv.tv_sec - r < 3);
 	struct timespec ts;
 	CHECK(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) == 0);
-	struct timespec d = { 0, 1000000 };
+	struct timespec d = {0, 1000000};
 	CHECK(syscall(SYS_nanosleep, &d, NULL) == 0);
 	CHECK(syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 0, &d, NULL) == 0);
-	struct pollfd p = { .fd = 1, .events = POLLOUT };
+	struct pollfd p = {.fd = 1, .events = POLLOUT};
 	CHECK(syscall(SYS_poll, &p, 1, 0) == 1 && (p.revents & POLLOUT));
 	CHECK(syscall(SYS_getpid) > 0 && syscall(SYS_gettid) == syscall(SYS_getpid));
 	CHECK(syscall(SYS_getppid) >= 0);
-	CHECK(syscall(SYS_getuid) == syscall(SYS_geteuid) && syscall(SYS_getgid) == syscall(SYS_getegid));
+	CHECK(syscall(SYS_getuid) == syscall(SYS_geteuid) &&
+	      syscall(SYS_getgid) == syscall(SYS_getegid));
 	CHECK(syscall(SYS_set_tid_address, &t) == syscall(SYS_gettid));
 	printf("rawsys: legacy calls ok\n");
 	return check_done();
