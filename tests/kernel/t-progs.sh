@@ -12,6 +12,8 @@
 #     kvm     microvm direct boot under KVM, where /dev/kvm works
 #     append  direct boot with the cmdline in -append, overriding a wrong one
 #             on the disk (musl build only)
+#     pvhpc   pc, SeaBIOS loading the kernel by PVH (-kernel), virtio-blk-pci
+#             (musl build only)
 #   --native runs the builds on the host instead, in a copy of the data tree,
 #   to check that the expectations are what Linux itself does.
 # Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
@@ -20,7 +22,7 @@
 set -u
 
 native=0
-modes="direct disk kvm append"
+modes="direct disk kvm append pvhpc"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--native) native=1 ;;
@@ -195,6 +197,7 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
 		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
+	pvhpc) q+=(-M pc -accel tcg -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
 	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
 		-append "$cmdline" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	esac
@@ -247,7 +250,10 @@ for c in "$@"; do
 		fi
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
-			case $m.$v in append.musl | append.dynamic) ;; append.*) continue ;; esac
+			case $m.$v in
+			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic) ;;
+			append.* | pvhpc.*) continue ;;
+			esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"
 		done
 	done
