@@ -154,6 +154,7 @@ struct blkdev {
 };
 int virtio_probe(struct blkdev **out);
 int blk_read(uint64_t off, void *buf, size_t len); /* byte-granular, through a small cache */
+const void *blk_peek(uint64_t off, size_t len);
 extern struct blkdev *rootdev;
 bool pci_present(void);
 
