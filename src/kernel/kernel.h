@@ -146,15 +146,21 @@ void vm_zero_page(uint64_t va);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 
 /* dev/blk.c: the image disk */
+struct blkreq {
+	uint64_t sector;
+	void *buf;      /* physically contiguous kernel memory (the direct map) */
+	uint32_t count; /* sectors, 1..128 */
+};
 struct blkdev {
 	uint64_t sectors;
-	/* buf: physically contiguous kernel memory (the direct map), count <= 128 */
-	int (*read)(struct blkdev *d, uint64_t sector, void *buf, uint32_t count);
+	/* read all of r[0..n) (one device round trip where it can) */
+	int (*readv)(struct blkdev *d, const struct blkreq *r, int n);
 	const char *name;
 };
 int virtio_probe(struct blkdev **out);
 int blk_read(uint64_t off, void *buf, size_t len); /* byte-granular, through a small cache */
 const void *blk_peek(uint64_t off, size_t len);
+void blk_prefetch(const uint64_t *offs, int n); /* bring chunks in with one round trip */
 extern struct blkdev *rootdev;
 bool pci_present(void);
 

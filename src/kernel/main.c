@@ -113,6 +113,9 @@ void kmain(uint32_t start_info)
 	if (virtio_probe(&rootdev))
 		panic("no virtio-blk disk: attach the image as virtio-blk (PCI or MMIO)");
 	mark("virtio");
+	/* the header's chunk and, speculatively, where a small kernel puts the root fs */
+	static const uint64_t first[] = {0, CAP_IMG_ROOTFS_ALIGN};
+	blk_prefetch(first, 2);
 	read_header(&hdr);
 	mark("header");
 

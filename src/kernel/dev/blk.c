@@ -25,6 +25,65 @@ const void *blk_peek(uint64_t off, size_t len)
 	return NULL;
 }
 
+/* A slot for chunk c: the cached one, or the least recently used (not in busy). */
+static int slot_for(uint64_t c, bool *hit, uint64_t busy)
+{
+	int victim = -1;
+	for (int s = 0; s < NSLOT; s++) {
+		if (slot[s].chunk == c + 1) {
+			*hit = true;
+			return s;
+		}
+		if (!(busy & (1u << s)) && (victim < 0 || slot[s].used < slot[victim].used))
+			victim = s;
+	}
+	*hit = false;
+	if (victim >= 0 && !slot[victim].buf) {
+		uint64_t pa = pmm_alloc_raw(CHUNK / PAGE_SIZE);
+		if (!pa)
+			return -1;
+		slot[victim].buf = p2v(pa);
+	}
+	return victim;
+}
+
+static int fill(const uint64_t *chunks, int n)
+{
+	struct blkreq r[NSLOT];
+	int s_of[NSLOT], k = 0;
+	uint64_t busy = 0;
+	for (int i = 0; i < n && i < NSLOT; i++) {
+		bool hit;
+		int s = slot_for(chunks[i], &hit, busy);
+		if (s < 0)
+			return -12;
+		busy |= 1u << s;
+		slot[s].used = ++tick;
+		if (hit)
+			continue;
+		uint64_t first = chunks[i] * CHUNK / 512;
+		if (first >= rootdev->sectors)
+			continue;
+		r[k] = (struct blkreq){first, slot[s].buf, (uint32_t)MIN(CHUNK / 512, rootdev->sectors - first)};
+		s_of[k++] = s;
+		slot[s].chunk = 0;
+	}
+	if (k && rootdev->readv(rootdev, r, k))
+		return -5;
+	for (int i = 0; i < k; i++)
+		slot[s_of[i]].chunk = r[i].sector * 512 / CHUNK + 1;
+	return 0;
+}
+
+void blk_prefetch(const uint64_t *offs, int n)
+{
+	uint64_t chunks[NSLOT];
+	int k = 0;
+	for (int i = 0; i < n && k < NSLOT; i++)
+		chunks[k++] = offs[i] / CHUNK;
+	fill(chunks, k);
+}
+
 int blk_read(uint64_t off, void *buf, size_t len)
 {
 	char *out = buf;
@@ -34,27 +93,17 @@ int blk_read(uint64_t off, void *buf, size_t len)
 	while (len) {
 		uint64_t c = off / CHUNK, in = off % CHUNK;
 		size_t n = MIN(len, CHUNK - in);
-		int s, victim = 0;
-		for (s = 0; s < NSLOT; s++) {
-			if (slot[s].chunk == c + 1)
-				break;
-			if (slot[s].used < slot[victim].used)
-				victim = s;
-		}
+		int s;
+		for (s = 0; s < NSLOT && slot[s].chunk != c + 1; s++)
+			;
 		if (s == NSLOT) {
-			s = victim;
-			if (!slot[s].buf) {
-				uint64_t pa = pmm_alloc_raw(CHUNK / PAGE_SIZE);
-				if (!pa)
-					return -12;
-				slot[s].buf = p2v(pa);
-			}
-			uint64_t first = c * CHUNK / 512;
-			uint32_t count = (uint32_t)MIN(CHUNK / 512, rootdev->sectors - first);
-			slot[s].chunk = 0;
-			if (rootdev->read(rootdev, first, slot[s].buf, count))
+			int e = fill(&c, 1);
+			if (e)
+				return e;
+			for (s = 0; s < NSLOT && slot[s].chunk != c + 1; s++)
+				;
+			if (s == NSLOT)
 				return -5;
-			slot[s].chunk = c + 1;
 		}
 		slot[s].used = ++tick;
 		memcpy(out, slot[s].buf + in, n);

@@ -26,10 +26,11 @@ struct vblk {
 	struct {
 		uint32_t type, reserved;
 		uint64_t sector;
-	} *req;
-	volatile uint8_t *status;
+	} *req;                   /* MAX_BATCH headers */
+	volatile uint8_t *status; /* MAX_BATCH status bytes */
 };
 #define MAX_SECTORS 128
+#define MAX_BATCH 4 /* 3 descriptors each: fits the smallest queue (16) */
 
 static struct vblk vb;
 
@@ -41,33 +42,48 @@ static void notify(struct vblk *v)
 		outw((uint16_t)(v->base + 16), 0);
 }
 
-static int vblk_read(struct blkdev *d, uint64_t sector, void *buf, uint32_t count)
+/* Up to MAX_BATCH requests of up to MAX_SECTORS each, one notify, polled to completion. */
+static int vblk_batch(struct vblk *v, const struct blkreq *r, int n)
+{
+	uint16_t idx = v->avail[1];
+	for (int i = 0; i < n; i++) {
+		v->req[i].type = 0;
+		v->req[i].reserved = 0;
+		v->req[i].sector = r[i].sector;
+		v->status[i] = 0xff;
+		struct vdesc *d = &v->desc[3 * i];
+		d[0] = (struct vdesc){v2p(&v->req[i]), 16, VDESC_NEXT, (uint16_t)(3 * i + 1)};
+		d[1] = (struct vdesc){v2p(r[i].buf), r[i].count * 512, VDESC_NEXT | VDESC_WRITE, (uint16_t)(3 * i + 2)};
+		d[2] = (struct vdesc){v2p((void *)&v->status[i]), 1, VDESC_WRITE, 0};
+		v->avail[2 + (uint16_t)(idx + i) % v->qsz] = (uint16_t)(3 * i);
+	}
+	mb();
+	v->avail[1] = (uint16_t)(idx + n);
+	mb();
+	notify(v);
+	while ((uint16_t)(v->used[1] - v->last_used) < n)
+		cpu_relax();
+	v->last_used = (uint16_t)(v->last_used + n);
+	mb();
+	for (int i = 0; i < n; i++)
+		if (v->status[i] != 0)
+			return -5;
+	return 0;
+}
+
+static int vblk_readv(struct blkdev *d, const struct blkreq *r, int n)
 {
 	struct vblk *v = (struct vblk *)d;
-	while (count) {
-		uint32_t n = MIN(count, MAX_SECTORS);
-		v->req->type = 0;
-		v->req->reserved = 0;
-		v->req->sector = sector;
-		*v->status = 0xff;
-		v->desc[0] = (struct vdesc){v2p(v->req), 16, VDESC_NEXT, 1};
-		v->desc[1] = (struct vdesc){v2p(buf), n * 512, VDESC_NEXT | VDESC_WRITE, 2};
-		v->desc[2] = (struct vdesc){v2p((void *)v->status), 1, VDESC_WRITE, 0};
-		uint16_t idx = v->avail[1];
-		v->avail[2 + idx % v->qsz] = 0;
-		mb();
-		v->avail[1] = idx + 1;
-		mb();
-		notify(v);
-		while (v->used[1] == v->last_used)
-			cpu_relax();
-		v->last_used++;
-		mb();
-		if (*v->status != 0)
+	for (int i = 0; i < n; i++)
+		if (!r[i].count || r[i].count > MAX_SECTORS || r[i].sector + r[i].count > d->sectors)
 			return -5;
-		buf = (char *)buf + n * 512;
-		sector += n;
-		count -= n;
+	while (n > 0) {
+		int k = MIN(n, MAX_BATCH);
+		int e = vblk_batch(v, r, k);
+		if (e)
+			return e;
+		r += k;
+		n -= k;
 	}
 	return 0;
 }
@@ -86,8 +102,8 @@ static int ring_alloc(struct vblk *v)
 	v->avail = (volatile uint16_t *)((char *)p2v(pa) + avail_off);
 	v->used = (volatile uint16_t *)((char *)p2v(pa) + used_off);
 	v->req = p2v(extra);
-	v->status = (volatile uint8_t *)p2v(extra) + 64;
-	v->dev.read = vblk_read;
+	v->status = (volatile uint8_t *)p2v(extra) + 256;
+	v->dev.readv = vblk_readv;
 	return 0;
 }
 
