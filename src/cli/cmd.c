@@ -13,6 +13,7 @@
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
 	{"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
+	{"init", NULL, cmd_init, usage_init, "start a project from a template"},
 	{"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -49,6 +49,7 @@ int cli_load(struct cap_ctx *ctx);
 	extern const char usage_##n[]
 
 CMD_DECLARE(help);
+CMD_DECLARE(init);
 CMD_DECLARE(version);
 
 #endif
