@@ -83,6 +83,16 @@ const char *disk_probe(const char *path);
  */
 int disk_copy(struct disk *dst, struct disk *src);
 
+/* Platforms an image can be written for: qemu (qcow2), raw, vbox (VDI), vmw (VMDK), gce. */
+bool disk_platform_valid(const char *platform);
+/*
+ * Write (src) for (platform) to the open file (out_fd) at (out_path): qcow2
+ * and raw natively; VDI and VMDK by 'qemu-img convert' (which writes
+ * out_path; -CAP_E_UNAVAIL without qemu-img); gce as a gzip'd tar holding
+ * disk.raw (size rounded up to whole GiB, mtime in the tar entry).
+ */
+int disk_convert(struct disk *src, const char *platform, int out_fd, const char *out_path, long long mtime);
+
 static inline int disk_read(struct disk *d, void *buf, size_t len, uint64_t off)
 {
 	return d->ops->read(d, buf, len, off);

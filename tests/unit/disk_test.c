@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,12 +112,67 @@ static void test_copy(void **state)
 	free(r2);
 }
 
+static int sh(const char *fmt, const char *a, const char *b)
+{
+	char *cmd = xasprintf(fmt, a, b);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	struct strbuf out = STRBUF_INIT;
+	int ret = proc_run(argv, NULL, &out);
+
+	if (ret)
+		fprintf(stderr, "%s: exit %d: %s\n", cmd, ret, out.buf ? out.buf : "");
+	sb_release(&out);
+	free(cmd);
+	return ret;
+}
+
+static void test_convert(void **state)
+{
+	static const char *const plats[] = {"qemu", "raw", "vbox", "vmw", "gce"};
+	char *r = xasprintf("%s/src.raw", tmpdir);
+	struct disk *src = NULL;
+	unsigned char buf[5000];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i % 251);
+	assert_int_equal(disk_raw_create(&src, r, (3 << 20) + 512), 0);
+	assert_int_equal(disk_write(src, buf, sizeof(buf), 1 << 20), 0);
+	assert_int_equal(disk_write(src, buf, 512, 3 << 20), 0);
+	assert_false(disk_platform_valid("xen"));
+	for (size_t i = 0; i < sizeof(plats) / sizeof(plats[0]); i++) {
+		char *out = xasprintf("%s/out.%s", tmpdir, plats[i]);
+		int fd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		assert_true(disk_platform_valid(plats[i]));
+		assert_true(fd >= 0);
+		int ret = disk_convert(src, plats[i], fd, out, 1000000000);
+		close(fd);
+		if (ret == -CAP_E_UNAVAIL) { /* no qemu-img */
+			free(out);
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		if (!strcmp(plats[i], "gce")) {
+			assert_int_equal(sh("tar -tzvf '%s' | grep -Eq ' 1073741824 .*disk.raw$'", out, NULL), 0);
+			assert_int_equal(sh("tar -xzOf '%s' disk.raw | head -c 3146240 | cmp - '%s'", out, r), 0);
+		} else if (sh("command -v qemu-img >/dev/null", "", "") == 0) {
+			assert_int_equal(sh("qemu-img compare -q '%s' '%s'", out, r), 0);
+			if (!strcmp(plats[i], "qemu"))
+				assert_int_equal(sh("qemu-img check -q '%s' 2>&1", out, NULL), 0);
+		}
+		free(out);
+	}
+	assert_int_equal(disk_convert(src, "xen", -1, "x", 0), -CAP_E_USAGE);
+	disk_close(src);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw),
 		cmocka_unit_test(test_fd_is_borrowed),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_convert),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
