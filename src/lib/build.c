@@ -313,6 +313,8 @@ static char *default_name(const struct cfile *cf)
 int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 {
 	const char *platform = o->platform ? o->platform : "qemu";
+	/* 4 KiB clusters: a small image carries little metadata and padding */
+	struct disk_qcow2_opts qopts = {.cluster_bits = 12};
 	struct cfile cf;
 	struct repo_image base;
 	struct layout_image img;
@@ -328,8 +330,13 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	memset(&img, 0, sizeof(img));
 	if (!disk_platform_valid(platform))
 		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)", platform);
-	if ((ret = cfile_load(&cf, o->file ? o->file : "Capstanfile")))
+	if ((ret = cfile_load(&cf, o->file ? o->file : "Capstanfile"))) {
+		char cwd[PATH_MAX];
+		if (ret == -ENOENT && !o->file)
+			ret = cap_errf(CAP_E_DATA, "no Capstanfile in %s (give one with -f FILE)",
+				       getcwd(cwd, sizeof(cwd)) ? cwd : "the current folder");
 		goto out;
+	}
 	name = o->name ? xstrdup(o->name) : default_name(&cf);
 	if (!repo_name_valid(name)) {
 		ret = cap_errf(CAP_E_USAGE, "invalid image name '%s' (letters, digits, '.', '_', '-'; [ns/]name)", name);
@@ -380,10 +387,10 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
 		goto out;
 	if (!strcmp(platform, "qemu")) {
-		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_disk_size(&img), NULL);
+		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_disk_size(&img), &qopts);
 	} else {
 		mid = xasprintf("%s.qcow2", tmp.tmp_path);
-		ret = disk_qcow2_create(&dst, mid, layout_disk_size(&img), NULL);
+		ret = disk_qcow2_create(&dst, mid, layout_disk_size(&img), &qopts);
 	}
 	if (ret)
 		goto out;
@@ -406,8 +413,10 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	meta.description = xasprintf("%s, built from %s", name, cf.path);
 	meta.build = xasprintf("capstan build%s", cf.build ? " (with a build step)" : "");
 	ret = repo_install(ctx, name, platform, &tmp, &meta);
-	if (!ret)
+	if (!ret && base.name)
 		cap_info(ctx, "Built %s (%s) on %s", name, platform, base.name);
+	else if (!ret)
+		cap_info(ctx, "Built %s (%s) on the bundled kernel %s", name, platform, CAPSTAN_VERSION);
 out:
 	disk_close(dst);
 	disk_close(src);

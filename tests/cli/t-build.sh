@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
 # capstan build: images written from a Capstanfile, their content, reproducibility, errors.
 . "$(dirname "$0")/lib.sh"
-export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
-[ -f "$CAPSTAN_DATADIR/repo/capstan/base/index.yaml" ] || { echo "skip: no default registry in $CAPSTAN_DATADIR"; exit 77; }
 command -v qemu-img >/dev/null || { echo "skip: qemu-img missing"; exit 77; }
+command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
+# A data folder of our own: a tiny kernel ELF with a PVH note, a boot sector,
+# and a default registry holding capstan/base built from them (no base image).
+data="$TESTDIR/data"
+mkdir -p "$data/base"
+printf '.section .note.Xen, "a"\n.align 4\n.long 4, 4, 18\n.asciz "Xen"\n.long _start\n.text\n.globl _start\n_start: hlt\n' >"$data/k.S"
+cc -nostdlib -static -no-pie -Wl,--build-id=none -o "$data/capstan-kernel.elf" "$data/k.S" || exit 1
+{ head -c 510 /dev/zero; printf '\125\252'; } >"$data/mbr.bin"
+printf 'echo base\n' >"$data/base/sh"
+chmod 755 "$data/base/sh"
+printf 'cmdline: /bin/sh\nfiles:\n  /bin/sh: sh\n' >"$data/base/Capstanfile"
+export CAPSTAN_DATADIR="$data"
+CAPSTAN_ROOT="$data/root" SOURCE_DATE_EPOCH=1 "$CAPSTAN" build -q -f "$data/base/Capstanfile" capstan/base >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 0 ] && ok "base image built on the bundled kernel" || fail "base image built on the bundled kernel"
+sh "$CAPSTAN_SOURCE_ROOT/repo/mkregistry.sh" "$data/repo" 0.1.0 2025-01-01T00:00:00Z test \
+	capstan/base "$data/root/repository/capstan/base/base.qemu" "test base" || exit 1
+rm -rf "$data/root"
 DUMP="$(dirname "$0")/imgdump.py"
 export SOURCE_DATE_EPOCH=1700000000
 repo="$CAPSTAN_ROOT/repository"
@@ -34,7 +50,7 @@ files:
   /etc/motd: made.txt
 EOC
 expect 0 "build with the defaults" "$CAPSTAN" build
-hasnt "$OUT" 'step-output' "build step output hidden without -v"
+hasnt "$OUT" '^step-output$' "build step output hidden without -v"
 [ -f "$repo/app/app.qemu" ] && ok "image named after the folder" || fail "image named after the folder"
 [ -f "$repo/app/index.yaml" ] && ok "index.yaml written" || fail "index.yaml written"
 [ -d "$repo/capstan/base" ] && ok "base pulled into the local repository" || fail "base pulled into the local repository"
@@ -46,7 +62,7 @@ has "$TESTDIR/dump" '^magic CAPSTIMG version 1' "image header"
 has "$TESTDIR/dump" 'kernel .* crc_ok True' "kernel checksum"
 has "$TESTDIR/dump" 'rootfs .* crc_ok True' "root fs checksum"
 has "$TESTDIR/dump" 'mbr_sig 55aa' "boot sector"
-has "$TESTDIR/dump" '^100750 9 1700000000 /tool ' "mode and SOURCE_DATE_EPOCH kept"
+has "$TESTDIR/dump" '^100750 10 1700000000 /tool ' "mode and SOURCE_DATE_EPOCH kept"
 has "$TESTDIR/dump" '^120777 4 [0-9]+ /tool-link -> tool$' "symlink kept"
 has "$TESTDIR/dump" '^100644 6 [0-9]+ /etc/conf.d/a.conf ' "folders copied recursively"
 has "$TESTDIR/dump" '^040755 0 [0-9]+ /etc/conf.d' "folder entries"
@@ -88,9 +104,12 @@ expect 0 "build -f from another folder" "$CAPSTAN" build -q -f app/Capstanfile o
 [ -f "$repo/other/other.qemu" ] && ok "-f image installed" || fail "-f image installed"
 
 # Errors: one line, exit 65, nothing installed
-mkdir err && cd err || exit 1
+mkdir bad && cd bad || exit 1
 expect 65 "missing Capstanfile" "$CAPSTAN" build
 one_line "$ERR" "missing Capstanfile is one line"
+has "$ERR" "no Capstanfile in " "missing Capstanfile explained"
+expect 74 "missing -f file" "$CAPSTAN" build -f nowhere/Capstanfile
+has "$ERR" "nowhere/Capstanfile" "missing -f file named"
 printf 'cmdline: [oops\n' >Capstanfile
 expect 65 "bad Capstanfile" "$CAPSTAN" build
 one_line "$ERR" "bad Capstanfile is one line"
@@ -100,7 +119,7 @@ expect 65 "failing build step" "$CAPSTAN" build
 has "$ERR" "^capstan: .*build step .* failed with exit status 3$" "exit status named"
 has "$ERR" '^broken$' "failing step output shown"
 has "$ERR" '^compiling$' "failing step stdout shown"
-[ -e "$repo/err" ] && fail "failed build installs nothing" || ok "failed build installs nothing"
+[ -e "$repo/bad" ] && fail "failed build installs nothing" || ok "failed build installs nothing"
 printf 'cmdline: /x\nfiles:\n  /x: nothere\n' >Capstanfile
 expect 65 "missing host file" "$CAPSTAN" build
 one_line "$ERR" "missing file is one line"
@@ -119,12 +138,12 @@ has "$ERR" "fifo' is not a file, folder or symbolic link" "special file named"
 printf 'base: nobody/nothing\ncmdline: /x\n' >Capstanfile
 expect 65 "missing base" "$CAPSTAN" build
 has "$ERR" "nobody/nothing" "missing base named"
-[ -e "$repo/err" ] && fail "no image after the errors" || ok "no image after the errors"
+[ -e "$repo/bad" ] && fail "no image after the errors" || ok "no image after the errors"
 ls -a "$repo" | grep -q '\.tmp\.' && fail "no temporary files left" || ok "no temporary files left"
 
 # The generated project of 'capstan init' builds as it stands.
 cd "$TESTDIR" || exit 1
-"$CAPSTAN" init -q proj >/dev/null
+CAPSTAN_DATADIR="$CAPSTAN_BUILD_ROOT" "$CAPSTAN" init -q proj >/dev/null
 (cd proj && "$CAPSTAN" build -q) >"$OUT" 2>"$ERR"
 RC=$?
 [ "$RC" = 0 ] && ok "init project builds" || fail "init project builds"
