@@ -72,6 +72,23 @@ has "$TESTDIR/dump" '^100644 5 [0-9]+ /etc/motd ' "files override rootfs"
 hasnt "$TESTDIR/dump" 'rootfs version' "overridden entry gone"
 has "$TESTDIR/dump" ' /bin/sh ' "base root fs kept"
 
+# capstan info on our images
+expect 0 "info on a built image" "$CAPSTAN" info app
+has "$OUT" '^kernel version: +0\.1\.0$' "info shows the kernel version"
+has "$OUT" '^cmdline: +--env=GREETING=hello world --env=N=1 /tool' "info shows the cmdline"
+has "$OUT" '^root fs entries: +[0-9]+$' "info shows the root fs entries"
+has "$OUT" '^root fs size: .*bytes\)$' "info shows the root fs bytes"
+expect 0 "info --files" "$CAPSTAN" info --files app
+has "$OUT" '^  -rwxr-x---  +10 /tool$' "info --files lists modes and sizes"
+has "$OUT" '^  lrwxrwxrwx +4 /tool-link -> tool$' "info --files shows link targets"
+expect 0 "info --files --json" "$CAPSTAN" info --files --json app
+has "$OUT" '"files":\[\{"path":"/bin"' "json lists the files"
+head -c 65536 /dev/zero >"$TESTDIR/plain.raw"
+expect 0 "info on another disk" "$CAPSTAN" info "$TESTDIR/plain.raw"
+hasnt "$OUT" 'kernel version' "no image fields for another disk"
+expect 65 "info --files on another disk" "$CAPSTAN" info --files "$TESTDIR/plain.raw"
+one_line "$ERR" "info --files on another disk is one line"
+
 # Reproducible: same inputs, same bytes, whatever the files' own times.
 cp "$repo/app/app.qemu" "$TESTDIR/first.qemu"
 touch -d '2001-01-01' tool etc/conf.d/a.conf
