@@ -116,8 +116,8 @@ static int add_image_fields(struct fields *f, const char *path, bool files, stru
 	struct disk *d = NULL;
 	int ret = disk_open(&d, path, DISK_RDONLY);
 
-	if (ret)
-		return ret;
+	if (ret) /* a disk our backends cannot read (zstd, missing backing file) is no capstan image */
+		return files ? ret : 0;
 	ret = layout_read_header(d, &h);
 	if (ret == -CAP_E_DATA && str_has_prefix(cap_errmsg(ret), "not a capstan image")) {
 		ret = 0; /* some other disk */
