@@ -3,7 +3,8 @@
 # as a registry tree (repo/mkregistry.sh).
 # usage: mkrepo.sh CAPSTAN SRCDIR OUTDIR VERSION SHELL HELLO
 set -eu
-capstan=$1 src=$2 out=$3 version=$4 shell=$5 hello=$6
+abs() { printf '%s/%s' "$(cd "$(dirname "$1")" && pwd)" "$(basename "$1")"; }
+capstan=$(abs "$1") src=$(abs "$2") out=$(abs "$3") version=$4 shell=$(abs "$5") hello=$(abs "$6")
 work="$out.work"
 rm -rf "$work"
 mkdir -p "$work/base" "$work/hello"

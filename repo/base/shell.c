@@ -260,6 +260,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* one process only: the program takes the shell's place */
 	execve(argv[1], argv + 1, environ);
+	if (errno == ENOSYS) {
+		fprintf(stderr, "run: this kernel runs one program per VM (no fork, no execve): "
+				"make %s the image's cmdline instead\n", argv[1]);
+		return 126;
+	}
 	fprintf(stderr, "run: %s: %s\n", argv[1], strerror(errno));
 	return 127;
 }

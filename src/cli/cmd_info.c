@@ -118,7 +118,7 @@ static int add_image_fields(struct fields *f, const char *path, bool files, stru
 
 	if (ret) /* a disk our backends cannot read (zstd, missing backing file) is no capstan image */
 		return files ? ret : 0;
-	ret = layout_read_header(d, &h);
+	ret = layout_image_header(d, &h);
 	if (ret == -CAP_E_DATA && str_has_prefix(cap_errmsg(ret), "not a capstan image")) {
 		ret = 0; /* some other disk */
 		goto out;
@@ -127,7 +127,7 @@ static int add_image_fields(struct fields *f, const char *path, bool files, stru
 		goto out;
 	add_str(f, "kernel_version", "kernel version", h.kernel_version);
 	if (files) {
-		if ((ret = layout_read(d, img)))
+		if ((ret = layout_image_read(d, img)))
 			goto out;
 		add_str(f, "cmdline", "cmdline", img->cmdline);
 	} else {

@@ -286,7 +286,7 @@ static int bundled_kernel(const struct cap_ctx *ctx, struct layout_image *img)
 		ret = cap_errf(CAP_E_NOTFOUND, "no bundled kernel and boot sector in '%s' (needed without 'base')",
 			       ctx->datadir);
 	else
-		ret = layout_load_kernel(img, k, m, CAPSTAN_VERSION);
+		ret = layout_image_kernel(img, k, m, CAPSTAN_VERSION);
 	free(k);
 	free(m);
 	return ret;
@@ -350,7 +350,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 			goto out;
 		if ((ret = disk_open(&src, base.path, DISK_RDONLY)))
 			goto out;
-		if ((ret = layout_read(src, &img))) {
+		if ((ret = layout_image_read(src, &img))) {
 			cap_errctx(ret, "base image '%s'", base.name);
 			goto out;
 		}
@@ -373,7 +373,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 			       CAP_IMG_CMDLINE_MAX - 1);
 		goto out;
 	}
-	layout_merge(&img, g.v, g.n, g.mtime);
+	layout_image_merge(&img, g.v, g.n, g.mtime);
 	free(img.cmdline);
 	img.cmdline = cmdline;
 	cmdline = NULL;
@@ -387,14 +387,14 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
 		goto out;
 	if (!strcmp(platform, "qemu")) {
-		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_disk_size(&img), &qopts);
+		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_image_size(&img), &qopts);
 	} else {
 		mid = xasprintf("%s.qcow2", tmp.tmp_path);
-		ret = disk_qcow2_create(&dst, mid, layout_disk_size(&img), &qopts);
+		ret = disk_qcow2_create(&dst, mid, layout_image_size(&img), &qopts);
 	}
 	if (ret)
 		goto out;
-	if ((ret = layout_write(dst, &img)))
+	if ((ret = layout_image_write(dst, &img)))
 		goto out;
 	if (strcmp(platform, "qemu") && (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, g.mtime)))
 		goto out;

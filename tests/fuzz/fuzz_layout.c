@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	/* the archive parser alone */
-	if (rootfs_parse(data, size, &files, &n) == 0) {
+	if (cpio_parse(data, size, &files, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			layout_file_release(&files[i]);
 		free(files);
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	if (disk_raw_open_fd(&d, fd, DISK_RDONLY) == 0) {
-		if (layout_read(d, &img) == 0)
+		if (layout_image_read(d, &img) == 0)
 			layout_image_release(&img);
 		disk_close(d);
 	}

@@ -103,8 +103,8 @@ static struct disk *write_image(const char *name, struct layout_image *img)
 	char *p = xasprintf("%s/%s", tmpdir, name);
 	struct disk *d = NULL;
 
-	assert_int_equal(disk_qcow2_create(&d, p, layout_disk_size(img), NULL), 0);
-	assert_int_equal(layout_write(d, img), 0);
+	assert_int_equal(disk_qcow2_create(&d, p, layout_image_size(img), NULL), 0);
+	assert_int_equal(layout_image_write(d, img), 0);
 	free(p);
 	return d;
 }
@@ -120,7 +120,7 @@ static void test_round_trip(void **state)
 		data[i] = (unsigned char)(i * 31);
 	assert_int_equal(fs_write_atomic(host, data, sizeof(data), 0644), 0);
 	memset(&img, 0, sizeof(img));
-	assert_int_equal(layout_load_kernel(&img, kpath, mpath, "9.9.9"), 0);
+	assert_int_equal(layout_image_kernel(&img, kpath, mpath, "9.9.9"), 0);
 	assert_int_equal(img.kernel_load_addr, 0x100000);
 	assert_int_equal(img.kernel_entry32, 0x100400);
 	struct layout_file files[] = {
@@ -129,7 +129,7 @@ static void test_round_trip(void **state)
 		{.path = "/lib", .mode = S_IFLNK | 0777, .mtime = 5, .size = 7, .target = "usr/lib"},
 		{.path = "/empty", .mode = S_IFREG | 0600, .mtime = 5},
 	};
-	layout_merge(&img, files, 4, 7);
+	layout_image_merge(&img, files, 4, 7);
 	/* parents were added before their children */
 	assert_int_equal(img.nfiles, 7);
 	assert_string_equal(img.files[0].path, "/usr");
@@ -140,7 +140,7 @@ static void test_round_trip(void **state)
 	img.cmdline = xstrdup("/usr/lib/data.bin --x");
 	d = write_image("rt.qcow2", &img);
 
-	assert_int_equal(layout_read(d, &back), 0);
+	assert_int_equal(layout_image_read(d, &back), 0);
 	assert_string_equal(back.cmdline, "/usr/lib/data.bin --x");
 	assert_string_equal(back.kernel_version, "9.9.9");
 	assert_int_equal(back.kernel_size, 4096);
@@ -155,21 +155,21 @@ static void test_round_trip(void **state)
 	assert_string_equal(back.files[5].path, "/lib");
 	assert_string_equal(back.files[5].target, "usr/lib");
 	assert_int_equal(back.files[6].size, 0);
-	assert_int_equal(back.rootfs_size, rootfs_size(img.files, img.nfiles));
+	assert_int_equal(back.rootfs_size, cpio_size(img.files, img.nfiles));
 	assert_int_equal(back.disk_size, disk_size(d));
 	struct cap_img_header h;
-	assert_int_equal(layout_read_header(d, &h), 0);
+	assert_int_equal(layout_image_header(d, &h), 0);
 	assert_int_equal(h.rootfs_offset % CAP_IMG_ROOTFS_ALIGN, 0);
 	assert_int_equal(h.rootfs_entries, 7);
 
 	/* an override replaces the entry in place; the data of read entries survives a rewrite */
 	struct layout_file over = {.path = "/etc/motd", .mode = S_IFREG | 0600, .size = 4, .data = (unsigned char *)"bye\n"};
-	layout_merge(&back, &over, 1, 0);
+	layout_image_merge(&back, &over, 1, 0);
 	assert_int_equal(back.nfiles, 7);
 	assert_string_equal(back.files[4].path, "/etc/motd");
 	disk_close(d);
 	d = write_image("rt2.qcow2", &back);
-	assert_int_equal(layout_read(d, &again), 0);
+	assert_int_equal(layout_image_read(d, &again), 0);
 	assert_int_equal(again.files[4].size, 4);
 	assert_memory_equal(again.files[4].data, "bye\n", 4);
 	assert_memory_equal(again.files[2].data, data, sizeof(data));
@@ -187,17 +187,17 @@ static void test_kernel_errors(void **state)
 
 	memset(&img, 0, sizeof(img));
 	assert_int_equal(fs_write_atomic(p, "not an elf file at all", 22, 0644), 0);
-	assert_int_equal(layout_load_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
+	assert_int_equal(layout_image_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not an ELF64 x86-64 file"));
-	assert_int_equal(layout_load_kernel(&img, kpath, p, "1"), -CAP_E_DATA);
+	assert_int_equal(layout_image_kernel(&img, kpath, p, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not 512 bytes ending in 55aa"));
 	make_kernel(p, false, 0x100800);
-	assert_int_equal(layout_load_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
+	assert_int_equal(layout_image_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "no PVH entry note"));
 	make_kernel(p, true, 0x200000);
-	assert_int_equal(layout_load_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
+	assert_int_equal(layout_image_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not linked for loading as a whole file"));
-	assert_int_equal(layout_load_kernel(&img, "/nonexistent", mpath, "1"), -ENOENT);
+	assert_int_equal(layout_image_kernel(&img, "/nonexistent", mpath, "1"), -ENOENT);
 	assert_null(img.kernel);
 	free(p);
 }
@@ -210,19 +210,19 @@ static void test_read_errors(void **state)
 	struct disk *d = NULL;
 
 	memset(&img, 0, sizeof(img));
-	assert_int_equal(layout_load_kernel(&img, kpath, mpath, "1"), 0);
+	assert_int_equal(layout_image_kernel(&img, kpath, mpath, "1"), 0);
 	img.cmdline = xstrdup("/x");
 	/* another disk */
 	assert_int_equal(disk_raw_create(&d, p, 1 << 20), 0);
-	assert_int_equal(layout_read(d, &out), -CAP_E_DATA);
+	assert_int_equal(layout_image_read(d, &out), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not a capstan image"));
 	disk_close(d);
 	assert_int_equal(disk_raw_create(&d, p, 4096), 0);
-	assert_int_equal(layout_read_header(d, &h), -CAP_E_DATA);
+	assert_int_equal(layout_image_header(d, &h), -CAP_E_DATA);
 	disk_close(d);
 	/* a disk too small to write to, a cmdline too long */
 	assert_int_equal(disk_raw_create(&d, p, 65536), 0);
-	assert_int_equal(layout_write(d, &img), -EINVAL);
+	assert_int_equal(layout_image_write(d, &img), -EINVAL);
 	disk_close(d);
 	/* damage: header checksum, version, kernel, root fs */
 	static const struct {
@@ -235,11 +235,11 @@ static void test_read_errors(void **state)
 		{CAP_IMG_ROOTFS_ALIGN + 50, "root fs checksum"},
 	};
 	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
-		assert_int_equal(disk_raw_create(&d, p, layout_disk_size(&img)), 0);
-		assert_int_equal(layout_write(d, &img), 0);
+		assert_int_equal(disk_raw_create(&d, p, layout_image_size(&img)), 0);
+		assert_int_equal(layout_image_write(d, &img), 0);
 		unsigned char b = 0x5a;
 		assert_int_equal(disk_write(d, &b, 1, damage[i].off), 0);
-		assert_int_equal(layout_read(d, &out), -CAP_E_DATA);
+		assert_int_equal(layout_image_read(d, &out), -CAP_E_DATA);
 		if (!strstr(cap_errmsg(-CAP_E_DATA), damage[i].msg))
 			fail_msg("damage %zu: '%s' lacks '%s'", i, cap_errmsg(-CAP_E_DATA), damage[i].msg);
 		disk_close(d);
@@ -248,8 +248,8 @@ static void test_read_errors(void **state)
 	img.cmdline = xmalloc(CAP_IMG_CMDLINE_MAX + 1);
 	memset(img.cmdline, 'a', CAP_IMG_CMDLINE_MAX);
 	img.cmdline[CAP_IMG_CMDLINE_MAX] = '\0';
-	assert_int_equal(disk_raw_create(&d, p, layout_disk_size(&img)), 0);
-	assert_int_equal(layout_write(d, &img), -CAP_E_DATA);
+	assert_int_equal(disk_raw_create(&d, p, layout_image_size(&img)), 0);
+	assert_int_equal(layout_image_write(d, &img), -CAP_E_DATA);
 	disk_close(d);
 	layout_image_release(&img);
 	free(p);
@@ -261,29 +261,29 @@ static void test_cpio_errors(void **state)
 	size_t n = 0;
 	char buf[512];
 
-	assert_int_equal(rootfs_parse((const unsigned char *)"0707", 4, &f, &n), -CAP_E_DATA);
+	assert_int_equal(cpio_parse((const unsigned char *)"0707", 4, &f, &n), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "truncated header"));
 	memset(buf, '0', sizeof(buf));
-	assert_int_equal(rootfs_parse((unsigned char *)buf, sizeof(buf), &f, &n), -CAP_E_DATA);
+	assert_int_equal(cpio_parse((unsigned char *)buf, sizeof(buf), &f, &n), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "bad magic"));
 	memcpy(buf, "070701", 6);
 	memcpy(buf + 6, "zz", 2);
-	assert_int_equal(rootfs_parse((unsigned char *)buf, sizeof(buf), &f, &n), -CAP_E_DATA);
+	assert_int_equal(cpio_parse((unsigned char *)buf, sizeof(buf), &f, &n), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "bad header field"));
 	/* a member whose name size runs past the end */
 	memset(buf, '0', sizeof(buf));
 	memcpy(buf, "070701", 6);
 	memcpy(buf + 6 + 8 * 11, "0000ffff", 8);
-	assert_int_equal(rootfs_parse((unsigned char *)buf, 200, &f, &n), -CAP_E_DATA);
+	assert_int_equal(cpio_parse((unsigned char *)buf, 200, &f, &n), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "bad name size"));
 	/* file size past the end */
 	memcpy(buf + 6 + 8 * 11, "00000002", 8);
 	memcpy(buf + 110, "a", 2);
 	memcpy(buf + 6 + 8 * 6, "00001000", 8);
-	assert_int_equal(rootfs_parse((unsigned char *)buf, 200, &f, &n), -CAP_E_DATA);
+	assert_int_equal(cpio_parse((unsigned char *)buf, 200, &f, &n), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "runs past the end"));
 	/* the empty archive is the trailer alone */
-	assert_int_equal(rootfs_size(NULL, 0), 124);
+	assert_int_equal(cpio_size(NULL, 0), 124);
 }
 
 int main(void)

@@ -1,404 +1,331 @@
-// SPDX-License-Identifier: BSD-3-Clause
-// layout.c: our image layout (include/capstan/image.h) written to and read from a disk.
-#define _GNU_SOURCE
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The raw image layout: MBR, cmdline at 512, header at 32 KiB, kernel at 64 KiB, cpio root fs. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "capstan/err.h"
-#include "capstan/image.h"
 #include "capstan/layout.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
-#define KERNEL_MAX (64u << 20)  /* refuse larger kernels when reading an image */
-#define ROOTFS_MAX (1ull << 31) /* a base root fs is read into memory */
-#define DISK_ALIGN (64u * 1024u)
+#define KERNEL_MAX (16u << 20)
 
-static uint64_t align_up(uint64_t v, uint64_t a)
+static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const unsigned char *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* Find the Xen PHYS32_ENTRY note in [off, off+size). */
+static int pvh_note(const unsigned char *b, size_t len, uint64_t off, uint64_t size, uint32_t *entry)
 {
-	return (v + a - 1) / a * a;
-}
-
-void layout_file_release(struct layout_file *f)
-{
-	free(f->path);
-	free(f->host);
-	free(f->data);
-	free(f->target);
-	memset(f, 0, sizeof(*f));
-}
-
-void layout_image_release(struct layout_image *img)
-{
-	for (size_t i = 0; i < img->nfiles; i++)
-		layout_file_release(&img->files[i]);
-	free(img->files);
-	free(img->kernel);
-	free(img->cmdline);
-	memset(img, 0, sizeof(*img));
-}
-
-static uint32_t header_crc(const struct cap_img_header *h)
-{
-	struct cap_img_header c = *h;
-
-	c.header_crc32 = 0;
-	return (uint32_t)crc32(0, (const unsigned char *)&c, sizeof(c));
-}
-
-static int not_ours(const char *why)
-{
-	return cap_errf(CAP_E_DATA, "not a capstan image: %s", why);
-}
-
-int layout_read_header(struct disk *d, struct cap_img_header *h)
-{
-	int ret;
-
-	if (disk_size(d) < CAP_IMG_HEADER_OFFSET + sizeof(*h))
-		return not_ours("too small for an image header");
-	if ((ret = disk_read(d, h, sizeof(*h), CAP_IMG_HEADER_OFFSET)))
-		return ret;
-	if (memcmp(h->magic, CAP_IMG_MAGIC, 8))
-		return not_ours("no image header at 32 KiB");
-	if (h->version != CAP_IMG_VERSION)
-		return cap_errf(CAP_E_DATA, "image header version %u is not supported (this capstan reads %u)",
-				h->version, CAP_IMG_VERSION);
-	if (h->header_size != sizeof(*h) || h->header_crc32 != header_crc(h))
-		return cap_errf(CAP_E_DATA, "image header is damaged (bad size or checksum)");
-	if (h->kernel_offset > disk_size(d) || h->kernel_size > disk_size(d) - h->kernel_offset ||
-	    h->rootfs_offset > disk_size(d) || h->rootfs_size > disk_size(d) - h->rootfs_offset)
-		return cap_errf(CAP_E_DATA, "image header: kernel or root fs extends past the end of the disk");
-	if (h->kernel_version[sizeof(h->kernel_version) - 1] != '\0')
-		return cap_errf(CAP_E_DATA, "image header: kernel_version is not NUL-terminated");
-	return 0;
-}
-
-int layout_read(struct disk *d, struct layout_image *img)
-{
-	struct cap_img_header h;
-	unsigned char *rootfs = NULL;
-	char *cmd = NULL;
-	int ret;
-
-	memset(img, 0, sizeof(*img));
-	if ((ret = layout_read_header(d, &h)))
-		return ret;
-	if ((ret = disk_read(d, img->mbr, sizeof(img->mbr), 0)))
-		goto fail;
-	cmd = xmalloc(CAP_IMG_CMDLINE_MAX);
-	if ((ret = disk_read(d, cmd, CAP_IMG_CMDLINE_MAX, CAP_IMG_CMDLINE_OFFSET)))
-		goto fail;
-	if (!memchr(cmd, '\0', CAP_IMG_CMDLINE_MAX)) {
-		ret = cap_errf(CAP_E_DATA, "image cmdline is not NUL-terminated");
-		goto fail;
+	if (off > len || size > len - off)
+		return -1;
+	const unsigned char *p = b + off, *end = b + off + size;
+	while (end - p >= 12) {
+		uint32_t namesz = rd32(p), descsz = rd32(p + 4), type = rd32(p + 8);
+		uint64_t nlen = align_up(namesz, 4), dlen = align_up(descsz, 4);
+		if (nlen > (uint64_t)(end - p - 12) || dlen > (uint64_t)(end - p - 12) - nlen)
+			return -1;
+		if (namesz == 4 && !memcmp(p + 12, "Xen", 4) && type == 18 && (descsz == 4 || descsz == 8)) {
+			uint64_t v = descsz == 8 ? rd64(p + 12 + nlen) : rd32(p + 12 + nlen);
+			if (v > 0xffffffffu)
+				return -1;
+			*entry = (uint32_t)v;
+			return 0;
+		}
+		p += 12 + nlen + dlen;
 	}
-	img->cmdline = xstrdup(cmd);
-	if (h.kernel_size == 0 || h.kernel_size > KERNEL_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h.kernel_size);
-		goto fail;
-	}
-	img->kernel = xmalloc(h.kernel_size);
-	img->kernel_size = h.kernel_size;
-	if ((ret = disk_read(d, img->kernel, h.kernel_size, h.kernel_offset)))
-		goto fail;
-	if ((uint32_t)crc32(0, img->kernel, (uInt)h.kernel_size) != h.kernel_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image kernel checksum mismatch");
-		goto fail;
-	}
-	if (h.rootfs_size > ROOTFS_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image root fs of %llu bytes is too large to read",
-			       (unsigned long long)h.rootfs_size);
-		goto fail;
-	}
-	rootfs = xmalloc(h.rootfs_size ? h.rootfs_size : 1);
-	if ((ret = disk_read(d, rootfs, h.rootfs_size, h.rootfs_offset)))
-		goto fail;
-	if ((uint32_t)crc32_z(0, rootfs, h.rootfs_size) != h.rootfs_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image root fs checksum mismatch");
-		goto fail;
-	}
-	if ((ret = rootfs_parse(rootfs, h.rootfs_size, &img->files, &img->nfiles)))
-		goto fail;
-	memcpy(img->kernel_version, h.kernel_version, sizeof(img->kernel_version));
-	img->kernel_load_addr = h.kernel_load_addr;
-	img->kernel_entry32 = h.kernel_entry32;
-	img->flags = h.flags;
-	img->rootfs_size = h.rootfs_size;
-	img->disk_size = h.disk_size;
-	goto out;
-fail:
-	layout_image_release(img);
-out:
-	free(cmd);
-	free(rootfs);
-	return ret;
+	return 1;
 }
 
-/* ---- the kernel ELF file ---- */
-
-static uint16_t le16(const unsigned char *p)
+int layout_kernel_info(const void *elf, size_t len, uint32_t *load_addr, uint32_t *entry32)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-
-/* Load address (whole-file loading) and PVH entry of an ELF64 x86-64 file. */
-static int kernel_elf(const char *path, const unsigned char *k, size_t len, uint32_t *load, uint32_t *entry)
-{
+	const unsigned char *b = elf;
 	bool have_load = false, have_entry = false;
 	uint64_t delta = 0;
-
-	if (len < 64 || memcmp(k, "\177ELF", 4) || k[4] != 2 || k[5] != 1 || le16(k + 18) != 62)
-		return cap_errf(CAP_E_DATA, "kernel '%s' is not an ELF64 x86-64 file", path);
-	uint64_t phoff = le64(k + 32);
-	uint16_t phentsize = le16(k + 54), phnum = le16(k + 56);
-	if (phentsize < 56 || phoff > len || (uint64_t)phnum * phentsize > len - phoff)
-		return cap_errf(CAP_E_DATA, "kernel '%s': program headers out of the file", path);
+	if (len < 64 || memcmp(b, "\177ELF", 4) || b[4] != 2 || b[5] != 1 || rd16(b + 18) != 62)
+		return cap_errf(CAP_E_DATA, "kernel: not an x86-64 ELF64 file");
+	uint64_t phoff = rd64(b + 32);
+	uint16_t phnum = rd16(b + 56), phentsize = rd16(b + 54);
+	if (phentsize != 56 || phoff > len || (uint64_t)phnum * 56 > len - phoff)
+		return cap_errf(CAP_E_DATA, "kernel: bad program header table");
 	for (uint16_t i = 0; i < phnum; i++) {
-		const unsigned char *ph = k + phoff + (uint64_t)i * phentsize;
-		uint32_t type = le32(ph);
-		uint64_t off = le64(ph + 8), paddr = le64(ph + 24), filesz = le64(ph + 32);
-		if (off > len || filesz > len - off)
-			return cap_errf(CAP_E_DATA, "kernel '%s': segment %u out of the file", path, i);
-		if (type == 1) { /* PT_LOAD */
-			if (paddr < off || (have_load && paddr - off != delta))
-				return cap_errf(CAP_E_DATA, "kernel '%s' is not linked for loading as a whole file", path);
-			delta = paddr - off;
+		const unsigned char *p = b + phoff + 56u * i;
+		uint32_t type = rd32(p);
+		uint64_t offset = rd64(p + 8), paddr = rd64(p + 24), filesz = rd64(p + 32);
+		if (type == 1 && filesz) {
+			if (paddr < offset)
+				return cap_errf(CAP_E_DATA, "kernel: segment %u is below its file offset", i);
+			if (have_load && paddr - offset != delta)
+				return cap_errf(CAP_E_DATA,
+						"kernel: segments are not laid out as in the file (p_paddr - p_offset differs)");
+			delta = paddr - offset;
 			have_load = true;
-		} else if (type == 4) { /* PT_NOTE */
-			for (uint64_t p = off; p + 12 <= off + filesz;) {
-				uint32_t namesz = le32(k + p), descsz = le32(k + p + 4), ntype = le32(k + p + 8);
-				uint64_t name = p + 12, desc = name + align_up(namesz, 4);
-				uint64_t next = desc + align_up(descsz, 4);
-				if (next > off + filesz || next <= p)
-					break;
-				if (namesz == 4 && !memcmp(k + name, "Xen", 4) && ntype == XEN_ELFNOTE_PHYS32_ENTRY &&
-				    (descsz == 4 || descsz == 8)) {
-					*entry = le32(k + desc);
-					have_entry = true;
-				}
-				p = next;
-			}
+		} else if (type == 4 && !have_entry) {
+			int r = pvh_note(b, len, offset, filesz, entry32);
+			if (r < 0)
+				return cap_errf(CAP_E_DATA, "kernel: malformed ELF note");
+			have_entry = r == 0;
 		}
 	}
-	if (!have_load || delta > 0xffffffffu)
-		return cap_errf(CAP_E_DATA, "kernel '%s' has no loadable segment below 4 GiB", path);
+	if (!have_load)
+		return cap_errf(CAP_E_DATA, "kernel: no loadable segment");
 	if (!have_entry)
-		return cap_errf(CAP_E_DATA, "kernel '%s' has no PVH entry note", path);
-	*load = (uint32_t)delta;
+		return cap_errf(CAP_E_DATA, "kernel: no PVH entry note (Xen, type 18)");
+	if (delta + len > 0xffffffffu)
+		return cap_errf(CAP_E_DATA, "kernel: load address above 4 GiB");
+	*load_addr = (uint32_t)delta;
 	return 0;
 }
 
-int layout_load_kernel(struct layout_image *img, const char *kernel_path, const char *mbr_path, const char *version)
+static void put_part(unsigned char *mbr, uint64_t lba, uint64_t sectors, bool boot)
 {
-	char *mbr = NULL, *k = NULL;
-	size_t mlen, klen;
-	int ret;
-
-	if ((ret = fs_read_all(mbr_path, &mbr, &mlen))) {
-		ret = cap_errf(ret, "cannot read boot sector '%s': %s", mbr_path, strerror(-ret));
-		goto out;
-	}
-	if (mlen != CAP_IMG_SECTOR || (unsigned char)mbr[510] != 0x55 || (unsigned char)mbr[511] != 0xaa) {
-		ret = cap_errf(CAP_E_DATA, "boot sector '%s' is not 512 bytes ending in 55aa", mbr_path);
-		goto out;
-	}
-	if ((ret = fs_read_all(kernel_path, &k, &klen))) {
-		ret = cap_errf(ret, "cannot read kernel '%s': %s", kernel_path, strerror(-ret));
-		goto out;
-	}
-	if ((ret = kernel_elf(kernel_path, (unsigned char *)k, klen, &img->kernel_load_addr, &img->kernel_entry32)))
-		goto out;
-	memcpy(img->mbr, mbr, CAP_IMG_SECTOR);
-	free(img->kernel);
-	img->kernel = (unsigned char *)k;
-	img->kernel_size = klen;
-	k = NULL;
-	strlcpy_(img->kernel_version, version, sizeof(img->kernel_version));
-out:
-	free(mbr);
-	free(k);
-	return ret;
+	unsigned char *p = mbr + 446;
+	memset(p, 0, 64);
+	p[0] = boot ? 0x80 : 0;
+	p[1] = 0xfe, p[2] = 0xff, p[3] = 0xff; /* CHS: use LBA */
+	p[4] = CAP_IMG_MBR_PART_TYPE;
+	p[5] = 0xfe, p[6] = 0xff, p[7] = 0xff;
+	uint32_t l = lba > 0xffffffffu ? 0xffffffffu : (uint32_t)lba;
+	uint32_t n = sectors > 0xffffffffu ? 0xffffffffu : (uint32_t)sectors;
+	memcpy(p + 8, &l, 4);
+	memcpy(p + 12, &n, 4);
 }
 
-/* ---- merging entries ---- */
-
-struct index {
-	size_t *slot; /* entry position + 1, 0 empty */
-	size_t cap;
-};
-
-static size_t hash_path(const char *s)
+int layout_write(const char *out_path, const struct layout_spec *spec)
 {
-	size_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t *index_find(struct index *ix, const struct layout_file *v, const char *path)
-{
-	size_t i = hash_path(path) & (ix->cap - 1);
-
-	while (ix->slot[i] && strcmp(v[ix->slot[i] - 1].path, path))
-		i = (i + 1) & (ix->cap - 1);
-	return &ix->slot[i];
-}
-
-static void copy_file(struct layout_file *dst, const struct layout_file *src)
-{
-	*dst = *src;
-	dst->path = xstrdup(src->path);
-	dst->host = src->host ? xstrdup(src->host) : NULL;
-	dst->target = src->target ? xstrdup(src->target) : NULL;
-	dst->data = NULL;
-	if (src->data) {
-		dst->data = xmalloc(src->size ? src->size : 1);
-		memcpy(dst->data, src->data, src->size);
-	}
-}
-
-void layout_merge(struct layout_image *img, const struct layout_file *files, size_t n, int64_t mtime)
-{
-	size_t total = img->nfiles + 2 * n + 1, cap = 64;
-	struct index ix;
-
-	while (cap < 2 * total)
-		cap *= 2;
-	ix.cap = cap;
-	ix.slot = xcalloc(cap, sizeof(size_t));
-	/* room for every new entry plus its parents (at most one new parent per path component) */
-	size_t room = img->nfiles + n;
-	for (size_t i = 0; i < n; i++)
-		for (const char *p = files[i].path + 1; *p; p++)
-			room += *p == '/';
-	img->files = xrealloc(img->files, (room ? room : 1) * sizeof(*img->files));
-	for (size_t i = 0; i < img->nfiles; i++)
-		*index_find(&ix, img->files, img->files[i].path) = i + 1;
-	for (size_t i = 0; i < n; i++) {
-		const struct layout_file *f = &files[i];
-		/* parents first: "/a/b/c" needs "/a" and "/a/b" */
-		for (const char *p = strchr(f->path + 1, '/'); p; p = strchr(p + 1, '/')) {
-			char *dir = xstrndup(f->path, (size_t)(p - f->path));
-			size_t *s = index_find(&ix, img->files, dir);
-			if (*s) {
-				free(dir);
-				continue;
-			}
-			struct layout_file *e = &img->files[img->nfiles];
-			memset(e, 0, sizeof(*e));
-			e->path = dir;
-			e->mode = S_IFDIR | 0755;
-			e->mtime = mtime;
-			*s = ++img->nfiles;
-		}
-		size_t *s = index_find(&ix, img->files, f->path);
-		if (*s) {
-			layout_file_release(&img->files[*s - 1]);
-			copy_file(&img->files[*s - 1], f);
-		} else {
-			copy_file(&img->files[img->nfiles], f);
-			*s = ++img->nfiles;
-		}
-	}
-	free(ix.slot);
-}
-
-/* ---- writing ---- */
-
-static uint64_t rootfs_offset(const struct layout_image *img)
-{
-	return align_up(CAP_IMG_KERNEL_OFFSET + img->kernel_size, CAP_IMG_ROOTFS_ALIGN);
-}
-
-uint64_t layout_disk_size(const struct layout_image *img)
-{
-	return align_up(rootfs_offset(img) + rootfs_size(img->files, img->nfiles), DISK_ALIGN);
-}
-
-static void put32le(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-int layout_write(struct disk *d, const struct layout_image *img)
-{
-	const uint64_t roff = rootfs_offset(img), rsize = rootfs_size(img->files, img->nfiles);
-	const uint64_t need = layout_disk_size(img);
-	struct cap_img_header h;
+	struct fs_tmp t = {-1, NULL, NULL};
+	char *kernel = NULL, *mbr = NULL;
+	size_t klen = 0, mlen = 0;
 	unsigned char *head = NULL;
-	uint32_t rcrc = 0;
-	size_t clen = img->cmdline ? strlen(img->cmdline) : 0;
-	int ret;
+	struct cap_img_header h;
+	uint32_t load, entry;
+	int r;
 
-	if (!img->kernel_size)
-		return cap_errf(EINVAL, "image has no kernel");
+	size_t clen = spec->cmdline ? strlen(spec->cmdline) : 0;
 	if (clen >= CAP_IMG_CMDLINE_MAX)
-		return cap_errf(CAP_E_DATA, "cmdline of %zu bytes is longer than %u", clen, CAP_IMG_CMDLINE_MAX - 1);
-	if (disk_size(d) < need)
-		return cap_errf(EINVAL, "disk of %llu bytes is smaller than the image (%llu)",
-				(unsigned long long)disk_size(d), (unsigned long long)need);
-	if (roff / CAP_IMG_SECTOR > 0xffffffffu || align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR > 0xffffffffu)
-		return cap_errf(EFBIG, "root fs too large for an MBR partition");
-	if ((ret = disk_write(d, img->kernel, img->kernel_size, CAP_IMG_KERNEL_OFFSET)))
-		return ret;
-	if ((ret = rootfs_write(d, roff, img->files, img->nfiles, &rcrc)))
-		return ret;
+		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen, CAP_IMG_CMDLINE_MAX - 1);
+	if ((r = fs_read_all(spec->kernel_path, &kernel, &klen)))
+		return r;
+	if (klen > KERNEL_MAX) {
+		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path, KERNEL_MAX >> 20);
+		goto out;
+	}
+	if ((r = layout_kernel_info(kernel, klen, &load, &entry))) {
+		cap_errctx(r, "%s", spec->kernel_path);
+		goto out;
+	}
+	if (spec->mbr_path) {
+		if ((r = fs_read_all(spec->mbr_path, &mbr, &mlen)))
+			goto out;
+		if (mlen > 512 || (mlen > 446 && mlen < 512)) {
+			r = cap_errf(CAP_E_DATA, "%s: boot sector code is %zu bytes (at most 446, or a 512-byte sector)",
+				     spec->mbr_path, mlen);
+			goto out;
+		}
+	}
 
-	/* the first 64 KiB last: boot sector, partition entry, cmdline, header */
 	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
-	memcpy(head, img->mbr, 446);
-	unsigned char *pe = head + 446;
-	pe[0] = 0x80; /* active */
-	pe[1] = 0xfe, pe[2] = 0xff, pe[3] = 0xff; /* CHS: use the LBA fields */
-	pe[4] = CAP_IMG_MBR_PART_TYPE;
-	pe[5] = 0xfe, pe[6] = 0xff, pe[7] = 0xff;
-	put32le(pe + 8, (uint32_t)(roff / CAP_IMG_SECTOR));
-	put32le(pe + 12, (uint32_t)(align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR));
-	head[510] = 0x55;
-	head[511] = 0xaa;
+	if (mbr)
+		memcpy(head, mbr, mlen > 446 ? 446 : mlen);
 	if (clen)
-		memcpy(head + CAP_IMG_CMDLINE_OFFSET, img->cmdline, clen);
+		memcpy(head + CAP_IMG_CMDLINE_OFFSET, spec->cmdline, clen);
+
+	if ((r = fs_tmp_open(&t, out_path, 0644)))
+		goto out;
+	if ((r = fs_pwrite_full(t.fd, kernel, klen, CAP_IMG_KERNEL_OFFSET))) {
+		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+		goto out;
+	}
+	uint64_t roff = align_up(CAP_IMG_KERNEL_OFFSET + klen, CAP_IMG_ROOTFS_ALIGN), rsize;
+	uint32_t rcrc, rcount;
+	if ((r = rootfs_write(spec->rootfs, t.fd, roff, &rsize, &rcrc, &rcount)))
+		goto out;
+	uint64_t disk = align_up(roff + rsize, CAP_IMG_ROOTFS_ALIGN);
+	if (ftruncate(t.fd, (off_t)disk)) {
+		r = cap_errf(-errno, "%s: %s", out_path, strerror(errno));
+		goto out;
+	}
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, CAP_IMG_MAGIC, 8);
 	h.version = CAP_IMG_VERSION;
 	h.header_size = sizeof(h);
 	h.kernel_offset = CAP_IMG_KERNEL_OFFSET;
-	h.kernel_size = img->kernel_size;
+	h.kernel_size = klen;
 	h.rootfs_offset = roff;
 	h.rootfs_size = rsize;
-	h.disk_size = need;
-	h.kernel_crc32 = (uint32_t)crc32(0, img->kernel, (uInt)img->kernel_size);
+	h.disk_size = disk;
+	h.kernel_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)kernel, (uInt)klen);
 	h.rootfs_crc32 = rcrc;
-	h.rootfs_entries = (uint32_t)img->nfiles;
-	h.flags = img->flags;
-	memcpy(h.kernel_version, img->kernel_version, sizeof(h.kernel_version));
-	h.kernel_version[sizeof(h.kernel_version) - 1] = '\0';
-	h.kernel_load_addr = img->kernel_load_addr;
-	h.kernel_entry32 = img->kernel_entry32;
-	h.header_crc32 = header_crc(&h);
+	h.rootfs_entries = rcount;
+	h.flags = spec->flags;
+	strlcpy_(h.kernel_version, CAPSTAN_VERSION, sizeof(h.kernel_version));
+	h.kernel_load_addr = load;
+	h.kernel_entry32 = entry;
+	h.header_crc32 = 0;
+	h.header_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h));
 	memcpy(head + CAP_IMG_HEADER_OFFSET, &h, sizeof(h));
-	ret = disk_write(d, head, CAP_IMG_KERNEL_OFFSET, 0);
+	put_part(head, roff / CAP_IMG_SECTOR, (disk - roff) / CAP_IMG_SECTOR, mbr != NULL);
+	if (mbr) {
+		head[510] = 0x55;
+		head[511] = 0xaa;
+	}
+	if ((r = fs_pwrite_full(t.fd, head, CAP_IMG_KERNEL_OFFSET, 0))) {
+		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+		goto out;
+	}
+	r = fs_tmp_commit(&t);
+	t.fd = -1;
+out:
+	if (t.fd >= 0)
+		fs_tmp_abort(&t);
 	free(head);
-	return ret;
+	free(kernel);
+	free(mbr);
+	return r;
+}
+
+int layout_read(const char *path, struct layout_info *info)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int r = 0;
+	if (fd < 0)
+		return cap_errf(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size < CAP_IMG_KERNEL_OFFSET ||
+	    fs_pread_full(fd, &info->hdr, sizeof(info->hdr), CAP_IMG_HEADER_OFFSET) ||
+	    memcmp(info->hdr.magic, CAP_IMG_MAGIC, 8)) {
+		r = cap_errf(CAP_E_DATA, "%s: not a capstan image (no header at byte %u)", path, CAP_IMG_HEADER_OFFSET);
+		goto out;
+	}
+	struct cap_img_header h = info->hdr;
+	h.header_crc32 = 0;
+	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h)) != info->hdr.header_crc32) {
+		r = cap_errf(CAP_E_DATA, "%s: image header checksum mismatch", path);
+		goto out;
+	}
+	if (info->hdr.version != CAP_IMG_VERSION || info->hdr.header_size != sizeof(h)) {
+		r = cap_errf(CAP_E_DATA, "%s: image format version %u (this capstan reads %u)", path, info->hdr.version,
+			     CAP_IMG_VERSION);
+		goto out;
+	}
+	const struct cap_img_header *x = &info->hdr;
+	if (x->kernel_offset != CAP_IMG_KERNEL_OFFSET || x->kernel_size > KERNEL_MAX ||
+	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN || x->rootfs_offset < x->kernel_offset + x->kernel_size ||
+	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size ||
+	    (uint64_t)st.st_size < x->rootfs_offset + x->rootfs_size) {
+		r = cap_errf(CAP_E_DATA, "%s: image header extents are inconsistent or the file is truncated", path);
+		goto out;
+	}
+	if (fs_pread_full(fd, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
+	    !memchr(info->cmdline, 0, sizeof(info->cmdline))) {
+		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path, CAP_IMG_CMDLINE_OFFSET);
+		goto out;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+int layout_read_kernel(const char *path, const struct layout_info *info, void **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
+	if (fd < 0)
+		return cap_errf(-errno, "%s: %s", path, strerror(errno));
+	size_t n = (size_t)info->hdr.kernel_size;
+	char *buf = xmalloc(n ? n : 1);
+	r = fs_pread_full(fd, buf, n, (off_t)info->hdr.kernel_offset);
+	close(fd);
+	if (r) {
+		free(buf);
+		return cap_errf(r, "%s: reading the kernel: %s", path, strerror(-r));
+	}
+	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)buf, (uInt)n) != info->hdr.kernel_crc32) {
+		free(buf);
+		return cap_errf(CAP_E_DATA, "%s: kernel checksum mismatch", path);
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+struct source {
+	int fd;
+	uint64_t off, size, pos;
+	char buf[65536];
+};
+
+static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
+{
+	struct source *s = ctx;
+	size_t n = s->size - s->pos < sizeof(s->buf) ? (size_t)(s->size - s->pos) : sizeof(s->buf);
+	if (!n)
+		return 0;
+	int r = fs_pread_full(s->fd, s->buf, n, (off_t)(s->off + s->pos));
+	if (r) {
+		archive_set_error(a, -r, "read failed");
+		return -1;
+	}
+	s->pos += n;
+	*out = s->buf;
+	return (la_ssize_t)n;
+}
+
+int layout_list(const char *path, const struct layout_info *info, layout_entry_fn fn, void *ctx)
+{
+	struct source *s = xcalloc(1, sizeof(*s));
+	struct archive *a = NULL;
+	int r = 0;
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* checksum first, so that a corrupt archive is named as such */
+	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+	s->off = info->hdr.rootfs_offset;
+	s->size = info->hdr.rootfs_size;
+	for (const void *p; (r = (int)source_read(NULL, s, &p)) > 0;)
+		crc = (uint32_t)crc32(crc, p, (uInt)r);
+	if (r < 0 || crc != info->hdr.rootfs_crc32) {
+		r = cap_errf(CAP_E_DATA, "%s: root fs checksum mismatch", path);
+		goto out;
+	}
+	s->pos = 0;
+	a = archive_read_new();
+	archive_read_support_format_cpio(a);
+	if (archive_read_open(a, s, NULL, source_read, NULL) != ARCHIVE_OK) {
+		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
+		goto out;
+	}
+	struct archive_entry *ae;
+	int ar;
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		struct layout_entry e = {archive_entry_pathname(ae), archive_entry_mode(ae),
+					 (uint64_t)archive_entry_size(ae), archive_entry_symlink(ae)};
+		if ((r = fn(ctx, &e)))
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF)
+		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
+out:
+	if (a)
+		archive_read_free(a);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return r;
 }
