@@ -20,7 +20,9 @@ struct disk;
 struct disk_ops {
 	int (*read)(struct disk *d, void *buf, size_t len, uint64_t off);
 	int (*write)(struct disk *d, const void *buf, size_t len, uint64_t off);
-	/* Write cached metadata and fdatasync. */
+	/* Write cached metadata (to the page cache; no sync). */
+	int (*commit)(struct disk *d);
+	/* commit, then fdatasync. */
 	int (*flush)(struct disk *d);
 	/* Release the backend; closes the fd unless it was borrowed. */
 	void (*close)(struct disk *d);
@@ -100,6 +102,10 @@ static inline int disk_read(struct disk *d, void *buf, size_t len, uint64_t off)
 static inline int disk_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 {
 	return d->ops->write(d, buf, len, off);
+}
+static inline int disk_commit(struct disk *d)
+{
+	return d->ops->commit(d);
 }
 static inline int disk_flush(struct disk *d)
 {

@@ -398,7 +398,8 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 	if (strcmp(platform, "qemu") && (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, g.mtime)))
 		goto out;
-	if (!strcmp(platform, "qemu") && (ret = disk_flush(dst)))
+	/* repo_install syncs the file before it renames it into place */
+	if (!strcmp(platform, "qemu") && (ret = disk_commit(dst)))
 		goto out;
 
 	meta.version = xstrdup("1");

@@ -34,7 +34,7 @@ static int native(struct disk *src, int fd, bool qcow2)
 	if (!ret)
 		ret = disk_copy(dst, src);
 	if (!ret)
-		ret = disk_flush(dst);
+		ret = disk_commit(dst);
 	disk_close(dst);
 	return ret;
 }
@@ -49,7 +49,7 @@ static int via_qemu_img(struct disk *src, const char *fmt, const char *out_path)
 	if (!ret)
 		ret = disk_copy(mid, src);
 	if (!ret)
-		ret = disk_flush(mid);
+		ret = disk_commit(mid);
 	disk_close(mid);
 	if (ret)
 		goto out;

@@ -587,6 +587,11 @@ static int write_meta(struct qcow2 *q)
 	return ret;
 }
 
+static int qcow2_commit(struct disk *d)
+{
+	return d->writable ? write_meta(d->p) : 0;
+}
+
 static int qcow2_flush(struct disk *d)
 {
 	struct qcow2 *q = d->p;
@@ -636,6 +641,7 @@ static void qcow2_close(struct disk *d)
 static const struct disk_ops qcow2_ops = {
 	.read = qcow2_read,
 	.write = qcow2_write,
+	.commit = qcow2_commit,
 	.flush = qcow2_flush,
 	.close = qcow2_close,
 };

@@ -54,6 +54,11 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+static int raw_commit(struct disk *d)
+{
+	return 0; /* nothing cached */
+}
+
 static int raw_flush(struct disk *d)
 {
 	struct raw *r = d->p;
@@ -76,6 +81,7 @@ static void raw_close(struct disk *d)
 static const struct disk_ops raw_ops = {
 	.read = raw_read,
 	.write = raw_write,
+	.commit = raw_commit,
 	.flush = raw_flush,
 	.close = raw_close,
 };
