@@ -126,8 +126,13 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 
 	if (kopt.trace) {
 		uint64_t now = rdtsc(), hz = time_tsc_hz();
-		kprintf("capstan: boot trace: kernel %lu us, program entry at %lu us (TSC %lu MHz)\n",
-			(t_kernel - boot_tsc) * 1000000 / hz, (now - boot_tsc) * 1000000 / hz, hz / 1000000);
+		char steps[384];
+		size_t o = 0;
+		for (int i = 0; i < trace_nmarks && o < sizeof(steps); i++)
+			o += (size_t)ksnprintf(steps + o, sizeof(steps) - o, "%s %s %lu", i ? "," : "", trace_marks[i].what,
+					       (trace_marks[i].tsc - boot_tsc) * 1000000 / hz);
+		kprintf("capstan: boot trace: program entry at %lu us after the kernel's first instruction (init%s; load %lu us; TSC %lu MHz)\n",
+			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz, hz / 1000000);
 	}
 	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, info.pie ? "static-pie" : "static",
 		 base + info.entry);

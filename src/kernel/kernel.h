@@ -65,6 +65,12 @@ struct kopts {
 	bool verbose, trace, nosys, quiet;
 };
 extern struct kopts kopt;
+struct trace_mark {
+	const char *what;
+	uint64_t tsc;
+};
+extern struct trace_mark trace_marks[16];
+extern int trace_nmarks;
 #define kverbose(...) do { if (kopt.verbose) kprintf(__VA_ARGS__); } while (0)
 
 /* uart.c and console.c */
@@ -110,10 +116,11 @@ void kexit(int status, const char *why) NORETURN;
 void panic(const char *fmt, ...) NORETURN __attribute__((format(printf, 1, 2)));
 
 /* mm.c: physical pages, kernel heap, the user address space */
-void pmm_init(void);
+uint64_t pmm_init(uint64_t phys, uint64_t top);
 void pmm_add(uint64_t base, uint64_t len);
 void pmm_reserve(uint64_t base, uint64_t len);
 uint64_t pmm_alloc(size_t npages); /* physical address, zeroed; 0 when out of memory */
+uint64_t pmm_alloc_raw(size_t npages); /* not zeroed */
 void pmm_free(uint64_t pa, size_t npages);
 uint64_t pmm_free_pages(void);
 uint64_t pmm_total_pages(void);
@@ -140,6 +147,7 @@ uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 /* dev/blk.c: the image disk */
 struct blkdev {
 	uint64_t sectors;
+	/* buf: physically contiguous kernel memory (the direct map), count <= 128 */
 	int (*read)(struct blkdev *d, uint64_t sector, void *buf, uint32_t count);
 	const char *name;
 };

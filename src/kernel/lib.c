@@ -2,9 +2,13 @@
 /* The kernel's small libc: memory and string functions, printf-style formatting. */
 #include "kernel.h"
 
+/* Quadwords first: under TCG every iteration of a rep string instruction costs the same. */
 void *memcpy(void *d, const void *s, size_t n)
 {
 	void *r = d;
+	size_t q = n / 8;
+	n %= 8;
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 	return r;
 }
@@ -23,7 +27,11 @@ void *memmove(void *d, const void *s, size_t n)
 void *memset(void *d, int c, size_t n)
 {
 	void *r = d;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	size_t q = n / 8;
+	uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+	n %= 8;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(v) : "memory");
 	return r;
 }
 

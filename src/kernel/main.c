@@ -10,6 +10,16 @@
 
 struct kopts kopt;
 
+/* boot-trace marks: TSC values of the init steps, printed at program entry */
+struct trace_mark trace_marks[16];
+int trace_nmarks;
+
+static void mark(const char *what)
+{
+	if (trace_nmarks < (int)ARRAY_LEN(trace_marks))
+		trace_marks[trace_nmarks++] = (struct trace_mark){what, rdtsc()};
+}
+
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;
 	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
@@ -24,19 +34,21 @@ extern char _end[];
 static uint64_t memory_init(const struct hvm_start_info *si)
 {
 	uint64_t top = 0;
-	pmm_init();
-	if (si->version >= 1 && si->memmap_paddr && si->memmap_entries) {
-		const struct hvm_memmap_entry *m = p2v(si->memmap_paddr);
-		for (uint32_t i = 0; i < si->memmap_entries; i++) {
-			if (m[i].type != 1)
-				continue;
-			pmm_add(m[i].addr, m[i].size);
+	const struct hvm_memmap_entry *m = p2v(si->memmap_paddr);
+	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
+		panic("no memory map in the PVH start info");
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (m[i].type == 1)
 			top = MAX(top, m[i].addr + m[i].size);
-		}
-	}
-	/* the real-mode area and the kernel stay out of the allocator */
+	/* the page bitmap sits right after the kernel */
+	uint64_t bm = PAGE_ALIGN_UP(v2p(_end));
+	uint64_t bmsize = pmm_init(bm, top);
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (m[i].type == 1)
+			pmm_add(m[i].addr, m[i].size);
+	/* the real-mode area, the kernel and the bitmap stay out of the allocator */
 	pmm_reserve(0, KLOAD);
-	pmm_reserve(KLOAD, v2p(_end) - KLOAD);
+	pmm_reserve(KLOAD, bm + bmsize - KLOAD);
 	return top;
 }
 
@@ -89,15 +101,21 @@ void kmain(uint32_t start_info)
 
 	uart_init();
 	status_init();
+	mark("uart");
 	uint64_t mem = memory_init(si);
+	mark("memory");
 	cpu_init();
+	mark("cpu");
 	vm_init();
+	mark("vm");
 	power_init();
 	if (!pci_present())
 		power_use_ged(true);
 	if (virtio_probe(&rootdev))
 		panic("no virtio-blk disk: attach the image as virtio-blk (PCI or MMIO)");
+	mark("virtio");
 	read_header(&hdr);
+	mark("header");
 
 	const char *line = pvh_cmdline(si);
 	if (!line) {
@@ -117,6 +135,7 @@ void kmain(uint32_t start_info)
 
 	vfs_init();
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
+	mark("cpio index");
 	if (!kopt.quiet) {
 		char m[24], d[24];
 		fmt_size(m, sizeof(m), mem);

@@ -3,13 +3,13 @@
 #include "kernel.h"
 
 #define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
-static uint64_t bitmap[MAX_PAGES / 64]; /* bit set = page used */
-static uint64_t total_pages, free_pages, hint;
+static uint64_t *bitmap; /* bit set = page used; sized to the RAM, placed after the kernel */
+static uint64_t npages, total_pages, free_pages, hint;
 
 void pmm_add(uint64_t base, uint64_t len)
 {
 	uint64_t first = PAGE_ALIGN_UP(base) / PAGE_SIZE, last = PAGE_ALIGN_DOWN(base + len) / PAGE_SIZE;
-	for (uint64_t p = first; p < last && p < MAX_PAGES; p++) {
+	for (uint64_t p = first; p < last && p < npages; p++) {
 		if (bitmap[p / 64] & (1ul << (p % 64))) {
 			bitmap[p / 64] &= ~(1ul << (p % 64));
 			free_pages++;
@@ -21,7 +21,7 @@ void pmm_add(uint64_t base, uint64_t len)
 void pmm_reserve(uint64_t base, uint64_t len)
 {
 	uint64_t first = PAGE_ALIGN_DOWN(base) / PAGE_SIZE, last = PAGE_ALIGN_UP(base + len) / PAGE_SIZE;
-	for (uint64_t p = first; p < last && p < MAX_PAGES; p++) {
+	for (uint64_t p = first; p < last && p < npages; p++) {
 		if (!(bitmap[p / 64] & (1ul << (p % 64)))) {
 			bitmap[p / 64] |= 1ul << (p % 64);
 			free_pages--;
@@ -29,12 +29,25 @@ void pmm_reserve(uint64_t base, uint64_t len)
 	}
 }
 
-void pmm_init(void)
+/* The bitmap goes at phys (page-aligned, below top); returns its size in bytes. */
+uint64_t pmm_init(uint64_t phys, uint64_t top)
 {
-	memset(bitmap, 0xff, sizeof(bitmap));
+	npages = MIN(top, MAX_PAGES * PAGE_SIZE) / PAGE_SIZE;
+	npages = (npages + 63) & ~63ul;
+	bitmap = p2v(phys);
+	memset(bitmap, 0xff, npages / 8);
+	return npages / 8;
 }
 
 uint64_t pmm_alloc(size_t n)
+{
+	uint64_t pa = pmm_alloc_raw(n);
+	if (pa)
+		memset(p2v(pa), 0, n * PAGE_SIZE);
+	return pa;
+}
+
+uint64_t pmm_alloc_raw(size_t n)
 {
 	uint64_t run = 0, start = 0;
 	if (!n || n > free_pages)
@@ -42,7 +55,7 @@ uint64_t pmm_alloc(size_t n)
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t from = pass ? 0 : hint;
 		run = 0;
-		for (uint64_t p = from; p < MAX_PAGES; p++) {
+		for (uint64_t p = from; p < npages; p++) {
 			if (!(p % 64) && bitmap[p / 64] == ~0ul) {
 				run = 0;
 				p += 63;
@@ -59,7 +72,6 @@ uint64_t pmm_alloc(size_t n)
 					bitmap[q / 64] |= 1ul << (q % 64);
 				free_pages -= n;
 				hint = start + n;
-				memset(p2v(start * PAGE_SIZE), 0, n * PAGE_SIZE);
 				return start * PAGE_SIZE;
 			}
 		}

@@ -45,7 +45,8 @@ qemu_status() {
 
 # case NAME PROG STATUS ARGS STDIN EXPECTED-LINE...
 #   ARGS are words as the kernel cmdline parses them (quotes, backslashes);
-#   the program goes at @PROG@, or first; words before it are --env=K=V; STDIN is typed on the console ("" for none);
+#   the program goes at @PROG@, or first; words before it are --env=K=V
+#   or kernel options (dropped natively); STDIN is typed on the console ("" for none);
 #   an expected line starting "K:" is checked in the unikernel only, one
 #   starting "~" matches any line containing the rest, @INTERP@ stands for
 #   the program's ELF interpreter;
@@ -86,8 +87,9 @@ case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
 case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
 case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
-case_def fault fault fault:11 '' '' 'about to fault'
-case_def dynamic dynamic refused:126 '' '' '~@INTERP@'
+case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
+case_def fault fault fault:11 '' '' 'about to fault' '~page fault at 0x0'
+case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
 # Checks that every expected line occurs as a whole line of $1, in order.
 lines_in_order() {
@@ -144,8 +146,8 @@ run_native() { # run_native LABEL BIN STATUS ARGS STDIN EXPECTED...
 	split_words "$args"
 	local envs=() argv=() w
 	case " ${words[*]} " in *" @PROG@ "*) ;; *) words=(@PROG@ "${words[@]}") ;; esac
-	while [ "${words[0]}" != @PROG@ ]; do
-		envs+=("${words[0]#--env=}")
+	while [ "${words[0]}" != @PROG@ ]; do # --env=K=V, or a kernel option
+		case ${words[0]} in --env=*) envs+=("${words[0]#--env=}") ;; esac
 		words=("${words[@]:1}")
 	done
 	argv=("${words[@]:1}")

@@ -134,6 +134,25 @@ void trap_handler(struct trapframe *f)
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 		if (vm_fault(cr2, f->err & 2, f->cs & 3))
 			return;
+		/*
+		 * A SYSCALL that reached the entry point without leaving ring 3:
+		 * nested KVM on some hosts emulates SYSCALL without loading CS.
+		 * RCX and R11 are set as SYSCALL sets them; serve the call here
+		 * and return with IRETQ.
+		 */
+		if ((f->cs & 3) && f->rip == (uint64_t)syscall_entry && cr2 == f->rip) {
+			struct sysframe s = {.r15 = f->r15, .r14 = f->r14, .r13 = f->r13, .r12 = f->r12, .rbp = f->rbp,
+					     .rbx = f->rbx, .r9 = f->r9, .r8 = f->r8, .r10 = f->r10, .rdx = f->rdx,
+					     .rsi = f->rsi, .rdi = f->rdi, .rax = f->rax, .rip = f->rcx,
+					     .rflags = f->r11, .rsp = f->rsp};
+			syscall_dispatch(&s);
+			f->rax = s.rax;
+			f->rip = f->rcx;
+			f->rflags = (f->r11 & 0x3c0fd5) | 0x2;
+			f->cs = SEL_UCODE;
+			f->ss = SEL_UDATA;
+			return;
+		}
 	}
 	if (f->vec == 32)
 		return;

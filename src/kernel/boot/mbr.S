@@ -11,8 +11,9 @@
  * file to kernel_load_addr and jumps to kernel_entry32 with
  * EAX = 0x336ec578 and EBX = &start_info: the state a PVH loader leaves,
  * so the kernel has a single entry path.  cmdline_paddr is 0: the kernel
- * reads the command line from the disk.  Interrupts stay off; the kernel
- * owns the IDT from its first instruction.
+ * reads the command line from the disk.  Interrupts are off and the 8259s
+ * masked when it jumps; the kernel owns the IDT from its first instruction.
+ * Low memory it leaves in use: start_info and the map at 0x6000-0x67ff.
  *
  * Staging the kernel below 640 KiB keeps this sector free of int 15h
  * block moves and unreal mode, at the price of a size limit
@@ -31,6 +32,7 @@
 #define SI_MMAP    40          /* memmap_paddr */
 #define SI_NMAP    48          /* memmap_entries */
 #define MEMMAP     0x6040      /* struct hvm_memmap_table_entry[], 24 bytes each */
+#define MMAPEND    (0x6800 - 24) /* up to 82 entries; the stack is far above */
 #define LOWBUF     0x10000     /* kernel staging area */
 #define LOWEND     0x9f000
 #define CHUNK      64          /* sectors per read: 32 KiB, never crosses 64 KiB */
@@ -47,6 +49,7 @@ start:
 	movw	%ax, %es
 	movw	%ax, %ss
 	movw	$0x7c00, %sp
+	sti                             /* some BIOSes wait for IRQs in int 13h */
 	ljmp	$0, $1f
 1:	cld
 	movb	%dl, drive
@@ -94,9 +97,11 @@ start:
 	jc	5f
 	incw	START+SI_NMAP
 	addw	$24, %di
+	cmpw	$MMAPEND, %di           /* room for one more entry? */
+	ja	5f
 	testl	%ebx, %ebx
 	jnz	4b
-5:
+5:	cli
 	/* Quiet the 8259s, open A20 (port 0x92), go to protected mode. */
 	movb	$0xff, %al
 	outb	%al, $0x21

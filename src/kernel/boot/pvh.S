@@ -21,9 +21,9 @@ pvh_start32:
 	mov %eax, (boot_tsc - KVBASE)
 	mov %edx, (boot_tsc - KVBASE + 4)
 
-	/* zero bss (the page tables live there) */
+	/* zero the boot page tables and stack; high64 zeroes the rest of bss */
 	mov $(__bss_start - KVBASE), %edi
-	mov $(__bss_end - KVBASE), %ecx
+	mov $(__bss_boot_end - KVBASE), %ecx
 	sub %edi, %ecx
 	shr $2, %ecx
 	xor %eax, %eax
@@ -94,6 +94,12 @@ long64:
 	movabs $high64, %rax
 	jmp *%rax
 high64:
+	movabs $__bss_boot_end, %rdi
+	movabs $__bss_end, %rcx
+	sub %rdi, %rcx
+	shr $3, %rcx
+	xor %eax, %eax
+	rep stosq
 	mov %esi, %edi
 	xor %ebp, %ebp
 	call kmain
@@ -115,7 +121,7 @@ boot_gdtr:
 boot_tsc:
 	.quad 0
 
-	.section .bss
+	.section .bss.boot, "aw", @nobits
 	.balign 4096
 	.globl boot_pml4
 boot_pml4:	.skip 4096

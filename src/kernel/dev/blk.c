@@ -32,7 +32,7 @@ int blk_read(uint64_t off, void *buf, size_t len)
 		if (s == NSLOT) {
 			s = victim;
 			if (!slot[s].buf) {
-				uint64_t pa = pmm_alloc(CHUNK / PAGE_SIZE);
+				uint64_t pa = pmm_alloc_raw(CHUNK / PAGE_SIZE);
 				if (!pa)
 					return -12;
 				slot[s].buf = p2v(pa);

@@ -28,9 +28,8 @@ struct vblk {
 		uint64_t sector;
 	} *req;
 	volatile uint8_t *status;
-	uint8_t *bounce;
 };
-#define BOUNCE_SIZE (64 * 1024)
+#define MAX_SECTORS 128
 
 static struct vblk vb;
 
@@ -46,13 +45,13 @@ static int vblk_read(struct blkdev *d, uint64_t sector, void *buf, uint32_t coun
 {
 	struct vblk *v = (struct vblk *)d;
 	while (count) {
-		uint32_t n = MIN(count, BOUNCE_SIZE / 512);
+		uint32_t n = MIN(count, MAX_SECTORS);
 		v->req->type = 0;
 		v->req->reserved = 0;
 		v->req->sector = sector;
 		*v->status = 0xff;
 		v->desc[0] = (struct vdesc){v2p(v->req), 16, VDESC_NEXT, 1};
-		v->desc[1] = (struct vdesc){v2p(v->bounce), n * 512, VDESC_NEXT | VDESC_WRITE, 2};
+		v->desc[1] = (struct vdesc){v2p(buf), n * 512, VDESC_NEXT | VDESC_WRITE, 2};
 		v->desc[2] = (struct vdesc){v2p((void *)v->status), 1, VDESC_WRITE, 0};
 		uint16_t idx = v->avail[1];
 		v->avail[2 + idx % v->qsz] = 0;
@@ -66,7 +65,6 @@ static int vblk_read(struct blkdev *d, uint64_t sector, void *buf, uint32_t coun
 		mb();
 		if (*v->status != 0)
 			return -5;
-		memcpy(buf, v->bounce, n * 512);
 		buf = (char *)buf + n * 512;
 		sector += n;
 		count -= n;
@@ -82,15 +80,13 @@ static int ring_alloc(struct vblk *v)
 	size_t total = used_off + PAGE_ALIGN_UP(6 + 8ul * v->qsz);
 	uint64_t pa = pmm_alloc(total / PAGE_SIZE);
 	uint64_t extra = pmm_alloc(1);
-	uint64_t bounce = pmm_alloc(BOUNCE_SIZE / PAGE_SIZE);
-	if (!pa || !extra || !bounce)
+	if (!pa || !extra)
 		return -12;
 	v->desc = p2v(pa);
 	v->avail = (volatile uint16_t *)((char *)p2v(pa) + avail_off);
 	v->used = (volatile uint16_t *)((char *)p2v(pa) + used_off);
 	v->req = p2v(extra);
 	v->status = (volatile uint8_t *)p2v(extra) + 64;
-	v->bounce = p2v(bounce);
 	v->dev.read = vblk_read;
 	return 0;
 }

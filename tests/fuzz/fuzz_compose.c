@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// fuzz_layout.c: libFuzzer harness for the image header and the cpio root fs parser.
+// fuzz_compose.c: libFuzzer harness for the image header and the cpio root fs parser.
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
