@@ -30,6 +30,22 @@ for n in base hello; do
 done
 has "$OUT" '^cmdline: +/hello$' "capstan/hello runs /hello"
 
+# The tree is reproducible: made again from the same inputs, the same digests.
+if [ -x "$CAPSTAN_BUILD_ROOT/repo/shell" ] && [ -x "$CAPSTAN_BUILD_ROOT/repo/hello" ]; then
+	mkdir -p "$TESTDIR/again"
+	sh "$CAPSTAN_SOURCE_ROOT/repo/mkrepo.sh" "$CAPSTAN" "$CAPSTAN_SOURCE_ROOT/repo" \
+		"$TESTDIR/again/repo" "$(sed -n 's/^version: "\(.*\)"$/\1/p' "$tree/capstan/base/index.yaml")" \
+		"$CAPSTAN_BUILD_ROOT/repo/shell" "$CAPSTAN_BUILD_ROOT/repo/hello" "$CAPSTAN_BUILD_ROOT" >"$OUT" 2>"$ERR"
+	for n in base hello; do
+		if cmp -s "$tree/capstan/$n/index.yaml" "$TESTDIR/again/repo/capstan/$n/index.yaml" &&
+			cmp -s "$tree/capstan/$n/$n.qemu.gz" "$TESTDIR/again/repo/capstan/$n/$n.qemu.gz"; then
+			ok "capstan/$n rebuilt byte for byte"
+		else
+			fail "capstan/$n rebuilt byte for byte"
+		fi
+	done
+fi
+
 # examples/hello on top of it, then booted (TCG, bounded).
 cp -r "$CAPSTAN_SOURCE_ROOT/examples/hello" "$TESTDIR/hello"
 cd "$TESTDIR/hello" || exit 1
