@@ -8,8 +8,10 @@ name=${1:-$(basename "$PWD")}
 root=${CAPSTAN_ROOT:-$HOME/.capstan}
 img="$root/repository/$name/${name##*/}.qemu"
 [ -f "$img" ] || { echo "boot.sh: no image '$name' in $root/repository (run 'capstan build' first)" >&2; exit 65; }
-# TCG by default (works everywhere); BOOT_ACCEL=kvm for KVM.
-accel=${BOOT_ACCEL:-tcg}
+# KVM when /dev/kvm is usable and CAPSTAN_DISABLE_KVM is unset, else TCG; BOOT_ACCEL overrides.
+accel=tcg
+[ -w /dev/kvm ] && [ -z "${CAPSTAN_DISABLE_KVM:-}" ] && accel=kvm
+accel=${BOOT_ACCEL:-$accel}
 # -snapshot: the image in the repository is never written.
 "${CAPSTAN_QEMU_PATH:-qemu-system-x86_64}" -M pc -accel "$accel" -m 128M -nodefaults -no-user-config \
 	-display none -serial stdio -no-reboot -snapshot \
