@@ -54,6 +54,7 @@ expect 0 "capstan build examples/hello" "$CAPSTAN" build
 has "$OUT" 'Pulling capstan/base from the default registry' "base pulled from the default registry"
 if command -v qemu-system-x86_64 >/dev/null; then
 	BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+	export BOOT_ACCEL=${BOOT_ACCEL:-tcg} # TCG: quick to start, the same everywhere
 	timeout -k 5 "$BOOT_TIMEOUT" bash "$CAPSTAN_SOURCE_ROOT/examples/boot.sh" hello >"$OUT" 2>"$ERR" </dev/null
 	RC=$?
 	has "$OUT" '^Hello, world!' "examples/hello boots and greets"
