@@ -110,6 +110,11 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 		return cap_errf(CAP_E_DATA, "%s: cannot read '%s' (for '%s'): %s", what, host, guest, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
 		return cap_errf(CAP_E_DATA, "%s: '%s' is not a file, folder or symbolic link", what, host);
+	if (!strcmp(guest, "/")) {
+		if (!S_ISDIR(st.st_mode))
+			return cap_errf(CAP_E_DATA, "%s: '/' can only be a folder, '%s' is not one", what, host);
+		return add_dir_children(g, host, guest, what);
+	}
 	if (S_ISREG(st.st_mode)) {
 		int fd = open(host, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -137,6 +142,11 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 	return 0;
 }
 
+static int cmp_entry_path(const void *a, const void *b)
+{
+	return strcmp((*(const struct layout_file *const *)a)->path, (*(const struct layout_file *const *)b)->path);
+}
+
 /* A guest path 'files' gives twice (e.g. a folder's content and an explicit entry). */
 static int check_duplicates(const struct gather *g, const struct cfile *cf)
 {
@@ -149,12 +159,7 @@ static int check_duplicates(const struct gather *g, const struct cfile *cf)
 	v = xmalloc(n * sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		v[i] = &g->v[g->first_new + i];
-	for (size_t i = 0; i < n; i++) /* insertion sort by path keeps equal paths adjacent */
-		for (size_t k = i; k > 0 && strcmp(v[k - 1]->path, v[k]->path) > 0; k--) {
-			const struct layout_file *t = v[k];
-			v[k] = v[k - 1];
-			v[k - 1] = t;
-		}
+	qsort(v, n, sizeof(*v), cmp_entry_path); /* equal paths end up adjacent */
 	for (size_t i = 1; i < n && !ret; i++)
 		if (!strcmp(v[i - 1]->path, v[i]->path) && !(S_ISDIR(v[i]->mode) && S_ISDIR(v[i - 1]->mode)))
 			ret = cap_errf(CAP_E_DATA, "%s: guest path '%s' listed twice", cf->path, v[i]->path);

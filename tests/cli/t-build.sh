@@ -148,6 +148,12 @@ has "$ERR" "guest path '/d/x' listed twice" "duplicate guest path named"
 printf 'cmdline: /x\nfiles:\n  /a: y\n  /a: y\n' >Capstanfile
 expect 65 "same guest key twice" "$CAPSTAN" build
 has "$ERR" "duplicate guest path '/a'" "duplicate key named"
+printf 'cmdline: /x\nfiles:\n  /: d\n' >Capstanfile
+expect 0 "a folder at /" "$CAPSTAN" build -q rootdir
+printf 'cmdline: /x\nfiles:\n  /: y\n' >Capstanfile
+expect 65 "a file at /" "$CAPSTAN" build -q
+has "$ERR" "'/' can only be a folder" "a file at / refused"
+"$CAPSTAN" rmi rootdir >/dev/null 2>&1
 mkfifo fifo
 printf 'cmdline: /x\nfiles:\n  /f: fifo\n' >Capstanfile
 expect 65 "special file" "$CAPSTAN" build
