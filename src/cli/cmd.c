@@ -13,6 +13,9 @@
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
 	{"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
+	{"pull", NULL, cmd_pull, usage_pull, "download an image from a registry"},
+	{"push", NULL, cmd_push, usage_push, "publish a local image to a registry"},
+	{"search", NULL, cmd_search, usage_search, "list the images of a registry"},
 	{"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);
