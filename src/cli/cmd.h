@@ -51,8 +51,12 @@ int cli_load(struct cap_ctx *ctx);
 	extern const char usage_##n[]
 
 CMD_DECLARE(help);
+CMD_DECLARE(images);
+CMD_DECLARE(import);
+CMD_DECLARE(info);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
+CMD_DECLARE(rmi);
 CMD_DECLARE(search);
 CMD_DECLARE(version);
 
