@@ -753,8 +753,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	memset(&p, 0, sizeof(p));
 	p.part_fd = -1;
 	p.tmp.fd = -1;
-	if ((ret = repo_name_valid(name)))
-		return ret;
+	if (!repo_name_valid(name))
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	if ((ret = fetch_index(ctx, name, platform, &f)))
@@ -1210,8 +1210,8 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
 
 	if (!platform)
 		platform = "qemu";
-	if ((ret = repo_name_valid(name)))
-		return ret;
+	if (!repo_name_valid(name))
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	if (is_file_url(url)) {
