@@ -545,7 +545,12 @@ static int replay(struct pull *p)
 	return 0;
 }
 
-/* Read cache/partial/...info: resume only a download of the same URL and digest. */
+/*
+ * Read cache/partial/...info (lines: URL, digest, validator).  A verified
+ * download is identified by its digest, so it resumes from another mirror;
+ * an unverified one only from the same URL.  The validator (If-Range) only
+ * applies to the same URL.
+ */
 static void load_partial(struct pull *p, const char *digest)
 {
 	char *text = NULL;
@@ -557,9 +562,11 @@ static void load_partial(struct pull *p, const char *digest)
 		char *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL;
 		if (nl3) {
 			*nl1 = *nl2 = *nl3 = '\0';
-			if (!strcmp(url, p->url) && !strcmp(nl1 + 1, digest) && fstat(p->part_fd, &st) == 0) {
+			bool same_url = !strcmp(url, p->url);
+			bool same = strcmp(digest, "-") ? !strcmp(nl1 + 1, digest) : same_url;
+			if (same && fstat(p->part_fd, &st) == 0) {
 				p->part_len = (uint64_t)st.st_size;
-				if (nl2[1])
+				if (nl2[1] && same_url)
 					p->validator = xstrdup(nl2 + 1);
 			}
 		}
@@ -613,6 +620,50 @@ static void remove_stale_tmp(const char *dir, const char *final_base)
 		closedir(d);
 	}
 	free(prefix);
+}
+
+/* The first folder of dir (below $root/repository) that does not exist yet, or NULL. */
+static char *first_missing(const struct cap_ctx *ctx, const char *dir)
+{
+	char *top = cap_path(ctx, "repository"), *p = xstrdup(dir), *ret = NULL;
+	size_t n = strlen(top);
+
+	if (strncmp(p, top, n) || p[n] != '/') {
+		free(top);
+		free(p);
+		return NULL;
+	}
+	for (char *s = p + n + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (!fs_exists(p)) {
+			ret = xstrdup(p);
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(top);
+	free(p);
+	return ret;
+}
+
+/* rmdir dir and its parents up to and including top, while they are empty. */
+static void remove_empty(const char *dir, const char *top)
+{
+	char *p = xstrdup(dir);
+	size_t n = strlen(top);
+
+	while (strlen(p) >= n && rmdir(p) == 0) {
+		char *slash = strrchr(p, '/');
+		if (!slash || strlen(p) == n)
+			break;
+		*slash = '\0';
+	}
+	free(p);
 }
 
 static const char *base_name(const char *name)
@@ -687,6 +738,23 @@ static int download(struct pull *p, const char *digest)
 	return o.ret;
 }
 
+/* After the transfer: a complete gzip stream, the size and the digest the index gives. */
+static int verify(struct pull *p, const struct index_platform *plat, char got[SHA256_HEX_LEN + 1])
+{
+	progress(p, true);
+	if (!p->z_end)
+		return data_error(p, "%s: truncated gzip stream (%llu bytes received); nothing installed", p->url,
+				  (unsigned long long)p->part_len);
+	sha256_final_hex(&p->sha, got);
+	if (plat && p->out_len != plat->size)
+		return data_error(p, "%s: size mismatch: the index says %llu bytes, the image has %llu; nothing installed",
+				  p->url, (unsigned long long)plat->size, (unsigned long long)p->out_len);
+	if (plat && strcmp(got, plat->sha256))
+		return data_error(p, "%s: sha256 mismatch: the index says %s, the image has %s; nothing installed",
+				  p->url, plat->sha256, got);
+	return 0;
+}
+
 struct fetched {
 	struct index_image idx;
 	const struct index_platform *plat; /* NULL: an original Capstan index, unverified */
@@ -746,7 +814,7 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	char got[SHA256_HEX_LEN + 1], *dir = NULL, *final = NULL, *cache = NULL, *part_path = NULL, *lock_path = NULL;
 	char *rel = NULL;
 	int lock_fd = -1, ret;
-	bool made_dir = false;
+	char *made_top = NULL; /* the highest folder this pull created, for a rollback */
 
 	if (!platform)
 		platform = "qemu";
@@ -792,7 +860,7 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 			goto out;
 		}
 	}
-	made_dir = !fs_exists(dir);
+	made_top = first_missing(ctx, dir);
 	if ((ret = fs_mkdirs(dir, 0755)))
 		goto out;
 	remove_stale_tmp(dir, strrchr(final, '/') + 1);
@@ -834,28 +902,24 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		cap_info(ctx, "pulling %s (%s) from %s", name, platform, ctx->repo_url);
 	}
 	p.done0 = p.part_len;
-	if (!p.z_end) {
-		ret = download(&p, digest);
-		if (ret)
-			goto out;
+	/* A resumed download that fails verification gets one fresh try: the mirror may have recompressed. */
+	for (bool resumed = p.part_len > 0;; resumed = false) {
+		ret = p.z_end ? 0 : download(&p, digest);
+		if (!ret)
+			ret = verify(&p, f.plat, got);
+		if (!ret || !p.data_err || !resumed)
+			break;
+		cap_info(ctx, "resumed download of %s failed verification (%s); downloading it again", name,
+			 cap_errmsg(ret));
+		p.err = 0;
+		p.data_err = false;
+		free(p.validator);
+		p.validator = NULL;
+		if ((ret = restart(&p)))
+			break;
 	}
-	progress(&p, true);
-	if (!p.z_end) {
-		ret = data_error(&p, "%s: truncated gzip stream (%llu bytes received); nothing installed", p.url,
-				 (unsigned long long)p.part_len);
+	if (ret)
 		goto out;
-	}
-	sha256_final_hex(&p.sha, got);
-	if (f.plat && p.out_len != f.plat->size) {
-		ret = data_error(&p, "%s: size mismatch: the index says %llu bytes, the image has %llu; nothing installed",
-				 p.url, (unsigned long long)f.plat->size, (unsigned long long)p.out_len);
-		goto out;
-	}
-	if (f.plat && strcmp(got, f.plat->sha256)) {
-		ret = data_error(&p, "%s: sha256 mismatch: the index says %s, the image has %s; nothing installed",
-				 p.url, f.plat->sha256, got);
-		goto out;
-	}
 	meta.version = f.idx.version;
 	meta.created = f.idx.created;
 	meta.description = f.idx.description;
@@ -878,8 +942,9 @@ out:
 		unlink(part_path); /* bad data: resuming it would fail again */
 		unlink(p.info_path);
 	}
-	if (ret && made_dir && dir)
-		rmdir(dir); /* only if still empty */
+	if (ret && made_top)
+		remove_empty(dir, made_top);
+	free(made_top);
 	if (p.part_fd >= 0)
 		close(p.part_fd);
 	if (p.z_ready)

@@ -26,6 +26,7 @@ import threading
 import time
 
 ROOT, PORTFILE, LOGFILE = sys.argv[1], sys.argv[2], sys.argv[3]
+FAULTS = {"ok", "truncate", "corrupt", "tamper", "stall", "flaky", "loop", "wrongsize", "drop", "slow"}
 log_lock = threading.Lock()
 counts = {}
 
@@ -60,6 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             return self.send(404, b"no fault in path\n")
         fault, arg, rel = m.group(1), int(m.group(2) or 0), m.group(3)
+        if fault not in FAULTS:
+            return self.send(404, b"no such fault\n")
         if fault == "loop":
             return self.send(302, headers=[("Location", self.path)])
         if fault == "flaky":
