@@ -54,4 +54,14 @@ int reg_ensure(const struct cap_ctx *ctx, const char *name, const char *platform
  */
 int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, const char *url);
 
+/*
+ * What push does for a file:// tree, from any image file: gzip IMAGE into
+ * ROOT/NAME/<name>.PLATFORM.gz and update ROOT/NAME/index.yaml and
+ * ROOT/index.yaml atomically.  The build uses it to make the default registry.
+ * meta->created NULL means now.
+ */
+struct repo_meta;
+int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name, const char *platform,
+		     const char *image, const struct repo_meta *meta);
+
 #endif

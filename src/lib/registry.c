@@ -1044,7 +1044,7 @@ out:
 }
 
 /* The new per-image index: what the registry had (other platforms kept), our metadata, this platform. */
-static void fill_index(struct index_image *idx, const struct repo_image *img, const struct index_platform *plat)
+static void fill_index(struct index_image *idx, const struct repo_meta *meta, const struct index_platform *plat)
 {
 	char now[32];
 	time_t t = time(NULL);
@@ -1056,10 +1056,10 @@ static void fill_index(struct index_image *idx, const struct repo_image *img, co
 	free(idx->build);
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	idx->version = img->meta.version ? xstrdup(img->meta.version) : NULL;
-	idx->created = xstrdup(img->meta.created ? img->meta.created : now);
-	idx->description = img->meta.description ? xstrdup(img->meta.description) : NULL;
-	idx->build = img->meta.build ? xstrdup(img->meta.build) : NULL;
+	idx->version = meta->version ? xstrdup(meta->version) : NULL;
+	idx->created = xstrdup(meta->created ? meta->created : now);
+	idx->description = meta->description ? xstrdup(meta->description) : NULL;
+	idx->build = meta->build ? xstrdup(meta->build) : NULL;
 	index_image_set_platform(idx, plat);
 }
 
@@ -1173,7 +1173,7 @@ static int push_http(const struct cap_ctx *ctx, const char *name, const char *ur
 	u = url_join(url, rel);
 	if ((ret = get_existing(ctx, u, false, &idx)))
 		goto out;
-	fill_index(&idx, img, plat);
+	fill_index(&idx, &img->meta, plat);
 	if ((ret = index_emit_image(&idx, &sb)) || (ret = http_put(ctx, u, -1, sb.buf, sb.len)))
 		goto out;
 	free(u);
@@ -1213,8 +1213,8 @@ static int read_existing(const char *path, bool catalog, void *out)
 	return ret ? cap_errctx(ret, "cannot update the registry") : 0;
 }
 
-static int push_file(const struct cap_ctx *ctx, const char *name, const char *root, const struct repo_image *img,
-		     struct index_platform *plat)
+static int push_file(const struct cap_ctx *ctx, const char *name, const char *root, const char *image,
+		     const struct repo_meta *meta, struct index_platform *plat)
 {
 	struct index_image idx;
 	struct index_catalog cat;
@@ -1229,7 +1229,7 @@ static int push_file(const struct cap_ctx *ctx, const char *name, const char *ro
 	memset(&cat, 0, sizeof(cat));
 	if ((ret = fs_mkdirs(dir, 0755)) || (ret = fs_tmp_open(&tmp, gz, 0644)))
 		goto out;
-	if ((ret = compress_to(img->path, tmp.fd, &plat->size, plat->sha256)))
+	if ((ret = compress_to(image, tmp.fd, &plat->size, plat->sha256)))
 		goto out;
 	/* One writer at a time for the indexes; readers see old or new files, never half of one. */
 	lock_fd = lock_wait(ctx, lock, root);
@@ -1243,7 +1243,7 @@ static int push_file(const struct cap_ctx *ctx, const char *name, const char *ro
 	tmp.tmp_path = NULL;
 	if (ret)
 		goto out;
-	fill_index(&idx, img, plat);
+	fill_index(&idx, meta, plat);
 	if ((ret = index_emit_image(&idx, &sb)) || (ret = fs_write_atomic(ipath, sb.buf, sb.len, 0644)))
 		goto out;
 	index_catalog_set(&cat, name, &idx);
@@ -1295,11 +1295,31 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
 	plat.has_size = true;
 	plat.sha256 = hex;
 	cap_info(ctx, "pushing %s (%s) to %s", name, platform, url);
-	ret = root ? push_file(ctx, name, root, &img, &plat) : push_http(ctx, name, url, &img, &plat);
+	ret = root ? push_file(ctx, name, root, img.path, &img.meta, &plat) : push_http(ctx, name, url, &img, &plat);
 	if (!ret)
 		cap_info(ctx, "pushed %s (%s), %llu bytes, sha256 %s", name, platform, (unsigned long long)plat.size, hex);
 	free(plat.file);
 	free(root);
 	repo_image_release(&img);
+	return ret;
+}
+
+int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name, const char *platform,
+		     const char *image, const struct repo_meta *meta)
+{
+	char hex[SHA256_HEX_LEN + 1] = "";
+	struct index_platform plat = {0};
+	int ret;
+
+	if (!repo_name_valid(name))
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
+	if (!index_file_name_valid(platform))
+		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
+	plat.name = (char *)platform;
+	plat.file = xasprintf("%s.%s.gz", base_name(name), platform);
+	plat.has_size = true;
+	plat.sha256 = hex;
+	ret = push_file(ctx, name, root, image, meta, &plat);
+	free(plat.file);
 	return ret;
 }
