@@ -825,8 +825,10 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
-	if ((ret = fetch_index(ctx, name, platform, &f)))
+	if ((ret = fetch_index(ctx, name, platform, &f))) {
+		fetched_release(&f);
 		return ret;
+	}
 	const char *digest = f.plat ? f.plat->sha256 : "-";
 	if (!f.plat)
 		cap_warn(ctx, "%s has no sha256 for '%s' (an original Capstan registry): the image is unverified",
