@@ -47,6 +47,21 @@ static void print_json(struct cap_ctx *ctx, const struct repo_image *v, size_t n
 	json_finish(&j);
 }
 
+/* One cell: control characters (a newline in a description) become spaces so rows stay rows. */
+static void put_cell(FILE *f, const char *s, size_t width, int last)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+	if (last) {
+		fputc('\n', f);
+		return;
+	}
+	for (; n < width + 2; n++)
+		fputc(' ', f);
+}
+
 static void print_table(struct cap_ctx *ctx, const struct repo_image *v, size_t n)
 {
 	static const char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORM", "SIZE", "DESCRIPTION"};
@@ -62,12 +77,14 @@ static void print_table(struct cap_ctx *ctx, const struct repo_image *v, size_t 
 			if (strlen(cell[c]) > w[c])
 				w[c] = strlen(cell[c]);
 	}
-	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], head[0], (int)w[1], head[1], (int)w[2],
-		head[2], (int)w[3], head[3], (int)w[4], head[4], head[5]);
-	for (size_t i = 0; i < n; i++)
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name, (int)w[1],
-			dash(v[i].meta.version), (int)w[2], dash(v[i].meta.created), (int)w[3], v[i].platform,
-			(int)w[4], fmt_size(v[i].size, sizes, sizeof(sizes)), dash(v[i].meta.description));
+	for (int c = 0; c < NCOLS; c++)
+		put_cell(ctx->out, head[c], w[c], c == NCOLS - 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *cell[NCOLS] = {v[i].name, dash(v[i].meta.version), dash(v[i].meta.created), v[i].platform,
+					   fmt_size(v[i].size, sizes, sizeof(sizes)), dash(v[i].meta.description)};
+		for (int c = 0; c < NCOLS; c++)
+			put_cell(ctx->out, cell[c], w[c], c == NCOLS - 1);
+	}
 	fflush(ctx->out);
 }
 

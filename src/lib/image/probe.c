@@ -349,6 +349,8 @@ int probe_fd(int fd, const char *name, struct probe_info *info)
 		return cap_errf(errno, "cannot stat '%s': %s", name, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return cap_errf(EISDIR, "'%s' is a folder, not an image", name);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return cap_errf(CAP_E_DATA, "'%s' is not a regular file or block device", name);
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(fd, 0, SEEK_END);
 		if (end < 0)
