@@ -61,6 +61,17 @@ has "$ERR" "warning: .*no sha256.*unverified" "unverified image gets a warning"
 has "$OUT" "\(unverified\)" "result says unverified"
 if cmp -s "$SRC_IMG" "$CAPSTAN_ROOT/repository/cloudius/osv/osv.qemu"; then ok "unverified image intact"; else fail "unverified image intact"; fi
 
+# the default registry: the tree the build makes from repo/ (when the kernel is built)
+if [ -s "${CAPSTAN_BUILD_ROOT:-/nonexistent}/repo/index.yaml" ]; then
+	rm -rf "$CAPSTAN_ROOT"
+	expect 0 "search the default registry" "$CAPSTAN" search
+	has "$OUT" "^capstan/base " "default registry lists capstan/base"
+	expect 0 "pull from the default registry" "$CAPSTAN" pull capstan/base
+	hasnt "$ERR" "unverified" "default registry images are verified"
+	expect 0 "images shows capstan/base" "$CAPSTAN" images
+	has "$OUT" "^capstan/base " "capstan/base installed"
+fi
+
 # nginx: http and https
 start_nginx "$REG" || { echo "cannot start nginx: $(cat "$TESTDIR/nginx/start.log" "$TESTDIR/nginx/error.log" 2>/dev/null)"; exit 1; }
 rm -rf "$CAPSTAN_ROOT"
