@@ -18,7 +18,10 @@ const struct cmd commands[] = {
 	{"import", NULL, cmd_import, usage_import, "add a disk image file to the local repository"},
 	{"info", NULL, cmd_info, usage_info, "describe an image file or repository image"},
 	{"init", NULL, cmd_init, usage_init, "start a project from a template"},
+	{"pull", NULL, cmd_pull, usage_pull, "download an image from a registry"},
+	{"push", NULL, cmd_push, usage_push, "publish a local image to a registry"},
 	{"rmi", NULL, cmd_rmi, usage_rmi, "remove images from the local repository"},
+	{"search", NULL, cmd_search, usage_search, "list the images of a registry"},
 	{"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);
