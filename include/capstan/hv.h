@@ -39,6 +39,7 @@ int hv_net_parse(const char *s, enum hv_net *out);
 
 struct hv_config {
 	const char *name;     /* instance name */
+	const char *image;    /* the image it runs ("ns/name"), for descriptions */
 	const char *dir;      /* instance folder (absolute): console.log, qmp.sock live here */
 	const char *disk;     /* the instance's disk (absolute), an overlay of the image */
 	const char *disk_format; /* "qcow2" */
@@ -113,6 +114,8 @@ struct hv {
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
 /* uri NULL: qemu:///session. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
+/* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type). */
+int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test, char **xml);
 /* By backend name ("qemu", "libvirt"); the one place that chooses. */
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out);
 void hv_free(struct hv *hv);
@@ -127,6 +130,13 @@ int hv_console_follow(const char *path, int out, bool follow, bool (*alive)(void
 
 /* ---- QEMU specifics other code needs ---- */
 
+/*
+ * The QEMU command line for cfg (argv[0] = bin), NULL-terminated; free with
+ * hv_qemu_argv_free().  Paths in it are relative to the instance folder,
+ * QEMU's working directory.
+ */
+int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbox, char ***argv);
+void hv_qemu_argv_free(char **argv);
 /* Does /dev/kvm really work here (open + KVM_GET_API_VERSION + KVM_CREATE_VM)? */
 bool hv_kvm_usable(char *why, size_t len);
 /* Start time of pid (field 22 of /proc/PID/stat), 0 if no such process. */
