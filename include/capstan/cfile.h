@@ -28,7 +28,14 @@ struct cfile {
 	size_t nenv;
 };
 
-/* Parse PATH.  Errors: -CAP_E_DATA with "PATH:LINE:COL: message". */
+/*
+ * Parse PATH.  Errors: -CAP_E_DATA with "PATH:LINE:COL: message" (bad YAML,
+ * wrong type, unknown key, missing or empty cmdline, bad or duplicate guest
+ * path, non-string env value, rootfs set but missing), -errno if unreadable.
+ * On error cf holds nothing (no cfile_release() needed, but it is harmless).
+ * rootfs defaults to <dir>/ROOTFS when that folder exists.  Host paths are not
+ * checked: the build step may create them.
+ */
 int cfile_load(struct cfile *cf, const char *path);
 /* Parse a buffer; path is used for messages and dir for relative host paths. */
 int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char *data, size_t len);

@@ -12,7 +12,9 @@
 /*
  * repository/<ns>/<name>/<name>.<platform> plus index.yaml, or un-namespaced
  * repository/<name>/<name>.<platform>.  Platforms: qemu (qcow2), raw, vbox
- * (VDI), vmw (VMDK), gce (tar.gz with disk.raw).
+ * (VDI), vmw (VMDK), gce (tar.gz with disk.raw).  Capstan's own import wrote
+ * VMDK as <name>.vmware; such files are read and listed as platform vmw.
+ * A bad index.yaml is a warning when listing (its fields show as missing).
  */
 
 struct repo_meta {
@@ -41,7 +43,10 @@ void repo_images_free(struct repo_image *imgs, size_t n);
 void repo_image_release(struct repo_image *img);
 void repo_meta_release(struct repo_meta *m);
 
-/* Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if absent. */
+/*
+ * Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if
+ * absent, -CAP_E_USAGE if NAME is not a valid name.
+ */
 int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform, struct repo_image *out);
 
 /*
@@ -52,7 +57,16 @@ int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
  */
 int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform, struct fs_tmp *tmp,
 		 const struct repo_meta *meta);
-/* Import FILE (format found by magic) as NAME. */
+/*
+ * Open a temp file inside $root/repository (created if missing) for a later
+ * repo_install(): same file system, so installing is a rename.
+ */
+int repo_tmp_open(const struct cap_ctx *ctx, struct fs_tmp *tmp);
+/*
+ * Import FILE (format found by magic, never by name) as NAME: qcow2 -> qemu,
+ * raw -> raw, VDI -> vbox, VMDK -> vmw.  meta->created NULL means now (RFC
+ * 3339 UTC).  Replaces an image of the same name and platform.
+ */
 int repo_import(const struct cap_ctx *ctx, const char *name, const char *file, const struct repo_meta *meta);
 /* Remove NAME (all platforms). */
 int repo_remove(const struct cap_ctx *ctx, const char *name);

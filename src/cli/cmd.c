@@ -13,6 +13,10 @@
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
 	{"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
+	{"images", "i", cmd_images, usage_images, "list the images in the local repository"},
+	{"import", NULL, cmd_import, usage_import, "add a disk image file to the local repository"},
+	{"info", NULL, cmd_info, usage_info, "describe an image file or repository image"},
+	{"rmi", NULL, cmd_rmi, usage_rmi, "remove images from the local repository"},
 	{"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);

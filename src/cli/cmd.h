@@ -49,6 +49,10 @@ int cli_load(struct cap_ctx *ctx);
 	extern const char usage_##n[]
 
 CMD_DECLARE(help);
+CMD_DECLARE(images);
+CMD_DECLARE(import);
+CMD_DECLARE(info);
+CMD_DECLARE(rmi);
 CMD_DECLARE(version);
 
 #endif

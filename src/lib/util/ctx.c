@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -85,8 +86,14 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	FILE *f = fopen(path, "rb");
 	int ret = 0;
 
+	struct stat st;
+
 	if (!f)
 		return errno == ENOENT ? 0 : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return cap_errf(EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
