@@ -49,6 +49,7 @@ struct qemu {
 	char *bin;
 	bool sandbox;
 	pid_t child; /* a foreground QEMU we spawned and will reap, else 0 */
+	int timeout; /* its --timeout, seconds */
 };
 
 static const char *const qemu_paths[] = {
@@ -406,6 +407,11 @@ static void decode(const char *dir, int raw, struct hv_status *st)
 {
 	int line = status_line(dir);
 
+	if (raw == -2) { /* powered off by --timeout */
+		st->state = HV_STOPPED;
+		st->exit_status = line;
+		return;
+	}
 	st->state = HV_EXITED;
 	if (line >= 0 && raw >= 0 && (raw & 1)) {
 		st->exit_status = line;
@@ -614,10 +620,13 @@ static bool wait_ready(const char *dir, pid_t pid)
 	return false;
 }
 
-/* Block until child ends (or timeout_s passes: then power it off); its wait status. */
+/*
+ * Block until child ends (or timeout_s passes: then power it off); its wait
+ * status.  Returns 1 if the timeout struck.
+ */
 static int wait_child(const char *dir, pid_t pid, int timeout_s, int *wstatus)
 {
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), timed_out = 0;
 
 	if (timeout_s > 0 && pfd >= 0) {
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
@@ -626,6 +635,7 @@ static int wait_child(const char *dir, pid_t pid, int timeout_s, int *wstatus)
 			;
 		if (r == 0) {
 			bool forced;
+			timed_out = 1;
 			power_off(dir, pid, hv_pid_start(pid), 5000, &forced);
 		}
 	}
@@ -634,7 +644,7 @@ static int wait_child(const char *dir, pid_t pid, int timeout_s, int *wstatus)
 	while (waitpid(pid, wstatus, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	return 0;
+	return timed_out;
 }
 
 /*
@@ -685,8 +695,9 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 		int ws = 0;
 		if (!msg.ok)
 			_exit(1);
-		if (wait_child(cfg->dir, qpid, cfg->timeout, &ws) == 0)
-			write_exit(cfg->dir, raw_status(ws));
+		int w = wait_child(cfg->dir, qpid, cfg->timeout, &ws);
+		if (w >= 0)
+			write_exit(cfg->dir, w == 1 ? -2 : raw_status(ws));
 		_exit(0);
 	}
 	close(pfd[1]);
@@ -731,6 +742,7 @@ static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref 
 		fflush(NULL);
 		if ((ret = spawn(argv, cfg->dir, -1, -1, -1, &pid)) == 0) {
 			q->child = pid;
+			q->timeout = cfg->timeout;
 			ref->pid = pid;
 			ref->pid_start = hv_pid_start(pid);
 		}
@@ -755,12 +767,12 @@ static int qemu_status(struct hv *hv, const struct hv_ref *ref, struct hv_status
 	}
 	/* The supervisor writes the exit file right after reaping: give it a moment. */
 	int raw = read_exit(ref->dir);
-	for (int i = 0; raw < 0 && i < 20; i++) {
+	for (int i = 0; raw == -1 && i < 20; i++) {
 		struct timespec nap = {0, 5 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 		raw = read_exit(ref->dir);
 	}
-	if (raw < 0) {
+	if (raw == -1) {
 		st->state = HV_CRASHED;
 		st->exit_status = -1;
 		return 0;
@@ -782,12 +794,12 @@ static int qemu_console(struct hv *hv, const struct hv_ref *ref, struct hv_statu
 	int ret, ws;
 
 	if (q->child && q->child == ref->pid) {
-		if ((ret = wait_child(ref->dir, q->child, 0, &ws)))
+		if ((ret = wait_child(ref->dir, q->child, q->timeout, &ws)) < 0)
 			return cap_errf(ret, "waiting for QEMU: %s", strerror(-ret));
 		q->child = 0;
-		write_exit(ref->dir, raw_status(ws));
+		write_exit(ref->dir, ret == 1 ? -2 : raw_status(ws));
 		cap_errclear();
-		decode(ref->dir, raw_status(ws), st);
+		decode(ref->dir, ret == 1 ? -2 : raw_status(ws), st);
 		return 0;
 	}
 	char *path = hv_console_path(ref->dir);
