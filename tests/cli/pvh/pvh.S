@@ -32,16 +32,31 @@ start:
 	jz number
 	cmpl $0x65656c73, (%esi)  /* "slee" */
 	jne number
+	xor %ebp, %ebp           /* ebp = 1 if the PIIX4 PM block is at 0x600 (pc) */
+	mov $0x602, %dx
+	mov $0x100, %ax
+	out %ax, %dx
+	in %dx, %ax
+	cmp $0x100, %ax
+	jne wait
+	inc %ebp
 wait:	pause
-	mov 0xfea00000, %eax     /* GED event: bit 1 = power button */
+	test %ebp, %ebp
+	jz 1f
+	mov $0x600, %dx          /* PM1 status: bit 8 = power button */
+	in %dx, %ax
+	test $0x100, %ax
+	jnz pressed
+	jmp wait
+1:	mov 0xfea00000, %eax     /* microvm GED event: bit 1 = power button */
 	test $2, %eax
 	jz wait
+pressed:
 	lea btn, %edi
 	call puts_com1
 	xor %ecx, %ecx
 	call status
-	movb $((5 << 2) | (1 << 5)), 0xfea00200  /* GED sleep control: S5 */
-	jmp halt
+	jmp off
 number:	xor %ecx, %ecx           /* exit status from leading digits */
 	test %esi, %esi
 	jz 3f
@@ -58,7 +73,11 @@ number:	xor %ecx, %ecx           /* exit status from leading digits */
 	cmp $127, %eax
 	jbe 4f
 	mov $127, %eax
-4:	out %eax, $0xf4
+4:	out %eax, $0xf4          /* QEMU exits here when isa-debug-exit is present */
+off:	mov $0x604, %dx          /* else ACPI S5: PIIX4 PM control (pc) */
+	mov $0x2000, %ax
+	out %ax, %dx
+	movb $((5 << 2) | (1 << 5)), 0xfea00200  /* microvm GED sleep control: S5 */
 halt:	hlt
 	jmp halt
 
