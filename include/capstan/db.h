@@ -21,6 +21,7 @@ struct db;
 /* Instance states as stored (and shown, with the exit status for "exited"). */
 #define DB_CREATED "created" /* row claimed, VM not started yet */
 #define DB_RUNNING "running"
+#define DB_STOPPING "stopping" /* 'capstan stop' is powering it off */
 #define DB_EXITED  "exited"  /* the program ended; exit_status is set */
 #define DB_STOPPED "stopped" /* stopped by 'capstan stop' */
 #define DB_CRASHED "crashed" /* the VM went away and nobody saw its status */
@@ -57,16 +58,19 @@ int db_insert(struct db *db, const struct db_instance *inst);
 int db_get(struct db *db, const char *name, struct db_instance *out);
 /*
  * Rows sorted by creation time; all = false leaves out exited, stopped and
- * crashed ones.  Free with db_instances_free().
+ * crashed ones (keeps created, running and stopping).  Free with db_instances_free().
  */
 int db_list(struct db *db, bool all, struct db_instance **out, size_t *n);
 /* Mark running with its pid (and start time) or libvirt UUID. */
 int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_start, const char *uuid,
 		   int64_t started);
+/* Running -> stopping (returns 1), or back (stopping = false); 0 if the row was not in the old state. */
+int db_set_stopping(struct db *db, const char *name, bool stopping);
 /*
  * Record the end: state is DB_EXITED, DB_STOPPED or DB_CRASHED.  Only rows
- * still in DB_CREATED or DB_RUNNING change, so the first observer wins and a
- * late reconcile does not overwrite a recorded exit status.  Returns 1 if the
+ * still in DB_CREATED, DB_RUNNING or DB_STOPPING change, so the first
+ * observer wins and a late reconcile does not overwrite a recorded exit
+ * status; a row being stopped always ends as DB_STOPPED.  Returns 1 if the
  * row changed, 0 if not.
  */
 int db_set_ended(struct db *db, const char *name, const char *state, int exit_status, int64_t stopped);

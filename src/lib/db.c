@@ -273,7 +273,7 @@ int db_get(struct db *db, const char *name, struct db_instance *out)
 int db_list(struct db *db, bool all, struct db_instance **out, size_t *n)
 {
 	const char *sql = all ? "SELECT " COLS " FROM instances ORDER BY created, name"
-			      : "SELECT " COLS " FROM instances WHERE state IN ('created', 'running')"
+			      : "SELECT " COLS " FROM instances WHERE state IN ('created', 'running', 'stopping')"
 				" ORDER BY created, name";
 	struct db_instance *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -339,8 +339,9 @@ int db_set_ended(struct db *db, const char *name, const char *state, int exit_st
 	int rc;
 
 	rc = sqlite3_prepare_v2(db->h,
-				"UPDATE instances SET state = ?, exit_status = ?, stopped = ?"
-				" WHERE name = ? AND state IN ('created', 'running')",
+				"UPDATE instances SET state = CASE state WHEN 'stopping' THEN 'stopped' ELSE ? END,"
+				" exit_status = ?, stopped = ?"
+				" WHERE name = ? AND state IN ('created', 'running', 'stopping')",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
@@ -348,6 +349,20 @@ int db_set_ended(struct db *db, const char *name, const char *state, int exit_st
 	sqlite3_bind_int(st, 2, exit_status);
 	sqlite3_bind_int64(st, 3, stopped);
 	bind_text(st, 4, name);
+	return write1(db, st, "cannot update");
+}
+
+int db_set_stopping(struct db *db, const char *name, bool stopping)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "UPDATE instances SET state = ? WHERE name = ? AND state = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "cannot prepare update");
+	bind_text(st, 1, stopping ? DB_STOPPING : DB_RUNNING);
+	bind_text(st, 2, name);
+	bind_text(st, 3, stopping ? DB_RUNNING : DB_STOPPING);
 	return write1(db, st, "cannot update");
 }
 

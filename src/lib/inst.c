@@ -426,7 +426,7 @@ static int reconcile(struct cap_ctx *ctx, struct db *db, struct db_instance *i)
 		}
 		return 0;
 	}
-	if (strcmp(i->state, DB_RUNNING))
+	if (strcmp(i->state, DB_RUNNING) && strcmp(i->state, DB_STOPPING))
 		return 0;
 	if ((ret = hv_open(ctx, i->backend, i->connect, &hv)))
 		return ret;
@@ -434,9 +434,10 @@ static int reconcile(struct cap_ctx *ctx, struct db *db, struct db_instance *i)
 	ret = hv->ops->status(hv, &ref, &st);
 	if (!ret && st.state != HV_RUNNING) {
 		int64_t now = db_now_ms();
-		if (db_set_ended(db, i->name, db_state(st.state), st.exit_status, now) > 0) {
+		const char *s = !strcmp(i->state, DB_STOPPING) ? DB_STOPPED : db_state(st.state);
+		if (db_set_ended(db, i->name, s, st.exit_status, now) > 0) {
 			free(i->state);
-			i->state = xstrdup(db_state(st.state));
+			i->state = xstrdup(s);
 			i->exit_status = st.exit_status;
 			i->stopped = now;
 		}
@@ -463,7 +464,8 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n)
 		/* Drop rows the reconcile found ended. */
 		size_t k = 0;
 		for (size_t i = 0; i < *n; i++) {
-			if (!strcmp((*v)[i].state, DB_RUNNING) || !strcmp((*v)[i].state, DB_CREATED))
+			if (!strcmp((*v)[i].state, DB_RUNNING) || !strcmp((*v)[i].state, DB_CREATED) ||
+			    !strcmp((*v)[i].state, DB_STOPPING))
 				(*v)[k++] = (*v)[i];
 			else
 				db_instance_release(&(*v)[i]);
@@ -508,16 +510,22 @@ int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_r
 		return ret;
 	if ((ret = get_reconciled(ctx, db, name, &i)))
 		goto out;
-	if (strcmp(i.state, DB_RUNNING))
+	if (strcmp(i.state, DB_RUNNING) && strcmp(i.state, DB_STOPPING))
 		goto out;
 	*was_running = true;
 	if ((ret = hv_open(ctx, i.backend, i.connect, &hv)))
 		goto out;
 	ref_of(ctx, &i, &ref, &dir);
-	if ((ret = hv->ops->stop(hv, &ref, timeout_ms, forced)))
+	/* Whoever sees the VM go from now on records it as stopped, not exited. */
+	if ((ret = db_set_stopping(db, name, true)) < 0)
 		goto out;
-	if (hv->ops->status(hv, &ref, &st) == 0 && st.state == HV_RUNNING) {
-		ret = cap_errf(CAP_E_UNAVAIL, "instance '%s' is still running", name);
+	if ((ret = hv->ops->stop(hv, &ref, timeout_ms, forced)) ||
+	    (hv->ops->status(hv, &ref, &st) == 0 && st.state == HV_RUNNING)) {
+		int saved = ret ? ret : cap_errf(CAP_E_UNAVAIL, "instance '%s' is still running", name);
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", cap_errmsg(saved));
+		db_set_stopping(db, name, false);
+		ret = cap_errf(saved, "%s", msg);
 		goto out;
 	}
 	db_set_ended(db, name, DB_STOPPED, st.exit_status, db_now_ms());
@@ -574,7 +582,7 @@ static bool still_running(void *arg)
 	bool on = false;
 
 	if (open_db(a->ctx, &db) == 0 && get_reconciled(a->ctx, db, a->name, &i) == 0)
-		on = !strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_CREATED);
+		on = !strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_CREATED) || !strcmp(i.state, DB_STOPPING);
 	db_instance_release(&i);
 	db_close(db);
 	return on;

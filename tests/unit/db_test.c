@@ -109,6 +109,34 @@ static void test_roundtrip(void **state)
 	free(path);
 }
 
+/* A row being stopped ends as stopped whoever sees the VM go. */
+static void test_stopping(void **state)
+{
+	char *path = xasprintf("%s/stop.db", tmpdir);
+	struct db *db = NULL;
+	struct db_instance in = sample("s"), out, *v;
+	size_t n;
+
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_insert(db, &in), 0);
+	assert_int_equal(db_set_stopping(db, "s", true), 0); /* not running yet */
+	assert_int_equal(db_set_running(db, "s", 1, 1, NULL, 1), 0);
+	assert_int_equal(db_set_stopping(db, "s", true), 1);
+	assert_int_equal(db_list(db, false, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].state, DB_STOPPING);
+	db_instances_free(v, n);
+	assert_int_equal(db_set_stopping(db, "s", false), 1);
+	assert_int_equal(db_set_stopping(db, "s", true), 1);
+	assert_int_equal(db_set_ended(db, "s", DB_EXITED, 0, 5), 1);
+	assert_int_equal(db_get(db, "s", &out), 0);
+	assert_string_equal(out.state, DB_STOPPED);
+	assert_int_equal(out.stopped, 5);
+	db_instance_release(&out);
+	db_close(db);
+	free(path);
+}
+
 /* A file written by the first schema (as an old capstan left it) migrates in place. */
 static void test_migrate_from_v1(void **state)
 {
@@ -228,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_stopping),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_not_a_database),
