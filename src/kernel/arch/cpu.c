@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* CPU setup (GDT, TSS, IDT, SYSCALL MSRs, SSE/AVX) and the trap handler that reports faults. */
+#include "../kernel.h"
+#include "../syscall.h"
+
+struct tss {
+	uint32_t rsv0;
+	uint64_t rsp0, rsp1, rsp2, rsv1;
+	uint64_t ist[7];
+	uint64_t rsv2;
+	uint16_t rsv3, iomap;
+} __attribute__((packed));
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, attr;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __attribute__((packed));
+
+static uint64_t gdt[7] = {
+	0,
+	0x00af9a000000ffff, /* 0x08 kernel code */
+	0x00cf92000000ffff, /* 0x10 kernel data */
+	0x00cff2000000ffff, /* 0x18 user data */
+	0x00affa000000ffff, /* 0x20 user code */
+	0, 0,               /* 0x28 TSS */
+};
+static struct tss tss;
+static struct idt_gate idt[256];
+static uint8_t kstack[32768] __attribute__((aligned(16)));
+static uint8_t ist_stack[8192] __attribute__((aligned(16)));
+uint64_t cpu_kstack_top, cpu_user_rsp;
+extern const uint64_t isr_table[33];
+extern void syscall_entry(void);
+
+struct __attribute__((packed)) dtr {
+	uint16_t limit;
+	uint64_t base;
+};
+
+void cpu_init(void)
+{
+	uint64_t t = (uint64_t)&tss;
+	cpu_kstack_top = (uint64_t)kstack + sizeof(kstack);
+	tss.rsp0 = cpu_kstack_top;
+	tss.ist[0] = (uint64_t)ist_stack + sizeof(ist_stack);
+	tss.iomap = sizeof(tss);
+	gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ul << 40) | (((t >> 24) & 0xff) << 56);
+	gdt[6] = t >> 32;
+	struct dtr g = {sizeof(gdt) - 1, (uint64_t)gdt};
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq $0x08\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1: mov $0x10, %%eax\n\t"
+			 "mov %%eax, %%ds\n\t"
+			 "mov %%eax, %%es\n\t"
+			 "mov %%eax, %%ss\n\t"
+			 "mov $0x28, %%eax\n\t"
+			 "ltr %%ax" ::"m"(g)
+			 : "rax", "memory");
+
+	for (int v = 0; v < 33; v++) {
+		uint64_t a = isr_table[v];
+		idt[v] = (struct idt_gate){(uint16_t)a, SEL_KCODE, (v == 8 || v == 2) ? 1 : 0, 0x8e,
+					   (uint16_t)(a >> 16), (uint32_t)(a >> 32), 0};
+	}
+	struct dtr i = {sizeof(idt) - 1, (uint64_t)idt};
+	__asm__ volatile("lidt %0" ::"m"(i));
+
+	/* no legacy PIC interrupts: the kernel polls */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+
+	/* SYSCALL: SYSRET selectors from 0x10 (user data 0x1b, user code 0x23) */
+	wrmsr(0xc0000081, (0x13ul << 48) | ((uint64_t)SEL_KCODE << 32));
+	wrmsr(0xc0000082, (uint64_t)syscall_entry);
+	wrmsr(0xc0000084, 0x47700); /* clear TF DF IF AC NT */
+
+	/* SSE for the program (the kernel itself is built without it); CR0.WP off
+	 * so the loader writes read-only program pages. */
+	uint64_t cr0, cr4;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	cr0 = (cr0 & ~(0x4ul | 0x10000ul)) | 0x2 | 0x20;
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	cr4 |= 0x600;
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	bool xsave = r[2] & (1u << 26), avx = r[2] & (1u << 28);
+	if (xsave)
+		cr4 |= 1ul << 18;
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+	if (xsave) {
+		uint64_t xcr0 = avx ? 7 : 3;
+		__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)xcr0), "d"(0));
+	}
+	/* MXCSR is 0x1f80 from reset; ldmxcsr here trips nested KVM on this machine */
+	__asm__ volatile("fninit");
+}
+
+static const char *const vec_names[] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
+	"segment not present", "stack fault", "general protection fault", "page fault", "reserved",
+	"x87 error", "alignment check", "machine check", "SIMD error", "virtualization",
+	"control protection",
+};
+
+static int vec_signal(uint64_t v)
+{
+	switch (v) {
+	case 0: case 16: case 19:
+		return 8; /* SIGFPE */
+	case 1: case 3:
+		return 5; /* SIGTRAP */
+	case 6:
+		return 4; /* SIGILL */
+	case 17:
+		return 7; /* SIGBUS */
+	default:
+		return 11; /* SIGSEGV */
+	}
+}
+
+void trap_handler(struct trapframe *f);
+void trap_handler(struct trapframe *f)
+{
+	uint64_t cr2 = 0;
+	const char *name = f->vec < ARRAY_LEN(vec_names) ? vec_names[f->vec] : "interrupt";
+	if (f->vec == 14) {
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		if (vm_fault(cr2, f->err & 2, f->cs & 3))
+			return;
+		/*
+		 * A SYSCALL that reached the entry point without leaving ring 3:
+		 * nested KVM on some hosts emulates SYSCALL without loading CS.
+		 * RCX and R11 are set as SYSCALL sets them; serve the call here
+		 * and return with IRETQ.
+		 */
+		if ((f->cs & 3) && f->rip == (uint64_t)syscall_entry && cr2 == f->rip) {
+			struct sysframe s = {.r15 = f->r15, .r14 = f->r14, .r13 = f->r13, .r12 = f->r12, .rbp = f->rbp,
+					     .rbx = f->rbx, .r9 = f->r9, .r8 = f->r8, .r10 = f->r10, .rdx = f->rdx,
+					     .rsi = f->rsi, .rdi = f->rdi, .rax = f->rax, .rip = f->rcx,
+					     .rflags = f->r11, .rsp = f->rsp};
+			syscall_dispatch(&s);
+			f->rax = s.rax;
+			f->rip = f->rcx;
+			f->rflags = (f->r11 & 0x3c0fd5) | 0x2;
+			f->cs = SEL_UCODE;
+			f->ss = SEL_UDATA;
+			return;
+		}
+	}
+	if (f->vec == 32)
+		return;
+	char what[96];
+	if (f->vec == 14)
+		ksnprintf(what, sizeof(what), "%s at 0x%lx (%s, %s)", name, cr2, f->err & 2 ? "write" : f->err & 16 ? "exec" : "read",
+			  f->err & 1 ? "protection" : "not mapped");
+	else
+		ksnprintf(what, sizeof(what), "%s (error 0x%lx)", name, f->err);
+	if (f->cs & 3) {
+		int sig = vec_signal(f->vec);
+		kprintf("capstan: program fault: %s, rip 0x%lx, rsp 0x%lx, cs 0x%lx, last syscall %s (%ld)\n", what, f->rip, f->rsp, f->cs,
+			syscall_name(sys_last), sys_last);
+		status_printf("fault %d %s rip=0x%lx last-syscall=%ld\n", 128 + sig, what, f->rip, sys_last);
+		kexit(128 + sig, NULL);
+	}
+	panic("kernel %s, rip 0x%lx rsp 0x%lx rax 0x%lx rdi 0x%lx rsi 0x%lx, in syscall %s (%ld)", what, f->rip, f->rsp,
+	      f->rax, f->rdi, f->rsi, syscall_name(sys_last), sys_last);
+}

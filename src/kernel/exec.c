@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The ELF loader: map a static (ET_EXEC) or static-pie program, build its stack and auxv. */
+#include "exec.h"
+#include "fs/vfs.h"
+#include "kelf.h"
+
+#define PIE_BASE 0x555555554000ul
+#define STACK_TOP 0x7ffffffff000ul
+#define STACK_SIZE (8ul << 20)
+
+struct proc proc;
+
+static int seg_prot(uint32_t flags)
+{
+	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) | (flags & 1 ? PROT_EXEC : 0);
+}
+
+static uint64_t push(uint64_t *sp, const void *data, size_t len)
+{
+	*sp -= len;
+	memcpy((void *)*sp, data, len);
+	return *sp;
+}
+
+static void NORETURN refuse(int status, const char *prog, const char *why)
+{
+	char msg[256];
+	ksnprintf(msg, sizeof(msg), "%s: %s", prog, why);
+	kexit(status, msg);
+}
+
+void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
+{
+	static struct kelf_info info;
+	static char head[4096];
+	const char *prog = argv[0];
+	struct node *n;
+	if (vfs_walk(vfs_cwd, prog, true, &n, NULL, NULL))
+		refuse(EXIT_NOTFOUND, prog, "program not found in the image");
+	if (n->kind != K_FILE)
+		refuse(EXIT_NOEXEC, prog, "not a regular file");
+	long got = vfs_pread(n, head, sizeof(head), 0);
+	if (got < 0)
+		refuse(EXIT_NOEXEC, prog, "read error");
+	int r = kelf_check(head, (size_t)got, n->size, &info);
+	if (r)
+		refuse(EXIT_NOEXEC, prog, kelf_strerror(r));
+	if (info.interp_size) {
+		char interp[256], msg[400];
+		size_t len = MIN(info.interp_size, sizeof(interp) - 1);
+		if (vfs_pread(n, interp, len, info.interp_off) < 0)
+			len = 0;
+		interp[len] = 0;
+		ksnprintf(msg, sizeof(msg),
+			  "dynamically linked (interpreter %s); capstan runs static executables: link with -static or -static-pie",
+			  interp);
+		refuse(EXIT_NOEXEC, prog, msg);
+	}
+
+	uint64_t base = info.pie ? PIE_BASE - info.lo : 0;
+	for (int i = 0; i < info.nload; i++) {
+		struct kelf_phdr *ph = &info.load[i];
+		if (!ph->memsz)
+			continue;
+		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
+		if (vm_map(start, end - start, PROT_READ | PROT_WRITE | 0x100, false))
+			kexit(128 + 9, "out of memory loading the program");
+		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz, ph->offset) != (long)ph->filesz)
+			refuse(EXIT_NOEXEC, prog, "read error");
+	}
+	uint64_t prev_end = 0;
+	int prev_prot = 0;
+	for (int i = 0; i < info.nload; i++) {
+		struct kelf_phdr *ph = &info.load[i];
+		if (!ph->memsz)
+			continue;
+		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
+		int prot = seg_prot(ph->flags);
+		vm_protect(start, end - start, prot);
+		if (start < prev_end) /* a page shared with the previous segment gets both */
+			vm_protect(start, PAGE_SIZE, prot | prev_prot);
+		prev_end = end;
+		prev_prot = prot;
+	}
+	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + info.hi);
+	proc.exe = prog;
+
+	/* the stack: 8 MiB reserved, pages on first touch */
+	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE | (info.exec_stack ? PROT_EXEC : 0), true))
+		kexit(128 + 9, "out of memory for the stack");
+	uint64_t sp = STACK_TOP;
+	uint64_t zero = 0;
+	push(&sp, &zero, 8);
+	uint64_t execfn = push(&sp, prog, strlen(prog) + 1);
+	uint64_t platform = push(&sp, "x86_64", 7);
+	uint64_t rnd[2] = {0, 0};
+	random_fill(rnd, sizeof(rnd));
+	uint64_t random = push(&sp, rnd, 16);
+	static uint64_t argp[KARGS + 1], envpp[KARGS + 1];
+	int envc = 0;
+	for (int i = 0; i < argc; i++)
+		argp[i] = push(&sp, argv[i], strlen(argv[i]) + 1);
+	for (; envp[envc]; envc++)
+		envpp[envc] = push(&sp, envp[envc], strlen(envp[envc]) + 1);
+	sp &= ~15ul;
+
+	uint32_t id[4];
+	cpuid(1, 0, id);
+	uint64_t auxv[] = {
+		3, base + info.phdr_vaddr, 4, 56, 5, info.phnum, 6, PAGE_SIZE, 7, 0, 8, 0, 9, base + info.entry,
+		11, 0, 12, 0, 13, 0, 14, 0, 15, platform, 16, id[3], 17, 100, 23, 0, 25, random, 26, 0,
+		31, execfn, 0, 0,
+	};
+	size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + ARRAY_LEN(auxv);
+	if (words % 2)
+		sp -= 8;
+	push(&sp, auxv, sizeof(auxv));
+	push(&sp, &zero, 8);
+	for (int i = envc - 1; i >= 0; i--)
+		push(&sp, &envpp[i], 8);
+	push(&sp, &zero, 8);
+	for (int i = argc - 1; i >= 0; i--)
+		push(&sp, &argp[i], 8);
+	uint64_t ac = (uint64_t)argc;
+	push(&sp, &ac, 8);
+
+	if (kopt.trace) {
+		uint64_t now = rdtsc(), hz = time_tsc_hz();
+		char steps[384];
+		size_t o = 0;
+		for (int i = 0; i < trace_nmarks && o < sizeof(steps); i++)
+			o += (size_t)ksnprintf(steps + o, sizeof(steps) - o, "%s %s %lu", i ? "," : "", trace_marks[i].what,
+					       (trace_marks[i].tsc - boot_tsc) * 1000000 / hz);
+		kprintf("capstan: boot trace: program entry at %lu us after the kernel's first instruction (init%s; load %lu us; TSC %lu MHz)\n",
+			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz, hz / 1000000);
+	}
+	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, info.pie ? "static-pie" : "static",
+		 base + info.entry);
+	enter_user(base + info.entry, sp);
+}

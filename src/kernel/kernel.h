@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Kernel-wide declarations: types, the small libc, devices, memory, files, exit. */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asm.h"
+#include "klib.h"
+
+#define PAGE_SIZE 4096ul
+#define PAGE_ALIGN_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+#define PAGE_ALIGN_DOWN(x) ((x) & ~(PAGE_SIZE - 1))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define NORETURN __attribute__((noreturn))
+
+static inline void *p2v(uint64_t p) { return (void *)(p + DMAP_BASE); }
+static inline uint64_t v2p(const void *v)
+{
+	uint64_t a = (uint64_t)v;
+	return a >= KVBASE ? a - KVBASE : a - DMAP_BASE;
+}
+
+/* port and MSR access */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+static inline void mmio_w32(uint64_t pa, uint32_t v) { *(volatile uint32_t *)p2v(pa) = v; }
+static inline uint32_t mmio_r32(uint64_t pa) { return *(volatile uint32_t *)p2v(pa); }
+static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+#define barrier() __asm__ volatile("" ::: "memory")
+#define mb() __asm__ volatile("mfence" ::: "memory")
+
+/* lib.c: formatted output */
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* kernel options from the cmdline */
+struct kopts {
+	bool verbose, trace, nosys, quiet;
+};
+extern struct kopts kopt;
+struct trace_mark {
+	const char *what;
+	uint64_t tsc;
+};
+extern struct trace_mark trace_marks[16];
+extern int trace_nmarks;
+#define kverbose(...) do { if (kopt.verbose) kprintf(__VA_ARGS__); } while (0)
+
+/* uart.c and console.c */
+void uart_init(void);
+void uart_putc(char c);
+int uart_getc(void); /* -1 when nothing is waiting */
+void status_init(void);
+void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+long console_write(const char *buf, size_t len);
+long console_read(char *buf, size_t len);
+int console_ioctl(unsigned long req, uint64_t arg);
+bool console_readable(void);
+
+/* cpu.c */
+void cpu_init(void);
+extern uint64_t cpu_kstack_top, cpu_user_rsp;
+extern uint64_t boot_tsc;
+void enter_user(uint64_t rip, uint64_t rsp) NORETURN;
+struct trapframe {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vec, err, rip, cs, rflags, rsp, ss;
+};
+struct sysframe {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rax, rip, rflags, rsp;
+};
+
+/* time.c */
+void time_init(void);
+uint64_t time_ns(void);      /* monotonic since boot */
+uint64_t time_tsc_hz(void);
+int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
+void time_delay_ns(uint64_t ns);
+
+/* power.c: leaving the machine */
+#define EXIT_FAULT_BASE 128
+#define EXIT_PANIC 255
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+void power_init(void);
+bool power_stop_requested(void);
+void power_use_ged(bool on);
+void kexit(int status, const char *why) NORETURN;
+void panic(const char *fmt, ...) NORETURN __attribute__((format(printf, 1, 2)));
+
+/* mm.c: physical pages, kernel heap, the user address space */
+uint64_t pmm_init(uint64_t phys, uint64_t top);
+void pmm_add(uint64_t base, uint64_t len);
+void pmm_reserve(uint64_t base, uint64_t len);
+uint64_t pmm_alloc(size_t npages); /* physical address, zeroed; 0 when out of memory */
+uint64_t pmm_alloc_raw(size_t npages); /* not zeroed */
+void pmm_free(uint64_t pa, size_t npages);
+uint64_t pmm_free_pages(void);
+uint64_t pmm_total_pages(void);
+void *kmalloc(size_t n);
+void *kzalloc(size_t n);
+void *krealloc(void *p, size_t n);
+void kfree(void *p);
+char *kstrdup(const char *s);
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+void vm_init(void);
+int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);
+void vm_unmap(uint64_t va, uint64_t len);
+int vm_protect(uint64_t va, uint64_t len, int prot);
+int vm_move(uint64_t from, uint64_t to, uint64_t len);
+bool vm_is_free(uint64_t va, uint64_t len);
+bool vm_fault(uint64_t va, bool write, bool user);
+bool vm_user_ok(uint64_t va, uint64_t len);
+void vm_zero_page(uint64_t va);
+uint32_t crc32(uint32_t crc, const void *buf, size_t len);
+
+/* dev/blk.c: the image disk */
+struct blkdev {
+	uint64_t sectors;
+	/* buf: physically contiguous kernel memory (the direct map), count <= 128 */
+	int (*read)(struct blkdev *d, uint64_t sector, void *buf, uint32_t count);
+	const char *name;
+};
+int virtio_probe(struct blkdev **out);
+int blk_read(uint64_t off, void *buf, size_t len); /* byte-granular, through a small cache */
+extern struct blkdev *rootdev;
+bool pci_present(void);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* kmain: the kernel's init order, top to bottom. */
+#include <capstan/image.h>
+
+#include "exec.h"
+#include "fs/vfs.h"
+#include "kcmdline.h"
+#include "kernel.h"
+#include "syscall.h"
+
+struct kopts kopt;
+
+/* boot-trace marks: TSC values of the init steps, printed at program entry */
+struct trace_mark trace_marks[16];
+int trace_nmarks;
+
+static void mark(const char *what)
+{
+	if (trace_nmarks < (int)ARRAY_LEN(trace_marks))
+		trace_marks[trace_nmarks++] = (struct trace_mark){what, rdtsc()};
+}
+
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+extern char _end[];
+
+static uint64_t memory_init(const struct hvm_start_info *si)
+{
+	uint64_t top = 0;
+	const struct hvm_memmap_entry *m = p2v(si->memmap_paddr);
+	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries)
+		panic("no memory map in the PVH start info");
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (m[i].type == 1)
+			top = MAX(top, m[i].addr + m[i].size);
+	/* the page bitmap sits right after the kernel */
+	uint64_t bm = PAGE_ALIGN_UP(v2p(_end));
+	uint64_t bmsize = pmm_init(bm, top);
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (m[i].type == 1)
+			pmm_add(m[i].addr, m[i].size);
+	/* the real-mode area, the kernel and the bitmap stay out of the allocator */
+	pmm_reserve(0, KLOAD);
+	pmm_reserve(KLOAD, bm + bmsize - KLOAD);
+	return top;
+}
+
+static void read_header(struct cap_img_header *h)
+{
+	if (blk_read(CAP_IMG_HEADER_OFFSET, h, sizeof(*h)))
+		panic("%s: cannot read the image header", rootdev->name);
+	if (memcmp(h->magic, CAP_IMG_MAGIC, 8))
+		panic("%s: not a capstan image (no %s header at %u)", rootdev->name, CAP_IMG_MAGIC, CAP_IMG_HEADER_OFFSET);
+	uint32_t want = h->header_crc32;
+	h->header_crc32 = 0;
+	if (crc32(0, h, sizeof(*h)) != want)
+		panic("%s: image header checksum mismatch", rootdev->name);
+	if (h->version != CAP_IMG_VERSION)
+		panic("%s: image version %u, this kernel reads %u", rootdev->name, h->version, CAP_IMG_VERSION);
+	if (h->rootfs_offset + h->rootfs_size > rootdev->sectors * 512)
+		panic("%s: root fs runs past the end of the disk", rootdev->name);
+}
+
+static const char *pvh_cmdline(const struct hvm_start_info *si)
+{
+	if (!si->cmdline_paddr)
+		return NULL;
+	const char *c = p2v(si->cmdline_paddr);
+	const char *p = c;
+	while (*p == ' ')
+		p++;
+	/* QEMU's own addition alone (microvm, acpi=off) does not count as a command line */
+	if (!*p || !strncmp(p, "virtio_mmio.device=", 19))
+		return NULL;
+	return c;
+}
+
+static void fmt_size(char *buf, size_t size, uint64_t bytes)
+{
+	if (bytes >= (10ul << 20))
+		ksnprintf(buf, size, "%lu MiB", bytes >> 20);
+	else
+		ksnprintf(buf, size, "%lu KiB", bytes >> 10);
+}
+
+void kmain(uint32_t start_info);
+void kmain(uint32_t start_info)
+{
+	static struct kcmdline cmd;
+	static char disk_cmdline[CAP_IMG_CMDLINE_MAX];
+	static char *envp[KCMD_ENVS + 4];
+	struct cap_img_header hdr;
+	const struct hvm_start_info *si = p2v(start_info);
+
+	uart_init();
+	status_init();
+	mark("uart");
+	uint64_t mem = memory_init(si);
+	mark("memory");
+	cpu_init();
+	mark("cpu");
+	vm_init();
+	mark("vm");
+	power_init();
+	if (!pci_present())
+		power_use_ged(true);
+	if (virtio_probe(&rootdev))
+		panic("no virtio-blk disk: attach the image as virtio-blk (PCI or MMIO)");
+	mark("virtio");
+	read_header(&hdr);
+	mark("header");
+
+	const char *line = pvh_cmdline(si);
+	if (!line) {
+		if (blk_read(CAP_IMG_CMDLINE_OFFSET, disk_cmdline, sizeof(disk_cmdline) - 1))
+			panic("%s: cannot read the command line", rootdev->name);
+		line = disk_cmdline;
+	}
+	if (kcmdline_parse(&cmd, line)) {
+		char msg[160];
+		ksnprintf(msg, sizeof(msg), "command line: %s", cmd.err);
+		kexit(EXIT_NOEXEC, msg);
+	}
+	kopt.verbose = cmd.flags & KCMD_VERBOSE;
+	kopt.trace = cmd.flags & KCMD_TRACE;
+	kopt.nosys = cmd.flags & KCMD_NOSYS;
+	kopt.quiet = cmd.flags & KCMD_QUIET;
+
+	vfs_init();
+	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
+	mark("cpio index");
+	if (!kopt.quiet) {
+		char m[24], d[24];
+		fmt_size(m, sizeof(m), mem);
+		fmt_size(d, sizeof(d), rootdev->sectors * 512);
+		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name, d, files);
+	}
+	kverbose("capstan: kernel %s, cmdline from %s: %s\n", hdr.kernel_version, line == disk_cmdline ? "disk" : "PVH",
+		 line);
+	if (cmd.cwd) {
+		struct node *n;
+		if (vfs_walk(vfs_root, cmd.cwd, true, &n, NULL, NULL) || n->kind != K_DIR)
+			kexit(EXIT_NOEXEC, "--cwd: no such directory in the image");
+		vfs_cwd = n;
+	}
+	syscall_init();
+
+	/* the environment: --env values, plus PATH, HOME and TERM unless given */
+	int envc = 0;
+	static const char *const defaults[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/", "TERM=linux"};
+	for (int i = 0; i < cmd.envc; i++)
+		envp[envc++] = cmd.envp[i];
+	for (size_t i = 0; i < ARRAY_LEN(defaults); i++) {
+		size_t klen = (size_t)(strchr(defaults[i], '=') - defaults[i]) + 1;
+		bool given = false;
+		for (int j = 0; j < cmd.envc; j++)
+			given |= !strncmp(cmd.envp[j], defaults[i], klen);
+		if (!given)
+			envp[envc++] = (char *)defaults[i];
+	}
+	envp[envc] = NULL;
+	exec_program(cmd.argc, cmd.argv, envp, rdtsc());
+}

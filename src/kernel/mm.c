@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Memory: a bitmap of physical pages, a size-class kernel heap, and the user address space. */
+#include "kernel.h"
+
+#define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
+static uint64_t *bitmap; /* bit set = page used; sized to the RAM, placed after the kernel */
+static uint64_t npages, total_pages, free_pages, hint;
+
+void pmm_add(uint64_t base, uint64_t len)
+{
+	uint64_t first = PAGE_ALIGN_UP(base) / PAGE_SIZE, last = PAGE_ALIGN_DOWN(base + len) / PAGE_SIZE;
+	for (uint64_t p = first; p < last && p < npages; p++) {
+		if (bitmap[p / 64] & (1ul << (p % 64))) {
+			bitmap[p / 64] &= ~(1ul << (p % 64));
+			free_pages++;
+			total_pages++;
+		}
+	}
+}
+
+void pmm_reserve(uint64_t base, uint64_t len)
+{
+	uint64_t first = PAGE_ALIGN_DOWN(base) / PAGE_SIZE, last = PAGE_ALIGN_UP(base + len) / PAGE_SIZE;
+	for (uint64_t p = first; p < last && p < npages; p++) {
+		if (!(bitmap[p / 64] & (1ul << (p % 64)))) {
+			bitmap[p / 64] |= 1ul << (p % 64);
+			free_pages--;
+		}
+	}
+}
+
+/* The bitmap goes at phys (page-aligned, below top); returns its size in bytes. */
+uint64_t pmm_init(uint64_t phys, uint64_t top)
+{
+	npages = MIN(top, MAX_PAGES * PAGE_SIZE) / PAGE_SIZE;
+	npages = (npages + 63) & ~63ul;
+	bitmap = p2v(phys);
+	memset(bitmap, 0xff, npages / 8);
+	return npages / 8;
+}
+
+uint64_t pmm_alloc(size_t n)
+{
+	uint64_t pa = pmm_alloc_raw(n);
+	if (pa)
+		memset(p2v(pa), 0, n * PAGE_SIZE);
+	return pa;
+}
+
+uint64_t pmm_alloc_raw(size_t n)
+{
+	uint64_t run = 0, start = 0;
+	if (!n || n > free_pages)
+		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t from = pass ? 0 : hint;
+		run = 0;
+		for (uint64_t p = from; p < npages; p++) {
+			if (!(p % 64) && bitmap[p / 64] == ~0ul) {
+				run = 0;
+				p += 63;
+				continue;
+			}
+			if (bitmap[p / 64] & (1ul << (p % 64))) {
+				run = 0;
+				continue;
+			}
+			if (!run)
+				start = p;
+			if (++run == n) {
+				for (uint64_t q = start; q < start + n; q++)
+					bitmap[q / 64] |= 1ul << (q % 64);
+				free_pages -= n;
+				hint = start + n;
+				return start * PAGE_SIZE;
+			}
+		}
+	}
+	return 0;
+}
+
+void pmm_free(uint64_t pa, size_t n)
+{
+	for (uint64_t p = pa / PAGE_SIZE; p < pa / PAGE_SIZE + n; p++)
+		bitmap[p / 64] &= ~(1ul << (p % 64));
+	free_pages += n;
+	if (pa / PAGE_SIZE < hint)
+		hint = pa / PAGE_SIZE;
+}
+
+uint64_t pmm_free_pages(void) { return free_pages; }
+uint64_t pmm_total_pages(void) { return total_pages; }
+
+/*
+ * Kernel heap: blocks of 32..2048 bytes carved from pages of one size class,
+ * larger ones as page runs.  A 16-byte header says which.
+ */
+struct hdr {
+	uint64_t size; /* usable bytes */
+	uint64_t pages; /* 0 for class blocks */
+};
+struct freeblk {
+	struct freeblk *next;
+};
+static struct freeblk *freelist[8]; /* 32 << i */
+
+static int size_class(size_t n)
+{
+	for (int c = 0; c < 8; c++)
+		if (n + sizeof(struct hdr) <= (32ul << c))
+			return c;
+	return -1;
+}
+
+void *kmalloc(size_t n)
+{
+	int c = size_class(n);
+	struct hdr *h;
+	if (c < 0) {
+		size_t pages = (n + sizeof(struct hdr) + PAGE_SIZE - 1) / PAGE_SIZE;
+		uint64_t pa = pmm_alloc(pages);
+		if (!pa)
+			return NULL;
+		h = p2v(pa);
+		h->size = pages * PAGE_SIZE - sizeof(struct hdr);
+		h->pages = pages;
+		return h + 1;
+	}
+	if (!freelist[c]) {
+		uint64_t pa = pmm_alloc(1);
+		if (!pa)
+			return NULL;
+		char *pg = p2v(pa);
+		for (size_t off = 0; off + (32ul << c) <= PAGE_SIZE; off += 32ul << c) {
+			struct freeblk *b = (struct freeblk *)(pg + off);
+			b->next = freelist[c];
+			freelist[c] = b;
+		}
+	}
+	struct freeblk *b = freelist[c];
+	freelist[c] = b->next;
+	h = (struct hdr *)b;
+	h->size = (32ul << c) - sizeof(struct hdr);
+	h->pages = 0;
+	return h + 1;
+}
+
+void *kzalloc(size_t n)
+{
+	void *p = kmalloc(n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+void kfree(void *p)
+{
+	if (!p)
+		return;
+	struct hdr *h = (struct hdr *)p - 1;
+	if (h->pages) {
+		pmm_free(v2p(h), h->pages);
+		return;
+	}
+	int c = size_class(h->size);
+	struct freeblk *b = (struct freeblk *)h;
+	b->next = freelist[c];
+	freelist[c] = b;
+}
+
+void *krealloc(void *p, size_t n)
+{
+	if (!p)
+		return kmalloc(n);
+	struct hdr *h = (struct hdr *)p - 1;
+	if (n <= h->size)
+		return p;
+	void *q = kmalloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, h->size);
+	kfree(p);
+	return q;
+}
+
+char *kstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = kmalloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/*
+ * The user address space: the lower half of the one page table.  Pages are
+ * 4 KiB.  A non-present PTE with PTE_LAZY gets a zeroed page on first touch;
+ * PROT_NONE is a present page without PTE_U (or a lazy one marked PTE_NONE).
+ */
+#define PTE_P 0x1ul
+#define PTE_W 0x2ul
+#define PTE_U 0x4ul
+#define PTE_PS 0x80ul
+#define PTE_LAZY 0x200ul
+#define PTE_NONE 0x400ul
+#define PTE_NX (1ul << 63)
+#define PTE_ADDR 0x000ffffffffff000ul
+#define USER_TOP 0x800000000000ul
+
+extern uint64_t boot_pml4[512];
+static uint64_t nx_bit;
+
+void vm_init(void)
+{
+	if (rdmsr(0xc0000080) & 0x800)
+		nx_bit = PTE_NX;
+	boot_pml4[0] = 0; /* drop the boot identity map: the lower half is the program's */
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+}
+
+static uint64_t *walk(uint64_t va, bool create)
+{
+	uint64_t *table = boot_pml4;
+	for (int shift = 39; shift > 12; shift -= 9) {
+		uint64_t *e = &table[(va >> shift) & 511];
+		if (!(*e & PTE_P)) {
+			if (!create)
+				return NULL;
+			uint64_t pa = pmm_alloc(1);
+			if (!pa)
+				return NULL;
+			*e = pa | PTE_P | PTE_W | PTE_U;
+		}
+		table = p2v(*e & PTE_ADDR);
+	}
+	return &table[(va >> 12) & 511];
+}
+
+static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+
+static uint64_t prot_bits(int prot)
+{
+	uint64_t b = 0;
+	if (prot & PROT_WRITE)
+		b |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		b |= nx_bit;
+	return b;
+}
+
+bool vm_is_free(uint64_t va, uint64_t len)
+{
+	if (va + len < va || va + len > USER_TOP)
+		return false;
+	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		if (pte && *pte)
+			return false;
+	}
+	return true;
+}
+
+static void pte_clear(uint64_t *pte, uint64_t va)
+{
+	if (*pte & PTE_P)
+		pmm_free(*pte & PTE_ADDR, 1);
+	*pte = 0;
+	invlpg(va);
+}
+
+/* Map [va, va+len): lazily, or backed now.  Existing present pages are kept
+ * when keep is set in prot bit 8 (the ELF loader's shared boundary pages). */
+int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
+{
+	bool keep = prot & 0x100;
+	prot &= 7;
+	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
+		return -22;
+	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, true);
+		if (!pte)
+			return -12;
+		if (keep && (*pte & PTE_P))
+			continue;
+		pte_clear(pte, a);
+		if (!prot) {
+			*pte = PTE_LAZY | PTE_NONE;
+		} else if (lazy) {
+			*pte = PTE_LAZY | prot_bits(prot);
+		} else {
+			uint64_t pa = pmm_alloc(1);
+			if (!pa)
+				return -12;
+			*pte = pa | PTE_P | PTE_U | prot_bits(prot);
+		}
+	}
+	return 0;
+}
+
+void vm_unmap(uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		if (pte && *pte)
+			pte_clear(pte, a);
+	}
+}
+
+int vm_protect(uint64_t va, uint64_t len, int prot)
+{
+	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
+		return -22;
+	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		if (!pte || !*pte)
+			return -12;
+	}
+	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		uint64_t e = *pte & ~(PTE_W | PTE_NX | PTE_U | PTE_NONE);
+		if (e & PTE_P)
+			e |= prot ? PTE_U | prot_bits(prot) : 0;
+		else
+			e |= prot ? prot_bits(prot) : PTE_NONE;
+		*pte = e;
+		invlpg(a);
+	}
+	return 0;
+}
+
+int vm_move(uint64_t from, uint64_t to, uint64_t len)
+{
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		uint64_t *src = walk(from + off, false);
+		uint64_t *dst = walk(to + off, true);
+		if (!dst)
+			return -12;
+		src = walk(from + off, false); /* the tables may have grown */
+		pte_clear(dst, to + off);
+		if (src) {
+			*dst = *src;
+			*src = 0;
+			invlpg(from + off);
+		}
+	}
+	return 0;
+}
+
+bool vm_fault(uint64_t va, bool write, bool user)
+{
+	if (va >= USER_TOP)
+		return false;
+	uint64_t *pte = walk(va, false);
+	if (!pte || (*pte & PTE_P) || !(*pte & PTE_LAZY) || (*pte & PTE_NONE))
+		return false;
+	if (write && user && !(*pte & PTE_W))
+		return false;
+	uint64_t pa = pmm_alloc(1);
+	if (!pa)
+		kexit(128 + 9, "out of memory");
+	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
+	invlpg(PAGE_ALIGN_DOWN(va));
+	return true;
+}
+
+/* Is [va, va+len) user memory the kernel may touch on the program's behalf? */
+bool vm_user_ok(uint64_t va, uint64_t len)
+{
+	if (va + len < va || va + len > USER_TOP)
+		return false;
+	if (!len)
+		return true;
+	for (uint64_t a = PAGE_ALIGN_DOWN(va); a < va + len; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		if (!pte || !*pte || (*pte & PTE_NONE) || ((*pte & PTE_P) && !(*pte & PTE_U)))
+			return false;
+	}
+	return true;
+}
+
+void vm_zero_page(uint64_t va)
+{
+	uint64_t *pte = walk(va, false);
+	if (pte && (*pte & PTE_P))
+		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
+}

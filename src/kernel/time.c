@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock. */
+#include "kernel.h"
+
+static uint64_t tsc_hz, mult; /* ns = (tsc * mult) >> 32 */
+static int64_t wall_offset;
+static bool wall_done;
+
+#define LAPIC_DEFAULT 0xfee00000ul
+
+static uint32_t lapic_r(uint64_t base, uint32_t reg) { return mmio_r32(base + reg); }
+static void lapic_w(uint64_t base, uint32_t reg, uint32_t v) { mmio_w32(base + reg, v); }
+
+/* Lazily: calibration costs ~200 us, which boot should not pay. */
+static void calibrate(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	if (r[0] >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2]) {
+			tsc_hz = (uint64_t)r[2] * r[1] / r[0];
+			goto done;
+		}
+	}
+	uint64_t base = rdmsr(0x1b) & 0xffffff000ul;
+	if (!base)
+		base = LAPIC_DEFAULT;
+	lapic_w(base, 0xf0, 0x1ff);     /* software enable, spurious vector 0xff */
+	lapic_w(base, 0x320, 0x10000);  /* timer masked, one-shot */
+	lapic_w(base, 0x3e0, 0xb);      /* divide by 1 */
+	lapic_w(base, 0x380, 0xffffffff);
+	uint32_t c0 = lapic_r(base, 0x390);
+	uint64_t t0 = rdtsc();
+	uint32_t c1;
+	do
+		c1 = lapic_r(base, 0x390);
+	while (c0 - c1 < 200000);
+	uint64_t t1 = rdtsc();
+	lapic_w(base, 0x380, 0);
+	tsc_hz = (t1 - t0) * 1000000000ull / (c0 - c1);
+done:
+	if (!tsc_hz)
+		tsc_hz = 1000000000ull;
+	mult = (1000000000ull << 32) / tsc_hz;
+}
+
+void time_init(void) {}
+
+uint64_t time_tsc_hz(void)
+{
+	if (!tsc_hz)
+		calibrate();
+	return tsc_hz;
+}
+
+uint64_t time_ns(void)
+{
+	if (!tsc_hz)
+		calibrate();
+	return (uint64_t)(((unsigned __int128)(rdtsc() - boot_tsc) * mult) >> 32);
+}
+
+static int bcd(int v) { return (v & 15) + (v >> 4) * 10; }
+
+static uint8_t cmos(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* CLOCK_REALTIME: the CMOS RTC where there is one, else the epoch plus uptime. */
+int64_t time_realtime_offset(void)
+{
+	if (wall_done)
+		return wall_offset;
+	wall_done = true;
+	if (cmos(0x0d) == 0xff)
+		return 0;
+	for (int i = 0; i < 1000 && (cmos(0x0a) & 0x80); i++)
+		cpu_relax();
+	int sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8), year = cmos(9);
+	int cent = cmos(0x32);
+	if (!(cmos(0x0b) & 4)) {
+		sec = bcd(sec), min = bcd(min), hour = bcd(hour & 0x7f), day = bcd(day), mon = bcd(mon), year = bcd(year);
+		cent = bcd(cent);
+	}
+	if (cent < 19 || cent > 30)
+		cent = 20;
+	int64_t t = days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+	wall_offset = t * 1000000000ll - (int64_t)time_ns();
+	return wall_offset;
+}
+
+void time_delay_ns(uint64_t ns)
+{
+	uint64_t end = time_ns() + ns;
+	while (time_ns() < end) {
+		if (power_stop_requested())
+			kexit(128 + 15, "stopped by power button");
+		cpu_relax();
+	}
+}

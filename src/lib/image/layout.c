@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The raw image layout: MBR, cmdline at 512, header at 32 KiB, kernel at 64 KiB, cpio root fs. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "capstan/err.h"
+#include "capstan/layout.h"
+#include "capstan/util.h"
+#include "capstan/banned.h"
+
+#define KERNEL_MAX (16u << 20)
+
+static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const unsigned char *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* Find the Xen PHYS32_ENTRY note in [off, off+size). */
+static int pvh_note(const unsigned char *b, size_t len, uint64_t off, uint64_t size, uint32_t *entry)
+{
+	if (off > len || size > len - off)
+		return -1;
+	const unsigned char *p = b + off, *end = b + off + size;
+	while (end - p >= 12) {
+		uint32_t namesz = rd32(p), descsz = rd32(p + 4), type = rd32(p + 8);
+		uint64_t nlen = align_up(namesz, 4), dlen = align_up(descsz, 4);
+		if (nlen > (uint64_t)(end - p - 12) || dlen > (uint64_t)(end - p - 12) - nlen)
+			return -1;
+		if (namesz == 4 && !memcmp(p + 12, "Xen", 4) && type == 18 && (descsz == 4 || descsz == 8)) {
+			uint64_t v = descsz == 8 ? rd64(p + 12 + nlen) : rd32(p + 12 + nlen);
+			if (v > 0xffffffffu)
+				return -1;
+			*entry = (uint32_t)v;
+			return 0;
+		}
+		p += 12 + nlen + dlen;
+	}
+	return 1;
+}
+
+int layout_kernel_info(const void *elf, size_t len, uint32_t *load_addr, uint32_t *entry32)
+{
+	const unsigned char *b = elf;
+	bool have_load = false, have_entry = false;
+	uint64_t delta = 0;
+	if (len < 64 || memcmp(b, "\177ELF", 4) || b[4] != 2 || b[5] != 1 || rd16(b + 18) != 62)
+		return cap_errf(CAP_E_DATA, "kernel: not an x86-64 ELF64 file");
+	uint64_t phoff = rd64(b + 32);
+	uint16_t phnum = rd16(b + 56), phentsize = rd16(b + 54);
+	if (phentsize != 56 || phoff > len || (uint64_t)phnum * 56 > len - phoff)
+		return cap_errf(CAP_E_DATA, "kernel: bad program header table");
+	for (uint16_t i = 0; i < phnum; i++) {
+		const unsigned char *p = b + phoff + 56u * i;
+		uint32_t type = rd32(p);
+		uint64_t offset = rd64(p + 8), paddr = rd64(p + 24), filesz = rd64(p + 32);
+		if (type == 1 && filesz) {
+			if (paddr < offset)
+				return cap_errf(CAP_E_DATA, "kernel: segment %u is below its file offset", i);
+			if (have_load && paddr - offset != delta)
+				return cap_errf(CAP_E_DATA,
+						"kernel: segments are not laid out as in the file (p_paddr - p_offset differs)");
+			delta = paddr - offset;
+			have_load = true;
+		} else if (type == 4 && !have_entry) {
+			int r = pvh_note(b, len, offset, filesz, entry32);
+			if (r < 0)
+				return cap_errf(CAP_E_DATA, "kernel: malformed ELF note");
+			have_entry = r == 0;
+		}
+	}
+	if (!have_load)
+		return cap_errf(CAP_E_DATA, "kernel: no loadable segment");
+	if (!have_entry)
+		return cap_errf(CAP_E_DATA, "kernel: no PVH entry note (Xen, type 18)");
+	if (delta + len > 0xffffffffu)
+		return cap_errf(CAP_E_DATA, "kernel: load address above 4 GiB");
+	*load_addr = (uint32_t)delta;
+	return 0;
+}
+
+static void put_part(unsigned char *mbr, uint64_t lba, uint64_t sectors, bool boot)
+{
+	unsigned char *p = mbr + 446;
+	memset(p, 0, 64);
+	p[0] = boot ? 0x80 : 0;
+	p[1] = 0xfe, p[2] = 0xff, p[3] = 0xff; /* CHS: use LBA */
+	p[4] = CAP_IMG_MBR_PART_TYPE;
+	p[5] = 0xfe, p[6] = 0xff, p[7] = 0xff;
+	uint32_t l = lba > 0xffffffffu ? 0xffffffffu : (uint32_t)lba;
+	uint32_t n = sectors > 0xffffffffu ? 0xffffffffu : (uint32_t)sectors;
+	memcpy(p + 8, &l, 4);
+	memcpy(p + 12, &n, 4);
+}
+
+int layout_write(const char *out_path, const struct layout_spec *spec)
+{
+	struct fs_tmp t = {-1, NULL, NULL};
+	char *kernel = NULL, *mbr = NULL;
+	size_t klen = 0, mlen = 0;
+	unsigned char *head = NULL;
+	struct cap_img_header h;
+	uint32_t load, entry;
+	int r;
+
+	size_t clen = spec->cmdline ? strlen(spec->cmdline) : 0;
+	if (clen >= CAP_IMG_CMDLINE_MAX)
+		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen, CAP_IMG_CMDLINE_MAX - 1);
+	if ((r = fs_read_all(spec->kernel_path, &kernel, &klen)))
+		return r;
+	if (klen > KERNEL_MAX) {
+		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path, KERNEL_MAX >> 20);
+		goto out;
+	}
+	if ((r = layout_kernel_info(kernel, klen, &load, &entry))) {
+		cap_errctx(r, "%s", spec->kernel_path);
+		goto out;
+	}
+	if (spec->mbr_path) {
+		if ((r = fs_read_all(spec->mbr_path, &mbr, &mlen)))
+			goto out;
+		if (mlen > 512 || (mlen > 446 && mlen < 512)) {
+			r = cap_errf(CAP_E_DATA, "%s: boot sector code is %zu bytes (at most 446, or a 512-byte sector)",
+				     spec->mbr_path, mlen);
+			goto out;
+		}
+	}
+
+	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
+	if (mbr)
+		memcpy(head, mbr, mlen > 446 ? 446 : mlen);
+	if (clen)
+		memcpy(head + CAP_IMG_CMDLINE_OFFSET, spec->cmdline, clen);
+
+	if ((r = fs_tmp_open(&t, out_path, 0644)))
+		goto out;
+	if ((r = fs_pwrite_full(t.fd, kernel, klen, CAP_IMG_KERNEL_OFFSET))) {
+		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+		goto out;
+	}
+	uint64_t roff = align_up(CAP_IMG_KERNEL_OFFSET + klen, CAP_IMG_ROOTFS_ALIGN), rsize;
+	uint32_t rcrc, rcount;
+	if ((r = rootfs_write(spec->rootfs, t.fd, roff, &rsize, &rcrc, &rcount)))
+		goto out;
+	uint64_t disk = align_up(roff + rsize, CAP_IMG_ROOTFS_ALIGN);
+	if (ftruncate(t.fd, (off_t)disk)) {
+		r = cap_errf(-errno, "%s: %s", out_path, strerror(errno));
+		goto out;
+	}
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CAP_IMG_MAGIC, 8);
+	h.version = CAP_IMG_VERSION;
+	h.header_size = sizeof(h);
+	h.kernel_offset = CAP_IMG_KERNEL_OFFSET;
+	h.kernel_size = klen;
+	h.rootfs_offset = roff;
+	h.rootfs_size = rsize;
+	h.disk_size = disk;
+	h.kernel_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)kernel, (uInt)klen);
+	h.rootfs_crc32 = rcrc;
+	h.rootfs_entries = rcount;
+	h.flags = spec->flags;
+	strlcpy_(h.kernel_version, CAPSTAN_VERSION, sizeof(h.kernel_version));
+	h.kernel_load_addr = load;
+	h.kernel_entry32 = entry;
+	h.header_crc32 = 0;
+	h.header_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h));
+	memcpy(head + CAP_IMG_HEADER_OFFSET, &h, sizeof(h));
+	put_part(head, roff / CAP_IMG_SECTOR, (disk - roff) / CAP_IMG_SECTOR, mbr != NULL);
+	if (mbr) {
+		head[510] = 0x55;
+		head[511] = 0xaa;
+	}
+	if ((r = fs_pwrite_full(t.fd, head, CAP_IMG_KERNEL_OFFSET, 0))) {
+		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+		goto out;
+	}
+	r = fs_tmp_commit(&t);
+	t.fd = -1;
+out:
+	if (t.fd >= 0)
+		fs_tmp_abort(&t);
+	free(head);
+	free(kernel);
+	free(mbr);
+	return r;
+}
+
+int layout_read(const char *path, struct layout_info *info)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int r = 0;
+	if (fd < 0)
+		return cap_errf(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size < CAP_IMG_KERNEL_OFFSET ||
+	    fs_pread_full(fd, &info->hdr, sizeof(info->hdr), CAP_IMG_HEADER_OFFSET) ||
+	    memcmp(info->hdr.magic, CAP_IMG_MAGIC, 8)) {
+		r = cap_errf(CAP_E_DATA, "%s: not a capstan image (no header at byte %u)", path, CAP_IMG_HEADER_OFFSET);
+		goto out;
+	}
+	struct cap_img_header h = info->hdr;
+	h.header_crc32 = 0;
+	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h)) != info->hdr.header_crc32) {
+		r = cap_errf(CAP_E_DATA, "%s: image header checksum mismatch", path);
+		goto out;
+	}
+	if (info->hdr.version != CAP_IMG_VERSION || info->hdr.header_size != sizeof(h)) {
+		r = cap_errf(CAP_E_DATA, "%s: image format version %u (this capstan reads %u)", path, info->hdr.version,
+			     CAP_IMG_VERSION);
+		goto out;
+	}
+	const struct cap_img_header *x = &info->hdr;
+	if (x->kernel_offset != CAP_IMG_KERNEL_OFFSET || x->kernel_size > KERNEL_MAX ||
+	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN || x->rootfs_offset < x->kernel_offset + x->kernel_size ||
+	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size ||
+	    (uint64_t)st.st_size < x->rootfs_offset + x->rootfs_size) {
+		r = cap_errf(CAP_E_DATA, "%s: image header extents are inconsistent or the file is truncated", path);
+		goto out;
+	}
+	if (fs_pread_full(fd, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
+	    !memchr(info->cmdline, 0, sizeof(info->cmdline))) {
+		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path, CAP_IMG_CMDLINE_OFFSET);
+		goto out;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+int layout_read_kernel(const char *path, const struct layout_info *info, void **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
+	if (fd < 0)
+		return cap_errf(-errno, "%s: %s", path, strerror(errno));
+	size_t n = (size_t)info->hdr.kernel_size;
+	char *buf = xmalloc(n ? n : 1);
+	r = fs_pread_full(fd, buf, n, (off_t)info->hdr.kernel_offset);
+	close(fd);
+	if (r) {
+		free(buf);
+		return cap_errf(r, "%s: reading the kernel: %s", path, strerror(-r));
+	}
+	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)buf, (uInt)n) != info->hdr.kernel_crc32) {
+		free(buf);
+		return cap_errf(CAP_E_DATA, "%s: kernel checksum mismatch", path);
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+struct source {
+	int fd;
+	uint64_t off, size, pos;
+	char buf[65536];
+};
+
+static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
+{
+	struct source *s = ctx;
+	size_t n = s->size - s->pos < sizeof(s->buf) ? (size_t)(s->size - s->pos) : sizeof(s->buf);
+	if (!n)
+		return 0;
+	int r = fs_pread_full(s->fd, s->buf, n, (off_t)(s->off + s->pos));
+	if (r) {
+		archive_set_error(a, -r, "read failed");
+		return -1;
+	}
+	s->pos += n;
+	*out = s->buf;
+	return (la_ssize_t)n;
+}
+
+int layout_list(const char *path, const struct layout_info *info, layout_entry_fn fn, void *ctx)
+{
+	struct source *s = xcalloc(1, sizeof(*s));
+	struct archive *a = NULL;
+	int r = 0;
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* checksum first, so that a corrupt archive is named as such */
+	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+	s->off = info->hdr.rootfs_offset;
+	s->size = info->hdr.rootfs_size;
+	for (const void *p; (r = (int)source_read(NULL, s, &p)) > 0;)
+		crc = (uint32_t)crc32(crc, p, (uInt)r);
+	if (r < 0 || crc != info->hdr.rootfs_crc32) {
+		r = cap_errf(CAP_E_DATA, "%s: root fs checksum mismatch", path);
+		goto out;
+	}
+	s->pos = 0;
+	a = archive_read_new();
+	archive_read_support_format_cpio(a);
+	if (archive_read_open(a, s, NULL, source_read, NULL) != ARCHIVE_OK) {
+		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
+		goto out;
+	}
+	struct archive_entry *ae;
+	int ar;
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		struct layout_entry e = {archive_entry_pathname(ae), archive_entry_mode(ae),
+					 (uint64_t)archive_entry_size(ae), archive_entry_symlink(ae)};
+		if ((r = fn(ctx, &e)))
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF)
+		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
+out:
+	if (a)
+		archive_read_free(a);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return r;
+}

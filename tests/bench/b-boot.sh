@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Boot benchmarks: kernel size, direct and disk boot against do-nothing peers, kernel entry to program entry.
+#
+# Each figure is a ratio or difference against a peer measured in the same run:
+#  1. the kernel file against its 256 KiB budget; hello must boot with -m 8M;
+#  2. direct boot under TCG (microvm, -kernel, virtio-mmio disk): QEMU spawn to
+#     hello's exit, against an empty PVH kernel that exits at its first
+#     instruction (target: ratio <= 1.5);
+#  3. disk boot under TCG (pc, SeaBIOS, our MBR, virtio-blk-pci): hello against
+#     a boot sector that exits at once, on the same disk (target: <= 20 ms more);
+#  4. under KVM where it works: the kernel's boot trace from its first
+#     instruction to the program's entry point (target: < 1 ms).
+# Medians of RUNS (default 15) runs, the two commands of a pair interleaved so
+# that load from elsewhere on the machine hits both alike.  Environment (set by meson):
+# KERNEL, MBR, MKIMAGE, HELLO (hello.musl), EMPTY_PVH, EXIT_MBR; QEMU.
+# Fails only when something does not run or the size budget is exceeded;
+# the timing targets are reported, not asserted.
+set -u
+QEMU=${QEMU:-qemu-system-x86_64}
+RUNS=${RUNS:-15}
+for v in KERNEL MBR MKIMAGE HELLO EMPTY_PVH EXIT_MBR; do
+	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+bad=0
+
+calc() { awk "BEGIN { print $1 }"; }
+
+# pair A B: runs the commands A and B (word-split) RUNS times each, after a
+# warm-up, alternating; sets ma and mb to their median wall times in ms.
+pair() {
+	local i t0 t1 st
+	: >"$tmp/a"
+	: >"$tmp/b"
+	for i in $(seq 0 "$RUNS"); do
+		for which in a b; do
+			local cmd=$1
+			[ $which = a ] || cmd=$2
+			t0=$EPOCHREALTIME
+			timeout 60 $cmd </dev/null >/dev/null 2>&1
+			st=$?
+			t1=$EPOCHREALTIME
+			[ $st != 124 ] || { echo "timed out: $cmd"; exit 1; }
+			[ "$i" = 0 ] || calc "($t1 - $t0) * 1000" >>"$tmp/$which"
+		done
+	done
+	ma=$(med "$tmp/a")
+	mb=$(med "$tmp/b")
+}
+med() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.1f\n", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# 1. size
+size=$(stat -c %s "$KERNEL")
+budget=$((256 * 1024))
+printf 'kernel size: %d bytes, %.1f%% of the %d-byte budget\n' "$size" "$(calc "$size * 100 / $budget")" "$budget"
+[ "$size" -le "$budget" ] || { echo "kernel size: OVER BUDGET"; bad=1; }
+
+hello=$tmp/hello.img
+"$MKIMAGE" "$hello" --kernel "$KERNEL" --mbr "$MBR" --cmdline "/hello" "/hello=$HELLO" >/dev/null || exit 1
+exitimg=$tmp/exit.img
+"$MKIMAGE" "$exitimg" --kernel "$KERNEL" --mbr "$EXIT_MBR" --cmdline "/hello" "/hello=$HELLO" >/dev/null || exit 1
+
+common="$QEMU -nodefaults -no-user-config -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4"
+direct="$common -serial stdio -M microvm,x-option-roms=off,pit=off,pic=off,rtc=off -accel tcg -drive id=d0,file=$hello,format=raw,if=none -device virtio-blk-device,drive=d0"
+disk="$common -serial stdio -M pc -accel tcg"
+
+# hello must work, in 8 MiB, before its time means anything
+for m in "$direct -m 8M -kernel $KERNEL" "$disk -m 8M -drive file=$hello,format=raw,if=virtio"; do
+	out=$(timeout 60 $m </dev/null 2>&1)
+	st=$?
+	if [ $st != 1 ] || ! grep -q '^hello, world' <<<"$out"; then
+		echo "hello with -m 8M: FAILED (status $st): $(head -c 300 <<<"$out")"
+		exit 1
+	fi
+done
+echo "hello with -m 8M: ok (direct and disk boot)"
+
+# 2. direct boot
+pair "$direct -m 64M -kernel $KERNEL" "$direct -m 64M -kernel $EMPTY_PVH"
+printf 'direct boot, TCG, median of %d: hello %s ms, empty PVH kernel %s ms, ratio %.2f (target <= 1.5)\n' \
+	"$RUNS" "$ma" "$mb" "$(calc "$ma / $mb")"
+
+# 3. disk boot
+pair "$disk -m 64M -drive file=$hello,format=raw,if=virtio" "$disk -m 64M -drive file=$exitimg,format=raw,if=virtio"
+printf 'disk boot, TCG, median of %d: hello %s ms, exiting MBR %s ms, difference %.1f ms (target <= 20)\n' \
+	"$RUNS" "$ma" "$mb" "$(calc "$ma - $mb")"
+
+# 4. kernel entry to program entry, from the boot trace: KVM is the target,
+# TCG is shown for comparison.
+"$MKIMAGE" "$tmp/trace.img" --kernel "$KERNEL" --cmdline "--trace /hello" "/hello=$HELLO" >/dev/null || exit 1
+trace() { # trace ACCEL-ARGS...: median us over RUNS boots
+	local i
+	: >"$tmp/us"
+	for i in $(seq "$RUNS"); do
+		timeout 60 $common -serial stdio -M microvm,x-option-roms=off,pit=off,pic=off,rtc=off -m 64M "$@" \
+			-kernel "$KERNEL" -drive "id=d0,file=$tmp/trace.img,format=raw,if=none" \
+			-device virtio-blk-device,drive=d0 </dev/null 2>&1 | tr -d '\r' |
+			sed -n "s/.*boot trace: .*program entry at \([0-9][0-9]*\) us.*/\1/p" >>"$tmp/us"
+	done
+	[ -s "$tmp/us" ] && med "$tmp/us"
+}
+if us=$(trace -accel tcg); then
+	printf 'kernel entry to program entry, TCG, median of %d: %s us\n' "$RUNS" "$us"
+else
+	echo "kernel entry to program entry, TCG: no trace line in the output"; bad=1
+fi
+# KVM is usable when the empty kernel runs under it (isa-debug-exit: odd status above 1).
+timeout 20 $common -M microvm -accel kvm -cpu host,-arch-capabilities -kernel "$EMPTY_PVH" </dev/null >/dev/null 2>&1
+st=$?
+if [ -r /dev/kvm ] && [ $st != 124 ] && [ $st -gt 1 ] && [ $((st % 2)) = 1 ]; then
+	if us=$(trace -accel kvm -cpu host,-arch-capabilities); then
+		printf 'kernel entry to program entry, KVM, median of %d: %s us (target < 1000)\n' "$RUNS" "$us"
+	else
+		echo "kernel entry to program entry, KVM: no trace line in the output"; bad=1
+	fi
+else
+	echo "kernel entry to program entry, KVM: skipped (no usable /dev/kvm)"
+fi
+exit $bad

@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Builds one kernel test program one way: cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic OUT SRC.
+set -eu
+variant=$1 out=$2 src=$3
+flags="-O2 -g0 -D_GNU_SOURCE -Wall -Werror -Wno-unused-result -I$(dirname "$src")"
+case $variant in
+musl)	exec musl-gcc $flags -static -o "$out" "$src" ;;
+musl-pie)
+	# Debian's musl-gcc.specs knows no -static-pie: name rcrt1.o and the link flags ourselves.
+	m=/usr/lib/x86_64-linux-musl
+	exec musl-gcc $flags -fPIE -nostartfiles "$m/rcrt1.o" "$m/crti.o" \
+		"$(gcc -print-file-name=crtbeginS.o)" "$src" "$(gcc -print-file-name=crtendS.o)" "$m/crtn.o" \
+		-Wl,-static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text -o "$out" ;;
+glibc)	exec gcc $flags -static -o "$out" "$src" ;;
+glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" ;;
+dynamic) exec gcc $flags -o "$out" "$src" ;;
+musl-dynamic) exec musl-gcc $flags -o "$out" "$src" ;;
+*)	echo "cc-prog.sh: $variant: unknown variant" >&2; exit 2 ;;
+esac

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Boots the test programs in the unikernel under QEMU (or runs them natively) and checks output and status.
+#
+# t-progs.sh [--native] [--modes=LIST] CASE...
+#   Each CASE (table below) names a program, its arguments, its console input,
+#   the status it ends with and lines that must appear, in order, on the console.
+#   For every build of the program (musl, musl-pie, glibc, glibc-pie) it makes
+#   an image with mkimage and boots it in each mode:
+#     direct  microvm, -kernel, the image as a virtio-mmio disk (TCG)
+#     disk    pc, our MBR, the image as a virtio-blk-pci disk (TCG)
+#     kvm     microvm direct boot under KVM, where /dev/kvm works
+#   --native runs the builds on the host instead, in a copy of the data tree,
+#   to check that the expectations are what Linux itself does.
+# Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
+#   KERNEL, MBR, MKIMAGE, PAYLOAD (pvhcheck.elf, to probe KVM); QEMU (default qemu-system-x86_64); BOOT_TIMEOUT (s, default 60).
+# Prints one line per boot and "N passed, N failed"; exits 77 when nothing could run.
+set -u
+
+native=0
+modes="direct disk kvm"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--native) native=1 ;;
+	--modes=*) modes=${1#--modes=} ;;
+	*) break ;;
+	esac
+	shift
+done
+QEMU=${QEMU:-qemu-system-x86_64}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-kt.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skipped=0
+
+# The exit status mapping of the kernel (src/kernel/power.c, capstan-kernel(7)):
+# status s leaves through isa-debug-exit with v = min(s, 127), so QEMU exits
+# 2v+1; the precise value is the status line "exit S ..." or "fault S ..."
+# that the kernel writes to isa-debugcon (port 0xe9).
+qemu_status() {
+	local v=$1
+	[ "$v" -lt 127 ] || v=127
+	echo $((v * 2 + 1))
+}
+
+# case NAME PROG STATUS ARGS STDIN EXPECTED-LINE...
+#   ARGS are words as the kernel cmdline parses them (quotes, backslashes);
+#   the program goes at @PROG@, or first; words before it are --env=K=V
+#   or kernel options (dropped natively); STDIN is typed on the console ("" for none);
+#   an expected line starting "K:" is checked in the unikernel only, one
+#   starting "~" matches any line containing the rest, @INTERP@ stands for
+#   the program's ELF interpreter;
+#   STATUS is the program's own status, or fault:SIG / refused:N for the kernel's.
+cases=()
+case_def() { cases+=("$1"); eval "case_$1=(\"\${@:2}\")"; }
+case_def hello hello 0 '' '' 'hello, world' 'SUCCESS'
+case_def exit0 exitcode 0 '0' '' 'exiting with 0'
+case_def exit1 exitcode 1 '1' '' 'exiting with 1'
+case_def exit42 exitcode 42 '42' '' 'exiting with 42'
+case_def exit125 exitcode 125 '125' '' 'exiting with 125'
+case_def args args 0 "one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash ''" '' \
+	'argc=6' 'argv[1]=[one]' 'argv[2]=[two  words]' "argv[3]=[dq \"x\" 'y']" \
+	'argv[4]=[back\slash]' 'argv[5]=[]' 'SUCCESS'
+case_def env env 0 "--env=CAPSTAN_A=alpha '--env=CAPSTAN_B=b c' @PROG@" '' \
+	'env CAPSTAN_A=alpha' 'env CAPSTAN_B=b c' 'CAPSTAN_A=[alpha]' 'CAPSTAN_UNSET=[(unset)]' 'SUCCESS'
+case_def auxv auxv 0 '' '' 'SUCCESS'
+case_def stdin stdin 0 '' $'hello\nworld\nquit\n' 'ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
+case_def cat cat 0 'data/hello.txt data/dir/a.txt' '' 'hello, file' 'second line' 'a' 'SUCCESS'
+case_def files files 0 '' '' 'read: hello, file' 'read: second line' 'SUCCESS'
+case_def writefile writefile 0 '' '' 'wrote /tmp/capstan-w.txt and data/new.txt' 'SUCCESS'
+case_def iovec iovec 0 '' '' 'writev to stdout' 'SUCCESS'
+case_def stat stat 0 '' '' 'stat: size 24, dir, symlink of 9 bytes' 'SUCCESS'
+case_def dirs dirs 0 '' '' 'data/dir: a.txt b.txt' 'made: inner.txt sub' 'many: 100 entries' 'SUCCESS'
+case_def rename rename 0 '' '' 'rename: done' 'SUCCESS'
+case_def access access 0 '' '' 'access: link -> hello.txt' 'SUCCESS'
+case_def fdops fdops 0 '' '' 'via dup' 'via dup2' 'SUCCESS'
+case_def tty tty 0 '' '' 'K:stdout is a tty' 'SUCCESS'
+case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
+case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
+case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
+case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc to 16 MiB' 'SUCCESS'
+case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
+case_def ids ids 0 '' '' 'uid=0 euid=0 gid=0 egid=0' 'SUCCESS'
+case_def uname uname 0 '' '' 'sysname=Linux machine=x86_64' 'SUCCESS'
+case_def random random 0 '' '' 'random: ok' 'SUCCESS'
+case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
+case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
+case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
+case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
+case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
+case_def fault fault fault:11 '' '' 'about to fault' '~page fault at 0x0'
+case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
+
+# Checks that every expected line occurs as a whole line of $1, in order.
+lines_in_order() {
+	local out=$1
+	shift
+	local l
+	: >"$tmp/want"
+	for l in "$@"; do
+		case $l in
+		K:*) [ $native = 1 ] || printf '%s\n' "${l#K:}" >>"$tmp/want" ;;
+		*) printf '%s\n' "$l" >>"$tmp/want" ;;
+		esac
+	done
+	tr -d '\r' <"$out" | awk -v want="$tmp/want" '
+		BEGIN { n = 0; while ((getline l < want) > 0) w[n++] = l; i = 0 }
+		i < n && substr(w[i], 1, 1) == "~" && index($0, substr(w[i], 2)) { i++; next }
+		i < n && $0 == w[i] { i++ }
+		END { if (i < n) { print "missing line: " w[i]; exit 1 } }'
+}
+
+result() { # result OK|FAIL|SKIP LABEL [WHY]
+	case $1 in
+	OK) pass=$((pass + 1)); echo "ok   $2" ;;
+	SKIP) skipped=$((skipped + 1)); echo "skip $2: $3" ;;
+	*) fail=$((fail + 1)); echo "FAIL $2: $3" ;;
+	esac
+}
+
+# The builds of one program: dynamic is its own pair of builds.
+variants_of() {
+	if [ "$1" = dynamic ]; then echo "dynamic musl-dynamic"; else echo "musl musl-pie glibc glibc-pie"; fi
+}
+
+# Splits ARGS the way the kernel does into the array words (no expansions).
+split_words() {
+	words=()
+	[ -n "$1" ] && eval "words=($1)"
+	return 0
+}
+
+# KVM works when the PVH test payload boots under it (nested KVM may refuse).
+have_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && [ -e "${PAYLOAD:-}" ] || return 1
+	timeout 20 "$QEMU" -M microvm -accel kvm -cpu host,-arch-capabilities -nodefaults \
+		-no-user-config -display none -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$PAYLOAD" </dev/null >/dev/null 2>&1
+	[ $? = 33 ]
+}
+
+run_native() { # run_native LABEL BIN STATUS ARGS STDIN EXPECTED...
+	local label=$1 bin=$2 want=$3 args=$4 input=$5
+	shift 5
+	case $want in refused:*) result SKIP "$label" "runs on Linux"; return ;; esac
+	split_words "$args"
+	local envs=() argv=() w
+	case " ${words[*]} " in *" @PROG@ "*) ;; *) words=(@PROG@ "${words[@]}") ;; esac
+	while [ "${words[0]}" != @PROG@ ]; do # --env=K=V, or a kernel option
+		case ${words[0]} in --env=*) envs+=("${words[0]#--env=}") ;; esac
+		words=("${words[@]:1}")
+	done
+	argv=("${words[@]:1}")
+	rm -rf "$tmp/root" && mkdir "$tmp/root" && cp -a "$DATA" "$tmp/root/data"
+	local st
+	(cd "$tmp/root" && printf '%s' "$input" | env "${envs[@]}" "$bin" "${argv[@]}") >"$tmp/out" 2>&1
+	st=$?
+	case $want in fault:*) want=$((128 + ${want#fault:})) ;; esac
+	if [ "$st" != "$want" ]; then result FAIL "$label" "status $st, want $want"; sed 's/^/    /' "$tmp/out"; return; fi
+	if ! why=$(lines_in_order "$tmp/out" "$@"); then result FAIL "$label" "$why"; sed 's/^/    /' "$tmp/out"; return; fi
+	result OK "$label"
+}
+
+run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
+	local mode=$1 label=$2 bin=$3 want=$4 args=$5 input=$6
+	shift 6
+	local img=$tmp/disk.img name interp exp=()
+	interp=$(readelf -lW "$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	for l in "$@"; do exp+=("${l//@INTERP@/$interp}"); done
+	set -- "${exp[@]}"
+	name=/bin/$(basename "$bin")
+	rm -f "$img"
+	local files=("$name=$bin" "/data=$DATA")
+	local cmdline=${args/@PROG@/$name}
+	[ "$cmdline" != "$args" ] || cmdline="$name${args:+ }$args"
+	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$cmdline" "${files[@]}" >"$tmp/mk" 2>&1; then
+		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
+		return
+	fi
+	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 256M
+		-device isa-debug-exit,iobase=0xf4,iosize=4
+		-chardev "file,id=status,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=status)
+	rm -f "$tmp/status"
+	case $mode in
+	direct) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+		-drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
+	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
+		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
+	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
+	esac
+	local st
+	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "${q[@]}" >"$tmp/out" 2>&1
+	st=$?
+	local hs ks
+	case $want in
+	fault:*) ks=$((128 + ${want#fault:})) ;;
+	refused:*) ks=${want#refused:} ;;
+	*) ks=$want ;;
+	esac
+	hs=$(qemu_status "$ks")
+	if [ "$st" = 124 ] || [ "$st" = 137 ]; then result FAIL "$label" "timed out after ${BOOT_TIMEOUT}s"; sed 's/^/    /' "$tmp/out"; return; fi
+	if [ "$st" != "$hs" ]; then result FAIL "$label" "qemu status $st, want $hs"; sed 's/^/    /' "$tmp/out"; return; fi
+	if ! why=$(lines_in_order "$tmp/out" "$@"); then result FAIL "$label" "$why"; sed 's/^/    /' "$tmp/out"; return; fi
+	local line
+	line=$(grep -E '^(exit|fault|panic)' "$tmp/status" 2>/dev/null | tail -1)
+	if [ "$(echo "$line" | awk '{ print $2 }')" != "$ks" ]; then
+		result FAIL "$label" "status line '$line', want status $ks"
+		return
+	fi
+	result OK "$label"
+}
+
+[ $# -gt 0 ] || set -- "${cases[@]}"
+kvm_ok=0
+if [ $native = 0 ]; then
+	for v in MKIMAGE KERNEL MBR; do
+		[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
+	done
+	case " $modes " in *" kvm "*) have_kvm && kvm_ok=1 ;; esac
+fi
+for c in "$@"; do
+	ref="case_$c[@]"
+	spec=("${!ref}")
+	[ ${#spec[@]} -gt 0 ] || { result FAIL "$c" "no such case"; continue; }
+	prog=${spec[0]} want=${spec[1]} args=${spec[2]} input=${spec[3]}
+	exp=("${spec[@]:4}")
+	for v in $(variants_of "$prog"); do
+		bin=$PROGS/$prog.$v
+		[ -x "$bin" ] || { result FAIL "$c.$v" "$bin not built"; continue; }
+		if [ $native = 1 ]; then
+			run_native "$c.$v native" "$bin" "$want" "$args" "$input" "${exp[@]}"
+			continue
+		fi
+		for m in $modes; do
+			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
+			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"
+		done
+	done
+done
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ] || exit 1
+[ $pass -gt 0 ] || exit 77
+exit 0
