@@ -108,7 +108,9 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 	int ret = 0;
 
 	archive_write_set_format_cpio_newc(a);
-	archive_write_set_bytes_per_block(a, 0);
+	/* 1 MiB blocks: headers and names go out together, not one tiny write each */
+	archive_write_set_bytes_per_block(a, 1 << 20);
+	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		goto lib_error;
 	for (size_t i = 0; i < n; i++) {
