@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "capstan/build.h"
 #include "capstan/cfile.h"
@@ -19,13 +18,14 @@
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
 /*
  * The steps, in order: parse the Capstanfile, run its build step, find the
- * base image (local repository, else the default registry tree; without a
+ * base image (local repository, else pulled from the registry; without a
  * base, the kernel and boot sector bundled with capstan), gather the
  * new files (rootfs folder first, then 'files', later overriding earlier; a
  * guest path that 'files' yields twice is an error), then write base MBR +
@@ -205,65 +205,13 @@ static int run_build_step(const struct cap_ctx *ctx, const struct cfile *cf)
 	return ret;
 }
 
-/* Base from the default registry tree on disk: <datadir>/repo/<name>/<base>.qemu.gz, installed locally. */
-static int base_from_registry(const struct cap_ctx *ctx, const char *name)
-{
-	const char *b = strrchr(name, '/');
-	char *gz = xasprintf("%s/repo/%s/%s.qemu.gz", ctx->datadir, name, b ? b + 1 : name);
-	struct repo_meta meta = {NULL, NULL, NULL, NULL};
-	struct fs_tmp tmp = {-1, NULL, NULL};
-	char *top = NULL, *hold = NULL;
-	unsigned char buf[1 << 16];
-	gzFile z = NULL;
-	int n, ret;
-
-	if (!fs_exists(gz)) {
-		ret = cap_errf(CAP_E_NOTFOUND, "base image '%s' is not in the local repository nor in the default registry (%s)",
-			       name, ctx->datadir);
-		goto out;
-	}
-	cap_info(ctx, "Pulling %s from the default registry", name);
-	top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(top, 0755)))
-		goto out;
-	hold = xasprintf("%s/.pull", top);
-	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
-		goto out;
-	z = gzopen(gz, "rb");
-	if (!z) {
-		ret = cap_errf(EIO, "cannot read '%s'", gz);
-		goto out;
-	}
-	while ((n = gzread(z, buf, sizeof(buf))) > 0)
-		if ((ret = fs_write_full(tmp.fd, buf, (size_t)n)))
-			goto out;
-	if (n < 0) {
-		ret = cap_errf(CAP_E_DATA, "'%s' is not a valid gzip file", gz);
-		goto out;
-	}
-	meta.description = xasprintf("%s (from the default registry)", name);
-	ret = repo_install(ctx, name, "qemu", &tmp, &meta);
-out:
-	if (z)
-		gzclose(z);
-	if (tmp.tmp_path)
-		fs_tmp_abort(&tmp);
-	free(meta.description);
-	free(gz);
-	free(top);
-	free(hold);
-	return ret;
-}
-
+/* The base from the local repository, pulled from the registry (-u, default tree) when missing. */
 static int find_base(const struct cap_ctx *ctx, const char *name, struct repo_image *img)
 {
-	int ret = repo_find(ctx, name, "qemu", img);
+	int ret = reg_ensure(ctx, name, "qemu");
 
-	if (ret != -CAP_E_NOTFOUND)
-		return ret;
-	ret = base_from_registry(ctx, name);
 	if (ret)
-		return ret;
+		return cap_errctx(ret, "base image '%s'", name);
 	return repo_find(ctx, name, "qemu", img);
 }
 

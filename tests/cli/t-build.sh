@@ -161,6 +161,10 @@ has "$ERR" "fifo' is not a file, folder or symbolic link" "special file named"
 printf 'base: nobody/nothing\ncmdline: /x\n' >Capstanfile
 expect 65 "missing base" "$CAPSTAN" build
 has "$ERR" "nobody/nothing" "missing base named"
+one_line "$ERR" "missing base is one line"
+printf 'base: capstan/base\ncmdline: /x\n' >Capstanfile
+expect 69 "unreachable registry" "$CAPSTAN" build -u http://127.0.0.1:9/ -q fresh --root "$TESTDIR/other-root"
+one_line "$ERR" "unreachable registry is one line"
 [ -e "$repo/bad" ] && fail "no image after the errors" || ok "no image after the errors"
 ls -a "$repo" | grep -q '\.tmp\.' && fail "no temporary files left" || ok "no temporary files left"
 
