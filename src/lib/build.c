@@ -245,12 +245,38 @@ static int bundled_kernel(const struct cap_ctx *ctx, struct layout_image *img)
 	return ret;
 }
 
+/* Append s quoted for the kernel's sh-style cmdline parser (as is when nothing needs quoting). */
+static void add_quoted(struct strbuf *sb, const char *s)
+{
+	bool plain = *s != '\0';
+
+	for (const char *p = s; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			strchr("_@%+=:,./-", *p);
+	if (plain) {
+		sb_adds(sb, s);
+		return;
+	}
+	sb_addc(sb, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_adds(sb, "'\\''");
+		else
+			sb_addc(sb, *p);
+	}
+	sb_addc(sb, '\'');
+}
+
+/* env entries become --env=K=V words (quoted) before the Capstanfile's cmdline. */
 static char *compose_cmdline(const struct cfile *cf)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	for (size_t i = 0; i < cf->nenv; i++)
-		sb_addf(&sb, "--env=%s=%s ", cf->env[i].key, cf->env[i].value);
+	for (size_t i = 0; i < cf->nenv; i++) {
+		sb_addf(&sb, "--env=%s=", cf->env[i].key);
+		add_quoted(&sb, cf->env[i].value);
+		sb_addc(&sb, ' ');
+	}
 	sb_adds(&sb, cf->cmdline);
 	return sb_detach(&sb);
 }
