@@ -292,8 +292,7 @@ static char *default_name(const struct cfile *cf)
 int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 {
 	const char *platform = o->platform ? o->platform : "qemu";
-	/* 4 KiB clusters: a small image carries little metadata and padding */
-	struct disk_qcow2_opts qopts = {.cluster_bits = 12};
+	struct disk_qcow2_opts qopts = {0};
 	struct cfile cf;
 	struct repo_image base;
 	struct layout_image img;
@@ -365,6 +364,12 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	hold = xasprintf("%s/.build", top);
 	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
 		goto out;
+	/*
+	 * 4 KiB clusters keep a small image small (little metadata and padding);
+	 * 64 KiB clusters keep a large one's data contiguous in the file (an L2
+	 * table every 512 MiB instead of every 2 MiB), which is what writeback wants.
+	 */
+	qopts.cluster_bits = layout_image_size(&img) <= (64u << 20) ? 12 : 16;
 	if (!strcmp(platform, "qemu")) {
 		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_image_size(&img), &qopts);
 	} else {
