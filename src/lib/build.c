@@ -343,6 +343,10 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	for (size_t i = 0; i < cf.nfiles; i++)
 		if ((ret = add_path(&g, cf.files[i].host, cf.files[i].guest, cf.path)))
 			goto out;
+	if (layout_interrupted) {
+		ret = cap_errf(CAP_E_INTR, "interrupted");
+		goto out;
+	}
 	if ((ret = check_duplicates(&g, &cf)))
 		goto out;
 	cmdline = compose_cmdline(&cf);

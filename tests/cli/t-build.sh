@@ -167,6 +167,15 @@ one_line "$ERR" "missing base is one line"
 printf 'base: capstan/base\ncmdline: /x\n' >Capstanfile
 expect 69 "unreachable registry" "$CAPSTAN" build -u http://127.0.0.1:9/ -q fresh --root "$TESTDIR/other-root"
 one_line "$ERR" "unreachable registry is one line"
+printf 'base: capstan/base\nbuild: sleep 1\ncmdline: /x\nfiles:\n  /y: y\n' >Capstanfile
+"$CAPSTAN" build -q >"$OUT" 2>"$ERR" &
+pid=$!
+sleep 0.4
+kill -TERM $pid
+wait $pid
+RC=$?
+[ "$RC" = 74 ] && ok "SIGTERM stops the build (exit 74)" || fail "SIGTERM stops the build (exit $RC, wanted 74)"
+has "$ERR" 'interrupted' "interruption named"
 [ -e "$repo/bad" ] && fail "no image after the errors" || ok "no image after the errors"
 ls -a "$repo" | grep -q '\.tmp\.' && fail "no temporary files left" || ok "no temporary files left"
 
