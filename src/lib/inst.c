@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "capstan/disk.h"
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
@@ -65,50 +66,20 @@ static char *inst_dir(const struct cap_ctx *ctx, const char *platform, const cha
 
 /* ---- reading the image ---- */
 
-/* Read len bytes at off of an image (qcow2 through qemu-img dd, raw directly). */
+/* Read len bytes at off of an image, qcow2 or raw, through the native disk backends. */
 static int image_read(const char *path, const char *format, uint64_t off, void *buf, size_t len)
 {
-	int ret = 0;
+	struct disk *d = NULL;
+	int ret = !strcmp(format, "raw") ? disk_raw_open(&d, path, DISK_RDONLY) : disk_open(&d, path, DISK_RDONLY);
 
-	if (!strcmp(format, "raw")) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
-		ret = fs_pread_full(fd, buf, len, (off_t)off);
-		close(fd);
-		if (ret)
-			return cap_errf(CAP_E_DATA, "%s: cannot read %zu bytes at %llu: %s", path, len,
-					(unsigned long long)off, ret == -EIO ? "short image" : strerror(-ret));
-		return 0;
-	}
-	/* qemu-img dd of QEMU 7.2 refuses skip=, so copy from the start to off + len. */
-	char tmpl[] = "/tmp/capstan-img.XXXXXX";
-	int fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0)
-		return cap_errf(errno, "cannot create a temporary file: %s", strerror(errno));
-	char *ifarg = xasprintf("if=%s", path), *ofarg = xasprintf("of=%s", tmpl);
-	char *count = xasprintf("count=%llu", (unsigned long long)((off + len + 4095) / 4096));
-	const char *argv[] = {"qemu-img", "dd", "-f", format, "-O", "raw", "bs=4096", ifarg, ofarg, count, NULL};
-	struct strbuf out = STRBUF_INIT;
-	int st = proc_run(argv, NULL, &out);
-	if (st != 0) {
-		ret = st < 0 ? st
-			     : cap_errf(CAP_E_DATA, "%s: qemu-img cannot read it: %s", path,
-					out.buf ? out.buf : "failed");
-	} else {
-		/* qemu-img dd makes a new file under that name: read the new one. */
-		int rfd = open(tmpl, O_RDONLY | O_CLOEXEC);
-		if (rfd < 0 || fs_pread_full(rfd, buf, len, (off_t)off))
-			ret = cap_errf(CAP_E_DATA, "%s: the image is shorter than its header says", path);
-		if (rfd >= 0)
-			close(rfd);
-	}
-	sb_release(&out);
-	close(fd);
-	unlink(tmpl);
-	free(ifarg);
-	free(ofarg);
-	free(count);
+	if (ret)
+		return ret;
+	if (off > disk_size(d) || len > disk_size(d) - off)
+		ret = cap_errf(CAP_E_DATA, "%s: cannot read %zu bytes at %llu: short image", path, len,
+			       (unsigned long long)off);
+	else
+		ret = disk_read(d, buf, len, off);
+	disk_close(d);
 	return ret;
 }
 
@@ -194,20 +165,17 @@ out:
 	return ret;
 }
 
-/* The copy-on-write overlay: O(1) whatever the image's size. */
+/* The copy-on-write overlay: O(1) whatever the image's size (disk.h, no qemu-img). */
 static int make_overlay(const char *image, const char *format, const char *disk)
 {
-	char *fmt = xasprintf("%s", format);
-	const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", image, disk, NULL};
-	struct strbuf out = STRBUF_INIT;
-	int st = proc_run(argv, NULL, &out), ret = 0;
+	struct disk_qcow2_opts o = {.backing = image, .backing_format = format};
+	struct disk *d = NULL;
+	int ret = disk_qcow2_create(&d, disk, 0, &o);
 
-	if (st != 0)
-		ret = st < 0 ? st
-			     : cap_errf(CAP_E_CHILD, "cannot create the overlay '%s': %s", disk,
-					out.buf ? out.buf : "qemu-img failed");
-	sb_release(&out);
-	free(fmt);
+	if (ret)
+		return cap_errctx(ret, "cannot create the overlay '%s'", disk);
+	ret = disk_flush(d);
+	disk_close(d);
 	return ret;
 }
 
