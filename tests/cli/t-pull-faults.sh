@@ -126,6 +126,23 @@ untouched "$CAPSTAN_ROOT" "SIGINT: repository untouched"
 expect 0 "pull after SIGINT" "$CAPSTAN" pull -q -u "$FAULT_URL/ok" test/app
 identical "image after SIGINT and resume is intact"
 
+# two pulls of the same image at once: one downloads, the other waits and finds it up to date
+rm -rf "$CAPSTAN_ROOT"
+: >"$FAULT_LOG"
+"$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE * 2))" test/app >"$TESTDIR/c1" 2>&1 &
+p1=$!
+for _ in $(seq 100); do [ -s "$part" ] && break; sleep 0.02; done
+"$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE * 2))" test/app >"$TESTDIR/c2" 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [ $r1 = 0 ] && [ $r2 = 0 ]; then ok "concurrent pulls both succeed"; else fail "concurrent pulls ($r1, $r2)"; fi
+has "$TESTDIR/c2" "waiting for another capstan to finish with 'test/app' \(qemu\)" "second pull waits"
+has "$TESTDIR/c2" "test/app \(qemu\) is up to date" "second pull reuses the first one's image"
+n=$(grep -c "GET /slow-[0-9]*/test/app/app.qemu.gz" "$FAULT_LOG")
+[ "$n" = 1 ] && ok "the image was downloaded once" || fail "the image was downloaded once ($n)"
+identical "image intact after concurrent pulls"
+
 # a full disk (a file size limit standing in for it) installs nothing and says so
 rm -rf "$CAPSTAN_ROOT"
 (
