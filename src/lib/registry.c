@@ -733,8 +733,13 @@ static int download(struct pull *p, const char *digest)
 		cap_verbose(p->ctx, "retrying %s: %s", p->url, cap_errmsg(o.ret));
 		backoff(attempt);
 	}
-	if (reg_interrupted && o.ret)
+	if (reg_interrupted && o.ret) {
 		o.ret = cap_errf(CAP_E_INTR, "pull of '%s' interrupted (run it again to resume)", p->name);
+	} else if (o.ret == -CAP_E_UNAVAIL && p->part_len) {
+		char msg[768];
+		snprintf(msg, sizeof(msg), "%s", cap_errmsg(o.ret));
+		o.ret = cap_errf(o.ret, "%s; %llu bytes kept, pull again to resume", msg, (unsigned long long)p->part_len);
+	}
 	return o.ret;
 }
 
