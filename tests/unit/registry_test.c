@@ -80,7 +80,8 @@ static void test_get_errors(void **state)
 static void test_publish_catalog_pull(void **state)
 {
 	struct fixture *f = *state;
-	struct repo_meta meta = {.version = "2.0", .created = "2026-11-26T00:00:00Z", .description = "d", .build = "b"};
+	struct repo_meta meta = {
+	    .version = "2.0", .created = "2026-11-26T00:00:00Z", .description = "d", .build = "b"};
 	struct index_catalog cat;
 	struct repo_image img;
 	char *image = xasprintf("%s/image.raw", f->dir), *root = xasprintf("%s/reg", f->dir);
@@ -100,7 +101,8 @@ static void test_publish_catalog_pull(void **state)
 	assert_string_equal(cat.images[0].platforms[0].name, "raw");
 	assert_string_equal(cat.images[0].version, "2.0");
 	index_catalog_release(&cat);
-	assert_int_equal(reg_publish_file(&f->ctx, root, "../x", "raw", image, &meta), -CAP_E_USAGE);
+	assert_int_equal(reg_publish_file(&f->ctx, root, "../x", "raw", image, &meta),
+			 -CAP_E_USAGE);
 
 	assert_int_equal(reg_ensure(&f->ctx, "t/img", "raw"), 0);
 	assert_int_equal(repo_find(&f->ctx, "t/img", "raw", &img), 0);
@@ -126,8 +128,8 @@ static void test_publish_catalog_pull(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_get_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_catalog_pull, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_publish_catalog_pull, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
