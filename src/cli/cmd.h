@@ -50,14 +50,21 @@ int cli_load(struct cap_ctx *ctx);
 	int cmd_##n(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx);                                    \
 	extern const char usage_##n[]
 
+CMD_DECLARE(build);
+CMD_DECLARE(delete);
 CMD_DECLARE(help);
 CMD_DECLARE(images);
 CMD_DECLARE(import);
 CMD_DECLARE(info);
+CMD_DECLARE(init);
+CMD_DECLARE(instances);
+CMD_DECLARE(logs);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
 CMD_DECLARE(rmi);
+CMD_DECLARE(run);
 CMD_DECLARE(search);
+CMD_DECLARE(stop);
 CMD_DECLARE(version);
 
 #endif
