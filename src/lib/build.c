@@ -19,6 +19,7 @@
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
@@ -205,63 +206,15 @@ static int run_build_step(const struct cap_ctx *ctx, const struct cfile *cf)
 	return ret;
 }
 
-/* Base from the default registry tree on disk: <datadir>/repo/<name>/<base>.qemu.gz, installed locally. */
-static int base_from_registry(const struct cap_ctx *ctx, const char *name)
-{
-	const char *b = strrchr(name, '/');
-	char *gz = xasprintf("%s/repo/%s/%s.qemu.gz", ctx->datadir, name, b ? b + 1 : name);
-	struct repo_meta meta = {NULL, NULL, NULL, NULL};
-	struct fs_tmp tmp = {-1, NULL, NULL};
-	char *top = NULL, *hold = NULL;
-	unsigned char buf[1 << 16];
-	gzFile z = NULL;
-	int n, ret;
-
-	if (!fs_exists(gz)) {
-		ret = cap_errf(CAP_E_NOTFOUND, "base image '%s' is not in the local repository nor in the default registry (%s)",
-			       name, ctx->datadir);
-		goto out;
-	}
-	cap_info(ctx, "Pulling %s from the default registry", name);
-	top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(top, 0755)))
-		goto out;
-	hold = xasprintf("%s/.pull", top);
-	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
-		goto out;
-	z = gzopen(gz, "rb");
-	if (!z) {
-		ret = cap_errf(EIO, "cannot read '%s'", gz);
-		goto out;
-	}
-	while ((n = gzread(z, buf, sizeof(buf))) > 0)
-		if ((ret = fs_write_full(tmp.fd, buf, (size_t)n)))
-			goto out;
-	if (n < 0) {
-		ret = cap_errf(CAP_E_DATA, "'%s' is not a valid gzip file", gz);
-		goto out;
-	}
-	meta.description = xasprintf("%s (from the default registry)", name);
-	ret = repo_install(ctx, name, "qemu", &tmp, &meta);
-out:
-	if (z)
-		gzclose(z);
-	if (tmp.tmp_path)
-		fs_tmp_abort(&tmp);
-	free(meta.description);
-	free(gz);
-	free(top);
-	free(hold);
-	return ret;
-}
-
 static int find_base(const struct cap_ctx *ctx, const char *name, struct repo_image *img)
 {
 	int ret = repo_find(ctx, name, "qemu", img);
 
 	if (ret != -CAP_E_NOTFOUND)
 		return ret;
-	ret = base_from_registry(ctx, name);
+	cap_errclear();
+	cap_info(ctx, "Pulling %s from %s", name, ctx->repo_url);
+	ret = reg_pull(ctx, name, "qemu"); /* verified, resumable; see capstan-pull(1) */
 	if (ret)
 		return ret;
 	return repo_find(ctx, name, "qemu", img);
