@@ -13,6 +13,7 @@
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
+#include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/banned.h"
 
@@ -234,9 +235,17 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 			goto out;
 		cap_errclear();
 		if (repo_find(ctx, o->image, "raw", &img)) {
-			ret = cap_errf(CAP_E_NOTFOUND, "image '%s' is not in the local repository (see 'capstan images'"
-						       " and 'capstan pull %s')", o->image, o->image);
-			goto out;
+			/* Not here: pull it (verified, resumable), as docker run does. */
+			cap_errclear();
+			ret = reg_pull(ctx, o->image, "qemu");
+			if (ret == -CAP_E_NOTFOUND)
+				ret = cap_errf(CAP_E_NOTFOUND, "image '%s' is not in the local repository nor in %s"
+							       " (see 'capstan images' and 'capstan search')",
+					       o->image, ctx->repo_url);
+			if (!ret)
+				ret = repo_find(ctx, o->image, "qemu", &img);
+			if (ret)
+				goto out;
 		}
 	}
 	format = !strcmp(img.platform, "raw") ? "raw" : "qcow2";
