@@ -9,9 +9,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "capstan/disk.h"
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
+#include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/banned.h"
 
@@ -65,50 +67,19 @@ static char *inst_dir(const struct cap_ctx *ctx, const char *platform, const cha
 
 /* ---- reading the image ---- */
 
-/* Read len bytes at off of an image (qcow2 through qemu-img dd, raw directly). */
-static int image_read(const char *path, const char *format, uint64_t off, void *buf, size_t len)
+/* Read len bytes at off of an image (qcow2 or raw, through the disk backends). */
+static int image_read(const char *path, uint64_t off, void *buf, size_t len)
 {
-	int ret = 0;
+	struct disk *d = NULL;
+	int ret = disk_open(&d, path, DISK_RDONLY);
 
-	if (!strcmp(format, "raw")) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
-		ret = fs_pread_full(fd, buf, len, (off_t)off);
-		close(fd);
-		if (ret)
-			return cap_errf(CAP_E_DATA, "%s: cannot read %zu bytes at %llu: %s", path, len,
-					(unsigned long long)off, ret == -EIO ? "short image" : strerror(-ret));
-		return 0;
-	}
-	/* qemu-img dd of QEMU 7.2 refuses skip=, so copy from the start to off + len. */
-	char tmpl[] = "/tmp/capstan-img.XXXXXX";
-	int fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0)
-		return cap_errf(errno, "cannot create a temporary file: %s", strerror(errno));
-	char *ifarg = xasprintf("if=%s", path), *ofarg = xasprintf("of=%s", tmpl);
-	char *count = xasprintf("count=%llu", (unsigned long long)((off + len + 4095) / 4096));
-	const char *argv[] = {"qemu-img", "dd", "-f", format, "-O", "raw", "bs=4096", ifarg, ofarg, count, NULL};
-	struct strbuf out = STRBUF_INIT;
-	int st = proc_run(argv, NULL, &out);
-	if (st != 0) {
-		ret = st < 0 ? st
-			     : cap_errf(CAP_E_DATA, "%s: qemu-img cannot read it: %s", path,
-					out.buf ? out.buf : "failed");
-	} else {
-		/* qemu-img dd makes a new file under that name: read the new one. */
-		int rfd = open(tmpl, O_RDONLY | O_CLOEXEC);
-		if (rfd < 0 || fs_pread_full(rfd, buf, len, (off_t)off))
-			ret = cap_errf(CAP_E_DATA, "%s: the image is shorter than its header says", path);
-		if (rfd >= 0)
-			close(rfd);
-	}
-	sb_release(&out);
-	close(fd);
-	unlink(tmpl);
-	free(ifarg);
-	free(ofarg);
-	free(count);
+	if (ret)
+		return ret;
+	if (off + len > disk_size(d))
+		ret = cap_errf(CAP_E_DATA, "%s: the image is shorter than its header says", path);
+	else
+		ret = disk_read(d, buf, len, off);
+	disk_close(d);
 	return ret;
 }
 
@@ -124,7 +95,7 @@ static uint32_t le32(const void *p)
  * cache/kernels/img-<hash of path, inode, size, mtime> remembers which one an
  * image file holds, so a repeated run reads nothing from the image.
  */
-static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *format, char **out)
+static int kernel_of(const struct cap_ctx *ctx, const char *image, char **out)
 {
 	struct cap_img_header h;
 	struct stat st;
@@ -153,7 +124,7 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *f
 		}
 	}
 	cap_errclear();
-	if ((ret = image_read(image, format, CAP_IMG_HEADER_OFFSET, &h, sizeof(h))))
+	if ((ret = image_read(image, CAP_IMG_HEADER_OFFSET, &h, sizeof(h))))
 		goto out;
 	uint32_t want = h.header_crc32;
 	h.header_crc32 = 0;
@@ -168,7 +139,7 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *f
 		goto out;
 	}
 	kbuf = xmalloc((size_t)h.kernel_size + 512);
-	if ((ret = image_read(image, format, h.kernel_offset, kbuf, (size_t)h.kernel_size)))
+	if ((ret = image_read(image, h.kernel_offset, kbuf, (size_t)h.kernel_size)))
 		goto out;
 	if (crc32(0, kbuf, (uInt)h.kernel_size) != h.kernel_crc32) {
 		ret = cap_errf(CAP_E_DATA, "%s: the kernel does not match its checksum", image);
@@ -197,17 +168,15 @@ out:
 /* The copy-on-write overlay: O(1) whatever the image's size. */
 static int make_overlay(const char *image, const char *format, const char *disk)
 {
-	char *fmt = xasprintf("%s", format);
-	const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", image, disk, NULL};
-	struct strbuf out = STRBUF_INIT;
-	int st = proc_run(argv, NULL, &out), ret = 0;
+	struct disk_qcow2_opts opts = {.backing = image, .backing_format = format};
+	struct disk *d = NULL;
+	int ret = disk_qcow2_create(&d, disk, 0, &opts);
 
-	if (st != 0)
-		ret = st < 0 ? st
-			     : cap_errf(CAP_E_CHILD, "cannot create the overlay '%s': %s", disk,
-					out.buf ? out.buf : "qemu-img failed");
-	sb_release(&out);
-	free(fmt);
+	if (!ret)
+		ret = disk_commit(d);
+	disk_close(d);
+	if (ret)
+		ret = cap_errctx(ret, "cannot create the overlay '%s'", disk);
 	return ret;
 }
 
@@ -266,9 +235,18 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 			goto out;
 		cap_errclear();
 		if (repo_find(ctx, o->image, "raw", &img)) {
-			ret = cap_errf(CAP_E_NOTFOUND, "image '%s' is not in the local repository (see 'capstan images'"
-						       " and 'capstan pull %s')", o->image, o->image);
-			goto out;
+			/* Not here: pull it from the registry, as 'docker run' does. */
+			cap_errclear();
+			if ((ret = reg_ensure(ctx, o->image, "qemu"))) {
+				if (ret == -CAP_E_NOTFOUND)
+					ret = cap_errf(CAP_E_NOTFOUND,
+						       "image '%s' is not in the local repository nor in the registry %s"
+						       " (see 'capstan images' and 'capstan search')",
+						       o->image, ctx->repo_url);
+				goto out;
+			}
+			if ((ret = repo_find(ctx, o->image, "qemu", &img)))
+				goto out;
 		}
 	}
 	format = !strcmp(img.platform, "raw") ? "raw" : "qcow2";
@@ -298,7 +276,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	cfg.verbose = o->verbose;
 	cfg.disk_format = "qcow2";
 	/* Direct boot needs the kernel before probe() checks the config. */
-	if (o->boot == HV_BOOT_DIRECT && (ret = kernel_of(ctx, img.path, format, &kernel)))
+	if (o->boot == HV_BOOT_DIRECT && (ret = kernel_of(ctx, img.path, &kernel)))
 		goto out;
 	cfg.kernel = kernel;
 	if ((ret = hv->ops->probe(hv, &cfg)))
