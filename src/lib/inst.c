@@ -67,17 +67,16 @@ static char *inst_dir(const struct cap_ctx *ctx, const char *platform, const cha
 
 /* ---- reading the image ---- */
 
-/* Read len bytes at off of an image, qcow2 or raw, through the native disk backends. */
-static int image_read(const char *path, const char *format, uint64_t off, void *buf, size_t len)
+/* Read len bytes at off of an image (qcow2 or raw, through the disk backends). */
+static int image_read(const char *path, uint64_t off, void *buf, size_t len)
 {
 	struct disk *d = NULL;
-	int ret = !strcmp(format, "raw") ? disk_raw_open(&d, path, DISK_RDONLY) : disk_open(&d, path, DISK_RDONLY);
+	int ret = disk_open(&d, path, DISK_RDONLY);
 
 	if (ret)
 		return ret;
-	if (off > disk_size(d) || len > disk_size(d) - off)
-		ret = cap_errf(CAP_E_DATA, "%s: cannot read %zu bytes at %llu: short image", path, len,
-			       (unsigned long long)off);
+	if (off + len > disk_size(d))
+		ret = cap_errf(CAP_E_DATA, "%s: the image is shorter than its header says", path);
 	else
 		ret = disk_read(d, buf, len, off);
 	disk_close(d);
@@ -96,7 +95,7 @@ static uint32_t le32(const void *p)
  * cache/kernels/img-<hash of path, inode, size, mtime> remembers which one an
  * image file holds, so a repeated run reads nothing from the image.
  */
-static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *format, char **out)
+static int kernel_of(const struct cap_ctx *ctx, const char *image, char **out)
 {
 	struct cap_img_header h;
 	struct stat st;
@@ -125,7 +124,7 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *f
 		}
 	}
 	cap_errclear();
-	if ((ret = image_read(image, format, CAP_IMG_HEADER_OFFSET, &h, sizeof(h))))
+	if ((ret = image_read(image, CAP_IMG_HEADER_OFFSET, &h, sizeof(h))))
 		goto out;
 	uint32_t want = h.header_crc32;
 	h.header_crc32 = 0;
@@ -140,7 +139,7 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *f
 		goto out;
 	}
 	kbuf = xmalloc((size_t)h.kernel_size + 512);
-	if ((ret = image_read(image, format, h.kernel_offset, kbuf, (size_t)h.kernel_size)))
+	if ((ret = image_read(image, h.kernel_offset, kbuf, (size_t)h.kernel_size)))
 		goto out;
 	if (crc32(0, kbuf, (uInt)h.kernel_size) != h.kernel_crc32) {
 		ret = cap_errf(CAP_E_DATA, "%s: the kernel does not match its checksum", image);
@@ -166,17 +165,18 @@ out:
 	return ret;
 }
 
-/* The copy-on-write overlay: O(1) whatever the image's size (disk.h, no qemu-img). */
+/* The copy-on-write overlay: O(1) whatever the image's size. */
 static int make_overlay(const char *image, const char *format, const char *disk)
 {
-	struct disk_qcow2_opts o = {.backing = image, .backing_format = format};
+	struct disk_qcow2_opts opts = {.backing = image, .backing_format = format};
 	struct disk *d = NULL;
-	int ret = disk_qcow2_create(&d, disk, 0, &o);
+	int ret = disk_qcow2_create(&d, disk, 0, &opts);
 
-	if (ret)
-		return cap_errctx(ret, "cannot create the overlay '%s'", disk);
-	ret = disk_flush(d);
+	if (!ret)
+		ret = disk_commit(d);
 	disk_close(d);
+	if (ret)
+		ret = cap_errctx(ret, "cannot create the overlay '%s'", disk);
 	return ret;
 }
 
@@ -235,16 +235,17 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 			goto out;
 		cap_errclear();
 		if (repo_find(ctx, o->image, "raw", &img)) {
-			/* Not here: pull it (verified, resumable), as docker run does. */
+			/* Not here: pull it from the registry, as 'docker run' does. */
 			cap_errclear();
-			ret = reg_pull(ctx, o->image, "qemu");
-			if (ret == -CAP_E_NOTFOUND)
-				ret = cap_errf(CAP_E_NOTFOUND, "image '%s' is not in the local repository nor in %s"
-							       " (see 'capstan images' and 'capstan search')",
-					       o->image, ctx->repo_url);
-			if (!ret)
-				ret = repo_find(ctx, o->image, "qemu", &img);
-			if (ret)
+			if ((ret = reg_ensure(ctx, o->image, "qemu"))) {
+				if (ret == -CAP_E_NOTFOUND)
+					ret = cap_errf(CAP_E_NOTFOUND,
+						       "image '%s' is not in the local repository nor in the registry %s"
+						       " (see 'capstan images' and 'capstan search')",
+						       o->image, ctx->repo_url);
+				goto out;
+			}
+			if ((ret = repo_find(ctx, o->image, "qemu", &img)))
 				goto out;
 		}
 	}
@@ -275,7 +276,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	cfg.verbose = o->verbose;
 	cfg.disk_format = "qcow2";
 	/* Direct boot needs the kernel before probe() checks the config. */
-	if (o->boot == HV_BOOT_DIRECT && (ret = kernel_of(ctx, img.path, format, &kernel)))
+	if (o->boot == HV_BOOT_DIRECT && (ret = kernel_of(ctx, img.path, &kernel)))
 		goto out;
 	cfg.kernel = kernel;
 	if ((ret = hv->ops->probe(hv, &cfg)))

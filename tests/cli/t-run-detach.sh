@@ -14,6 +14,7 @@ has "$OUT" '^NAME +IMAGE +BACKEND +STATE +PORTS +CREATED$' "instances header"
 has "$OUT" '^sleeper +test/pvh +qemu +running +- +[0-9]+ seconds ago$' "the instance runs"
 expect 0 "instances via alias I" "$CAPSTAN" I
 has "$OUT" '^sleeper ' "alias I lists it"
+for _ in $(seq 100); do "$CAPSTAN" logs sleeper | grep -q 'pvh: sleep' && break; sleep 0.1; done
 expect 0 "logs" "$CAPSTAN" logs sleeper
 has "$OUT" '^pvh: sleep$' "logs shows the console"
 pid=$(field sleeper pid)

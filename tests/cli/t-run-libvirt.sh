@@ -72,7 +72,7 @@ uuid=$(field lv uuid)
 virsh -c "$URI" domstate "$uuid" 2>/dev/null | grep -q 'shut off' && ok "libvirt says shut off" || fail "libvirt says shut off"
 
 expect 0 "detached run through libvirt" "$CAPSTAN" run -d --backend libvirt --connect "$URI" --name lvs test/pvh -e sleep
-sleep 1
+for _ in $(seq 100); do "$CAPSTAN" logs lvs 2>/dev/null | grep -q 'pvh: sleep' && break; sleep 0.1; done
 virsh -c "$URI" domstate capstan-lvs 2>/dev/null | grep -q running && ok "libvirt says running" || fail "libvirt says running"
 [ "$(field lvs state)" = running ] && ok "instances says running" || fail "instances says running"
 expect 0 "logs" "$CAPSTAN" logs lvs

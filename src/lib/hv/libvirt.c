@@ -11,6 +11,7 @@
 #include "capstan/hv.h"
 
 #if HAVE_LIBVIRT
+#include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #endif
@@ -20,6 +21,55 @@
 #if HAVE_LIBVIRT
 
 #define DEFAULT_URI "qemu:///session"
+
+/*
+ * libvirt is loaded with dlopen() when a libvirt instance is first touched:
+ * linked in, it and its dependencies (glib, gnutls, libxml2, ICU...) cost
+ * every capstan command tens of milliseconds of dynamic loading.
+ */
+#define LV_FUNCS(X)                                                                                        \
+	X(virConnectClose)                                                                                 \
+	X(virConnectGetType)                                                                               \
+	X(virConnectOpen)                                                                                  \
+	X(virDomainCreate)                                                                                 \
+	X(virDomainDefineXML)                                                                              \
+	X(virDomainDestroy)                                                                                \
+	X(virDomainFree)                                                                                   \
+	X(virDomainGetState)                                                                               \
+	X(virDomainGetUUIDString)                                                                          \
+	X(virDomainIsActive)                                                                               \
+	X(virDomainLookupByName)                                                                           \
+	X(virDomainLookupByUUIDString)                                                                     \
+	X(virDomainShutdown)                                                                               \
+	X(virDomainUndefine)                                                                               \
+	X(virGetLastErrorMessage)                                                                          \
+	X(virSetErrorFunc)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	LV_FUNCS(X)
+#undef X
+} lv;
+
+static int lv_load(void)
+{
+	static void *h;
+
+	if (h)
+		return 0;
+	void *lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return cap_errf(CAP_E_UNAVAIL, "libvirt: cannot load libvirt.so.0: %s (install libvirt0)", dlerror());
+#define X(f)                                                                                               \
+	if (!(lv.f = (__typeof__(f) *)dlsym(lib, #f))) {                                                   \
+		dlclose(lib);                                                                              \
+		return cap_errf(CAP_E_UNAVAIL, "libvirt: libvirt.so.0 lacks %s", #f);                      \
+	}
+	LV_FUNCS(X)
+#undef X
+	h = lib;
+	return 0;
+}
 
 struct lv {
 	char *uri;
@@ -31,7 +81,7 @@ struct lv {
 
 static int lv_fail(const char *what)
 {
-	const char *m = virGetLastErrorMessage();
+	const char *m = lv.virGetLastErrorMessage();
 
 	return cap_errf(CAP_E_UNAVAIL, "libvirt: %s: %s", what, m ? m : "unknown error");
 }
@@ -43,13 +93,17 @@ static void quiet(void *data, virErrorPtr err)
 
 static int lv_connect(struct lv *l)
 {
+	int ret;
+
 	if (l->conn)
 		return 0;
-	virSetErrorFunc(NULL, quiet);
-	l->conn = virConnectOpen(l->uri);
+	if ((ret = lv_load()))
+		return ret;
+	lv.virSetErrorFunc(NULL, quiet);
+	l->conn = lv.virConnectOpen(l->uri);
 	if (!l->conn)
 		return lv_fail(l->uri);
-	const char *type = virConnectGetType(l->conn);
+	const char *type = lv.virConnectGetType(l->conn);
 	l->test = type && !strcmp(type, "TEST");
 	/* "qemu:///session" is local; "qemu+ssh://host/system" is not. */
 	const char *p = strstr(l->uri, "://");
@@ -243,23 +297,23 @@ static int lv_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref *r
 		return ret;
 	if (cfg->verbose)
 		fprintf(hv->ctx->out, "libvirt %s domain:\n%s", l->uri, xml);
-	dom = virDomainDefineXML(l->conn, xml);
+	dom = lv.virDomainDefineXML(l->conn, xml);
 	if (!dom) {
 		ret = lv_fail("cannot define the domain");
 		goto out;
 	}
-	if (virDomainCreate(dom) < 0) {
+	if (lv.virDomainCreate(dom) < 0) {
 		ret = lv_fail("cannot start the domain");
-		virDomainUndefine(dom);
+		lv.virDomainUndefine(dom);
 		goto out;
 	}
-	virDomainGetUUIDString(dom, l->uuid);
+	lv.virDomainGetUUIDString(dom, l->uuid);
 	ref->uuid = l->uuid;
 	ref->pid = 0;
 	ref->pid_start = 0;
 out:
 	if (dom)
-		virDomainFree(dom);
+		lv.virDomainFree(dom);
 	free(xml);
 	return ret;
 }
@@ -272,10 +326,10 @@ static int lookup(struct lv *l, const struct hv_ref *ref, virDomainPtr *dom)
 	if ((ret = lv_connect(l)))
 		return ret;
 	if (ref->uuid)
-		*dom = virDomainLookupByUUIDString(l->conn, ref->uuid);
+		*dom = lv.virDomainLookupByUUIDString(l->conn, ref->uuid);
 	if (!*dom) {
 		char *n = xasprintf("capstan-%s", ref->name);
-		*dom = virDomainLookupByName(l->conn, n);
+		*dom = lv.virDomainLookupByName(l->conn, n);
 		free(n);
 	}
 	return 0;
@@ -283,7 +337,7 @@ static int lookup(struct lv *l, const struct hv_ref *ref, virDomainPtr *dom)
 
 static bool dom_active(virDomainPtr dom)
 {
-	return virDomainIsActive(dom) == 1;
+	return lv.virDomainIsActive(dom) == 1;
 }
 
 static int lv_stop(struct hv *hv, const struct hv_ref *ref, int timeout_ms, bool *forced)
@@ -298,16 +352,16 @@ static int lv_stop(struct hv *hv, const struct hv_ref *ref, int timeout_ms, bool
 		return ret;
 	if (dom_active(dom)) {
 		/* ACPI power button; the test driver powers off at once. */
-		if (virDomainShutdown(dom) == 0)
+		if (lv.virDomainShutdown(dom) == 0)
 			for (int waited = 0; waited < timeout_ms && dom_active(dom); waited += 20)
 				nanosleep(&nap, NULL);
 		if (dom_active(dom)) {
 			*forced = true;
-			if (virDomainDestroy(dom) < 0 && dom_active(dom))
+			if (lv.virDomainDestroy(dom) < 0 && dom_active(dom))
 				ret = lv_fail("cannot destroy the domain");
 		}
 	}
-	virDomainFree(dom);
+	lv.virDomainFree(dom);
 	return ret;
 }
 
@@ -347,7 +401,7 @@ static int lv_status(struct hv *hv, const struct hv_ref *ref, struct hv_status *
 		st->state = HV_CRASHED;
 		return 0;
 	}
-	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+	if (lv.virDomainGetState(dom, &state, &reason, 0) < 0) {
 		ret = lv_fail("cannot get the domain state");
 		goto out;
 	}
@@ -373,7 +427,7 @@ static int lv_status(struct hv *hv, const struct hv_ref *ref, struct hv_status *
 		st->state = HV_CRASHED;
 	}
 out:
-	virDomainFree(dom);
+	lv.virDomainFree(dom);
 	return ret;
 }
 
@@ -390,7 +444,7 @@ static bool alive(void *arg)
 
 	if (lookup(a->l, a->ref, &dom) == 0 && dom) {
 		on = dom_active(dom);
-		virDomainFree(dom);
+		lv.virDomainFree(dom);
 	}
 	return on;
 }
@@ -418,10 +472,10 @@ static int lv_release(struct hv *hv, const struct hv_ref *ref)
 	if ((ret = lookup(l, ref, &dom)) || !dom)
 		return ret;
 	if (dom_active(dom))
-		virDomainDestroy(dom);
-	if (virDomainUndefine(dom) < 0)
+		lv.virDomainDestroy(dom);
+	if (lv.virDomainUndefine(dom) < 0)
 		ret = lv_fail("cannot undefine the domain");
-	virDomainFree(dom);
+	lv.virDomainFree(dom);
 	return ret;
 }
 
@@ -430,7 +484,7 @@ static void lv_free(struct hv *hv)
 	struct lv *l = hv->priv;
 
 	if (l->conn)
-		virConnectClose(l->conn);
+		lv.virConnectClose(l->conn);
 	free(l->uri);
 	free(l);
 	free(hv);

@@ -423,12 +423,21 @@ static void decode(const char *dir, int raw, struct hv_status *st)
 	}
 }
 
+/*
+ * Renamed into place so a reader never sees half a number; not fsynced: after
+ * a host crash the VM is gone anyway and "crashed" is the truth.
+ */
 static int write_exit(const char *dir, int raw)
 {
-	char *path = xasprintf("%s/" EXIT_FILE, dir), buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", raw);
-	int ret = fs_write_atomic(path, buf, (size_t)n, 0600);
+	char *path = xasprintf("%s/" EXIT_FILE, dir), *tmp = xasprintf("%s/" EXIT_FILE ".tmp", dir), buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", raw), ret = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
+	if (fd < 0 || fs_write_full(fd, buf, (size_t)n) || rename(tmp, path) < 0)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
 	free(path);
 	return ret;
 }
