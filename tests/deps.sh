@@ -5,8 +5,9 @@ pkgs=(
   build-essential meson ninja-build pkg-config
   libcurl4-openssl-dev libyaml-dev libarchive-dev zlib1g-dev libsqlite3-dev libvirt-dev libcmocka-dev
   qemu-system-x86 qemu-utils musl-tools mandoc clang lld libclang-rt-14-dev
-  nginx libnginx-mod-http-dav-ext libvirt-daemon libvirt-daemon-system libvirt-clients
-  python3 python3-yaml sqlite3 curl tmux cpio xz-utils file procps iproute2 ca-certificates
+  nginx libnginx-mod-http-dav-ext libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+  binutils util-linux
+  python3 python3-yaml sqlite3 curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -42,6 +42,12 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n);
 void repo_images_free(struct repo_image *imgs, size_t n);
 void repo_image_release(struct repo_image *img);
 void repo_meta_release(struct repo_meta *m);
+/*
+ * Parse an image's index.yaml (Capstan's fields; other keys are ignored).
+ * -CAP_E_DATA with "PATH:LINE:COL: message" if it is not a YAML mapping or a
+ * field is not a string.
+ */
+int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m);
 
 /*
  * Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if

@@ -12,11 +12,21 @@
 
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
+	{"build", NULL, cmd_build, usage_build, "make an image from a Capstanfile"},
+	{"delete", NULL, cmd_delete, usage_delete, "stop and remove instances"},
 	{"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
 	{"images", "i", cmd_images, usage_images, "list the images in the local repository"},
 	{"import", NULL, cmd_import, usage_import, "add a disk image file to the local repository"},
 	{"info", NULL, cmd_info, usage_info, "describe an image file or repository image"},
+	{"init", NULL, cmd_init, usage_init, "start a project from a template"},
+	{"instances", "I", cmd_instances, usage_instances, "list instances and their state"},
+	{"logs", NULL, cmd_logs, usage_logs, "print an instance's console output"},
+	{"pull", NULL, cmd_pull, usage_pull, "download an image from a registry"},
+	{"push", NULL, cmd_push, usage_push, "publish a local image to a registry"},
 	{"rmi", NULL, cmd_rmi, usage_rmi, "remove images from the local repository"},
+	{"run", NULL, cmd_run, usage_run, "run an image as a VM"},
+	{"search", NULL, cmd_search, usage_search, "list the images of a registry"},
+	{"stop", NULL, cmd_stop, usage_stop, "power instances off"},
 	{"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -41,6 +41,8 @@ int cli_fail(struct cap_ctx *ctx, int code);
 /* Print "capstan: <cmd>: <msg>" plus a usage hint; returns 64. */
 int cli_usage_error(struct cap_ctx *ctx, const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* SIGINT/SIGTERM set reg_interrupted, so transfers end cleanly (cmd_pull.c). */
+void cli_catch_interrupts(void);
 /* Load ctx (env, config.yaml, defaults); on failure print and return exit code, else 0. */
 int cli_load(struct cap_ctx *ctx);
 
@@ -48,11 +50,21 @@ int cli_load(struct cap_ctx *ctx);
 	int cmd_##n(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx);                                    \
 	extern const char usage_##n[]
 
+CMD_DECLARE(build);
+CMD_DECLARE(delete);
 CMD_DECLARE(help);
 CMD_DECLARE(images);
 CMD_DECLARE(import);
 CMD_DECLARE(info);
+CMD_DECLARE(init);
+CMD_DECLARE(instances);
+CMD_DECLARE(logs);
+CMD_DECLARE(pull);
+CMD_DECLARE(push);
 CMD_DECLARE(rmi);
+CMD_DECLARE(run);
+CMD_DECLARE(search);
+CMD_DECLARE(stop);
 CMD_DECLARE(version);
 
 #endif

@@ -7,20 +7,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/layout.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
 #include "capstan/util.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_info[] = "usage: capstan info [-p PLATFORM] [--json] FILE|NAME\n"
+const char usage_info[] = "usage: capstan info [-p PLATFORM] [--files] [--json] FILE|NAME\n"
 			  "\n"
 			  "Describe a disk image: a file, or an image of the local repository when no\n"
 			  "file of that name exists.  Shows the format (found from the contents), the\n"
 			  "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
-			  "backing file and compression type.\n"
+			  "backing file and compression type.  For a capstan image also the kernel\n"
+			  "version, the cmdline and the root fs (entries, bytes).\n"
 			  "\n"
+			  "  --files                  list the root fs of a capstan image\n"
 			  "  -p, --platform PLATFORM  which platform of a repository image (default:\n"
 			  "                           qemu, else the only one there is)\n"
 			  "  --json                   print one JSON object\n";
@@ -105,7 +109,52 @@ static void add_probe_fields(struct fields *f, const struct probe_info *in)
 					    : "monolithicSparse");
 }
 
-static void print_fields(struct cap_ctx *ctx, const struct fields *f)
+/* A capstan image (image.h) read through the disk backends: its header, and its files if asked. */
+static int add_image_fields(struct fields *f, const char *path, bool files, struct layout_image *img)
+{
+	struct cap_img_header h;
+	struct disk *d = NULL;
+	int ret = disk_open(&d, path, DISK_RDONLY);
+
+	if (ret) /* a disk our backends cannot read (zstd, missing backing file) is no capstan image */
+		return files ? ret : 0;
+	ret = layout_image_header(d, &h);
+	if (ret == -CAP_E_DATA && str_has_prefix(cap_errmsg(ret), "not a capstan image")) {
+		ret = 0; /* some other disk */
+		goto out;
+	}
+	if (ret)
+		goto out;
+	add_str(f, "kernel_version", "kernel version", h.kernel_version);
+	if (files) {
+		if ((ret = layout_image_read(d, img)))
+			goto out;
+		add_str(f, "cmdline", "cmdline", img->cmdline);
+	} else {
+		char cmd[CAP_IMG_CMDLINE_MAX];
+		if ((ret = disk_read(d, cmd, sizeof(cmd), CAP_IMG_CMDLINE_OFFSET)))
+			goto out;
+		cmd[sizeof(cmd) - 1] = '\0';
+		add_str(f, "cmdline", "cmdline", cmd);
+	}
+	add_num(f, "rootfs_entries", "root fs entries", h.rootfs_entries);
+	add_size(f, "rootfs_size", "root fs size", h.rootfs_size);
+out:
+	disk_close(d);
+	return ret;
+}
+
+static void mode_string(uint32_t m, char *s)
+{
+	const char *rwx = "rwxrwxrwx";
+
+	s[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISREG(m) ? '-' : '?';
+	for (int i = 0; i < 9; i++)
+		s[i + 1] = (m & (0400u >> i)) ? rwx[i] : '-';
+	s[10] = '\0';
+}
+
+static void print_fields(struct cap_ctx *ctx, const struct fields *f, const struct layout_image *img)
 {
 	size_t w = 0;
 
@@ -119,6 +168,21 @@ static void print_fields(struct cap_ctx *ctx, const struct fields *f)
 			else
 				json_str(&j, f->v[i].key, f->v[i].text);
 		}
+		if (img) {
+			json_begin_arr(&j, "files");
+			for (size_t i = 0; i < img->nfiles; i++) {
+				char mode[16];
+				snprintf(mode, sizeof(mode), "%o", img->files[i].mode);
+				json_begin_obj(&j, NULL);
+				json_str(&j, "path", img->files[i].path);
+				json_str(&j, "mode", mode);
+				json_int(&j, "size", (int64_t)img->files[i].size);
+				if (img->files[i].target)
+					json_str(&j, "target", img->files[i].target);
+				json_end_obj(&j);
+			}
+			json_end_arr(&j);
+		}
 		json_end_obj(&j);
 		json_finish(&j);
 		return;
@@ -129,6 +193,16 @@ static void print_fields(struct cap_ctx *ctx, const struct fields *f)
 	for (size_t i = 0; i < f->n; i++)
 		fprintf(ctx->out, "%s:%*s %s\n", f->v[i].label, (int)(w - strlen(f->v[i].label)), "",
 			f->v[i].text ? f->v[i].text : "-");
+	if (img) {
+		fprintf(ctx->out, "files:\n");
+		for (size_t i = 0; i < img->nfiles; i++) {
+			const struct layout_file *e = &img->files[i];
+			char mode[11];
+			mode_string(e->mode, mode);
+			fprintf(ctx->out, "  %s %10" PRIu64 " %s%s%s\n", mode, e->size, e->path, e->target ? " -> " : "",
+				e->target ? e->target : "");
+		}
+	}
 	fflush(ctx->out);
 }
 
@@ -163,22 +237,28 @@ int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{"platform", required_argument, NULL, 'p'},
+		{"files", no_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	struct fields f = {.n = 0};
 	struct probe_info in;
 	struct repo_image img;
+	struct layout_image limg;
+	bool files = false;
 	const char *platform = NULL, *arg, *path;
 	struct stat st;
 	int c, ret;
 
 	memset(&in, 0, sizeof(in));
 	memset(&img, 0, sizeof(img));
+	memset(&limg, 0, sizeof(limg));
 	while ((c = cli_getopt(ctx, self, argc, argv, "p:", opts)) != -1) {
 		if (c >= CLI_EXIT)
 			return c - CLI_EXIT;
 		if (c == 'p')
 			platform = optarg;
+		else if (c == 'F')
+			files = true;
 		else
 			return cli_usage_error(ctx, self, "unknown option");
 	}
@@ -206,7 +286,13 @@ int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		goto out;
 	add_str(&f, "file", "file", path);
 	add_probe_fields(&f, &in);
-	print_fields(ctx, &f);
+	if ((in.format == PROBE_QCOW2 || in.format == PROBE_RAW) && (ret = add_image_fields(&f, path, files, &limg)))
+		goto out;
+	if (files && !limg.kernel) {
+		ret = cap_errf(CAP_E_DATA, "'%s' is not a capstan image: it has no root fs to list", path);
+		goto out;
+	}
+	print_fields(ctx, &f, files ? &limg : NULL);
 out:
 	if (ret) {
 		cap_errctx(ret, "info '%s'", arg);
@@ -215,5 +301,6 @@ out:
 	fields_release(&f);
 	probe_info_release(&in);
 	repo_image_release(&img);
+	layout_image_release(&limg);
 	return ret;
 }

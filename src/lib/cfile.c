@@ -27,6 +27,40 @@ struct parse {
 	yaml_document_t *doc;
 };
 
+/*
+ * A set of borrowed strings (open addressing), so duplicate guest paths and
+ * env names are found in linear time even in a huge file.
+ */
+struct strset {
+	const char **slot;
+	size_t cap;
+};
+
+static void set_init(struct strset *s, size_t n)
+{
+	s->cap = 16;
+	while (s->cap < 2 * n)
+		s->cap *= 2;
+	s->slot = xcalloc(s->cap, sizeof(*s->slot));
+}
+
+/* Adds str; returns 0 if it was already there. */
+static int set_add(struct strset *s, const char *str)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *c = str; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->slot[i]) {
+			s->slot[i] = str;
+			return 1;
+		}
+		if (!strcmp(s->slot[i], str))
+			return 0;
+	}
+}
+
 static int at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -146,8 +180,9 @@ static char *path_join(const char *dir, const char *rel)
 static int parse_files(struct parse *p, yaml_node_t *map)
 {
 	yaml_node_pair_t *pr;
+	struct strset seen;
 	size_t cap;
-	int ret;
+	int ret = 0;
 
 	if (is_null(map))
 		return 0;
@@ -156,6 +191,7 @@ static int parse_files(struct parse *p, yaml_node_t *map)
 			  kind(map));
 	cap = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 	p->cf->files = xcalloc(cap ? cap : 1, sizeof(*p->cf->files));
+	set_init(&seen, cap);
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
@@ -163,31 +199,33 @@ static int parse_files(struct parse *p, yaml_node_t *map)
 		char *norm;
 
 		if ((ret = scalar(p, k, "a guest path in 'files'", &guest)))
-			return ret;
-		if (guest[0] != '/')
-			return at(p, &k->start_mark, "guest path '%s' is not absolute", guest);
+			break;
+		if (guest[0] != '/') {
+			ret = at(p, &k->start_mark, "guest path '%s' is not absolute", guest);
+			break;
+		}
 		norm = guest_normalise(guest);
-		if (!norm)
-			return at(p, &k->start_mark, "guest path '%s' escapes '/' with '..'", guest);
-		for (size_t i = 0; i < p->cf->nfiles; i++) {
-			if (!strcmp(p->cf->files[i].guest, norm)) {
-				free(norm);
-				return at(p, &k->start_mark, "duplicate guest path '%s'", guest);
-			}
+		if (!norm) {
+			ret = at(p, &k->start_mark, "guest path '%s' escapes '/' with '..'", guest);
+			break;
 		}
-		if ((ret = scalar(p, v, "the host path of a file", &host))) {
+		if (!set_add(&seen, norm)) {
 			free(norm);
-			return ret;
+			ret = at(p, &k->start_mark, "duplicate guest path '%s'", guest);
+			break;
 		}
+		/* stored now, so the set's borrowed pointer stays owned by cf */
+		p->cf->files[p->cf->nfiles++].guest = norm;
+		if ((ret = scalar(p, v, "the host path of a file", &host)))
+			break;
 		if (!*host || is_null(v)) {
-			free(norm);
-			return at(p, &v->start_mark, "guest path '%s' has no host path", guest);
+			ret = at(p, &v->start_mark, "guest path '%s' has no host path", guest);
+			break;
 		}
-		p->cf->files[p->cf->nfiles].guest = norm;
-		p->cf->files[p->cf->nfiles].host = host_resolve(p->cf->dir, host, norm);
-		p->cf->nfiles++;
+		p->cf->files[p->cf->nfiles - 1].host = host_resolve(p->cf->dir, host, norm);
 	}
-	return 0;
+	free(seen.slot);
+	return ret;
 }
 
 static int env_key_valid(const char *k)
@@ -203,8 +241,9 @@ static int env_key_valid(const char *k)
 static int parse_env(struct parse *p, yaml_node_t *map)
 {
 	yaml_node_pair_t *pr;
+	struct strset seen;
 	size_t cap;
-	int ret;
+	int ret = 0;
 
 	if (is_null(map))
 		return 0;
@@ -212,29 +251,39 @@ static int parse_env(struct parse *p, yaml_node_t *map)
 		return at(p, &map->start_mark, "'env' must be a mapping of names to strings, not %s", kind(map));
 	cap = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 	p->cf->env = xcalloc(cap ? cap : 1, sizeof(*p->cf->env));
+	set_init(&seen, cap);
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
 		const char *key, *val;
 
 		if ((ret = scalar(p, k, "an 'env' name", &key)))
-			return ret;
-		if (!env_key_valid(key))
-			return at(p, &k->start_mark, "'%s' is not a valid environment variable name", key);
-		for (size_t i = 0; i < p->cf->nenv; i++)
-			if (!strcmp(p->cf->env[i].key, key))
-				return at(p, &k->start_mark, "duplicate environment variable '%s'", key);
-		if (v->type != YAML_SCALAR_NODE)
-			return at(p, &v->start_mark, "env '%s' must be a string, not %s", key, kind(v));
-		if (is_null(v))
-			return at(p, &v->start_mark, "env '%s' has no value (write \"\" for an empty string)", key);
+			break;
+		if (!env_key_valid(key)) {
+			ret = at(p, &k->start_mark, "'%s' is not a valid environment variable name", key);
+			break;
+		}
+		/* key points into the document, which outlives the set */
+		if (!set_add(&seen, key)) {
+			ret = at(p, &k->start_mark, "duplicate environment variable '%s'", key);
+			break;
+		}
+		if (v->type != YAML_SCALAR_NODE) {
+			ret = at(p, &v->start_mark, "env '%s' must be a string, not %s", key, kind(v));
+			break;
+		}
+		if (is_null(v)) {
+			ret = at(p, &v->start_mark, "env '%s' has no value (write \"\" for an empty string)", key);
+			break;
+		}
 		if ((ret = scalar(p, v, "an 'env' value", &val)))
-			return ret;
+			break;
 		p->cf->env[p->cf->nenv].key = xstrdup(key);
 		p->cf->env[p->cf->nenv].value = xstrdup(val);
 		p->cf->nenv++;
 	}
-	return 0;
+	free(seen.slot);
+	return ret;
 }
 
 static int parse_rootfs(struct parse *p, yaml_node_t *v)

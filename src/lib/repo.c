@@ -108,7 +108,7 @@ void repo_images_free(struct repo_image *imgs, size_t n)
 
 /* ---- index.yaml ---- */
 
-static int meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m)
+int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -174,7 +174,7 @@ static void meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_me
 	memset(m, 0, sizeof(*m));
 	if (!fs_exists(path))
 		goto out;
-	if (fs_read_all(path, &data, &len) || meta_parse(path, data, len, m))
+	if (fs_read_all(path, &data, &len) || repo_meta_parse(path, data, len, m))
 		cap_warn(ctx, "%s", cap_errmsg(CAP_E_DATA));
 out:
 	free(data);

@@ -249,6 +249,26 @@ static void test_rootfs_and_load(void **state)
 	free(other);
 }
 
+/* Many entries: duplicates are still found, at the right line. */
+static void test_many_entries(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct cfile cf;
+	const int n = 50000;
+
+	sb_adds(&sb, "cmdline: /x\nfiles:\n");
+	for (int i = 0; i < n; i++)
+		sb_addf(&sb, "  /f/%d: h%d\n", i, i);
+	assert_int_equal(cfile_parse(&cf, "Capstanfile", "/p", sb.buf, sb.len), 0);
+	assert_int_equal(cf.nfiles, n);
+	assert_string_equal(cf.files[n - 1].host, "/p/h49999");
+	cfile_release(&cf);
+	sb_adds(&sb, "  /f/./123: again\n");
+	assert_int_equal(cfile_parse(&cf, "Capstanfile", "/p", sb.buf, sb.len), -CAP_E_DATA);
+	assert_string_equal(cap_errmsg(-CAP_E_DATA), "Capstanfile:50003:3: duplicate guest path '/f/./123'");
+	sb_release(&sb);
+}
+
 static void test_too_large(void **state)
 {
 	struct cfile cf;
@@ -274,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_guest_paths),
 		cmocka_unit_test(test_env_errors),
 		cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
+		cmocka_unit_test(test_many_entries),
 		cmocka_unit_test(test_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

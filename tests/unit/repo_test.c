@@ -245,10 +245,32 @@ static void test_root_is_a_file(void **state)
 	assert_int_equal(cap_exit_code(ret), 74);
 }
 
+static void test_meta_parse(void **state)
+{
+	struct repo_meta m;
+	const char *ok = "format_version: \"1\"\nversion: 1.0\ncreated: 2024-05-01T10:00:00Z\nextra: [1]\n";
+
+	assert_int_equal(repo_meta_parse("i.yaml", ok, strlen(ok), &m), 0);
+	assert_string_equal(m.version, "1.0");
+	assert_string_equal(m.created, "2024-05-01T10:00:00Z");
+	assert_null(m.description);
+	repo_meta_release(&m);
+	assert_int_equal(repo_meta_parse("i.yaml", "", 0, &m), 0);
+	assert_null(m.version);
+	assert_int_equal(repo_meta_parse("i.yaml", "- a\n", 4, &m), -CAP_E_DATA);
+	assert_string_equal(cap_errmsg(-CAP_E_DATA), "i.yaml:1:1: expected a mapping");
+	assert_int_equal(repo_meta_parse("i.yaml", "version: {a: b}\n", 16, &m), -CAP_E_DATA);
+	assert_string_equal(cap_errmsg(-CAP_E_DATA), "i.yaml:1:10: 'version' must be a string");
+	assert_int_equal(repo_meta_parse("i.yaml", "a: 'x\n", 6, &m), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "i.yaml:2:1: invalid YAML"));
+	assert_null(m.version);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test(test_meta_parse),
 		cmocka_unit_test_setup_teardown(test_capstan_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_install_and_import, setup, teardown),

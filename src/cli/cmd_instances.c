@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// capstan instances: list instances, their state reconciled with the hypervisor.
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "capstan/err.h"
+#include "capstan/inst.h"
+#include "capstan/util.h"
+#include "cmd.h"
+#include "capstan/banned.h"
+
+const char usage_instances[] = "usage: capstan instances [-a] [--json]\n"
+			       "       capstan I [-a] [--json]\n"
+			       "\n"
+			       "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
+			       "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
+			       "crashed.  A VM that went away since the last look is shown as it ended:\n"
+			       "'exited (N)' with the program's status, or 'crashed'.\n"
+			       "\n"
+			       "  -a, --all   include instances that are not running\n"
+			       "  --json      print a JSON array of objects (times in ms since the epoch)\n";
+
+static const struct option longopts[] = {
+	{"all", no_argument, NULL, 'a'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *ago(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = (db_now_ms() - ms) / 1000;
+
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%lld seconds ago", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lld minutes ago", (long long)(s / 60));
+	else if (s < 86400 * 2)
+		snprintf(buf, len, "%lld hours ago", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lld days ago", (long long)(s / 86400));
+	return buf;
+}
+
+static void print_json(struct cap_ctx *ctx, const struct db_instance *v, size_t n)
+{
+	struct json j;
+	char st[32];
+
+	json_init(&j, ctx->out);
+	json_begin_arr(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_begin_obj(&j, NULL);
+		json_str(&j, "name", v[i].name);
+		json_str(&j, "image", v[i].image);
+		json_str(&j, "backend", v[i].backend);
+		json_str(&j, "state", v[i].state);
+		json_str(&j, "status", inst_state_str(&v[i], st, sizeof(st)));
+		if (v[i].exit_status >= 0)
+			json_int(&j, "exit_status", v[i].exit_status);
+		else
+			json_str(&j, "exit_status", NULL);
+		json_str(&j, "ports", v[i].ports);
+		json_str(&j, "boot", v[i].boot);
+		json_str(&j, "accel", v[i].accel);
+		json_str(&j, "network", v[i].net);
+		json_int(&j, "memory", (int64_t)v[i].memory);
+		json_int(&j, "cpus", v[i].cpus);
+		json_int(&j, "pid", v[i].pid);
+		json_str(&j, "uuid", v[i].uuid);
+		json_str(&j, "connect", v[i].connect);
+		json_int(&j, "created", v[i].created);
+		json_int(&j, "started", v[i].started);
+		json_int(&j, "stopped", v[i].stopped);
+		json_end_obj(&j);
+	}
+	json_end_arr(&j);
+	json_finish(&j);
+}
+
+int cmd_instances(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+{
+	struct db_instance *v = NULL;
+	size_t n = 0;
+	bool all = false;
+	int c, ret;
+
+	while ((c = cli_getopt(ctx, self, argc, argv, "a", longopts)) != -1) {
+		if (c >= CLI_EXIT)
+			return c - CLI_EXIT;
+		if (c == 'a')
+			all = true;
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
+	if ((ret = cli_load(ctx)))
+		return ret;
+	if ((ret = inst_list(ctx, all, &v, &n)))
+		return cli_fail(ctx, ret);
+	if (ctx->json) {
+		print_json(ctx, v, n);
+	} else {
+		size_t w[5] = {4, 5, 7, 5, 5};
+		char st[32], when[32];
+		for (size_t i = 0; i < n; i++) {
+			size_t l[5] = {strlen(v[i].name), strlen(v[i].image), strlen(v[i].backend),
+				       strlen(inst_state_str(&v[i], st, sizeof(st))), strlen(v[i].ports)};
+			for (int k = 0; k < 5; k++)
+				if (l[k] > w[k])
+					w[k] = l[k];
+		}
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1], "IMAGE", (int)w[2],
+			"BACKEND", (int)w[3], "STATE", (int)w[4], "PORTS", "CREATED");
+		for (size_t i = 0; i < n; i++)
+			fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name, (int)w[1],
+				v[i].image, (int)w[2], v[i].backend, (int)w[3], inst_state_str(&v[i], st, sizeof(st)),
+				(int)w[4], v[i].ports[0] ? v[i].ports : "-", ago(v[i].created, when, sizeof(when)));
+	}
+	db_instances_free(v, n);
+	return 0;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// What the hypervisor backends share: choosing one by name, option names, following a console log.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capstan/err.h"
+#include "capstan/hv.h"
+#include "capstan/banned.h"
+
+int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out)
+{
+	if (!backend || !strcmp(backend, "qemu")) {
+		if (uri)
+			return cap_errf(CAP_E_USAGE, "--connect is for --backend libvirt");
+		return hv_qemu_new(ctx, out);
+	}
+	if (!strcmp(backend, "libvirt"))
+		return hv_libvirt_new(ctx, uri, out);
+	return cap_errf(CAP_E_USAGE, "unknown backend '%s' (qemu or libvirt)", backend);
+}
+
+void hv_free(struct hv *hv)
+{
+	if (hv)
+		hv->ops->free(hv);
+}
+
+const char *hv_boot_name(enum hv_boot b)
+{
+	return b == HV_BOOT_DISK ? "disk" : "direct";
+}
+
+const char *hv_accel_name(enum hv_accel a)
+{
+	return a == HV_ACCEL_KVM ? "kvm" : a == HV_ACCEL_TCG ? "tcg" : "auto";
+}
+
+static const char *const net_names[] = {
+	[HV_NET_NAT] = "nat",
+	[HV_NET_BRIDGE] = "bridge",
+	[HV_NET_TAP] = "tap",
+	[HV_NET_NONE] = "none",
+};
+
+const char *hv_net_name(enum hv_net n)
+{
+	return net_names[n];
+}
+
+int hv_net_parse(const char *s, enum hv_net *out)
+{
+	for (size_t i = 0; i < sizeof(net_names) / sizeof(net_names[0]); i++)
+		if (!strcmp(s, net_names[i])) {
+			*out = (enum hv_net)i;
+			return 0;
+		}
+	return cap_errf(CAP_E_USAGE, "unknown network mode '%s' (nat, bridge, tap or none)", s);
+}
+
+char *hv_console_path(const char *dir)
+{
+	return xasprintf("%s/console.log", dir);
+}
+
+static int copy_avail(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int r = fs_write_full(out, buf, (size_t)n);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int hv_console_follow(const char *path, int out, bool follow, bool (*alive)(void *arg), void *arg)
+{
+	struct timespec nap = {0, 20 * 1000 * 1000};
+	int fd = -1, ret = 0;
+
+	for (;;) {
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (ret = copy_avail(fd, out)))
+			break;
+		if (!follow)
+			break;
+		if (!alive(arg)) {
+			/* Drain what was written between the last read and the end. */
+			if (fd < 0)
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				ret = copy_avail(fd, out);
+			break;
+		}
+		nanosleep(&nap, NULL);
+	}
+	if (fd < 0 && !follow && errno == ENOENT)
+		ret = 0; /* no output yet */
+	if (fd >= 0)
+		close(fd);
+	if (ret == -EPIPE)
+		ret = 0;
+	if (ret)
+		return cap_errf(ret, "console of '%s': %s", path, strerror(-ret));
+	return 0;
+}
