@@ -135,6 +135,7 @@ char *kstrdup(const char *s);
 #define PROT_WRITE 2
 #define PROT_EXEC 4
 void vm_init(void);
+void vm_map_ram(uint64_t top);
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);
 void vm_unmap(uint64_t va, uint64_t len);
 int vm_protect(uint64_t va, uint64_t len, int prot);

@@ -40,6 +40,7 @@ static uint64_t memory_init(const struct hvm_start_info *si)
 	for (uint32_t i = 0; i < si->memmap_entries; i++)
 		if (m[i].type == 1)
 			top = MAX(top, m[i].addr + m[i].size);
+	vm_map_ram(top);
 	/* the page bitmap sits right after the kernel */
 	uint64_t bm = PAGE_ALIGN_UP(v2p(_end));
 	uint64_t bmsize = pmm_init(bm, top);

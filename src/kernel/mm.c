@@ -6,27 +6,43 @@
 static uint64_t *bitmap; /* bit set = page used; sized to the RAM, placed after the kernel */
 static uint64_t npages, total_pages, free_pages, hint;
 
+static uint64_t popcount(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ul);
+	x = (x & 0x3333333333333333ul) + ((x >> 2) & 0x3333333333333333ul);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0ful;
+	return (x * 0x0101010101010101ul) >> 56;
+}
+
+/* Set (used) or clear (free) bits [first, last), a word at a time where it can. */
+static void mark(uint64_t first, uint64_t last, bool used)
+{
+	last = MIN(last, npages);
+	for (uint64_t p = first; p < last;) {
+		uint64_t *w = &bitmap[p / 64];
+		uint64_t bits = (p % 64 == 0 && last - p >= 64) ? ~0ul : (1ul << (p % 64));
+		uint64_t change = used ? bits & ~*w : bits & *w;
+		uint64_t n = popcount(change);
+		if (used) {
+			*w |= bits;
+			free_pages -= n;
+		} else {
+			*w &= ~bits;
+			free_pages += n;
+			total_pages += n;
+		}
+		p += bits == ~0ul ? 64 : 1;
+	}
+}
+
 void pmm_add(uint64_t base, uint64_t len)
 {
-	uint64_t first = PAGE_ALIGN_UP(base) / PAGE_SIZE, last = PAGE_ALIGN_DOWN(base + len) / PAGE_SIZE;
-	for (uint64_t p = first; p < last && p < npages; p++) {
-		if (bitmap[p / 64] & (1ul << (p % 64))) {
-			bitmap[p / 64] &= ~(1ul << (p % 64));
-			free_pages++;
-			total_pages++;
-		}
-	}
+	mark(PAGE_ALIGN_UP(base) / PAGE_SIZE, PAGE_ALIGN_DOWN(base + len) / PAGE_SIZE, false);
 }
 
 void pmm_reserve(uint64_t base, uint64_t len)
 {
-	uint64_t first = PAGE_ALIGN_DOWN(base) / PAGE_SIZE, last = PAGE_ALIGN_UP(base + len) / PAGE_SIZE;
-	for (uint64_t p = first; p < last && p < npages; p++) {
-		if (!(bitmap[p / 64] & (1ul << (p % 64)))) {
-			bitmap[p / 64] |= 1ul << (p % 64);
-			free_pages--;
-		}
-	}
+	mark(PAGE_ALIGN_DOWN(base) / PAGE_SIZE, PAGE_ALIGN_UP(base + len) / PAGE_SIZE, true);
 }
 
 /* The bitmap goes at phys (page-aligned, below top); returns its size in bytes. */
@@ -52,6 +68,19 @@ uint64_t pmm_alloc_raw(size_t n)
 	uint64_t run = 0, start = 0;
 	if (!n || n > free_pages)
 		return 0;
+	if (n == 1) {
+		for (int pass = 0; pass < 2; pass++)
+			for (uint64_t w = pass ? 0 : hint / 64; w < npages / 64; w++) {
+				if (bitmap[w] == ~0ul)
+					continue;
+				uint64_t p = w * 64 + (uint64_t)__builtin_ctzl(~bitmap[w]);
+				bitmap[w] |= 1ul << (p % 64);
+				free_pages--;
+				hint = p + 1;
+				return p * PAGE_SIZE;
+			}
+		return 0;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t from = pass ? 0 : hint;
 		run = 0;
@@ -210,6 +239,14 @@ char *kstrdup(const char *s)
 extern uint64_t boot_pml4[512];
 static uint64_t nx_bit;
 
+/* The boot code maps the first and the last GiB; RAM beyond 1 GiB gets the middle two. */
+void vm_map_ram(uint64_t top)
+{
+	extern uint64_t boot_pd[4][512];
+	for (uint64_t i = 512; i < 1536 && (i << 21) < top; i++)
+		boot_pd[i / 512][i % 512] = (i << 21) | 0x83;
+}
+
 void vm_init(void)
 {
 	if (rdmsr(0xc0000080) & 0x800)
@@ -236,6 +273,14 @@ static uint64_t *walk(uint64_t va, bool create)
 	return &table[(va >> 12) & 511];
 }
 
+/* The PTE for va, reusing the previous one while in the same page table. */
+static uint64_t *next_pte(uint64_t va, uint64_t *prev, bool create)
+{
+	if (prev && (va & 0x1ff000))
+		return prev + 1;
+	return walk(va, create);
+}
+
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 
 static uint64_t prot_bits(int prot)
@@ -252,9 +297,14 @@ bool vm_is_free(uint64_t va, uint64_t len)
 {
 	if (va + len < va || va + len > USER_TOP)
 		return false;
+	uint64_t *pte = NULL;
 	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		if (pte && *pte)
+		pte = next_pte(a, pte, false);
+		if (!pte) { /* no page table: the whole 2 MiB is free */
+			a = (a | 0x1fffff) + 1 - PAGE_SIZE;
+			continue;
+		}
+		if (*pte)
 			return false;
 	}
 	return true;
@@ -262,10 +312,12 @@ bool vm_is_free(uint64_t va, uint64_t len)
 
 static void pte_clear(uint64_t *pte, uint64_t va)
 {
-	if (*pte & PTE_P)
-		pmm_free(*pte & PTE_ADDR, 1);
+	uint64_t old = *pte;
 	*pte = 0;
-	invlpg(va);
+	if (old & PTE_P) { /* the TLB holds present entries only */
+		pmm_free(old & PTE_ADDR, 1);
+		invlpg(va);
+	}
 }
 
 /* Map [va, va+len): lazily, or backed now.  Existing present pages are kept
@@ -276,8 +328,9 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 	prot &= 7;
 	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
 		return -22;
+	uint64_t *pte = NULL;
 	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, true);
+		pte = next_pte(a, pte, true);
 		if (!pte)
 			return -12;
 		if (keep && (*pte & PTE_P))
@@ -299,9 +352,14 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 
 void vm_unmap(uint64_t va, uint64_t len)
 {
+	uint64_t *pte = NULL;
 	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		if (pte && *pte)
+		pte = next_pte(a, pte, false);
+		if (!pte) {
+			a = (a | 0x1fffff) + 1 - PAGE_SIZE;
+			continue;
+		}
+		if (*pte)
 			pte_clear(pte, a);
 	}
 }
@@ -323,7 +381,8 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 		else
 			e |= prot ? prot_bits(prot) : PTE_NONE;
 		*pte = e;
-		invlpg(a);
+		if (e & PTE_P)
+			invlpg(a);
 	}
 	return 0;
 }

@@ -44,7 +44,8 @@ pvh_start32:
 	add $4096, %eax
 	add $8, %edi
 	loop 1b
-	/* 2048 x 2 MiB pages covering 4 GiB */
+	/* 2 MiB pages for the first GiB (the kernel, low RAM) and the last one
+	 * (MMIO: virtio-mmio, LAPIC, ACPI GED); vm_map_ram() adds the rest */
 	mov $(boot_pd - KVBASE), %edi
 	xor %ecx, %ecx
 2:	mov %ecx, %eax
@@ -55,7 +56,10 @@ pvh_start32:
 	shr $11, %eax
 	mov %eax, 4(%edi, %ecx, 8)
 	inc %ecx
-	cmp $2048, %ecx
+	cmp $512, %ecx
+	jne 3f
+	mov $1536, %ecx
+3:	cmp $2048, %ecx
 	jne 2b
 
 	mov %cr4, %eax
@@ -127,6 +131,7 @@ boot_tsc:
 boot_pml4:	.skip 4096
 boot_pdpt_lo:	.skip 4096
 boot_pdpt_hi:	.skip 4096
+	.globl boot_pd
 boot_pd:	.skip 4 * 4096
 
 	.section .stacks, "aw", @nobits
