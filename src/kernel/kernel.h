@@ -104,6 +104,8 @@ uint64_t time_ns(void);      /* monotonic since boot */
 uint64_t time_tsc_hz(void);
 int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
 void time_delay_ns(uint64_t ns);
+void cpu_idle(void); /* sleep until the next ~1 ms tick */
+void lapic_eoi(void);
 
 /* power.c: leaving the machine */
 #define EXIT_FAULT_BASE 128

@@ -419,6 +419,13 @@ bool vm_fault(uint64_t va, bool write, bool user)
 		kexit(128 + 9, "out of memory");
 	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
 	invlpg(PAGE_ALIGN_DOWN(va));
+	/* fault-around: the next few lazy pages of the same page table, while memory is plentiful */
+	for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
+		uint64_t e = pte[i];
+		if ((e & PTE_P) || !(e & PTE_LAZY) || (e & PTE_NONE) || !(pa = pmm_alloc(1)))
+			break;
+		pte[i] = pa | PTE_P | PTE_U | (e & (PTE_W | PTE_NX));
+	}
 	return true;
 }
 

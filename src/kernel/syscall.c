@@ -715,7 +715,7 @@ static long sys_poll(uint64_t ufds, uint64_t nfds, long timeout_ms)
 			return ready;
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		cpu_relax();
+		cpu_idle();
 	}
 }
 

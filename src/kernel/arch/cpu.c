@@ -154,8 +154,10 @@ void trap_handler(struct trapframe *f)
 			return;
 		}
 	}
-	if (f->vec == 32)
+	if (f->vec == 32) { /* the idle tick (or a spurious interrupt) */
+		lapic_eoi();
 		return;
+	}
 	char what[96];
 	if (f->vec == 14)
 		ksnprintf(what, sizeof(what), "%s at 0x%lx (%s, %s)", name, cr2, f->err & 2 ? "write" : f->err & 16 ? "exec" : "read",
