@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots an image of the local repository with QEMU directly (disk boot through
-# our MBR, console on stdio) and exits with the application's status.  Until
-# 'capstan run' lands this is how examples/quickstart.sh boots examples/hello.
+# our MBR, console on stdio) and exits with the application's status: the
+# image without 'capstan run' (no instance, no overlay kept).
 # usage: examples/boot.sh [NAME]     (NAME defaults to the current folder's name)
 set -u
 name=${1:-$(basename "$PWD")}

@@ -11,7 +11,7 @@ capstan="$top/build/src/cli/capstan"
 export CAPSTAN_ROOT="${CAPSTAN_ROOT:-$top/build/quickstart-root}"
 cd examples/hello
 "$capstan" build
-# 'capstan run' comes with the instances work; until then QEMU boots the image directly.
+# 'capstan run' boots it; a tree without the instances work boots it with plain QEMU.
 if "$capstan" help run >/dev/null 2>&1; then
 	"$capstan" run
 else

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Registry index files: the catalog at the root and the per-image index.yaml (parser and emitter). */
+/* Registry index files: the catalog at the root and the per-image index.yaml (parser and emitter).
+ */
 #ifndef CAPSTAN_INDEX_H
 #define CAPSTAN_INDEX_H
 
@@ -42,9 +43,9 @@
 #define INDEX_MAX_BYTES (16u << 20) /* refuse larger index files */
 
 struct index_platform {
-	char *name;   /* "qemu", "raw", ... */
-	char *file;   /* plain file name beside index.yaml; NULL in a catalog */
-	uint64_t size;    /* uncompressed bytes; 0 with has_size false if absent */
+	char *name;    /* "qemu", "raw", ... */
+	char *file;    /* plain file name beside index.yaml; NULL in a catalog */
+	uint64_t size; /* uncompressed bytes; 0 with has_size false if absent */
 	bool has_size;
 	char *sha256; /* lowercase hex of the uncompressed image; NULL: unverified */
 };
@@ -70,7 +71,8 @@ int index_emit_image(const struct index_image *img, struct strbuf *out);
 int index_emit_catalog(const struct index_catalog *cat, struct strbuf *out);
 
 /* The entry for platform, or NULL. */
-const struct index_platform *index_image_platform(const struct index_image *img, const char *platform);
+const struct index_platform *index_image_platform(const struct index_image *img,
+						  const char *platform);
 /* Add platform p (copied) to img, replacing an entry of the same name. */
 void index_image_set_platform(struct index_image *img, const struct index_platform *p);
 /*

@@ -3,6 +3,7 @@
 #ifndef CAPSTAN_LAYOUT_H
 #define CAPSTAN_LAYOUT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,9 @@ uint64_t layout_image_size(const struct layout_image *img);
 int layout_image_write(struct disk *d, const struct layout_image *img);
 
 /* ---- cpio.c: the cpio "newc" archive of a list of entries ---- */
+
+/* Set from a signal handler: cpio_write() stops at the next chunk with -CAP_E_INTR. */
+extern volatile sig_atomic_t layout_interrupted;
 
 /* Exact archive size for (files) (headers, names, data, padding, trailer). */
 uint64_t cpio_size(const struct layout_file *files, size_t n);

@@ -22,7 +22,8 @@
  * mismatch, corrupt or truncated gzip), -CAP_E_INTR, -errno for local I/O.
  */
 
-/* Set from a signal handler (SIGINT, SIGTERM): transfers stop at the next callback with -CAP_E_INTR. */
+/* Set from a signal handler (SIGINT, SIGTERM): transfers stop at the next callback with
+ * -CAP_E_INTR. */
 extern volatile sig_atomic_t reg_interrupted;
 
 /* GET url into out (at most max bytes).  404 (or a missing file://) is -CAP_E_NOTFOUND. */
@@ -61,7 +62,7 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
  * meta->created NULL means now.
  */
 struct repo_meta;
-int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name, const char *platform,
-		     const char *image, const struct repo_meta *meta);
+int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name,
+		     const char *platform, const char *image, const struct repo_meta *meta);
 
 #endif

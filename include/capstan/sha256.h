@@ -7,14 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHA256_LEN 32
+#define SHA256_LEN     32
 #define SHA256_HEX_LEN 64
 
 struct sha256 {
 	uint32_t h[8];
 	uint64_t bytes; /* total length so far */
 	uint8_t buf[64];
-	size_t fill;    /* bytes waiting in buf */
+	size_t fill; /* bytes waiting in buf */
 };
 
 void sha256_init(struct sha256 *s);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // capstan build: make an image from ./Capstanfile and put it in the local repository.
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "capstan/build.h"
 #include "capstan/disk.h"
+#include "capstan/layout.h"
+#include "capstan/registry.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 
@@ -20,6 +24,12 @@ const char usage_build[] = "usage: capstan build [-f FILE] [-p PLATFORM] [-v] [N
 			   "\n"
 			   "The same inputs give a byte-identical image; file times in the image are\n"
 			   "SOURCE_DATE_EPOCH, or 0 when it is unset.\n";
+
+static void on_signal(int sig)
+{
+	layout_interrupted = 1;
+	reg_interrupted = 1;
+}
 
 int cmd_build(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
@@ -47,6 +57,13 @@ int cmd_build(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx
 		return cli_usage_error(ctx, self, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)", o.platform);
 	if ((ret = cli_load(ctx)))
 		return ret;
+	/* Ctrl-C stops the build cleanly: no temporary file is left in the repository */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	ret = build_image(ctx, &o);
 	return ret ? cli_fail(ctx, ret) : 0;
 }

@@ -8,16 +8,17 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_pull[] = "usage: capstan pull [-p PLATFORM] [-u URL] [--insecure] [-q] NAME\n"
-			  "\n"
-			  "Download image NAME (ns/name) from the registry into the local repository,\n"
-			  "checking its size and SHA-256.  An interrupted pull resumes where it stopped.\n"
-			  "\n"
-			  "  -p, --platform PLATFORM  qemu (default), raw, vbox, vmw, gce\n"
-			  "  -u, --repo-url URL       registry (http://, https://, file://); default:\n"
-			  "                           CAPSTAN_REPO_URL, config.yaml, the bundled registry\n"
-			  "      --insecure           do not verify the server's TLS certificate\n"
-			  "  -q, --quiet              no progress bar or messages\n";
+const char usage_pull[] =
+    "usage: capstan pull [-p PLATFORM] [-u URL] [--insecure] [-q] NAME\n"
+    "\n"
+    "Download image NAME (ns/name) from the registry into the local repository,\n"
+    "checking its size and SHA-256.  An interrupted pull resumes where it stopped.\n"
+    "\n"
+    "  -p, --platform PLATFORM  qemu (default), raw, vbox, vmw, gce\n"
+    "  -u, --repo-url URL       registry (http://, https://, file://); default:\n"
+    "                           CAPSTAN_REPO_URL, config.yaml, the bundled registry\n"
+    "      --insecure           do not verify the server's TLS certificate\n"
+    "  -q, --quiet              no progress bar or messages\n";
 
 static void on_signal(int sig)
 {
@@ -39,8 +40,8 @@ void cli_catch_interrupts(void)
 int cmd_pull(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option longopts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *platform = "qemu";
 	int c, ret;

@@ -5,22 +5,23 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_push[] = "usage: capstan push [-p PLATFORM] [--insecure] [-q] NAME URL\n"
-			  "\n"
-			  "Publish local image NAME to the registry at URL: NAME/<name>.PLATFORM.gz, the\n"
-			  "image's index.yaml (size and SHA-256; other platforms kept) and the catalog\n"
-			  "index.yaml at the root.  URL is a file:// folder (updated atomically) or an\n"
-			  "http(s):// server that accepts PUT (nginx with WebDAV, for example).\n"
-			  "\n"
-			  "  -p, --platform PLATFORM  qemu (default), raw, vbox, vmw, gce\n"
-			  "      --insecure           do not verify the server's TLS certificate\n"
-			  "  -q, --quiet              no messages\n";
+const char usage_push[] =
+    "usage: capstan push [-p PLATFORM] [--insecure] [-q] NAME URL\n"
+    "\n"
+    "Publish local image NAME to the registry at URL: NAME/<name>.PLATFORM.gz, the\n"
+    "image's index.yaml (size and SHA-256; other platforms kept) and the catalog\n"
+    "index.yaml at the root.  URL is a file:// folder (updated atomically) or an\n"
+    "http(s):// server that accepts PUT (nginx with WebDAV, for example).\n"
+    "\n"
+    "  -p, --platform PLATFORM  qemu (default), raw, vbox, vmw, gce\n"
+    "      --insecure           do not verify the server's TLS certificate\n"
+    "  -q, --quiet              no messages\n";
 
 int cmd_push(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option longopts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *platform = "qemu";
 	int c, ret;
@@ -32,7 +33,9 @@ int cmd_push(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			platform = optarg;
 	}
 	if (argc - optind < 2)
-		return cli_usage_error(ctx, self, argc - optind ? "missing registry URL" : "missing image name and URL");
+		return cli_usage_error(ctx, self,
+				       argc - optind ? "missing registry URL"
+						     : "missing image name and URL");
 	if (argc - optind > 2)
 		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind + 2]);
 	if ((ret = cli_load(ctx)))

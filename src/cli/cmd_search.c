@@ -12,15 +12,16 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_search[] = "usage: capstan search [-u URL] [--json] [TEXT]\n"
-			    "\n"
-			    "List the images of the registry (its catalog, index.yaml at the root):\n"
-			    "NAME, VERSION, CREATED, PLATFORMS and DESCRIPTION.  With TEXT, only the\n"
-			    "images whose name or description contains it, ignoring case.\n"
-			    "\n"
-			    "  -u, --repo-url URL  registry (http://, https://, file://)\n"
-			    "      --insecure      do not verify the server's TLS certificate\n"
-			    "      --json          print a JSON array of objects\n";
+const char usage_search[] =
+    "usage: capstan search [-u URL] [--json] [TEXT]\n"
+    "\n"
+    "List the images of the registry (its catalog, index.yaml at the root):\n"
+    "NAME, VERSION, CREATED, PLATFORMS and DESCRIPTION.  With TEXT, only the\n"
+    "images whose name or description contains it, ignoring case.\n"
+    "\n"
+    "  -u, --repo-url URL  registry (http://, https://, file://)\n"
+    "      --insecure      do not verify the server's TLS certificate\n"
+    "      --json          print a JSON array of objects\n";
 
 #define NCOLS 5
 
@@ -32,7 +33,8 @@ static bool contains(const char *hay, const char *needle)
 		return true;
 	for (; hay && *hay; hay++) {
 		size_t i = 0;
-		while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+		while (i < n && hay[i] &&
+		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
 			i++;
 		if (i == n)
 			return true;
@@ -79,7 +81,8 @@ static void print_json(struct cap_ctx *ctx, const struct index_image **v, size_t
 
 static void print_table(struct cap_ctx *ctx, const struct index_image **v, size_t n)
 {
-	static const char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORMS", "DESCRIPTION"};
+	static const char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORMS",
+						"DESCRIPTION"};
 	size_t w[NCOLS];
 	char **plats = xcalloc(n ? n : 1, sizeof(*plats));
 
@@ -87,16 +90,18 @@ static void print_table(struct cap_ctx *ctx, const struct index_image **v, size_
 		w[c] = strlen(head[c]);
 	for (size_t i = 0; i < n; i++) {
 		plats[i] = platform_list(v[i]);
-		const char *cell[NCOLS - 1] = {v[i]->name, dash(v[i]->version), dash(v[i]->created), dash(plats[i])};
+		const char *cell[NCOLS - 1] = {v[i]->name, dash(v[i]->version), dash(v[i]->created),
+					       dash(plats[i])};
 		for (int c = 0; c < NCOLS - 1; c++)
 			if (strlen(cell[c]) > w[c])
 				w[c] = strlen(cell[c]);
 	}
-	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], head[0], (int)w[1], head[1], (int)w[2], head[2],
-		(int)w[3], head[3], head[4]);
+	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], head[0], (int)w[1], head[1],
+		(int)w[2], head[2], (int)w[3], head[3], head[4]);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i]->name, (int)w[1], dash(v[i]->version),
-			(int)w[2], dash(v[i]->created), (int)w[3], dash(plats[i]), dash(v[i]->description));
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i]->name, (int)w[1],
+			dash(v[i]->version), (int)w[2], dash(v[i]->created), (int)w[3],
+			dash(plats[i]), dash(v[i]->description));
 		free(plats[i]);
 	}
 	free(plats);

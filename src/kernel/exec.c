@@ -63,7 +63,10 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 		if (!ph->memsz)
 			continue;
 		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
-		if (vm_map(start, end - start, PROT_READ | PROT_WRITE | 0x100, false))
+		uint64_t data_end = PAGE_ALIGN_UP(base + ph->vaddr + ph->filesz);
+		/* pages with file data now; the rest of the bss on first touch */
+		if (vm_map(start, data_end - start, PROT_READ | PROT_WRITE | 0x100, false) ||
+		    (end > data_end && vm_map(data_end, end - data_end, PROT_READ | PROT_WRITE | 0x100, true)))
 			kexit(128 + 9, "out of memory loading the program");
 		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz, ph->offset) != (long)ph->filesz)
 			refuse(EXIT_NOEXEC, prog, "read error");

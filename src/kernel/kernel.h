@@ -78,6 +78,7 @@ void uart_init(void);
 void uart_putc(char c);
 int uart_getc(void); /* -1 when nothing is waiting */
 void status_init(void);
+bool status_present(void);
 void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long console_write(const char *buf, size_t len);
 long console_read(char *buf, size_t len);
@@ -153,6 +154,7 @@ struct blkdev {
 };
 int virtio_probe(struct blkdev **out);
 int blk_read(uint64_t off, void *buf, size_t len); /* byte-granular, through a small cache */
+const void *blk_peek(uint64_t off, size_t len);
 extern struct blkdev *rootdev;
 bool pci_present(void);
 

@@ -93,9 +93,8 @@ static void fmt_size(char *buf, size_t size, uint64_t bytes)
 void kmain(uint32_t start_info);
 void kmain(uint32_t start_info)
 {
-	static struct kcmdline cmd;
-	static char disk_cmdline[CAP_IMG_CMDLINE_MAX];
 	static char *envp[KCMD_ENVS + 4];
+	const char *disk_cmdline = NULL;
 	struct cap_img_header hdr;
 	const struct hvm_start_info *si = p2v(start_info);
 
@@ -119,19 +118,27 @@ void kmain(uint32_t start_info)
 
 	const char *line = pvh_cmdline(si);
 	if (!line) {
-		if (blk_read(CAP_IMG_CMDLINE_OFFSET, disk_cmdline, sizeof(disk_cmdline) - 1))
-			panic("%s: cannot read the command line", rootdev->name);
+		/* read in place from the block cache: the header's chunk holds it */
+		disk_cmdline = blk_peek(CAP_IMG_CMDLINE_OFFSET, CAP_IMG_CMDLINE_MAX);
+		if (!disk_cmdline || !memchr(disk_cmdline, 0, CAP_IMG_CMDLINE_MAX))
+			panic("%s: cannot read the command line at byte %u", rootdev->name, CAP_IMG_CMDLINE_OFFSET);
 		line = disk_cmdline;
 	}
-	if (kcmdline_parse(&cmd, line)) {
+	/* not zeroed: the parser writes what it uses, and untouched pages stay untouched */
+	uint64_t cmpa = pmm_alloc_raw(PAGE_ALIGN_UP(sizeof(struct kcmdline)) / PAGE_SIZE);
+	if (!cmpa)
+		panic("out of memory for the command line");
+	struct kcmdline *cm = p2v(cmpa);
+	if (kcmdline_parse(cm, line)) {
 		char msg[160];
-		ksnprintf(msg, sizeof(msg), "command line: %s", cmd.err);
+		ksnprintf(msg, sizeof(msg), "command line: %s", cm->err);
 		kexit(EXIT_NOEXEC, msg);
 	}
-	kopt.verbose = cmd.flags & KCMD_VERBOSE;
-	kopt.trace = cmd.flags & KCMD_TRACE;
-	kopt.nosys = cmd.flags & KCMD_NOSYS;
-	kopt.quiet = cmd.flags & KCMD_QUIET;
+	kopt.verbose = cm->flags & KCMD_VERBOSE;
+	kopt.trace = cm->flags & KCMD_TRACE;
+	kopt.nosys = cm->flags & KCMD_NOSYS;
+	kopt.quiet = cm->flags & KCMD_QUIET;
+	kverbose("capstan: command line from %s: %s\n", line == disk_cmdline ? "the disk" : "PVH", line);
 
 	vfs_init();
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
@@ -142,11 +149,16 @@ void kmain(uint32_t start_info)
 		fmt_size(d, sizeof(d), rootdev->sectors * 512);
 		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name, d, files);
 	}
-	kverbose("capstan: kernel %s, cmdline from %s: %s\n", hdr.kernel_version, line == disk_cmdline ? "disk" : "PVH",
-		 line);
-	if (cmd.cwd) {
+	kverbose("capstan: memory: %lu KiB free of %lu KiB usable\n", pmm_free_pages() * 4, pmm_total_pages() * 4);
+	kverbose("capstan: disk: %s, %lu sectors; image kernel %s, root fs %lu bytes at %lu, %u entries\n",
+		 rootdev->name, rootdev->sectors, hdr.kernel_version, (unsigned long)hdr.rootfs_size,
+		 (unsigned long)hdr.rootfs_offset,
+		 hdr.rootfs_entries);
+	kverbose("capstan: status channel %s, power button %s\n", status_present() ? "isa-debugcon 0xe9" : "absent",
+		 pci_present() ? "ACPI PM 0x600" : "ACPI GED");
+	if (cm->cwd) {
 		struct node *n;
-		if (vfs_walk(vfs_root, cmd.cwd, true, &n, NULL, NULL) || n->kind != K_DIR)
+		if (vfs_walk(vfs_root, cm->cwd, true, &n, NULL, NULL) || n->kind != K_DIR)
 			kexit(EXIT_NOEXEC, "--cwd: no such directory in the image");
 		vfs_cwd = n;
 	}
@@ -155,16 +167,16 @@ void kmain(uint32_t start_info)
 	/* the environment: --env values, plus PATH, HOME and TERM unless given */
 	int envc = 0;
 	static const char *const defaults[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/", "TERM=linux"};
-	for (int i = 0; i < cmd.envc; i++)
-		envp[envc++] = cmd.envp[i];
+	for (int i = 0; i < cm->envc; i++)
+		envp[envc++] = cm->envp[i];
 	for (size_t i = 0; i < ARRAY_LEN(defaults); i++) {
 		size_t klen = (size_t)(strchr(defaults[i], '=') - defaults[i]) + 1;
 		bool given = false;
-		for (int j = 0; j < cmd.envc; j++)
-			given |= !strncmp(cmd.envp[j], defaults[i], klen);
+		for (int j = 0; j < cm->envc; j++)
+			given |= !strncmp(cm->envp[j], defaults[i], klen);
 		if (!given)
 			envp[envc++] = (char *)defaults[i];
 	}
 	envp[envc] = NULL;
-	exec_program(cmd.argc, cmd.argv, envp, rdtsc());
+	exec_program(cm->argc, cm->argv, envp, rdtsc());
 }

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "capstan/build.h"
 #include "capstan/cfile.h"
@@ -19,13 +18,14 @@
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
 /*
  * The steps, in order: parse the Capstanfile, run its build step, find the
- * base image (local repository, else the default registry tree; without a
+ * base image (local repository, else pulled from the registry; without a
  * base, the kernel and boot sector bundled with capstan), gather the
  * new files (rootfs folder first, then 'files', later overriding earlier; a
  * guest path that 'files' yields twice is an error), then write base MBR +
@@ -205,65 +205,13 @@ static int run_build_step(const struct cap_ctx *ctx, const struct cfile *cf)
 	return ret;
 }
 
-/* Base from the default registry tree on disk: <datadir>/repo/<name>/<base>.qemu.gz, installed locally. */
-static int base_from_registry(const struct cap_ctx *ctx, const char *name)
-{
-	const char *b = strrchr(name, '/');
-	char *gz = xasprintf("%s/repo/%s/%s.qemu.gz", ctx->datadir, name, b ? b + 1 : name);
-	struct repo_meta meta = {NULL, NULL, NULL, NULL};
-	struct fs_tmp tmp = {-1, NULL, NULL};
-	char *top = NULL, *hold = NULL;
-	unsigned char buf[1 << 16];
-	gzFile z = NULL;
-	int n, ret;
-
-	if (!fs_exists(gz)) {
-		ret = cap_errf(CAP_E_NOTFOUND, "base image '%s' is not in the local repository nor in the default registry (%s)",
-			       name, ctx->datadir);
-		goto out;
-	}
-	cap_info(ctx, "Pulling %s from the default registry", name);
-	top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(top, 0755)))
-		goto out;
-	hold = xasprintf("%s/.pull", top);
-	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
-		goto out;
-	z = gzopen(gz, "rb");
-	if (!z) {
-		ret = cap_errf(EIO, "cannot read '%s'", gz);
-		goto out;
-	}
-	while ((n = gzread(z, buf, sizeof(buf))) > 0)
-		if ((ret = fs_write_full(tmp.fd, buf, (size_t)n)))
-			goto out;
-	if (n < 0) {
-		ret = cap_errf(CAP_E_DATA, "'%s' is not a valid gzip file", gz);
-		goto out;
-	}
-	meta.description = xasprintf("%s (from the default registry)", name);
-	ret = repo_install(ctx, name, "qemu", &tmp, &meta);
-out:
-	if (z)
-		gzclose(z);
-	if (tmp.tmp_path)
-		fs_tmp_abort(&tmp);
-	free(meta.description);
-	free(gz);
-	free(top);
-	free(hold);
-	return ret;
-}
-
+/* The base from the local repository, pulled from the registry (-u, default tree) when missing. */
 static int find_base(const struct cap_ctx *ctx, const char *name, struct repo_image *img)
 {
-	int ret = repo_find(ctx, name, "qemu", img);
+	int ret = reg_ensure(ctx, name, "qemu");
 
-	if (ret != -CAP_E_NOTFOUND)
-		return ret;
-	ret = base_from_registry(ctx, name);
 	if (ret)
-		return ret;
+		return cap_errctx(ret, "base image '%s'", name);
 	return repo_find(ctx, name, "qemu", img);
 }
 
@@ -297,12 +245,38 @@ static int bundled_kernel(const struct cap_ctx *ctx, struct layout_image *img)
 	return ret;
 }
 
+/* Append s quoted for the kernel's sh-style cmdline parser (as is when nothing needs quoting). */
+static void add_quoted(struct strbuf *sb, const char *s)
+{
+	bool plain = *s != '\0';
+
+	for (const char *p = s; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			strchr("_@%+=:,./-", *p);
+	if (plain) {
+		sb_adds(sb, s);
+		return;
+	}
+	sb_addc(sb, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_adds(sb, "'\\''");
+		else
+			sb_addc(sb, *p);
+	}
+	sb_addc(sb, '\'');
+}
+
+/* env entries become --env=K=V words (quoted) before the Capstanfile's cmdline. */
 static char *compose_cmdline(const struct cfile *cf)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	for (size_t i = 0; i < cf->nenv; i++)
-		sb_addf(&sb, "--env=%s=%s ", cf->env[i].key, cf->env[i].value);
+	for (size_t i = 0; i < cf->nenv; i++) {
+		sb_addf(&sb, "--env=%s=", cf->env[i].key);
+		add_quoted(&sb, cf->env[i].value);
+		sb_addc(&sb, ' ');
+	}
 	sb_adds(&sb, cf->cmdline);
 	return sb_detach(&sb);
 }
@@ -318,8 +292,7 @@ static char *default_name(const struct cfile *cf)
 int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 {
 	const char *platform = o->platform ? o->platform : "qemu";
-	/* 4 KiB clusters: a small image carries little metadata and padding */
-	struct disk_qcow2_opts qopts = {.cluster_bits = 12};
+	struct disk_qcow2_opts qopts = {0};
 	struct cfile cf;
 	struct repo_image base;
 	struct layout_image img;
@@ -370,6 +343,10 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	for (size_t i = 0; i < cf.nfiles; i++)
 		if ((ret = add_path(&g, cf.files[i].host, cf.files[i].guest, cf.path)))
 			goto out;
+	if (layout_interrupted) {
+		ret = cap_errf(CAP_E_INTR, "interrupted");
+		goto out;
+	}
 	if ((ret = check_duplicates(&g, &cf)))
 		goto out;
 	cmdline = compose_cmdline(&cf);
@@ -391,6 +368,12 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	hold = xasprintf("%s/.build", top);
 	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
 		goto out;
+	/*
+	 * 4 KiB clusters keep a small image small (little metadata and padding);
+	 * 64 KiB clusters keep a large one's data contiguous in the file (an L2
+	 * table every 512 MiB instead of every 2 MiB), which is what writeback wants.
+	 */
+	qopts.cluster_bits = layout_image_size(&img) <= (64u << 20) ? 12 : 16;
 	if (!strcmp(platform, "qemu")) {
 		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_image_size(&img), &qopts);
 	} else {

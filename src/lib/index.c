@@ -20,7 +20,8 @@ struct doc {
 	size_t visits;
 };
 
-static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -30,8 +31,8 @@ static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", doc->src, n->start_mark.line + 1, n->start_mark.column + 1,
-			what);
+	return cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", doc->src, n->start_mark.line + 1,
+			n->start_mark.column + 1, what);
 }
 
 static yaml_node_t *node(struct doc *doc, int id)
@@ -48,14 +49,16 @@ static int load(struct doc *doc, const char *src, const char *data, size_t len, 
 	doc->src = src;
 	doc->visits = 0;
 	if (len > INDEX_MAX_BYTES)
-		return cap_errf(CAP_E_DATA, "%s: index larger than %u MiB", src, INDEX_MAX_BYTES >> 20);
+		return cap_errf(CAP_E_DATA, "%s: index larger than %u MiB", src,
+				INDEX_MAX_BYTES >> 20);
 	if (!yaml_parser_initialize(&p))
 		return cap_errf(ENOMEM, "%s: out of memory", src);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&p, &doc->d)) {
 		const yaml_mark_t *m = p.problem ? &p.problem_mark : &p.context_mark;
 		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s%s%s", src, m->line + 1, m->column + 1,
-			       p.problem ? p.problem : "invalid YAML", p.context ? " " : "", p.context ? p.context : "");
+			       p.problem ? p.problem : "invalid YAML", p.context ? " " : "",
+			       p.context ? p.context : "");
 		yaml_parser_delete(&p);
 		return ret;
 	}
@@ -102,12 +105,13 @@ static int get_format(struct doc *doc, const yaml_node_t *k, const yaml_node_t *
 
 static bool valid_part(const char *s, size_t n)
 {
-	if (!n || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+	if (!n || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+		    (s[0] >= '0' && s[0] <= '9')))
 		return false;
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -177,7 +181,8 @@ static int parse_platforms(struct doc *doc, const yaml_node_t *v, struct index_i
 {
 	if (v->type != YAML_MAPPING_NODE)
 		return at(doc, v, "'platforms' must be a mapping of platform names");
-	for (yaml_node_pair_t *pp = v->data.mapping.pairs.start; pp < v->data.mapping.pairs.top; pp++) {
+	for (yaml_node_pair_t *pp = v->data.mapping.pairs.start; pp < v->data.mapping.pairs.top;
+	     pp++) {
 		yaml_node_t *pk = node(doc, pp->key), *pv = node(doc, pp->value);
 		int ret;
 
@@ -186,10 +191,13 @@ static int parse_platforms(struct doc *doc, const yaml_node_t *v, struct index_i
 		if ((ret = check_platform_name(doc, img, pk)))
 			return ret;
 		if (pv->type != YAML_MAPPING_NODE)
-			return at(doc, pv, "platform '%s' must be a mapping with file, size and sha256", scalar(pk));
+			return at(doc, pv,
+				  "platform '%s' must be a mapping with file, size and sha256",
+				  scalar(pk));
 		struct index_platform *p = add_platform(img);
 		p->name = xstrdup(scalar(pk));
-		for (yaml_node_pair_t *q = pv->data.mapping.pairs.start; q < pv->data.mapping.pairs.top; q++) {
+		for (yaml_node_pair_t *q = pv->data.mapping.pairs.start;
+		     q < pv->data.mapping.pairs.top; q++) {
 			yaml_node_t *k = node(doc, q->key), *f = node(doc, q->value);
 			if (k->type != YAML_SCALAR_NODE)
 				return at(doc, k, "keys must be strings");
@@ -197,7 +205,9 @@ static int parse_platforms(struct doc *doc, const yaml_node_t *v, struct index_i
 				if ((ret = get_str(doc, k, f, &p->file)))
 					return ret;
 				if (!index_file_name_valid(p->file))
-					return at(doc, f, "'file' must be a plain file name, got '%s'", p->file);
+					return at(doc, f,
+						  "'file' must be a plain file name, got '%s'",
+						  p->file);
 			} else if (!strcmp(scalar(k), "size")) {
 				if (p->has_size)
 					return at(doc, k, "duplicate key 'size'");
@@ -225,8 +235,8 @@ static int parse_platforms(struct doc *doc, const yaml_node_t *v, struct index_i
 }
 
 /* The fields shared by a per-image index and a catalog entry. */
-static int image_field(struct doc *doc, const yaml_node_t *k, const yaml_node_t *v, struct index_image *img,
-		       bool *handled)
+static int image_field(struct doc *doc, const yaml_node_t *k, const yaml_node_t *v,
+		       struct index_image *img, bool *handled)
 {
 	const char *key = scalar(k);
 
@@ -253,7 +263,8 @@ int index_parse_image(const char *src, const char *data, size_t len, struct inde
 	memset(out, 0, sizeof(*out));
 	if ((ret = load(&doc, src, data, len, &root)))
 		return ret;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node(&doc, p->key), *v = node(&doc, p->value);
 		bool handled;
 
@@ -264,7 +275,8 @@ int index_parse_image(const char *src, const char *data, size_t len, struct inde
 		if (!strcmp(scalar(k), "format_version")) {
 			ret = get_format(&doc, k, v, &fmt);
 		} else if (!strcmp(scalar(k), "platforms")) {
-			ret = plats ? at(&doc, k, "duplicate key 'platforms'") : parse_platforms(&doc, v, out);
+			ret = plats ? at(&doc, k, "duplicate key 'platforms'")
+				    : parse_platforms(&doc, v, out);
 			plats = true;
 		} else {
 			ret = image_field(&doc, k, v, out, &handled);
@@ -286,7 +298,8 @@ static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image
 
 	if (e->type != YAML_MAPPING_NODE)
 		return at(doc, e, "each image must be a mapping with name, version, platforms...");
-	for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node(doc, p->key), *v = node(doc, p->value);
 		bool handled;
 
@@ -304,7 +317,8 @@ static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image
 				return at(doc, v, "'platforms' must be a list of platform names");
 			if (img->nplatforms)
 				return at(doc, k, "duplicate key 'platforms'");
-			for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+			for (yaml_node_item_t *i = v->data.sequence.items.start;
+			     i < v->data.sequence.items.top; i++) {
 				yaml_node_t *pn = node(doc, *i);
 				if (doc->visits > MAX_VISITS)
 					return at(doc, v, "index too complex");
@@ -331,7 +345,8 @@ int index_parse_catalog(const char *src, const char *data, size_t len, struct in
 	memset(out, 0, sizeof(*out));
 	if ((ret = load(&doc, src, data, len, &root)))
 		return ret;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node(&doc, p->key), *v = node(&doc, p->value);
 
 		if (k->type != YAML_SCALAR_NODE) {
@@ -353,8 +368,10 @@ int index_parse_catalog(const char *src, const char *data, size_t len, struct in
 				ret = at(&doc, v, "'images' must be a list");
 				goto out;
 			}
-			for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
-				out->images = xrealloc(out->images, (out->n + 1) * sizeof(*out->images));
+			for (yaml_node_item_t *i = v->data.sequence.items.start;
+			     i < v->data.sequence.items.top; i++) {
+				out->images =
+				    xrealloc(out->images, (out->n + 1) * sizeof(*out->images));
 				memset(&out->images[out->n], 0, sizeof(*out->images));
 				struct index_image *img = &out->images[out->n++];
 				yaml_node_t *e = node(&doc, *i);
@@ -362,7 +379,8 @@ int index_parse_catalog(const char *src, const char *data, size_t len, struct in
 					goto out;
 				for (size_t j = 0; j + 1 < out->n; j++)
 					if (!strcmp(out->images[j].name, img->name)) {
-						ret = at(&doc, e, "image '%s' listed twice", img->name);
+						ret = at(&doc, e, "image '%s' listed twice",
+							 img->name);
 						goto out;
 					}
 			}
@@ -404,7 +422,8 @@ static void str(struct em *em, const char *s, bool quoted)
 	if (!em->ok)
 		return;
 	yaml_scalar_event_initialize(&em->ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-				     quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+				     quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+					    : YAML_ANY_SCALAR_STYLE);
 	emit(em);
 }
 
@@ -420,7 +439,8 @@ static void map_begin(struct em *em, bool flow)
 {
 	if (!em->ok)
 		return;
-	yaml_mapping_start_event_initialize(&em->ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
+	yaml_mapping_start_event_initialize(
+	    &em->ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
 	emit(em);
 }
 
@@ -436,8 +456,8 @@ static void seq_begin(struct em *em, bool flow)
 {
 	if (!em->ok)
 		return;
-	yaml_sequence_start_event_initialize(&em->ev, NULL, NULL, 1,
-					     flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
+	yaml_sequence_start_event_initialize(
+	    &em->ev, NULL, NULL, 1, flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
 	emit(em);
 }
 
@@ -477,7 +497,9 @@ static int doc_end(struct em *em)
 	}
 	int ok = em->ok;
 	const char *problem = em->e.problem;
-	int ret = ok ? 0 : cap_errf(CAP_E_DATA, "cannot write index: %s", problem ? problem : "emitter error");
+	int ret = ok ? 0
+		     : cap_errf(CAP_E_DATA, "cannot write index: %s",
+				problem ? problem : "emitter error");
 	yaml_emitter_delete(&em->e);
 	return ret;
 }
@@ -549,7 +571,8 @@ int index_emit_catalog(const struct index_catalog *cat, struct strbuf *out)
 
 /* ---- editing ---- */
 
-const struct index_platform *index_image_platform(const struct index_image *img, const char *platform)
+const struct index_platform *index_image_platform(const struct index_image *img,
+						  const char *platform)
 {
 	for (size_t i = 0; i < img->nplatforms; i++)
 		if (img->platforms[i].name && !strcmp(img->platforms[i].name, platform))
@@ -564,7 +587,8 @@ static char *dup_or_null(const char *s)
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct index_platform *)a)->name, ((const struct index_platform *)b)->name);
+	return strcmp(((const struct index_platform *)a)->name,
+		      ((const struct index_platform *)b)->name);
 }
 
 void index_image_set_platform(struct index_image *img, const struct index_platform *p)

@@ -75,7 +75,7 @@ static int image_read(const char *path, uint64_t off, void *buf, size_t len)
 
 	if (ret)
 		return ret;
-	if (off + len > disk_size(d))
+	if (off > disk_size(d) || len > disk_size(d) - off)
 		ret = cap_errf(CAP_E_DATA, "%s: the image is shorter than its header says", path);
 	else
 		ret = disk_read(d, buf, len, off);

@@ -30,7 +30,7 @@
 volatile sig_atomic_t reg_interrupted;
 
 #define MAX_REDIRS 8
-#define CHUNK (256u << 10)
+#define CHUNK	   (256u << 10)
 
 /* ---- settings ---- */
 
@@ -111,35 +111,36 @@ static char *file_url_path(const char *url)
 
 struct curl_err {
 	CURLcode code;
-	int cap;          /* CAP_E_* */
-	bool retry;       /* worth another attempt */
+	int cap;	  /* CAP_E_* */
+	bool retry;	  /* worth another attempt */
 	const char *what; /* what the user reads */
 };
 
 static const struct curl_err curl_errs[] = {
-	{CURLE_UNSUPPORTED_PROTOCOL, CAP_E_USAGE, false, "unsupported URL scheme (use http://, https:// or file://)"},
-	{CURLE_URL_MALFORMAT, CAP_E_USAGE, false, "malformed URL"},
-	{CURLE_COULDNT_RESOLVE_PROXY, CAP_E_UNAVAIL, false, "cannot resolve the proxy host"},
-	{CURLE_COULDNT_RESOLVE_HOST, CAP_E_UNAVAIL, false, "cannot resolve the host name (DNS)"},
-	{CURLE_COULDNT_CONNECT, CAP_E_UNAVAIL, true, "connection refused or host unreachable"},
-	{CURLE_OPERATION_TIMEDOUT, CAP_E_UNAVAIL, true, "timed out"},
-	{CURLE_PARTIAL_FILE, CAP_E_UNAVAIL, true, "connection closed before the end of the file"},
-	{CURLE_GOT_NOTHING, CAP_E_UNAVAIL, true, "server closed the connection without answering"},
-	{CURLE_RECV_ERROR, CAP_E_UNAVAIL, true, "connection lost while receiving"},
-	{CURLE_SEND_ERROR, CAP_E_UNAVAIL, true, "connection lost while sending"},
-	{CURLE_TOO_MANY_REDIRECTS, CAP_E_UNAVAIL, false, "too many redirects (more than 8)"},
-	{CURLE_PEER_FAILED_VERIFICATION, CAP_E_UNAVAIL, false,
-	 "TLS certificate verification failed (--insecure skips it)"},
-	{CURLE_SSL_CONNECT_ERROR, CAP_E_UNAVAIL, false, "TLS handshake failed"},
-	{CURLE_SSL_CERTPROBLEM, CAP_E_UNAVAIL, false, "TLS client certificate problem"},
-	{CURLE_SSL_CACERT_BADFILE, CAP_E_UNAVAIL, false, "cannot read the TLS CA certificates"},
-	{CURLE_FILE_COULDNT_READ_FILE, CAP_E_NOTFOUND, false, "no such file"},
-	{CURLE_REMOTE_FILE_NOT_FOUND, CAP_E_NOTFOUND, false, "no such file"},
-	{CURLE_RANGE_ERROR, CAP_E_UNAVAIL, false, "server cannot resume (no Range support)"},
-	{CURLE_ABORTED_BY_CALLBACK, CAP_E_INTR, false, "interrupted"},
-	{CURLE_OUT_OF_MEMORY, ENOMEM, false, "out of memory"},
-	{CURLE_LOGIN_DENIED, CAP_E_UNAVAIL, false, "access denied"},
-	{CURLE_UPLOAD_FAILED, CAP_E_UNAVAIL, true, "upload failed"},
+    {CURLE_UNSUPPORTED_PROTOCOL, CAP_E_USAGE, false,
+     "unsupported URL scheme (use http://, https:// or file://)"},
+    {CURLE_URL_MALFORMAT, CAP_E_USAGE, false, "malformed URL"},
+    {CURLE_COULDNT_RESOLVE_PROXY, CAP_E_UNAVAIL, false, "cannot resolve the proxy host"},
+    {CURLE_COULDNT_RESOLVE_HOST, CAP_E_UNAVAIL, false, "cannot resolve the host name (DNS)"},
+    {CURLE_COULDNT_CONNECT, CAP_E_UNAVAIL, true, "connection refused or host unreachable"},
+    {CURLE_OPERATION_TIMEDOUT, CAP_E_UNAVAIL, true, "timed out"},
+    {CURLE_PARTIAL_FILE, CAP_E_UNAVAIL, true, "connection closed before the end of the file"},
+    {CURLE_GOT_NOTHING, CAP_E_UNAVAIL, true, "server closed the connection without answering"},
+    {CURLE_RECV_ERROR, CAP_E_UNAVAIL, true, "connection lost while receiving"},
+    {CURLE_SEND_ERROR, CAP_E_UNAVAIL, true, "connection lost while sending"},
+    {CURLE_TOO_MANY_REDIRECTS, CAP_E_UNAVAIL, false, "too many redirects (more than 8)"},
+    {CURLE_PEER_FAILED_VERIFICATION, CAP_E_UNAVAIL, false,
+     "TLS certificate verification failed (--insecure skips it)"},
+    {CURLE_SSL_CONNECT_ERROR, CAP_E_UNAVAIL, false, "TLS handshake failed"},
+    {CURLE_SSL_CERTPROBLEM, CAP_E_UNAVAIL, false, "TLS client certificate problem"},
+    {CURLE_SSL_CACERT_BADFILE, CAP_E_UNAVAIL, false, "cannot read the TLS CA certificates"},
+    {CURLE_FILE_COULDNT_READ_FILE, CAP_E_NOTFOUND, false, "no such file"},
+    {CURLE_REMOTE_FILE_NOT_FOUND, CAP_E_NOTFOUND, false, "no such file"},
+    {CURLE_RANGE_ERROR, CAP_E_UNAVAIL, false, "server cannot resume (no Range support)"},
+    {CURLE_ABORTED_BY_CALLBACK, CAP_E_INTR, false, "interrupted"},
+    {CURLE_OUT_OF_MEMORY, ENOMEM, false, "out of memory"},
+    {CURLE_LOGIN_DENIED, CAP_E_UNAVAIL, false, "access denied"},
+    {CURLE_UPLOAD_FAILED, CAP_E_UNAVAIL, true, "upload failed"},
 };
 
 struct http_err {
@@ -150,24 +151,24 @@ struct http_err {
 };
 
 static const struct http_err http_errs[] = {
-	{404, 404, CAP_E_NOTFOUND, false, "not found"},
-	{410, 410, CAP_E_NOTFOUND, false, "gone"},
-	{401, 401, CAP_E_UNAVAIL, false, "authentication required"},
-	{403, 403, CAP_E_UNAVAIL, false, "access denied"},
-	{405, 405, CAP_E_UNAVAIL, false, "method not allowed (does the server accept PUT?)"},
-	{408, 408, CAP_E_UNAVAIL, true, "request timeout"},
-	{409, 409, CAP_E_UNAVAIL, false, "conflict"},
-	{413, 413, CAP_E_UNAVAIL, false, "file too large for the server"},
-	{416, 416, CAP_E_UNAVAIL, false, "range not satisfiable"},
-	{429, 429, CAP_E_UNAVAIL, true, "too many requests"},
-	{400, 499, CAP_E_UNAVAIL, false, "request refused"},
-	{500, 599, CAP_E_UNAVAIL, true, "server error"},
-	{300, 399, CAP_E_UNAVAIL, false, "unfollowed redirect"},
+    {404, 404, CAP_E_NOTFOUND, false, "not found"},
+    {410, 410, CAP_E_NOTFOUND, false, "gone"},
+    {401, 401, CAP_E_UNAVAIL, false, "authentication required"},
+    {403, 403, CAP_E_UNAVAIL, false, "access denied"},
+    {405, 405, CAP_E_UNAVAIL, false, "method not allowed (does the server accept PUT?)"},
+    {408, 408, CAP_E_UNAVAIL, true, "request timeout"},
+    {409, 409, CAP_E_UNAVAIL, false, "conflict"},
+    {413, 413, CAP_E_UNAVAIL, false, "file too large for the server"},
+    {416, 416, CAP_E_UNAVAIL, false, "range not satisfiable"},
+    {429, 429, CAP_E_UNAVAIL, true, "too many requests"},
+    {400, 499, CAP_E_UNAVAIL, false, "request refused"},
+    {500, 599, CAP_E_UNAVAIL, true, "server error"},
+    {300, 399, CAP_E_UNAVAIL, false, "unfollowed redirect"},
 };
 
 /* Outcome of one transfer, in our terms. */
 struct outcome {
-	int ret;   /* 0 or negative */
+	int ret; /* 0 or negative */
 	bool retry;
 };
 
@@ -175,7 +176,8 @@ struct outcome {
  * Translate what libcurl returned (plus the HTTP status and the local error a
  * callback recorded) into one message "what: why".  subject names the thing.
  */
-static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char *subject, const char *errbuf)
+static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char *subject,
+				const char *errbuf)
 {
 	struct outcome o = {0, false};
 	long status = 0;
@@ -185,10 +187,12 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 		return o;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_HTTP_RETURNED_ERROR || (rc == CURLE_OK && status >= 300 && !is_file_url(subject))) {
+	if (rc == CURLE_HTTP_RETURNED_ERROR ||
+	    (rc == CURLE_OK && status >= 300 && !is_file_url(subject))) {
 		for (size_t i = 0; i < sizeof(http_errs) / sizeof(http_errs[0]); i++)
 			if (status >= http_errs[i].lo && status <= http_errs[i].hi) {
-				o.ret = cap_errf(http_errs[i].cap, "%s: %s (HTTP %ld)", subject, http_errs[i].what, status);
+				o.ret = cap_errf(http_errs[i].cap, "%s: %s (HTTP %ld)", subject,
+						 http_errs[i].what, status);
 				o.retry = http_errs[i].retry;
 				return o;
 			}
@@ -199,17 +203,22 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 		return o;
 	for (size_t i = 0; i < sizeof(curl_errs) / sizeof(curl_errs[0]); i++)
 		if (curl_errs[i].code == rc) {
-			if (errbuf && *errbuf && curl_errs[i].cap != CAP_E_NOTFOUND && rc != CURLE_ABORTED_BY_CALLBACK)
-				o.ret = cap_errf(curl_errs[i].cap, "%s: %s (%s)", subject, curl_errs[i].what, errbuf);
+			if (errbuf && *errbuf && curl_errs[i].cap != CAP_E_NOTFOUND &&
+			    rc != CURLE_ABORTED_BY_CALLBACK)
+				o.ret = cap_errf(curl_errs[i].cap, "%s: %s (%s)", subject,
+						 curl_errs[i].what, errbuf);
 			else
-				o.ret = cap_errf(curl_errs[i].cap, "%s: %s", subject, curl_errs[i].what);
+				o.ret = cap_errf(curl_errs[i].cap, "%s: %s", subject,
+						 curl_errs[i].what);
 			o.retry = curl_errs[i].retry;
 			return o;
 		}
 	if (rc >= CURLE_SSL_ENGINE_NOTFOUND && rc <= CURLE_SSL_CLIENTCERT)
-		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: TLS error (%s)", subject, *errbuf ? errbuf : curl_easy_strerror(rc));
+		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: TLS error (%s)", subject,
+				 *errbuf ? errbuf : curl_easy_strerror(rc));
 	else
-		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: %s", subject, *errbuf ? errbuf : curl_easy_strerror(rc));
+		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: %s", subject,
+				 *errbuf ? errbuf : curl_easy_strerror(rc));
 	return o;
 }
 
@@ -317,7 +326,8 @@ int reg_catalog(const struct cap_ctx *ctx, struct index_catalog *out)
 	int ret = reg_get(ctx, url, INDEX_MAX_BYTES, &sb);
 
 	if (ret == -CAP_E_NOTFOUND)
-		ret = cap_errf(CAP_E_NOTFOUND, "registry %s has no catalog (%s)", ctx->repo_url, url);
+		ret =
+		    cap_errf(CAP_E_NOTFOUND, "registry %s has no catalog (%s)", ctx->repo_url, url);
 	if (!ret)
 		ret = index_parse_catalog(url, sb.buf, sb.len, out);
 	sb_release(&sb);
@@ -330,11 +340,11 @@ int reg_catalog(const struct cap_ctx *ctx, struct index_catalog *out)
 struct pull {
 	const struct cap_ctx *ctx;
 	const char *name;
-	const char *url;   /* of the .gz */
-	int part_fd;       /* the compressed bytes received so far (cache/partial) */
+	const char *url; /* of the .gz */
+	int part_fd;	 /* the compressed bytes received so far (cache/partial) */
 	uint64_t part_len;
-	char *info_path;   /* identity of the partial download: url, digest, validator */
-	char *validator;   /* ETag or Last-Modified of the partial's source */
+	char *info_path; /* identity of the partial download: url, digest, validator */
+	char *validator; /* ETag or Last-Modified of the partial's source */
 	char *new_validator;
 	struct fs_tmp tmp; /* the uncompressed image being built */
 	uint64_t out_len;
@@ -342,15 +352,15 @@ struct pull {
 	bool z_ready, z_end;
 	struct sha256 sha;
 	unsigned char *obuf;
-	int err;           /* first error a callback hit */
-	bool data_err;     /* err is about the data, not the transfer: drop the partial */
-	uint64_t from;     /* offset asked for in this attempt */
+	int err;       /* first error a callback hit */
+	bool data_err; /* err is about the data, not the transfer: drop the partial */
+	uint64_t from; /* offset asked for in this attempt */
 	bool status_checked;
 	/* progress */
 	bool progress;
-	uint64_t total;    /* compressed bytes expected, 0 if unknown */
+	uint64_t total; /* compressed bytes expected, 0 if unknown */
 	struct timespec t0, tlast;
-	uint64_t done0;    /* bytes already there at t0 */
+	uint64_t done0; /* bytes already there at t0 */
 };
 
 static double now_s(struct timespec *ts)
@@ -378,8 +388,8 @@ static void progress(struct pull *p, bool final)
 			long s = (long)((double)(p->total - p->part_len) / rate);
 			snprintf(eta, sizeof(eta), " ETA %ld:%02ld", s / 60, s % 60);
 		}
-		fprintf(p->ctx->err, "\r%s %3d%% %s/%s %s/s%s\033[K", p->name, (int)(p->part_len * 100 / p->total), a,
-			b, r, eta);
+		fprintf(p->ctx->err, "\r%s %3d%% %s/%s %s/s%s\033[K", p->name,
+			(int)(p->part_len * 100 / p->total), a, b, r, eta);
 	} else {
 		fprintf(p->ctx->err, "\r%s %s %s/s\033[K", p->name, a, r);
 	}
@@ -410,7 +420,9 @@ static int feed(struct pull *p, const unsigned char *in, size_t len)
 		if (p->z_end) {
 			/* Another gzip member (what `cat a.gz b.gz` makes), or trailing junk. */
 			if (p->z.next_in[0] != 0x1f)
-				return data_error(p, "%s: unexpected data after the end of the gzip stream", p->url);
+				return data_error(
+				    p, "%s: unexpected data after the end of the gzip stream",
+				    p->url);
 			inflateReset(&p->z);
 			p->z_end = false;
 		}
@@ -422,7 +434,8 @@ static int feed(struct pull *p, const unsigned char *in, size_t len)
 			sha256_update(&p->sha, p->obuf, got);
 			int r = fs_write_full(p->tmp.fd, p->obuf, got);
 			if (r) {
-				p->err = cap_errf(r, "cannot write image '%s': %s", p->name, strerror(-r));
+				p->err = cap_errf(r, "cannot write image '%s': %s", p->name,
+						  strerror(-r));
 				return p->err;
 			}
 			p->out_len += got;
@@ -432,7 +445,8 @@ static int feed(struct pull *p, const unsigned char *in, size_t len)
 		} else if (zr == Z_BUF_ERROR && !got) {
 			break; /* needs more input */
 		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			return data_error(p, "%s: corrupt gzip data (%s)", p->url, p->z.msg ? p->z.msg : zError(zr));
+			return data_error(p, "%s: corrupt gzip data (%s)", p->url,
+					  p->z.msg ? p->z.msg : zError(zr));
 		}
 	}
 	return 0;
@@ -441,9 +455,10 @@ static int feed(struct pull *p, const unsigned char *in, size_t len)
 /* Start over: the server ignored our Range, or the partial was unusable. */
 static int restart(struct pull *p)
 {
-	if (ftruncate(p->part_fd, 0) < 0 || lseek(p->part_fd, 0, SEEK_SET) < 0 || ftruncate(p->tmp.fd, 0) < 0 ||
-	    lseek(p->tmp.fd, 0, SEEK_SET) < 0)
-		return p->err = cap_errf(errno, "cannot reset the download of '%s': %s", p->name, strerror(errno));
+	if (ftruncate(p->part_fd, 0) < 0 || lseek(p->part_fd, 0, SEEK_SET) < 0 ||
+	    ftruncate(p->tmp.fd, 0) < 0 || lseek(p->tmp.fd, 0, SEEK_SET) < 0)
+		return p->err = cap_errf(errno, "cannot reset the download of '%s': %s", p->name,
+					 strerror(errno));
 	p->part_len = p->out_len = 0;
 	p->z_end = false;
 	inflateReset(&p->z);
@@ -453,7 +468,8 @@ static int restart(struct pull *p)
 
 static void write_info(struct pull *p, const char *digest)
 {
-	char *text = xasprintf("%s\n%s\n%s\n", p->url, digest, p->new_validator ? p->new_validator : "");
+	char *text =
+	    xasprintf("%s\n%s\n%s\n", p->url, digest, p->new_validator ? p->new_validator : "");
 
 	fs_write_atomic(p->info_path, text, strlen(text), 0644);
 	free(text);
@@ -481,7 +497,8 @@ static size_t pull_header(char *buf, size_t sz, size_t n, void *data)
 	size_t e = n;
 	while (e > i && (buf[e - 1] == '\r' || buf[e - 1] == '\n' || buf[e - 1] == ' '))
 		e--;
-	if (e > i && e - i < 256 && !(etag && buf[i] == 'W')) { /* weak ETags cannot validate ranges */
+	if (e > i && e - i < 256 &&
+	    !(etag && buf[i] == 'W')) { /* weak ETags cannot validate ranges */
 		free(p->new_validator);
 		p->new_validator = xstrndup(buf + i, e - i);
 	}
@@ -514,7 +531,8 @@ static size_t pull_write(char *buf, size_t sz, size_t n, void *data)
 	}
 	int r = fs_write_full(p->part_fd, buf, n);
 	if (r) {
-		p->err = cap_errf(r, "cannot save the download of '%s' in the cache: %s", p->name, strerror(-r));
+		p->err = cap_errf(r, "cannot save the download of '%s' in the cache: %s", p->name,
+				  strerror(-r));
 		return 0;
 	}
 	p->part_len += n;
@@ -534,7 +552,8 @@ static int replay(struct pull *p)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return cap_errf(n < 0 ? errno : EIO, "cannot read the partial download of '%s'", p->name);
+			return cap_errf(n < 0 ? errno : EIO,
+					"cannot read the partial download of '%s'", p->name);
 		/* feed() inflates into obuf[0..CHUNK); the input sits in the second half. */
 		if (feed(p, p->obuf + CHUNK, (size_t)n))
 			return p->err;
@@ -558,7 +577,8 @@ static void load_partial(struct pull *p, const char *digest)
 	struct stat st;
 
 	if (fs_read_all(p->info_path, &text, &len) == 0) {
-		char *url = text, *nl1 = strchr(text, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+		char *url = text, *nl1 = strchr(text, '\n'),
+		     *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
 		char *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL;
 		if (nl3) {
 			*nl1 = *nl2 = *nl3 = '\0';
@@ -718,7 +738,8 @@ static int download(struct pull *p, const char *digest)
 				hdrs = curl_slist_append(hdrs, ifrange);
 				curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 			}
-			cap_verbose(p->ctx, "resuming %s at byte %llu", p->url, (unsigned long long)p->from);
+			cap_verbose(p->ctx, "resuming %s at byte %llu", p->url,
+				    (unsigned long long)p->from);
 		}
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pull_write);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
@@ -733,8 +754,15 @@ static int download(struct pull *p, const char *digest)
 		cap_verbose(p->ctx, "retrying %s: %s", p->url, cap_errmsg(o.ret));
 		backoff(attempt);
 	}
-	if (reg_interrupted && o.ret)
-		o.ret = cap_errf(CAP_E_INTR, "pull of '%s' interrupted (run it again to resume)", p->name);
+	if (reg_interrupted && o.ret) {
+		o.ret = cap_errf(CAP_E_INTR, "pull of '%s' interrupted (run it again to resume)",
+				 p->name);
+	} else if (o.ret == -CAP_E_UNAVAIL && p->part_len) {
+		char msg[768];
+		snprintf(msg, sizeof(msg), "%s", cap_errmsg(o.ret));
+		o.ret = cap_errf(o.ret, "%s; %llu bytes kept, pull again to resume", msg,
+				 (unsigned long long)p->part_len);
+	}
 	return o.ret;
 }
 
@@ -743,15 +771,21 @@ static int verify(struct pull *p, const struct index_platform *plat, char got[SH
 {
 	progress(p, true);
 	if (!p->z_end)
-		return data_error(p, "%s: truncated gzip stream (%llu bytes received); nothing installed", p->url,
-				  (unsigned long long)p->part_len);
+		return data_error(
+		    p, "%s: truncated gzip stream (%llu bytes received); nothing installed", p->url,
+		    (unsigned long long)p->part_len);
 	sha256_final_hex(&p->sha, got);
 	if (plat && p->out_len != plat->size)
-		return data_error(p, "%s: size mismatch: the index says %llu bytes, the image has %llu; nothing installed",
-				  p->url, (unsigned long long)plat->size, (unsigned long long)p->out_len);
+		return data_error(p,
+				  "%s: size mismatch: the index says %llu bytes, the image has "
+				  "%llu; nothing installed",
+				  p->url, (unsigned long long)plat->size,
+				  (unsigned long long)p->out_len);
 	if (plat && strcmp(got, plat->sha256))
-		return data_error(p, "%s: sha256 mismatch: the index says %s, the image has %s; nothing installed",
-				  p->url, plat->sha256, got);
+		return data_error(
+		    p,
+		    "%s: sha256 mismatch: the index says %s, the image has %s; nothing installed",
+		    p->url, plat->sha256, got);
 	return 0;
 }
 
@@ -762,7 +796,8 @@ struct fetched {
 	char *index_url;
 };
 
-static int fetch_index(const struct cap_ctx *ctx, const char *name, const char *platform, struct fetched *f)
+static int fetch_index(const struct cap_ctx *ctx, const char *name, const char *platform,
+		       struct fetched *f)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *rel = xasprintf("%s/index.yaml", name);
@@ -787,7 +822,8 @@ static int fetch_index(const struct cap_ctx *ctx, const char *name, const char *
 			struct strbuf have = STRBUF_INIT;
 			for (size_t i = 0; i < f->idx.nplatforms; i++)
 				sb_addf(&have, "%s%s", i ? ", " : "", f->idx.platforms[i].name);
-			ret = cap_errf(CAP_E_NOTFOUND, "image '%s' in %s has no platform '%s' (it has: %s)", name,
+			ret = cap_errf(CAP_E_NOTFOUND,
+				       "image '%s' in %s has no platform '%s' (it has: %s)", name,
 				       ctx->repo_url, platform, have.buf);
 			sb_release(&have);
 			return ret;
@@ -811,7 +847,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	struct fetched f;
 	struct pull p;
 	struct repo_meta meta;
-	char got[SHA256_HEX_LEN + 1], *dir = NULL, *final = NULL, *cache = NULL, *part_path = NULL, *lock_path = NULL;
+	char got[SHA256_HEX_LEN + 1], *dir = NULL, *final = NULL, *cache = NULL, *part_path = NULL,
+				      *lock_path = NULL;
 	char *rel = NULL;
 	int lock_fd = -1, ret;
 	char *made_top = NULL; /* the highest folder this pull created, for a rollback */
@@ -822,7 +859,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	p.part_fd = -1;
 	p.tmp.fd = -1;
 	if (!repo_name_valid(name))
-		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)",
+				name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	if ((ret = fetch_index(ctx, name, platform, &f))) {
@@ -831,7 +869,9 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	}
 	const char *digest = f.plat ? f.plat->sha256 : "-";
 	if (!f.plat)
-		cap_warn(ctx, "%s has no sha256 for '%s' (an original Capstan registry): the image is unverified",
+		cap_warn(ctx,
+			 "%s has no sha256 for '%s' (an original Capstan registry): the image is "
+			 "unverified",
 			 f.index_url, name);
 
 	/* One pull per image and platform at a time; the lock lives beside the partial download. */
@@ -856,7 +896,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	final = xasprintf("%s/%s.%s", dir, base_name(name), platform);
 	if (f.plat && fs_exists(final)) {
 		uint64_t size;
-		if (hash_file(final, &size, got) == 0 && size == f.plat->size && !strcmp(got, f.plat->sha256)) {
+		if (hash_file(final, &size, got) == 0 && size == f.plat->size &&
+		    !strcmp(got, f.plat->sha256)) {
 			cap_info(ctx, "%s (%s) is up to date", name, platform);
 			ret = 0;
 			goto out;
@@ -890,10 +931,12 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	now_s(&p.t0);
 	p.tlast = p.t0;
 	if (p.part_len) {
-		cap_info(ctx, "resuming %s (%s) from %llu bytes", name, platform, (unsigned long long)p.part_len);
+		cap_info(ctx, "resuming %s (%s) from %llu bytes", name, platform,
+			 (unsigned long long)p.part_len);
 		ret = replay(&p);
 		if (ret && p.data_err) {
-			cap_verbose(ctx, "partial download unusable (%s), starting over", cap_errmsg(ret));
+			cap_verbose(ctx, "partial download unusable (%s), starting over",
+				    cap_errmsg(ret));
 			p.err = 0;
 			p.data_err = false;
 			ret = restart(&p);
@@ -904,15 +947,17 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		cap_info(ctx, "pulling %s (%s) from %s", name, platform, ctx->repo_url);
 	}
 	p.done0 = p.part_len;
-	/* A resumed download that fails verification gets one fresh try: the mirror may have recompressed. */
+	/* A resumed download that fails verification gets one fresh try: the mirror may have
+	 * recompressed. */
 	for (bool resumed = p.part_len > 0;; resumed = false) {
 		ret = p.z_end ? 0 : download(&p, digest);
 		if (!ret)
 			ret = verify(&p, f.plat, got);
 		if (!ret || !p.data_err || !resumed)
 			break;
-		cap_info(ctx, "resumed download of %s failed verification (%s); downloading it again", name,
-			 cap_errmsg(ret));
+		cap_info(ctx,
+			 "resumed download of %s failed verification (%s); downloading it again",
+			 name, cap_errmsg(ret));
 		p.err = 0;
 		p.data_err = false;
 		free(p.validator);
@@ -933,8 +978,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		goto out;
 	unlink(part_path);
 	unlink(p.info_path);
-	cap_info(ctx, "pulled %s (%s), %llu bytes, sha256 %s%s", name, platform, (unsigned long long)p.out_len, got,
-		 f.plat ? "" : " (unverified)");
+	cap_info(ctx, "pulled %s (%s), %llu bytes, sha256 %s%s", name, platform,
+		 (unsigned long long)p.out_len, got, f.plat ? "" : " (unverified)");
 out:
 	if (ret && p.progress && p.part_len)
 		fputc('\n', ctx->err);
@@ -1028,7 +1073,8 @@ static int compress_to(const char *src, int fd, uint64_t *size, char hex[SHA256_
 			deflate(&z, flush);
 			int r = fs_write_full(fd, out, CHUNK - z.avail_out);
 			if (r) {
-				ret = cap_errf(r, "cannot write the compressed image: %s", strerror(-r));
+				ret = cap_errf(r, "cannot write the compressed image: %s",
+					       strerror(-r));
 				break;
 			}
 		} while (z.avail_out == 0);
@@ -1045,8 +1091,10 @@ out:
 	return ret;
 }
 
-/* The new per-image index: what the registry had (other platforms kept), our metadata, this platform. */
-static void fill_index(struct index_image *idx, const struct repo_meta *meta, const struct index_platform *plat)
+/* The new per-image index: what the registry had (other platforms kept), our metadata, this
+ * platform. */
+static void fill_index(struct index_image *idx, const struct repo_meta *meta,
+		       const struct index_platform *plat)
 {
 	char now[32];
 	time_t t = time(NULL);
@@ -1138,8 +1186,8 @@ static int http_put(const struct cap_ctx *ctx, const char *url, int fd, const ch
 	return o.ret;
 }
 
-static int push_http(const struct cap_ctx *ctx, const char *name, const char *url, const struct repo_image *img,
-		     struct index_platform *plat)
+static int push_http(const struct cap_ctx *ctx, const char *name, const char *url,
+		     const struct repo_image *img, struct index_platform *plat)
 {
 	struct index_image idx;
 	struct index_catalog cat;
@@ -1210,20 +1258,22 @@ static int read_existing(const char *path, bool catalog, void *out)
 		return 0;
 	if ((ret = fs_read_all(path, &text, &len)))
 		return ret;
-	ret = catalog ? index_parse_catalog(path, text, len, out) : index_parse_image(path, text, len, out);
+	ret = catalog ? index_parse_catalog(path, text, len, out)
+		      : index_parse_image(path, text, len, out);
 	free(text);
 	return ret ? cap_errctx(ret, "cannot update the registry") : 0;
 }
 
-static int push_file(const struct cap_ctx *ctx, const char *name, const char *root, const char *image,
-		     const struct repo_meta *meta, struct index_platform *plat)
+static int push_file(const struct cap_ctx *ctx, const char *name, const char *root,
+		     const char *image, const struct repo_meta *meta, struct index_platform *plat)
 {
 	struct index_image idx;
 	struct index_catalog cat;
 	struct strbuf sb = STRBUF_INIT;
 	struct fs_tmp tmp = {-1, NULL, NULL};
 	char *dir = xasprintf("%s/%s", root, name), *gz = xasprintf("%s/%s", dir, plat->file);
-	char *lock = xasprintf("%s/.capstan-push.lock", root), *ipath = xasprintf("%s/index.yaml", dir);
+	char *lock = xasprintf("%s/.capstan-push.lock", root),
+	     *ipath = xasprintf("%s/index.yaml", dir);
 	char *cpath = xasprintf("%s/index.yaml", root);
 	int lock_fd = -1, ret;
 
@@ -1246,11 +1296,13 @@ static int push_file(const struct cap_ctx *ctx, const char *name, const char *ro
 	if (ret)
 		goto out;
 	fill_index(&idx, meta, plat);
-	if ((ret = index_emit_image(&idx, &sb)) || (ret = fs_write_atomic(ipath, sb.buf, sb.len, 0644)))
+	if ((ret = index_emit_image(&idx, &sb)) ||
+	    (ret = fs_write_atomic(ipath, sb.buf, sb.len, 0644)))
 		goto out;
 	index_catalog_set(&cat, name, &idx);
 	sb.len = 0;
-	if ((ret = index_emit_catalog(&cat, &sb)) || (ret = fs_write_atomic(cpath, sb.buf, sb.len, 0644)))
+	if ((ret = index_emit_catalog(&cat, &sb)) ||
+	    (ret = fs_write_atomic(cpath, sb.buf, sb.len, 0644)))
 		goto out;
 out:
 	if (tmp.tmp_path)
@@ -1278,15 +1330,18 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
 	if (!platform)
 		platform = "qemu";
 	if (!repo_name_valid(name))
-		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)",
+				name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	if (is_file_url(url)) {
 		root = file_url_path(url);
 		if (!root)
-			return cap_errf(CAP_E_USAGE, "bad file:// URL '%s' (use file:///absolute/path)", url);
+			return cap_errf(CAP_E_USAGE,
+					"bad file:// URL '%s' (use file:///absolute/path)", url);
 	} else if (!str_has_prefix(url, "http://") && !str_has_prefix(url, "https://")) {
-		return cap_errf(CAP_E_USAGE, "cannot push to '%s': use file://, http:// or https://", url);
+		return cap_errf(CAP_E_USAGE,
+				"cannot push to '%s': use file://, http:// or https://", url);
 	}
 	if ((ret = repo_find(ctx, name, platform, &img))) {
 		free(root);
@@ -1297,24 +1352,27 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
 	plat.has_size = true;
 	plat.sha256 = hex;
 	cap_info(ctx, "pushing %s (%s) to %s", name, platform, url);
-	ret = root ? push_file(ctx, name, root, img.path, &img.meta, &plat) : push_http(ctx, name, url, &img, &plat);
+	ret = root ? push_file(ctx, name, root, img.path, &img.meta, &plat)
+		   : push_http(ctx, name, url, &img, &plat);
 	if (!ret)
-		cap_info(ctx, "pushed %s (%s), %llu bytes, sha256 %s", name, platform, (unsigned long long)plat.size, hex);
+		cap_info(ctx, "pushed %s (%s), %llu bytes, sha256 %s", name, platform,
+			 (unsigned long long)plat.size, hex);
 	free(plat.file);
 	free(root);
 	repo_image_release(&img);
 	return ret;
 }
 
-int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name, const char *platform,
-		     const char *image, const struct repo_meta *meta)
+int reg_publish_file(const struct cap_ctx *ctx, const char *root, const char *name,
+		     const char *platform, const char *image, const struct repo_meta *meta)
 {
 	char hex[SHA256_HEX_LEN + 1] = "";
 	struct index_platform plat = {0};
 	int ret;
 
 	if (!repo_name_valid(name))
-		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)", name);
+		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)",
+				name);
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	plat.name = (char *)platform;

@@ -90,7 +90,7 @@ printf 'disk boot, TCG, median of %d: hello %s ms, exiting MBR %s ms, difference
 # 4. kernel entry to program entry, from the boot trace: KVM is the target,
 # TCG is shown for comparison.
 "$MKIMAGE" "$tmp/trace.img" --kernel "$KERNEL" --cmdline "--trace /hello" "/hello=$HELLO" >/dev/null || exit 1
-trace() { # trace ACCEL-ARGS...: median us over RUNS boots
+trace() { # trace ACCEL-ARGS...: sets us to the median over RUNS boots (no subshell: the EXIT trap)
 	local i
 	: >"$tmp/us"
 	for i in $(seq "$RUNS"); do
@@ -99,9 +99,11 @@ trace() { # trace ACCEL-ARGS...: median us over RUNS boots
 			-device virtio-blk-device,drive=d0 </dev/null 2>&1 | tr -d '\r' |
 			sed -n "s/.*boot trace: .*program entry at \([0-9][0-9]*\) us.*/\1/p" >>"$tmp/us"
 	done
-	[ -s "$tmp/us" ] && med "$tmp/us"
+	us=
+	[ -s "$tmp/us" ] && us=$(med "$tmp/us")
+	[ -n "$us" ]
 }
-if us=$(trace -accel tcg); then
+if trace -accel tcg; then
 	printf 'kernel entry to program entry, TCG, median of %d: %s us\n' "$RUNS" "$us"
 else
 	echo "kernel entry to program entry, TCG: no trace line in the output"; bad=1
@@ -110,7 +112,7 @@ fi
 timeout 20 $common -M microvm -accel kvm -cpu host,-arch-capabilities -kernel "$EMPTY_PVH" </dev/null >/dev/null 2>&1
 st=$?
 if [ -r /dev/kvm ] && [ $st != 124 ] && [ $st -gt 1 ] && [ $((st % 2)) = 1 ]; then
-	if us=$(trace -accel kvm -cpu host,-arch-capabilities); then
+	if trace -accel kvm -cpu host,-arch-capabilities; then
 		printf 'kernel entry to program entry, KVM, median of %d: %s us (target < 1000)\n' "$RUNS" "$us"
 	else
 		echo "kernel entry to program entry, KVM: no trace line in the output"; bad=1

@@ -51,7 +51,7 @@ cp -r "$CAPSTAN_SOURCE_ROOT/examples/hello" "$TESTDIR/hello"
 cd "$TESTDIR/hello" || exit 1
 make -s >/dev/null 2>&1 || { fail "examples/hello builds with make"; done_testing; exit; }
 expect 0 "capstan build examples/hello" "$CAPSTAN" build
-has "$OUT" 'Pulling capstan/base from the default registry' "base pulled from the default registry"
+has "$OUT" '^pulled capstan/base \(qemu\), [0-9]+ bytes, sha256 [0-9a-f]{64}' "base pulled from the default registry, verified"
 if command -v qemu-system-x86_64 >/dev/null; then
 	BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
 	export BOOT_ACCEL=${BOOT_ACCEL:-tcg} # TCG: quick to start, the same everywhere

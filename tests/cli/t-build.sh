@@ -42,6 +42,8 @@ cmdline: /tool --flag "two words"
 env:
   GREETING: hello world
   N: "1"
+  Q: "it's"
+  E: ""
 files:
   /tool: tool
   /tool-link: tool-link
@@ -57,7 +59,7 @@ hasnt "$OUT" '^step-output$' "build step output hidden without -v"
 run qemu-img check "$repo/app/app.qemu"
 [ "$RC" = 0 ] && ok "qemu-img check passes" || fail "qemu-img check passes"
 dump app --data
-has "$TESTDIR/dump" '^cmdline --env=GREETING=hello world --env=N=1 /tool --flag "two words"$' "env prefixes the cmdline"
+has "$TESTDIR/dump" "^cmdline --env=GREETING='hello world' --env=N=1 --env=Q='it'\\\\''s' --env=E='' /tool --flag \"two words\"\$" "env prefixes the cmdline, quoted"
 has "$TESTDIR/dump" '^magic CAPSTIMG version 1' "image header"
 has "$TESTDIR/dump" 'kernel .* crc_ok True' "kernel checksum"
 has "$TESTDIR/dump" 'rootfs .* crc_ok True' "root fs checksum"
@@ -75,7 +77,7 @@ has "$TESTDIR/dump" ' /bin/sh ' "base root fs kept"
 # capstan info on our images
 expect 0 "info on a built image" "$CAPSTAN" info app
 has "$OUT" '^kernel version: +0\.1\.0$' "info shows the kernel version"
-has "$OUT" '^cmdline: +--env=GREETING=hello world --env=N=1 /tool' "info shows the cmdline"
+has "$OUT" "^cmdline: +--env=GREETING='hello world' --env=N=1 " "info shows the cmdline"
 has "$OUT" '^root fs entries: +[0-9]+$' "info shows the root fs entries"
 has "$OUT" '^root fs size: .*bytes\)$' "info shows the root fs bytes"
 expect 0 "info --files" "$CAPSTAN" info --files app
@@ -161,6 +163,19 @@ has "$ERR" "fifo' is not a file, folder or symbolic link" "special file named"
 printf 'base: nobody/nothing\ncmdline: /x\n' >Capstanfile
 expect 65 "missing base" "$CAPSTAN" build
 has "$ERR" "nobody/nothing" "missing base named"
+one_line "$ERR" "missing base is one line"
+printf 'base: capstan/base\ncmdline: /x\n' >Capstanfile
+expect 69 "unreachable registry" "$CAPSTAN" build -u http://127.0.0.1:9/ -q fresh --root "$TESTDIR/other-root"
+one_line "$ERR" "unreachable registry is one line"
+printf 'base: capstan/base\nbuild: sleep 1\ncmdline: /x\nfiles:\n  /y: y\n' >Capstanfile
+"$CAPSTAN" build -q >"$OUT" 2>"$ERR" &
+pid=$!
+sleep 0.4
+kill -TERM $pid
+wait $pid
+RC=$?
+[ "$RC" = 74 ] && ok "SIGTERM stops the build (exit 74)" || fail "SIGTERM stops the build (exit $RC, wanted 74)"
+has "$ERR" 'interrupted' "interruption named"
 [ -e "$repo/bad" ] && fail "no image after the errors" || ok "no image after the errors"
 ls -a "$repo" | grep -q '\.tmp\.' && fail "no temporary files left" || ok "no temporary files left"
 

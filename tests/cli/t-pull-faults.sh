@@ -59,7 +59,7 @@ has "$FAULT_LOG" "GET /drop-[0-9]+/test/app/app.qemu.gz bytes=[1-9][0-9]*-" "ret
 rm -rf "$CAPSTAN_ROOT"
 : >"$FAULT_LOG"
 CAPSTAN_NET_RETRIES=0 expect 69 "dropped connection, no retries" "$CAPSTAN" pull -u "$FAULT_URL/drop-$((GZ_SIZE / 2))" test/app
-has "$ERR" "connection closed before the end of the file" "drop: says why"
+has "$ERR" "connection closed before the end of the file.*; [0-9]+ bytes kept, pull again to resume$" "drop: says why and that it can resume"
 untouched "$CAPSTAN_ROOT" "drop: repository untouched"
 part="$CAPSTAN_ROOT/cache/partial/test/app.qemu.gz"
 [ "$(stat -c %s "$part" 2>/dev/null)" = "$((GZ_SIZE / 2))" ] && ok "partial download kept" || fail "partial download kept"
@@ -125,6 +125,23 @@ untouched "$CAPSTAN_ROOT" "SIGINT: repository untouched"
 [ -s "$part" ] && ok "SIGINT: partial kept" || fail "SIGINT: partial kept"
 expect 0 "pull after SIGINT" "$CAPSTAN" pull -q -u "$FAULT_URL/ok" test/app
 identical "image after SIGINT and resume is intact"
+
+# two pulls of the same image at once: one downloads, the other waits and finds it up to date
+rm -rf "$CAPSTAN_ROOT"
+: >"$FAULT_LOG"
+"$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE * 2))" test/app >"$TESTDIR/c1" 2>&1 &
+p1=$!
+for _ in $(seq 100); do [ -s "$part" ] && break; sleep 0.02; done
+"$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE * 2))" test/app >"$TESTDIR/c2" 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [ $r1 = 0 ] && [ $r2 = 0 ]; then ok "concurrent pulls both succeed"; else fail "concurrent pulls ($r1, $r2)"; fi
+has "$TESTDIR/c2" "waiting for another capstan to finish with 'test/app' \(qemu\)" "second pull waits"
+has "$TESTDIR/c2" "test/app \(qemu\) is up to date" "second pull reuses the first one's image"
+n=$(grep -c "GET /slow-[0-9]*/test/app/app.qemu.gz" "$FAULT_LOG")
+[ "$n" = 1 ] && ok "the image was downloaded once" || fail "the image was downloaded once ($n)"
+identical "image intact after concurrent pulls"
 
 # a full disk (a file size limit standing in for it) installs nothing and says so
 rm -rf "$CAPSTAN_ROOT"

@@ -70,6 +70,11 @@ if [ -s "${CAPSTAN_BUILD_ROOT:-/nonexistent}/repo/index.yaml" ]; then
 	hasnt "$ERR" "unverified" "default registry images are verified"
 	expect 0 "images shows capstan/base" "$CAPSTAN" images
 	has "$OUT" "^capstan/base " "capstan/base installed"
+	if command -v qemu-system-x86_64 >/dev/null; then
+		expect 0 "run pulls a missing image itself" timeout 120 "$CAPSTAN" run --rm --accel tcg capstan/hello </dev/null
+		has "$OUT" "^pulled capstan/hello \(qemu\), [0-9]+ bytes, sha256 [0-9a-f]{64}$" "run: image pulled and verified"
+		has "$OUT" "^Hello, world!" "run: the pulled image boots"
+	fi
 fi
 
 # nginx: http and https

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Boots our MBR on QEMU pc and q35, virtio-blk and IDE, with the pvhcheck payload, and its error paths.
 #
-# Environment (set by meson): MBR (mbr.bin), MKIMAGE, PAYLOAD (pvhcheck.elf);
+# Environment (set by meson): MBR (mbr.bin), MKIMAGE, PAYLOAD (pvhcheck.elf),
+# KERNEL and PROGS (for hello.musl through the real kernel);
 # QEMU (default qemu-system-x86_64), BOOT_TIMEOUT (s, default 60).
 # pvhcheck checks the PVH state it is entered in and exits through
 # isa-debug-exit with 16 (QEMU status 33) on success.
@@ -62,6 +63,24 @@ cp "$img" "$tmp/far.img"
 printf '\000\000\000\200' | dd of="$tmp/far.img" bs=1 seek=$((32768 + 16)) conv=notrunc status=none
 BOOT_TIMEOUT=5 boot "read error" "$tmp/far.img" pc virtio
 if grep -q 'boot: disk read error' "$tmp/out"; then ok "read error is reported"; else bad "read error" "no message"; fi
+
+# The real kernel behind the MBR: on virtio-blk it finds its root fs; on IDE
+# the MBR still loads it, and it says which disk it needs.
+if [ -e "${KERNEL:-}" ] && [ -x "${PROGS:-}/hello.musl" ]; then
+	img=$tmp/hello.img
+	if "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline /hello "/hello=$PROGS/hello.musl" >"$tmp/out" 2>&1; then
+		for m in pc q35; do
+			boot "kernel $m virtio" "$img" $m virtio
+			if [ $st = 1 ] && grep -q '^hello, world' "$tmp/out"; then ok "kernel on $m virtio: hello"
+			else bad "kernel on $m virtio" "status $st"; fi
+			boot "kernel $m ide" "$img" $m ide
+			if [ $st = 255 ] && grep -q 'no virtio-blk disk' "$tmp/out"; then ok "kernel on $m ide: asks for virtio-blk"
+			else bad "kernel on $m ide" "status $st"; fi
+		done
+	else
+		bad "mkimage hello" "failed"
+	fi
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

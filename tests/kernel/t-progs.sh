@@ -10,6 +10,10 @@
 #     direct  microvm, -kernel, the image as a virtio-mmio disk (TCG)
 #     disk    pc, our MBR, the image as a virtio-blk-pci disk (TCG)
 #     kvm     microvm direct boot under KVM, where /dev/kvm works
+#     append  direct boot with the cmdline in -append, overriding a wrong one
+#             on the disk (musl build only)
+#     pvhpc   pc, SeaBIOS loading the kernel by PVH (-kernel), virtio-blk-pci
+#             (musl build only)
 #   --native runs the builds on the host instead, in a copy of the data tree,
 #   to check that the expectations are what Linux itself does.
 # Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
@@ -18,7 +22,7 @@
 set -u
 
 native=0
-modes="direct disk kvm"
+modes="direct disk kvm append pvhpc"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--native) native=1 ;;
@@ -58,6 +62,8 @@ case_def exit0 exitcode 0 '0' '' 'exiting with 0'
 case_def exit1 exitcode 1 '1' '' 'exiting with 1'
 case_def exit42 exitcode 42 '42' '' 'exiting with 42'
 case_def exit125 exitcode 125 '125' '' 'exiting with 125'
+case_def exitraw exitcode 7 '7 raw' '' 'exiting with 7'
+case_def exit259 exitcode 3 '259' '' 'exiting with 259'
 case_def args args 0 "one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash ''" '' \
 	'argc=6' 'argv[1]=[one]' 'argv[2]=[two  words]' "argv[3]=[dq \"x\" 'y']" \
 	'argv[4]=[back\slash]' 'argv[5]=[]' 'SUCCESS'
@@ -75,6 +81,7 @@ case_def rename rename 0 '' '' 'rename: done' 'SUCCESS'
 case_def access access 0 '' '' 'access: link -> hello.txt' 'SUCCESS'
 case_def fdops fdops 0 '' '' 'via dup' 'via dup2' 'SUCCESS'
 case_def tty tty 0 '' '' 'K:stdout is a tty' 'SUCCESS'
+case_def bigfile bigfile 0 '' '' 'bigfile: 2 MiB read, pread and mapped' 'SUCCESS'
 case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
@@ -82,13 +89,14 @@ case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc t
 case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
 case_def ids ids 0 '' '' 'uid=0 euid=0 gid=0 egid=0' 'SUCCESS'
 case_def uname uname 0 '' '' 'sysname=Linux machine=x86_64' 'SUCCESS'
+case_def rawsys rawsys 0 '' '' 'rawsys: legacy calls ok' 'SUCCESS'
 case_def random random 0 '' '' 'random: ok' 'SUCCESS'
 case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
 case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
 case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
-case_def fault fault fault:11 '' '' 'about to fault' '~page fault at 0x0'
+case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
 # Checks that every expected line occurs as a whole line of $1, in order.
@@ -173,11 +181,13 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	local files=("$name=$bin" "/data=$DATA")
 	local cmdline=${args/@PROG@/$name}
 	[ "$cmdline" != "$args" ] || cmdline="$name${args:+ }$args"
-	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$cmdline" "${files[@]}" >"$tmp/mk" 2>&1; then
+	local diskcmd=$cmdline
+	[ $mode != append ] || diskcmd="/bin/not-this-one"
+	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$diskcmd" "${files[@]}" >"$tmp/mk" 2>&1; then
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
-	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 256M
+	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M
 		-device isa-debug-exit,iobase=0xf4,iosize=4
 		-chardev "file,id=status,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=status)
 	rm -f "$tmp/status"
@@ -187,6 +197,9 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
 		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
+	pvhpc) q+=(-M pc -accel tcg -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
+	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+		-append "$cmdline" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	esac
 	local st
 	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "${q[@]}" >"$tmp/out" 2>&1
@@ -211,6 +224,10 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 }
 
 [ $# -gt 0 ] || set -- "${cases[@]}"
+# The data tree of every image: tests/kernel/data plus a generated 2 MiB file.
+mkdir "$tmp/data" && cp -a "$DATA/." "$tmp/data/" || exit 1
+if ! "$PROGS/bigfile.glibc" --make "$tmp/data/big.bin"; then echo "cannot make big.bin"; exit 1; fi
+DATA=$tmp/data
 kvm_ok=0
 if [ $native = 0 ]; then
 	for v in MKIMAGE KERNEL MBR; do
@@ -233,6 +250,10 @@ for c in "$@"; do
 		fi
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
+			case $m.$v in
+			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic) ;;
+			append.* | pvhpc.*) continue ;;
+			esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"
 		done
 	done

@@ -32,7 +32,8 @@ static void test_image_full(void **state)
 			   "    file: base.qemu.gz\n"
 			   "    size: 16777216\n"
 			   "    sha256: " SHA_A "\n"
-			   "  raw: {file: base.raw.gz, size: 1, sha256: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855}\n";
+			   "  raw: {file: base.raw.gz, size: 1, sha256: "
+			   "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855}\n";
 
 	assert_int_equal(parse_img(text, &img), 0);
 	assert_null(img.name);
@@ -72,28 +73,37 @@ struct bad {
 };
 
 static const struct bad bad_images[] = {
-	{"", "t/index.yaml:1:1: empty index"},
-	{"- a\n- b\n", "t/index.yaml:1:1: expected a mapping"},
-	{"version: 1\n", "no format_version"},
-	{"format_version: \"2\"\n", "t/index.yaml:1:17: unsupported format_version"},
-	{"format_version: \"1\"\nversion: [1]\n", "t/index.yaml:2:10: 'version' must be a string"},
-	{"format_version: \"1\"\nversion: a\nversion: b\n", "t/index.yaml:3:1: duplicate key 'version'"},
-	{"format_version: \"1\"\nplatforms: [qemu]\n", "t/index.yaml:2:12: 'platforms' must be a mapping"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {size: 1, sha256: " SHA_A "}\n", "3:9: platform 'qemu' has no 'file'"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: a.gz, sha256: " SHA_A "}\n", "has no 'size'"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: a.gz, size: 1}\n", "has no 'sha256'"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: ../x, size: 1, sha256: " SHA_A "}\n",
-	 "3:16: 'file' must be a plain file name"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: -1, sha256: " SHA_A "}\n", "'size' must be a number"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: 99999999999999999999999, sha256: " SHA_A "}\n",
-	 "'size' must be a number"},
-	{"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: 1, sha256: abc}\n", "3:36: 'sha256' must be 64 hex"},
-	{"format_version: \"1\"\nplatforms:\n  q/x: {file: a, size: 1, sha256: " SHA_A "}\n", "3:3: invalid platform name"},
-	{"format_version: \"1\"\nplatforms:\n  q: {file: a, size: 1, sha256: " SHA_A "}\n  q: {file: b, size: 1, sha256: " SHA_A "}\n",
-	 "4:3: platform 'q' listed twice"},
-	{"format_version: \"1\"\nversion: \"a\n", "t/index.yaml:"},
-	{"format_version: \"1\"\n  bad indent: x\n", "t/index.yaml:2:"},
-	{"format_version: \"1\"\ndescription: \"a\\0b\"\n", "contains a NUL byte"},
+    {"", "t/index.yaml:1:1: empty index"},
+    {"- a\n- b\n", "t/index.yaml:1:1: expected a mapping"},
+    {"version: 1\n", "no format_version"},
+    {"format_version: \"2\"\n", "t/index.yaml:1:17: unsupported format_version"},
+    {"format_version: \"1\"\nversion: [1]\n", "t/index.yaml:2:10: 'version' must be a string"},
+    {"format_version: \"1\"\nversion: a\nversion: b\n",
+     "t/index.yaml:3:1: duplicate key 'version'"},
+    {"format_version: \"1\"\nplatforms: [qemu]\n",
+     "t/index.yaml:2:12: 'platforms' must be a mapping"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {size: 1, sha256: " SHA_A "}\n",
+     "3:9: platform 'qemu' has no 'file'"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: a.gz, sha256: " SHA_A "}\n",
+     "has no 'size'"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: a.gz, size: 1}\n", "has no 'sha256'"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: ../x, size: 1, sha256: " SHA_A "}\n",
+     "3:16: 'file' must be a plain file name"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: -1, sha256: " SHA_A "}\n",
+     "'size' must be a number"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: 99999999999999999999999, "
+     "sha256: " SHA_A "}\n",
+     "'size' must be a number"},
+    {"format_version: \"1\"\nplatforms:\n  qemu: {file: a, size: 1, sha256: abc}\n",
+     "3:36: 'sha256' must be 64 hex"},
+    {"format_version: \"1\"\nplatforms:\n  q/x: {file: a, size: 1, sha256: " SHA_A "}\n",
+     "3:3: invalid platform name"},
+    {"format_version: \"1\"\nplatforms:\n  q: {file: a, size: 1, sha256: " SHA_A
+     "}\n  q: {file: b, size: 1, sha256: " SHA_A "}\n",
+     "4:3: platform 'q' listed twice"},
+    {"format_version: \"1\"\nversion: \"a\n", "t/index.yaml:"},
+    {"format_version: \"1\"\n  bad indent: x\n", "t/index.yaml:2:"},
+    {"format_version: \"1\"\ndescription: \"a\\0b\"\n", "contains a NUL byte"},
 };
 
 static void test_image_errors(void **state)
@@ -102,7 +112,8 @@ static void test_image_errors(void **state)
 		struct index_image img;
 		int ret = parse_img(bad_images[i].text, &img);
 		if (ret != -CAP_E_DATA || !strstr(cap_errmsg(ret), bad_images[i].msg))
-			fail_msg("case %zu: got %d '%s', wanted '%s'", i, ret, cap_errmsg(ret), bad_images[i].msg);
+			fail_msg("case %zu: got %d '%s', wanted '%s'", i, ret, cap_errmsg(ret),
+				 bad_images[i].msg);
 		assert_null(img.platforms);
 		assert_null(img.version);
 	}
@@ -112,7 +123,8 @@ static void test_image_roundtrip(void **state)
 {
 	struct index_image img = {0}, back;
 	struct strbuf sb = STRBUF_INIT;
-	struct index_platform p = {.name = "qemu", .file = "x.qemu.gz", .size = 42, .has_size = true, .sha256 = SHA_A};
+	struct index_platform p = {
+	    .name = "qemu", .file = "x.qemu.gz", .size = 42, .has_size = true, .sha256 = SHA_A};
 
 	img.version = "1: \"quoted\" # not a comment";
 	img.created = "2026-11-26T17:00:00Z";
@@ -146,9 +158,10 @@ static void test_catalog(void **state)
 	struct index_catalog cat, back;
 	struct index_image img = {0};
 	struct strbuf sb = STRBUF_INIT;
-	const char *text = "format_version: \"1\"\nimages:\n"
-			   "  - name: capstan/base\n    version: \"0.1\"\n    platforms: [qemu, raw]\n"
-			   "  - name: hello\n    description: Hi\n    platforms: []\n";
+	const char *text =
+	    "format_version: \"1\"\nimages:\n"
+	    "  - name: capstan/base\n    version: \"0.1\"\n    platforms: [qemu, raw]\n"
+	    "  - name: hello\n    description: Hi\n    platforms: []\n";
 
 	assert_int_equal(index_parse_catalog("c.yaml", text, strlen(text), &cat), 0);
 	assert_int_equal(cat.n, 2);
@@ -158,7 +171,8 @@ static void test_catalog(void **state)
 	assert_string_equal(cat.images[1].description, "Hi");
 
 	img.version = "2";
-	struct index_platform p = {.name = "qemu", .file = "a.qemu.gz", .size = 1, .has_size = true, .sha256 = SHA_A};
+	struct index_platform p = {
+	    .name = "qemu", .file = "a.qemu.gz", .size = 1, .has_size = true, .sha256 = SHA_A};
 	index_image_set_platform(&img, &p);
 	img.version = NULL;
 	index_catalog_set(&cat, "alpha/app", &img);
@@ -188,25 +202,30 @@ static void test_catalog(void **state)
 }
 
 static const struct bad bad_catalogs[] = {
-	{"images: []\n", "c.yaml:1:1: no format_version"},
-	{"format_version: \"1\"\n", "no 'images' list"},
-	{"format_version: \"1\"\nimages: {a: b}\n", "c.yaml:2:9: 'images' must be a list"},
-	{"format_version: \"1\"\nimages:\n  - version: 1\n", "c.yaml:3:5: image entry has no 'name'"},
-	{"format_version: \"1\"\nimages:\n  - name: ../etc\n", "c.yaml:3:11: invalid image name"},
-	{"format_version: \"1\"\nimages:\n  - name: a/b/c\n", "invalid image name"},
-	{"format_version: \"1\"\nimages:\n  - name: a\n  - name: a\n", "c.yaml:4:5: image 'a' listed twice"},
-	{"format_version: \"1\"\nimages:\n  - name: a\n    platforms: qemu\n", "4:16: 'platforms' must be a list"},
-	{"format_version: \"1\"\nimages:\n  - name: a\n    platforms: [qemu, qemu]\n", "platform 'qemu' listed twice"},
-	{"format_version: \"1\"\nimages:\n  - 3\n", "c.yaml:3:5: each image must be a mapping"},
+    {"images: []\n", "c.yaml:1:1: no format_version"},
+    {"format_version: \"1\"\n", "no 'images' list"},
+    {"format_version: \"1\"\nimages: {a: b}\n", "c.yaml:2:9: 'images' must be a list"},
+    {"format_version: \"1\"\nimages:\n  - version: 1\n", "c.yaml:3:5: image entry has no 'name'"},
+    {"format_version: \"1\"\nimages:\n  - name: ../etc\n", "c.yaml:3:11: invalid image name"},
+    {"format_version: \"1\"\nimages:\n  - name: a/b/c\n", "invalid image name"},
+    {"format_version: \"1\"\nimages:\n  - name: a\n  - name: a\n",
+     "c.yaml:4:5: image 'a' listed twice"},
+    {"format_version: \"1\"\nimages:\n  - name: a\n    platforms: qemu\n",
+     "4:16: 'platforms' must be a list"},
+    {"format_version: \"1\"\nimages:\n  - name: a\n    platforms: [qemu, qemu]\n",
+     "platform 'qemu' listed twice"},
+    {"format_version: \"1\"\nimages:\n  - 3\n", "c.yaml:3:5: each image must be a mapping"},
 };
 
 static void test_catalog_errors(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad_catalogs) / sizeof(bad_catalogs[0]); i++) {
 		struct index_catalog cat;
-		int ret = index_parse_catalog("c.yaml", bad_catalogs[i].text, strlen(bad_catalogs[i].text), &cat);
+		int ret = index_parse_catalog("c.yaml", bad_catalogs[i].text,
+					      strlen(bad_catalogs[i].text), &cat);
 		if (ret != -CAP_E_DATA || !strstr(cap_errmsg(ret), bad_catalogs[i].msg))
-			fail_msg("case %zu: got %d '%s', wanted '%s'", i, ret, cap_errmsg(ret), bad_catalogs[i].msg);
+			fail_msg("case %zu: got %d '%s', wanted '%s'", i, ret, cap_errmsg(ret),
+				 bad_catalogs[i].msg);
 		assert_int_equal(cat.n, 0);
 		assert_null(cat.images);
 	}
@@ -215,9 +234,9 @@ static void test_catalog_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_image_full),	cmocka_unit_test(test_image_original),
-		cmocka_unit_test(test_image_errors),	cmocka_unit_test(test_image_roundtrip),
-		cmocka_unit_test(test_catalog),		cmocka_unit_test(test_catalog_errors),
+	    cmocka_unit_test(test_image_full),	 cmocka_unit_test(test_image_original),
+	    cmocka_unit_test(test_image_errors), cmocka_unit_test(test_image_roundtrip),
+	    cmocka_unit_test(test_catalog),	 cmocka_unit_test(test_catalog_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,21 +17,22 @@ struct vec {
 };
 
 static const struct vec vecs[] = {
-	{"", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-	{"abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-	{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
-	 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-	{"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrs"
-	 "tnopqrstu",
-	 1, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
-	{"a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
-	/* 55, 56 and 64 bytes: the padding boundaries. */
-	{"0123456789012345678901234567890123456789012345678901234", 1,
-	 "f34d5a0f80c0cbf84c8c0b90218c22637abd199965249da736a20143c8c9c9d9"},
-	{"01234567890123456789012345678901234567890123456789012345", 1,
-	 "83aa034bda83e458a0dc9cbce0d4e354716aa0ff770ed37ac0ed2b292052e4af"},
-	{"0123456789012345678901234567890123456789012345678901234567890123", 1,
-	 "9674d9e078535b7cec43284387a6ee39956188e735a85452b0050b55341cda56"},
+    {"", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {"abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnop"
+     "qrsmnopqrs"
+     "tnopqrstu",
+     1, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+    {"a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+    /* 55, 56 and 64 bytes: the padding boundaries. */
+    {"0123456789012345678901234567890123456789012345678901234", 1,
+     "f34d5a0f80c0cbf84c8c0b90218c22637abd199965249da736a20143c8c9c9d9"},
+    {"01234567890123456789012345678901234567890123456789012345", 1,
+     "83aa034bda83e458a0dc9cbce0d4e354716aa0ff770ed37ac0ed2b292052e4af"},
+    {"0123456789012345678901234567890123456789012345678901234567890123", 1,
+     "9674d9e078535b7cec43284387a6ee39956188e735a85452b0050b55341cda56"},
 };
 
 static void check_vectors(void)
@@ -96,20 +97,23 @@ static void test_splits(void **state)
 static void test_hex_valid(void **state)
 {
 	assert_true(sha256_hex_valid(vecs[0].hex));
-	assert_true(sha256_hex_valid("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+	assert_true(
+	    sha256_hex_valid("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
 	assert_false(sha256_hex_valid(""));
 	assert_false(sha256_hex_valid("e3b0"));
-	assert_false(sha256_hex_valid("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-	assert_false(sha256_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550"));
+	assert_false(
+	    sha256_hex_valid("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	assert_false(
+	    sha256_hex_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors_default),
-		cmocka_unit_test(test_vectors_generic),
-		cmocka_unit_test(test_splits),
-		cmocka_unit_test(test_hex_valid),
+	    cmocka_unit_test(test_vectors_default),
+	    cmocka_unit_test(test_vectors_generic),
+	    cmocka_unit_test(test_splits),
+	    cmocka_unit_test(test_hex_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

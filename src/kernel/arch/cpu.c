@@ -28,8 +28,8 @@ static uint64_t gdt[7] = {
 };
 static struct tss tss;
 static struct idt_gate idt[256];
-static uint8_t kstack[32768] __attribute__((aligned(16)));
-static uint8_t ist_stack[8192] __attribute__((aligned(16)));
+static uint8_t kstack[32768] __attribute__((aligned(16), section(".stacks")));
+static uint8_t ist_stack[8192] __attribute__((aligned(16), section(".stacks")));
 uint64_t cpu_kstack_top, cpu_user_rsp;
 extern const uint64_t isr_table[33];
 extern void syscall_entry(void);

@@ -128,6 +128,9 @@ boot_pml4:	.skip 4096
 boot_pdpt_lo:	.skip 4096
 boot_pdpt_hi:	.skip 4096
 boot_pd:	.skip 4 * 4096
+
+	.section .stacks, "aw", @nobits
+	.balign 4096
 	.globl boot_stack_top
 boot_stack:	.skip 16384
 boot_stack_top:

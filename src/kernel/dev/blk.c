@@ -13,6 +13,18 @@ static struct {
 } slot[NSLOT];
 static uint64_t tick;
 
+/* Where len bytes at off sit in the cache (read in if needed), when they fit in one chunk. */
+const void *blk_peek(uint64_t off, size_t len)
+{
+	char c;
+	if (off % CHUNK + len > CHUNK || blk_read(off, &c, 1))
+		return NULL;
+	for (int s = 0; s < NSLOT; s++)
+		if (slot[s].chunk == off / CHUNK + 1)
+			return slot[s].buf + off % CHUNK;
+	return NULL;
+}
+
 int blk_read(uint64_t off, void *buf, size_t len)
 {
 	char *out = buf;

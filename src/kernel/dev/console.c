@@ -42,6 +42,8 @@ void status_init(void)
 	have_status = inb(DEBUGCON) == DEBUGCON;
 }
 
+bool status_present(void) { return have_status; }
+
 void status_printf(const char *fmt, ...)
 {
 	char buf[256];

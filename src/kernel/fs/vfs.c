@@ -3,7 +3,7 @@
 #include "vfs.h"
 #include "kcpio.h"
 
-#define NBUCKET 4096
+#define NBUCKET 1024
 static struct node *bucket[NBUCKET];
 struct node *vfs_root, *vfs_cwd;
 long vfs_nodes;

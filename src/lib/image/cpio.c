@@ -16,6 +16,8 @@
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
+volatile sig_atomic_t layout_interrupted;
+
 #define NEWC_HDR 110u
 #define PAD4(x) (((x) + 3u) & ~(uint64_t)3)
 #define TRAILER "TRAILER!!!"
@@ -77,6 +79,10 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 	if (fd < 0)
 		return cap_errf(CAP_E_DATA, "cannot read '%s': %s", f->host, strerror(errno));
 	while (left) {
+		if (layout_interrupted) {
+			ret = cap_errf(CAP_E_INTR, "interrupted");
+			break;
+		}
 		ssize_t n = read(fd, buf, left < bufsize ? (size_t)left : bufsize);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -108,11 +114,17 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 	int ret = 0;
 
 	archive_write_set_format_cpio_newc(a);
-	archive_write_set_bytes_per_block(a, 0);
+	/* 1 MiB blocks: headers and names go out together, not one tiny write each */
+	archive_write_set_bytes_per_block(a, 1 << 20);
+	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		goto lib_error;
 	for (size_t i = 0; i < n; i++) {
 		const struct layout_file *f = &files[i];
+		if (layout_interrupted) {
+			ret = cap_errf(CAP_E_INTR, "interrupted");
+			goto out;
+		}
 		archive_entry_clear(e);
 		archive_entry_set_pathname(e, member_name(f->path));
 		archive_entry_set_mode(e, (mode_t)f->mode);

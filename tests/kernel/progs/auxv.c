@@ -28,8 +28,10 @@ int main(int argc, char **argv)
 	if (ph && base == 0) /* no PT_PHDR: the first PT_LOAD maps the ELF header, then the phdrs */
 		for (unsigned long i = 0; i < phnum; i++)
 			if (ph[i].p_type == PT_LOAD) {
-				base = (uintptr_t)ph - sizeof(Elf64_Ehdr) - (ph[i].p_vaddr - ph[i].p_offset);
-				const unsigned char *eh = (const unsigned char *)(base + ph[i].p_vaddr - ph[i].p_offset);
+				base = (uintptr_t)ph - sizeof(Elf64_Ehdr) -
+				       (ph[i].p_vaddr - ph[i].p_offset);
+				const unsigned char *eh =
+				    (const unsigned char *)(base + ph[i].p_vaddr - ph[i].p_offset);
 				CHECK(memcmp(eh, ELFMAG, SELFMAG) == 0);
 				break;
 			}
@@ -50,8 +52,8 @@ int main(int argc, char **argv)
 	CHECK(getauxval(AT_GID) == getgid() && getauxval(AT_EGID) == getegid());
 	CHECK(getauxval(AT_SECURE) == 0);
 	CHECK(getauxval(AT_HWCAP) != 0);
-	printf("auxv: pagesz %lu phent %lu execfn %s\n", getauxval(AT_PAGESZ),
-	       getauxval(AT_PHENT), execfn ? execfn : "(none)");
+	printf("auxv: pagesz %lu phent %lu execfn %s\n", getauxval(AT_PAGESZ), getauxval(AT_PHENT),
+	       execfn ? execfn : "(none)");
 	(void)argc;
 	return check_done();
 }

@@ -11,12 +11,13 @@
 static int check_failures;
 
 /* Prints "FAIL: <expr> (<errno text>) at line N" when cond is false; keeps going. */
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		printf("FAIL: %s (%s) at line %d\n", #cond, strerror(errno), __LINE__); \
-		check_failures++; \
-	} \
-} while (0)
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL: %s (%s) at line %d\n", #cond, strerror(errno), __LINE__);    \
+			check_failures++;                                                          \
+		}                                                                                  \
+	} while (0)
 
 /* Ends the program: SUCCESS and status 0, or status 1 after a failure. */
 static inline int check_done(void)

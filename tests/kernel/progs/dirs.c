@@ -72,7 +72,7 @@ int main(void)
 		close(fd);
 	}
 	DIR *d = opendir("/tmp/capstan-many");
-	int seen[100] = { 0 }, total = 0;
+	int seen[100] = {0}, total = 0;
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		int i;

@@ -9,7 +9,7 @@
 
 int main(void)
 {
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 	struct stat st;
 	int fd = open("data/hello.txt", O_RDONLY);
 

@@ -11,8 +11,8 @@ int main(void)
 	CHECK(pid > 0);
 	CHECK(syscall(SYS_gettid) == pid);
 	CHECK(getppid() >= 0 && getppid() != pid);
-	printf("uid=%d euid=%d gid=%d egid=%d\n", (int)getuid(), (int)geteuid(),
-	       (int)getgid(), (int)getegid());
+	printf("uid=%d euid=%d gid=%d egid=%d\n", (int)getuid(), (int)geteuid(), (int)getgid(),
+	       (int)getegid());
 	CHECK(getpid() == pid);
 	return check_done();
 }

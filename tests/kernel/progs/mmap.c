@@ -9,7 +9,8 @@
 
 int main(void)
 {
-	unsigned char *p = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int zero = 1;
 
 	CHECK(p != MAP_FAILED);
@@ -48,11 +49,13 @@ int main(void)
 
 	/* punch a hole, then map it again at the same place */
 	CHECK(munmap(p + MB, 4096) == 0);
-	unsigned char *f = mmap(p + MB, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	unsigned char *f = mmap(p + MB, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	CHECK(f == p + MB && f[0] == 0);
 	CHECK(munmap(p, 2 * MB) == 0);
 
-	CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, -1, 0) == MAP_FAILED); /* no fd, not anonymous */
+	CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, -1, 0) ==
+	      MAP_FAILED); /* no fd, not anonymous */
 	CHECK(munmap((void *)1, 4096) == -1 && errno == EINVAL);
 	void *none = mmap(NULL, 1 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(none != MAP_FAILED && munmap(none, MB) == 0);
@@ -60,7 +63,8 @@ int main(void)
 	/* many small maps */
 	void *maps[64];
 	for (int i = 0; i < 64; i++) {
-		maps[i] = mmap(NULL, 4096 * (size_t)(i + 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		maps[i] = mmap(NULL, 4096 * (size_t)(i + 1), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		CHECK(maps[i] != MAP_FAILED);
 		memset(maps[i], i, 4096 * (size_t)(i + 1));
 	}

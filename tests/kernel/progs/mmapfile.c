@@ -9,7 +9,7 @@
 int main(void)
 {
 	int fd = open("data/hello.txt", O_RDONLY);
-	char buf[32] = { 0 };
+	char buf[32] = {0};
 
 	CHECK(fd >= 0);
 	char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -10,7 +10,7 @@ static void handler(int sig)
 
 int main(void)
 {
-	struct sigaction sa = { 0 }, old;
+	struct sigaction sa = {0}, old;
 	sigset_t set, cur;
 
 	sa.sa_handler = handler;

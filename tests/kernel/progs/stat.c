@@ -38,7 +38,7 @@ int main(void)
 	memcpy(&mask, sx, 4);
 	memcpy(&mode, sx + 28, 2);
 	memcpy(&size, sx + 40, 8);
-	CHECK((mask & 0x200u) && size == 24); /* STATX_SIZE */
+	CHECK((mask & 0x200u) && size == 24);  /* STATX_SIZE */
 	CHECK((mask & 0x1u) && S_ISREG(mode)); /* STATX_TYPE */
 	close(dfd);
 	printf("stat: size 24, dir, symlink of 9 bytes\n");

@@ -30,7 +30,7 @@ int main(void)
 
 	double a = mono(), b = mono();
 	CHECK(b >= a);
-	struct timespec d = { 0, 30 * 1000 * 1000 };
+	struct timespec d = {0, 30 * 1000 * 1000};
 	CHECK(nanosleep(&d, NULL) == 0);
 	double c = mono();
 	CHECK(c - b >= 0.030 && c - b < 2.0);

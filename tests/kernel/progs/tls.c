@@ -5,7 +5,7 @@
 
 static __thread int tdata = 42;
 static __thread char tbss[100];
-static __thread long tarr[4] = { 1, 2, 3, 4 };
+static __thread long tarr[4] = {1, 2, 3, 4};
 
 int main(void)
 {

@@ -26,10 +26,10 @@ int main(void)
 	CHECK(ioctl(fd, TCGETS, &t) == -1 && errno == ENOTTY);
 	CHECK(!isatty(fd));
 
-	struct pollfd p[2] = { { .fd = 1, .events = POLLOUT }, { .fd = fd, .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = 1, .events = POLLOUT}, {.fd = fd, .events = POLLIN}};
 	CHECK(poll(p, 2, 1000) == 2);
 	CHECK((p[0].revents & POLLOUT) && (p[1].revents & POLLIN));
-	struct pollfd bad = { .fd = 999, .events = POLLIN };
+	struct pollfd bad = {.fd = 999, .events = POLLIN};
 	CHECK(poll(&bad, 1, 0) == 1 && (bad.revents & POLLNVAL));
 	CHECK(poll(NULL, 0, 10) == 0);
 	close(fd);

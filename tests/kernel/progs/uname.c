@@ -16,7 +16,8 @@ int main(void)
 	printf("sysname=%s machine=%s\n", u.sysname, u.machine);
 	CHECK(strcmp(u.sysname, "Linux") == 0 && strcmp(u.machine, "x86_64") == 0);
 	CHECK(u.release[0] >= '3' && u.release[0] <= '9' && u.nodename[0] != '\0');
-	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64 && rl.rlim_cur <= rl.rlim_max);
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64 &&
+	      rl.rlim_cur <= rl.rlim_max);
 	CHECK(getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur >= 64 * 1024);
 	CHECK(prlimit(0, RLIMIT_STACK, NULL, &rl) == 0 && rl.rlim_cur >= 64 * 1024);
 	CHECK(sysinfo(&si) == 0 && si.mem_unit >= 1);

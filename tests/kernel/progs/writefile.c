@@ -7,7 +7,7 @@
 
 static void readback(const char *path, const char *want)
 {
-	char buf[128] = { 0 };
+	char buf[128] = {0};
 	int fd = open(path, O_RDONLY);
 
 	CHECK(fd >= 0);
