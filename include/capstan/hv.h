@@ -72,6 +72,7 @@ enum hv_state { HV_RUNNING, HV_EXITED, HV_STOPPED, HV_CRASHED };
 struct hv_status {
 	enum hv_state state;
 	int exit_status; /* the program's exit status, -1 when unknown */
+	bool timed_out;  /* HV_STOPPED by the --timeout watchdog */
 };
 
 struct hv;

@@ -84,21 +84,28 @@ static void on_signal(int sig)
 		kill((pid_t)qemu_pid, SIGTERM);
 }
 
-static void on_started(void *arg, int64_t pid)
+/* Keep the terminal's settings before anything can change them. */
+static void save_tty(void)
 {
-	qemu_pid = (sig_atomic_t)pid;
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0)
+		tio_saved = 1;
 }
 
-static void raw_tty(void)
+/*
+ * Raw once the VM runs (messages before it, a pull's progress, stay readable):
+ * keys reach the guest as typed, Ctrl-C included, and Ctrl-A X leaves.
+ */
+static void on_started(void *arg, int64_t pid)
 {
 	struct termios t;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+	qemu_pid = (sig_atomic_t)pid;
+	if (!tio_saved)
 		return;
-	tio_saved = 1;
 	t = saved_tio;
 	cfmakeraw(&t);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+	t.c_oflag |= OPOST | ONLCR; /* a late message of ours still starts its line */
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -274,7 +281,7 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 		sigaction(SIGQUIT, &sa, NULL);
-		raw_tty();
+		save_tty();
 	}
 	ret = inst_run(ctx, &o, &status, &created);
 	restore_tty();

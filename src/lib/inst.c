@@ -342,7 +342,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 			       name, st.exit_status, name);
 		goto out;
 	}
-	if (st.state == HV_STOPPED)
+	if (st.timed_out)
 		*exit_status = 124; /* --timeout struck, as timeout(1) says */
 	else
 		*exit_status = st.exit_status < 0 ? 0 : st.exit_status;

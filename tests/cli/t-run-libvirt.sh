@@ -83,6 +83,18 @@ has "$LV/../root/instances/qemu/lvs/console.log" '^pvh: power button$' "the gues
 [ "$(field lvs state)" = stopped ] && ok "state stopped" || fail "state stopped"
 expect 0 "delete" "$CAPSTAN" delete lvs
 virsh -c "$URI" dominfo capstan-lvs >/dev/null 2>&1 && fail "domain undefined" || ok "domain undefined"
+# The real image: capstan/hello from the default registry, booted through libvirt.
+if "$CAPSTAN" search capstan/hello 2>/dev/null | grep -q 'capstan/hello'; then
+	expect 0 "capstan/hello through libvirt" "$CAPSTAN" run --backend libvirt --connect "$URI" --name lvh capstan/hello </dev/null
+	has "$OUT" '^Hello, world!' "hello's output through the libvirt console file"
+	[ "$(field lvh status)" = "exited (0)" ] && ok "hello: exited (0)" || fail "hello: exited (0) ($(field lvh status))"
+	virsh -c "$URI" domstate capstan-lvh 2>/dev/null | grep -q 'shut off' && ok "hello: libvirt says shut off" || fail "hello: libvirt says shut off"
+	expect 0 "disk boot through libvirt" "$CAPSTAN" run --backend libvirt --connect "$URI" --boot disk --name lvd capstan/hello </dev/null
+	has "$OUT" '^Hello, world!' "disk boot: hello's output"
+	expect 0 "delete them" "$CAPSTAN" delete lvh lvd
+else
+	echo "# no capstan/hello in the default registry (built with -Dkernel=false): real-image part skipped"
+fi
 expect 69 "an unreachable libvirt URI" "$CAPSTAN" run --backend libvirt --connect "qemu:///system?socket=$LV/nope" --name x test/pvh
 has "$ERR" "libvirt: " "the libvirt error is passed on"
 [ "$(field x name)" = "-" ] && ok "no row left" || fail "no row left"

@@ -407,9 +407,20 @@ static void decode(const char *dir, int raw, struct hv_status *st)
 {
 	int line = status_line(dir);
 
+	st->timed_out = false;
 	if (raw == -2) { /* powered off by --timeout */
 		st->state = HV_STOPPED;
 		st->exit_status = line;
+		st->timed_out = true;
+		return;
+	}
+	if (raw == 0 && line < 0) {
+		/*
+		 * The kernel always leaves a status line; QEMU ending cleanly
+		 * without one was told to (Ctrl-A X, QMP quit, SIGTERM).
+		 */
+		st->state = HV_STOPPED;
+		st->exit_status = -1;
 		return;
 	}
 	st->state = HV_EXITED;
