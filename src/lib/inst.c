@@ -212,6 +212,36 @@ static const char *db_state(enum hv_state s)
 	return DB_CRASHED;
 }
 
+static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name, struct db_instance *i);
+
+static int replace_ended(struct cap_ctx *ctx, const char *name)
+{
+	struct db *db = NULL;
+	struct db_instance i = {0};
+	int ret;
+
+	if ((ret = open_db(ctx, &db)))
+		return ret;
+	ret = get_reconciled(ctx, db, name, &i);
+	db_close(db);
+	if (ret == -CAP_E_NOTFOUND) {
+		cap_errclear();
+		return 0;
+	}
+	if (ret)
+		goto out;
+	if (!strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_STOPPING) || !strcmp(i.state, DB_CREATED)) {
+		ret = cap_errf(CAP_E_EXISTS, "instance '%s' is %s (see 'capstan stop %s' or use --name)", name,
+			       i.state, name);
+		goto out;
+	}
+	cap_verbose(ctx, "Replacing ended instance '%s'", name);
+	ret = inst_delete(ctx, name, 0);
+out:
+	db_instance_release(&i);
+	return ret;
+}
+
 int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, char **name_out)
 {
 	struct repo_image img = {0};
@@ -282,6 +312,13 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	if ((ret = hv->ops->probe(hv, &cfg)))
 		goto out;
 
+	/*
+	 * An ended instance of the same name is replaced, as Capstan relaunches
+	 * it (its disk holds nothing: the kernel keeps writes in RAM); a live
+	 * one is an error.
+	 */
+	if ((ret = replace_ended(ctx, name)))
+		goto out;
 	/* Claim the name: from here on a failure removes the row and the folder. */
 	if ((ret = open_db(ctx, &db)))
 		goto out;

@@ -15,6 +15,10 @@ has "$OUT" '^sleeper +test/pvh +qemu +running +- +[0-9]+ seconds ago$' "the inst
 expect 0 "instances via alias I" "$CAPSTAN" I
 has "$OUT" '^sleeper ' "alias I lists it"
 for _ in $(seq 100); do "$CAPSTAN" logs sleeper | grep -q 'pvh: sleep' && break; sleep 0.1; done
+# A live name is in use: an error, and the running instance is untouched.
+expect 65 "a running name is refused" "$CAPSTAN" run --name sleeper test/pvh -e 1 </dev/null
+one_line "$ERR" "name in use: one-line error"
+has "$ERR" "instance 'sleeper' is running" "name in use names the instance"
 expect 0 "logs" "$CAPSTAN" logs sleeper
 has "$OUT" '^pvh: sleep$' "logs shows the console"
 pid=$(field sleeper pid)

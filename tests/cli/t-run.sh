@@ -19,11 +19,10 @@ expect 200 "status 200 (beyond isa-debug-exit's 127, from the status channel)" "
 img=$(qemu-img info --output=json "$CAPSTAN_ROOT/instances/qemu/test-pvh/disk.qcow2")
 echo "$img" | grep -q "repository/test/pvh/pvh.qemu" && ok "disk.qcow2 is an overlay of the image" || fail "disk.qcow2 is an overlay of the image"
 
-# Name in use: an error, and the existing row is untouched.
-expect 65 "a name in use is refused" "$CAPSTAN" run test/pvh -e 1 </dev/null
-one_line "$ERR" "name in use: one-line error"
-has "$ERR" "instance 'test-pvh' already exists" "name in use names the instance"
-[ "$(field test-pvh status)" = "exited (42)" ] && ok "the existing row is untouched" || fail "the existing row is untouched"
+# An ended instance of the same name is replaced, as Capstan relaunches it.
+expect 1 "running an ended name again replaces it" "$CAPSTAN" run test/pvh -e 1 </dev/null
+has "$OUT" '^Created instance: test-pvh$' "the replacement is announced"
+[ "$(field test-pvh status)" = "exited (1)" ] && ok "the row is the new run's" || fail "the row is the new run's"
 
 n=$(rows)
 expect 65 "an image not in the repository" "$CAPSTAN" run no/such </dev/null
