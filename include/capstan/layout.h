@@ -26,10 +26,11 @@ int rootfs_add_dir(struct rootfs *rf, const char *guest, unsigned mode);
 int rootfs_add_symlink(struct rootfs *rf, const char *guest, const char *target);
 size_t rootfs_count(const struct rootfs *rf);
 /*
- * Write the archive (cpio newc via libarchive) to fd at offset off.
- * Sets *size (bytes), *crc (zlib crc32) and *entries (trailer excluded).
+ * The entries as layout_file records (mtime 0, host files by path), for
+ * cpio_write(); *files is malloc'ed, release each with layout_file_release().
  */
-int rootfs_write(const struct rootfs *rf, int fd, uint64_t off, uint64_t *size, uint32_t *crc, uint32_t *entries);
+struct layout_file;
+void rootfs_files(const struct rootfs *rf, struct layout_file **files, size_t *n);
 
 struct layout_spec {
 	const char *kernel_path;  /* the kernel ELF (with a PVH note) */
@@ -131,6 +132,13 @@ uint64_t layout_image_size(const struct layout_image *img);
  * kernel, root fs (host files are streamed in).  Nothing varies between runs.
  */
 int layout_image_write(struct disk *d, const struct layout_image *img);
+/*
+ * The same for layout_write()'s raw files: the disk ends on a 1 MiB boundary,
+ * partition 1 runs to the disk's end, and it is marked active (with 55aa
+ * written) only when img->mbr ends in 55aa (an image may have no boot code).
+ */
+uint64_t layout_image_file_size(const struct layout_image *img);
+int layout_image_write_file(struct disk *d, const struct layout_image *img);
 
 /* ---- cpio.c: the cpio "newc" archive of a list of entries ---- */
 

@@ -265,9 +265,20 @@ static uint64_t rootfs_offset(const struct layout_image *img)
 	return align_up(CAP_IMG_KERNEL_OFFSET + img->kernel_size, CAP_IMG_ROOTFS_ALIGN);
 }
 
+/* file: layout_write()'s raw files, whose disk ends on a 1 MiB boundary */
+static uint64_t image_size(const struct layout_image *img, bool file)
+{
+	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles), file ? CAP_IMG_ROOTFS_ALIGN : DISK_ALIGN);
+}
+
 uint64_t layout_image_size(const struct layout_image *img)
 {
-	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles), DISK_ALIGN);
+	return image_size(img, false);
+}
+
+uint64_t layout_image_file_size(const struct layout_image *img)
+{
+	return image_size(img, true);
 }
 
 static void put32le(unsigned char *p, uint32_t v)
@@ -278,10 +289,13 @@ static void put32le(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-int layout_image_write(struct disk *d, const struct layout_image *img)
+static int write_image(struct disk *d, const struct layout_image *img, bool file)
 {
 	const uint64_t roff = rootfs_offset(img), rsize = cpio_size(img->files, img->nfiles);
-	const uint64_t need = layout_image_size(img);
+	const uint64_t need = image_size(img, file);
+	/* a raw file's partition runs to the disk's end; its boot sector may be absent (no 55aa) */
+	const bool boot = !file || (img->mbr[510] == 0x55 && img->mbr[511] == 0xaa);
+	const uint64_t psize = file ? need - roff : align_up(rsize, CAP_IMG_SECTOR);
 	struct cap_img_header h;
 	unsigned char *head = NULL;
 	uint32_t rcrc = 0;
@@ -295,7 +309,7 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	if (disk_size(d) < need)
 		return cap_errf(EINVAL, "disk of %llu bytes is smaller than the image (%llu)",
 				(unsigned long long)disk_size(d), (unsigned long long)need);
-	if (roff / CAP_IMG_SECTOR > 0xffffffffu || align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR > 0xffffffffu)
+	if (roff / CAP_IMG_SECTOR > 0xffffffffu || psize / CAP_IMG_SECTOR > 0xffffffffu)
 		return cap_errf(EFBIG, "root fs too large for an MBR partition");
 	if ((ret = disk_write(d, img->kernel, img->kernel_size, CAP_IMG_KERNEL_OFFSET)))
 		return ret;
@@ -306,14 +320,16 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
 	memcpy(head, img->mbr, 446);
 	unsigned char *pe = head + 446;
-	pe[0] = 0x80; /* active */
+	pe[0] = boot ? 0x80 : 0; /* active */
 	pe[1] = 0xfe, pe[2] = 0xff, pe[3] = 0xff; /* CHS: use the LBA fields */
 	pe[4] = CAP_IMG_MBR_PART_TYPE;
 	pe[5] = 0xfe, pe[6] = 0xff, pe[7] = 0xff;
 	put32le(pe + 8, (uint32_t)(roff / CAP_IMG_SECTOR));
-	put32le(pe + 12, (uint32_t)(align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR));
-	head[510] = 0x55;
-	head[511] = 0xaa;
+	put32le(pe + 12, (uint32_t)(psize / CAP_IMG_SECTOR));
+	if (boot) {
+		head[510] = 0x55;
+		head[511] = 0xaa;
+	}
 	if (clen)
 		memcpy(head + CAP_IMG_CMDLINE_OFFSET, img->cmdline, clen);
 
@@ -339,4 +355,14 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	ret = disk_write(d, head, CAP_IMG_KERNEL_OFFSET, 0);
 	free(head);
 	return ret;
+}
+
+int layout_image_write(struct disk *d, const struct layout_image *img)
+{
+	return write_image(d, img, false);
+}
+
+int layout_image_write_file(struct disk *d, const struct layout_image *img)
+{
+	return write_image(d, img, true);
 }

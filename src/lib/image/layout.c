@@ -85,30 +85,17 @@ int layout_kernel_info(const void *elf, size_t len, uint32_t *load_addr, uint32_
 	return 0;
 }
 
-static void put_part(unsigned char *mbr, uint64_t lba, uint64_t sectors, bool boot)
-{
-	unsigned char *p = mbr + 446;
-	memset(p, 0, 64);
-	p[0] = boot ? 0x80 : 0;
-	p[1] = 0xfe, p[2] = 0xff, p[3] = 0xff; /* CHS: use LBA */
-	p[4] = CAP_IMG_MBR_PART_TYPE;
-	p[5] = 0xfe, p[6] = 0xff, p[7] = 0xff;
-	uint32_t l = lba > 0xffffffffu ? 0xffffffffu : (uint32_t)lba;
-	uint32_t n = sectors > 0xffffffffu ? 0xffffffffu : (uint32_t)sectors;
-	memcpy(p + 8, &l, 4);
-	memcpy(p + 12, &n, 4);
-}
-
+/* The image is composed as by 'capstan build' (compose.c), onto a raw file. */
 int layout_write(const char *out_path, const struct layout_spec *spec)
 {
 	struct fs_tmp t = {-1, NULL, NULL};
+	struct layout_image img;
+	struct disk *d = NULL;
 	char *kernel = NULL, *mbr = NULL;
 	size_t klen = 0, mlen = 0;
-	unsigned char *head = NULL;
-	struct cap_img_header h;
-	uint32_t load, entry;
 	int r;
 
+	memset(&img, 0, sizeof(img));
 	size_t clen = spec->cmdline ? strlen(spec->cmdline) : 0;
 	if (clen >= CAP_IMG_CMDLINE_MAX)
 		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen, CAP_IMG_CMDLINE_MAX - 1);
@@ -118,7 +105,7 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path, KERNEL_MAX >> 20);
 		goto out;
 	}
-	if ((r = layout_kernel_info(kernel, klen, &load, &entry))) {
+	if ((r = layout_kernel_info(kernel, klen, &img.kernel_load_addr, &img.kernel_entry32))) {
 		cap_errctx(r, "%s", spec->kernel_path);
 		goto out;
 	}
@@ -130,64 +117,35 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 				     spec->mbr_path, mlen);
 			goto out;
 		}
+		memcpy(img.mbr, mbr, mlen > 446 ? 446 : mlen);
+		img.mbr[510] = 0x55;
+		img.mbr[511] = 0xaa;
 	}
-
-	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
-	if (mbr)
-		memcpy(head, mbr, mlen > 446 ? 446 : mlen);
-	if (clen)
-		memcpy(head + CAP_IMG_CMDLINE_OFFSET, spec->cmdline, clen);
+	img.kernel = (unsigned char *)kernel;
+	img.kernel_size = klen;
+	kernel = NULL;
+	strlcpy_(img.kernel_version, CAPSTAN_VERSION, sizeof(img.kernel_version));
+	img.flags = spec->flags;
+	img.cmdline = xstrdup(spec->cmdline ? spec->cmdline : "");
+	rootfs_files(spec->rootfs, &img.files, &img.nfiles);
 
 	if ((r = fs_tmp_open(&t, out_path, 0644)))
 		goto out;
-	if ((r = fs_pwrite_full(t.fd, kernel, klen, CAP_IMG_KERNEL_OFFSET))) {
-		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+	if ((r = disk_raw_create_fd(&d, t.fd, layout_image_file_size(&img))) ||
+	    (r = layout_image_write_file(d, &img))) {
+		cap_errctx(r, "%s", out_path);
 		goto out;
 	}
-	uint64_t roff = align_up(CAP_IMG_KERNEL_OFFSET + klen, CAP_IMG_ROOTFS_ALIGN), rsize;
-	uint32_t rcrc, rcount;
-	if ((r = rootfs_write(spec->rootfs, t.fd, roff, &rsize, &rcrc, &rcount)))
-		goto out;
-	uint64_t disk = align_up(roff + rsize, CAP_IMG_ROOTFS_ALIGN);
-	if (ftruncate(t.fd, (off_t)disk)) {
-		r = cap_errf(-errno, "%s: %s", out_path, strerror(errno));
-		goto out;
-	}
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, CAP_IMG_MAGIC, 8);
-	h.version = CAP_IMG_VERSION;
-	h.header_size = sizeof(h);
-	h.kernel_offset = CAP_IMG_KERNEL_OFFSET;
-	h.kernel_size = klen;
-	h.rootfs_offset = roff;
-	h.rootfs_size = rsize;
-	h.disk_size = disk;
-	h.kernel_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)kernel, (uInt)klen);
-	h.rootfs_crc32 = rcrc;
-	h.rootfs_entries = rcount;
-	h.flags = spec->flags;
-	strlcpy_(h.kernel_version, CAPSTAN_VERSION, sizeof(h.kernel_version));
-	h.kernel_load_addr = load;
-	h.kernel_entry32 = entry;
-	h.header_crc32 = 0;
-	h.header_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h));
-	memcpy(head + CAP_IMG_HEADER_OFFSET, &h, sizeof(h));
-	put_part(head, roff / CAP_IMG_SECTOR, (disk - roff) / CAP_IMG_SECTOR, mbr != NULL);
-	if (mbr) {
-		head[510] = 0x55;
-		head[511] = 0xaa;
-	}
-	if ((r = fs_pwrite_full(t.fd, head, CAP_IMG_KERNEL_OFFSET, 0))) {
-		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
-		goto out;
-	}
+	disk_close(d);
+	d = NULL;
 	r = fs_tmp_commit(&t);
 	t.fd = -1;
 out:
+	if (d)
+		disk_close(d);
 	if (t.fd >= 0)
 		fs_tmp_abort(&t);
-	free(head);
+	layout_image_release(&img);
 	free(kernel);
 	free(mbr);
 	return r;
