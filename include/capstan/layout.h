@@ -108,6 +108,10 @@ void layout_image_release(struct layout_image *img);
 int layout_image_read(struct disk *d, struct layout_image *img);
 /* Only the header, checked (for 'capstan info'). */
 int layout_image_header(struct disk *d, struct cap_img_header *h);
+/* The kernel bytes of a checked header, checked against kernel_crc32; *data is malloc'ed. */
+int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data, size_t *len);
+/* The root fs entries of a checked header, checked against rootfs_crc32 (release each entry). */
+int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h, struct layout_file **files, size_t *n);
 
 /*
  * Fill img's kernel fields from a kernel ELF file and its boot code from an

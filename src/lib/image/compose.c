@@ -77,10 +77,52 @@ int layout_image_header(struct disk *d, struct cap_img_header *h)
 	return 0;
 }
 
+int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data, size_t *len)
+{
+	unsigned char *k;
+	int ret;
+
+	if (h->kernel_size == 0 || h->kernel_size > KERNEL_MAX)
+		return cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h->kernel_size);
+	k = xmalloc(h->kernel_size);
+	if ((ret = disk_read(d, k, h->kernel_size, h->kernel_offset)))
+		goto fail;
+	if ((uint32_t)crc32(0, k, (uInt)h->kernel_size) != h->kernel_crc32) {
+		ret = cap_errf(CAP_E_DATA, "image kernel checksum mismatch");
+		goto fail;
+	}
+	*data = k;
+	*len = h->kernel_size;
+	return 0;
+fail:
+	free(k);
+	return ret;
+}
+
+int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h, struct layout_file **files, size_t *n)
+{
+	unsigned char *rootfs;
+	int ret;
+
+	if (h->rootfs_size > ROOTFS_MAX)
+		return cap_errf(CAP_E_DATA, "image root fs of %llu bytes is too large to read",
+				(unsigned long long)h->rootfs_size);
+	rootfs = xmalloc(h->rootfs_size ? h->rootfs_size : 1);
+	if ((ret = disk_read(d, rootfs, h->rootfs_size, h->rootfs_offset)))
+		goto out;
+	if ((uint32_t)crc32_z(0, rootfs, h->rootfs_size) != h->rootfs_crc32) {
+		ret = cap_errf(CAP_E_DATA, "image root fs checksum mismatch");
+		goto out;
+	}
+	ret = cpio_parse(rootfs, h->rootfs_size, files, n);
+out:
+	free(rootfs);
+	return ret;
+}
+
 int layout_image_read(struct disk *d, struct layout_image *img)
 {
 	struct cap_img_header h;
-	unsigned char *rootfs = NULL;
 	char *cmd = NULL;
 	int ret;
 
@@ -97,31 +139,9 @@ int layout_image_read(struct disk *d, struct layout_image *img)
 		goto fail;
 	}
 	img->cmdline = xstrdup(cmd);
-	if (h.kernel_size == 0 || h.kernel_size > KERNEL_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h.kernel_size);
+	if ((ret = layout_image_read_kernel(d, &h, &img->kernel, &img->kernel_size)))
 		goto fail;
-	}
-	img->kernel = xmalloc(h.kernel_size);
-	img->kernel_size = h.kernel_size;
-	if ((ret = disk_read(d, img->kernel, h.kernel_size, h.kernel_offset)))
-		goto fail;
-	if ((uint32_t)crc32(0, img->kernel, (uInt)h.kernel_size) != h.kernel_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image kernel checksum mismatch");
-		goto fail;
-	}
-	if (h.rootfs_size > ROOTFS_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image root fs of %llu bytes is too large to read",
-			       (unsigned long long)h.rootfs_size);
-		goto fail;
-	}
-	rootfs = xmalloc(h.rootfs_size ? h.rootfs_size : 1);
-	if ((ret = disk_read(d, rootfs, h.rootfs_size, h.rootfs_offset)))
-		goto fail;
-	if ((uint32_t)crc32_z(0, rootfs, h.rootfs_size) != h.rootfs_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image root fs checksum mismatch");
-		goto fail;
-	}
-	if ((ret = cpio_parse(rootfs, h.rootfs_size, &img->files, &img->nfiles)))
+	if ((ret = layout_image_read_rootfs(d, &h, &img->files, &img->nfiles)))
 		goto fail;
 	memcpy(img->kernel_version, h.kernel_version, sizeof(img->kernel_version));
 	img->kernel_load_addr = h.kernel_load_addr;
@@ -134,7 +154,6 @@ fail:
 	layout_image_release(img);
 out:
 	free(cmd);
-	free(rootfs);
 	return ret;
 }
 

@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The raw image layout: MBR, cmdline at 512, header at 32 KiB, kernel at 64 KiB, cpio root fs. */
-#include <archive.h>
-#include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "capstan/err.h"
 #include "capstan/layout.h"
@@ -151,139 +145,71 @@ out:
 	return r;
 }
 
+/* The reading side goes through compose.c's checks on a raw disk of the file. */
 int layout_read(const char *path, struct layout_info *info)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int r = 0;
-	if (fd < 0)
-		return cap_errf(-errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((uint64_t)st.st_size < CAP_IMG_KERNEL_OFFSET ||
-	    fs_pread_full(fd, &info->hdr, sizeof(info->hdr), CAP_IMG_HEADER_OFFSET) ||
-	    memcmp(info->hdr.magic, CAP_IMG_MAGIC, 8)) {
-		r = cap_errf(CAP_E_DATA, "%s: not a capstan image (no header at byte %u)", path, CAP_IMG_HEADER_OFFSET);
-		goto out;
-	}
-	struct cap_img_header h = info->hdr;
-	h.header_crc32 = 0;
-	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h)) != info->hdr.header_crc32) {
-		r = cap_errf(CAP_E_DATA, "%s: image header checksum mismatch", path);
-		goto out;
-	}
-	if (info->hdr.version != CAP_IMG_VERSION || info->hdr.header_size != sizeof(h)) {
-		r = cap_errf(CAP_E_DATA, "%s: image format version %u (this capstan reads %u)", path, info->hdr.version,
-			     CAP_IMG_VERSION);
+	struct disk *d = NULL;
+	int r;
+
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_header(d, &info->hdr))) {
+		cap_errctx(r, "%s", path);
 		goto out;
 	}
 	const struct cap_img_header *x = &info->hdr;
+	/* stricter than 'capstan info': the layout this writer produces */
 	if (x->kernel_offset != CAP_IMG_KERNEL_OFFSET || x->kernel_size > KERNEL_MAX ||
 	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN || x->rootfs_offset < x->kernel_offset + x->kernel_size ||
-	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size ||
-	    (uint64_t)st.st_size < x->rootfs_offset + x->rootfs_size) {
+	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size) {
 		r = cap_errf(CAP_E_DATA, "%s: image header extents are inconsistent or the file is truncated", path);
 		goto out;
 	}
-	if (fs_pread_full(fd, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
+	if (disk_read(d, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
 	    !memchr(info->cmdline, 0, sizeof(info->cmdline))) {
 		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path, CAP_IMG_CMDLINE_OFFSET);
 		goto out;
 	}
 out:
-	close(fd);
+	disk_close(d);
 	return r;
 }
 
 int layout_read_kernel(const char *path, const struct layout_info *info, void **data, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct disk *d = NULL;
+	unsigned char *k;
 	int r;
-	if (fd < 0)
-		return cap_errf(-errno, "%s: %s", path, strerror(errno));
-	size_t n = (size_t)info->hdr.kernel_size;
-	char *buf = xmalloc(n ? n : 1);
-	r = fs_pread_full(fd, buf, n, (off_t)info->hdr.kernel_offset);
-	close(fd);
-	if (r) {
-		free(buf);
-		return cap_errf(r, "%s: reading the kernel: %s", path, strerror(-r));
-	}
-	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)buf, (uInt)n) != info->hdr.kernel_crc32) {
-		free(buf);
-		return cap_errf(CAP_E_DATA, "%s: kernel checksum mismatch", path);
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
 
-struct source {
-	int fd;
-	uint64_t off, size, pos;
-	char buf[65536];
-};
-
-static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
-{
-	struct source *s = ctx;
-	size_t n = s->size - s->pos < sizeof(s->buf) ? (size_t)(s->size - s->pos) : sizeof(s->buf);
-	if (!n)
-		return 0;
-	int r = fs_pread_full(s->fd, s->buf, n, (off_t)(s->off + s->pos));
-	if (r) {
-		archive_set_error(a, -r, "read failed");
-		return -1;
-	}
-	s->pos += n;
-	*out = s->buf;
-	return (la_ssize_t)n;
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_read_kernel(d, &info->hdr, &k, len)))
+		cap_errctx(r, "%s", path);
+	else
+		*data = k;
+	disk_close(d);
+	return r;
 }
 
 int layout_list(const char *path, const struct layout_info *info, layout_entry_fn fn, void *ctx)
 {
-	struct source *s = xcalloc(1, sizeof(*s));
-	struct archive *a = NULL;
-	int r = 0;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
-		goto out;
+	struct disk *d = NULL;
+	struct layout_file *files = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_read_rootfs(d, &info->hdr, &files, &n)))
+		cap_errctx(r, "%s", path);
+	for (size_t i = 0; !r && i < n; i++) {
+		const struct layout_file *f = &files[i];
+		struct layout_entry e = {f->path + 1, f->mode, S_ISDIR(f->mode) ? 0 : f->size, f->target};
+		r = fn(ctx, &e);
 	}
-	/* checksum first, so that a corrupt archive is named as such */
-	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
-	s->off = info->hdr.rootfs_offset;
-	s->size = info->hdr.rootfs_size;
-	for (const void *p; (r = (int)source_read(NULL, s, &p)) > 0;)
-		crc = (uint32_t)crc32(crc, p, (uInt)r);
-	if (r < 0 || crc != info->hdr.rootfs_crc32) {
-		r = cap_errf(CAP_E_DATA, "%s: root fs checksum mismatch", path);
-		goto out;
-	}
-	s->pos = 0;
-	a = archive_read_new();
-	archive_read_support_format_cpio(a);
-	if (archive_read_open(a, s, NULL, source_read, NULL) != ARCHIVE_OK) {
-		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
-		goto out;
-	}
-	struct archive_entry *ae;
-	int ar;
-	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		struct layout_entry e = {archive_entry_pathname(ae), archive_entry_mode(ae),
-					 (uint64_t)archive_entry_size(ae), archive_entry_symlink(ae)};
-		if ((r = fn(ctx, &e)))
-			goto out;
-	}
-	if (ar != ARCHIVE_EOF)
-		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
-out:
-	if (a)
-		archive_read_free(a);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s);
+	for (size_t i = 0; i < n; i++)
+		layout_file_release(&files[i]);
+	free(files);
+	disk_close(d);
 	return r;
 }
