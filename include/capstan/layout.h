@@ -40,7 +40,7 @@ struct layout_spec {
 	uint32_t flags;           /* CAP_IMG_F_* */
 };
 
-/* Write a raw image to out_path atomically (temp file + rename). */
+/* Write a raw image to out_path atomically (temp file + rename), with layout_image_write_file(). */
 int layout_write(const char *out_path, const struct layout_spec *spec);
 
 /* The PVH load address and 32-bit entry of a kernel ELF held in memory. */
@@ -69,7 +69,8 @@ int layout_list(const char *path, const struct layout_info *info, layout_entry_f
  * ---- compose.c: images on any disk backend (qcow2 or raw), for 'capstan
  * build' and 'capstan info': a base image is read whole (boot sector, kernel,
  * root fs entries with their data), entries are merged in, and the result is
- * streamed onto a fresh disk.  Same format as layout_write() above.
+ * streamed onto a fresh disk.  This is the one writer and checker of the
+ * format: layout_write() and layout_read*() above go through it.
  */
 
 /* One root fs entry (a cpio "newc" member). */
