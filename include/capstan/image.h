@@ -13,7 +13,7 @@
  *   1 MiB*n    the root file system: a cpio "newc" archive, 1 MiB aligned
  *
  * All integers are little-endian.  The kernel reads this header from the disk
- * to find its root fs; the host writes it (src/lib/image/layout.c).
+ * to find its root fs; the host writes it (src/lib/image/compose.c).
  */
 
 #define CAP_IMG_SECTOR          512u

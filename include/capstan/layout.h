@@ -26,10 +26,11 @@ int rootfs_add_dir(struct rootfs *rf, const char *guest, unsigned mode);
 int rootfs_add_symlink(struct rootfs *rf, const char *guest, const char *target);
 size_t rootfs_count(const struct rootfs *rf);
 /*
- * Write the archive (cpio newc via libarchive) to fd at offset off.
- * Sets *size (bytes), *crc (zlib crc32) and *entries (trailer excluded).
+ * The entries as layout_file records (mtime 0, host files by path), for
+ * cpio_write(); *files is malloc'ed, release each with layout_file_release().
  */
-int rootfs_write(const struct rootfs *rf, int fd, uint64_t off, uint64_t *size, uint32_t *crc, uint32_t *entries);
+struct layout_file;
+void rootfs_files(const struct rootfs *rf, struct layout_file **files, size_t *n);
 
 struct layout_spec {
 	const char *kernel_path;  /* the kernel ELF (with a PVH note) */
@@ -39,7 +40,7 @@ struct layout_spec {
 	uint32_t flags;           /* CAP_IMG_F_* */
 };
 
-/* Write a raw image to out_path atomically (temp file + rename). */
+/* Write a raw image to out_path atomically (temp file + rename), with layout_image_write_file(). */
 int layout_write(const char *out_path, const struct layout_spec *spec);
 
 /* The PVH load address and 32-bit entry of a kernel ELF held in memory. */
@@ -68,7 +69,8 @@ int layout_list(const char *path, const struct layout_info *info, layout_entry_f
  * ---- compose.c: images on any disk backend (qcow2 or raw), for 'capstan
  * build' and 'capstan info': a base image is read whole (boot sector, kernel,
  * root fs entries with their data), entries are merged in, and the result is
- * streamed onto a fresh disk.  Same format as layout_write() above.
+ * streamed onto a fresh disk.  This is the one writer and checker of the
+ * format: layout_write() and layout_read*() above go through it.
  */
 
 /* One root fs entry (a cpio "newc" member). */
@@ -107,6 +109,10 @@ void layout_image_release(struct layout_image *img);
 int layout_image_read(struct disk *d, struct layout_image *img);
 /* Only the header, checked (for 'capstan info'). */
 int layout_image_header(struct disk *d, struct cap_img_header *h);
+/* The kernel bytes of a checked header, checked against kernel_crc32; *data is malloc'ed. */
+int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data, size_t *len);
+/* The root fs entries of a checked header, checked against rootfs_crc32 (release each entry). */
+int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h, struct layout_file **files, size_t *n);
 
 /*
  * Fill img's kernel fields from a kernel ELF file and its boot code from an
@@ -131,6 +137,13 @@ uint64_t layout_image_size(const struct layout_image *img);
  * kernel, root fs (host files are streamed in).  Nothing varies between runs.
  */
 int layout_image_write(struct disk *d, const struct layout_image *img);
+/*
+ * The same for layout_write()'s raw files: the disk ends on a 1 MiB boundary,
+ * partition 1 runs to the disk's end, and it is marked active (with 55aa
+ * written) only when img->mbr ends in 55aa (an image may have no boot code).
+ */
+uint64_t layout_image_file_size(const struct layout_image *img);
+int layout_image_write_file(struct disk *d, const struct layout_image *img);
 
 /* ---- cpio.c: the cpio "newc" archive of a list of entries ---- */
 

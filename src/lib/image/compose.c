@@ -77,10 +77,52 @@ int layout_image_header(struct disk *d, struct cap_img_header *h)
 	return 0;
 }
 
+int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data, size_t *len)
+{
+	unsigned char *k;
+	int ret;
+
+	if (h->kernel_size == 0 || h->kernel_size > KERNEL_MAX)
+		return cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h->kernel_size);
+	k = xmalloc(h->kernel_size);
+	if ((ret = disk_read(d, k, h->kernel_size, h->kernel_offset)))
+		goto fail;
+	if ((uint32_t)crc32(0, k, (uInt)h->kernel_size) != h->kernel_crc32) {
+		ret = cap_errf(CAP_E_DATA, "image kernel checksum mismatch");
+		goto fail;
+	}
+	*data = k;
+	*len = h->kernel_size;
+	return 0;
+fail:
+	free(k);
+	return ret;
+}
+
+int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h, struct layout_file **files, size_t *n)
+{
+	unsigned char *rootfs;
+	int ret;
+
+	if (h->rootfs_size > ROOTFS_MAX)
+		return cap_errf(CAP_E_DATA, "image root fs of %llu bytes is too large to read",
+				(unsigned long long)h->rootfs_size);
+	rootfs = xmalloc(h->rootfs_size ? h->rootfs_size : 1);
+	if ((ret = disk_read(d, rootfs, h->rootfs_size, h->rootfs_offset)))
+		goto out;
+	if ((uint32_t)crc32_z(0, rootfs, h->rootfs_size) != h->rootfs_crc32) {
+		ret = cap_errf(CAP_E_DATA, "image root fs checksum mismatch");
+		goto out;
+	}
+	ret = cpio_parse(rootfs, h->rootfs_size, files, n);
+out:
+	free(rootfs);
+	return ret;
+}
+
 int layout_image_read(struct disk *d, struct layout_image *img)
 {
 	struct cap_img_header h;
-	unsigned char *rootfs = NULL;
 	char *cmd = NULL;
 	int ret;
 
@@ -97,31 +139,9 @@ int layout_image_read(struct disk *d, struct layout_image *img)
 		goto fail;
 	}
 	img->cmdline = xstrdup(cmd);
-	if (h.kernel_size == 0 || h.kernel_size > KERNEL_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h.kernel_size);
+	if ((ret = layout_image_read_kernel(d, &h, &img->kernel, &img->kernel_size)))
 		goto fail;
-	}
-	img->kernel = xmalloc(h.kernel_size);
-	img->kernel_size = h.kernel_size;
-	if ((ret = disk_read(d, img->kernel, h.kernel_size, h.kernel_offset)))
-		goto fail;
-	if ((uint32_t)crc32(0, img->kernel, (uInt)h.kernel_size) != h.kernel_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image kernel checksum mismatch");
-		goto fail;
-	}
-	if (h.rootfs_size > ROOTFS_MAX) {
-		ret = cap_errf(CAP_E_DATA, "image root fs of %llu bytes is too large to read",
-			       (unsigned long long)h.rootfs_size);
-		goto fail;
-	}
-	rootfs = xmalloc(h.rootfs_size ? h.rootfs_size : 1);
-	if ((ret = disk_read(d, rootfs, h.rootfs_size, h.rootfs_offset)))
-		goto fail;
-	if ((uint32_t)crc32_z(0, rootfs, h.rootfs_size) != h.rootfs_crc32) {
-		ret = cap_errf(CAP_E_DATA, "image root fs checksum mismatch");
-		goto fail;
-	}
-	if ((ret = cpio_parse(rootfs, h.rootfs_size, &img->files, &img->nfiles)))
+	if ((ret = layout_image_read_rootfs(d, &h, &img->files, &img->nfiles)))
 		goto fail;
 	memcpy(img->kernel_version, h.kernel_version, sizeof(img->kernel_version));
 	img->kernel_load_addr = h.kernel_load_addr;
@@ -134,7 +154,6 @@ fail:
 	layout_image_release(img);
 out:
 	free(cmd);
-	free(rootfs);
 	return ret;
 }
 
@@ -265,9 +284,20 @@ static uint64_t rootfs_offset(const struct layout_image *img)
 	return align_up(CAP_IMG_KERNEL_OFFSET + img->kernel_size, CAP_IMG_ROOTFS_ALIGN);
 }
 
+/* file: layout_write()'s raw files, whose disk ends on a 1 MiB boundary */
+static uint64_t image_size(const struct layout_image *img, bool file)
+{
+	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles), file ? CAP_IMG_ROOTFS_ALIGN : DISK_ALIGN);
+}
+
 uint64_t layout_image_size(const struct layout_image *img)
 {
-	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles), DISK_ALIGN);
+	return image_size(img, false);
+}
+
+uint64_t layout_image_file_size(const struct layout_image *img)
+{
+	return image_size(img, true);
 }
 
 static void put32le(unsigned char *p, uint32_t v)
@@ -278,10 +308,13 @@ static void put32le(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-int layout_image_write(struct disk *d, const struct layout_image *img)
+static int write_image(struct disk *d, const struct layout_image *img, bool file)
 {
 	const uint64_t roff = rootfs_offset(img), rsize = cpio_size(img->files, img->nfiles);
-	const uint64_t need = layout_image_size(img);
+	const uint64_t need = image_size(img, file);
+	/* a raw file's partition runs to the disk's end; its boot sector may be absent (no 55aa) */
+	const bool boot = !file || (img->mbr[510] == 0x55 && img->mbr[511] == 0xaa);
+	const uint64_t psize = file ? need - roff : align_up(rsize, CAP_IMG_SECTOR);
 	struct cap_img_header h;
 	unsigned char *head = NULL;
 	uint32_t rcrc = 0;
@@ -295,7 +328,7 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	if (disk_size(d) < need)
 		return cap_errf(EINVAL, "disk of %llu bytes is smaller than the image (%llu)",
 				(unsigned long long)disk_size(d), (unsigned long long)need);
-	if (roff / CAP_IMG_SECTOR > 0xffffffffu || align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR > 0xffffffffu)
+	if (roff / CAP_IMG_SECTOR > 0xffffffffu || psize / CAP_IMG_SECTOR > 0xffffffffu)
 		return cap_errf(EFBIG, "root fs too large for an MBR partition");
 	if ((ret = disk_write(d, img->kernel, img->kernel_size, CAP_IMG_KERNEL_OFFSET)))
 		return ret;
@@ -306,14 +339,16 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
 	memcpy(head, img->mbr, 446);
 	unsigned char *pe = head + 446;
-	pe[0] = 0x80; /* active */
+	pe[0] = boot ? 0x80 : 0; /* active */
 	pe[1] = 0xfe, pe[2] = 0xff, pe[3] = 0xff; /* CHS: use the LBA fields */
 	pe[4] = CAP_IMG_MBR_PART_TYPE;
 	pe[5] = 0xfe, pe[6] = 0xff, pe[7] = 0xff;
 	put32le(pe + 8, (uint32_t)(roff / CAP_IMG_SECTOR));
-	put32le(pe + 12, (uint32_t)(align_up(rsize, CAP_IMG_SECTOR) / CAP_IMG_SECTOR));
-	head[510] = 0x55;
-	head[511] = 0xaa;
+	put32le(pe + 12, (uint32_t)(psize / CAP_IMG_SECTOR));
+	if (boot) {
+		head[510] = 0x55;
+		head[511] = 0xaa;
+	}
 	if (clen)
 		memcpy(head + CAP_IMG_CMDLINE_OFFSET, img->cmdline, clen);
 
@@ -339,4 +374,14 @@ int layout_image_write(struct disk *d, const struct layout_image *img)
 	ret = disk_write(d, head, CAP_IMG_KERNEL_OFFSET, 0);
 	free(head);
 	return ret;
+}
+
+int layout_image_write(struct disk *d, const struct layout_image *img)
+{
+	return write_image(d, img, false);
+}
+
+int layout_image_write_file(struct disk *d, const struct layout_image *img)
+{
+	return write_image(d, img, true);
 }

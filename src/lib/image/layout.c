@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The raw image layout: MBR, cmdline at 512, header at 32 KiB, kernel at 64 KiB, cpio root fs. */
-#include <archive.h>
-#include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "capstan/err.h"
 #include "capstan/layout.h"
@@ -85,30 +79,17 @@ int layout_kernel_info(const void *elf, size_t len, uint32_t *load_addr, uint32_
 	return 0;
 }
 
-static void put_part(unsigned char *mbr, uint64_t lba, uint64_t sectors, bool boot)
-{
-	unsigned char *p = mbr + 446;
-	memset(p, 0, 64);
-	p[0] = boot ? 0x80 : 0;
-	p[1] = 0xfe, p[2] = 0xff, p[3] = 0xff; /* CHS: use LBA */
-	p[4] = CAP_IMG_MBR_PART_TYPE;
-	p[5] = 0xfe, p[6] = 0xff, p[7] = 0xff;
-	uint32_t l = lba > 0xffffffffu ? 0xffffffffu : (uint32_t)lba;
-	uint32_t n = sectors > 0xffffffffu ? 0xffffffffu : (uint32_t)sectors;
-	memcpy(p + 8, &l, 4);
-	memcpy(p + 12, &n, 4);
-}
-
+/* The image is composed as by 'capstan build' (compose.c), onto a raw file. */
 int layout_write(const char *out_path, const struct layout_spec *spec)
 {
 	struct fs_tmp t = {-1, NULL, NULL};
+	struct layout_image img;
+	struct disk *d = NULL;
 	char *kernel = NULL, *mbr = NULL;
 	size_t klen = 0, mlen = 0;
-	unsigned char *head = NULL;
-	struct cap_img_header h;
-	uint32_t load, entry;
 	int r;
 
+	memset(&img, 0, sizeof(img));
 	size_t clen = spec->cmdline ? strlen(spec->cmdline) : 0;
 	if (clen >= CAP_IMG_CMDLINE_MAX)
 		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen, CAP_IMG_CMDLINE_MAX - 1);
@@ -118,7 +99,7 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path, KERNEL_MAX >> 20);
 		goto out;
 	}
-	if ((r = layout_kernel_info(kernel, klen, &load, &entry))) {
+	if ((r = layout_kernel_info(kernel, klen, &img.kernel_load_addr, &img.kernel_entry32))) {
 		cap_errctx(r, "%s", spec->kernel_path);
 		goto out;
 	}
@@ -130,202 +111,105 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 				     spec->mbr_path, mlen);
 			goto out;
 		}
+		memcpy(img.mbr, mbr, mlen > 446 ? 446 : mlen);
+		img.mbr[510] = 0x55;
+		img.mbr[511] = 0xaa;
 	}
-
-	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
-	if (mbr)
-		memcpy(head, mbr, mlen > 446 ? 446 : mlen);
-	if (clen)
-		memcpy(head + CAP_IMG_CMDLINE_OFFSET, spec->cmdline, clen);
+	img.kernel = (unsigned char *)kernel;
+	img.kernel_size = klen;
+	kernel = NULL;
+	strlcpy_(img.kernel_version, CAPSTAN_VERSION, sizeof(img.kernel_version));
+	img.flags = spec->flags;
+	img.cmdline = xstrdup(spec->cmdline ? spec->cmdline : "");
+	rootfs_files(spec->rootfs, &img.files, &img.nfiles);
 
 	if ((r = fs_tmp_open(&t, out_path, 0644)))
 		goto out;
-	if ((r = fs_pwrite_full(t.fd, kernel, klen, CAP_IMG_KERNEL_OFFSET))) {
-		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
+	if ((r = disk_raw_create_fd(&d, t.fd, layout_image_file_size(&img))) ||
+	    (r = layout_image_write_file(d, &img))) {
+		cap_errctx(r, "%s", out_path);
 		goto out;
 	}
-	uint64_t roff = align_up(CAP_IMG_KERNEL_OFFSET + klen, CAP_IMG_ROOTFS_ALIGN), rsize;
-	uint32_t rcrc, rcount;
-	if ((r = rootfs_write(spec->rootfs, t.fd, roff, &rsize, &rcrc, &rcount)))
-		goto out;
-	uint64_t disk = align_up(roff + rsize, CAP_IMG_ROOTFS_ALIGN);
-	if (ftruncate(t.fd, (off_t)disk)) {
-		r = cap_errf(-errno, "%s: %s", out_path, strerror(errno));
-		goto out;
-	}
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, CAP_IMG_MAGIC, 8);
-	h.version = CAP_IMG_VERSION;
-	h.header_size = sizeof(h);
-	h.kernel_offset = CAP_IMG_KERNEL_OFFSET;
-	h.kernel_size = klen;
-	h.rootfs_offset = roff;
-	h.rootfs_size = rsize;
-	h.disk_size = disk;
-	h.kernel_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)kernel, (uInt)klen);
-	h.rootfs_crc32 = rcrc;
-	h.rootfs_entries = rcount;
-	h.flags = spec->flags;
-	strlcpy_(h.kernel_version, CAPSTAN_VERSION, sizeof(h.kernel_version));
-	h.kernel_load_addr = load;
-	h.kernel_entry32 = entry;
-	h.header_crc32 = 0;
-	h.header_crc32 = (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h));
-	memcpy(head + CAP_IMG_HEADER_OFFSET, &h, sizeof(h));
-	put_part(head, roff / CAP_IMG_SECTOR, (disk - roff) / CAP_IMG_SECTOR, mbr != NULL);
-	if (mbr) {
-		head[510] = 0x55;
-		head[511] = 0xaa;
-	}
-	if ((r = fs_pwrite_full(t.fd, head, CAP_IMG_KERNEL_OFFSET, 0))) {
-		r = cap_errf(r, "%s: %s", out_path, strerror(-r));
-		goto out;
-	}
+	disk_close(d);
+	d = NULL;
 	r = fs_tmp_commit(&t);
 	t.fd = -1;
 out:
+	if (d)
+		disk_close(d);
 	if (t.fd >= 0)
 		fs_tmp_abort(&t);
-	free(head);
+	layout_image_release(&img);
 	free(kernel);
 	free(mbr);
 	return r;
 }
 
+/* The reading side goes through compose.c's checks on a raw disk of the file. */
 int layout_read(const char *path, struct layout_info *info)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int r = 0;
-	if (fd < 0)
-		return cap_errf(-errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((uint64_t)st.st_size < CAP_IMG_KERNEL_OFFSET ||
-	    fs_pread_full(fd, &info->hdr, sizeof(info->hdr), CAP_IMG_HEADER_OFFSET) ||
-	    memcmp(info->hdr.magic, CAP_IMG_MAGIC, 8)) {
-		r = cap_errf(CAP_E_DATA, "%s: not a capstan image (no header at byte %u)", path, CAP_IMG_HEADER_OFFSET);
-		goto out;
-	}
-	struct cap_img_header h = info->hdr;
-	h.header_crc32 = 0;
-	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)&h, sizeof(h)) != info->hdr.header_crc32) {
-		r = cap_errf(CAP_E_DATA, "%s: image header checksum mismatch", path);
-		goto out;
-	}
-	if (info->hdr.version != CAP_IMG_VERSION || info->hdr.header_size != sizeof(h)) {
-		r = cap_errf(CAP_E_DATA, "%s: image format version %u (this capstan reads %u)", path, info->hdr.version,
-			     CAP_IMG_VERSION);
+	struct disk *d = NULL;
+	int r;
+
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_header(d, &info->hdr))) {
+		cap_errctx(r, "%s", path);
 		goto out;
 	}
 	const struct cap_img_header *x = &info->hdr;
+	/* stricter than 'capstan info': the layout this writer produces */
 	if (x->kernel_offset != CAP_IMG_KERNEL_OFFSET || x->kernel_size > KERNEL_MAX ||
 	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN || x->rootfs_offset < x->kernel_offset + x->kernel_size ||
-	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size ||
-	    (uint64_t)st.st_size < x->rootfs_offset + x->rootfs_size) {
+	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size) {
 		r = cap_errf(CAP_E_DATA, "%s: image header extents are inconsistent or the file is truncated", path);
 		goto out;
 	}
-	if (fs_pread_full(fd, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
+	if (disk_read(d, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
 	    !memchr(info->cmdline, 0, sizeof(info->cmdline))) {
 		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path, CAP_IMG_CMDLINE_OFFSET);
 		goto out;
 	}
 out:
-	close(fd);
+	disk_close(d);
 	return r;
 }
 
 int layout_read_kernel(const char *path, const struct layout_info *info, void **data, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct disk *d = NULL;
+	unsigned char *k;
 	int r;
-	if (fd < 0)
-		return cap_errf(-errno, "%s: %s", path, strerror(errno));
-	size_t n = (size_t)info->hdr.kernel_size;
-	char *buf = xmalloc(n ? n : 1);
-	r = fs_pread_full(fd, buf, n, (off_t)info->hdr.kernel_offset);
-	close(fd);
-	if (r) {
-		free(buf);
-		return cap_errf(r, "%s: reading the kernel: %s", path, strerror(-r));
-	}
-	if ((uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)buf, (uInt)n) != info->hdr.kernel_crc32) {
-		free(buf);
-		return cap_errf(CAP_E_DATA, "%s: kernel checksum mismatch", path);
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
 
-struct source {
-	int fd;
-	uint64_t off, size, pos;
-	char buf[65536];
-};
-
-static la_ssize_t source_read(struct archive *a, void *ctx, const void **out)
-{
-	struct source *s = ctx;
-	size_t n = s->size - s->pos < sizeof(s->buf) ? (size_t)(s->size - s->pos) : sizeof(s->buf);
-	if (!n)
-		return 0;
-	int r = fs_pread_full(s->fd, s->buf, n, (off_t)(s->off + s->pos));
-	if (r) {
-		archive_set_error(a, -r, "read failed");
-		return -1;
-	}
-	s->pos += n;
-	*out = s->buf;
-	return (la_ssize_t)n;
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_read_kernel(d, &info->hdr, &k, len)))
+		cap_errctx(r, "%s", path);
+	else
+		*data = k;
+	disk_close(d);
+	return r;
 }
 
 int layout_list(const char *path, const struct layout_info *info, layout_entry_fn fn, void *ctx)
 {
-	struct source *s = xcalloc(1, sizeof(*s));
-	struct archive *a = NULL;
-	int r = 0;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		r = cap_errf(-errno, "%s: %s", path, strerror(errno));
-		goto out;
+	struct disk *d = NULL;
+	struct layout_file *files = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = disk_raw_open(&d, path, 0)))
+		return r;
+	if ((r = layout_image_read_rootfs(d, &info->hdr, &files, &n)))
+		cap_errctx(r, "%s", path);
+	for (size_t i = 0; !r && i < n; i++) {
+		const struct layout_file *f = &files[i];
+		struct layout_entry e = {f->path + 1, f->mode, S_ISDIR(f->mode) ? 0 : f->size, f->target};
+		r = fn(ctx, &e);
 	}
-	/* checksum first, so that a corrupt archive is named as such */
-	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
-	s->off = info->hdr.rootfs_offset;
-	s->size = info->hdr.rootfs_size;
-	for (const void *p; (r = (int)source_read(NULL, s, &p)) > 0;)
-		crc = (uint32_t)crc32(crc, p, (uInt)r);
-	if (r < 0 || crc != info->hdr.rootfs_crc32) {
-		r = cap_errf(CAP_E_DATA, "%s: root fs checksum mismatch", path);
-		goto out;
-	}
-	s->pos = 0;
-	a = archive_read_new();
-	archive_read_support_format_cpio(a);
-	if (archive_read_open(a, s, NULL, source_read, NULL) != ARCHIVE_OK) {
-		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
-		goto out;
-	}
-	struct archive_entry *ae;
-	int ar;
-	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		struct layout_entry e = {archive_entry_pathname(ae), archive_entry_mode(ae),
-					 (uint64_t)archive_entry_size(ae), archive_entry_symlink(ae)};
-		if ((r = fn(ctx, &e)))
-			goto out;
-	}
-	if (ar != ARCHIVE_EOF)
-		r = cap_errf(CAP_E_DATA, "%s: root fs: %s", path, archive_error_string(a));
-out:
-	if (a)
-		archive_read_free(a);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s);
+	for (size_t i = 0; i < n; i++)
+		layout_file_release(&files[i]);
+	free(files);
+	disk_close(d);
 	return r;
 }

@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The image's root fs: a list of entries written as a cpio "newc" archive with libarchive. */
-#include <archive.h>
-#include <archive_entry.h>
+/* The image's root fs as a list of entries (written by cpio_write(), with libarchive). */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "capstan/err.h"
 #include "capstan/layout.h"
@@ -243,98 +239,28 @@ int rootfs_add_host(struct rootfs *rf, const char *guest, const char *host_path)
 	return add_host_at(rf, path, host_path, 0);
 }
 
-struct sink {
-	int fd;
-	uint64_t off, written;
-	uint32_t crc;
-	int err;
-};
-
-static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size_t len)
+void rootfs_files(const struct rootfs *rf, struct layout_file **files, size_t *n)
 {
-	struct sink *s = ctx;
-	int r = fs_pwrite_full(s->fd, buf, len, (off_t)(s->off + s->written));
-	if (r) {
-		s->err = r;
-		archive_set_error(a, -r, "write failed");
-		return -1;
-	}
-	s->crc = (uint32_t)crc32(s->crc, buf, (uInt)len);
-	s->written += len;
-	return (la_ssize_t)len;
-}
+	struct layout_file *v = xcalloc(rf->n ? rf->n : 1, sizeof(*v));
 
-static int write_host_data(struct archive *a, const struct entry *e)
-{
-	int fd = open(e->host, O_RDONLY | O_CLOEXEC);
-	char buf[65536];
-	uint64_t left = e->len;
-	int r = 0;
-	if (fd < 0)
-		return cap_errf(-errno, "%s: %s", e->host, strerror(errno));
-	while (left) {
-		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = cap_errf(n < 0 ? -errno : CAP_E_DATA, "%s: %s", e->host, n < 0 ? strerror(errno) : "file shrank while being added");
-			break;
-		}
-		if (archive_write_data(a, buf, (size_t)n) != n) {
-			r = cap_errf(-EIO, "cpio: %s", archive_error_string(a));
-			break;
-		}
-		left -= (uint64_t)n;
-	}
-	close(fd);
-	return r;
-}
-
-int rootfs_write(const struct rootfs *rf, int fd, uint64_t off, uint64_t *size, uint32_t *crc, uint32_t *entries)
-{
-	struct archive *a = archive_write_new();
-	struct archive_entry *ae = archive_entry_new();
-	struct sink s = {fd, off, 0, (uint32_t)crc32(0, NULL, 0), 0};
-	int r = 0;
-
-	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-	    archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
-		r = cap_errf(-EIO, "cpio: %s", archive_error_string(a));
-		goto out;
-	}
 	for (size_t i = 0; i < rf->n; i++) {
 		const struct entry *e = &rf->e[i];
-		archive_entry_clear(ae);
-		archive_entry_set_pathname(ae, e->path);
-		archive_entry_set_mode(ae, e->mode);
-		archive_entry_set_ino(ae, (la_int64_t)(i + 1));
-		archive_entry_set_nlink(ae, e->kind == E_DIR ? 2 : 1);
-		archive_entry_set_mtime(ae, 0, 0); /* reproducible images */
-		if (e->kind == E_LINK)
-			archive_entry_set_symlink(ae, e->target);
-		archive_entry_set_size(ae, e->kind == E_HOST || e->kind == E_DATA ? (la_int64_t)e->len : 0);
-		if (archive_write_header(a, ae) != ARCHIVE_OK) {
-			r = s.err ? cap_errf(s.err, "writing the root fs: %s", strerror(-s.err))
-				  : cap_errf(CAP_E_DATA, "cpio: %s: %s", e->path, archive_error_string(a));
-			goto out;
-		}
+		v[i].path = xasprintf("/%s", e->path);
+		v[i].mode = e->mode;
+		v[i].mtime = 0; /* reproducible images */
+		if (e->kind == E_HOST || e->kind == E_DATA)
+			v[i].size = e->len;
 		if (e->kind == E_HOST)
-			r = write_host_data(a, e);
-		else if (e->kind == E_DATA && e->len && archive_write_data(a, e->data, e->len) != (la_ssize_t)e->len)
-			r = cap_errf(-EIO, "cpio: %s", archive_error_string(a));
-		if (r)
-			goto out;
+			v[i].host = xstrdup(e->host);
+		if (e->kind == E_DATA) {
+			v[i].data = xmalloc(e->len ? e->len : 1);
+			memcpy(v[i].data, e->data, e->len);
+		}
+		if (e->kind == E_LINK) {
+			v[i].target = xstrdup(e->target);
+			v[i].size = strlen(e->target);
+		}
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		r = s.err ? cap_errf(s.err, "writing the root fs: %s", strerror(-s.err))
-			  : cap_errf(-EIO, "cpio: %s", archive_error_string(a));
-		goto out;
-	}
-	*size = s.written;
-	*crc = s.crc;
-	*entries = (uint32_t)rf->n;
-out:
-	archive_entry_free(ae);
-	archive_write_free(a);
-	return r;
+	*files = v;
+	*n = rf->n;
 }
