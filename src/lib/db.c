@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "capstan/db.h"
@@ -133,8 +134,21 @@ int db_open(const char *path, struct db **out)
 	sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_extended_result_codes(db->h, 1);
 	/* WAL: readers (capstan instances) never wait for writers (capstan run). */
-	if ((ret = exec(db, "PRAGMA journal_mode = WAL", "cannot switch to WAL")))
+	/*
+	 * Several processes opening a fresh file race to switch it to WAL; the
+	 * loser can get SQLITE_BUSY without the busy handler being consulted
+	 * (lock upgrade deadlock), so retry here for as long as the handler would.
+	 */
+	for (int waited = 0;; waited += 10) {
+		rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= DB_BUSY_MS)
+			break;
+		usleep(10 * 1000);
+	}
+	if (rc != SQLITE_OK) {
+		ret = db_fail(db, rc, "cannot switch to WAL");
 		goto fail;
+	}
 	if ((ret = exec(db, "PRAGMA synchronous = NORMAL", "cannot set synchronous")))
 		goto fail;
 	if ((ret = migrate(db)))
