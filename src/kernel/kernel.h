@@ -104,7 +104,9 @@ uint64_t time_ns(void);      /* monotonic since boot */
 uint64_t time_tsc_hz(void);
 int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
 void time_delay_ns(uint64_t ns);
-void cpu_idle(void); /* sleep until the next ~1 ms tick */
+#define IDLE_MAX_NS 50000000ull    /* longest HLT: a stop (power button) is noticed within this */
+#define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
+void cpu_idle(uint64_t max_ns);    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
 void lapic_eoi(void);
 
 /* power.c: leaving the machine */

@@ -694,6 +694,7 @@ static long sys_poll(uint64_t ufds, uint64_t nfds, long timeout_ms)
 	uint64_t end = timeout_ms > 0 ? time_ns() + (uint64_t)timeout_ms * 1000000 : 0;
 	for (;;) {
 		long ready = 0;
+		bool tty_in = false; /* waiting for console input: poll the UART often */
 		for (uint64_t i = 0; i < nfds; i++) {
 			p[i].revents = 0;
 			if (p[i].fd < 0)
@@ -705,17 +706,20 @@ static long sys_poll(uint64_t ufds, uint64_t nfds, long timeout_ms)
 				p[i].revents = (int16_t)(p[i].events & 4); /* POLLOUT */
 				if ((p[i].events & 1) && console_readable())
 					p[i].revents |= 1;
+				tty_in |= p[i].events & 1;
 			} else {
 				p[i].revents = (int16_t)(p[i].events & 5);
 			}
 			if (p[i].revents)
 				ready++;
 		}
-		if (ready || timeout_ms == 0 || (timeout_ms > 0 && time_ns() >= end))
+		uint64_t now = time_ns();
+		if (ready || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
 			return ready;
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		cpu_idle();
+		uint64_t wait = timeout_ms > 0 ? end - now : IDLE_MAX_NS;
+		cpu_idle(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
 	}
 }
 

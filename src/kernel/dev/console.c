@@ -106,7 +106,7 @@ static int wait_char(void)
 	while ((c = uart_getc()) < 0) {
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		cpu_idle();
+		cpu_idle(IDLE_CONSOLE_NS);
 	}
 	if (c == '\r' && (tio.c_iflag & ICRNL))
 		c = '\n';
