@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* SYSCALL entry, exception stubs and the first drop to ring 3. */
+/* SYSCALL entry, the exception entry points and the first drop to ring 3. */
 #include "../asm.h"
 
 	.text
