@@ -258,15 +258,17 @@ static int cmd_run(int argc, char **argv)
 		}
 		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
-	/* one process only: the program takes the shell's place */
+	/* one process only (capstan's kernel): the program replaces the shell,
+	 * and the VM ends with its status */
 	execve(argv[1], argv + 1, environ);
-	if (errno == ENOSYS) {
+	int err = errno;
+	if (err == ENOSYS) {
 		fprintf(stderr, "run: this kernel runs one program per VM (no fork, no execve): "
 				"make %s the image's cmdline instead\n", argv[1]);
 		return 126;
 	}
-	fprintf(stderr, "run: %s: %s\n", argv[1], strerror(errno));
-	return 127;
+	fprintf(stderr, "run: %s: %s\n", argv[1], strerror(err));
+	return err == ENOENT ? 127 : 126;
 }
 
 static int cmd_status(int argc, char **argv)
@@ -290,7 +292,7 @@ static const struct builtin {
 	{"help", cmd_help, "help                 this list"},
 	{"ls", cmd_ls, "ls [-l] [PATH...]    list folders"},
 	{"pwd", cmd_pwd, "pwd                  print the current folder"},
-	{"run", cmd_run, "run PATH [ARGS]      run a program"},
+	{"run", cmd_run, "run PATH [ARGS]      run a program in the shell's place"},
 	{"status", cmd_status, "status               exit status of the last command"},
 	{"uname", cmd_uname, "uname [-a]           system name"},
 };

@@ -22,44 +22,72 @@ static uint64_t push(uint64_t *sp, const void *data, size_t len)
 	return *sp;
 }
 
-static void NORETURN refuse(int status, const char *prog, const char *why)
+/* Check that path names a static program we can load; 0 or a negative errno,
+ * with the reason (and the interpreter of a dynamic one) in why. */
+int exec_check(const char *path, struct exec_image *img, char *why, size_t whylen)
 {
-	char msg[256];
-	ksnprintf(msg, sizeof(msg), "%s: %s", prog, why);
-	kexit(status, msg);
+	static char head[4096];
+	struct node *n;
+	memset(img, 0, sizeof(*img));
+	ksnprintf(why, whylen, "%s", "");
+	if (vfs_walk(vfs_cwd, path, true, &n, NULL, NULL)) {
+		ksnprintf(why, whylen, "%s", "program not found in the image");
+		return -ENOENT;
+	}
+	if (n->kind != K_FILE) {
+		ksnprintf(why, whylen, "%s", "not a regular file");
+		return -EACCES;
+	}
+	long got = vfs_pread(n, head, sizeof(head), 0);
+	if (got < 0) {
+		ksnprintf(why, whylen, "%s", "read error");
+		return -EIO;
+	}
+	int r = kelf_check(head, (size_t)got, n->size, &img->info);
+	if (r) {
+		ksnprintf(why, whylen, "%s", kelf_strerror(r));
+		img->info.interp_size = 0;
+		return -ENOEXEC;
+	}
+	if (img->info.interp_size) {
+		char interp[256];
+		size_t len = MIN(img->info.interp_size, sizeof(interp) - 1);
+		if (vfs_pread(n, interp, len, img->info.interp_off) < 0)
+			len = 0;
+		interp[len] = 0;
+		ksnprintf(why, whylen,
+			  "dynamically linked (interpreter %s); capstan runs static executables: link with -static or -static-pie",
+			  interp);
+		return -ENOEXEC;
+	}
+	img->n = n;
+	return 0;
 }
 
 void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 {
-	static struct kelf_info info;
-	static char head[4096];
-	const char *prog = argv[0];
-	struct node *n;
-	if (vfs_walk(vfs_cwd, prog, true, &n, NULL, NULL))
-		refuse(EXIT_NOTFOUND, prog, "program not found in the image");
-	if (n->kind != K_FILE)
-		refuse(EXIT_NOEXEC, prog, "not a regular file");
-	long got = vfs_pread(n, head, sizeof(head), 0);
-	if (got < 0)
-		refuse(EXIT_NOEXEC, prog, "read error");
-	int r = kelf_check(head, (size_t)got, n->size, &info);
-	if (r)
-		refuse(EXIT_NOEXEC, prog, kelf_strerror(r));
-	if (info.interp_size) {
-		char interp[256], msg[400];
-		size_t len = MIN(info.interp_size, sizeof(interp) - 1);
-		if (vfs_pread(n, interp, len, info.interp_off) < 0)
-			len = 0;
-		interp[len] = 0;
-		ksnprintf(msg, sizeof(msg),
-			  "dynamically linked (interpreter %s); capstan runs static executables: link with -static or -static-pie",
-			  interp);
-		refuse(EXIT_NOEXEC, prog, msg);
+	static struct exec_image img;
+	char why[400], msg[700];
+	int r = exec_check(argv[0], &img, why, sizeof(why));
+	if (r) {
+		ksnprintf(msg, sizeof(msg), "%s: %s", argv[0], why);
+		kexit(r == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, msg);
 	}
+	exec_enter(&img, argv[0], argc, argv, envp, t_kernel);
+}
 
-	uint64_t base = info.pie ? PIE_BASE - info.lo : 0;
-	for (int i = 0; i < info.nload; i++) {
-		struct kelf_phdr *ph = &info.load[i];
+/* Map the checked program, build its stack and jump to it.  The lower half
+ * must hold nothing: at boot, or after exec_release(). */
+void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp, uint64_t t_kernel)
+{
+	static char exe[4096];
+	struct kelf_info *ip = &img->info;
+	struct node *n = img->n;
+	ksnprintf(exe, sizeof(exe), "%s", path);
+	const char *prog = exe;
+	uint64_t base = ip->pie ? PIE_BASE - ip->lo : 0;
+	for (int i = 0; i < ip->nload; i++) {
+		struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
 		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
@@ -68,13 +96,16 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 		if (vm_map(start, data_end - start, PROT_READ | PROT_WRITE | 0x100, false) ||
 		    (end > data_end && vm_map(data_end, end - data_end, PROT_READ | PROT_WRITE | 0x100, true)))
 			kexit(128 + 9, "out of memory loading the program");
-		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz, ph->offset) != (long)ph->filesz)
-			refuse(EXIT_NOEXEC, prog, "read error");
+		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz, ph->offset) != (long)ph->filesz) {
+			char msg[300];
+			ksnprintf(msg, sizeof(msg), "%s: read error", prog);
+			kexit(EXIT_NOEXEC, msg);
+		}
 	}
 	uint64_t prev_end = 0;
 	int prev_prot = 0;
-	for (int i = 0; i < info.nload; i++) {
-		struct kelf_phdr *ph = &info.load[i];
+	for (int i = 0; i < ip->nload; i++) {
+		struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
 		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
@@ -85,11 +116,11 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 		prev_end = end;
 		prev_prot = prot;
 	}
-	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + info.hi);
+	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
 	proc.exe = prog;
 
 	/* the stack: 8 MiB reserved, pages on first touch */
-	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE | (info.exec_stack ? PROT_EXEC : 0), true))
+	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE | (ip->exec_stack ? PROT_EXEC : 0), true))
 		kexit(128 + 9, "out of memory for the stack");
 	uint64_t sp = STACK_TOP;
 	uint64_t zero = 0;
@@ -110,7 +141,7 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 	uint32_t id[4];
 	cpuid(1, 0, id);
 	uint64_t auxv[] = {
-		3, base + info.phdr_vaddr, 4, 56, 5, info.phnum, 6, PAGE_SIZE, 7, 0, 8, 0, 9, base + info.entry,
+		3, base + ip->phdr_vaddr, 4, 56, 5, ip->phnum, 6, PAGE_SIZE, 7, 0, 8, 0, 9, base + ip->entry,
 		11, 0, 12, 0, 13, 0, 14, 0, 15, platform, 16, id[3], 17, 100, 23, 0, 25, random, 26, 0,
 		31, execfn, 0, 0,
 	};
@@ -127,7 +158,7 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 	uint64_t ac = (uint64_t)argc;
 	push(&sp, &ac, 8);
 
-	if (kopt.trace) {
+	if (kopt.trace && t_kernel) {
 		uint64_t now = rdtsc(), hz = time_tsc_hz();
 		char steps[384];
 		size_t o = 0;
@@ -137,7 +168,7 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 		kprintf("capstan: boot trace: program entry at %lu us after the kernel's first instruction (init%s; load %lu us; TSC %lu MHz)\n",
 			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz, hz / 1000000);
 	}
-	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, info.pie ? "static-pie" : "static",
-		 base + info.entry);
-	enter_user(base + info.entry, sp);
+	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, ip->pie ? "static-pie" : "static",
+		 base + ip->entry);
+	enter_user(base + ip->entry, sp);
 }

@@ -3,9 +3,17 @@
 #ifndef KERNEL_EXEC_H
 #define KERNEL_EXEC_H
 
+#include "kelf.h"
 #include "kernel.h"
 
 #define KARGS 384
+
+/* the errors exec_check() gives, as Linux numbers them */
+#define ENOENT 2
+#define EIO 5
+#define E2BIG 7
+#define ENOEXEC 8
+#define EACCES 13
 
 struct proc {
 	const char *exe;
@@ -13,7 +21,15 @@ struct proc {
 };
 extern struct proc proc;
 
+struct exec_image {
+	struct node *n;
+	struct kelf_info info;
+};
+
 void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel) NORETURN;
+int exec_check(const char *path, struct exec_image *img, char *why, size_t whylen);
+void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
+		uint64_t t_kernel) NORETURN;
 void random_fill(void *buf, size_t len);
 
 #endif

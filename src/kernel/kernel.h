@@ -148,6 +148,7 @@ bool vm_is_free(uint64_t va, uint64_t len);
 bool vm_fault(uint64_t va, bool write, bool user);
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
+void vm_release_user(void);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 
 /* dev/blk.c: the image disk */

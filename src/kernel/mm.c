@@ -450,3 +450,30 @@ void vm_zero_page(uint64_t va)
 	if (pte && (*pte & PTE_P))
 		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
 }
+
+static void free_table(uint64_t *table, int level)
+{
+	for (int i = 0; i < 512; i++) {
+		uint64_t e = table[i];
+		table[i] = 0;
+		if (!(e & PTE_P))
+			continue;
+		if (level > 1)
+			free_table(p2v(e & PTE_ADDR), level - 1);
+		pmm_free(e & PTE_ADDR, 1);
+	}
+}
+
+/* Drop every user mapping and the page tables under them (execve). */
+void vm_release_user(void)
+{
+	for (int i = 0; i < 256; i++) {
+		uint64_t e = boot_pml4[i];
+		boot_pml4[i] = 0;
+		if (!(e & PTE_P))
+			continue;
+		free_table(p2v(e & PTE_ADDR), 3);
+		pmm_free(e & PTE_ADDR, 1);
+	}
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+}

@@ -5,13 +5,10 @@
 #include "fs/vfs.h"
 
 #define EPERM 1
-#define ENOENT 2
 #define ESRCH 3
 #define EINTR 4
-#define EIO 5
 #define EBADF 9
 #define ENOMEM 12
-#define EACCES 13
 #define EFAULT 14
 #define EEXIST 17
 #define EXDEV 18
@@ -1102,6 +1099,84 @@ static void NORETURN sys_exit(long status)
 	kexit((int)(status & 0xff), NULL);
 }
 
+/* ---- execve: the new program replaces the old one ---- */
+#define EXEC_STRINGS (256u << 10) /* bytes of argv and envp strings, like a small ARG_MAX */
+
+/* Copy a NULL-terminated user array of strings into pool; the count or a negative errno. */
+static long copy_strv(uint64_t uv, char **out, char *pool, size_t *used)
+{
+	long n = 0;
+	if (!uv)
+		goto done;
+	for (;; n++) {
+		UOK(uv + (uint64_t)n * 8, 8);
+		uint64_t p = *(const uint64_t *)(uv + (uint64_t)n * 8);
+		if (!p)
+			break;
+		if (n >= KARGS)
+			return -E2BIG;
+		int r = ustr(p, pool + *used, EXEC_STRINGS - *used);
+		if (r)
+			return r == -ENAMETOOLONG ? -E2BIG : r;
+		out[n] = pool + *used;
+		*used += strlen(out[n]) + 1;
+	}
+done:
+	out[n] = NULL;
+	return n;
+}
+
+static long sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
+{
+	static char path[4096], pool[EXEC_STRINGS + 1], why[400]; /* + 1: an empty argv[0] */
+	static char *argv[KARGS + 1], *envp[KARGS + 1];
+	static struct exec_image img;
+	size_t used = 0;
+	int r = ustr(upath, path, sizeof(path));
+	if (r)
+		return r;
+	long argc = copy_strv(uargv, argv, pool, &used);
+	if (argc < 0)
+		return argc;
+	long envc = copy_strv(uenvp, envp, pool, &used);
+	if (envc < 0)
+		return envc;
+	if (!path[0])
+		return -ENOENT;
+	r = exec_check(path, &img, why, sizeof(why));
+	if (r) {
+		if (img.info.interp_size) /* the message the kernel gives at boot */
+			kprintf("capstan: %s: %s\n", path, why);
+		kverbose("capstan: execve %s: %s\n", path, why);
+		return r;
+	}
+	if (!argc) { /* Linux gives such a program an empty argv[0] */
+		argv[0] = pool + used;
+		pool[used] = 0;
+		argv[argc = 1] = NULL;
+	}
+
+	/* past the point of no return: tear down the old program */
+	for (int i = 0; i < NFD; i++)
+		if (fds[i].f && fds[i].cloexec) {
+			file_put(fds[i].f);
+			fds[i].f = NULL;
+			fds[i].cloexec = false;
+		}
+	for (int i = 1; i <= 64; i++) {
+		uint64_t keep = sigact[i][0] == 1 ? 1 : 0; /* ignored stays ignored */
+		memset(sigact[i], 0, sizeof(sigact[i]));
+		sigact[i][0] = keep;
+	}
+	memset(altstack, 0, sizeof(altstack));
+	wrmsr(0xc0000100, 0);
+	wrmsr(0xc0000101, 0);
+	vm_release_user();
+	mmap_next = MMAP_TOP;
+	proc.brk_start = proc.brk = 0;
+	exec_enter(&img, path, (int)argc, argv, envp, 0);
+}
+
 /* ---- names, for reports ---- */
 static const char *const names[NSYS] = {
 	[0] = "read", [1] = "write", [2] = "open", [3] = "close", [4] = "stat", [5] = "fstat", [6] = "lstat",
@@ -1212,6 +1287,7 @@ void syscall_dispatch(struct sysframe *fr)
 	case 33: r = sys_dup3((long)a, (long)b, 0, true); break;
 	case 35: r = sys_nanosleep_ts(1, 0, a, b); break;
 	case 39: case 186: r = 1; break;  /* getpid, gettid */
+	case 59: r = sys_execve(a, b, c); break;
 	case 60: case 231: sys_exit((long)a);
 	case 62: r = sys_kill((long)a, (long)b); break;
 	case 63: r = sys_uname(a); break;

@@ -69,6 +69,9 @@ case_def args args 0 "one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash ''" ''
 	'argv[4]=[back\slash]' 'argv[5]=[]' 'SUCCESS'
 case_def env env 0 "--env=CAPSTAN_A=alpha '--env=CAPSTAN_B=b c' @PROG@" '' \
 	'env CAPSTAN_A=alpha' 'env CAPSTAN_B=b c' 'CAPSTAN_A=[alpha]' 'CAPSTAN_UNSET=[(unset)]' 'SUCCESS'
+case_def execve execve 42 '' '' 'execve: missing -> ENOENT, directory -> EACCES, bad argv -> EFAULT' \
+	'second: argc=4' 'second: argv[1]=[--second]' 'second: argv[2]=[two words]' 'second: argv[3]=[]' \
+	'second: env CAPSTAN_X=after exec' 'second: env CAPSTAN_EMPTY=' 'second: fd 5 kept, fd 6 closed on exec' 'SUCCESS'
 case_def auxv auxv 0 '' '' 'SUCCESS'
 case_def stdin stdin 0 '' $'hello\nworld\nquit\n' 'ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
 case_def cat cat 0 'data/hello.txt data/dir/a.txt' '' 'hello, file' 'second line' 'a' 'SUCCESS'
