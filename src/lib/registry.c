@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Remote registries (libcurl): fetch, verified and resumable pull, catalog, push.
 #define _GNU_SOURCE
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,6 +15,7 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
+#include "capstan/lazylib.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
@@ -59,13 +58,6 @@ static int net_retries(void)
 	return (int)env_long("CAPSTAN_NET_RETRIES", 3, 0, 20);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static bool is_file_url(const char *url)
 {
 	return str_has_prefix(url, "file://");
@@ -95,11 +87,11 @@ static char *file_url_path(const char *url)
 		p += 9;
 	if (*p != '/')
 		return NULL;
-	dec = curl_easy_unescape(NULL, p, 0, &n);
+	dec = cap_curl.curl_easy_unescape(NULL, p, 0, &n);
 	if (!dec)
 		return NULL;
 	ret = xstrndup(dec, (size_t)n);
-	curl_free(dec);
+	cap_curl.curl_free(dec);
 	if (strlen(ret) != (size_t)n) {
 		free(ret);
 		return NULL;
@@ -186,7 +178,7 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 		o.ret = local_err;
 		return o;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	cap_curl.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_HTTP_RETURNED_ERROR ||
 	    (rc == CURLE_OK && status >= 300 && !is_file_url(subject))) {
 		for (size_t i = 0; i < sizeof(http_errs) / sizeof(http_errs[0]); i++)
@@ -215,10 +207,10 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 		}
 	if (rc >= CURLE_SSL_ENGINE_NOTFOUND && rc <= CURLE_SSL_CLIENTCERT)
 		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: TLS error (%s)", subject,
-				 *errbuf ? errbuf : curl_easy_strerror(rc));
+				 *errbuf ? errbuf : cap_curl.curl_easy_strerror(rc));
 	else
 		o.ret = cap_errf(CAP_E_UNAVAIL, "%s: %s", subject,
-				 *errbuf ? errbuf : curl_easy_strerror(rc));
+				 *errbuf ? errbuf : cap_curl.curl_easy_strerror(rc));
 	return o;
 }
 
@@ -234,32 +226,31 @@ static CURL *easy_new(const struct cap_ctx *ctx, const char *url, char *errbuf)
 	long t = net_timeout();
 	CURL *h;
 
-	pthread_once(&curl_once, curl_init_once);
-	h = curl_easy_init();
+	h = cap_curl.curl_easy_init();
 	if (!h)
 		return NULL;
 	errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, t);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "capstan/" CAPSTAN_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_cb);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
+	cap_curl.curl_easy_setopt(h, CURLOPT_URL, url);
+	cap_curl.curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	cap_curl.curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cap_curl.curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	cap_curl.curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	cap_curl.curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
+	cap_curl.curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	cap_curl.curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cap_curl.curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, t);
+	cap_curl.curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cap_curl.curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t);
+	cap_curl.curl_easy_setopt(h, CURLOPT_USERAGENT, "capstan/" CAPSTAN_VERSION);
+	cap_curl.curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	cap_curl.curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_cb);
+	cap_curl.curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
 	if (ctx->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		cap_curl.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		cap_curl.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (ctx->verbose > 1)
-		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		cap_curl.curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	return h;
 }
 
@@ -297,6 +288,10 @@ int reg_get(const struct cap_ctx *ctx, const char *url, size_t max, struct strbu
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct outcome o = {0, false};
+	int ret = cap_curl_load();
+
+	if (ret)
+		return ret;
 
 	for (int attempt = 0;; attempt++) {
 		struct mem m = {out, max, 0, url};
@@ -304,11 +299,11 @@ int reg_get(const struct cap_ctx *ctx, const char *url, size_t max, struct strbu
 		if (!h)
 			return cap_errf(ENOMEM, "%s: cannot start a transfer", url);
 		out->len = 0;
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
-		CURLcode rc = curl_easy_perform(h);
+		cap_curl.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
+		cap_curl.curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
+		CURLcode rc = cap_curl.curl_easy_perform(h);
 		o = translate(h, rc, m.err, url, errbuf);
-		curl_easy_cleanup(h);
+		cap_curl.curl_easy_cleanup(h);
 		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
 			break;
 		cap_verbose(ctx, "retrying %s: %s", url, cap_errmsg(o.ret));
@@ -520,10 +515,10 @@ static size_t pull_write(char *buf, size_t sz, size_t n, void *data)
 		long status = 0;
 		curl_off_t cl = -1;
 		p->status_checked = true;
-		curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
+		cap_curl.curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
 		if (p->from && status == 200 && restart(p)) /* whole file instead of the rest */
 			return 0;
-		curl_easy_getinfo(w->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		cap_curl.curl_easy_getinfo(w->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		if (cl >= 0)
 			p->total = p->part_len + (uint64_t)cl;
 		if (!p->validator || !p->new_validator || strcmp(p->validator, p->new_validator))
@@ -719,6 +714,10 @@ static int download(struct pull *p, const char *digest)
 {
 	char errbuf[CURL_ERROR_SIZE], range[64], ifrange[300];
 	struct outcome o = {0, false};
+	int ret = cap_curl_load();
+
+	if (ret)
+		return ret;
 
 	for (int attempt = 0;; attempt++) {
 		struct curl_slist *hdrs = NULL;
@@ -732,23 +731,23 @@ static int download(struct pull *p, const char *digest)
 		p->err = 0;
 		if (p->from) {
 			snprintf(range, sizeof(range), "%llu-", (unsigned long long)p->from);
-			curl_easy_setopt(h, CURLOPT_RANGE, range);
+			cap_curl.curl_easy_setopt(h, CURLOPT_RANGE, range);
 			if (p->validator && !is_file_url(p->url)) {
 				snprintf(ifrange, sizeof(ifrange), "If-Range: %s", p->validator);
-				hdrs = curl_slist_append(hdrs, ifrange);
-				curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+				hdrs = cap_curl.curl_slist_append(hdrs, ifrange);
+				cap_curl.curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 			}
 			cap_verbose(p->ctx, "resuming %s at byte %llu", p->url,
 				    (unsigned long long)p->from);
 		}
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pull_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, pull_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
-		CURLcode rc = curl_easy_perform(h);
+		cap_curl.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pull_write);
+		cap_curl.curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
+		cap_curl.curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, pull_header);
+		cap_curl.curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
+		CURLcode rc = cap_curl.curl_easy_perform(h);
 		o = translate(h, rc, p->err, p->url, errbuf);
-		curl_easy_cleanup(h);
-		curl_slist_free_all(hdrs);
+		cap_curl.curl_easy_cleanup(h);
+		cap_curl.curl_slist_free_all(hdrs);
 		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
 			break;
 		cap_verbose(p->ctx, "retrying %s: %s", p->url, cap_errmsg(o.ret));
@@ -1162,6 +1161,10 @@ static int http_put(const struct cap_ctx *ctx, const char *url, int fd, const ch
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct outcome o = {0, false};
+	int ret = cap_curl_load();
+
+	if (ret)
+		return ret;
 
 	for (int attempt = 0;; attempt++) {
 		struct upload u = {fd, buf, len, 0};
@@ -1169,16 +1172,16 @@ static int http_put(const struct cap_ctx *ctx, const char *url, int fd, const ch
 		if (!h)
 			return cap_errf(ENOMEM, "%s: cannot start a transfer", url);
 		if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
-			curl_easy_cleanup(h);
+			cap_curl.curl_easy_cleanup(h);
 			return cap_errf(errno, "cannot rewind the upload: %s", strerror(errno));
 		}
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
-		curl_easy_setopt(h, CURLOPT_READDATA, &u);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-		CURLcode rc = curl_easy_perform(h);
+		cap_curl.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		cap_curl.curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+		cap_curl.curl_easy_setopt(h, CURLOPT_READDATA, &u);
+		cap_curl.curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+		CURLcode rc = cap_curl.curl_easy_perform(h);
 		o = translate(h, rc, 0, url, errbuf);
-		curl_easy_cleanup(h);
+		cap_curl.curl_easy_cleanup(h);
 		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
 			break;
 		backoff(attempt);
@@ -1335,6 +1338,9 @@ int reg_push(const struct cap_ctx *ctx, const char *name, const char *platform, 
 	if (!index_file_name_valid(platform))
 		return cap_errf(CAP_E_USAGE, "invalid platform '%s'", platform);
 	if (is_file_url(url)) {
+		ret = cap_curl_load(); /* for its URL decoding */
+		if (ret)
+			return ret;
 		root = file_url_path(url);
 		if (!root)
 			return cap_errf(CAP_E_USAGE,

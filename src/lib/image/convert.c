@@ -2,8 +2,6 @@
 // convert.c: writing a disk out for a platform: qcow2 and raw natively, VDI and
 // VMDK through qemu-img, and Google Compute Engine's disk.raw in a tar.gz.
 #define _GNU_SOURCE
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +9,7 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/lazylib.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
@@ -76,29 +75,34 @@ out:
  */
 static int gce(struct disk *src, int fd, long long mtime)
 {
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
+	struct archive *a;
+	struct archive_entry *e;
 	const size_t chunk = 1u << 20;
-	unsigned char *buf = xcalloc(1, chunk);
+	unsigned char *buf;
 	uint64_t size = (src->size + GIB - 1) / GIB * GIB;
-	int ret = 0;
+	int ret = cap_archive_load();
 
+	if (ret)
+		return ret;
+	a = cap_archive.archive_write_new();
+	e = cap_archive.archive_entry_new();
+	buf = xcalloc(1, chunk);
 	if (!size)
 		size = GIB;
-	archive_write_set_format_gnutar(a);
-	archive_write_add_filter_gzip(a);
+	cap_archive.archive_write_set_format_gnutar(a);
+	cap_archive.archive_write_add_filter_gzip(a);
 	/* no name or time in the gzip header: the same disk gives the same bytes */
-	archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
-	if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
+	cap_archive.archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
+	if (cap_archive.archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		goto lib_error;
-	archive_entry_set_pathname(e, "disk.raw");
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_mtime(e, mtime, 0);
-	archive_entry_set_uname(e, "root");
-	archive_entry_set_gname(e, "root");
-	if (archive_write_header(a, e) != ARCHIVE_OK)
+	cap_archive.archive_entry_set_pathname(e, "disk.raw");
+	cap_archive.archive_entry_set_filetype(e, AE_IFREG);
+	cap_archive.archive_entry_set_perm(e, 0644);
+	cap_archive.archive_entry_set_size(e, (la_int64_t)size);
+	cap_archive.archive_entry_set_mtime(e, mtime, 0);
+	cap_archive.archive_entry_set_uname(e, "root");
+	cap_archive.archive_entry_set_gname(e, "root");
+	if (cap_archive.archive_write_header(a, e) != ARCHIVE_OK)
 		goto lib_error;
 	for (uint64_t off = 0; off < size; off += chunk) {
 		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
@@ -111,17 +115,18 @@ static int gce(struct disk *src, int fd, long long mtime)
 		} else if (off < src->size + chunk) {
 			memset(buf, 0, chunk);
 		}
-		if (archive_write_data(a, buf, n) != (la_ssize_t)n)
+		if (cap_archive.archive_write_data(a, buf, n) != (la_ssize_t)n)
 			goto lib_error;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK)
+	if (cap_archive.archive_write_close(a) != ARCHIVE_OK)
 		goto lib_error;
 	goto out;
 lib_error:
-	ret = cap_errf(EIO, "writing the gce archive: %s", archive_error_string(a) ? archive_error_string(a) : "failed");
+	ret = cap_errf(EIO, "writing the gce archive: %s",
+		       cap_archive.archive_error_string(a) ? cap_archive.archive_error_string(a) : "failed");
 out:
-	archive_entry_free(e);
-	archive_write_free(a);
+	cap_archive.archive_entry_free(e);
+	cap_archive.archive_write_free(a);
 	free(buf);
 	return ret;
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // cpio.c: a list of root fs entries as a cpio "newc" archive: written with libarchive, parsed in memory.
 #define _GNU_SOURCE
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 #include <zlib.h>
 
 #include "capstan/err.h"
+#include "capstan/lazylib.h"
 #include "capstan/layout.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
@@ -62,7 +61,7 @@ static la_ssize_t sink_write(struct archive *a, void *p, const void *buf, size_t
 
 	if (ret) {
 		s->err = ret;
-		archive_set_error(a, EIO, "%s", cap_errmsg(ret));
+		cap_archive.archive_set_error(a, EIO, "%s", cap_errmsg(ret));
 		return -1;
 	}
 	s->crc = (uint32_t)crc32(s->crc, buf, (uInt)len);
@@ -94,7 +93,7 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 			ret = cap_errf(CAP_E_DATA, "'%s' shrank while it was being copied", f->host);
 			break;
 		}
-		if (archive_write_data(a, buf, (size_t)n) != n) {
+		if (cap_archive.archive_write_data(a, buf, (size_t)n) != n) {
 			ret = -EIO;
 			break;
 		}
@@ -107,17 +106,21 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, size_t n, uint32_t *crc)
 {
 	struct sink s = {d, off, (uint32_t)crc32(0, NULL, 0), 0};
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
+	struct archive *a;
+	struct archive_entry *e;
 	const size_t bufsize = 4u << 20;
 	unsigned char *buf = NULL;
-	int ret = 0;
+	int ret = cap_archive_load();
 
-	archive_write_set_format_cpio_newc(a);
+	if (ret)
+		return ret;
+	a = cap_archive.archive_write_new();
+	e = cap_archive.archive_entry_new();
+	cap_archive.archive_write_set_format_cpio_newc(a);
 	/* 1 MiB blocks: headers and names go out together, not one tiny write each */
-	archive_write_set_bytes_per_block(a, 1 << 20);
-	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
+	cap_archive.archive_write_set_bytes_per_block(a, 1 << 20);
+	cap_archive.archive_write_set_bytes_in_last_block(a, 1);
+	if (cap_archive.archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		goto lib_error;
 	for (size_t i = 0; i < n; i++) {
 		const struct layout_file *f = &files[i];
@@ -125,23 +128,23 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 			ret = cap_errf(CAP_E_INTR, "interrupted");
 			goto out;
 		}
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, member_name(f->path));
-		archive_entry_set_mode(e, (mode_t)f->mode);
-		archive_entry_set_ino64(e, (la_int64_t)(i + 1));
-		archive_entry_set_nlink(e, S_ISDIR(f->mode) ? 2 : 1);
-		archive_entry_set_mtime(e, (time_t)f->mtime, 0);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
+		cap_archive.archive_entry_clear(e);
+		cap_archive.archive_entry_set_pathname(e, member_name(f->path));
+		cap_archive.archive_entry_set_mode(e, (mode_t)f->mode);
+		cap_archive.archive_entry_set_ino64(e, (la_int64_t)(i + 1));
+		cap_archive.archive_entry_set_nlink(e, S_ISDIR(f->mode) ? 2 : 1);
+		cap_archive.archive_entry_set_mtime(e, (time_t)f->mtime, 0);
+		cap_archive.archive_entry_set_uid(e, 0);
+		cap_archive.archive_entry_set_gid(e, 0);
 		if (S_ISLNK(f->mode))
-			archive_entry_set_symlink(e, f->target ? f->target : "");
-		archive_entry_set_size(e, S_ISREG(f->mode) ? (la_int64_t)f->size : 0);
-		if (archive_write_header(a, e) != ARCHIVE_OK)
+			cap_archive.archive_entry_set_symlink(e, f->target ? f->target : "");
+		cap_archive.archive_entry_set_size(e, S_ISREG(f->mode) ? (la_int64_t)f->size : 0);
+		if (cap_archive.archive_write_header(a, e) != ARCHIVE_OK)
 			goto lib_error;
 		if (!S_ISREG(f->mode) || !f->size)
 			continue;
 		if (f->data) {
-			if (archive_write_data(a, f->data, (size_t)f->size) != (la_ssize_t)f->size)
+			if (cap_archive.archive_write_data(a, f->data, (size_t)f->size) != (la_ssize_t)f->size)
 				goto lib_error;
 			continue;
 		}
@@ -153,7 +156,7 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 		if (ret)
 			goto out;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK)
+	if (cap_archive.archive_write_close(a) != ARCHIVE_OK)
 		goto lib_error;
 	if (s.off - off != cpio_size(files, n)) {
 		ret = cap_errf(EIO, "root fs archive is %llu bytes, expected %llu", (unsigned long long)(s.off - off),
@@ -163,12 +166,16 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 	*crc = s.crc;
 	goto out;
 lib_error:
-	ret = s.err ? s.err
-		    : cap_errf(EIO, "writing the root fs archive: %s",
-			       archive_error_string(a) ? archive_error_string(a) : "libarchive failed");
+	if (s.err) {
+		ret = s.err;
+	} else {
+		const char *why = cap_archive.archive_error_string(a);
+
+		ret = cap_errf(EIO, "writing the root fs archive: %s", why ? why : "libarchive failed");
+	}
 out:
-	archive_entry_free(e);
-	archive_write_free(a);
+	cap_archive.archive_entry_free(e);
+	cap_archive.archive_write_free(a);
 	free(buf);
 	return ret;
 }
