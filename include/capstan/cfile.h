@@ -16,12 +16,12 @@ struct cfile_env {
 };
 
 struct cfile {
-	char *path;    /* the Capstanfile itself */
-	char *dir;     /* its folder (absolute) */
-	char *base;    /* base image name, NULL if none */
-	char *cmdline; /* required */
-	char *build;   /* shell command or NULL */
-	char *rootfs;  /* absolute host folder or NULL (default ROOTFS if it exists) */
+	char *path;		  /* the Capstanfile itself */
+	char *dir;		  /* its folder (absolute) */
+	char *base;		  /* base image name, NULL if none */
+	char *cmdline;		  /* required */
+	char *build;		  /* shell command or NULL */
+	char *rootfs;		  /* absolute host folder or NULL (default ROOTFS if it exists) */
 	struct cfile_file *files; /* in file order */
 	size_t nfiles;
 	struct cfile_env *env; /* in file order */

@@ -12,17 +12,17 @@
  * whatever the caller already set from flags (non-NULL fields are kept).
  */
 struct cap_ctx {
-	char *root;       /* $CAPSTAN_ROOT, default ~/.capstan */
-	char *repo_url;   /* -u, CAPSTAN_REPO_URL, config repo_url, default registry */
-	char *qemu_path;  /* CAPSTAN_QEMU_PATH, config qemu_path, else searched */
-	char *datadir;    /* where the default registry tree lives */
-	int disable_kvm;  /* -1 unset, CAPSTAN_DISABLE_KVM, config disable_kvm */
-	int verbose;      /* -v count */
-	bool quiet;       /* -q */
-	bool json;        /* --json */
-	bool insecure;    /* --insecure: skip TLS verification */
-	FILE *out;        /* results (stdout) */
-	FILE *err;        /* diagnostics (stderr) */
+	char *root;	 /* $CAPSTAN_ROOT, default ~/.capstan */
+	char *repo_url;	 /* -u, CAPSTAN_REPO_URL, config repo_url, default registry */
+	char *qemu_path; /* CAPSTAN_QEMU_PATH, config qemu_path, else searched */
+	char *datadir;	 /* where the default registry tree lives */
+	int disable_kvm; /* -1 unset, CAPSTAN_DISABLE_KVM, config disable_kvm */
+	int verbose;	 /* -v count */
+	bool quiet;	 /* -q */
+	bool json;	 /* --json */
+	bool insecure;	 /* --insecure: skip TLS verification */
+	FILE *out;	 /* results (stdout) */
+	FILE *err;	 /* diagnostics (stderr) */
 };
 
 void cap_ctx_init(struct cap_ctx *ctx);
@@ -31,11 +31,15 @@ int cap_ctx_load(struct cap_ctx *ctx);
 void cap_ctx_release(struct cap_ctx *ctx);
 
 /* Output through the handle: info is silenced by -q, verbose needs -v. */
-void cap_info(const struct cap_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cap_verbose(const struct cap_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cap_warn(const struct cap_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cap_info(const struct cap_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cap_verbose(const struct cap_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cap_warn(const struct cap_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Path helper: returns malloc'd "$root/<fmt>". */
-char *cap_path(const struct cap_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *cap_path(const struct cap_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -19,28 +19,28 @@ struct db;
 #define DB_SCHEMA_VERSION 3
 
 /* Instance states as stored (and shown, with the exit status for "exited"). */
-#define DB_CREATED "created" /* row claimed, VM not started yet */
-#define DB_RUNNING "running"
+#define DB_CREATED  "created" /* row claimed, VM not started yet */
+#define DB_RUNNING  "running"
 #define DB_STOPPING "stopping" /* 'capstan stop' is powering it off */
-#define DB_EXITED  "exited"  /* the program ended; exit_status is set */
-#define DB_STOPPED "stopped" /* stopped by 'capstan stop' */
-#define DB_CRASHED "crashed" /* the VM went away and nobody saw its status */
+#define DB_EXITED   "exited"   /* the program ended; exit_status is set */
+#define DB_STOPPED  "stopped"  /* stopped by 'capstan stop' */
+#define DB_CRASHED  "crashed"  /* the VM went away and nobody saw its status */
 
 struct db_instance {
 	char *name;
-	char *image;    /* "ns/name" */
-	char *backend;  /* "qemu", "libvirt" */
-	char *platform; /* instances/<platform>/, "qemu" */
-	char *boot;     /* "direct", "disk" */
-	char *accel;    /* "kvm", "tcg" */
-	char *net;      /* "nat", "bridge", "tap", "none" */
-	char *ports;    /* canonical forwards, comma-separated, "" if none */
-	char *connect;  /* libvirt URI, NULL for qemu */
-	char *uuid;     /* libvirt domain UUID, NULL for qemu */
-	char *state;    /* DB_* */
+	char *image;	 /* "ns/name" */
+	char *backend;	 /* "qemu", "libvirt" */
+	char *platform;	 /* instances/<platform>/, "qemu" */
+	char *boot;	 /* "direct", "disk" */
+	char *accel;	 /* "kvm", "tcg" */
+	char *net;	 /* "nat", "bridge", "tap", "none" */
+	char *ports;	 /* canonical forwards, comma-separated, "" if none */
+	char *connect;	 /* libvirt URI, NULL for qemu */
+	char *uuid;	 /* libvirt domain UUID, NULL for qemu */
+	char *state;	 /* DB_* */
 	uint64_t memory; /* bytes */
 	int cpus;
-	int64_t pid;       /* QEMU pid, 0 if none */
+	int64_t pid;	   /* QEMU pid, 0 if none */
 	int64_t pid_start; /* its start time (/proc/PID/stat field 22), guards against pid reuse */
 	int exit_status;   /* -1 when unknown */
 	int64_t created, started, stopped; /* Unix time in ms, 0 if not yet */
@@ -62,9 +62,10 @@ int db_get(struct db *db, const char *name, struct db_instance *out);
  */
 int db_list(struct db *db, bool all, struct db_instance **out, size_t *n);
 /* Mark running with its pid (and start time) or libvirt UUID. */
-int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_start, const char *uuid,
-		   int64_t started);
-/* Running -> stopping (returns 1), or back (stopping = false); 0 if the row was not in the old state. */
+int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_start,
+		   const char *uuid, int64_t started);
+/* Running -> stopping (returns 1), or back (stopping = false); 0 if the row was not in the old
+ * state. */
 int db_set_stopping(struct db *db, const char *name, bool stopping);
 /*
  * Record the end: state is DB_EXITED, DB_STOPPED or DB_CRASHED.  Only rows
@@ -73,7 +74,8 @@ int db_set_stopping(struct db *db, const char *name, bool stopping);
  * status; a row being stopped always ends as DB_STOPPED.  Returns 1 if the
  * row changed, 0 if not.
  */
-int db_set_ended(struct db *db, const char *name, const char *state, int exit_status, int64_t stopped);
+int db_set_ended(struct db *db, const char *name, const char *state, int exit_status,
+		 int64_t stopped);
 /* Remove a row (a missing row is not an error). */
 int db_delete(struct db *db, const char *name);
 

@@ -30,8 +30,8 @@ struct disk_ops {
 
 struct disk {
 	const struct disk_ops *ops;
-	void *p;            /* backend state */
-	uint64_t size;      /* virtual size in bytes */
+	void *p;	    /* backend state */
+	uint64_t size;	    /* virtual size in bytes */
 	const char *format; /* "raw" or "qcow2" (static string) */
 	bool writable;
 };
@@ -70,8 +70,10 @@ int disk_raw_create_fd(struct disk **out, int fd, uint64_t size);
 int disk_qcow2_open(struct disk **out, const char *path, int flags);
 int disk_qcow2_open_fd(struct disk **out, int fd, int flags, const char *path_for_backing);
 /* O(1): header, one refcount table and block, an empty L1 table. */
-int disk_qcow2_create(struct disk **out, const char *path, uint64_t size, const struct disk_qcow2_opts *opts);
-int disk_qcow2_create_fd(struct disk **out, int fd, uint64_t size, const struct disk_qcow2_opts *opts);
+int disk_qcow2_create(struct disk **out, const char *path, uint64_t size,
+		      const struct disk_qcow2_opts *opts);
+int disk_qcow2_create_fd(struct disk **out, int fd, uint64_t size,
+			 const struct disk_qcow2_opts *opts);
 
 /* Open (path) as raw or qcow2, found by its magic. */
 int disk_open(struct disk **out, const char *path, int flags);
@@ -93,7 +95,8 @@ bool disk_platform_valid(const char *platform);
  * out_path; -CAP_E_UNAVAIL without qemu-img); gce as a gzip'd tar holding
  * disk.raw (size rounded up to whole GiB, mtime in the tar entry).
  */
-int disk_convert(struct disk *src, const char *platform, int out_fd, const char *out_path, long long mtime);
+int disk_convert(struct disk *src, const char *platform, int out_fd, const char *out_path,
+		 long long mtime);
 
 static inline int disk_read(struct disk *d, void *buf, size_t len, uint64_t off)
 {

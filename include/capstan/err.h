@@ -12,13 +12,13 @@
  */
 enum cap_err {
 	CAP_E_BASE = 4096,
-	CAP_E_USAGE,    /* bad command line: exit 64 */
-	CAP_E_DATA,     /* bad Capstanfile, index.yaml, image: exit 65 */
+	CAP_E_USAGE,	/* bad command line: exit 64 */
+	CAP_E_DATA,	/* bad Capstanfile, index.yaml, image: exit 65 */
 	CAP_E_NOTFOUND, /* named image or instance does not exist: exit 65 */
-	CAP_E_EXISTS,   /* name already in use: exit 65 */
-	CAP_E_UNAVAIL,  /* hypervisor, registry, network unavailable: exit 69 */
-	CAP_E_CHILD,    /* a child process (build step, qemu-img) failed: exit 65 */
-	CAP_E_INTR,     /* interrupted by a signal: exit 74 */
+	CAP_E_EXISTS,	/* name already in use: exit 65 */
+	CAP_E_UNAVAIL,	/* hypervisor, registry, network unavailable: exit 69 */
+	CAP_E_CHILD,	/* a child process (build step, qemu-img) failed: exit 65 */
+	CAP_E_INTR,	/* interrupted by a signal: exit 74 */
 	CAP_E_MAX,
 };
 

@@ -13,10 +13,10 @@
 /* ---- port forwards: Docker's [ip:]host:guest[/tcp|udp] ---- */
 
 struct hv_port {
-	char ip[16];    /* dotted IPv4 the host side binds, "" for all addresses */
-	uint16_t host;  /* host port, 1..65535 */
+	char ip[16];	/* dotted IPv4 the host side binds, "" for all addresses */
+	uint16_t host;	/* host port, 1..65535 */
 	uint16_t guest; /* guest port, 1..65535 */
-	bool udp;       /* else tcp */
+	bool udp;	/* else tcp */
 };
 
 /* Parse one -f value; -CAP_E_USAGE with a message quoting it and saying why. */
@@ -38,33 +38,33 @@ const char *hv_net_name(enum hv_net n);
 int hv_net_parse(const char *s, enum hv_net *out);
 
 struct hv_config {
-	const char *name;     /* instance name */
-	const char *image;    /* the image it runs ("ns/name"), for descriptions */
-	const char *dir;      /* instance folder (absolute): console.log, qmp.sock live here */
-	const char *disk;     /* the instance's disk (absolute), an overlay of the image */
+	const char *name;	 /* instance name */
+	const char *image;	 /* the image it runs ("ns/name"), for descriptions */
+	const char *dir;	 /* instance folder (absolute): console.log, qmp.sock live here */
+	const char *disk;	 /* the instance's disk (absolute), an overlay of the image */
 	const char *disk_format; /* "qcow2" */
-	const char *kernel;   /* for HV_BOOT_DIRECT: the kernel ELF (absolute) */
-	const char *cmdline;  /* override of the image's command line, NULL to keep it */
-	uint64_t memory;      /* bytes */
+	const char *kernel;	 /* for HV_BOOT_DIRECT: the kernel ELF (absolute) */
+	const char *cmdline;	 /* override of the image's command line, NULL to keep it */
+	uint64_t memory;	 /* bytes */
 	int cpus;
 	enum hv_boot boot;
-	enum hv_accel accel;  /* HV_ACCEL_AUTO is resolved by probe() */
+	enum hv_accel accel; /* HV_ACCEL_AUTO is resolved by probe() */
 	enum hv_net net;
-	const char *netdev;   /* bridge or tap device, NULL for the default */
+	const char *netdev; /* bridge or tap device, NULL for the default */
 	const struct hv_port *ports;
 	size_t nports;
-	bool foreground;      /* console on the caller's stdin/stdout, else console.log only */
-	int timeout;          /* seconds before the VM is powered off, 0 = none */
-	bool verbose;         /* print the hypervisor command line (or domain XML) */
+	bool foreground; /* console on the caller's stdin/stdout, else console.log only */
+	int timeout;	 /* seconds before the VM is powered off, 0 = none */
+	bool verbose;	 /* print the hypervisor command line (or domain XML) */
 };
 
 /* A started instance, as the database remembers it. */
 struct hv_ref {
 	const char *name;
 	const char *dir;
-	int64_t pid;       /* QEMU: the QEMU process */
+	int64_t pid; /* QEMU: the QEMU process */
 	int64_t pid_start;
-	const char *uuid;  /* libvirt: the domain */
+	const char *uuid; /* libvirt: the domain */
 };
 
 enum hv_state { HV_RUNNING, HV_EXITED, HV_STOPPED, HV_CRASHED };
@@ -72,7 +72,7 @@ enum hv_state { HV_RUNNING, HV_EXITED, HV_STOPPED, HV_CRASHED };
 struct hv_status {
 	enum hv_state state;
 	int exit_status; /* the program's exit status, -1 when unknown */
-	bool timed_out;  /* HV_STOPPED by the --timeout watchdog */
+	bool timed_out;	 /* HV_STOPPED by the --timeout watchdog */
 };
 
 struct hv;
@@ -115,8 +115,10 @@ struct hv {
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
 /* uri NULL: qemu:///session. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
-/* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type). */
-int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test, char **xml);
+/* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type).
+ */
+int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
+			  char **xml);
 /* By backend name ("qemu", "libvirt"); the one place that chooses. */
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out);
 void hv_free(struct hv *hv);

@@ -13,23 +13,23 @@
 #include "capstan/hv.h"
 
 struct inst_opts {
-	const char *image;    /* "ns/name" in the local repository */
-	const char *name;     /* instance name, NULL: the image's with '/' -> '-' */
-	uint64_t memory;      /* bytes */
+	const char *image; /* "ns/name" in the local repository */
+	const char *name;  /* instance name, NULL: the image's with '/' -> '-' */
+	uint64_t memory;   /* bytes */
 	int cpus;
-	const char *cmdline;  /* -e: replaces the image's command line, NULL keeps it */
+	const char *cmdline; /* -e: replaces the image's command line, NULL keeps it */
 	enum hv_net net;
-	const char *netdev;   /* -b */
+	const char *netdev; /* -b */
 	const struct hv_port *ports;
 	size_t nports;
 	enum hv_accel accel;
 	enum hv_boot boot;
 	bool detach;
-	bool rm;              /* delete the instance when it ends (foreground) */
-	int timeout;          /* seconds, 0 = none */
-	bool verbose;         /* print the hypervisor command line */
-	const char *backend;  /* "qemu" (NULL) or "libvirt" */
-	const char *connect;  /* libvirt URI */
+	bool rm;	     /* delete the instance when it ends (foreground) */
+	int timeout;	     /* seconds, 0 = none */
+	bool verbose;	     /* print the hypervisor command line */
+	const char *backend; /* "qemu" (NULL) or "libvirt" */
+	const char *connect; /* libvirt URI */
 	/* Called once the VM runs (foreground), e.g. to let signal handlers reach it. */
 	void (*started)(void *arg, int64_t pid);
 	void *started_arg;
@@ -58,8 +58,10 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n);
 /* "running", "exited (3)", "crashed"... into buf. */
 const char *inst_state_str(const struct db_instance *i, char *buf, size_t len);
 
-/* Stop: graceful, forced after timeout_ms.  *forced tells which; *was_running false if it had ended. */
-int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_running, bool *forced);
+/* Stop: graceful, forced after timeout_ms.  *forced tells which; *was_running false if it had
+ * ended. */
+int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_running,
+	      bool *forced);
 /* Stop if running, release the backend's side, remove the folder and the row. */
 int inst_delete(struct cap_ctx *ctx, const char *name, int timeout_ms);
 /* Copy the console log to ctx->out; follow: until the instance ends. */

@@ -21,28 +21,28 @@ struct probe_info {
 	uint64_t file_size;    /* bytes of the file */
 
 	/* qcow2 only */
-	uint32_t qcow2_version;       /* 2 or 3 */
-	uint32_t cluster_bits;        /* cluster size = 1 << cluster_bits */
-	uint32_t crypt_method;        /* 0 none, 1 AES, 2 LUKS */
-	uint32_t l1_size;             /* L1 table entries */
-	uint32_t refcount_bits;       /* 16 on v2 */
+	uint32_t qcow2_version; /* 2 or 3 */
+	uint32_t cluster_bits;	/* cluster size = 1 << cluster_bits */
+	uint32_t crypt_method;	/* 0 none, 1 AES, 2 LUKS */
+	uint32_t l1_size;	/* L1 table entries */
+	uint32_t refcount_bits; /* 16 on v2 */
 	uint32_t nb_snapshots;
-	uint64_t incompatible;        /* v3 feature bits */
-	const char *compression;      /* "zlib" or "zstd" */
-	char *backing_file;           /* NULL if none */
-	char *backing_format;         /* from the header extension, NULL if absent */
+	uint64_t incompatible;	 /* v3 feature bits */
+	const char *compression; /* "zlib" or "zstd" */
+	char *backing_file;	 /* NULL if none */
+	char *backing_format;	 /* from the header extension, NULL if absent */
 
 	/* VMDK only */
-	bool vmdk_descriptor;         /* a text descriptor: the data lives in other files */
-	char *vmdk_create_type;       /* createType from a text descriptor, NULL if unknown */
+	bool vmdk_descriptor;	/* a text descriptor: the data lives in other files */
+	char *vmdk_create_type; /* createType from a text descriptor, NULL if unknown */
 };
 
 /* qcow2 v3 incompatible feature bits */
-#define QCOW2_INCOMPAT_DIRTY (1u << 0)
-#define QCOW2_INCOMPAT_CORRUPT (1u << 1)
-#define QCOW2_INCOMPAT_DATA_FILE (1u << 2)
+#define QCOW2_INCOMPAT_DIRTY	   (1u << 0)
+#define QCOW2_INCOMPAT_CORRUPT	   (1u << 1)
+#define QCOW2_INCOMPAT_DATA_FILE   (1u << 2)
 #define QCOW2_INCOMPAT_COMPRESSION (1u << 3)
-#define QCOW2_INCOMPAT_EXTL2 (1u << 4)
+#define QCOW2_INCOMPAT_EXTL2	   (1u << 4)
 
 /*
  * Probe an image.  buf holds the first len bytes of a file of file_size bytes;
@@ -53,8 +53,8 @@ struct probe_info {
  * (the caller reads more and calls again; at most 2 MiB, one qcow2 cluster).
  * On success release info with probe_info_release().
  */
-int probe_buf(const void *buf, size_t len, uint64_t file_size, const char *name, struct probe_info *info,
-	      size_t *need);
+int probe_buf(const void *buf, size_t len, uint64_t file_size, const char *name,
+	      struct probe_info *info, size_t *need);
 /* Probe an open file (reads only the header region). */
 int probe_fd(int fd, const char *name, struct probe_info *info);
 /* Probe a file by path. */

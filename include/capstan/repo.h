@@ -18,17 +18,17 @@
  */
 
 struct repo_meta {
-	char *version;     /* free text, e.g. "1.0" */
-	char *created;     /* RFC 3339 or "2006-01-02 15:04" */
+	char *version; /* free text, e.g. "1.0" */
+	char *created; /* RFC 3339 or "2006-01-02 15:04" */
 	char *description;
-	char *build;       /* how it was built */
+	char *build; /* how it was built */
 };
 
 struct repo_image {
-	char *name;     /* "ns/name" or "name" */
+	char *name;	/* "ns/name" or "name" */
 	char *platform; /* "qemu", "raw", ... */
-	char *path;     /* absolute path of the image file */
-	uint64_t size;  /* bytes on disk */
+	char *path;	/* absolute path of the image file */
+	uint64_t size;	/* bytes on disk */
 	struct repo_meta meta;
 };
 
@@ -53,7 +53,8 @@ int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_
  * Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if
  * absent, -CAP_E_USAGE if NAME is not a valid name.
  */
-int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform, struct repo_image *out);
+int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
+	      struct repo_image *out);
 
 /*
  * Install an image: tmp is an open fs_tmp whose final_path is ignored; it is
@@ -61,8 +62,8 @@ int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
  * under the repository lock, so concurrent installs never corrupt each other.
  * Takes ownership of tmp (committed or aborted).
  */
-int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform, struct fs_tmp *tmp,
-		 const struct repo_meta *meta);
+int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform,
+		 struct fs_tmp *tmp, const struct repo_meta *meta);
 /*
  * Open a temp file inside $root/repository (created if missing) for a later
  * repo_install(): same file system, so installing is a rename.
@@ -73,7 +74,8 @@ int repo_tmp_open(const struct cap_ctx *ctx, struct fs_tmp *tmp);
  * raw -> raw, VDI -> vbox, VMDK -> vmw.  meta->created NULL means now (RFC
  * 3339 UTC).  Replaces an image of the same name and platform.
  */
-int repo_import(const struct cap_ctx *ctx, const char *name, const char *file, const struct repo_meta *meta);
+int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
+		const struct repo_meta *meta);
 /* Remove NAME (all platforms). */
 int repo_remove(const struct cap_ctx *ctx, const char *name);
 

@@ -12,29 +12,30 @@
 
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
-	{"build", NULL, cmd_build, usage_build, "make an image from a Capstanfile"},
-	{"delete", NULL, cmd_delete, usage_delete, "stop and remove instances"},
-	{"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
-	{"images", "i", cmd_images, usage_images, "list the images in the local repository"},
-	{"import", NULL, cmd_import, usage_import, "add a disk image file to the local repository"},
-	{"info", NULL, cmd_info, usage_info, "describe an image file or repository image"},
-	{"init", NULL, cmd_init, usage_init, "start a project from a template"},
-	{"instances", "I", cmd_instances, usage_instances, "list instances and their state"},
-	{"logs", NULL, cmd_logs, usage_logs, "print an instance's console output"},
-	{"pull", NULL, cmd_pull, usage_pull, "download an image from a registry"},
-	{"push", NULL, cmd_push, usage_push, "publish a local image to a registry"},
-	{"rmi", NULL, cmd_rmi, usage_rmi, "remove images from the local repository"},
-	{"run", NULL, cmd_run, usage_run, "run an image as a VM"},
-	{"search", NULL, cmd_search, usage_search, "list the images of a registry"},
-	{"stop", NULL, cmd_stop, usage_stop, "power instances off"},
-	{"version", NULL, cmd_version, usage_version, "print the version"},
+    {"build", NULL, cmd_build, usage_build, "make an image from a Capstanfile"},
+    {"delete", NULL, cmd_delete, usage_delete, "stop and remove instances"},
+    {"help", NULL, cmd_help, usage_help, "show help for capstan or one command"},
+    {"images", "i", cmd_images, usage_images, "list the images in the local repository"},
+    {"import", NULL, cmd_import, usage_import, "add a disk image file to the local repository"},
+    {"info", NULL, cmd_info, usage_info, "describe an image file or repository image"},
+    {"init", NULL, cmd_init, usage_init, "start a project from a template"},
+    {"instances", "I", cmd_instances, usage_instances, "list instances and their state"},
+    {"logs", NULL, cmd_logs, usage_logs, "print an instance's console output"},
+    {"pull", NULL, cmd_pull, usage_pull, "download an image from a registry"},
+    {"push", NULL, cmd_push, usage_push, "publish a local image to a registry"},
+    {"rmi", NULL, cmd_rmi, usage_rmi, "remove images from the local repository"},
+    {"run", NULL, cmd_run, usage_run, "run an image as a VM"},
+    {"search", NULL, cmd_search, usage_search, "list the images of a registry"},
+    {"stop", NULL, cmd_stop, usage_stop, "power instances off"},
+    {"version", NULL, cmd_version, usage_version, "print the version"},
 };
 const unsigned ncommands = sizeof(commands) / sizeof(commands[0]);
 
 const struct cmd *cmd_find(const char *name)
 {
 	for (unsigned i = 0; i < ncommands; i++)
-		if (!strcmp(commands[i].name, name) || (commands[i].alias && !strcmp(commands[i].alias, name)))
+		if (!strcmp(commands[i].name, name) ||
+		    (commands[i].alias && !strcmp(commands[i].alias, name)))
 			return &commands[i];
 	return NULL;
 }
@@ -42,13 +43,13 @@ const struct cmd *cmd_find(const char *name)
 enum { OPT_ROOT = 0x1000, OPT_JSON, OPT_INSECURE };
 
 static const struct option global_long[] = {
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"repo-url", required_argument, NULL, 'u'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"insecure", no_argument, NULL, OPT_INSECURE},
-	{"help", no_argument, NULL, 'h'},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"repo-url", required_argument, NULL, 'u'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"help", no_argument, NULL, 'h'},
 };
 #define NGLOBAL (sizeof(global_long) / sizeof(global_long[0]))
 
@@ -60,8 +61,8 @@ static int has_short(const char *shortopts, int c)
 	return 0;
 }
 
-int cli_getopt(struct cap_ctx *ctx, const struct cmd *cmd, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts)
+int cli_getopt(struct cap_ctx *ctx, const struct cmd *cmd, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts)
 {
 	char sopts[128];
 	struct option lopts[64];
@@ -103,13 +104,16 @@ int cli_getopt(struct cap_ctx *ctx, const struct cmd *cmd, int argc, char **argv
 			fprintf(ctx->out, "%s", cmd->usage);
 			return CLI_EXIT + 0;
 		case ':':
-			return CLI_EXIT + cli_usage_error(ctx, cmd, "option '%s' needs a value",
-							  argv[optind - 1] ? argv[optind - 1] : "?");
+			return CLI_EXIT +
+			       cli_usage_error(ctx, cmd, "option '%s' needs a value",
+					       argv[optind - 1] ? argv[optind - 1] : "?");
 		case '?':
 			if (optopt)
-				return CLI_EXIT + cli_usage_error(ctx, cmd, "unknown option '-%c'", optopt);
-			return CLI_EXIT + cli_usage_error(ctx, cmd, "unknown option '%s'",
-							  argv[optind - 1 >= prev ? optind - 1 : prev]);
+				return CLI_EXIT +
+				       cli_usage_error(ctx, cmd, "unknown option '-%c'", optopt);
+			return CLI_EXIT +
+			       cli_usage_error(ctx, cmd, "unknown option '%s'",
+					       argv[optind - 1 >= prev ? optind - 1 : prev]);
 		default:
 			break;
 		}

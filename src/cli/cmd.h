@@ -33,21 +33,21 @@ const struct cmd *cmd_find(const char *name);
  * error already reported).
  */
 #define CLI_EXIT 0x10000
-int cli_getopt(struct cap_ctx *ctx, const struct cmd *cmd, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts);
+int cli_getopt(struct cap_ctx *ctx, const struct cmd *cmd, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts);
 
 /* Print "capstan: <message>" for a libcapstan error and return its exit code. */
 int cli_fail(struct cap_ctx *ctx, int code);
 /* Print "capstan: <cmd>: <msg>" plus a usage hint; returns 64. */
 int cli_usage_error(struct cap_ctx *ctx, const struct cmd *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* SIGINT/SIGTERM set reg_interrupted, so transfers end cleanly (cmd_pull.c). */
 void cli_catch_interrupts(void);
 /* Load ctx (env, config.yaml, defaults); on failure print and return exit code, else 0. */
 int cli_load(struct cap_ctx *ctx);
 
 #define CMD_DECLARE(n)                                                                             \
-	int cmd_##n(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx);                                    \
+	int cmd_##n(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx);           \
 	extern const char usage_##n[]
 
 CMD_DECLARE(build);

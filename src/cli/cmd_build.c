@@ -11,19 +11,20 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_build[] = "usage: capstan build [-f FILE] [-p PLATFORM] [-v] [NAME]\n"
-			   "\n"
-			   "Run the Capstanfile's build step, write its files on top of its base image\n"
-			   "with its cmdline, and install the result in the local repository as NAME\n"
-			   "(default: the Capstanfile folder's name).  Nothing is booted.\n"
-			   "\n"
-			   "  -f, --file FILE       the Capstanfile (default: ./Capstanfile)\n"
-			   "  -p, --platform P      qemu (qcow2, default), raw, vbox (VDI), vmw (VMDK),\n"
-			   "                        gce (disk.raw in a tar.gz)\n"
-			   "  -v, --verbose         show the build step's output\n"
-			   "\n"
-			   "The same inputs give a byte-identical image; file times in the image are\n"
-			   "SOURCE_DATE_EPOCH, or 0 when it is unset.\n";
+const char usage_build[] =
+    "usage: capstan build [-f FILE] [-p PLATFORM] [-v] [NAME]\n"
+    "\n"
+    "Run the Capstanfile's build step, write its files on top of its base image\n"
+    "with its cmdline, and install the result in the local repository as NAME\n"
+    "(default: the Capstanfile folder's name).  Nothing is booted.\n"
+    "\n"
+    "  -f, --file FILE       the Capstanfile (default: ./Capstanfile)\n"
+    "  -p, --platform P      qemu (qcow2, default), raw, vbox (VDI), vmw (VMDK),\n"
+    "                        gce (disk.raw in a tar.gz)\n"
+    "  -v, --verbose         show the build step's output\n"
+    "\n"
+    "The same inputs give a byte-identical image; file times in the image are\n"
+    "SOURCE_DATE_EPOCH, or 0 when it is unset.\n";
 
 static void on_signal(int sig)
 {
@@ -34,9 +35,9 @@ static void on_signal(int sig)
 int cmd_build(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option longopts[] = {
-		{"file", required_argument, NULL, 'f'},
-		{"platform", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct build_opts o = {NULL, NULL, "qemu"};
 	int c, ret;
@@ -54,7 +55,8 @@ int cmd_build(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx
 	if (optind < argc)
 		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
 	if (!disk_platform_valid(o.platform))
-		return cli_usage_error(ctx, self, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)", o.platform);
+		return cli_usage_error(
+		    ctx, self, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)", o.platform);
 	if ((ret = cli_load(ctx)))
 		return ret;
 	/* Ctrl-C stops the build cleanly: no temporary file is left in the repository */

@@ -7,11 +7,12 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_delete[] = "usage: capstan delete NAME...\n"
-			    "\n"
-			    "Delete instances: a running one is stopped first (as 'capstan stop'), then its\n"
-			    "folder (disk overlay, console log) and its record are removed; with libvirt\n"
-			    "the domain is undefined.\n";
+const char usage_delete[] =
+    "usage: capstan delete NAME...\n"
+    "\n"
+    "Delete instances: a running one is stopped first (as 'capstan stop'), then its\n"
+    "folder (disk overlay, console log) and its record are removed; with libvirt\n"
+    "the domain is undefined.\n";
 
 int cmd_delete(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {

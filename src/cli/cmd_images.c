@@ -9,14 +9,15 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_images[] = "usage: capstan images [--json]\n"
-			    "       capstan i [--json]\n"
-			    "\n"
-			    "List the images in the local repository, one line per image and platform:\n"
-			    "NAME, VERSION, CREATED, PLATFORM, SIZE (file size) and DESCRIPTION.  A field\n"
-			    "the image's index.yaml does not give shows as '-' (null in JSON).\n"
-			    "\n"
-			    "  --json   print a JSON array of objects (size in bytes)\n";
+const char usage_images[] =
+    "usage: capstan images [--json]\n"
+    "       capstan i [--json]\n"
+    "\n"
+    "List the images in the local repository, one line per image and platform:\n"
+    "NAME, VERSION, CREATED, PLATFORM, SIZE (file size) and DESCRIPTION.  A field\n"
+    "the image's index.yaml does not give shows as '-' (null in JSON).\n"
+    "\n"
+    "  --json   print a JSON array of objects (size in bytes)\n";
 
 #define NCOLS 6
 
@@ -64,15 +65,20 @@ static void put_cell(FILE *f, const char *s, size_t width, int last)
 
 static void print_table(struct cap_ctx *ctx, const struct repo_image *v, size_t n)
 {
-	static const char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORM", "SIZE", "DESCRIPTION"};
+	static const char *const head[NCOLS] = {"NAME",	    "VERSION", "CREATED",
+						"PLATFORM", "SIZE",    "DESCRIPTION"};
 	size_t w[NCOLS];
 	char sizes[32];
 
 	for (int c = 0; c < NCOLS; c++)
 		w[c] = strlen(head[c]);
 	for (size_t i = 0; i < n; i++) {
-		const char *cell[NCOLS] = {v[i].name, dash(v[i].meta.version), dash(v[i].meta.created), v[i].platform,
-					   fmt_size(v[i].size, sizes, sizeof(sizes)), ""};
+		const char *cell[NCOLS] = {v[i].name,
+					   dash(v[i].meta.version),
+					   dash(v[i].meta.created),
+					   v[i].platform,
+					   fmt_size(v[i].size, sizes, sizeof(sizes)),
+					   ""};
 		for (int c = 0; c < NCOLS - 1; c++)
 			if (strlen(cell[c]) > w[c])
 				w[c] = strlen(cell[c]);
@@ -80,8 +86,12 @@ static void print_table(struct cap_ctx *ctx, const struct repo_image *v, size_t 
 	for (int c = 0; c < NCOLS; c++)
 		put_cell(ctx->out, head[c], w[c], c == NCOLS - 1);
 	for (size_t i = 0; i < n; i++) {
-		const char *cell[NCOLS] = {v[i].name, dash(v[i].meta.version), dash(v[i].meta.created), v[i].platform,
-					   fmt_size(v[i].size, sizes, sizeof(sizes)), dash(v[i].meta.description)};
+		const char *cell[NCOLS] = {v[i].name,
+					   dash(v[i].meta.version),
+					   dash(v[i].meta.created),
+					   v[i].platform,
+					   fmt_size(v[i].size, sizes, sizeof(sizes)),
+					   dash(v[i].meta.description)};
 		for (int c = 0; c < NCOLS; c++)
 			put_cell(ctx->out, cell[c], w[c], c == NCOLS - 1);
 	}

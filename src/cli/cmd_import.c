@@ -9,17 +9,17 @@
 #include "capstan/banned.h"
 
 const char usage_import[] =
-	"usage: capstan import NAME FILE [-v VERSION] [-c CREATED] [-d DESCRIPTION] [-b BUILD]\n"
-	"\n"
-	"Copy the disk image FILE into the local repository as NAME ([namespace/]name).\n"
-	"The format is found from the file's contents: qcow2 is stored for platform\n"
-	"qemu, raw for raw, VDI for vbox and VMDK for vmw.\n"
-	"\n"
-	"  -v, --version VERSION          version recorded in index.yaml\n"
-	"  -c, --created CREATED          creation time, RFC 3339 or 'YYYY-MM-DD HH:MM'\n"
-	"                                 (default: now, UTC)\n"
-	"  -d, --description DESCRIPTION  one-line description\n"
-	"  -b, --build BUILD              how the image was built\n";
+    "usage: capstan import NAME FILE [-v VERSION] [-c CREATED] [-d DESCRIPTION] [-b BUILD]\n"
+    "\n"
+    "Copy the disk image FILE into the local repository as NAME ([namespace/]name).\n"
+    "The format is found from the file's contents: qcow2 is stored for platform\n"
+    "qemu, raw for raw, VDI for vbox and VMDK for vmw.\n"
+    "\n"
+    "  -v, --version VERSION          version recorded in index.yaml\n"
+    "  -c, --created CREATED          creation time, RFC 3339 or 'YYYY-MM-DD HH:MM'\n"
+    "                                 (default: now, UTC)\n"
+    "  -d, --description DESCRIPTION  one-line description\n"
+    "  -b, --build BUILD              how the image was built\n";
 
 static int digits(const char **p, int n)
 {
@@ -66,11 +66,11 @@ static int created_valid(const char *s)
 int cmd_import(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option opts[] = {
-		{"version", required_argument, NULL, 'v'},
-		{"created", required_argument, NULL, 'c'},
-		{"description", required_argument, NULL, 'd'},
-		{"build", required_argument, NULL, 'b'},
-		{NULL, 0, NULL, 0},
+	    {"version", required_argument, NULL, 'v'},
+	    {"created", required_argument, NULL, 'c'},
+	    {"description", required_argument, NULL, 'd'},
+	    {"build", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct repo_meta meta = {NULL, NULL, NULL, NULL};
 	int c, ret;
@@ -99,7 +99,8 @@ int cmd_import(const struct cmd *self, int argc, char **argv, struct cap_ctx *ct
 		return cli_usage_error(ctx, self, "expected NAME and FILE");
 	const char *name = argv[optind], *file = argv[optind + 1];
 	if (meta.created && !created_valid(meta.created))
-		return cli_usage_error(ctx, self, "created '%s' is not RFC 3339 (e.g. 2024-05-01T10:00:00Z)",
+		return cli_usage_error(ctx, self,
+				       "created '%s' is not RFC 3339 (e.g. 2024-05-01T10:00:00Z)",
 				       meta.created);
 	if ((ret = cli_load(ctx)))
 		return ret;

@@ -16,18 +16,19 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_info[] = "usage: capstan info [-p PLATFORM] [--files] [--json] FILE|NAME\n"
-			  "\n"
-			  "Describe a disk image: a file, or an image of the local repository when no\n"
-			  "file of that name exists.  Shows the format (found from the contents), the\n"
-			  "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
-			  "backing file and compression type.  For a capstan image also the kernel\n"
-			  "version, the cmdline and the root fs (entries, bytes).\n"
-			  "\n"
-			  "  --files                  list the root fs of a capstan image\n"
-			  "  -p, --platform PLATFORM  which platform of a repository image (default:\n"
-			  "                           qemu, else the only one there is)\n"
-			  "  --json                   print one JSON object\n";
+const char usage_info[] =
+    "usage: capstan info [-p PLATFORM] [--files] [--json] FILE|NAME\n"
+    "\n"
+    "Describe a disk image: a file, or an image of the local repository when no\n"
+    "file of that name exists.  Shows the format (found from the contents), the\n"
+    "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
+    "backing file and compression type.  For a capstan image also the kernel\n"
+    "version, the cmdline and the root fs (entries, bytes).\n"
+    "\n"
+    "  --files                  list the root fs of a capstan image\n"
+    "  -p, --platform PLATFORM  which platform of a repository image (default:\n"
+    "                           qemu, else the only one there is)\n"
+    "  --json                   print one JSON object\n";
 
 /*
  * The output is a list of fields built first and printed last, as text or
@@ -36,10 +37,10 @@ const char usage_info[] = "usage: capstan info [-p PLATFORM] [--files] [--json] 
 struct field {
 	const char *key;   /* JSON key */
 	const char *label; /* text label */
-	char *text;        /* NULL: unknown, shown as "-" / null */
+	char *text;	   /* NULL: unknown, shown as "-" / null */
 	int is_num;
 	int64_t num;
-	uint64_t bytes;    /* is_num == 2: a size shown as "1.0G (N bytes)" */
+	uint64_t bytes; /* is_num == 2: a size shown as "1.0G (N bytes)" */
 };
 
 struct fields {
@@ -67,9 +68,13 @@ static void add_size(struct fields *f, const char *key, const char *label, uint6
 
 	if (f->n == sizeof(f->v) / sizeof(f->v[0]))
 		return;
-	f->v[f->n++] = (struct field){key, label,
-				      xasprintf("%s (%" PRIu64 " bytes)", fmt_size(bytes, h, sizeof(h)), bytes), 2,
-				      (int64_t)bytes, bytes};
+	f->v[f->n++] = (struct field){
+	    key,
+	    label,
+	    xasprintf("%s (%" PRIu64 " bytes)", fmt_size(bytes, h, sizeof(h)), bytes),
+	    2,
+	    (int64_t)bytes,
+	    bytes};
 }
 
 static void fields_release(struct fields *f)
@@ -96,7 +101,8 @@ static void add_probe_fields(struct fields *f, const struct probe_info *in)
 		if (in->backing_format)
 			add_str(f, "backing_format", "backing format", in->backing_format);
 		add_str(f, "compression", "compression", in->compression);
-		add_str(f, "encryption", "encryption", crypt[in->crypt_method < 3 ? in->crypt_method : 0]);
+		add_str(f, "encryption", "encryption",
+			crypt[in->crypt_method < 3 ? in->crypt_method : 0]);
 		add_num(f, "refcount_bits", "refcount bits", in->refcount_bits);
 		if (in->nb_snapshots)
 			add_num(f, "snapshots", "snapshots", in->nb_snapshots);
@@ -105,18 +111,21 @@ static void add_probe_fields(struct fields *f, const struct probe_info *in)
 	}
 	if (in->format == PROBE_VMDK)
 		add_str(f, "vmdk_type", "VMDK type",
-			in->vmdk_descriptor ? (in->vmdk_create_type ? in->vmdk_create_type : "descriptor")
-					    : "monolithicSparse");
+			in->vmdk_descriptor
+			    ? (in->vmdk_create_type ? in->vmdk_create_type : "descriptor")
+			    : "monolithicSparse");
 }
 
 /* A capstan image (image.h) read through the disk backends: its header, and its files if asked. */
-static int add_image_fields(struct fields *f, const char *path, bool files, struct layout_image *img)
+static int add_image_fields(struct fields *f, const char *path, bool files,
+			    struct layout_image *img)
 {
 	struct cap_img_header h;
 	struct disk *d = NULL;
 	int ret = disk_open(&d, path, DISK_RDONLY);
 
-	if (ret) /* a disk our backends cannot read (zstd, missing backing file) is no capstan image */
+	if (ret) /* a disk our backends cannot read (zstd, missing backing file) is no capstan image
+		  */
 		return files ? ret : 0;
 	ret = layout_image_header(d, &h);
 	if (ret == -CAP_E_DATA && str_has_prefix(cap_errmsg(ret), "not a capstan image")) {
@@ -154,7 +163,8 @@ static void mode_string(uint32_t m, char *s)
 	s[10] = '\0';
 }
 
-static void print_fields(struct cap_ctx *ctx, const struct fields *f, const struct layout_image *img)
+static void print_fields(struct cap_ctx *ctx, const struct fields *f,
+			 const struct layout_image *img)
 {
 	size_t w = 0;
 
@@ -191,23 +201,24 @@ static void print_fields(struct cap_ctx *ctx, const struct fields *f, const stru
 		if (strlen(f->v[i].label) > w)
 			w = strlen(f->v[i].label);
 	for (size_t i = 0; i < f->n; i++)
-		fprintf(ctx->out, "%s:%*s %s\n", f->v[i].label, (int)(w - strlen(f->v[i].label)), "",
-			f->v[i].text ? f->v[i].text : "-");
+		fprintf(ctx->out, "%s:%*s %s\n", f->v[i].label, (int)(w - strlen(f->v[i].label)),
+			"", f->v[i].text ? f->v[i].text : "-");
 	if (img) {
 		fprintf(ctx->out, "files:\n");
 		for (size_t i = 0; i < img->nfiles; i++) {
 			const struct layout_file *e = &img->files[i];
 			char mode[11];
 			mode_string(e->mode, mode);
-			fprintf(ctx->out, "  %s %10" PRIu64 " %s%s%s\n", mode, e->size, e->path, e->target ? " -> " : "",
-				e->target ? e->target : "");
+			fprintf(ctx->out, "  %s %10" PRIu64 " %s%s%s\n", mode, e->size, e->path,
+				e->target ? " -> " : "", e->target ? e->target : "");
 		}
 	}
 	fflush(ctx->out);
 }
 
 /* NAME in the repository: the platform asked for, else qemu, else the only one. */
-static int find_image(struct cap_ctx *ctx, const char *name, const char *platform, struct repo_image *out)
+static int find_image(struct cap_ctx *ctx, const char *name, const char *platform,
+		      struct repo_image *out)
 {
 	struct repo_image *all = NULL;
 	size_t n = 0, hits = 0, pick = 0;
@@ -225,7 +236,8 @@ static int find_image(struct cap_ctx *ctx, const char *name, const char *platfor
 		memset(&all[pick], 0, sizeof(all[pick]));
 		ret = 0;
 	} else if (hits > 1) {
-		ret = cap_errf(CAP_E_USAGE, "image '%s' has several platforms: choose one with -p", name);
+		ret = cap_errf(CAP_E_USAGE, "image '%s' has several platforms: choose one with -p",
+			       name);
 	} else {
 		ret = cap_errf(CAP_E_NOTFOUND, "no file or image named '%s'", name);
 	}
@@ -236,9 +248,9 @@ static int find_image(struct cap_ctx *ctx, const char *name, const char *platfor
 int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option opts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"files", no_argument, NULL, 'F'},
-		{NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"files", no_argument, NULL, 'F'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct fields f = {.n = 0};
 	struct probe_info in;
@@ -286,10 +298,12 @@ int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		goto out;
 	add_str(&f, "file", "file", path);
 	add_probe_fields(&f, &in);
-	if ((in.format == PROBE_QCOW2 || in.format == PROBE_RAW) && (ret = add_image_fields(&f, path, files, &limg)))
+	if ((in.format == PROBE_QCOW2 || in.format == PROBE_RAW) &&
+	    (ret = add_image_fields(&f, path, files, &limg)))
 		goto out;
 	if (files && !limg.kernel) {
-		ret = cap_errf(CAP_E_DATA, "'%s' is not a capstan image: it has no root fs to list", path);
+		ret = cap_errf(CAP_E_DATA, "'%s' is not a capstan image: it has no root fs to list",
+			       path);
 		goto out;
 	}
 	print_fields(ctx, &f, files ? &limg : NULL);

@@ -6,20 +6,21 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_init[] = "usage: capstan init [--template NAME] [DIR]\n"
-			  "\n"
-			  "Create a project in DIR (default: the current folder; created if missing)\n"
-			  "from a template, ready for 'capstan build' and 'capstan run'.\n"
-			  "\n"
-			  "  -t, --template NAME   c (default): hello.c, a Makefile linking it statically\n"
-			  "                        and a Capstanfile; binary: a Capstanfile for an\n"
-			  "                        existing static executable in DIR\n";
+const char usage_init[] =
+    "usage: capstan init [--template NAME] [DIR]\n"
+    "\n"
+    "Create a project in DIR (default: the current folder; created if missing)\n"
+    "from a template, ready for 'capstan build' and 'capstan run'.\n"
+    "\n"
+    "  -t, --template NAME   c (default): hello.c, a Makefile linking it statically\n"
+    "                        and a Capstanfile; binary: a Capstanfile for an\n"
+    "                        existing static executable in DIR\n";
 
 int cmd_init(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 {
 	static const struct option longopts[] = {
-		{"template", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"template", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *tmpl = "c", *dir = ".";
 	int c, ret;

@@ -10,20 +10,21 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_instances[] = "usage: capstan instances [-a] [--json]\n"
-			       "       capstan I [-a] [--json]\n"
-			       "\n"
-			       "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
-			       "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
-			       "crashed.  A VM that went away since the last look is shown as it ended:\n"
-			       "'exited (N)' with the program's status, or 'crashed'.\n"
-			       "\n"
-			       "  -a, --all   include instances that are not running\n"
-			       "  --json      print a JSON array of objects (times in ms since the epoch)\n";
+const char usage_instances[] =
+    "usage: capstan instances [-a] [--json]\n"
+    "       capstan I [-a] [--json]\n"
+    "\n"
+    "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
+    "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
+    "crashed.  A VM that went away since the last look is shown as it ended:\n"
+    "'exited (N)' with the program's status, or 'crashed'.\n"
+    "\n"
+    "  -a, --all   include instances that are not running\n"
+    "  --json      print a JSON array of objects (times in ms since the epoch)\n";
 
 static const struct option longopts[] = {
-	{"all", no_argument, NULL, 'a'},
-	{NULL, 0, NULL, 0},
+    {"all", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char *ago(int64_t ms, char *buf, size_t len)
@@ -105,17 +106,21 @@ int cmd_instances(const struct cmd *self, int argc, char **argv, struct cap_ctx 
 		char st[32], when[32];
 		for (size_t i = 0; i < n; i++) {
 			size_t l[5] = {strlen(v[i].name), strlen(v[i].image), strlen(v[i].backend),
-				       strlen(inst_state_str(&v[i], st, sizeof(st))), strlen(v[i].ports)};
+				       strlen(inst_state_str(&v[i], st, sizeof(st))),
+				       strlen(v[i].ports)};
 			for (int k = 0; k < 5; k++)
 				if (l[k] > w[k])
 					w[k] = l[k];
 		}
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1], "IMAGE", (int)w[2],
-			"BACKEND", (int)w[3], "STATE", (int)w[4], "PORTS", "CREATED");
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME",
+			(int)w[1], "IMAGE", (int)w[2], "BACKEND", (int)w[3], "STATE", (int)w[4],
+			"PORTS", "CREATED");
 		for (size_t i = 0; i < n; i++)
-			fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name, (int)w[1],
-				v[i].image, (int)w[2], v[i].backend, (int)w[3], inst_state_str(&v[i], st, sizeof(st)),
-				(int)w[4], v[i].ports[0] ? v[i].ports : "-", ago(v[i].created, when, sizeof(when)));
+			fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0],
+				v[i].name, (int)w[1], v[i].image, (int)w[2], v[i].backend,
+				(int)w[3], inst_state_str(&v[i], st, sizeof(st)), (int)w[4],
+				v[i].ports[0] ? v[i].ports : "-",
+				ago(v[i].created, when, sizeof(when)));
 	}
 	db_instances_free(v, n);
 	return 0;

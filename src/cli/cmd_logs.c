@@ -7,15 +7,16 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_logs[] = "usage: capstan logs [-f] NAME\n"
-			  "\n"
-			  "Print the console output of an instance (its console.log), running or not.\n"
-			  "\n"
-			  "  -f, --follow   keep printing new output until the instance ends\n";
+const char usage_logs[] =
+    "usage: capstan logs [-f] NAME\n"
+    "\n"
+    "Print the console output of an instance (its console.log), running or not.\n"
+    "\n"
+    "  -f, --follow   keep printing new output until the instance ends\n";
 
 static const struct option longopts[] = {
-	{"follow", no_argument, NULL, 'f'},
-	{NULL, 0, NULL, 0},
+    {"follow", no_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
 };
 
 int cmd_logs(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)

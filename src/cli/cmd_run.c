@@ -16,53 +16,53 @@
 #include "capstan/banned.h"
 
 const char usage_run[] =
-	"usage: capstan run [OPTIONS] [IMAGE]\n"
-	"       capstan run [OPTIONS] -i IMAGE [NAME]\n"
-	"\n"
-	"Run an image from the local repository as a VM.  Without IMAGE, in a folder\n"
-	"with a Capstanfile, run the image built from it (named after the folder).\n"
-	"The instance is named after the image ('/' becomes '-') unless --name or\n"
-	"NAME says otherwise.  In the foreground the console is the terminal (Ctrl-A X\n"
-	"leaves) and run exits with the program's exit status; with -d it prints the\n"
-	"instance name and returns once the VM is up.\n"
-	"\n"
-	"  -i, --image IMAGE     the image to run\n"
-	"      --name NAME       the instance name\n"
-	"  -m, --memory SIZE     memory, e.g. 64M or 1G (a bare number is MiB; default 64M)\n"
-	"  -c, --cpus N          virtual CPUs (default 1)\n"
-	"  -e, --cmdline LINE    replace the image's command line\n"
-	"  -n, --network MODE    nat (default), bridge, tap or none\n"
-	"  -b, --bridge DEVICE   the bridge or tap device (default virbr0 / tap0)\n"
-	"  -f, --forward SPEC    forward [IP:]HOST:GUEST[/tcp|udp] (repeatable, nat only)\n"
-	"      --accel MODE      auto (default: KVM when /dev/kvm works), kvm or tcg\n"
-	"      --boot MODE       direct (QEMU -kernel, default) or disk (firmware boot)\n"
-	"  -d, --detach          run in the background, console in the instance's log\n"
-	"      --timeout SECS    power the VM off after SECS seconds (run exits 124)\n"
-	"      --rm              delete the instance when it ends (foreground)\n"
-	"  -v, --verbose         print the hypervisor command line\n"
-	"      --backend NAME    qemu (default) or libvirt\n"
-	"      --connect URI     libvirt connection (default qemu:///session)\n";
+    "usage: capstan run [OPTIONS] [IMAGE]\n"
+    "       capstan run [OPTIONS] -i IMAGE [NAME]\n"
+    "\n"
+    "Run an image from the local repository as a VM.  Without IMAGE, in a folder\n"
+    "with a Capstanfile, run the image built from it (named after the folder).\n"
+    "The instance is named after the image ('/' becomes '-') unless --name or\n"
+    "NAME says otherwise.  In the foreground the console is the terminal (Ctrl-A X\n"
+    "leaves) and run exits with the program's exit status; with -d it prints the\n"
+    "instance name and returns once the VM is up.\n"
+    "\n"
+    "  -i, --image IMAGE     the image to run\n"
+    "      --name NAME       the instance name\n"
+    "  -m, --memory SIZE     memory, e.g. 64M or 1G (a bare number is MiB; default 64M)\n"
+    "  -c, --cpus N          virtual CPUs (default 1)\n"
+    "  -e, --cmdline LINE    replace the image's command line\n"
+    "  -n, --network MODE    nat (default), bridge, tap or none\n"
+    "  -b, --bridge DEVICE   the bridge or tap device (default virbr0 / tap0)\n"
+    "  -f, --forward SPEC    forward [IP:]HOST:GUEST[/tcp|udp] (repeatable, nat only)\n"
+    "      --accel MODE      auto (default: KVM when /dev/kvm works), kvm or tcg\n"
+    "      --boot MODE       direct (QEMU -kernel, default) or disk (firmware boot)\n"
+    "  -d, --detach          run in the background, console in the instance's log\n"
+    "      --timeout SECS    power the VM off after SECS seconds (run exits 124)\n"
+    "      --rm              delete the instance when it ends (foreground)\n"
+    "  -v, --verbose         print the hypervisor command line\n"
+    "      --backend NAME    qemu (default) or libvirt\n"
+    "      --connect URI     libvirt connection (default qemu:///session)\n";
 
 enum { OPT_NAME = 0x100, OPT_ACCEL, OPT_BOOT, OPT_TIMEOUT, OPT_RM, OPT_BACKEND, OPT_CONNECT };
 
 static const struct option longopts[] = {
-	{"image", required_argument, NULL, 'i'},
-	{"name", required_argument, NULL, OPT_NAME},
-	{"memory", required_argument, NULL, 'm'},
-	{"cpus", required_argument, NULL, 'c'},
-	{"cmdline", required_argument, NULL, 'e'},
-	{"network", required_argument, NULL, 'n'},
-	{"bridge", required_argument, NULL, 'b'},
-	{"forward", required_argument, NULL, 'f'},
-	{"accel", required_argument, NULL, OPT_ACCEL},
-	{"boot", required_argument, NULL, OPT_BOOT},
-	{"detach", no_argument, NULL, 'd'},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"rm", no_argument, NULL, OPT_RM},
-	{"verbose", no_argument, NULL, 'v'},
-	{"backend", required_argument, NULL, OPT_BACKEND},
-	{"connect", required_argument, NULL, OPT_CONNECT},
-	{NULL, 0, NULL, 0},
+    {"image", required_argument, NULL, 'i'},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"memory", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, 'c'},
+    {"cmdline", required_argument, NULL, 'e'},
+    {"network", required_argument, NULL, 'n'},
+    {"bridge", required_argument, NULL, 'b'},
+    {"forward", required_argument, NULL, 'f'},
+    {"accel", required_argument, NULL, OPT_ACCEL},
+    {"boot", required_argument, NULL, OPT_BOOT},
+    {"detach", no_argument, NULL, 'd'},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"rm", no_argument, NULL, OPT_RM},
+    {"verbose", no_argument, NULL, 'v'},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {NULL, 0, NULL, 0},
 };
 
 /* The terminal, put back on every way out (normal return and the signals below). */
@@ -141,17 +141,20 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			break;
 		case 'm':
 			if (parse_size(optarg, 1 << 20, &mem) < 0) {
-				ret = cli_usage_error(ctx, self, "-m: %s", cap_errmsg(-CAP_E_USAGE));
+				ret =
+				    cli_usage_error(ctx, self, "-m: %s", cap_errmsg(-CAP_E_USAGE));
 				goto out;
 			}
 			if (mem < (2u << 20)) {
-				ret = cli_usage_error(ctx, self, "-m %s: at least 2M is needed", optarg);
+				ret = cli_usage_error(ctx, self, "-m %s: at least 2M is needed",
+						      optarg);
 				goto out;
 			}
 			break;
 		case 'c':
 			if (parse_int(optarg, 1, 255, &o.cpus)) {
-				ret = cli_usage_error(ctx, self, "-c '%s': expected a number from 1 to 255", optarg);
+				ret = cli_usage_error(
+				    ctx, self, "-c '%s': expected a number from 1 to 255", optarg);
 				goto out;
 			}
 			break;
@@ -160,7 +163,8 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			break;
 		case 'n':
 			if (hv_net_parse(optarg, &o.net)) {
-				ret = cli_usage_error(ctx, self, "-n: %s", cap_errmsg(-CAP_E_USAGE));
+				ret =
+				    cli_usage_error(ctx, self, "-n: %s", cap_errmsg(-CAP_E_USAGE));
 				goto out;
 			}
 			break;
@@ -174,9 +178,11 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 				goto out;
 			}
 			for (size_t k = 0; k < o.nports; k++)
-				if (ports[k].host == ports[o.nports].host && ports[k].udp == ports[o.nports].udp) {
-					ret = cli_usage_error(ctx, self, "-f %s: host port %u is forwarded twice", optarg,
-							      ports[k].host);
+				if (ports[k].host == ports[o.nports].host &&
+				    ports[k].udp == ports[o.nports].udp) {
+					ret = cli_usage_error(
+					    ctx, self, "-f %s: host port %u is forwarded twice",
+					    optarg, ports[k].host);
 					goto out;
 				}
 			o.nports++;
@@ -189,7 +195,8 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			else if (!strcmp(optarg, "tcg"))
 				o.accel = HV_ACCEL_TCG;
 			else {
-				ret = cli_usage_error(ctx, self, "--accel '%s': expected auto, kvm or tcg", optarg);
+				ret = cli_usage_error(
+				    ctx, self, "--accel '%s': expected auto, kvm or tcg", optarg);
 				goto out;
 			}
 			break;
@@ -199,7 +206,8 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			else if (!strcmp(optarg, "disk"))
 				o.boot = HV_BOOT_DISK;
 			else {
-				ret = cli_usage_error(ctx, self, "--boot '%s': expected direct or disk", optarg);
+				ret = cli_usage_error(
+				    ctx, self, "--boot '%s': expected direct or disk", optarg);
 				goto out;
 			}
 			break;
@@ -208,7 +216,9 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			break;
 		case OPT_TIMEOUT:
 			if (parse_int(optarg, 1, 86400 * 365, &o.timeout)) {
-				ret = cli_usage_error(ctx, self, "--timeout '%s': expected seconds (1 or more)", optarg);
+				ret = cli_usage_error(
+				    ctx, self, "--timeout '%s': expected seconds (1 or more)",
+				    optarg);
 				goto out;
 			}
 			break;
@@ -220,7 +230,8 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 			break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "qemu") && strcmp(optarg, "libvirt")) {
-				ret = cli_usage_error(ctx, self, "--backend '%s': expected qemu or libvirt", optarg);
+				ret = cli_usage_error(
+				    ctx, self, "--backend '%s': expected qemu or libvirt", optarg);
 				goto out;
 			}
 			o.backend = optarg;
@@ -238,13 +249,15 @@ int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		goto out;
 	}
 	if (o.rm && o.detach) {
-		ret = cli_usage_error(ctx, self, "--rm and -d do not go together (delete it with 'capstan delete')");
+		ret = cli_usage_error(
+		    ctx, self, "--rm and -d do not go together (delete it with 'capstan delete')");
 		goto out;
 	}
 	if (o.image) {
 		if (optind < argc) {
 			if (o.name) {
-				ret = cli_usage_error(ctx, self, "give the name once (NAME or --name)");
+				ret = cli_usage_error(ctx, self,
+						      "give the name once (NAME or --name)");
 				goto out;
 			}
 			o.name = argv[optind++];

@@ -8,18 +8,19 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_stop[] = "usage: capstan stop [-t SECS] NAME...\n"
-			  "\n"
-			  "Stop instances.  Each VM is first asked to power off (the ACPI power button,\n"
-			  "which the capstan kernel answers by ending the program); if it is still up\n"
-			  "after SECS seconds (default 10) it is ended by force.  The message says which\n"
-			  "of the two happened.  Stopping an instance that is not running is not an error.\n"
-			  "\n"
-			  "  -t, --time SECS   how long to wait for a graceful power-off\n";
+const char usage_stop[] =
+    "usage: capstan stop [-t SECS] NAME...\n"
+    "\n"
+    "Stop instances.  Each VM is first asked to power off (the ACPI power button,\n"
+    "which the capstan kernel answers by ending the program); if it is still up\n"
+    "after SECS seconds (default 10) it is ended by force.  The message says which\n"
+    "of the two happened.  Stopping an instance that is not running is not an error.\n"
+    "\n"
+    "  -t, --time SECS   how long to wait for a graceful power-off\n";
 
 static const struct option longopts[] = {
-	{"time", required_argument, NULL, 't'},
-	{NULL, 0, NULL, 0},
+    {"time", required_argument, NULL, 't'},
+    {NULL, 0, NULL, 0},
 };
 
 int cmd_stop(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
@@ -33,7 +34,8 @@ int cmd_stop(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		if (c == 't') {
 			long v = strtol(optarg, &end, 10);
 			if (!*optarg || *end || v < 0 || v > 3600)
-				return cli_usage_error(ctx, self, "-t '%s': expected seconds from 0 to 3600", optarg);
+				return cli_usage_error(
+				    ctx, self, "-t '%s': expected seconds from 0 to 3600", optarg);
 			secs = (int)v;
 		}
 	}
@@ -50,7 +52,8 @@ int cmd_stop(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 		if (!was)
 			cap_info(ctx, "Instance %s is not running", argv[optind]);
 		else if (forced)
-			cap_info(ctx, "Stopped instance: %s (forced: no power-off within %ds)", argv[optind], secs);
+			cap_info(ctx, "Stopped instance: %s (forced: no power-off within %ds)",
+				 argv[optind], secs);
 		else
 			cap_info(ctx, "Stopped instance: %s (powered off)", argv[optind]);
 	}

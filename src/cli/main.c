@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 		if (argv[i][0] != '-')
 			break;
 		/* options that take a value */
-		if ((!strcmp(argv[i], "--root") || !strcmp(argv[i], "-u") || !strcmp(argv[i], "--repo-url")) &&
+		if ((!strcmp(argv[i], "--root") || !strcmp(argv[i], "-u") ||
+		     !strcmp(argv[i], "--repo-url")) &&
 		    i + 1 < argc)
 			i++;
 	}
@@ -49,9 +50,11 @@ int main(int argc, char **argv)
 				bd = d, best = commands[k].name;
 		}
 		if (best && bd <= 2)
-			fprintf(ctx.err, "capstan: unknown command '%s' (did you mean '%s'?)\n", argv[i], best);
+			fprintf(ctx.err, "capstan: unknown command '%s' (did you mean '%s'?)\n",
+				argv[i], best);
 		else
-			fprintf(ctx.err, "capstan: unknown command '%s' (see 'capstan help')\n", argv[i]);
+			fprintf(ctx.err, "capstan: unknown command '%s' (see 'capstan help')\n",
+				argv[i]);
 		return CAP_EXIT_USAGE;
 	}
 	/*

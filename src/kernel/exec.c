@@ -4,15 +4,16 @@
 #include "fs/vfs.h"
 #include "kelf.h"
 
-#define PIE_BASE 0x555555554000ul
-#define STACK_TOP 0x7ffffffff000ul
+#define PIE_BASE   0x555555554000ul
+#define STACK_TOP  0x7ffffffff000ul
 #define STACK_SIZE (8ul << 20)
 
 struct proc proc;
 
 static int seg_prot(uint32_t flags)
 {
-	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) | (flags & 1 ? PROT_EXEC : 0);
+	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) |
+	       (flags & 1 ? PROT_EXEC : 0);
 }
 
 static uint64_t push(uint64_t *sp, const void *data, size_t len)
@@ -56,7 +57,8 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 			len = 0;
 		interp[len] = 0;
 		ksnprintf(why, whylen,
-			  "dynamically linked (interpreter %s); capstan runs static executables: link with -static or -static-pie",
+			  "dynamically linked (interpreter %s); capstan runs static executables: "
+			  "link with -static or -static-pie",
 			  interp);
 		return -ENOEXEC;
 	}
@@ -78,7 +80,8 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 
 /* Map the checked program, build its stack and jump to it.  The lower half
  * must hold nothing: at boot, or after exec_release(). */
-void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp, uint64_t t_kernel)
+void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
+		uint64_t t_kernel)
 {
 	static char exe[4096];
 	struct kelf_info *ip = &img->info;
@@ -90,13 +93,16 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
-		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
+		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr),
+			 end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
 		uint64_t data_end = PAGE_ALIGN_UP(base + ph->vaddr + ph->filesz);
 		/* pages with file data now; the rest of the bss on first touch */
 		if (vm_map(start, data_end - start, PROT_READ | PROT_WRITE | 0x100, false) ||
-		    (end > data_end && vm_map(data_end, end - data_end, PROT_READ | PROT_WRITE | 0x100, true)))
+		    (end > data_end &&
+		     vm_map(data_end, end - data_end, PROT_READ | PROT_WRITE | 0x100, true)))
 			kexit(128 + 9, "out of memory loading the program");
-		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz, ph->offset) != (long)ph->filesz) {
+		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz,
+					    ph->offset) != (long)ph->filesz) {
 			char msg[300];
 			ksnprintf(msg, sizeof(msg), "%s: read error", prog);
 			kexit(EXIT_NOEXEC, msg);
@@ -108,7 +114,8 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
-		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr), end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
+		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr),
+			 end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
 		int prot = seg_prot(ph->flags);
 		vm_protect(start, end - start, prot);
 		if (start < prev_end) /* a page shared with the previous segment gets both */
@@ -120,7 +127,8 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	proc.exe = prog;
 
 	/* the stack: 8 MiB reserved, pages on first touch */
-	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE | (ip->exec_stack ? PROT_EXEC : 0), true))
+	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE,
+		   PROT_READ | PROT_WRITE | (ip->exec_stack ? PROT_EXEC : 0), true))
 		kexit(128 + 9, "out of memory for the stack");
 	uint64_t sp = STACK_TOP;
 	uint64_t zero = 0;
@@ -141,9 +149,25 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	uint32_t id[4];
 	cpuid(1, 0, id);
 	uint64_t auxv[] = {
-		3, base + ip->phdr_vaddr, 4, 56, 5, ip->phnum, 6, PAGE_SIZE, 7, 0, 8, 0, 9, base + ip->entry,
-		11, 0, 12, 0, 13, 0, 14, 0, 15, platform, 16, id[3], 17, 100, 23, 0, 25, random, 26, 0,
-		31, execfn, 0, 0,
+	    3,	base + ip->phdr_vaddr,
+	    4,	56,
+	    5,	ip->phnum,
+	    6,	PAGE_SIZE,
+	    7,	0,
+	    8,	0,
+	    9,	base + ip->entry,
+	    11, 0,
+	    12, 0,
+	    13, 0,
+	    14, 0,
+	    15, platform,
+	    16, id[3],
+	    17, 100,
+	    23, 0,
+	    25, random,
+	    26, 0,
+	    31, execfn,
+	    0,	0,
 	};
 	size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + ARRAY_LEN(auxv);
 	if (words % 2)
@@ -163,10 +187,13 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		char steps[384];
 		size_t o = 0;
 		for (int i = 0; i < trace_nmarks && o < sizeof(steps); i++)
-			o += (size_t)ksnprintf(steps + o, sizeof(steps) - o, "%s %s %lu", i ? "," : "", trace_marks[i].what,
+			o += (size_t)ksnprintf(steps + o, sizeof(steps) - o, "%s %s %lu",
+					       i ? "," : "", trace_marks[i].what,
 					       (trace_marks[i].tsc - boot_tsc) * 1000000 / hz);
-		kprintf("capstan: boot trace: program entry at %lu us after the kernel's first instruction (init%s; load %lu us; TSC %lu MHz)\n",
-			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz, hz / 1000000);
+		kprintf("capstan: boot trace: program entry at %lu us after the kernel's first "
+			"instruction (init%s; load %lu us; TSC %lu MHz)\n",
+			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz,
+			hz / 1000000);
 	}
 	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, ip->pie ? "static-pie" : "static",
 		 base + ip->entry);

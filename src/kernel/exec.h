@@ -9,11 +9,11 @@
 #define KARGS 384
 
 /* the errors exec_check() gives, as Linux numbers them */
-#define ENOENT 2
-#define EIO 5
-#define E2BIG 7
+#define ENOENT	2
+#define EIO	5
+#define E2BIG	7
 #define ENOEXEC 8
-#define EACCES 13
+#define EACCES	13
 
 struct proc {
 	const char *exe;

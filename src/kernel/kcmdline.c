@@ -18,7 +18,10 @@ static int fail(struct kcmdline *c, const char *msg, const char *word)
 	return -1;
 }
 
-static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+static int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
 
 /* Split into words in c->buf; returns the count or -1. */
 static int split(struct kcmdline *c, const char *in, char **words, int max)
@@ -50,7 +53,8 @@ static int split(struct kcmdline *c, const char *in, char **words, int max)
 				for (p++; *p != '"'; p++) {
 					if (!*p)
 						return fail(c, "unterminated double quote", NULL);
-					if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`'))
+					if (*p == '\\' && (p[1] == '"' || p[1] == '\\' ||
+							   p[1] == '$' || p[1] == '`'))
 						p++;
 					else if (*p == '\\' && p[1] == '\n') {
 						p++;
@@ -63,7 +67,8 @@ static int split(struct kcmdline *c, const char *in, char **words, int max)
 				p++;
 			} else if (*p == '\\') {
 				if (!p[1])
-					return fail(c, "backslash at the end of the command line", NULL);
+					return fail(c, "backslash at the end of the command line",
+						    NULL);
 				c->buf[o++] = p[1];
 				p += 2;
 			} else {

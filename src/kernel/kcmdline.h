@@ -1,27 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Kernel command line: kernel options, --env=K=V, then the program and its arguments, shell-quoted. */
+/* Kernel command line: kernel options, --env=K=V, then the program and its arguments, shell-quoted.
+ */
 #ifndef KERNEL_KCMDLINE_H
 #define KERNEL_KCMDLINE_H
 
 #include <stddef.h>
 
-#define KCMD_MAX 32768
+#define KCMD_MAX  32768
 #define KCMD_ARGS 256
 #define KCMD_ENVS 128
 
 #define KCMD_VERBOSE 0x1 /* --verbose: print the init steps */
-#define KCMD_TRACE 0x2   /* --trace: boot time from the first instruction to the program */
-#define KCMD_NOSYS 0x4   /* --nosys: name the unimplemented syscalls at exit */
-#define KCMD_QUIET 0x8   /* --quiet: no boot line */
+#define KCMD_TRACE   0x2 /* --trace: boot time from the first instruction to the program */
+#define KCMD_NOSYS   0x4 /* --nosys: name the unimplemented syscalls at exit */
+#define KCMD_QUIET   0x8 /* --quiet: no boot line */
 
 struct kcmdline {
-	char buf[KCMD_MAX];        /* the unquoted words, NUL-separated */
+	char buf[KCMD_MAX];	   /* the unquoted words, NUL-separated */
 	char *argv[KCMD_ARGS + 1]; /* NULL-terminated */
 	char *envp[KCMD_ENVS + 1]; /* NULL-terminated */
 	int argc, envc;
 	unsigned flags;
-	const char *cwd;           /* --cwd=DIR, or NULL */
-	char err[96];              /* why parsing failed */
+	const char *cwd; /* --cwd=DIR, or NULL */
+	char err[96];	 /* why parsing failed */
 };
 
 /*

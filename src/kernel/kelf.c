@@ -3,15 +3,24 @@
 #include "kelf.h"
 #include "klib.h"
 
-#define PT_LOAD 1
-#define PT_INTERP 3
-#define PT_PHDR 6
+#define PT_LOAD	     1
+#define PT_INTERP    3
+#define PT_PHDR	     6
 #define PT_GNU_STACK 0x6474e551
-#define PF_X 1
+#define PF_X	     1
 
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint16_t rd16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16;
+}
+static uint64_t rd64(const unsigned char *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 int kelf_check(const void *buf, size_t len, uint64_t filesize, struct kelf_info *info)
 {
@@ -33,15 +42,17 @@ int kelf_check(const void *buf, size_t len, uint64_t filesize, struct kelf_info 
 	if (rd16(b + 54) != 56 || info->phnum == 0 || info->phnum > KELF_MAX_PHDR)
 		return KELF_E_PHDR;
 	if (info->phoff > len || (uint64_t)info->phnum * 56 > len - info->phoff || info->phoff % 8)
-		return info->phoff + (uint64_t)info->phnum * 56 > filesize ? KELF_E_PHDR : KELF_E_SHORT;
+		return info->phoff + (uint64_t)info->phnum * 56 > filesize ? KELF_E_PHDR
+									   : KELF_E_SHORT;
 
 	info->lo = UINT64_MAX;
 	for (int i = 0; i < info->phnum; i++) {
 		const unsigned char *p = b + info->phoff + 56ull * i;
-		struct kelf_phdr ph = {rd32(p), rd32(p + 4), rd64(p + 8), rd64(p + 16), rd64(p + 24),
-				       rd64(p + 32), rd64(p + 40), rd64(p + 48)};
+		struct kelf_phdr ph = {rd32(p),	     rd32(p + 4),  rd64(p + 8),	 rd64(p + 16),
+				       rd64(p + 24), rd64(p + 32), rd64(p + 40), rd64(p + 48)};
 		if (ph.type == PT_INTERP) {
-			if (ph.offset > filesize || ph.filesz > filesize - ph.offset || ph.filesz == 0)
+			if (ph.offset > filesize || ph.filesz > filesize - ph.offset ||
+			    ph.filesz == 0)
 				return KELF_E_SEGMENT;
 			info->interp_off = ph.offset;
 			info->interp_size = ph.filesz;
@@ -51,7 +62,8 @@ int kelf_check(const void *buf, size_t len, uint64_t filesize, struct kelf_info 
 		} else if (ph.type == PT_GNU_STACK) {
 			info->exec_stack = ph.flags & PF_X;
 		} else if (ph.type == PT_LOAD) {
-			if (ph.filesz > ph.memsz || ph.offset > filesize || ph.filesz > filesize - ph.offset)
+			if (ph.filesz > ph.memsz || ph.offset > filesize ||
+			    ph.filesz > filesize - ph.offset)
 				return KELF_E_SEGMENT;
 			if (ph.vaddr >= KELF_USER_TOP || ph.memsz > KELF_USER_TOP - ph.vaddr)
 				return KELF_E_SEGMENT;
@@ -61,12 +73,14 @@ int kelf_check(const void *buf, size_t len, uint64_t filesize, struct kelf_info 
 				return KELF_E_SEGMENT;
 			if (ph.memsz == 0)
 				continue;
-			uint64_t lo = ph.vaddr & ~4095ull, hi = (ph.vaddr + ph.memsz + 4095) & ~4095ull;
+			uint64_t lo = ph.vaddr & ~4095ull,
+				 hi = (ph.vaddr + ph.memsz + 4095) & ~4095ull;
 			if (lo < info->lo)
 				info->lo = lo;
 			if (hi > info->hi)
 				info->hi = hi;
-			if (!info->has_phdr_vaddr && info->phoff >= ph.offset && info->phoff - ph.offset < ph.filesz) {
+			if (!info->has_phdr_vaddr && info->phoff >= ph.offset &&
+			    info->phoff - ph.offset < ph.filesz) {
 				info->phdr_vaddr = ph.vaddr + (info->phoff - ph.offset);
 				info->has_phdr_vaddr = true;
 			}
@@ -79,7 +93,8 @@ int kelf_check(const void *buf, size_t len, uint64_t filesize, struct kelf_info 
 		return KELF_E_SEGMENT;
 	bool in = false;
 	for (int i = 0; i < info->nload; i++)
-		if (info->entry >= info->load[i].vaddr && info->entry - info->load[i].vaddr < info->load[i].memsz)
+		if (info->entry >= info->load[i].vaddr &&
+		    info->entry - info->load[i].vaddr < info->load[i].memsz)
 			in = true;
 	if (!in)
 		return KELF_E_ENTRY;

@@ -16,12 +16,12 @@ struct kelf_phdr {
 };
 
 struct kelf_info {
-	bool pie;                /* ET_DYN: load at a base of the loader's choosing */
-	uint64_t entry;          /* e_entry (add the base for pie) */
+	bool pie;	/* ET_DYN: load at a base of the loader's choosing */
+	uint64_t entry; /* e_entry (add the base for pie) */
 	uint64_t phoff;
 	uint16_t phnum;
-	uint64_t lo, hi;         /* page-aligned span of the PT_LOAD segments */
-	uint64_t phdr_vaddr;     /* where the program headers are in memory (no base) */
+	uint64_t lo, hi;     /* page-aligned span of the PT_LOAD segments */
+	uint64_t phdr_vaddr; /* where the program headers are in memory (no base) */
 	bool has_phdr_vaddr;
 	uint64_t interp_off, interp_size; /* PT_INTERP, size 0 when none */
 	bool exec_stack;
@@ -31,13 +31,13 @@ struct kelf_info {
 
 enum {
 	KELF_E_SHORT = -2000, /* shorter than its headers */
-	KELF_E_MAGIC,         /* not ELF */
-	KELF_E_CLASS,         /* not 64-bit little-endian x86-64 */
-	KELF_E_TYPE,          /* not ET_EXEC or ET_DYN */
-	KELF_E_PHDR,          /* bad program header table */
-	KELF_E_SEGMENT,       /* a PT_LOAD out of the file, misaligned, or out of user space */
-	KELF_E_NOLOAD,        /* no PT_LOAD */
-	KELF_E_ENTRY,         /* entry point outside the loaded segments */
+	KELF_E_MAGIC,	      /* not ELF */
+	KELF_E_CLASS,	      /* not 64-bit little-endian x86-64 */
+	KELF_E_TYPE,	      /* not ET_EXEC or ET_DYN */
+	KELF_E_PHDR,	      /* bad program header table */
+	KELF_E_SEGMENT,	      /* a PT_LOAD out of the file, misaligned, or out of user space */
+	KELF_E_NOLOAD,	      /* no PT_LOAD */
+	KELF_E_ENTRY,	      /* entry point outside the loaded segments */
 };
 
 /*

@@ -11,15 +11,18 @@
 #include "asm.h"
 #include "klib.h"
 
-#define PAGE_SIZE 4096ul
-#define PAGE_ALIGN_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+#define PAGE_SIZE	   4096ul
+#define PAGE_ALIGN_UP(x)   (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 #define PAGE_ALIGN_DOWN(x) ((x) & ~(PAGE_SIZE - 1))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define NORETURN __attribute__((noreturn))
+#define ARRAY_LEN(a)	   (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	   ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	   ((a) > (b) ? (a) : (b))
+#define NORETURN	   __attribute__((noreturn))
 
-static inline void *p2v(uint64_t p) { return (void *)(p + DMAP_BASE); }
+static inline void *p2v(uint64_t p)
+{
+	return (void *)(p + DMAP_BASE);
+}
 static inline uint64_t v2p(const void *v)
 {
 	uint64_t a = (uint64_t)v;
@@ -27,19 +30,46 @@ static inline uint64_t v2p(const void *v)
 }
 
 /* port and MSR access */
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return ((uint64_t)hi << 32) | lo;
 }
-static inline void wrmsr(uint32_t msr, uint64_t v) { __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -48,13 +78,24 @@ static inline uint64_t rdtsc(void)
 }
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
-static inline void mmio_w32(uint64_t pa, uint32_t v) { *(volatile uint32_t *)p2v(pa) = v; }
-static inline uint32_t mmio_r32(uint64_t pa) { return *(volatile uint32_t *)p2v(pa); }
-static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+static inline void mmio_w32(uint64_t pa, uint32_t v)
+{
+	*(volatile uint32_t *)p2v(pa) = v;
+}
+static inline uint32_t mmio_r32(uint64_t pa)
+{
+	return *(volatile uint32_t *)p2v(pa);
+}
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause");
+}
 #define barrier() __asm__ volatile("" ::: "memory")
-#define mb() __asm__ volatile("mfence" ::: "memory")
+#define mb()	  __asm__ volatile("mfence" ::: "memory")
 
 /* lib.c: formatted output */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
@@ -71,7 +112,11 @@ struct trace_mark {
 };
 extern struct trace_mark trace_marks[16];
 extern int trace_nmarks;
-#define kverbose(...) do { if (kopt.verbose) kprintf(__VA_ARGS__); } while (0)
+#define kverbose(...)                                                                              \
+	do {                                                                                       \
+		if (kopt.verbose)                                                                  \
+			kprintf(__VA_ARGS__);                                                      \
+	} while (0)
 
 /* uart.c and console.c */
 void uart_init(void);
@@ -100,20 +145,20 @@ struct sysframe {
 
 /* time.c */
 void time_init(void);
-uint64_t time_ns(void);      /* monotonic since boot */
+uint64_t time_ns(void); /* monotonic since boot */
 uint64_t time_tsc_hz(void);
 int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
 void time_delay_ns(uint64_t ns);
-#define IDLE_MAX_NS 50000000ull    /* longest HLT: a stop (power button) is noticed within this */
+#define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
-void cpu_idle(uint64_t max_ns);    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
+void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
 void lapic_eoi(void);
 
 /* power.c: leaving the machine */
 #define EXIT_FAULT_BASE 128
-#define EXIT_PANIC 255
-#define EXIT_NOEXEC 126
-#define EXIT_NOTFOUND 127
+#define EXIT_PANIC	255
+#define EXIT_NOEXEC	126
+#define EXIT_NOTFOUND	127
 void power_init(void);
 bool power_stop_requested(void);
 void power_use_ged(bool on);
@@ -124,7 +169,7 @@ void panic(const char *fmt, ...) NORETURN __attribute__((format(printf, 1, 2)));
 uint64_t pmm_init(uint64_t phys, uint64_t top);
 void pmm_add(uint64_t base, uint64_t len);
 void pmm_reserve(uint64_t base, uint64_t len);
-uint64_t pmm_alloc(size_t npages); /* physical address, zeroed; 0 when out of memory */
+uint64_t pmm_alloc(size_t npages);     /* physical address, zeroed; 0 when out of memory */
 uint64_t pmm_alloc_raw(size_t npages); /* not zeroed */
 void pmm_free(uint64_t pa, size_t npages);
 uint64_t pmm_free_pages(void);
@@ -135,9 +180,9 @@ void *krealloc(void *p, size_t n);
 void kfree(void *p);
 char *kstrdup(const char *s);
 
-#define PROT_READ 1
+#define PROT_READ  1
 #define PROT_WRITE 2
-#define PROT_EXEC 4
+#define PROT_EXEC  4
 void vm_init(void);
 void vm_map_ram(uint64_t top);
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);
@@ -154,7 +199,7 @@ uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 /* dev/blk.c: the image disk */
 struct blkreq {
 	uint64_t sector;
-	void *buf;      /* physically contiguous kernel memory (the direct map) */
+	void *buf;	/* physically contiguous kernel memory (the direct map) */
 	uint32_t count; /* sectors, 1..128 */
 };
 struct blkdev {

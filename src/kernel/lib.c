@@ -168,7 +168,8 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		switch (*fmt) {
 		case 'd': {
 			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width, pad, false);
+			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width, pad,
+				false);
 			break;
 		}
 		case 'u':

@@ -58,13 +58,15 @@ static void read_header(struct cap_img_header *h)
 	if (blk_read(CAP_IMG_HEADER_OFFSET, h, sizeof(*h)))
 		panic("%s: cannot read the image header", rootdev->name);
 	if (memcmp(h->magic, CAP_IMG_MAGIC, 8))
-		panic("%s: not a capstan image (no %s header at %u)", rootdev->name, CAP_IMG_MAGIC, CAP_IMG_HEADER_OFFSET);
+		panic("%s: not a capstan image (no %s header at %u)", rootdev->name, CAP_IMG_MAGIC,
+		      CAP_IMG_HEADER_OFFSET);
 	uint32_t want = h->header_crc32;
 	h->header_crc32 = 0;
 	if (crc32(0, h, sizeof(*h)) != want)
 		panic("%s: image header checksum mismatch", rootdev->name);
 	if (h->version != CAP_IMG_VERSION)
-		panic("%s: image version %u, this kernel reads %u", rootdev->name, h->version, CAP_IMG_VERSION);
+		panic("%s: image version %u, this kernel reads %u", rootdev->name, h->version,
+		      CAP_IMG_VERSION);
 	if (h->rootfs_offset + h->rootfs_size > rootdev->sectors * 512)
 		panic("%s: root fs runs past the end of the disk", rootdev->name);
 }
@@ -125,7 +127,8 @@ void kmain(uint32_t start_info)
 		/* read in place from the block cache: the header's chunk holds it */
 		disk_cmdline = blk_peek(CAP_IMG_CMDLINE_OFFSET, CAP_IMG_CMDLINE_MAX);
 		if (!disk_cmdline || !memchr(disk_cmdline, 0, CAP_IMG_CMDLINE_MAX))
-			panic("%s: cannot read the command line at byte %u", rootdev->name, CAP_IMG_CMDLINE_OFFSET);
+			panic("%s: cannot read the command line at byte %u", rootdev->name,
+			      CAP_IMG_CMDLINE_OFFSET);
 		line = disk_cmdline;
 	}
 	/* not zeroed: the parser writes what it uses, and untouched pages stay untouched */
@@ -142,7 +145,8 @@ void kmain(uint32_t start_info)
 	kopt.trace = cm->flags & KCMD_TRACE;
 	kopt.nosys = cm->flags & KCMD_NOSYS;
 	kopt.quiet = cm->flags & KCMD_QUIET;
-	kverbose("capstan: command line from %s: %s\n", line == disk_cmdline ? "the disk" : "PVH", line);
+	kverbose("capstan: command line from %s: %s\n", line == disk_cmdline ? "the disk" : "PVH",
+		 line);
 
 	vfs_init();
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
@@ -151,14 +155,18 @@ void kmain(uint32_t start_info)
 		char m[24], d[24];
 		fmt_size(m, sizeof(m), mem);
 		fmt_size(d, sizeof(d), rootdev->sectors * 512);
-		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name, d, files);
+		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name,
+			d, files);
 	}
-	kverbose("capstan: memory: %lu KiB free of %lu KiB usable\n", pmm_free_pages() * 4, pmm_total_pages() * 4);
-	kverbose("capstan: disk: %s, %lu sectors; image kernel %s, root fs %lu bytes at %lu, %u entries\n",
-		 rootdev->name, rootdev->sectors, hdr.kernel_version, (unsigned long)hdr.rootfs_size,
-		 (unsigned long)hdr.rootfs_offset,
+	kverbose("capstan: memory: %lu KiB free of %lu KiB usable\n", pmm_free_pages() * 4,
+		 pmm_total_pages() * 4);
+	kverbose("capstan: disk: %s, %lu sectors; image kernel %s, root fs %lu bytes at %lu, %u "
+		 "entries\n",
+		 rootdev->name, rootdev->sectors, hdr.kernel_version,
+		 (unsigned long)hdr.rootfs_size, (unsigned long)hdr.rootfs_offset,
 		 hdr.rootfs_entries);
-	kverbose("capstan: status channel %s, power button %s\n", status_present() ? "isa-debugcon 0xe9" : "absent",
+	kverbose("capstan: status channel %s, power button %s\n",
+		 status_present() ? "isa-debugcon 0xe9" : "absent",
 		 pci_present() ? "ACPI PM 0x600" : "ACPI GED");
 	if (cm->cwd) {
 		struct node *n;
@@ -170,7 +178,8 @@ void kmain(uint32_t start_info)
 
 	/* the environment: --env values, plus PATH, HOME and TERM unless given */
 	int envc = 0;
-	static const char *const defaults[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/", "TERM=linux"};
+	static const char *const defaults[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/",
+					       "TERM=linux"};
 	for (int i = 0; i < cm->envc; i++)
 		envp[envc++] = cm->envp[i];
 	for (size_t i = 0; i < ARRAY_LEN(defaults); i++) {

@@ -3,7 +3,7 @@
 #include "kernel.h"
 
 #define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
-static uint64_t *bitmap; /* bit set = page used; sized to the RAM, placed after the kernel */
+static uint64_t *bitmap;      /* bit set = page used; sized to the RAM, placed after the kernel */
 static uint64_t npages, total_pages, free_pages, hint;
 
 static uint64_t popcount(uint64_t x)
@@ -117,15 +117,21 @@ void pmm_free(uint64_t pa, size_t n)
 		hint = pa / PAGE_SIZE;
 }
 
-uint64_t pmm_free_pages(void) { return free_pages; }
-uint64_t pmm_total_pages(void) { return total_pages; }
+uint64_t pmm_free_pages(void)
+{
+	return free_pages;
+}
+uint64_t pmm_total_pages(void)
+{
+	return total_pages;
+}
 
 /*
  * Kernel heap: blocks of 32..2048 bytes carved from pages of one size class,
  * larger ones as page runs.  A 16-byte header says which.
  */
 struct hdr {
-	uint64_t size; /* usable bytes */
+	uint64_t size;	/* usable bytes */
 	uint64_t pages; /* 0 for class blocks */
 };
 struct freeblk {
@@ -226,13 +232,13 @@ char *kstrdup(const char *s)
  * 4 KiB.  A non-present PTE with PTE_LAZY gets a zeroed page on first touch;
  * PROT_NONE is a present page without PTE_U (or a lazy one marked PTE_NONE).
  */
-#define PTE_P 0x1ul
-#define PTE_W 0x2ul
-#define PTE_U 0x4ul
-#define PTE_PS 0x80ul
+#define PTE_P	 0x1ul
+#define PTE_W	 0x2ul
+#define PTE_U	 0x4ul
+#define PTE_PS	 0x80ul
 #define PTE_LAZY 0x200ul
 #define PTE_NONE 0x400ul
-#define PTE_NX (1ul << 63)
+#define PTE_NX	 (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
 #define USER_TOP 0x800000000000ul
 
@@ -281,7 +287,10 @@ static uint64_t *next_pte(uint64_t va, uint64_t *prev, bool create)
 	return walk(va, create);
 }
 
-static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
 
 static uint64_t prot_bits(int prot)
 {
@@ -419,7 +428,8 @@ bool vm_fault(uint64_t va, bool write, bool user)
 		kexit(128 + 9, "out of memory");
 	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
 	invlpg(PAGE_ALIGN_DOWN(va));
-	/* fault-around: the next few lazy pages of the same page table, while memory is plentiful */
+	/* fault-around: the next few lazy pages of the same page table, while memory is plentiful
+	 */
 	for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
 		uint64_t e = pte[i];
 		if ((e & PTE_P) || !(e & PTE_LAZY) || (e & PTE_NONE) || !(pa = pmm_alloc(1)))

@@ -11,8 +11,8 @@
  *  - otherwise ACPI S5 (PIIX4/ICH9 PM at 0x600, microvm GED) or a triple fault:
  *    QEMU exits 0.
  */
-#define PM_BASE 0x600
-#define GED_EVT 0xfea00000ul
+#define PM_BASE	  0x600
+#define GED_EVT	  0xfea00000ul
 #define GED_SLEEP 0xfea00200ul
 
 static bool have_pm, have_ged;
@@ -27,7 +27,10 @@ void power_init(void)
 		outw(PM_BASE, 0x100); /* clear a stale PWRBTN_STS */
 }
 
-void power_use_ged(bool on) { have_ged = on; }
+void power_use_ged(bool on)
+{
+	have_ged = on;
+}
 
 /* Rate-limited: the PM and GED registers cost a VM exit each. */
 bool power_stop_requested(void)

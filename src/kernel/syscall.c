@@ -1,34 +1,35 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The Linux syscall table: one guarded dispatch by number; the rest returns -ENOSYS and is counted. */
+/* The Linux syscall table: one guarded dispatch by number; the rest returns -ENOSYS and is counted.
+ */
 #include "syscall.h"
 #include "exec.h"
 #include "fs/vfs.h"
 
-#define EPERM 1
-#define ESRCH 3
-#define EINTR 4
-#define EBADF 9
-#define ENOMEM 12
-#define EFAULT 14
-#define EEXIST 17
-#define EXDEV 18
-#define ENOTDIR 20
-#define EISDIR 21
-#define EINVAL 22
-#define EMFILE 24
-#define ENOTTY 25
-#define ESPIPE 29
-#define ERANGE 34
+#define EPERM	     1
+#define ESRCH	     3
+#define EINTR	     4
+#define EBADF	     9
+#define ENOMEM	     12
+#define EFAULT	     14
+#define EEXIST	     17
+#define EXDEV	     18
+#define ENOTDIR	     20
+#define EISDIR	     21
+#define EINVAL	     22
+#define EMFILE	     24
+#define ENOTTY	     25
+#define ESPIPE	     29
+#define ERANGE	     34
 #define ENAMETOOLONG 36
-#define ENOSYS 38
-#define ENOTEMPTY 39
-#define ELOOP 40
-#define ENODEV 19
+#define ENOSYS	     38
+#define ENOTEMPTY    39
+#define ELOOP	     40
+#define ENODEV	     19
 
-#define AT_FDCWD (-100)
+#define AT_FDCWD	    (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
-#define AT_REMOVEDIR 0x200
-#define AT_EMPTY_PATH 0x1000
+#define AT_REMOVEDIR	    0x200
+#define AT_EMPTY_PATH	    0x1000
 
 long sys_last = -1;
 #define NSYS 512
@@ -95,10 +96,10 @@ static int ustr(uint64_t p, char *buf, size_t size)
 	return -ENAMETOOLONG;
 }
 
-#define UOK(p, n)                                      \
-	do {                                           \
-		if (!vm_user_ok((uint64_t)(p), (n)))   \
-			return -EFAULT;                \
+#define UOK(p, n)                                                                                  \
+	do {                                                                                       \
+		if (!vm_user_ok((uint64_t)(p), (n)))                                               \
+			return -EFAULT;                                                            \
 	} while (0)
 
 /* ---- paths ---- */
@@ -130,7 +131,8 @@ static int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out)
 }
 
 /* For creating: *n is the existing node or NULL with *parent/name set. */
-static int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, struct node **parent, char *name)
+static int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n,
+			 struct node **parent, char *name)
 {
 	char path[4096];
 	struct node *dir;
@@ -167,7 +169,10 @@ static void fill_stat(struct node *n, struct kstat *st)
 	else if (n->kind == K_FILE)
 		st->size = (int64_t)n->size;
 	if (n->kind >= K_NULL)
-		st->rdev = n->kind == K_TTY ? (4 << 8) | 64 : (1 << 8) | (n->kind == K_NULL ? 3 : n->kind == K_ZERO ? 5 : 9);
+		st->rdev = n->kind == K_TTY ? (4 << 8) | 64
+					    : (1 << 8) | (n->kind == K_NULL   ? 3
+							  : n->kind == K_ZERO ? 5
+									      : 9);
 	st->blksize = 4096;
 	st->blocks = (st->size + 511) / 512;
 	st->atime = st->mtime = st->ctime = n->mtime;
@@ -258,7 +263,8 @@ static long sys_openat(long dirfd, uint64_t upath, long flags, long mode)
 			return -ENOENT;
 		if (parent->kind != K_DIR)
 			return -ENOTDIR;
-		n = vfs_create(parent, name, K_FILE, S_IFREG | ((uint32_t)mode & 07777 & ~proc_umask()));
+		n = vfs_create(parent, name, K_FILE,
+			       S_IFREG | ((uint32_t)mode & 07777 & ~proc_umask()));
 		if (!n)
 			return -ENOMEM;
 	} else {
@@ -362,7 +368,8 @@ static long sys_pread(long fd, uint64_t buf, size_t len, int64_t off, bool write
 	if (off < 0)
 		return -EINVAL;
 	UOK(buf, len);
-	return write ? do_write(f, (void *)buf, len, (uint64_t)off, true) : do_read(f, (void *)buf, len, (uint64_t)off, true);
+	return write ? do_write(f, (void *)buf, len, (uint64_t)off, true)
+		     : do_read(f, (void *)buf, len, (uint64_t)off, true);
 }
 
 struct iovec {
@@ -379,7 +386,8 @@ static long sys_rwv(long fd, uint64_t uiov, long cnt, bool write)
 	for (long i = 0; i < cnt; i++) {
 		if (!iov[i].len)
 			continue;
-		long r = write ? sys_write(fd, iov[i].base, iov[i].len) : sys_read(fd, iov[i].base, iov[i].len);
+		long r = write ? sys_write(fd, iov[i].base, iov[i].len)
+			       : sys_read(fd, iov[i].base, iov[i].len);
 		if (r < 0)
 			return total ? total : r;
 		total += r;
@@ -402,7 +410,10 @@ static long sys_lseek(long fd, int64_t off, long whence)
 		f->dirpos = 0;
 		return 0;
 	}
-	int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)f->off : whence == 2 ? (int64_t)f->n->size : -1;
+	int64_t base = whence == 0   ? 0
+		       : whence == 1 ? (int64_t)f->off
+		       : whence == 2 ? (int64_t)f->n->size
+				     : -1;
 	if (base < 0 && whence != 0)
 		return -EINVAL;
 	if (base + off < 0)
@@ -444,7 +455,7 @@ static long sys_fcntl(long fd, long cmd, uint64_t arg)
 	if (!f)
 		return -EBADF;
 	switch (cmd) {
-	case 0:    /* F_DUPFD */
+	case 0:	   /* F_DUPFD */
 	case 1030: /* F_DUPFD_CLOEXEC */
 		if ((long)arg < 0 || arg >= NFD)
 			return -EINVAL;
@@ -497,7 +508,10 @@ static long sys_getdents64(long fd, uint64_t ubuf, size_t len)
 			if (!c)
 				break;
 			name = c->name, ino = c->ino;
-			type = c->kind == K_DIR ? 4 : c->kind == K_LINK ? 10 : c->kind == K_FILE ? 8 : 2;
+			type = c->kind == K_DIR	   ? 4
+			       : c->kind == K_LINK ? 10
+			       : c->kind == K_FILE ? 8
+						   : 2;
 		}
 		size_t nl = strlen(name), rec = (19 + nl + 1 + 7) & ~7ul;
 		if (pos + rec > len) {
@@ -527,7 +541,9 @@ static long sys_mkdirat(long dirfd, uint64_t path, long mode)
 		return r;
 	if (n)
 		return -EEXIST;
-	return vfs_create(parent, name, K_DIR, S_IFDIR | ((uint32_t)mode & 07777 & ~proc_umask())) ? 0 : -ENOMEM;
+	return vfs_create(parent, name, K_DIR, S_IFDIR | ((uint32_t)mode & 07777 & ~proc_umask()))
+		   ? 0
+		   : -ENOMEM;
 }
 
 static long sys_unlinkat(long dirfd, uint64_t path, long flags)
@@ -599,7 +615,8 @@ static long sys_readlinkat(long dirfd, uint64_t upath, uint64_t buf, long size)
 	char exe[4096];
 	if (!strcmp(path, "/proc/self/exe")) {
 		struct node *e;
-		if (vfs_walk(vfs_root, proc.exe, true, &e, NULL, NULL) || vfs_path(e, exe, sizeof(exe)) < 0)
+		if (vfs_walk(vfs_root, proc.exe, true, &e, NULL, NULL) ||
+		    vfs_path(e, exe, sizeof(exe)) < 0)
 			return -ENOENT;
 		target = exe;
 	} else {
@@ -721,13 +738,13 @@ static long sys_poll(uint64_t ufds, uint64_t nfds, long timeout_ms)
 }
 
 /* ---- memory ---- */
-#define MAP_SHARED 1
-#define MAP_PRIVATE 2
-#define MAP_FIXED 0x10
-#define MAP_ANONYMOUS 0x20
-#define MAP_POPULATE 0x8000
+#define MAP_SHARED	    1
+#define MAP_PRIVATE	    2
+#define MAP_FIXED	    0x10
+#define MAP_ANONYMOUS	    0x20
+#define MAP_POPULATE	    0x8000
 #define MAP_FIXED_NOREPLACE 0x100000
-#define MMAP_TOP 0x7f0000000000ul
+#define MMAP_TOP	    0x7f0000000000ul
 static uint64_t mmap_next = MMAP_TOP;
 
 static long sys_brk(uint64_t addr)
@@ -738,7 +755,8 @@ static long sys_brk(uint64_t addr)
 	if (addr > proc.brk_start + (1ul << 40))
 		return (long)proc.brk;
 	if (want > old) {
-		if (!vm_is_free(old, want - old) || vm_map(old, want - old, PROT_READ | PROT_WRITE, true))
+		if (!vm_is_free(old, want - old) ||
+		    vm_map(old, want - old, PROT_READ | PROT_WRITE, true))
 			return (long)proc.brk;
 	} else if (want < old) {
 		vm_unmap(want, old - want);
@@ -783,7 +801,8 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags, long fd
 		mmap_next = addr;
 	}
 	bool file = f && f->n->kind == K_FILE;
-	int r = vm_map(addr, len, file ? PROT_READ | PROT_WRITE : (int)prot & 7, !file && !(flags & MAP_POPULATE));
+	int r = vm_map(addr, len, file ? PROT_READ | PROT_WRITE : (int)prot & 7,
+		       !file && !(flags & MAP_POPULATE));
 	if (r)
 		return r;
 	if (file) {
@@ -909,9 +928,9 @@ static void rlim_init(void)
 {
 	for (int i = 0; i < 16; i++)
 		rlim[i].cur = rlim[i].max = ~0ul;
-	rlim[3].cur = 8ul << 20;   /* RLIMIT_STACK */
+	rlim[3].cur = 8ul << 20;	 /* RLIMIT_STACK */
 	rlim[7].cur = rlim[7].max = NFD; /* RLIMIT_NOFILE */
-	rlim[4].cur = 0;           /* RLIMIT_CORE */
+	rlim[4].cur = 0;		 /* RLIMIT_CORE */
 }
 
 static long sys_prlimit(long pid, long res, uint64_t unew, uint64_t uold)
@@ -940,7 +959,8 @@ static long sys_prlimit(long pid, long res, uint64_t unew, uint64_t uold)
 
 static long sys_uname(uint64_t ubuf)
 {
-	static const char *const f[6] = {"Linux", "capstan", "6.1.0-capstan", "#1 capstan " CAPSTAN_VERSION, "x86_64", "(none)"};
+	static const char *const f[6] = {
+	    "Linux", "capstan", "6.1.0-capstan", "#1 capstan " CAPSTAN_VERSION, "x86_64", "(none)"};
 	UOK(ubuf, 6 * 65);
 	char *b = (char *)ubuf;
 	memset(b, 0, 6 * 65);
@@ -954,7 +974,8 @@ static long sys_sysinfo(uint64_t ubuf)
 	uint8_t si[112];
 	UOK(ubuf, sizeof(si));
 	memset(si, 0, sizeof(si));
-	uint64_t up = time_ns() / 1000000000, total = pmm_total_pages() * PAGE_SIZE, fr = pmm_free_pages() * PAGE_SIZE;
+	uint64_t up = time_ns() / 1000000000, total = pmm_total_pages() * PAGE_SIZE,
+		 fr = pmm_free_pages() * PAGE_SIZE;
 	uint16_t procs = 1;
 	uint32_t unit = 1;
 	memcpy(si, &up, 8);
@@ -1041,14 +1062,19 @@ static long sys_kill(long pid, long sig)
 	if (h == 0 && (sig == 17 || sig == 23 || sig == 28 || sig == 18))
 		return 0;
 	char msg[80];
-	ksnprintf(msg, sizeof(msg), h ? "signal %ld has a handler, which this kernel cannot run" : "killed by signal %ld",
+	ksnprintf(msg, sizeof(msg),
+		  h ? "signal %ld has a handler, which this kernel cannot run"
+		    : "killed by signal %ld",
 		  sig);
 	kexit(128 + (int)sig, msg);
 }
 
 /* ---- misc ---- */
 static uint32_t umask_val = 022;
-uint32_t proc_umask(void) { return umask_val; }
+uint32_t proc_umask(void)
+{
+	return umask_val;
+}
 
 static long sys_arch_prctl(long code, uint64_t addr)
 {
@@ -1179,31 +1205,146 @@ static long sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 
 /* ---- names, for reports ---- */
 static const char *const names[NSYS] = {
-	[0] = "read", [1] = "write", [2] = "open", [3] = "close", [4] = "stat", [5] = "fstat", [6] = "lstat",
-	[7] = "poll", [8] = "lseek", [9] = "mmap", [10] = "mprotect", [11] = "munmap", [12] = "brk",
-	[13] = "rt_sigaction", [14] = "rt_sigprocmask", [15] = "rt_sigreturn", [16] = "ioctl", [17] = "pread64",
-	[18] = "pwrite64", [19] = "readv", [20] = "writev", [21] = "access", [22] = "pipe", [23] = "select",
-	[24] = "sched_yield", [25] = "mremap", [26] = "msync", [27] = "mincore", [28] = "madvise", [32] = "dup",
-	[33] = "dup2", [34] = "pause", [35] = "nanosleep", [37] = "alarm", [38] = "setitimer", [39] = "getpid",
-	[40] = "sendfile", [41] = "socket", [42] = "connect", [43] = "accept", [44] = "sendto", [45] = "recvfrom",
-	[46] = "sendmsg", [47] = "recvmsg", [48] = "shutdown", [49] = "bind", [50] = "listen", [54] = "setsockopt",
-	[56] = "clone", [57] = "fork", [58] = "vfork", [59] = "execve", [60] = "exit", [61] = "wait4", [62] = "kill",
-	[63] = "uname", [72] = "fcntl", [73] = "flock", [74] = "fsync", [75] = "fdatasync", [76] = "truncate",
-	[77] = "ftruncate", [78] = "getdents", [79] = "getcwd", [80] = "chdir", [81] = "fchdir", [82] = "rename",
-	[83] = "mkdir", [84] = "rmdir", [85] = "creat", [86] = "link", [87] = "unlink", [88] = "symlink",
-	[89] = "readlink", [90] = "chmod", [91] = "fchmod", [92] = "chown", [95] = "umask", [96] = "gettimeofday",
-	[97] = "getrlimit", [98] = "getrusage", [99] = "sysinfo", [100] = "times", [102] = "getuid",
-	[104] = "getgid", [107] = "geteuid", [108] = "getegid", [109] = "setpgid", [110] = "getppid",
-	[111] = "getpgrp", [112] = "setsid", [127] = "rt_sigpending", [130] = "rt_sigsuspend", [131] = "sigaltstack", [137] = "statfs", [138] = "fstatfs",
-	[157] = "prctl", [158] = "arch_prctl", [160] = "setrlimit", [186] = "gettid", [200] = "tkill",
-	[201] = "time", [202] = "futex", [204] = "sched_getaffinity", [213] = "epoll_create", [217] = "getdents64",
-	[218] = "set_tid_address", [228] = "clock_gettime", [229] = "clock_getres", [230] = "clock_nanosleep",
-	[231] = "exit_group", [232] = "epoll_wait", [233] = "epoll_ctl", [234] = "tgkill", [257] = "openat",
-	[258] = "mkdirat", [262] = "newfstatat", [263] = "unlinkat", [264] = "renameat", [266] = "symlinkat",
-	[267] = "readlinkat", [269] = "faccessat", [270] = "pselect6", [271] = "ppoll", [273] = "set_robust_list",
-	[280] = "utimensat", [281] = "epoll_pwait", [288] = "accept4", [290] = "eventfd2", [291] = "epoll_create1",
-	[292] = "dup3", [293] = "pipe2", [302] = "prlimit64", [316] = "renameat2", [318] = "getrandom",
-	[319] = "memfd_create", [332] = "statx", [334] = "rseq", [435] = "clone3", [439] = "faccessat2",
+    [0] = "read",
+    [1] = "write",
+    [2] = "open",
+    [3] = "close",
+    [4] = "stat",
+    [5] = "fstat",
+    [6] = "lstat",
+    [7] = "poll",
+    [8] = "lseek",
+    [9] = "mmap",
+    [10] = "mprotect",
+    [11] = "munmap",
+    [12] = "brk",
+    [13] = "rt_sigaction",
+    [14] = "rt_sigprocmask",
+    [15] = "rt_sigreturn",
+    [16] = "ioctl",
+    [17] = "pread64",
+    [18] = "pwrite64",
+    [19] = "readv",
+    [20] = "writev",
+    [21] = "access",
+    [22] = "pipe",
+    [23] = "select",
+    [24] = "sched_yield",
+    [25] = "mremap",
+    [26] = "msync",
+    [27] = "mincore",
+    [28] = "madvise",
+    [32] = "dup",
+    [33] = "dup2",
+    [34] = "pause",
+    [35] = "nanosleep",
+    [37] = "alarm",
+    [38] = "setitimer",
+    [39] = "getpid",
+    [40] = "sendfile",
+    [41] = "socket",
+    [42] = "connect",
+    [43] = "accept",
+    [44] = "sendto",
+    [45] = "recvfrom",
+    [46] = "sendmsg",
+    [47] = "recvmsg",
+    [48] = "shutdown",
+    [49] = "bind",
+    [50] = "listen",
+    [54] = "setsockopt",
+    [56] = "clone",
+    [57] = "fork",
+    [58] = "vfork",
+    [59] = "execve",
+    [60] = "exit",
+    [61] = "wait4",
+    [62] = "kill",
+    [63] = "uname",
+    [72] = "fcntl",
+    [73] = "flock",
+    [74] = "fsync",
+    [75] = "fdatasync",
+    [76] = "truncate",
+    [77] = "ftruncate",
+    [78] = "getdents",
+    [79] = "getcwd",
+    [80] = "chdir",
+    [81] = "fchdir",
+    [82] = "rename",
+    [83] = "mkdir",
+    [84] = "rmdir",
+    [85] = "creat",
+    [86] = "link",
+    [87] = "unlink",
+    [88] = "symlink",
+    [89] = "readlink",
+    [90] = "chmod",
+    [91] = "fchmod",
+    [92] = "chown",
+    [95] = "umask",
+    [96] = "gettimeofday",
+    [97] = "getrlimit",
+    [98] = "getrusage",
+    [99] = "sysinfo",
+    [100] = "times",
+    [102] = "getuid",
+    [104] = "getgid",
+    [107] = "geteuid",
+    [108] = "getegid",
+    [109] = "setpgid",
+    [110] = "getppid",
+    [111] = "getpgrp",
+    [112] = "setsid",
+    [127] = "rt_sigpending",
+    [130] = "rt_sigsuspend",
+    [131] = "sigaltstack",
+    [137] = "statfs",
+    [138] = "fstatfs",
+    [157] = "prctl",
+    [158] = "arch_prctl",
+    [160] = "setrlimit",
+    [186] = "gettid",
+    [200] = "tkill",
+    [201] = "time",
+    [202] = "futex",
+    [204] = "sched_getaffinity",
+    [213] = "epoll_create",
+    [217] = "getdents64",
+    [218] = "set_tid_address",
+    [228] = "clock_gettime",
+    [229] = "clock_getres",
+    [230] = "clock_nanosleep",
+    [231] = "exit_group",
+    [232] = "epoll_wait",
+    [233] = "epoll_ctl",
+    [234] = "tgkill",
+    [257] = "openat",
+    [258] = "mkdirat",
+    [262] = "newfstatat",
+    [263] = "unlinkat",
+    [264] = "renameat",
+    [266] = "symlinkat",
+    [267] = "readlinkat",
+    [269] = "faccessat",
+    [270] = "pselect6",
+    [271] = "ppoll",
+    [273] = "set_robust_list",
+    [280] = "utimensat",
+    [281] = "epoll_pwait",
+    [288] = "accept4",
+    [290] = "eventfd2",
+    [291] = "epoll_create1",
+    [292] = "dup3",
+    [293] = "pipe2",
+    [302] = "prlimit64",
+    [316] = "renameat2",
+    [318] = "getrandom",
+    [319] = "memfd_create",
+    [332] = "statx",
+    [334] = "rseq",
+    [435] = "clone3",
+    [439] = "faccessat2",
 };
 
 const char *syscall_name(long nr)
@@ -1218,8 +1359,8 @@ void syscall_report(void)
 	for (int i = 0; i < NSYS; i++) {
 		if (!nosys_count[i])
 			continue;
-		o += (size_t)ksnprintf(line + o, sizeof(line) - o, "%s%s(%d) x%u", o ? ", " : "", syscall_name(i), i,
-				       nosys_count[i]);
+		o += (size_t)ksnprintf(line + o, sizeof(line) - o, "%s%s(%d) x%u", o ? ", " : "",
+				       syscall_name(i), i, nosys_count[i]);
 		if (o >= sizeof(line) - 40) {
 			kprintf("capstan: unimplemented syscalls: %s\n", line);
 			o = 0;
@@ -1251,66 +1392,156 @@ void syscall_dispatch(struct sysframe *fr)
 	if (power_stop_requested())
 		kexit(128 + 15, "stopped by power button");
 	switch (nr) {
-	case 0: r = sys_read((long)a, b, c); break;
-	case 1: r = sys_write((long)a, b, c); break;
-	case 2: r = sys_openat(AT_FDCWD, a, (long)b, (long)c); break;
-	case 3: r = sys_close((long)a); break;
-	case 4: r = sys_fstatat(AT_FDCWD, a, b, 0); break;
-	case 5: r = sys_fstatat((long)a, 0, b, AT_EMPTY_PATH); break;
-	case 6: r = sys_fstatat(AT_FDCWD, a, b, AT_SYMLINK_NOFOLLOW); break;
-	case 7: r = sys_poll(a, b, (int)c); break;
-	case 8: r = sys_lseek((long)a, (int64_t)b, (long)c); break;
-	case 9: r = sys_mmap(a, b, (long)c, (long)d, (int)e, (int64_t)g); break;
-	case 10: r = sys_mprotect(a, b, (long)c); break;
-	case 11: r = sys_munmap(a, b); break;
-	case 12: r = sys_brk(a); break;
-	case 13: r = sys_rt_sigaction((long)a, b, c, (long)d); break;
-	case 14: r = sys_rt_sigprocmask((long)a, b, c, (long)d); break;
+	case 0:
+		r = sys_read((long)a, b, c);
+		break;
+	case 1:
+		r = sys_write((long)a, b, c);
+		break;
+	case 2:
+		r = sys_openat(AT_FDCWD, a, (long)b, (long)c);
+		break;
+	case 3:
+		r = sys_close((long)a);
+		break;
+	case 4:
+		r = sys_fstatat(AT_FDCWD, a, b, 0);
+		break;
+	case 5:
+		r = sys_fstatat((long)a, 0, b, AT_EMPTY_PATH);
+		break;
+	case 6:
+		r = sys_fstatat(AT_FDCWD, a, b, AT_SYMLINK_NOFOLLOW);
+		break;
+	case 7:
+		r = sys_poll(a, b, (int)c);
+		break;
+	case 8:
+		r = sys_lseek((long)a, (int64_t)b, (long)c);
+		break;
+	case 9:
+		r = sys_mmap(a, b, (long)c, (long)d, (int)e, (int64_t)g);
+		break;
+	case 10:
+		r = sys_mprotect(a, b, (long)c);
+		break;
+	case 11:
+		r = sys_munmap(a, b);
+		break;
+	case 12:
+		r = sys_brk(a);
+		break;
+	case 13:
+		r = sys_rt_sigaction((long)a, b, c, (long)d);
+		break;
+	case 14:
+		r = sys_rt_sigprocmask((long)a, b, c, (long)d);
+		break;
 	case 16: {
 		struct file *f = fd_get((long)a);
 		r = !f ? -EBADF : f->n->kind == K_TTY ? console_ioctl(b, c) : -ENOTTY;
 		break;
 	}
-	case 17: r = sys_pread((long)a, b, c, (int64_t)d, false); break;
-	case 18: r = sys_pread((long)a, b, c, (int64_t)d, true); break;
-	case 19: r = sys_rwv((long)a, b, (long)c, false); break;
-	case 20: r = sys_rwv((long)a, b, (long)c, true); break;
-	case 21: r = sys_faccessat(AT_FDCWD, a, (long)b, 0); break;
-	case 24: r = 0; break;
-	case 25: r = sys_mremap(a, b, c, (long)d, e); break;
-	case 28: r = sys_madvise(a, b, (long)c); break;
+	case 17:
+		r = sys_pread((long)a, b, c, (int64_t)d, false);
+		break;
+	case 18:
+		r = sys_pread((long)a, b, c, (int64_t)d, true);
+		break;
+	case 19:
+		r = sys_rwv((long)a, b, (long)c, false);
+		break;
+	case 20:
+		r = sys_rwv((long)a, b, (long)c, true);
+		break;
+	case 21:
+		r = sys_faccessat(AT_FDCWD, a, (long)b, 0);
+		break;
+	case 24:
+		r = 0;
+		break;
+	case 25:
+		r = sys_mremap(a, b, c, (long)d, e);
+		break;
+	case 28:
+		r = sys_madvise(a, b, (long)c);
+		break;
 	case 32: {
 		struct file *f = fd_get((long)a);
 		r = f ? fd_alloc(f, 0, false) : -EBADF;
 		break;
 	}
-	case 33: r = sys_dup3((long)a, (long)b, 0, true); break;
-	case 35: r = sys_nanosleep_ts(1, 0, a, b); break;
-	case 39: case 186: r = 1; break;  /* getpid, gettid */
-	case 59: r = sys_execve(a, b, c); break;
-	case 60: case 231: sys_exit((long)a);
-	case 62: r = sys_kill((long)a, (long)b); break;
-	case 63: r = sys_uname(a); break;
-	case 72: r = sys_fcntl((long)a, (long)b, c); break;
-	case 74: case 75: r = fd_get((long)a) ? 0 : -EBADF; break; /* fsync: RAM is all there is */
-	case 77: r = sys_ftruncate((long)a, (int64_t)b); break;
-	case 79: r = sys_getcwd(a, b); break;
-	case 80: r = sys_chdir(a); break;
+	case 33:
+		r = sys_dup3((long)a, (long)b, 0, true);
+		break;
+	case 35:
+		r = sys_nanosleep_ts(1, 0, a, b);
+		break;
+	case 39:
+	case 186:
+		r = 1;
+		break; /* getpid, gettid */
+	case 59:
+		r = sys_execve(a, b, c);
+		break;
+	case 60:
+	case 231:
+		sys_exit((long)a);
+	case 62:
+		r = sys_kill((long)a, (long)b);
+		break;
+	case 63:
+		r = sys_uname(a);
+		break;
+	case 72:
+		r = sys_fcntl((long)a, (long)b, c);
+		break;
+	case 74:
+	case 75:
+		r = fd_get((long)a) ? 0 : -EBADF;
+		break; /* fsync: RAM is all there is */
+	case 77:
+		r = sys_ftruncate((long)a, (int64_t)b);
+		break;
+	case 79:
+		r = sys_getcwd(a, b);
+		break;
+	case 80:
+		r = sys_chdir(a);
+		break;
 	case 81: {
 		struct file *f = fd_get((long)a);
 		r = !f ? -EBADF : f->n->kind != K_DIR ? -ENOTDIR : (vfs_cwd = f->n, 0);
 		break;
 	}
-	case 82: r = sys_renameat(AT_FDCWD, a, AT_FDCWD, b, 0); break;
-	case 83: r = sys_mkdirat(AT_FDCWD, a, (long)b); break;
-	case 84: r = sys_unlinkat(AT_FDCWD, a, AT_REMOVEDIR); break;
-	case 87: r = sys_unlinkat(AT_FDCWD, a, 0); break;
-	case 88: r = sys_symlinkat(a, AT_FDCWD, b); break;
-	case 89: r = sys_readlinkat(AT_FDCWD, a, b, (long)c); break;
-	case 95: r = umask_val; umask_val = (uint32_t)a & 0777; break;
+	case 82:
+		r = sys_renameat(AT_FDCWD, a, AT_FDCWD, b, 0);
+		break;
+	case 83:
+		r = sys_mkdirat(AT_FDCWD, a, (long)b);
+		break;
+	case 84:
+		r = sys_unlinkat(AT_FDCWD, a, AT_REMOVEDIR);
+		break;
+	case 87:
+		r = sys_unlinkat(AT_FDCWD, a, 0);
+		break;
+	case 88:
+		r = sys_symlinkat(a, AT_FDCWD, b);
+		break;
+	case 89:
+		r = sys_readlinkat(AT_FDCWD, a, b, (long)c);
+		break;
+	case 95:
+		r = umask_val;
+		umask_val = (uint32_t)a & 0777;
+		break;
 	case 96: {
 		if (a) {
-			if (!vm_user_ok(a, 16)) { r = -EFAULT; break; }
+			if (!vm_user_ok(a, 16)) {
+				r = -EFAULT;
+				break;
+			}
 			uint64_t t = clock_ns(0);
 			((int64_t *)a)[0] = (int64_t)(t / 1000000000);
 			((int64_t *)a)[1] = (int64_t)(t % 1000000000 / 1000);
@@ -1318,39 +1549,81 @@ void syscall_dispatch(struct sysframe *fr)
 		r = 0;
 		break;
 	}
-	case 97: r = sys_prlimit(0, (long)a, 0, b); break;
-	case 99: r = sys_sysinfo(a); break;
-	case 102: case 104: case 107: case 108: case 110: r = 0; break; /* root, no parent */
-	case 127: /* rt_sigpending: nothing is ever pending */
-		if (b != 8) { r = -EINVAL; break; }
-		if (!vm_user_ok(a, 8)) { r = -EFAULT; break; }
+	case 97:
+		r = sys_prlimit(0, (long)a, 0, b);
+		break;
+	case 99:
+		r = sys_sysinfo(a);
+		break;
+	case 102:
+	case 104:
+	case 107:
+	case 108:
+	case 110:
+		r = 0;
+		break; /* root, no parent */
+	case 127:      /* rt_sigpending: nothing is ever pending */
+		if (b != 8) {
+			r = -EINVAL;
+			break;
+		}
+		if (!vm_user_ok(a, 8)) {
+			r = -EFAULT;
+			break;
+		}
 		*(uint64_t *)a = 0;
 		r = 0;
 		break;
-	case 131: r = sys_sigaltstack(a, b); break;
-	case 158: r = sys_arch_prctl((long)a, b); break;
-	case 160: r = sys_prlimit(0, (long)a, b, 0); break;
+	case 131:
+		r = sys_sigaltstack(a, b);
+		break;
+	case 158:
+		r = sys_arch_prctl((long)a, b);
+		break;
+	case 160:
+		r = sys_prlimit(0, (long)a, b, 0);
+		break;
 	case 201: {
 		int64_t t = (int64_t)(clock_ns(0) / 1000000000);
-		if (a && !vm_user_ok(a, 8)) { r = -EFAULT; break; }
+		if (a && !vm_user_ok(a, 8)) {
+			r = -EFAULT;
+			break;
+		}
 		if (a)
 			*(int64_t *)a = t;
 		r = t;
 		break;
 	}
-	case 200: r = a == 1 ? sys_kill(1, (long)b) : -ESRCH; break;
+	case 200:
+		r = a == 1 ? sys_kill(1, (long)b) : -ESRCH;
+		break;
 	case 204: {
-		if (b < 8) { r = -EINVAL; break; }
-		if (!vm_user_ok(c, 8)) { r = -EFAULT; break; }
+		if (b < 8) {
+			r = -EINVAL;
+			break;
+		}
+		if (!vm_user_ok(c, 8)) {
+			r = -EFAULT;
+			break;
+		}
 		*(uint64_t *)c = 1;
 		r = 8;
 		break;
 	}
-	case 217: r = sys_getdents64((long)a, b, c); break;
-	case 218: r = 1; break; /* set_tid_address: one thread, never cleared */
-	case 228: r = sys_clock_gettime((long)a, b); break;
+	case 217:
+		r = sys_getdents64((long)a, b, c);
+		break;
+	case 218:
+		r = 1;
+		break; /* set_tid_address: one thread, never cleared */
+	case 228:
+		r = sys_clock_gettime((long)a, b);
+		break;
 	case 229: {
-		if (b && !vm_user_ok(b, 16)) { r = -EFAULT; break; }
+		if (b && !vm_user_ok(b, 16)) {
+			r = -EFAULT;
+			break;
+		}
 		if (b) {
 			((int64_t *)b)[0] = 0;
 			((int64_t *)b)[1] = 1;
@@ -1358,23 +1631,58 @@ void syscall_dispatch(struct sysframe *fr)
 		r = (long)a >= 0 && (long)a <= 11 ? 0 : -EINVAL;
 		break;
 	}
-	case 230: r = sys_nanosleep_ts((long)a, (long)b, c, d); break;
-	case 234: r = a == 1 && (b == 1 || b == 0) ? sys_kill(1, (long)c) : -ESRCH; break;
-	case 257: r = sys_openat((long)a, b, (long)c, (long)d); break;
-	case 258: r = sys_mkdirat((long)a, b, (long)c); break;
-	case 262: r = sys_fstatat((long)a, b, c, (long)d); break;
-	case 263: r = sys_unlinkat((long)a, b, (long)c); break;
-	case 264: r = sys_renameat((long)a, b, (long)c, d, 0); break;
-	case 266: r = sys_symlinkat(a, (long)b, c); break;
-	case 267: r = sys_readlinkat((long)a, b, c, (long)d); break;
-	case 269: case 439: r = sys_faccessat((long)a, b, (long)c, (long)d); break;
-	case 273: r = 0; break; /* set_robust_list: no other thread to wake */
-	case 292: r = sys_dup3((long)a, (long)b, (long)c, false); break;
-	case 302: r = sys_prlimit((long)a, (long)b, c, d); break;
-	case 316: r = sys_renameat((long)a, b, (long)c, d, (long)e); break;
-	case 318: r = sys_getrandom(a, b, (long)c); break;
-	case 332: r = sys_statx((long)a, b, (long)c, (long)d, e); break;
-	case 334: r = sys_rseq(a, (uint32_t)b, (long)c, (uint32_t)d); break;
+	case 230:
+		r = sys_nanosleep_ts((long)a, (long)b, c, d);
+		break;
+	case 234:
+		r = a == 1 && (b == 1 || b == 0) ? sys_kill(1, (long)c) : -ESRCH;
+		break;
+	case 257:
+		r = sys_openat((long)a, b, (long)c, (long)d);
+		break;
+	case 258:
+		r = sys_mkdirat((long)a, b, (long)c);
+		break;
+	case 262:
+		r = sys_fstatat((long)a, b, c, (long)d);
+		break;
+	case 263:
+		r = sys_unlinkat((long)a, b, (long)c);
+		break;
+	case 264:
+		r = sys_renameat((long)a, b, (long)c, d, 0);
+		break;
+	case 266:
+		r = sys_symlinkat(a, (long)b, c);
+		break;
+	case 267:
+		r = sys_readlinkat((long)a, b, c, (long)d);
+		break;
+	case 269:
+	case 439:
+		r = sys_faccessat((long)a, b, (long)c, (long)d);
+		break;
+	case 273:
+		r = 0;
+		break; /* set_robust_list: no other thread to wake */
+	case 292:
+		r = sys_dup3((long)a, (long)b, (long)c, false);
+		break;
+	case 302:
+		r = sys_prlimit((long)a, (long)b, c, d);
+		break;
+	case 316:
+		r = sys_renameat((long)a, b, (long)c, d, (long)e);
+		break;
+	case 318:
+		r = sys_getrandom(a, b, (long)c);
+		break;
+	case 332:
+		r = sys_statx((long)a, b, (long)c, (long)d, e);
+		break;
+	case 334:
+		r = sys_rseq(a, (uint32_t)b, (long)c, (uint32_t)d);
+		break;
 	default:
 		if (nr >= 0 && nr < NSYS)
 			nosys_count[nr]++;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock. */
+/* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock.
+ */
 #include "kernel.h"
 
 static uint64_t tsc_hz, mult; /* ns = (tsc * mult) >> 32 */
@@ -8,8 +9,14 @@ static bool wall_done;
 
 #define LAPIC_DEFAULT 0xfee00000ul
 
-static uint32_t lapic_r(uint64_t base, uint32_t reg) { return mmio_r32(base + reg); }
-static void lapic_w(uint64_t base, uint32_t reg, uint32_t v) { mmio_w32(base + reg, v); }
+static uint32_t lapic_r(uint64_t base, uint32_t reg)
+{
+	return mmio_r32(base + reg);
+}
+static void lapic_w(uint64_t base, uint32_t reg, uint32_t v)
+{
+	mmio_w32(base + reg, v);
+}
 
 static uint64_t lapic_base(void)
 {
@@ -31,7 +38,8 @@ void cpu_idle(uint64_t max_ns)
 	uint64_t b = lapic_base();
 	if (!armed) {
 		lapic_w(b, 0xf0, 0x100 | 32); /* software enable; spurious vector 32 */
-		lapic_w(b, 0x3e0, 0x3);       /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
+		lapic_w(b, 0x3e0,
+			0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
 		armed = true;
 	}
 	if (max_ns > IDLE_MAX_NS)
@@ -61,8 +69,8 @@ static void calibrate(void)
 	}
 	uint64_t base = lapic_base();
 	lapic_w(base, 0xf0, 0x100 | 32); /* software enable, spurious vector 32 */
-	lapic_w(base, 0x320, 0x10000);  /* timer masked, one-shot */
-	lapic_w(base, 0x3e0, 0xb);      /* divide by 1 */
+	lapic_w(base, 0x320, 0x10000);	 /* timer masked, one-shot */
+	lapic_w(base, 0x3e0, 0xb);	 /* divide by 1 */
 	lapic_w(base, 0x380, 0xffffffff);
 	uint32_t c0 = lapic_r(base, 0x390);
 	uint64_t t0 = rdtsc();
@@ -80,7 +88,9 @@ done:
 	mult = (1000000000ull << 32) / tsc_hz;
 }
 
-void time_init(void) {}
+void time_init(void)
+{
+}
 
 uint64_t time_tsc_hz(void)
 {
@@ -96,7 +106,10 @@ uint64_t time_ns(void)
 	return (uint64_t)(((unsigned __int128)(rdtsc() - boot_tsc) * mult) >> 32);
 }
 
-static int bcd(int v) { return (v & 15) + (v >> 4) * 10; }
+static int bcd(int v)
+{
+	return (v & 15) + (v >> 4) * 10;
+}
 
 static uint8_t cmos(uint8_t reg)
 {
@@ -124,15 +137,18 @@ int64_t time_realtime_offset(void)
 		return 0;
 	for (int i = 0; i < 1000 && (cmos(0x0a) & 0x80); i++)
 		cpu_relax();
-	int sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8), year = cmos(9);
+	int sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8),
+	    year = cmos(9);
 	int cent = cmos(0x32);
 	if (!(cmos(0x0b) & 4)) {
-		sec = bcd(sec), min = bcd(min), hour = bcd(hour & 0x7f), day = bcd(day), mon = bcd(mon), year = bcd(year);
+		sec = bcd(sec), min = bcd(min), hour = bcd(hour & 0x7f), day = bcd(day),
+		mon = bcd(mon), year = bcd(year);
 		cent = bcd(cent);
 	}
 	if (cent < 19 || cent > 30)
 		cent = 20;
-	int64_t t = days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+	int64_t t =
+	    days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
 	wall_offset = t * 1000000000ll - (int64_t)time_ns();
 	return wall_offset;
 }

@@ -77,7 +77,8 @@ static int add_dir_children(struct gather *g, const char *host, const char *gues
 	int ret = 0;
 
 	if (!d)
-		return cap_errf(CAP_E_DATA, "%s: cannot read folder '%s': %s", what, host, strerror(errno));
+		return cap_errf(CAP_E_DATA, "%s: cannot read folder '%s': %s", what, host,
+				strerror(errno));
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -107,18 +108,22 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 	struct stat st;
 
 	if (lstat(host, &st) < 0)
-		return cap_errf(CAP_E_DATA, "%s: cannot read '%s' (for '%s'): %s", what, host, guest, strerror(errno));
+		return cap_errf(CAP_E_DATA, "%s: cannot read '%s' (for '%s'): %s", what, host,
+				guest, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
-		return cap_errf(CAP_E_DATA, "%s: '%s' is not a file, folder or symbolic link", what, host);
+		return cap_errf(CAP_E_DATA, "%s: '%s' is not a file, folder or symbolic link", what,
+				host);
 	if (!strcmp(guest, "/")) {
 		if (!S_ISDIR(st.st_mode))
-			return cap_errf(CAP_E_DATA, "%s: '/' can only be a folder, '%s' is not one", what, host);
+			return cap_errf(CAP_E_DATA, "%s: '/' can only be a folder, '%s' is not one",
+					what, host);
 		return add_dir_children(g, host, guest, what);
 	}
 	if (S_ISREG(st.st_mode)) {
 		int fd = open(host, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return cap_errf(CAP_E_DATA, "%s: cannot read '%s': %s", what, host, strerror(errno));
+			return cap_errf(CAP_E_DATA, "%s: cannot read '%s': %s", what, host,
+					strerror(errno));
 		close(fd);
 	}
 	f = gather_add(g);
@@ -132,7 +137,8 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 		char buf[PATH_MAX];
 		ssize_t n = readlink(host, buf, sizeof(buf) - 1);
 		if (n < 0)
-			return cap_errf(CAP_E_DATA, "%s: cannot read link '%s': %s", what, host, strerror(errno));
+			return cap_errf(CAP_E_DATA, "%s: cannot read link '%s': %s", what, host,
+					strerror(errno));
 		buf[n] = '\0';
 		f->target = xstrdup(buf);
 		f->size = (uint64_t)n;
@@ -144,7 +150,8 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 
 static int cmp_entry_path(const void *a, const void *b)
 {
-	return strcmp((*(const struct layout_file *const *)a)->path, (*(const struct layout_file *const *)b)->path);
+	return strcmp((*(const struct layout_file *const *)a)->path,
+		      (*(const struct layout_file *const *)b)->path);
 }
 
 /* A guest path 'files' gives twice (e.g. a folder's content and an explicit entry). */
@@ -161,8 +168,10 @@ static int check_duplicates(const struct gather *g, const struct cfile *cf)
 		v[i] = &g->v[g->first_new + i];
 	qsort(v, n, sizeof(*v), cmp_entry_path); /* equal paths end up adjacent */
 	for (size_t i = 1; i < n && !ret; i++)
-		if (!strcmp(v[i - 1]->path, v[i]->path) && !(S_ISDIR(v[i]->mode) && S_ISDIR(v[i - 1]->mode)))
-			ret = cap_errf(CAP_E_DATA, "%s: guest path '%s' listed twice", cf->path, v[i]->path);
+		if (!strcmp(v[i - 1]->path, v[i]->path) &&
+		    !(S_ISDIR(v[i]->mode) && S_ISDIR(v[i - 1]->mode)))
+			ret = cap_errf(CAP_E_DATA, "%s: guest path '%s' listed twice", cf->path,
+				       v[i]->path);
 	free(v);
 	return ret;
 }
@@ -197,7 +206,8 @@ static int run_build_step(const struct cap_ctx *ctx, const struct cfile *cf)
 			if (out.buf[out.len - 1] != '\n')
 				fputc('\n', ctx->err);
 		}
-		ret = cap_errf(CAP_E_CHILD, "%s: build step '%s' failed with exit status %d", cf->path, cf->build, ret);
+		ret = cap_errf(CAP_E_CHILD, "%s: build step '%s' failed with exit status %d",
+			       cf->path, cf->build, ret);
 	} else if (ret < 0) {
 		ret = cap_errctx(ret, "%s: build step", cf->path);
 	}
@@ -236,7 +246,8 @@ static int bundled_kernel(const struct cap_ctx *ctx, struct layout_image *img)
 	int ret;
 
 	if (!k || !m)
-		ret = cap_errf(CAP_E_NOTFOUND, "no bundled kernel and boot sector in '%s' (needed without 'base')",
+		ret = cap_errf(CAP_E_NOTFOUND,
+			       "no bundled kernel and boot sector in '%s' (needed without 'base')",
 			       ctx->datadir);
 	else
 		ret = layout_image_kernel(img, k, m, CAPSTAN_VERSION);
@@ -251,8 +262,8 @@ static void add_quoted(struct strbuf *sb, const char *s)
 	bool plain = *s != '\0';
 
 	for (const char *p = s; *p && plain; p++)
-		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			strchr("_@%+=:,./-", *p);
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || strchr("_@%+=:,./-", *p);
 	if (plain) {
 		sb_adds(sb, s);
 		return;
@@ -307,7 +318,8 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	memset(&base, 0, sizeof(base));
 	memset(&img, 0, sizeof(img));
 	if (!disk_platform_valid(platform))
-		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)", platform);
+		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)",
+				platform);
 	if ((ret = cfile_load(&cf, o->file ? o->file : "Capstanfile"))) {
 		char cwd[PATH_MAX];
 		if (ret == -ENOENT && !o->file)
@@ -317,7 +329,9 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	}
 	name = o->name ? xstrdup(o->name) : default_name(&cf);
 	if (!repo_name_valid(name)) {
-		ret = cap_errf(CAP_E_USAGE, "invalid image name '%s' (letters, digits, '.', '_', '-'; [ns/]name)", name);
+		ret = cap_errf(
+		    CAP_E_USAGE,
+		    "invalid image name '%s' (letters, digits, '.', '_', '-'; [ns/]name)", name);
 		goto out;
 	}
 	if (cf.build && (ret = run_build_step(ctx, &cf)))
@@ -351,8 +365,8 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 	cmdline = compose_cmdline(&cf);
 	if (strlen(cmdline) >= CAP_IMG_CMDLINE_MAX) {
-		ret = cap_errf(CAP_E_DATA, "%s: cmdline of %zu bytes is longer than %u", cf.path, strlen(cmdline),
-			       CAP_IMG_CMDLINE_MAX - 1);
+		ret = cap_errf(CAP_E_DATA, "%s: cmdline of %zu bytes is longer than %u", cf.path,
+			       strlen(cmdline), CAP_IMG_CMDLINE_MAX - 1);
 		goto out;
 	}
 	layout_image_merge(&img, g.v, g.n, g.mtime);
@@ -384,7 +398,8 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 	if ((ret = layout_image_write(dst, &img)))
 		goto out;
-	if (strcmp(platform, "qemu") && (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, g.mtime)))
+	if (strcmp(platform, "qemu") &&
+	    (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, g.mtime)))
 		goto out;
 	/* repo_install syncs the file before it renames it into place */
 	if (!strcmp(platform, "qemu") && (ret = disk_commit(dst)))
@@ -405,7 +420,8 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	if (!ret && base.name)
 		cap_info(ctx, "Built %s (%s) on %s", name, platform, base.name);
 	else if (!ret)
-		cap_info(ctx, "Built %s (%s) on the bundled kernel %s", name, platform, CAPSTAN_VERSION);
+		cap_info(ctx, "Built %s (%s) on the bundled kernel %s", name, platform,
+			 CAPSTAN_VERSION);
 out:
 	disk_close(dst);
 	disk_close(src);

@@ -62,7 +62,7 @@ static int set_add(struct strset *s, const char *str)
 }
 
 static int at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
 {
@@ -94,7 +94,8 @@ static int is_null(const yaml_node_t *n)
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return 0;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
 }
 
 /* The scalar's text, refusing embedded NULs (a "\0" escape) that C strings would cut short. */
@@ -187,7 +188,8 @@ static int parse_files(struct parse *p, yaml_node_t *map)
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return at(p, &map->start_mark, "'files' must be a mapping of guest path to host path, not %s",
+		return at(p, &map->start_mark,
+			  "'files' must be a mapping of guest path to host path, not %s",
 			  kind(map));
 	cap = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 	p->cf->files = xcalloc(cap ? cap : 1, sizeof(*p->cf->files));
@@ -233,7 +235,8 @@ static int env_key_valid(const char *k)
 	if (!*k || !(*k == '_' || (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z')))
 		return 0;
 	for (; *k; k++)
-		if (!(*k == '_' || (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')))
+		if (!(*k == '_' || (*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
+		      (*k >= '0' && *k <= '9')))
 			return 0;
 	return 1;
 }
@@ -248,7 +251,8 @@ static int parse_env(struct parse *p, yaml_node_t *map)
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return at(p, &map->start_mark, "'env' must be a mapping of names to strings, not %s", kind(map));
+		return at(p, &map->start_mark,
+			  "'env' must be a mapping of names to strings, not %s", kind(map));
 	cap = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 	p->cf->env = xcalloc(cap ? cap : 1, sizeof(*p->cf->env));
 	set_init(&seen, cap);
@@ -260,7 +264,8 @@ static int parse_env(struct parse *p, yaml_node_t *map)
 		if ((ret = scalar(p, k, "an 'env' name", &key)))
 			break;
 		if (!env_key_valid(key)) {
-			ret = at(p, &k->start_mark, "'%s' is not a valid environment variable name", key);
+			ret = at(p, &k->start_mark, "'%s' is not a valid environment variable name",
+				 key);
 			break;
 		}
 		/* key points into the document, which outlives the set */
@@ -269,11 +274,13 @@ static int parse_env(struct parse *p, yaml_node_t *map)
 			break;
 		}
 		if (v->type != YAML_SCALAR_NODE) {
-			ret = at(p, &v->start_mark, "env '%s' must be a string, not %s", key, kind(v));
+			ret = at(p, &v->start_mark, "env '%s' must be a string, not %s", key,
+				 kind(v));
 			break;
 		}
 		if (is_null(v)) {
-			ret = at(p, &v->start_mark, "env '%s' has no value (write \"\" for an empty string)", key);
+			ret = at(p, &v->start_mark,
+				 "env '%s' has no value (write \"\" for an empty string)", key);
 			break;
 		}
 		if ((ret = scalar(p, v, "an 'env' value", &val)))
@@ -351,9 +358,11 @@ static int parse_doc(struct parse *p, yaml_node_t *root)
 	if (!root || is_null(root))
 		return at(p, root ? &root->start_mark : &start, "missing 'cmdline'");
 	if (root->type != YAML_MAPPING_NODE)
-		return at(p, &root->start_mark, "expected a mapping of keys (base, cmdline, files, ...), not %s",
+		return at(p, &root->start_mark,
+			  "expected a mapping of keys (base, cmdline, files, ...), not %s",
 			  kind(root));
-	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+	     pr < root->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
 		const char *key;
@@ -394,7 +403,8 @@ int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char 
 	cf->path = xstrdup(path);
 	cf->dir = xstrdup(dir);
 	if (len > CFILE_MAX) {
-		ret = cap_errf(CAP_E_DATA, "%s: too large for a Capstanfile (%zu bytes)", path, len);
+		ret =
+		    cap_errf(CAP_E_DATA, "%s: too large for a Capstanfile (%zu bytes)", path, len);
 		cfile_release(cf);
 		return ret;
 	}
@@ -402,8 +412,9 @@ int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char 
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.mark;
-		ret = at(&p, m, "invalid YAML: %s%s%s", parser.problem ? parser.problem : "parse error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
+		ret = at(&p, m, "invalid YAML: %s%s%s",
+			 parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
+			 parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
 		cfile_release(cf);
 		return ret;
@@ -413,7 +424,8 @@ int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char 
 		/* A second document would be silently ignored: say so instead. */
 		if (!yaml_parser_load(&parser, &extra)) {
 			const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.mark;
-			ret = at(&p, m, "invalid YAML: %s", parser.problem ? parser.problem : "parse error");
+			ret = at(&p, m, "invalid YAML: %s",
+				 parser.problem ? parser.problem : "parse error");
 		} else {
 			yaml_node_t *r = yaml_document_get_root_node(&extra);
 			if (r)

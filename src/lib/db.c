@@ -25,41 +25,42 @@ struct db {
  * Never edit a released step; add one.
  */
 static const char *const migrations[DB_SCHEMA_VERSION] = {
-	/* 0 -> 1: the instance table */
-	"CREATE TABLE instances ("
-	" name TEXT PRIMARY KEY NOT NULL,"
-	" image TEXT NOT NULL,"
-	" backend TEXT NOT NULL,"
-	" platform TEXT NOT NULL,"
-	" boot TEXT NOT NULL,"
-	" memory INTEGER NOT NULL,"
-	" cpus INTEGER NOT NULL,"
-	" ports TEXT NOT NULL DEFAULT '',"
-	" pid INTEGER NOT NULL DEFAULT 0,"
-	" state TEXT NOT NULL,"
-	" exit_status INTEGER NOT NULL DEFAULT -1,"
-	" created INTEGER NOT NULL,"
-	" started INTEGER NOT NULL DEFAULT 0,"
-	" stopped INTEGER NOT NULL DEFAULT 0);",
-	/* 1 -> 2: accelerator, network mode, pid start time (pid reuse guard) */
-	"ALTER TABLE instances ADD COLUMN accel TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE instances ADD COLUMN net TEXT NOT NULL DEFAULT 'nat';"
-	"ALTER TABLE instances ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;",
-	/* 2 -> 3: libvirt connection and domain; listing by state */
-	"ALTER TABLE instances ADD COLUMN connect TEXT;"
-	"ALTER TABLE instances ADD COLUMN uuid TEXT;"
-	"CREATE INDEX instances_state ON instances(state, created);",
+    /* 0 -> 1: the instance table */
+    "CREATE TABLE instances ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " image TEXT NOT NULL,"
+    " backend TEXT NOT NULL,"
+    " platform TEXT NOT NULL,"
+    " boot TEXT NOT NULL,"
+    " memory INTEGER NOT NULL,"
+    " cpus INTEGER NOT NULL,"
+    " ports TEXT NOT NULL DEFAULT '',"
+    " pid INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL,"
+    " exit_status INTEGER NOT NULL DEFAULT -1,"
+    " created INTEGER NOT NULL,"
+    " started INTEGER NOT NULL DEFAULT 0,"
+    " stopped INTEGER NOT NULL DEFAULT 0);",
+    /* 1 -> 2: accelerator, network mode, pid start time (pid reuse guard) */
+    "ALTER TABLE instances ADD COLUMN accel TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE instances ADD COLUMN net TEXT NOT NULL DEFAULT 'nat';"
+    "ALTER TABLE instances ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: libvirt connection and domain; listing by state */
+    "ALTER TABLE instances ADD COLUMN connect TEXT;"
+    "ALTER TABLE instances ADD COLUMN uuid TEXT;"
+    "CREATE INDEX instances_state ON instances(state, created);",
 };
 
 static int db_fail(struct db *db, int rc, const char *what)
 {
-	int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? EBUSY
-		 : (rc & 0xff) == SQLITE_FULL				      ? ENOSPC
-		 : (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR  ? EIO
-		 : (rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM   ? EACCES
-		 : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB  ? CAP_E_DATA
-										  : EIO;
-	return cap_errf(code, "%s: %s: %s", db->path, what, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+	int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED	   ? EBUSY
+		   : (rc & 0xff) == SQLITE_FULL					   ? ENOSPC
+		   : (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR ? EIO
+		   : (rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM  ? EACCES
+		   : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB ? CAP_E_DATA
+										   : EIO;
+	return cap_errf(code, "%s: %s: %s", db->path, what,
+			db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 }
 
 static int exec(struct db *db, const char *sql, const char *what)
@@ -97,8 +98,9 @@ static int migrate(struct db *db)
 	if ((ret = user_version(db, &v)))
 		goto fail;
 	if (v > DB_SCHEMA_VERSION) {
-		ret = cap_errf(CAP_E_DATA, "%s: schema version %d is newer than this capstan knows (%d)", db->path,
-			       v, DB_SCHEMA_VERSION);
+		ret = cap_errf(CAP_E_DATA,
+			       "%s: schema version %d is newer than this capstan knows (%d)",
+			       db->path, v, DB_SCHEMA_VERSION);
 		goto fail;
 	}
 	for (; v < DB_SCHEMA_VERSION; v++) {
@@ -121,7 +123,8 @@ int db_open(const char *path, struct db **out)
 	int rc, ret;
 
 	db->path = xstrdup(path);
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(
+	    path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		ret = db_fail(db, rc, "cannot open");
 		goto fail;
@@ -196,9 +199,10 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 int db_insert(struct db *db, const struct db_instance *in)
 {
 	static const char sql[] =
-		"INSERT INTO instances (name, image, backend, platform, boot, accel, net, memory, cpus, ports,"
-		" connect, uuid, state, pid, pid_start, exit_status, created, started, stopped)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	    "INSERT INTO instances (name, image, backend, platform, boot, accel, net, memory, "
+	    "cpus, ports,"
+	    " connect, uuid, state, pid, pid_start, exit_status, created, started, stopped)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
@@ -226,16 +230,18 @@ int db_insert(struct db *db, const struct db_instance *in)
 	sqlite3_bind_int64(st, 19, in->stopped);
 	rc = sqlite3_step(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		ret = cap_errf(CAP_E_EXISTS, "instance '%s' already exists (see 'capstan delete %s')", in->name,
-			       in->name);
+		ret =
+		    cap_errf(CAP_E_EXISTS, "instance '%s' already exists (see 'capstan delete %s')",
+			     in->name, in->name);
 	else if (rc != SQLITE_DONE)
 		ret = db_fail(db, rc, "cannot insert");
 	sqlite3_finalize(st);
 	return ret;
 }
 
-#define COLS                                                                                               \
-	"name, image, backend, platform, boot, accel, net, memory, cpus, ports, connect, uuid, state, pid,"   \
+#define COLS                                                                                       \
+	"name, image, backend, platform, boot, accel, net, memory, cpus, ports, connect, uuid, "   \
+	"state, pid,"                                                                              \
 	" pid_start, exit_status, created, started, stopped"
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -274,7 +280,8 @@ int db_get(struct db *db, const char *name, struct db_instance *out)
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0;
 
-	rc = sqlite3_prepare_v2(db->h, "SELECT " COLS " FROM instances WHERE name = ?", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(db->h, "SELECT " COLS " FROM instances WHERE name = ?", -1, &st,
+				NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare query");
 	bind_text(st, 1, name);
@@ -282,7 +289,8 @@ int db_get(struct db *db, const char *name, struct db_instance *out)
 	if (rc == SQLITE_ROW)
 		read_row(st, out);
 	else if (rc == SQLITE_DONE)
-		ret = cap_errf(CAP_E_NOTFOUND, "no instance named '%s' (see 'capstan instances -a')", name);
+		ret = cap_errf(CAP_E_NOTFOUND,
+			       "no instance named '%s' (see 'capstan instances -a')", name);
 	else
 		ret = db_fail(db, rc, "cannot query");
 	sqlite3_finalize(st);
@@ -292,7 +300,8 @@ int db_get(struct db *db, const char *name, struct db_instance *out)
 int db_list(struct db *db, bool all, struct db_instance **out, size_t *n)
 {
 	const char *sql = all ? "SELECT " COLS " FROM instances ORDER BY created, name"
-			      : "SELECT " COLS " FROM instances WHERE state IN ('created', 'running', 'stopping')"
+			      : "SELECT " COLS
+				" FROM instances WHERE state IN ('created', 'running', 'stopping')"
 				" ORDER BY created, name";
 	struct db_instance *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -329,16 +338,17 @@ static int write1(struct db *db, sqlite3_stmt *st, const char *what)
 	return ret;
 }
 
-int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_start, const char *uuid,
-		   int64_t started)
+int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_start,
+		   const char *uuid, int64_t started)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret;
 
-	rc = sqlite3_prepare_v2(db->h,
-				"UPDATE instances SET state = 'running', pid = ?, pid_start = ?, uuid = ?,"
-				" started = ?, stopped = 0, exit_status = -1 WHERE name = ?",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db->h,
+	    "UPDATE instances SET state = 'running', pid = ?, pid_start = ?, uuid = ?,"
+	    " started = ?, stopped = 0, exit_status = -1 WHERE name = ?",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
 	sqlite3_bind_int64(st, 1, pid);
@@ -352,16 +362,18 @@ int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_sta
 	return ret < 0 ? ret : 0;
 }
 
-int db_set_ended(struct db *db, const char *name, const char *state, int exit_status, int64_t stopped)
+int db_set_ended(struct db *db, const char *name, const char *state, int exit_status,
+		 int64_t stopped)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db->h,
-				"UPDATE instances SET state = CASE state WHEN 'stopping' THEN 'stopped' ELSE ? END,"
-				" exit_status = ?, stopped = ?"
-				" WHERE name = ? AND state IN ('created', 'running', 'stopping')",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db->h,
+	    "UPDATE instances SET state = CASE state WHEN 'stopping' THEN 'stopped' ELSE ? END,"
+	    " exit_status = ?, stopped = ?"
+	    " WHERE name = ? AND state IN ('created', 'running', 'stopping')",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
 	bind_text(st, 1, state);
@@ -376,7 +388,8 @@ int db_set_stopping(struct db *db, const char *name, bool stopping)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db->h, "UPDATE instances SET state = ? WHERE name = ? AND state = ?", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db->h, "UPDATE instances SET state = ? WHERE name = ? AND state = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
 	bind_text(st, 1, stopping ? DB_STOPPING : DB_RUNNING);

@@ -72,7 +72,8 @@ static char *project_name(const char *dir)
 	base = base ? base + 1 : abs;
 	for (const char *p = base; *p; p++) {
 		char c = *p;
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (!sb.len && !alnum)
 			continue; /* names start with a letter or digit */
 		sb_addc(&sb, alnum || c == '.' || c == '_' || c == '-' ? c : '-');
@@ -97,7 +98,8 @@ static char *find_binary(const char *dir)
 		char *p = xasprintf("%s/%s", dir, names[i]);
 		unsigned char m[4];
 		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && access(p, X_OK) == 0 && read(fd, m, 4) == 4 && !memcmp(m, "\177ELF", 4)) {
+		if (fd >= 0 && access(p, X_OK) == 0 && read(fd, m, 4) == 4 &&
+		    !memcmp(m, "\177ELF", 4)) {
 			found++;
 			free(bin);
 			bin = xstrdup(names[i]);
@@ -139,7 +141,8 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 	size_t nfiles = 0;
 	int ret;
 
-	if (!*tmpl || strchr(tmpl, '/') || tmpl[0] == '.' || list_dir(tdir, false, &files, &nfiles) < 0 || !nfiles) {
+	if (!*tmpl || strchr(tmpl, '/') || tmpl[0] == '.' ||
+	    list_dir(tdir, false, &files, &nfiles) < 0 || !nfiles) {
 		char *all = xasprintf("%s/templates", ctx->datadir);
 		char **names;
 		size_t n;
@@ -147,7 +150,8 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 		if (list_dir(all, true, &names, &n) == 0)
 			for (size_t i = 0; i < n; i++)
 				sb_addf(&sb, "%s%s", i ? ", " : "", names[i]);
-		ret = cap_errf(CAP_E_NOTFOUND, "unknown template '%s' (templates: %s)", tmpl, sb.len ? sb.buf : "none found");
+		ret = cap_errf(CAP_E_NOTFOUND, "unknown template '%s' (templates: %s)", tmpl,
+			       sb.len ? sb.buf : "none found");
 		free_list(names, n);
 		sb_release(&sb);
 		free(all);
@@ -179,7 +183,8 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 		size_t len;
 		ret = fs_read_all(src, &text, &len);
 		if (ret)
-			ret = cap_errf(ret, "cannot read template file '%s': %s", src, strerror(-ret));
+			ret = cap_errf(ret, "cannot read template file '%s': %s", src,
+				       strerror(-ret));
 		if (!ret) {
 			out = substitute(text, name, binary);
 			ret = fs_write_atomic(dst, out, strlen(out), 0644);
@@ -197,7 +202,8 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 	if (!strcmp(tmpl, "binary")) {
 		char *bp = xasprintf("%s/%s", dir, binary);
 		if (!fs_exists(bp))
-			cap_info(ctx, "Put your static executable at %s, then run 'capstan build'", bp);
+			cap_info(ctx, "Put your static executable at %s, then run 'capstan build'",
+				 bp);
 		free(bp);
 	}
 out:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Instances: the run sequence (row, folder, overlay, kernel, backend), reconcile, stop, delete, logs.
+// Instances: the run sequence (row, folder, overlay, kernel, backend), reconcile, stop, delete,
+// logs.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,16 +36,20 @@ int inst_name_valid(const char *name)
 	size_t n = strlen(name);
 
 	if (n == 0 || n > 64)
-		return cap_errf(CAP_E_USAGE, "instance name '%s': must be 1 to 64 characters", name);
+		return cap_errf(CAP_E_USAGE, "instance name '%s': must be 1 to 64 characters",
+				name);
 	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
 	      (name[0] >= '0' && name[0] <= '9')))
-		return cap_errf(CAP_E_USAGE, "instance name '%s': must start with a letter or digit", name);
+		return cap_errf(CAP_E_USAGE,
+				"instance name '%s': must start with a letter or digit", name);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
-			return cap_errf(CAP_E_USAGE, "instance name '%s': '%c' is not allowed (letters, digits, . _ -)",
-					name, c);
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return cap_errf(
+			    CAP_E_USAGE,
+			    "instance name '%s': '%c' is not allowed (letters, digits, . _ -)",
+			    name, c);
 	}
 	return 0;
 }
@@ -108,9 +113,9 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, char **out)
 		goto out;
 	}
 	char key[1024];
-	int kl = snprintf(key, sizeof(key), "%s|%llu|%llu|%lld|%lld.%09ld", image, (unsigned long long)st.st_dev,
-			  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			  st.st_mtim.tv_nsec);
+	int kl = snprintf(key, sizeof(key), "%s|%llu|%llu|%lld|%lld.%09ld", image,
+			  (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			  (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	uLong hash = crc32(0, (const Bytef *)key, (uInt)kl);
 	uLong hash2 = adler32(1, (const Bytef *)key, (uInt)kl);
 	idx = xasprintf("%s/img-%08lx%08lx", dir, hash, hash2);
@@ -129,13 +134,15 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, char **out)
 	uint32_t want = h.header_crc32;
 	h.header_crc32 = 0;
 	if (memcmp(h.magic, CAP_IMG_MAGIC, 8) != 0) {
-		ret = cap_errf(CAP_E_DATA, "%s: not a capstan image (no header at %u); try --boot disk", image,
+		ret = cap_errf(CAP_E_DATA,
+			       "%s: not a capstan image (no header at %u); try --boot disk", image,
 			       CAP_IMG_HEADER_OFFSET);
 		goto out;
 	}
 	if (le32(&h.version) != CAP_IMG_VERSION || crc32(0, (const Bytef *)&h, sizeof(h)) != want ||
 	    h.kernel_size == 0 || h.kernel_size > (64u << 20)) {
-		ret = cap_errf(CAP_E_DATA, "%s: the image header is damaged or of another version", image);
+		ret = cap_errf(CAP_E_DATA, "%s: the image header is damaged or of another version",
+			       image);
 		goto out;
 	}
 	kbuf = xmalloc((size_t)h.kernel_size + 512);
@@ -146,7 +153,8 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, char **out)
 		goto out;
 	}
 	char kname[64];
-	snprintf(kname, sizeof(kname), "k-%08x-%llu", h.kernel_crc32, (unsigned long long)h.kernel_size);
+	snprintf(kname, sizeof(kname), "k-%08x-%llu", h.kernel_crc32,
+		 (unsigned long long)h.kernel_size);
 	kpath = xasprintf("%s/%s", dir, kname);
 	if ((ret = fs_mkdirs(dir, 0755)))
 		goto out;
@@ -204,15 +212,20 @@ static enum hv_state ended_state(const struct hv_status *st)
 static const char *db_state(enum hv_state s)
 {
 	switch (s) {
-	case HV_RUNNING: return DB_RUNNING;
-	case HV_EXITED: return DB_EXITED;
-	case HV_STOPPED: return DB_STOPPED;
-	case HV_CRASHED: break;
+	case HV_RUNNING:
+		return DB_RUNNING;
+	case HV_EXITED:
+		return DB_EXITED;
+	case HV_STOPPED:
+		return DB_STOPPED;
+	case HV_CRASHED:
+		break;
 	}
 	return DB_CRASHED;
 }
 
-static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name, struct db_instance *i);
+static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name,
+			  struct db_instance *i);
 
 static int replace_ended(struct cap_ctx *ctx, const char *name)
 {
@@ -230,8 +243,10 @@ static int replace_ended(struct cap_ctx *ctx, const char *name)
 	}
 	if (ret)
 		goto out;
-	if (!strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_STOPPING) || !strcmp(i.state, DB_CREATED)) {
-		ret = cap_errf(CAP_E_EXISTS, "instance '%s' is %s (see 'capstan stop %s' or use --name)", name,
+	if (!strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_STOPPING) ||
+	    !strcmp(i.state, DB_CREATED)) {
+		ret = cap_errf(CAP_E_EXISTS,
+			       "instance '%s' is %s (see 'capstan stop %s' or use --name)", name,
 			       i.state, name);
 		goto out;
 	}
@@ -269,10 +284,12 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 			cap_errclear();
 			if ((ret = reg_ensure(ctx, o->image, "qemu"))) {
 				if (ret == -CAP_E_NOTFOUND)
-					ret = cap_errf(CAP_E_NOTFOUND,
-						       "image '%s' is not in the local repository nor in the registry %s"
-						       " (see 'capstan images' and 'capstan search')",
-						       o->image, ctx->repo_url);
+					ret =
+					    cap_errf(CAP_E_NOTFOUND,
+						     "image '%s' is not in the local repository "
+						     "nor in the registry %s"
+						     " (see 'capstan images' and 'capstan search')",
+						     o->image, ctx->repo_url);
 				goto out;
 			}
 			if ((ret = repo_find(ctx, o->image, "qemu", &img)))
@@ -331,8 +348,9 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	row.accel = (char *)hv_accel_name(cfg.accel);
 	row.net = (char *)hv_net_name(o->net);
 	row.ports = ports;
-	row.connect = (char *)(o->backend && !strcmp(o->backend, "libvirt") ? (o->connect ? o->connect : "qemu:///session")
-									     : NULL);
+	row.connect = (char *)(o->backend && !strcmp(o->backend, "libvirt")
+				   ? (o->connect ? o->connect : "qemu:///session")
+				   : NULL);
 	row.memory = o->memory;
 	row.cpus = o->cpus;
 	row.exit_status = -1;
@@ -375,8 +393,10 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 		s = HV_STOPPED;
 	db_set_ended(db, name, db_state(s), st.exit_status, db_now_ms());
 	if (st.state == HV_CRASHED) {
-		ret = cap_errf(CAP_E_UNAVAIL, "the VM of '%s' ended abnormally (QEMU status %d); see 'capstan logs %s'",
-			       name, st.exit_status, name);
+		ret = cap_errf(
+		    CAP_E_UNAVAIL,
+		    "the VM of '%s' ended abnormally (QEMU status %d); see 'capstan logs %s'", name,
+		    st.exit_status, name);
 		goto out;
 	}
 	if (st.timed_out)
@@ -415,7 +435,8 @@ out:
 
 /* ---- list, stop, delete, logs ---- */
 
-static void ref_of(const struct cap_ctx *ctx, const struct db_instance *i, struct hv_ref *ref, char **dir)
+static void ref_of(const struct cap_ctx *ctx, const struct db_instance *i, struct hv_ref *ref,
+		   char **dir)
 {
 	*dir = inst_dir(ctx, i->platform, i->name);
 	ref->name = i->name;
@@ -435,7 +456,8 @@ static int reconcile(struct cap_ctx *ctx, struct db *db, struct db_instance *i)
 	int ret;
 
 	if (!strcmp(i->state, DB_CREATED)) {
-		if (db_now_ms() - i->created > CREATED_STALE_MS && db_set_ended(db, i->name, DB_CRASHED, -1, db_now_ms()) > 0) {
+		if (db_now_ms() - i->created > CREATED_STALE_MS &&
+		    db_set_ended(db, i->name, DB_CRASHED, -1, db_now_ms()) > 0) {
 			free(i->state);
 			i->state = xstrdup(DB_CRASHED);
 		}
@@ -479,7 +501,8 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n)
 		/* Drop rows the reconcile found ended. */
 		size_t k = 0;
 		for (size_t i = 0; i < *n; i++) {
-			if (!strcmp((*v)[i].state, DB_RUNNING) || !strcmp((*v)[i].state, DB_CREATED) ||
+			if (!strcmp((*v)[i].state, DB_RUNNING) ||
+			    !strcmp((*v)[i].state, DB_CREATED) ||
 			    !strcmp((*v)[i].state, DB_STOPPING))
 				(*v)[k++] = (*v)[i];
 			else
@@ -501,7 +524,8 @@ const char *inst_state_str(const struct db_instance *i, char *buf, size_t len)
 	return buf;
 }
 
-static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name, struct db_instance *i)
+static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name,
+			  struct db_instance *i)
 {
 	int ret = db_get(db, name, i);
 
@@ -510,7 +534,8 @@ static int get_reconciled(struct cap_ctx *ctx, struct db *db, const char *name, 
 	return reconcile(ctx, db, i);
 }
 
-int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_running, bool *forced)
+int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_running,
+	      bool *forced)
 {
 	struct db *db = NULL;
 	struct db_instance i = {0};
@@ -536,7 +561,8 @@ int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_r
 		goto out;
 	if ((ret = hv->ops->stop(hv, &ref, timeout_ms, forced)) ||
 	    (hv->ops->status(hv, &ref, &st) == 0 && st.state == HV_RUNNING)) {
-		int saved = ret ? ret : cap_errf(CAP_E_UNAVAIL, "instance '%s' is still running", name);
+		int saved =
+		    ret ? ret : cap_errf(CAP_E_UNAVAIL, "instance '%s' is still running", name);
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", cap_errmsg(saved));
 		db_set_stopping(db, name, false);
@@ -597,7 +623,8 @@ static bool still_running(void *arg)
 	bool on = false;
 
 	if (open_db(a->ctx, &db) == 0 && get_reconciled(a->ctx, db, a->name, &i) == 0)
-		on = !strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_CREATED) || !strcmp(i.state, DB_STOPPING);
+		on = !strcmp(i.state, DB_RUNNING) || !strcmp(i.state, DB_CREATED) ||
+		     !strcmp(i.state, DB_STOPPING);
 	db_instance_release(&i);
 	db_close(db);
 	return on;

@@ -36,12 +36,13 @@ static int part_valid(const char *s, size_t n)
 {
 	if (!n || n > 255)
 		return 0;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -64,7 +65,8 @@ static int check_name(const char *name)
 {
 	if (!repo_name_valid(name))
 		return cap_errf(CAP_E_USAGE,
-				"invalid image name '%s' (expected [namespace/]name of letters, digits, '.', '_', '-')",
+				"invalid image name '%s' (expected [namespace/]name of letters, "
+				"digits, '.', '_', '-')",
 				name);
 	return 0;
 }
@@ -119,8 +121,9 @@ int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: invalid YAML: %s", path, parser.problem_mark.line + 1,
-			       parser.problem_mark.column + 1, parser.problem ? parser.problem : "parse error");
+		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: invalid YAML: %s", path,
+			       parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			       parser.problem ? parser.problem : "parse error");
 		yaml_parser_delete(&parser);
 		return ret;
 	}
@@ -128,11 +131,12 @@ int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_
 	if (!root)
 		goto out;
 	if (root->type != YAML_MAPPING_NODE) {
-		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: expected a mapping", path, root->start_mark.line + 1,
-			       root->start_mark.column + 1);
+		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: expected a mapping", path,
+			       root->start_mark.line + 1, root->start_mark.column + 1);
 		goto out;
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
 		char **dst = NULL;
@@ -150,8 +154,8 @@ int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_
 		if (!dst)
 			continue; /* format_version, platform, and fields other tools add */
 		if (v->type != YAML_SCALAR_NODE) {
-			ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: '%s' must be a string", path, v->start_mark.line + 1,
-				       v->start_mark.column + 1, key);
+			ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: '%s' must be a string", path,
+				       v->start_mark.line + 1, v->start_mark.column + 1, key);
 			goto out;
 		}
 		if (!v->data.scalar.length || (*dst))
@@ -356,7 +360,8 @@ out:
 	return ret;
 }
 
-int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform, struct repo_image *out)
+int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
+	      struct repo_image *out)
 {
 	struct repo_image *all = NULL;
 	size_t n = 0;
@@ -379,8 +384,8 @@ int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 			ret = 0;
 			break;
 		}
-		ret = cap_errf(CAP_E_NOTFOUND, "image '%s' has no '%s' platform (it has '%s')", name, platform,
-			       all[i].platform);
+		ret = cap_errf(CAP_E_NOTFOUND, "image '%s' has no '%s' platform (it has '%s')",
+			       name, platform, all[i].platform);
 	}
 	repo_images_free(all, n);
 	return ret;
@@ -442,7 +447,8 @@ static int make_image_dir(const char *top, const char *name, char **created1, ch
 		if (mkdir(dir, 0755) == 0)
 			*created2 = xstrdup(dir);
 		else if (errno != EEXIST)
-			ret = cap_errf(errno, "cannot create folder '%s': %s", dir, strerror(errno));
+			ret =
+			    cap_errf(errno, "cannot create folder '%s': %s", dir, strerror(errno));
 		else if (!is_dir_entry(dir))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", dir);
 	}
@@ -499,10 +505,11 @@ static int move_into(struct fs_tmp *tmp, const char *final)
 	return 0;
 }
 
-int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform, struct fs_tmp *tmp,
-		 const struct repo_meta *meta)
+int repo_install(const struct cap_ctx *ctx, const char *name, const char *platform,
+		 struct fs_tmp *tmp, const struct repo_meta *meta)
 {
-	char *top = NULL, *dir = NULL, *final = NULL, *index = NULL, *text = NULL, *c1 = NULL, *c2 = NULL;
+	char *top = NULL, *dir = NULL, *final = NULL, *index = NULL, *text = NULL, *c1 = NULL,
+	     *c2 = NULL;
 	struct fs_tmp itmp = {-1, NULL, NULL};
 	int lock = -1, ret, existed;
 
@@ -607,7 +614,8 @@ static char *now_rfc3339(void)
 	return xstrdup(buf);
 }
 
-int repo_import(const struct cap_ctx *ctx, const char *name, const char *file, const struct repo_meta *meta)
+int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
+		const struct repo_meta *meta)
 {
 	struct probe_info info;
 	struct fs_tmp tmp = {-1, NULL, NULL};
@@ -625,30 +633,34 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file, c
 	if ((ret = probe_fd(fd, file, &info)))
 		goto out;
 	if (info.format == PROBE_GZIP) {
-		ret = cap_errf(CAP_E_DATA, "'%s' is gzip-compressed, not a disk image (gunzip it first)", file);
+		ret = cap_errf(CAP_E_DATA,
+			       "'%s' is gzip-compressed, not a disk image (gunzip it first)", file);
 		goto out;
 	}
 	if (info.format == PROBE_VMDK && info.vmdk_descriptor) {
-		ret = cap_errf(CAP_E_DATA,
-			       "'%s' is a VMDK descriptor whose data lives in other files (convert it to one "
-			       "file with 'qemu-img convert -O vmdk')",
-			       file);
+		ret = cap_errf(
+		    CAP_E_DATA,
+		    "'%s' is a VMDK descriptor whose data lives in other files (convert it to one "
+		    "file with 'qemu-img convert -O vmdk')",
+		    file);
 		goto out;
 	}
 	if (info.backing_file)
-		cap_warn(ctx, "'%s' has a backing file '%s' that is not imported with it", file, info.backing_file);
+		cap_warn(ctx, "'%s' has a backing file '%s' that is not imported with it", file,
+			 info.backing_file);
 	platform = probe_platform(info.format);
 	if ((ret = repo_tmp_open(ctx, &tmp)))
 		goto out;
 	if ((ret = copy_sparse(fd, tmp.fd, info.file_size))) {
-		ret = cap_errf(ret, "cannot copy '%s' into '%s': %s", file, tmp.tmp_path, strerror(-ret));
+		ret = cap_errf(ret, "cannot copy '%s' into '%s': %s", file, tmp.tmp_path,
+			       strerror(-ret));
 		fs_tmp_abort(&tmp);
 		goto out;
 	}
 	if (!m.created)
 		m.created = now = now_rfc3339();
-	cap_verbose(ctx, "importing '%s' (%s) as '%s' for platform '%s'", file, probe_format_name(info.format),
-		    name, platform);
+	cap_verbose(ctx, "importing '%s' (%s) as '%s' for platform '%s'", file,
+		    probe_format_name(info.format), name, platform);
 	ret = repo_install(ctx, name, platform, &tmp, &m);
 out:
 	probe_info_release(&info);

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (info.nload < 1 || info.nload > KELF_MAX_PHDR || info.lo > info.hi)
 			__builtin_trap();
 		for (int i = 0; i < info.nload; i++)
-			if (info.load[i].offset + info.load[i].filesz > size || info.load[i].filesz > info.load[i].memsz)
+			if (info.load[i].offset + info.load[i].filesz > size ||
+			    info.load[i].filesz > info.load[i].memsz)
 				__builtin_trap();
 		if (info.interp_size && info.interp_off + info.interp_size > size)
 			__builtin_trap();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// fuzz_qcow2.c: libFuzzer harness for the qcow2 reader (header, extensions, L1/L2, compressed clusters).
+// fuzz_qcow2.c: libFuzzer harness for the qcow2 reader (header, extensions, L1/L2, compressed
+// clusters).
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>

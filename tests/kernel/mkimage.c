@@ -9,16 +9,16 @@
 #include "capstan/banned.h"
 
 static const char usage[] =
-	"usage: mkimage OUT.img --kernel K.elf [--mbr mbr.bin] [--cmdline 'LINE'] [GUEST=HOST ...]\n"
-	"       mkimage --list IMG\n"
-	"GUEST=HOST adds a host file or folder (recursively) at GUEST; later ones override earlier.\n"
-	"GUEST=@TARGET adds a symlink, GUEST/=: an empty folder.\n";
+    "usage: mkimage OUT.img --kernel K.elf [--mbr mbr.bin] [--cmdline 'LINE'] [GUEST=HOST ...]\n"
+    "       mkimage --list IMG\n"
+    "GUEST=HOST adds a host file or folder (recursively) at GUEST; later ones override earlier.\n"
+    "GUEST=@TARGET adds a symlink, GUEST/=: an empty folder.\n";
 
 static int print_entry(void *ctx, const struct layout_entry *e)
 {
 	(void)ctx;
-	printf("%06o %10llu %s%s%s\n", e->mode, (unsigned long long)e->size, e->name, e->link ? " -> " : "",
-	       e->link ? e->link : "");
+	printf("%06o %10llu %s%s%s\n", e->mode, (unsigned long long)e->size, e->name,
+	       e->link ? " -> " : "", e->link ? e->link : "");
 	return 0;
 }
 
@@ -27,9 +27,11 @@ static int list(const char *img)
 	struct layout_info *info = calloc(1, sizeof(*info));
 	int r = info ? layout_read(img, info) : -12;
 	if (!r) {
-		printf("cmdline: %s\nkernel: %llu bytes, load 0x%x, entry 0x%x\nrootfs: %llu bytes at %llu, %u entries\n",
-		       info->cmdline, (unsigned long long)info->hdr.kernel_size, info->hdr.kernel_load_addr,
-		       info->hdr.kernel_entry32, (unsigned long long)info->hdr.rootfs_size,
+		printf("cmdline: %s\nkernel: %llu bytes, load 0x%x, entry 0x%x\nrootfs: %llu bytes "
+		       "at %llu, %u entries\n",
+		       info->cmdline, (unsigned long long)info->hdr.kernel_size,
+		       info->hdr.kernel_load_addr, info->hdr.kernel_entry32,
+		       (unsigned long long)info->hdr.rootfs_size,
 		       (unsigned long long)info->hdr.rootfs_offset, info->hdr.rootfs_entries);
 		r = layout_list(img, info, print_entry, NULL);
 	}
@@ -51,8 +53,11 @@ int main(int argc, char **argv)
 	spec.rootfs = rf;
 	for (int i = 1; i < argc && !r; i++) {
 		const char *a = argv[i];
-		if ((!strcmp(a, "--kernel") || !strcmp(a, "--mbr") || !strcmp(a, "--cmdline")) && i + 1 < argc) {
-			const char **dst = a[2] == 'k' ? &spec.kernel_path : a[2] == 'm' ? &spec.mbr_path : &spec.cmdline;
+		if ((!strcmp(a, "--kernel") || !strcmp(a, "--mbr") || !strcmp(a, "--cmdline")) &&
+		    i + 1 < argc) {
+			const char **dst = a[2] == 'k'	 ? &spec.kernel_path
+					   : a[2] == 'm' ? &spec.mbr_path
+							 : &spec.cmdline;
 			*dst = argv[++i];
 		} else if (a[0] == '-') {
 			fputs(usage, stderr);

@@ -87,8 +87,9 @@ static void test_minimal(void **state)
 	assert_int_equal(cf.nenv, 0);
 	cfile_release(&cf);
 	/* Capstan's own example */
-	assert_int_equal(parse(&cf, "base: penberg/osv-base\ncmdline: /tools/hello.so\nbuild: make\n"
-				    "files:\n  /tools/hello.so: hello.so\n"),
+	assert_int_equal(parse(&cf,
+			       "base: penberg/osv-base\ncmdline: /tools/hello.so\nbuild: make\n"
+			       "files:\n  /tools/hello.so: hello.so\n"),
 			 0);
 	assert_string_equal(cf.files[0].host, "/proj/hello.so");
 	cfile_release(&cf);
@@ -123,7 +124,8 @@ static void test_type_errors(void **state)
 	fails("cmdline: /x\nbuild: {a: b}\n", "2:8", "'build' must be a string, not a mapping");
 	fails("cmdline: /x\nfiles: [/a, /b]\n", "2:8", "'files' must be a mapping");
 	fails("cmdline: /x\nfiles: /a\n", "2:8", "'files' must be a mapping");
-	fails("cmdline: /x\nfiles:\n  /a: [x]\n", "3:7", "the host path of a file must be a string, not a list");
+	fails("cmdline: /x\nfiles:\n  /a: [x]\n", "3:7",
+	      "the host path of a file must be a string, not a list");
 	fails("cmdline: /x\nfiles:\n  [a]: x\n", "3:3", "a guest path in 'files' must be a string");
 	fails("cmdline: /x\nenv: [A=1]\n", "2:6", "'env' must be a mapping");
 	fails("cmdline: /x\nrootfs: [a]\n", "2:9", "'rootfs' must be a string, not a list");
@@ -145,7 +147,8 @@ static void test_unknown_and_duplicate_keys(void **state)
 {
 	fails("cmdlin: /x\n", "1:1", "unknown key 'cmdlin' (did you mean 'cmdline'?)");
 	fails("cmdline: /x\nfile:\n  /a: b\n", "2:1", "unknown key 'file' (did you mean 'files'?)");
-	fails("cmdline: /x\nrpm-base: {}\n", "2:1", "unknown key 'rpm-base' (did you mean 'base'?)");
+	fails("cmdline: /x\nrpm-base: {}\n", "2:1",
+	      "unknown key 'rpm-base' (did you mean 'base'?)");
 	fails("cmdline: /x\nenvironment: {}\n", "2:1", "did you mean 'env'?");
 	fails("cmdline: /x\nbase: a\nbase: b\n", "3:1", "duplicate key 'base'");
 	fails("cmdline: /x\ncmdline: /y\n", "2:1", "duplicate key 'cmdline'");
@@ -155,9 +158,11 @@ static void test_guest_paths(void **state)
 {
 	fails("cmdline: /x\nfiles:\n  app.jar: x\n", "3:3", "guest path 'app.jar' is not absolute");
 	fails("cmdline: /x\nfiles:\n  \"\": x\n", "3:3", "guest path '' is not absolute");
-	fails("cmdline: /x\nfiles:\n  /../etc/passwd: x\n", "3:3", "guest path '/../etc/passwd' escapes '/'");
+	fails("cmdline: /x\nfiles:\n  /../etc/passwd: x\n", "3:3",
+	      "guest path '/../etc/passwd' escapes '/'");
 	fails("cmdline: /x\nfiles:\n  /a/../../b: x\n", "3:3", "escapes '/' with '..'");
-	fails("cmdline: /x\nfiles:\n  /a/b: x\n  /a//b/.: y\n", "4:3", "duplicate guest path '/a//b/.'");
+	fails("cmdline: /x\nfiles:\n  /a/b: x\n  /a//b/.: y\n", "4:3",
+	      "duplicate guest path '/a//b/.'");
 	fails("cmdline: /x\nfiles:\n  /a: x\n  /b/../a: y\n", "4:3", "duplicate guest path");
 	fails("cmdline: /x\nfiles:\n  /a:\n", "3:6", "guest path '/a' has no host path");
 	fails("cmdline: /x\nfiles:\n  /a: \"\"\n", "3:7", "guest path '/a' has no host path");
@@ -172,10 +177,12 @@ static void test_guest_paths(void **state)
 static void test_env_errors(void **state)
 {
 	fails("cmdline: /x\nenv:\n  A: [1, 2]\n", "3:6", "env 'A' must be a string, not a list");
-	fails("cmdline: /x\nenv:\n  A:\n    b: c\n", "4:5", "env 'A' must be a string, not a mapping");
+	fails("cmdline: /x\nenv:\n  A:\n    b: c\n", "4:5",
+	      "env 'A' must be a string, not a mapping");
 	fails("cmdline: /x\nenv:\n  A:\n", "3:5", "env 'A' has no value");
 	fails("cmdline: /x\nenv:\n  A: ~\n", "3:6", "env 'A' has no value");
-	fails("cmdline: /x\nenv:\n  1A: x\n", "3:3", "'1A' is not a valid environment variable name");
+	fails("cmdline: /x\nenv:\n  1A: x\n", "3:3",
+	      "'1A' is not a valid environment variable name");
 	fails("cmdline: /x\nenv:\n  A=B: x\n", "3:3", "'A=B' is not a valid");
 	fails("cmdline: /x\nenv:\n  A: x\n  A: y\n", "4:3", "duplicate environment variable 'A'");
 	fails("cmdline: /x\nenv:\n  [A]: x\n", "3:3", "an 'env' name must be a string");
@@ -235,7 +242,8 @@ static void test_rootfs_and_load(void **state)
 	free(msg);
 	write_file(path, "cmdline: /x\nrootfs: Capstanfile\n");
 	assert_int_equal(cfile_load(&cf, path), -CAP_E_DATA);
-	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), ":2:9: rootfs 'Capstanfile' is not a folder"));
+	assert_non_null(
+	    strstr(cap_errmsg(-CAP_E_DATA), ":2:9: rootfs 'Capstanfile' is not a folder"));
 
 	/* A missing Capstanfile is an I/O error, not bad data. */
 	char *none = xasprintf("%s/nope/Capstanfile", tmpdir);
@@ -265,7 +273,8 @@ static void test_many_entries(void **state)
 	cfile_release(&cf);
 	sb_adds(&sb, "  /f/./123: again\n");
 	assert_int_equal(cfile_parse(&cf, "Capstanfile", "/p", sb.buf, sb.len), -CAP_E_DATA);
-	assert_string_equal(cap_errmsg(-CAP_E_DATA), "Capstanfile:50003:3: duplicate guest path '/f/./123'");
+	assert_string_equal(cap_errmsg(-CAP_E_DATA),
+			    "Capstanfile:50003:3: duplicate guest path '/f/./123'");
 	sb_release(&sb);
 }
 
@@ -284,18 +293,18 @@ static void test_too_large(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_minimal),
-		cmocka_unit_test(test_yaml_errors),
-		cmocka_unit_test(test_shape_errors),
-		cmocka_unit_test(test_type_errors),
-		cmocka_unit_test(test_empty_values),
-		cmocka_unit_test(test_unknown_and_duplicate_keys),
-		cmocka_unit_test(test_guest_paths),
-		cmocka_unit_test(test_env_errors),
-		cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
-		cmocka_unit_test(test_many_entries),
-		cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_shape_errors),
+	    cmocka_unit_test(test_type_errors),
+	    cmocka_unit_test(test_empty_values),
+	    cmocka_unit_test(test_unknown_and_duplicate_keys),
+	    cmocka_unit_test(test_guest_paths),
+	    cmocka_unit_test(test_env_errors),
+	    cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
+	    cmocka_unit_test(test_many_entries),
+	    cmocka_unit_test(test_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,10 +124,18 @@ static void test_round_trip(void **state)
 	assert_int_equal(img.kernel_load_addr, 0x100000);
 	assert_int_equal(img.kernel_entry32, 0x100400);
 	struct layout_file files[] = {
-		{.path = "/usr/lib/data.bin", .mode = S_IFREG | 0640, .mtime = 5, .size = sizeof(data), .host = host},
-		{.path = "/etc/motd", .mode = S_IFREG | 0644, .mtime = 5, .size = 3, .data = (unsigned char *)"hi\n"},
-		{.path = "/lib", .mode = S_IFLNK | 0777, .mtime = 5, .size = 7, .target = "usr/lib"},
-		{.path = "/empty", .mode = S_IFREG | 0600, .mtime = 5},
+	    {.path = "/usr/lib/data.bin",
+	     .mode = S_IFREG | 0640,
+	     .mtime = 5,
+	     .size = sizeof(data),
+	     .host = host},
+	    {.path = "/etc/motd",
+	     .mode = S_IFREG | 0644,
+	     .mtime = 5,
+	     .size = 3,
+	     .data = (unsigned char *)"hi\n"},
+	    {.path = "/lib", .mode = S_IFLNK | 0777, .mtime = 5, .size = 7, .target = "usr/lib"},
+	    {.path = "/empty", .mode = S_IFREG | 0600, .mtime = 5},
 	};
 	layout_image_merge(&img, files, 4, 7);
 	/* parents were added before their children */
@@ -163,7 +171,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(h.rootfs_entries, 7);
 
 	/* an override replaces the entry in place; the data of read entries survives a rewrite */
-	struct layout_file over = {.path = "/etc/motd", .mode = S_IFREG | 0600, .size = 4, .data = (unsigned char *)"bye\n"};
+	struct layout_file over = {.path = "/etc/motd",
+				   .mode = S_IFREG | 0600,
+				   .size = 4,
+				   .data = (unsigned char *)"bye\n"};
 	layout_image_merge(&back, &over, 1, 0);
 	assert_int_equal(back.nfiles, 7);
 	assert_string_equal(back.files[4].path, "/etc/motd");
@@ -229,10 +240,10 @@ static void test_read_errors(void **state)
 		uint64_t off;
 		const char *msg;
 	} damage[] = {
-		{CAP_IMG_HEADER_OFFSET + 100, "header is damaged"},
-		{CAP_IMG_HEADER_OFFSET + 8, "version"},
-		{CAP_IMG_KERNEL_OFFSET + 100, "kernel checksum"},
-		{CAP_IMG_ROOTFS_ALIGN + 50, "root fs checksum"},
+	    {CAP_IMG_HEADER_OFFSET + 100, "header is damaged"},
+	    {CAP_IMG_HEADER_OFFSET + 8, "version"},
+	    {CAP_IMG_KERNEL_OFFSET + 100, "kernel checksum"},
+	    {CAP_IMG_ROOTFS_ALIGN + 50, "root fs checksum"},
 	};
 	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
 		assert_int_equal(disk_raw_create(&d, p, layout_image_size(&img)), 0);
@@ -241,7 +252,8 @@ static void test_read_errors(void **state)
 		assert_int_equal(disk_write(d, &b, 1, damage[i].off), 0);
 		assert_int_equal(layout_image_read(d, &out), -CAP_E_DATA);
 		if (!strstr(cap_errmsg(-CAP_E_DATA), damage[i].msg))
-			fail_msg("damage %zu: '%s' lacks '%s'", i, cap_errmsg(-CAP_E_DATA), damage[i].msg);
+			fail_msg("damage %zu: '%s' lacks '%s'", i, cap_errmsg(-CAP_E_DATA),
+				 damage[i].msg);
 		disk_close(d);
 	}
 	free(img.cmdline);
@@ -289,10 +301,10 @@ static void test_cpio_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_kernel_errors),
-		cmocka_unit_test(test_read_errors),
-		cmocka_unit_test(test_cpio_errors),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_kernel_errors),
+	    cmocka_unit_test(test_read_errors),
+	    cmocka_unit_test(test_cpio_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

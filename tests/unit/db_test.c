@@ -146,19 +146,21 @@ static void test_migrate_from_v1(void **state)
 	struct db_instance out;
 
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h,
-				      "CREATE TABLE instances (name TEXT PRIMARY KEY NOT NULL, image TEXT NOT NULL,"
-				      " backend TEXT NOT NULL, platform TEXT NOT NULL, boot TEXT NOT NULL,"
-				      " memory INTEGER NOT NULL, cpus INTEGER NOT NULL, ports TEXT NOT NULL DEFAULT '',"
-				      " pid INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
-				      " exit_status INTEGER NOT NULL DEFAULT -1, created INTEGER NOT NULL,"
-				      " started INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0);"
-				      "INSERT INTO instances (name, image, backend, platform, boot, memory, cpus, state,"
-				      " exit_status, created) VALUES ('old', 'capstan/base', 'qemu', 'qemu', 'disk',"
-				      " 134217728, 2, 'exited', 3, 1000);"
-				      "PRAGMA user_version = 1;",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(
+		h,
+		"CREATE TABLE instances (name TEXT PRIMARY KEY NOT NULL, image TEXT NOT NULL,"
+		" backend TEXT NOT NULL, platform TEXT NOT NULL, boot TEXT NOT NULL,"
+		" memory INTEGER NOT NULL, cpus INTEGER NOT NULL, ports TEXT NOT NULL DEFAULT '',"
+		" pid INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+		" exit_status INTEGER NOT NULL DEFAULT -1, created INTEGER NOT NULL,"
+		" started INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0);"
+		"INSERT INTO instances (name, image, backend, platform, boot, memory, cpus, state,"
+		" exit_status, created) VALUES ('old', 'capstan/base', 'qemu', 'qemu', 'disk',"
+		" 134217728, 2, 'exited', 3, 1000);"
+		"PRAGMA user_version = 1;",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(h);
 
 	assert_int_equal(db_open(path, &db), 0);
@@ -201,7 +203,8 @@ static void test_not_a_database(void **state)
 	char *path = xasprintf("%s/junk.db", tmpdir);
 	struct db *db = NULL;
 
-	assert_int_equal(fs_write_atomic(path, "this is not sqlite, not at all, really not.....", 48, 0600), 0);
+	assert_int_equal(
+	    fs_write_atomic(path, "this is not sqlite, not at all, really not.....", 48, 0600), 0);
 	assert_true(db_open(path, &db) < 0);
 	assert_non_null(strstr(cap_errmsg(-EIO), "junk.db"));
 	free(path);
@@ -229,7 +232,8 @@ static void test_concurrent_writers(void **state)
 				char name[32];
 				snprintf(name, sizeof(name), "p%d-r%d", p, r);
 				struct db_instance in = sample(name);
-				if (db_insert(d, &in) || db_set_running(d, name, 100 + r, 1, NULL, db_now_ms()))
+				if (db_insert(d, &in) ||
+				    db_set_running(d, name, 100 + r, 1, NULL, db_now_ms()))
 					bad = 1;
 			}
 			db_close(d);
@@ -255,12 +259,9 @@ static void test_concurrent_writers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_stopping),
-		cmocka_unit_test(test_migrate_from_v1),
-		cmocka_unit_test(test_newer_schema_refused),
-		cmocka_unit_test(test_not_a_database),
-		cmocka_unit_test(test_concurrent_writers),
+	    cmocka_unit_test(test_roundtrip),	    cmocka_unit_test(test_stopping),
+	    cmocka_unit_test(test_migrate_from_v1), cmocka_unit_test(test_newer_schema_refused),
+	    cmocka_unit_test(test_not_a_database),  cmocka_unit_test(test_concurrent_writers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

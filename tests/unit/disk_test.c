@@ -84,7 +84,8 @@ static void test_fd_is_borrowed(void **state)
 
 static void test_copy(void **state)
 {
-	char *r = xasprintf("%s/c.raw", tmpdir), *q = xasprintf("%s/c.qcow2", tmpdir), *r2 = xasprintf("%s/c2.raw", tmpdir);
+	char *r = xasprintf("%s/c.raw", tmpdir), *q = xasprintf("%s/c.qcow2", tmpdir),
+	     *r2 = xasprintf("%s/c2.raw", tmpdir);
 	struct disk *dr = NULL, *dq = NULL, *small = NULL;
 	unsigned char buf[4096], back[4096];
 
@@ -152,8 +153,12 @@ static void test_convert(void **state)
 		}
 		assert_int_equal(ret, 0);
 		if (!strcmp(plats[i], "gce")) {
-			assert_int_equal(sh("tar -tzvf '%s' | grep -Eq ' 1073741824 .*disk.raw$'", out, NULL), 0);
-			assert_int_equal(sh("tar -xzOf '%s' disk.raw | head -c 3146240 | cmp - '%s'", out, r), 0);
+			assert_int_equal(
+			    sh("tar -tzvf '%s' | grep -Eq ' 1073741824 .*disk.raw$'", out, NULL),
+			    0);
+			assert_int_equal(
+			    sh("tar -xzOf '%s' disk.raw | head -c 3146240 | cmp - '%s'", out, r),
+			    0);
 		} else if (sh("command -v qemu-img >/dev/null", "", "") == 0) {
 			assert_int_equal(sh("qemu-img compare -q '%s' '%s'", out, r), 0);
 			if (!strcmp(plats[i], "qemu"))
@@ -169,10 +174,10 @@ static void test_convert(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_raw),
-		cmocka_unit_test(test_fd_is_borrowed),
-		cmocka_unit_test(test_copy),
-		cmocka_unit_test(test_convert),
+	    cmocka_unit_test(test_raw),
+	    cmocka_unit_test(test_fd_is_borrowed),
+	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_convert),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Unit tests for hv: QEMU command lines, exit status decoding, libvirt on its test:///default driver.
+// Unit tests for hv: QEMU command lines, exit status decoding, libvirt on its test:///default
+// driver.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,7 +65,8 @@ static void test_qemu_direct(void **state)
 	assert_non_null(strstr(s, "spawn=deny"));
 	assert_non_null(strstr(s, "-kernel /r/cache/kernels/k-1 -append /bin/hello a,b"));
 	assert_non_null(strstr(s, "virtio-blk-device,drive=hd0"));
-	assert_non_null(strstr(s, "-netdev user,id=n0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53"));
+	assert_non_null(
+	    strstr(s, "-netdev user,id=n0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53"));
 	assert_non_null(strstr(s, "-device virtio-net-device,netdev=n0"));
 	assert_non_null(strstr(s, "-chardev file,id=con,path=console.log"));
 	assert_non_null(strstr(s, "isa-debug-exit,iobase=0xf4"));
@@ -113,7 +115,7 @@ static void test_decode(void **state)
 	assert_int_equal(hv_qemu_decode_exit(0), 0);   /* ACPI off or triple fault */
 	assert_int_equal(hv_qemu_decode_exit(85), 42); /* isa-debug-exit 2v+1 */
 	assert_int_equal(hv_qemu_decode_exit(255), 127);
-	assert_int_equal(hv_qemu_decode_exit(1), -1);  /* QEMU's own failure */
+	assert_int_equal(hv_qemu_decode_exit(1), -1); /* QEMU's own failure */
 	assert_int_equal(hv_qemu_decode_exit(2), -1);
 	assert_int_equal(hv_qemu_decode_exit(265), -1); /* killed by a signal */
 }
@@ -156,7 +158,8 @@ static void test_libvirt_xml(void **state)
 	assert_non_null(strstr(xml, "<kernel>/r/cache/kernels/k-1</kernel>"));
 	assert_non_null(strstr(xml, "<cmdline>/bin/x &apos;q&apos; &amp; more</cmdline>"));
 	assert_non_null(strstr(xml, "<source file='/r/instances/qemu/web/disk.qcow2'/>"));
-	assert_non_null(strstr(xml, "<source path='/r/instances/qemu/web/console.log' append='off'/>"));
+	assert_non_null(
+	    strstr(xml, "<source path='/r/instances/qemu/web/console.log' append='off'/>"));
 	assert_non_null(strstr(xml, "name='arch-capabilities'"));
 	assert_non_null(strstr(xml, "isa-debugcon,iobase=0xe9"));
 	assert_null(strstr(xml, "@"));
@@ -228,12 +231,9 @@ static void test_libvirt_test_driver(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_qemu_direct),
-		cmocka_unit_test(test_qemu_disk_kvm),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_libvirt_xml),
-		cmocka_unit_test(test_libvirt_test_driver),
+	    cmocka_unit_test(test_qemu_direct), cmocka_unit_test(test_qemu_disk_kvm),
+	    cmocka_unit_test(test_decode),	cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_libvirt_xml), cmocka_unit_test(test_libvirt_test_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,11 @@ static void test_words_and_quotes(void **state)
 	assert_string_equal(c.argv[2], "echo $((6*7))");
 	assert_null(c.argv[3]);
 
-	assert_int_equal(kcmdline_parse(&c, "  /p one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash '' a\\ b x\"y\"'z'  "), 0);
+	assert_int_equal(
+	    kcmdline_parse(
+		&c,
+		"  /p one 'two  words' \"dq \\\"x\\\" 'y'\" back\\\\slash '' a\\ b x\"y\"'z'  "),
+	    0);
 	assert_int_equal(c.argc, 8);
 	assert_string_equal(c.argv[2], "two  words");
 	assert_string_equal(c.argv[3], "dq \"x\" 'y'");
@@ -36,7 +40,10 @@ static void test_words_and_quotes(void **state)
 
 static void test_options_and_env(void **state)
 {
-	assert_int_equal(kcmdline_parse(&c, "--verbose --trace --nosys --env=A=1 '--env=B=b c' --cwd=/data /p x"), 0);
+	assert_int_equal(
+	    kcmdline_parse(&c,
+			   "--verbose --trace --nosys --env=A=1 '--env=B=b c' --cwd=/data /p x"),
+	    0);
 	assert_int_equal(c.flags, KCMD_VERBOSE | KCMD_TRACE | KCMD_NOSYS);
 	assert_int_equal(c.envc, 2);
 	assert_string_equal(c.envp[0], "A=1");
@@ -107,10 +114,10 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words_and_quotes),
-		cmocka_unit_test(test_options_and_env),
-		cmocka_unit_test(test_qemu_suffix),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_words_and_quotes),
+	    cmocka_unit_test(test_options_and_env),
+	    cmocka_unit_test(test_qemu_suffix),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

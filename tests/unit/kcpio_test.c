@@ -20,8 +20,8 @@ static void add(struct buf *b, const char *name, unsigned mode, const char *data
 {
 	size_t dl = strlen(data), nl = strlen(name) + 1;
 	b->len += (size_t)snprintf(b->d + b->len, sizeof(b->d) - b->len,
-				   "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1u, mode, 0u, 0u,
-				   1u, 0u, dl, 0u, 0u, 0u, 0u, nl, 0u);
+				   "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+				   1u, mode, 0u, 0u, 1u, 0u, dl, 0u, 0u, 0u, 0u, nl, 0u);
 	memcpy(b->d + b->len, name, nl);
 	b->len += nl;
 	while (b->len % 4)
@@ -138,8 +138,8 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_walk),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_walk),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

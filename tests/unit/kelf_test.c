@@ -12,11 +12,21 @@
 
 static unsigned char img[4096];
 
-static void w16(size_t off, uint16_t v) { memcpy(img + off, &v, 2); }
-static void w32(size_t off, uint32_t v) { memcpy(img + off, &v, 4); }
-static void w64(size_t off, uint64_t v) { memcpy(img + off, &v, 8); }
+static void w16(size_t off, uint16_t v)
+{
+	memcpy(img + off, &v, 2);
+}
+static void w32(size_t off, uint32_t v)
+{
+	memcpy(img + off, &v, 4);
+}
+static void w64(size_t off, uint64_t v)
+{
+	memcpy(img + off, &v, 8);
+}
 
-static void phdr(int i, uint32_t type, uint32_t flags, uint64_t off, uint64_t vaddr, uint64_t filesz, uint64_t memsz)
+static void phdr(int i, uint32_t type, uint32_t flags, uint64_t off, uint64_t vaddr,
+		 uint64_t filesz, uint64_t memsz)
 {
 	size_t p = 64 + 56u * (unsigned)i;
 	w32(p, type);
@@ -86,8 +96,9 @@ static void test_errors(void **state)
 {
 	make(2, 0x400000, 2);
 	assert_int_equal(kelf_check(img, 10, sizeof(img), &info), KELF_E_SHORT);
-	assert_int_equal(kelf_check(img, 100, sizeof(img), &info), KELF_E_SHORT); /* headers past the buffer */
-	assert_int_equal(kelf_check(img, 100, 100, &info), KELF_E_PHDR);          /* and past the file */
+	assert_int_equal(kelf_check(img, 100, sizeof(img), &info),
+			 KELF_E_SHORT); /* headers past the buffer */
+	assert_int_equal(kelf_check(img, 100, 100, &info), KELF_E_PHDR); /* and past the file */
 	img[0] = 'x';
 	assert_int_equal(kelf_check(img, sizeof(img), sizeof(img), &info), KELF_E_MAGIC);
 	make(2, 0x400000, 2);
@@ -132,9 +143,9 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exec_and_pie),
-		cmocka_unit_test(test_interp_reported),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_exec_and_pie),
+	    cmocka_unit_test(test_interp_reported),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

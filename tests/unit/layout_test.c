@@ -85,8 +85,9 @@ struct listing {
 static int add_line(void *ctx, const struct layout_entry *e)
 {
 	struct listing *l = ctx;
-	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%o %llu %s%s%s\n", e->mode,
-				   (unsigned long long)e->size, e->name, e->link ? " -> " : "", e->link ? e->link : "");
+	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%o %llu %s%s%s\n",
+				   e->mode, (unsigned long long)e->size, e->name,
+				   e->link ? " -> " : "", e->link ? e->link : "");
 	return 0;
 }
 
@@ -97,10 +98,12 @@ static void test_roundtrip(void **state)
 	struct listing l = {{0}, 0};
 	assert_int_equal(rootfs_add_host(rf, "/data", path("tree")), 0);
 	assert_int_equal(rootfs_add_data(rf, "bin/hello", "v1", 2, 0755), 0);
-	assert_int_equal(rootfs_add_data(rf, "/bin//./hello", "version2", 8, 0700), 0); /* overrides */
+	assert_int_equal(rootfs_add_data(rf, "/bin//./hello", "version2", 8, 0700),
+			 0); /* overrides */
 	assert_int_equal(rootfs_add_symlink(rf, "/usr/bin/hi", "/bin/hello"), 0);
 	assert_int_equal(rootfs_add_dir(rf, "/tmp", 01777), 0);
-	struct layout_spec spec = {path("k.elf"), path("mbr.bin"), "/bin/hello 'a b'", rf, CAP_IMG_F_VERBOSE};
+	struct layout_spec spec = {path("k.elf"), path("mbr.bin"), "/bin/hello 'a b'", rf,
+				   CAP_IMG_F_VERBOSE};
 	assert_int_equal(layout_write(path("out.img"), &spec), 0);
 	rootfs_free(rf);
 
@@ -215,9 +218,9 @@ static void test_damaged_rootfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_damaged_rootfs),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_damaged_rootfs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

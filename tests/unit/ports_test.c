@@ -96,9 +96,9 @@ static void test_bound_port(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_bound_port),
+	    cmocka_unit_test(test_forms),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_bound_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,13 +14,14 @@
 #include "capstan/probe.h"
 #include "capstan/util.h"
 
-#define MiB (1ull << 20)
+#define MiB    (1ull << 20)
 #define BUFLEN (256u << 10)
 static uint8_t buf[BUFLEN];
 
 static void be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
 }
 
 static void be64(uint8_t *p, uint64_t v)
@@ -31,7 +32,8 @@ static void be64(uint8_t *p, uint64_t v)
 
 static void le32(uint8_t *p, uint32_t v)
 {
-	p[3] = (uint8_t)(v >> 24), p[2] = (uint8_t)(v >> 16), p[1] = (uint8_t)(v >> 8), p[0] = (uint8_t)v;
+	p[3] = (uint8_t)(v >> 24), p[2] = (uint8_t)(v >> 16), p[1] = (uint8_t)(v >> 8),
+	p[0] = (uint8_t)v;
 }
 
 static void le64(uint8_t *p, uint64_t v)
@@ -40,7 +42,8 @@ static void le64(uint8_t *p, uint64_t v)
 	le32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* A consistent qcow2 v3 header like qemu-img writes: 64K clusters, refcount table at 64K, L1 at 192K. */
+/* A consistent qcow2 v3 header like qemu-img writes: 64K clusters, refcount table at 64K, L1 at
+ * 192K. */
 static void qcow2(uint32_t version, uint64_t size)
 {
 	memset(buf, 0, sizeof(buf));
@@ -141,7 +144,8 @@ static void test_qcow2_bad(void **state)
 
 	qcow2(3, 1 << 20);
 	assert_int_equal(probe(40, &in), -CAP_E_DATA);
-	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "'x.img': qcow2 header: truncated (40 bytes"));
+	assert_non_null(
+	    strstr(cap_errmsg(-CAP_E_DATA), "'x.img': qcow2 header: truncated (40 bytes"));
 	assert_int_equal(probe(90, &in), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "a version 3 header needs 104"));
 
@@ -249,7 +253,8 @@ static void test_vdi(void **state)
 	assert_int_equal(in.virtual_size, 64 * MiB);
 	assert_string_equal(probe_platform(in.format), "vbox");
 	assert_int_equal(probe(0x100, &in), -CAP_E_DATA);
-	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "'x.img': VDI header: truncated (256 bytes"));
+	assert_non_null(
+	    strstr(cap_errmsg(-CAP_E_DATA), "'x.img': VDI header: truncated (256 bytes"));
 	le32(buf + 0x180, 63);
 	bad("VDI header: disk_size 67108864 exceeds blocks_in_image 63");
 	le32(buf + 0x180, 64);
@@ -297,10 +302,12 @@ static void test_vmdk(void **state)
 	assert_int_equal(in.virtual_size, 2 * MiB);
 	probe_info_release(&in);
 	const char *none = "# Disk DescriptorFile\nversion=1\n";
-	assert_int_equal(probe_buf(none, strlen(none), strlen(none), "d.vmdk", &in, NULL), -CAP_E_DATA);
+	assert_int_equal(probe_buf(none, strlen(none), strlen(none), "d.vmdk", &in, NULL),
+			 -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "descriptor lists no extents"));
 	const char *nonum = "# Disk DescriptorFile\nRW many FLAT \"x\" 0\n";
-	assert_int_equal(probe_buf(nonum, strlen(nonum), strlen(nonum), "d.vmdk", &in, NULL), -CAP_E_DATA);
+	assert_int_equal(probe_buf(nonum, strlen(nonum), strlen(nonum), "d.vmdk", &in, NULL),
+			 -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "has no sector count"));
 }
 
@@ -343,7 +350,8 @@ static void test_probe_file(void **state)
 	/* truncate inside the L1 table: the header now points past the end */
 	assert_int_equal(ftruncate(fd, 3 * 65536 + 4), 0);
 	assert_int_equal(probe_file(path, &in), -CAP_E_DATA);
-	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "l1_table_offset 0x30000 is past the end of the file"));
+	assert_non_null(
+	    strstr(cap_errmsg(-CAP_E_DATA), "l1_table_offset 0x30000 is past the end of the file"));
 	close(fd);
 	unlink(path);
 	assert_true(probe_file(path, &in) < 0);
@@ -354,13 +362,10 @@ static void test_probe_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_qcow2_ok),
-		cmocka_unit_test(test_qcow2_needs_more),
-		cmocka_unit_test(test_qcow2_bad),
-		cmocka_unit_test(test_vdi),
-		cmocka_unit_test(test_vmdk),
-		cmocka_unit_test(test_raw_and_gzip),
-		cmocka_unit_test(test_probe_file),
+	    cmocka_unit_test(test_qcow2_ok),   cmocka_unit_test(test_qcow2_needs_more),
+	    cmocka_unit_test(test_qcow2_bad),  cmocka_unit_test(test_vdi),
+	    cmocka_unit_test(test_vmdk),       cmocka_unit_test(test_raw_and_gzip),
+	    cmocka_unit_test(test_probe_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,17 +270,19 @@ static void make_raw(const char *path, uint64_t size, uint64_t seed)
 
 static void test_reads_qemu_images(void **state)
 {
-	char *r = tpath("q.raw"), *q3 = tpath("q3.qcow2"), *q2 = tpath("q2.qcow2"), *qc = tpath("qc.qcow2"),
-	     *qs = tpath("qs.qcow2");
+	char *r = tpath("q.raw"), *q3 = tpath("q3.qcow2"), *q2 = tpath("q2.qcow2"),
+	     *qc = tpath("qc.qcow2"), *qs = tpath("qs.qcow2");
 	struct disk *d = NULL;
 
 	if (!have_qemu_img())
 		skip();
 	make_raw(r, (9ull << 20) + 4096, 5);
 	assert_int_equal(sh(NULL, "qemu-img convert -f raw -O qcow2 '%s' '%s'", r, q3), 0);
-	assert_int_equal(sh(NULL, "qemu-img convert -f raw -O qcow2 -o compat=0.10 '%s' '%s'", r, q2), 0);
+	assert_int_equal(
+	    sh(NULL, "qemu-img convert -f raw -O qcow2 -o compat=0.10 '%s' '%s'", r, q2), 0);
 	assert_int_equal(sh(NULL, "qemu-img convert -c -f raw -O qcow2 '%s' '%s'", r, qc), 0);
-	assert_int_equal(sh(NULL, "qemu-img convert -f raw -O qcow2 -o cluster_size=4096 '%s' '%s'", r, qs), 0);
+	assert_int_equal(
+	    sh(NULL, "qemu-img convert -f raw -O qcow2 -o cluster_size=4096 '%s' '%s'", r, qs), 0);
 	const char *imgs[] = {q3, q2, qc, qs};
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(disk_open(&d, imgs[i], DISK_RDONLY), 0);
@@ -320,8 +322,8 @@ static void test_reads_qemu_images(void **state)
 
 static void test_backing_files(void **state)
 {
-	char *r = tpath("b.raw"), *base = tpath("base.qcow2"), *ov = tpath("ov.qcow2"), *exp = tpath("exp.raw"),
-	     *qov = tpath("qov.qcow2"), *rov = tpath("rov.qcow2");
+	char *r = tpath("b.raw"), *base = tpath("base.qcow2"), *ov = tpath("ov.qcow2"),
+	     *exp = tpath("exp.raw"), *qov = tpath("qov.qcow2"), *rov = tpath("rov.qcow2");
 	struct disk_qcow2_opts o = {.backing = "base.qcow2", .backing_format = "qcow2"};
 	struct disk *d = NULL, *src = NULL, *e = NULL;
 	unsigned char buf[70000];
@@ -366,7 +368,10 @@ static void test_backing_files(void **state)
 	assert_same(base, r);
 
 	/* an overlay QEMU made, over our base, written by us */
-	assert_int_equal(sh(NULL, "cd '%s' && qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 qov.qcow2", tmpdir), 0);
+	assert_int_equal(
+	    sh(NULL, "cd '%s' && qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 qov.qcow2",
+	       tmpdir),
+	    0);
 	assert_int_equal(disk_open(&d, qov, DISK_RDWR), 0);
 	assert_reads_as(d, r);
 	memset(buf, 0xab, sizeof(buf));
@@ -379,7 +384,8 @@ static void test_backing_files(void **state)
 	assert_int_equal(disk_write(d, buf, 100, 65500), 0);
 	disk_close(d);
 	assert_checks(rov);
-	assert_int_equal(sh(NULL, "qemu-img info '%s' | grep -q 'backing file format: raw'", rov), 0);
+	assert_int_equal(sh(NULL, "qemu-img info '%s' | grep -q 'backing file format: raw'", rov),
+			 0);
 	free(r);
 	free(base);
 	free(ov);
@@ -393,8 +399,16 @@ static void write_header(const char *path, uint32_t version, uint32_t cluster_bi
 			 uint32_t l1_size, uint64_t incompat, uint32_t crypt)
 {
 	unsigned char h[65536 * 4] = {0};
-#define P32(o, v) do { uint32_t x_ = __builtin_bswap32(v); memcpy(h + (o), &x_, 4); } while (0)
-#define P64(o, v) do { uint64_t x_ = __builtin_bswap64(v); memcpy(h + (o), &x_, 8); } while (0)
+#define P32(o, v)                                                                                  \
+	do {                                                                                       \
+		uint32_t x_ = __builtin_bswap32(v);                                                \
+		memcpy(h + (o), &x_, 4);                                                           \
+	} while (0)
+#define P64(o, v)                                                                                  \
+	do {                                                                                       \
+		uint64_t x_ = __builtin_bswap64(v);                                                \
+		memcpy(h + (o), &x_, 8);                                                           \
+	} while (0)
 	P32(0, 0x514649fbu);
 	P32(4, version);
 	P32(20, cluster_bits);
@@ -463,13 +477,10 @@ static void test_bad_images(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lazy_allocation),
-		cmocka_unit_test(test_random_writes_64k),
-		cmocka_unit_test(test_random_writes_512),
-		cmocka_unit_test(test_random_writes_2m),
-		cmocka_unit_test(test_reads_qemu_images),
-		cmocka_unit_test(test_backing_files),
-		cmocka_unit_test(test_bad_images),
+	    cmocka_unit_test(test_lazy_allocation),   cmocka_unit_test(test_random_writes_64k),
+	    cmocka_unit_test(test_random_writes_512), cmocka_unit_test(test_random_writes_2m),
+	    cmocka_unit_test(test_reads_qemu_images), cmocka_unit_test(test_backing_files),
+	    cmocka_unit_test(test_bad_images),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

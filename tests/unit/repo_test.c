@@ -121,12 +121,14 @@ static void test_capstan_layout(void **state)
 	assert_int_equal(repo_find(&ctx, "myapp", "vmw", &img), 0);
 	repo_image_release(&img);
 	assert_int_equal(repo_find(&ctx, "broken", NULL, &img), -CAP_E_NOTFOUND);
-	assert_non_null(strstr(cap_errmsg(-CAP_E_NOTFOUND), "image 'broken' has no 'qemu' platform (it has 'raw')"));
+	assert_non_null(strstr(cap_errmsg(-CAP_E_NOTFOUND),
+			       "image 'broken' has no 'qemu' platform (it has 'raw')"));
 	assert_int_equal(repo_find(&ctx, "nope", NULL, &img), -CAP_E_NOTFOUND);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_NOTFOUND), "image 'nope' not found"));
 	assert_int_equal(repo_find(&ctx, "../etc", NULL, &img), -CAP_E_USAGE);
 
-	/* rmi of an un-namespaced image takes all its platforms; a namespace loses its empty folder */
+	/* rmi of an un-namespaced image takes all its platforms; a namespace loses its empty folder
+	 */
 	assert_int_equal(repo_remove(&ctx, "myapp"), 0);
 	char *p = xasprintf("%s/repository/myapp", root);
 	assert_false(fs_exists(p));
@@ -248,7 +250,8 @@ static void test_root_is_a_file(void **state)
 static void test_meta_parse(void **state)
 {
 	struct repo_meta m;
-	const char *ok = "format_version: \"1\"\nversion: 1.0\ncreated: 2024-05-01T10:00:00Z\nextra: [1]\n";
+	const char *ok =
+	    "format_version: \"1\"\nversion: 1.0\ncreated: 2024-05-01T10:00:00Z\nextra: [1]\n";
 
 	assert_int_equal(repo_meta_parse("i.yaml", ok, strlen(ok), &m), 0);
 	assert_string_equal(m.version, "1.0");
@@ -269,12 +272,12 @@ static void test_meta_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
-		cmocka_unit_test(test_meta_parse),
-		cmocka_unit_test_setup_teardown(test_capstan_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shared_folder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_install_and_import, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_root_is_a_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+	    cmocka_unit_test(test_meta_parse),
+	    cmocka_unit_test_setup_teardown(test_capstan_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_folder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_and_import, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_root_is_a_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,10 +138,10 @@ static void test_proc_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size), cmocka_unit_test(test_fmt_size),
-		cmocka_unit_test(test_strbuf),     cmocka_unit_test(test_distance),
-		cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exit_codes),
-		cmocka_unit_test(test_proc_run),
+	    cmocka_unit_test(test_parse_size),	 cmocka_unit_test(test_fmt_size),
+	    cmocka_unit_test(test_strbuf),	 cmocka_unit_test(test_distance),
+	    cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exit_codes),
+	    cmocka_unit_test(test_proc_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

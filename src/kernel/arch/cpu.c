@@ -19,12 +19,13 @@ struct idt_gate {
 } __attribute__((packed));
 
 static uint64_t gdt[7] = {
-	0,
-	0x00af9a000000ffff, /* 0x08 kernel code */
-	0x00cf92000000ffff, /* 0x10 kernel data */
-	0x00cff2000000ffff, /* 0x18 user data */
-	0x00affa000000ffff, /* 0x20 user code */
-	0, 0,               /* 0x28 TSS */
+    0,
+    0x00af9a000000ffff, /* 0x08 kernel code */
+    0x00cf92000000ffff, /* 0x10 kernel data */
+    0x00cff2000000ffff, /* 0x18 user data */
+    0x00affa000000ffff, /* 0x20 user code */
+    0,
+    0, /* 0x28 TSS */
 };
 static struct tss tss;
 static struct idt_gate idt[256];
@@ -46,7 +47,8 @@ void cpu_init(void)
 	tss.rsp0 = cpu_kstack_top;
 	tss.ist[0] = (uint64_t)ist_stack + sizeof(ist_stack);
 	tss.iomap = sizeof(tss);
-	gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ul << 40) | (((t >> 24) & 0xff) << 56);
+	gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ul << 40) |
+		 (((t >> 24) & 0xff) << 56);
 	gdt[6] = t >> 32;
 	struct dtr g = {sizeof(gdt) - 1, (uint64_t)gdt};
 	__asm__ volatile("lgdt %0\n\t"
@@ -64,8 +66,13 @@ void cpu_init(void)
 
 	for (int v = 0; v < 33; v++) {
 		uint64_t a = isr_table[v];
-		idt[v] = (struct idt_gate){(uint16_t)a, SEL_KCODE, (v == 8 || v == 2) ? 1 : 0, 0x8e,
-					   (uint16_t)(a >> 16), (uint32_t)(a >> 32), 0};
+		idt[v] = (struct idt_gate){(uint16_t)a,
+					   SEL_KCODE,
+					   (v == 8 || v == 2) ? 1 : 0,
+					   0x8e,
+					   (uint16_t)(a >> 16),
+					   (uint32_t)(a >> 32),
+					   0};
 	}
 	struct dtr i = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(i));
@@ -102,19 +109,39 @@ void cpu_init(void)
 }
 
 static const char *const vec_names[] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
-	"segment not present", "stack fault", "general protection fault", "page fault", "reserved",
-	"x87 error", "alignment check", "machine check", "SIMD error", "virtualization",
-	"control protection",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 error",
+    "alignment check",
+    "machine check",
+    "SIMD error",
+    "virtualization",
+    "control protection",
 };
 
 static int vec_signal(uint64_t v)
 {
 	switch (v) {
-	case 0: case 16: case 19:
+	case 0:
+	case 16:
+	case 19:
 		return 8; /* SIGFPE */
-	case 1: case 3:
+	case 1:
+	case 3:
 		return 5; /* SIGTRAP */
 	case 6:
 		return 4; /* SIGILL */
@@ -141,10 +168,22 @@ void trap_handler(struct trapframe *f)
 		 * and return with IRETQ.
 		 */
 		if ((f->cs & 3) && f->rip == (uint64_t)syscall_entry && cr2 == f->rip) {
-			struct sysframe s = {.r15 = f->r15, .r14 = f->r14, .r13 = f->r13, .r12 = f->r12, .rbp = f->rbp,
-					     .rbx = f->rbx, .r9 = f->r9, .r8 = f->r8, .r10 = f->r10, .rdx = f->rdx,
-					     .rsi = f->rsi, .rdi = f->rdi, .rax = f->rax, .rip = f->rcx,
-					     .rflags = f->r11, .rsp = f->rsp};
+			struct sysframe s = {.r15 = f->r15,
+					     .r14 = f->r14,
+					     .r13 = f->r13,
+					     .r12 = f->r12,
+					     .rbp = f->rbp,
+					     .rbx = f->rbx,
+					     .r9 = f->r9,
+					     .r8 = f->r8,
+					     .r10 = f->r10,
+					     .rdx = f->rdx,
+					     .rsi = f->rsi,
+					     .rdi = f->rdi,
+					     .rax = f->rax,
+					     .rip = f->rcx,
+					     .rflags = f->r11,
+					     .rsp = f->rsp};
 			syscall_dispatch(&s);
 			f->rax = s.rax;
 			f->rip = f->rcx;
@@ -160,17 +199,22 @@ void trap_handler(struct trapframe *f)
 	}
 	char what[96];
 	if (f->vec == 14)
-		ksnprintf(what, sizeof(what), "%s at 0x%lx (%s, %s)", name, cr2, f->err & 2 ? "write" : f->err & 16 ? "exec" : "read",
+		ksnprintf(what, sizeof(what), "%s at 0x%lx (%s, %s)", name, cr2,
+			  f->err & 2	? "write"
+			  : f->err & 16 ? "exec"
+					: "read",
 			  f->err & 1 ? "protection" : "not mapped");
 	else
 		ksnprintf(what, sizeof(what), "%s (error 0x%lx)", name, f->err);
 	if (f->cs & 3) {
 		int sig = vec_signal(f->vec);
-		kprintf("capstan: program fault: %s, rip 0x%lx, rsp 0x%lx, cs 0x%lx, last syscall %s (%ld)\n", what, f->rip, f->rsp, f->cs,
-			syscall_name(sys_last), sys_last);
-		status_printf("fault %d %s rip=0x%lx last-syscall=%ld\n", 128 + sig, what, f->rip, sys_last);
+		kprintf("capstan: program fault: %s, rip 0x%lx, rsp 0x%lx, cs 0x%lx, last syscall "
+			"%s (%ld)\n",
+			what, f->rip, f->rsp, f->cs, syscall_name(sys_last), sys_last);
+		status_printf("fault %d %s rip=0x%lx last-syscall=%ld\n", 128 + sig, what, f->rip,
+			      sys_last);
 		kexit(128 + sig, NULL);
 	}
-	panic("kernel %s, rip 0x%lx rsp 0x%lx rax 0x%lx rdi 0x%lx rsi 0x%lx, in syscall %s (%ld)", what, f->rip, f->rsp,
-	      f->rax, f->rdi, f->rsi, syscall_name(sys_last), sys_last);
+	panic("kernel %s, rip 0x%lx rsp 0x%lx rax 0x%lx rdi 0x%lx rsi 0x%lx, in syscall %s (%ld)",
+	      what, f->rip, f->rsp, f->rax, f->rdi, f->rsi, syscall_name(sys_last), sys_last);
 }

@@ -64,7 +64,8 @@ static int fill(const uint64_t *chunks, int n)
 		uint64_t first = chunks[i] * CHUNK / 512;
 		if (first >= rootdev->sectors)
 			continue;
-		r[k] = (struct blkreq){first, slot[s].buf, (uint32_t)MIN(CHUNK / 512, rootdev->sectors - first)};
+		r[k] = (struct blkreq){first, slot[s].buf,
+				       (uint32_t)MIN(CHUNK / 512, rootdev->sectors - first)};
 		s_of[k++] = s;
 		slot[s].chunk = 0;
 	}

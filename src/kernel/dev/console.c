@@ -2,7 +2,7 @@
 /* The 16550 console as a small tty (ONLCR, canonical input with echo), and the status channel. */
 #include "../kernel.h"
 
-#define COM1 0x3f8
+#define COM1	 0x3f8
 #define DEBUGCON 0xe9
 
 static bool have_status;
@@ -42,7 +42,10 @@ void status_init(void)
 	have_status = inb(DEBUGCON) == DEBUGCON;
 }
 
-bool status_present(void) { return have_status; }
+bool status_present(void)
+{
+	return have_status;
+}
 
 void status_printf(const char *fmt, ...)
 {
@@ -63,22 +66,22 @@ struct ktermios {
 	uint8_t c_line;
 	uint8_t c_cc[19];
 };
-#define ICRNL 0x100
-#define OPOST 0x1
-#define ONLCR 0x4
-#define ISIG 0x1
+#define ICRNL  0x100
+#define OPOST  0x1
+#define ONLCR  0x4
+#define ISIG   0x1
 #define ICANON 0x2
-#define ECHO 0x8
-#define ECHOE 0x10
-#define ECHOK 0x20
+#define ECHO   0x8
+#define ECHOE  0x10
+#define ECHOK  0x20
 #define IEXTEN 0x8000
 
 static struct ktermios tio = {
-	.c_iflag = ICRNL,
-	.c_oflag = OPOST | ONLCR,
-	.c_cflag = 0x1002 | 0x30 | 0x80, /* B115200 CS8 CREAD */
-	.c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN,
-	.c_cc = {3, 0x1c, 0x7f, 0x15, 4, 0, 1},
+    .c_iflag = ICRNL,
+    .c_oflag = OPOST | ONLCR,
+    .c_cflag = 0x1002 | 0x30 | 0x80, /* B115200 CS8 CREAD */
+    .c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN,
+    .c_cc = {3, 0x1c, 0x7f, 0x15, 4, 0, 1},
 };
 static char line[1024];
 static size_t line_len, line_ready; /* line_ready: bytes of a finished line still to deliver */
@@ -164,14 +167,14 @@ long console_read(char *buf, size_t len)
 	return (long)n;
 }
 
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TCSETSW 0x5403
-#define TCSETSF 0x5404
-#define TIOCGPGRP 0x540f
+#define TCGETS	   0x5401
+#define TCSETS	   0x5402
+#define TCSETSW	   0x5403
+#define TCSETSF	   0x5404
+#define TIOCGPGRP  0x540f
 #define TIOCGWINSZ 0x5413
 #define TIOCSWINSZ 0x5414
-#define FIONREAD 0x541b
+#define FIONREAD   0x541b
 
 int console_ioctl(unsigned long req, uint64_t arg)
 {

@@ -2,9 +2,9 @@
 /* virtio-blk over legacy/transitional PCI and over virtio-mmio (v1 legacy and v2), polled. */
 #include "../kernel.h"
 
-#define VIRTIO_ACK 1
-#define VIRTIO_DRIVER 2
-#define VIRTIO_DRIVER_OK 4
+#define VIRTIO_ACK	   1
+#define VIRTIO_DRIVER	   2
+#define VIRTIO_DRIVER_OK   4
 #define VIRTIO_FEATURES_OK 8
 
 struct vdesc {
@@ -12,7 +12,7 @@ struct vdesc {
 	uint32_t len;
 	uint16_t flags, next;
 };
-#define VDESC_NEXT 1
+#define VDESC_NEXT  1
 #define VDESC_WRITE 2
 
 struct vblk {
@@ -26,11 +26,11 @@ struct vblk {
 	struct {
 		uint32_t type, reserved;
 		uint64_t sector;
-	} *req;                   /* MAX_BATCH headers */
+	} * req;		  /* MAX_BATCH headers */
 	volatile uint8_t *status; /* MAX_BATCH status bytes */
 };
 #define MAX_SECTORS 128
-#define MAX_BATCH 4 /* 3 descriptors each: fits the smallest queue (16) */
+#define MAX_BATCH   4 /* 3 descriptors each: fits the smallest queue (16) */
 
 static struct vblk vb;
 
@@ -53,7 +53,8 @@ static int vblk_batch(struct vblk *v, const struct blkreq *r, int n)
 		v->status[i] = 0xff;
 		struct vdesc *d = &v->desc[3 * i];
 		d[0] = (struct vdesc){v2p(&v->req[i]), 16, VDESC_NEXT, (uint16_t)(3 * i + 1)};
-		d[1] = (struct vdesc){v2p(r[i].buf), r[i].count * 512, VDESC_NEXT | VDESC_WRITE, (uint16_t)(3 * i + 2)};
+		d[1] = (struct vdesc){v2p(r[i].buf), r[i].count * 512, VDESC_NEXT | VDESC_WRITE,
+				      (uint16_t)(3 * i + 2)};
 		d[2] = (struct vdesc){v2p((void *)&v->status[i]), 1, VDESC_WRITE, 0};
 		v->avail[2 + (uint16_t)(idx + i) % v->qsz] = (uint16_t)(3 * i);
 	}
@@ -75,7 +76,8 @@ static int vblk_readv(struct blkdev *d, const struct blkreq *r, int n)
 {
 	struct vblk *v = (struct vblk *)d;
 	for (int i = 0; i < n; i++)
-		if (!r[i].count || r[i].count > MAX_SECTORS || r[i].sector + r[i].count > d->sectors)
+		if (!r[i].count || r[i].count > MAX_SECTORS ||
+		    r[i].sector + r[i].count > d->sectors)
 			return -5;
 	while (n > 0) {
 		int k = MIN(n, MAX_BATCH);

@@ -23,10 +23,13 @@ static int hex8(const char *p, uint32_t *out)
 	return 0;
 }
 
-static uint64_t pad4(uint64_t x) { return (x + 3) & ~3ull; }
+static uint64_t pad4(uint64_t x)
+{
+	return (x + 3) & ~3ull;
+}
 
-long kcpio_scan(kcpio_read_fn rd, void *rctx, uint64_t size, kcpio_entry_fn fn, void *fctx, char *namebuf,
-		uint64_t *bad_off)
+long kcpio_scan(kcpio_read_fn rd, void *rctx, uint64_t size, kcpio_entry_fn fn, void *fctx,
+		char *namebuf, uint64_t *bad_off)
 {
 	uint64_t off = 0;
 	long count = 0;
@@ -45,7 +48,8 @@ long kcpio_scan(kcpio_read_fn rd, void *rctx, uint64_t size, kcpio_entry_fn fn, 
 		for (int i = 0; i < 13; i++)
 			if (hex8(h + 6 + 8 * i, &f[i]))
 				return KCPIO_E_FIELD;
-		/* f: ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize check */
+		/* f: ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize
+		 * check */
 		uint32_t namesize = f[11];
 		if (namesize == 0 || namesize > KCPIO_NAME_MAX)
 			return KCPIO_E_NAME;

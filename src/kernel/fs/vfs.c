@@ -99,8 +99,8 @@ int vfs_rename(struct node *n, struct node *newparent, const char *newname)
 	return 0;
 }
 
-int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out, struct node **parent,
-	     char *last)
+int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
+	     struct node **parent, char *last)
 {
 	char buf[4096];
 	int hops = 0;

@@ -31,23 +31,23 @@ struct file {
 	uint32_t dirpos;
 };
 
-#define S_IFMT 0170000
+#define S_IFMT	0170000
 #define S_IFDIR 0040000
 #define S_IFCHR 0020000
 #define S_IFREG 0100000
 #define S_IFLNK 0120000
 
-#define O_ACCMODE 3
-#define O_WRONLY 1
-#define O_RDWR 2
-#define O_CREAT 0100
-#define O_EXCL 0200
-#define O_TRUNC 01000
-#define O_APPEND 02000
+#define O_ACCMODE   3
+#define O_WRONLY    1
+#define O_RDWR	    2
+#define O_CREAT	    0100
+#define O_EXCL	    0200
+#define O_TRUNC	    01000
+#define O_APPEND    02000
 #define O_DIRECTORY 0200000
-#define O_NOFOLLOW 0400000
-#define O_CLOEXEC 02000000
-#define O_PATH 010000000
+#define O_NOFOLLOW  0400000
+#define O_CLOEXEC   02000000
+#define O_PATH	    010000000
 
 void vfs_init(void);
 int vfs_index(uint64_t rootfs_off, uint64_t rootfs_size);
@@ -57,8 +57,8 @@ extern long vfs_nodes;
 /* Resolve path from dir (absolute paths ignore it).  When parent is given and
  * only the last component is missing, returns -ENOENT with *parent set and
  * the name copied to last (256 bytes). */
-int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out, struct node **parent,
-	     char *last);
+int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
+	     struct node **parent, char *last);
 int vfs_path(struct node *n, char *buf, size_t size);
 struct node *vfs_create(struct node *parent, const char *name, enum node_kind kind, uint32_t mode);
 void vfs_remove(struct node *n);

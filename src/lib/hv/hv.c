@@ -41,10 +41,10 @@ const char *hv_accel_name(enum hv_accel a)
 }
 
 static const char *const net_names[] = {
-	[HV_NET_NAT] = "nat",
-	[HV_NET_BRIDGE] = "bridge",
-	[HV_NET_TAP] = "tap",
-	[HV_NET_NONE] = "none",
+    [HV_NET_NAT] = "nat",
+    [HV_NET_BRIDGE] = "bridge",
+    [HV_NET_TAP] = "tap",
+    [HV_NET_NONE] = "none",
 };
 
 const char *hv_net_name(enum hv_net n)

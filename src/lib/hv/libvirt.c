@@ -27,22 +27,22 @@
  * linked in, it and its dependencies (glib, gnutls, libxml2, ICU...) cost
  * every capstan command tens of milliseconds of dynamic loading.
  */
-#define LV_FUNCS(X)                                                                                        \
-	X(virConnectClose)                                                                                 \
-	X(virConnectGetType)                                                                               \
-	X(virConnectOpen)                                                                                  \
-	X(virDomainCreate)                                                                                 \
-	X(virDomainDefineXML)                                                                              \
-	X(virDomainDestroy)                                                                                \
-	X(virDomainFree)                                                                                   \
-	X(virDomainGetState)                                                                               \
-	X(virDomainGetUUIDString)                                                                          \
-	X(virDomainIsActive)                                                                               \
-	X(virDomainLookupByName)                                                                           \
-	X(virDomainLookupByUUIDString)                                                                     \
-	X(virDomainShutdown)                                                                               \
-	X(virDomainUndefine)                                                                               \
-	X(virGetLastErrorMessage)                                                                          \
+#define LV_FUNCS(X)                                                                                \
+	X(virConnectClose)                                                                         \
+	X(virConnectGetType)                                                                       \
+	X(virConnectOpen)                                                                          \
+	X(virDomainCreate)                                                                         \
+	X(virDomainDefineXML)                                                                      \
+	X(virDomainDestroy)                                                                        \
+	X(virDomainFree)                                                                           \
+	X(virDomainGetState)                                                                       \
+	X(virDomainGetUUIDString)                                                                  \
+	X(virDomainIsActive)                                                                       \
+	X(virDomainLookupByName)                                                                   \
+	X(virDomainLookupByUUIDString)                                                             \
+	X(virDomainShutdown)                                                                       \
+	X(virDomainUndefine)                                                                       \
+	X(virGetLastErrorMessage)                                                                  \
 	X(virSetErrorFunc)
 
 static struct {
@@ -58,11 +58,11 @@ static int lv_load(void)
 	if (h)
 		return 0;
 #if LIBVIRT_LINKED
-	/*
-	 * Sanitizer builds link libvirt: ASan's xdr interceptors resolve the
-	 * real functions at start-up, so a libtirpc loaded later by dlopen()
-	 * leaves them NULL and libvirt's RPC crashes.
-	 */
+		/*
+		 * Sanitizer builds link libvirt: ASan's xdr interceptors resolve the
+		 * real functions at start-up, so a libtirpc loaded later by dlopen()
+		 * leaves them NULL and libvirt's RPC crashes.
+		 */
 #define X(f) lv.f = f;
 	LV_FUNCS(X)
 #undef X
@@ -71,11 +71,13 @@ static int lv_load(void)
 #endif
 	void *lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
-		return cap_errf(CAP_E_UNAVAIL, "libvirt: cannot load libvirt.so.0: %s (install libvirt0)", dlerror());
-#define X(f)                                                                                               \
-	if (!(lv.f = (__typeof__(f) *)dlsym(lib, #f))) {                                                   \
-		dlclose(lib);                                                                              \
-		return cap_errf(CAP_E_UNAVAIL, "libvirt: libvirt.so.0 lacks %s", #f);                      \
+		return cap_errf(CAP_E_UNAVAIL,
+				"libvirt: cannot load libvirt.so.0: %s (install libvirt0)",
+				dlerror());
+#define X(f)                                                                                       \
+	if (!(lv.f = (__typeof__(f) *)dlsym(lib, #f))) {                                           \
+		dlclose(lib);                                                                      \
+		return cap_errf(CAP_E_UNAVAIL, "libvirt: libvirt.so.0 lacks %s", #f);              \
 	}
 	LV_FUNCS(X)
 #undef X
@@ -134,13 +136,17 @@ static int lv_probe(struct hv *hv, struct hv_config *cfg)
 	switch (cfg->accel) {
 	case HV_ACCEL_KVM:
 		if (l->local && !l->test && !hv_kvm_usable(why, sizeof(why)))
-			return cap_errf(CAP_E_UNAVAIL, "KVM was asked for but is not usable: %s (try --accel tcg)", why);
+			return cap_errf(CAP_E_UNAVAIL,
+					"KVM was asked for but is not usable: %s (try --accel tcg)",
+					why);
 		break;
 	case HV_ACCEL_AUTO:
-		/* A remote host is asked nothing here: it says so at define time if KVM is missing. */
+		/* A remote host is asked nothing here: it says so at define time if KVM is missing.
+		 */
 		if (l->local)
-			cfg->accel = hv->ctx->disable_kvm != 1 && hv_kvm_usable(why, sizeof(why)) ? HV_ACCEL_KVM
-												: HV_ACCEL_TCG;
+			cfg->accel = hv->ctx->disable_kvm != 1 && hv_kvm_usable(why, sizeof(why))
+					 ? HV_ACCEL_KVM
+					 : HV_ACCEL_TCG;
 		else
 			cfg->accel = HV_ACCEL_KVM;
 		break;
@@ -154,12 +160,23 @@ static void xml_escape(struct strbuf *sb, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': sb_adds(sb, "&lt;"); break;
-		case '>': sb_adds(sb, "&gt;"); break;
-		case '&': sb_adds(sb, "&amp;"); break;
-		case '\'': sb_adds(sb, "&apos;"); break;
-		case '"': sb_adds(sb, "&quot;"); break;
-		default: sb_addc(sb, *s);
+		case '<':
+			sb_adds(sb, "&lt;");
+			break;
+		case '>':
+			sb_adds(sb, "&gt;");
+			break;
+		case '&':
+			sb_adds(sb, "&amp;");
+			break;
+		case '\'':
+			sb_adds(sb, "&apos;");
+			break;
+		case '"':
+			sb_adds(sb, "&quot;");
+			break;
+		default:
+			sb_addc(sb, *s);
 		}
 	}
 }
@@ -190,7 +207,8 @@ static char *fill(const char *tmpl, const char *const *keys, char *const *vals, 
 		size_t i = n;
 		if (end)
 			for (i = 0; i < n; i++)
-				if (strlen(keys[i]) == (size_t)(end - at - 1) && !strncmp(at + 1, keys[i], (size_t)(end - at - 1)))
+				if (strlen(keys[i]) == (size_t)(end - at - 1) &&
+				    !strncmp(at + 1, keys[i], (size_t)(end - at - 1)))
 					break;
 		if (i < n) {
 			sb_adds(&sb, vals[i]);
@@ -204,10 +222,12 @@ static char *fill(const char *tmpl, const char *const *keys, char *const *vals, 
 	return sb_detach(&sb);
 }
 
-int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test, char **out)
+int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
+			  char **out)
 {
-	static const char *const keys[] = {"TYPE", "NAME", "IMAGE", "MEMORY_KIB", "CPUS", "MACHINE", "OS",
-					   "CPU", "DISK_FORMAT", "DISK", "CONSOLE", "NET", "EXTRA"};
+	static const char *const keys[] = {"TYPE",    "NAME", "IMAGE", "MEMORY_KIB",  "CPUS",
+					   "MACHINE", "OS",   "CPU",   "DISK_FORMAT", "DISK",
+					   "CONSOLE", "NET",  "EXTRA"};
 	char *vals[sizeof(keys) / sizeof(keys[0])] = {0};
 	char *path = xasprintf("%s/templates/libvirt-domain.xml", ctx->datadir), *tmpl = NULL;
 	struct strbuf sb = STRBUF_INIT;
@@ -240,8 +260,9 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	sb_add(&sb, "", 0);
 	vals[6] = sb_detach(&sb);
 	vals[7] = xstrdup(cfg->accel == HV_ACCEL_KVM && !test
-				  ? "  <cpu mode='host-passthrough'>\n    <feature policy='disable' name='arch-capabilities'/>\n  </cpu>"
-				  : "");
+			      ? "  <cpu mode='host-passthrough'>\n    <feature policy='disable' "
+				"name='arch-capabilities'/>\n  </cpu>"
+			      : "");
 	vals[8] = esc(cfg->disk_format ? cfg->disk_format : "qcow2");
 	vals[9] = esc(cfg->disk);
 	char *con = hv_console_path(cfg->dir);
@@ -252,18 +273,23 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 		vals[11] = xstrdup("");
 		break;
 	case HV_NET_NAT:
-		vals[11] = xstrdup("    <interface type='user'>\n      <model type='virtio'/>\n    </interface>");
+		vals[11] = xstrdup(
+		    "    <interface type='user'>\n      <model type='virtio'/>\n    </interface>");
 		break;
 	case HV_NET_BRIDGE:
 	case HV_NET_TAP: {
-		char *dev = esc(cfg->netdev ? cfg->netdev : cfg->net == HV_NET_BRIDGE ? "virbr0" : "tap0");
-		vals[11] = cfg->net == HV_NET_BRIDGE
-				   ? xasprintf("    <interface type='bridge'>\n      <source bridge='%s'/>\n"
-					       "      <model type='virtio'/>\n    </interface>",
-					       dev)
-				   : xasprintf("    <interface type='ethernet'>\n      <target dev='%s' managed='no'/>\n"
-					       "      <model type='virtio'/>\n    </interface>",
-					       dev);
+		char *dev = esc(cfg->netdev		    ? cfg->netdev
+				: cfg->net == HV_NET_BRIDGE ? "virbr0"
+							    : "tap0");
+		vals[11] =
+		    cfg->net == HV_NET_BRIDGE
+			? xasprintf("    <interface type='bridge'>\n      <source bridge='%s'/>\n"
+				    "      <model type='virtio'/>\n    </interface>",
+				    dev)
+			: xasprintf("    <interface type='ethernet'>\n      <target dev='%s' "
+				    "managed='no'/>\n"
+				    "      <model type='virtio'/>\n    </interface>",
+				    dev);
 		free(dev);
 		break;
 	}
@@ -275,13 +301,14 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	if (!test) {
 		char *st = xasprintf("%s/status", cfg->dir);
 		char *e = esc(st);
-		vals[12] = xasprintf("  <qemu:commandline>\n"
-				     "    <qemu:arg value='-chardev'/>\n"
-				     "    <qemu:arg value='file,id=capstatus,path=%s'/>\n"
-				     "    <qemu:arg value='-device'/>\n"
-				     "    <qemu:arg value='isa-debugcon,iobase=0xe9,chardev=capstatus'/>\n"
-				     "  </qemu:commandline>",
-				     e);
+		vals[12] =
+		    xasprintf("  <qemu:commandline>\n"
+			      "    <qemu:arg value='-chardev'/>\n"
+			      "    <qemu:arg value='file,id=capstatus,path=%s'/>\n"
+			      "    <qemu:arg value='-device'/>\n"
+			      "    <qemu:arg value='isa-debugcon,iobase=0xe9,chardev=capstatus'/>\n"
+			      "  </qemu:commandline>",
+			      e);
 		free(e);
 		free(st);
 	} else {
@@ -503,14 +530,14 @@ static void lv_free(struct hv *hv)
 }
 
 static const struct hv_ops libvirt_ops = {
-	.name = "libvirt",
-	.probe = lv_probe,
-	.start = lv_start,
-	.stop = lv_stop,
-	.status = lv_status,
-	.console = lv_console,
-	.release = lv_release,
-	.free = lv_free,
+    .name = "libvirt",
+    .probe = lv_probe,
+    .start = lv_start,
+    .stop = lv_stop,
+    .status = lv_status,
+    .console = lv_console,
+    .release = lv_release,
+    .free = lv_free,
 };
 
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out)
@@ -530,7 +557,8 @@ int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out)
 
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out)
 {
-	return cap_errf(CAP_E_UNAVAIL, "this capstan was built without libvirt (meson -Dlibvirt=enabled)");
+	return cap_errf(CAP_E_UNAVAIL,
+			"this capstan was built without libvirt (meson -Dlibvirt=enabled)");
 }
 
 #endif

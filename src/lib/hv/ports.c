@@ -32,7 +32,8 @@ static int port_num(const char *s, size_t n, uint16_t *out)
 
 static int bad(const char *spec, const char *why)
 {
-	return cap_errf(CAP_E_USAGE, "port forward '%s': %s (expected [IP:]HOST:GUEST[/tcp|udp])", spec, why);
+	return cap_errf(CAP_E_USAGE, "port forward '%s': %s (expected [IP:]HOST:GUEST[/tcp|udp])",
+			spec, why);
 }
 
 int hv_port_parse(const char *spec, struct hv_port *out)
@@ -87,7 +88,8 @@ int hv_port_parse(const char *spec, struct hv_port *out)
 
 const char *hv_port_format(const struct hv_port *p, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%u->%u/%s", p->ip, p->ip[0] ? ":" : "", p->host, p->guest, p->udp ? "udp" : "tcp");
+	snprintf(buf, len, "%s%s%u->%u/%s", p->ip, p->ip[0] ? ":" : "", p->host, p->guest,
+		 p->udp ? "udp" : "tcp");
 	return buf;
 }
 
@@ -109,7 +111,8 @@ int hv_port_check_free(const struct hv_port *p)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		if (e == EADDRINUSE)
-			ret = cap_errf(CAP_E_UNAVAIL, "port forward %s: host port %u is already in use",
+			ret = cap_errf(CAP_E_UNAVAIL,
+				       "port forward %s: host port %u is already in use",
 				       hv_port_format(p, buf, sizeof(buf)), p->host);
 		else
 			ret = cap_errf(e, "port forward %s: cannot bind host port %u: %s",

@@ -31,9 +31,9 @@ extern char **environ;
  */
 #define QMP_SOCK    "qmp.sock"
 #define CONSOLE_LOG "console.log"
-#define STATUS_LOG  "status"      /* the kernel's status channel (isa-debugcon) */
-#define EXIT_FILE   "exit"        /* QEMU's raw exit status, written by whoever reaps it */
-#define QEMU_LOG    "qemu.log"    /* QEMU's own stderr when detached */
+#define STATUS_LOG  "status"   /* the kernel's status channel (isa-debugcon) */
+#define EXIT_FILE   "exit"     /* QEMU's raw exit status, written by whoever reaps it */
+#define QEMU_LOG    "qemu.log" /* QEMU's own stderr when detached */
 
 /*
  * The kernel's exit channel (src/kernel/power.c, capstan-kernel(7)):
@@ -42,8 +42,8 @@ extern char **environ;
  * isa-debugcon at 0xe9.  ACPI power-off and a triple fault (-no-reboot) exit 0.
  */
 #define DEBUG_EXIT_PORT "0xf4"
-#define DEBUGCON_PORT   "0xe9"
-#define EXIT_PANIC      255
+#define DEBUGCON_PORT	"0xe9"
+#define EXIT_PANIC	255
 
 struct qemu {
 	char *bin;
@@ -53,16 +53,17 @@ struct qemu {
 };
 
 static const char *const qemu_paths[] = {
-	"/usr/bin/qemu-system-x86_64",
-	"/usr/libexec/qemu-kvm",
-	"/usr/local/bin/qemu-system-x86_64",
+    "/usr/bin/qemu-system-x86_64",
+    "/usr/libexec/qemu-kvm",
+    "/usr/local/bin/qemu-system-x86_64",
 };
 
 static int find_qemu(const struct cap_ctx *ctx, char **out)
 {
 	if (ctx->qemu_path) {
 		if (access(ctx->qemu_path, X_OK) < 0)
-			return cap_errf(CAP_E_UNAVAIL, "QEMU '%s' (CAPSTAN_QEMU_PATH) cannot be run: %s",
+			return cap_errf(CAP_E_UNAVAIL,
+					"QEMU '%s' (CAPSTAN_QEMU_PATH) cannot be run: %s",
 					ctx->qemu_path, strerror(errno));
 		*out = xstrdup(ctx->qemu_path);
 		return 0;
@@ -72,7 +73,8 @@ static int find_qemu(const struct cap_ctx *ctx, char **out)
 			*out = xstrdup(qemu_paths[i]);
 			return 0;
 		}
-	return cap_errf(CAP_E_UNAVAIL, "QEMU not found: install qemu-system-x86 or set CAPSTAN_QEMU_PATH");
+	return cap_errf(CAP_E_UNAVAIL,
+			"QEMU not found: install qemu-system-x86 or set CAPSTAN_QEMU_PATH");
 }
 
 /*
@@ -152,10 +154,14 @@ static int qemu_probe(struct hv *hv, struct hv_config *cfg)
 	switch (cfg->accel) {
 	case HV_ACCEL_KVM:
 		if (!hv_kvm_usable(why, sizeof(why)))
-			return cap_errf(CAP_E_UNAVAIL, "KVM was asked for but is not usable: %s (try --accel tcg)", why);
+			return cap_errf(CAP_E_UNAVAIL,
+					"KVM was asked for but is not usable: %s (try --accel tcg)",
+					why);
 		break;
 	case HV_ACCEL_AUTO:
-		cfg->accel = hv->ctx->disable_kvm != 1 && hv_kvm_usable(why, sizeof(why)) ? HV_ACCEL_KVM : HV_ACCEL_TCG;
+		cfg->accel = hv->ctx->disable_kvm != 1 && hv_kvm_usable(why, sizeof(why))
+				 ? HV_ACCEL_KVM
+				 : HV_ACCEL_TCG;
 		break;
 	case HV_ACCEL_TCG:
 		break;
@@ -247,9 +253,10 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 	if (sandbox) {
 		add(&a, "-sandbox");
 		/* The bridge helper is a child process, so spawn stays allowed with -n bridge. */
-		add(&a, cfg->net == HV_NET_BRIDGE ? "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny"
-						  : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-						    "resourcecontrol=deny");
+		add(&a, cfg->net == HV_NET_BRIDGE
+			    ? "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny"
+			    : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+			      "resourcecontrol=deny");
 	}
 	if (mmio) {
 		add(&a, "-kernel");
@@ -293,7 +300,8 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 		sb_adds(&sb, "user,id=n0");
 		for (size_t i = 0; i < cfg->nports; i++) {
 			const struct hv_port *p = &cfg->ports[i];
-			sb_addf(&sb, ",hostfwd=%s:%s:%u-:%u", p->udp ? "udp" : "tcp", p->ip, p->host, p->guest);
+			sb_addf(&sb, ",hostfwd=%s:%s:%u-:%u", p->udp ? "udp" : "tcp", p->ip,
+				p->host, p->guest);
 		}
 		add(&a, "-netdev");
 		add(&a, sb.buf);
@@ -440,7 +448,8 @@ static void decode(const char *dir, int raw, struct hv_status *st)
  */
 static int write_exit(const char *dir, int raw)
 {
-	char *path = xasprintf("%s/" EXIT_FILE, dir), *tmp = xasprintf("%s/" EXIT_FILE ".tmp", dir), buf[32];
+	char *path = xasprintf("%s/" EXIT_FILE, dir), *tmp = xasprintf("%s/" EXIT_FILE ".tmp", dir),
+	     buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d\n", raw), ret = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
@@ -533,7 +542,8 @@ static int qmp_command(const char *dir, const char *cmd)
 	if ((ret = qmp_expect(fd, "\"QMP\"", 2000)))
 		goto out;
 	snprintf(line, sizeof(line), "{\"execute\":\"qmp_capabilities\"}\n");
-	if ((ret = fs_write_full(fd, line, strlen(line))) || (ret = qmp_expect(fd, "\"return\"", 2000)))
+	if ((ret = fs_write_full(fd, line, strlen(line))) ||
+	    (ret = qmp_expect(fd, "\"return\"", 2000)))
 		goto out;
 	snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", cmd);
 	if ((ret = fs_write_full(fd, line, strlen(line))))
@@ -672,7 +682,8 @@ static int wait_child(const char *dir, pid_t pid, int timeout_s, int *wstatus)
  * through a pipe once QMP answers, then reaps QEMU and leaves its exit status
  * in the instance folder, where status() finds it.
  */
-static int start_detached(struct hv *hv, const struct hv_config *cfg, char **argv, struct hv_ref *ref)
+static int start_detached(struct hv *hv, const struct hv_config *cfg, char **argv,
+			  struct hv_ref *ref)
 {
 	int pfd[2], ret = 0;
 	pid_t sup;
@@ -846,14 +857,14 @@ static void qemu_free(struct hv *hv)
 }
 
 static const struct hv_ops qemu_ops = {
-	.name = "qemu",
-	.probe = qemu_probe,
-	.start = qemu_start,
-	.stop = qemu_stop,
-	.status = qemu_status,
-	.console = qemu_console,
-	.release = qemu_release,
-	.free = qemu_free,
+    .name = "qemu",
+    .probe = qemu_probe,
+    .start = qemu_start,
+    .stop = qemu_stop,
+    .status = qemu_status,
+    .console = qemu_console,
+    .release = qemu_release,
+    .free = qemu_free,
 };
 
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out)

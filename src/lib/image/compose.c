@@ -13,7 +13,7 @@
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
-#define KERNEL_MAX (64u << 20)  /* refuse larger kernels when reading an image */
+#define KERNEL_MAX (64u << 20)	/* refuse larger kernels when reading an image */
 #define ROOTFS_MAX (1ull << 31) /* a base root fs is read into memory */
 #define DISK_ALIGN (64u * 1024u)
 
@@ -65,25 +65,29 @@ int layout_image_header(struct disk *d, struct cap_img_header *h)
 	if (memcmp(h->magic, CAP_IMG_MAGIC, 8))
 		return not_ours("no image header at 32 KiB");
 	if (h->version != CAP_IMG_VERSION)
-		return cap_errf(CAP_E_DATA, "image header version %u is not supported (this capstan reads %u)",
+		return cap_errf(CAP_E_DATA,
+				"image header version %u is not supported (this capstan reads %u)",
 				h->version, CAP_IMG_VERSION);
 	if (h->header_size != sizeof(*h) || h->header_crc32 != header_crc(h))
 		return cap_errf(CAP_E_DATA, "image header is damaged (bad size or checksum)");
 	if (h->kernel_offset > disk_size(d) || h->kernel_size > disk_size(d) - h->kernel_offset ||
 	    h->rootfs_offset > disk_size(d) || h->rootfs_size > disk_size(d) - h->rootfs_offset)
-		return cap_errf(CAP_E_DATA, "image header: kernel or root fs extends past the end of the disk");
+		return cap_errf(CAP_E_DATA,
+				"image header: kernel or root fs extends past the end of the disk");
 	if (h->kernel_version[sizeof(h->kernel_version) - 1] != '\0')
 		return cap_errf(CAP_E_DATA, "image header: kernel_version is not NUL-terminated");
 	return 0;
 }
 
-int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data, size_t *len)
+int layout_image_read_kernel(struct disk *d, const struct cap_img_header *h, unsigned char **data,
+			     size_t *len)
 {
 	unsigned char *k;
 	int ret;
 
 	if (h->kernel_size == 0 || h->kernel_size > KERNEL_MAX)
-		return cap_errf(CAP_E_DATA, "image kernel size %llu out of range", (unsigned long long)h->kernel_size);
+		return cap_errf(CAP_E_DATA, "image kernel size %llu out of range",
+				(unsigned long long)h->kernel_size);
 	k = xmalloc(h->kernel_size);
 	if ((ret = disk_read(d, k, h->kernel_size, h->kernel_offset)))
 		goto fail;
@@ -99,7 +103,8 @@ fail:
 	return ret;
 }
 
-int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h, struct layout_file **files, size_t *n)
+int layout_image_read_rootfs(struct disk *d, const struct cap_img_header *h,
+			     struct layout_file **files, size_t *n)
 {
 	unsigned char *rootfs;
 	int ret;
@@ -159,7 +164,8 @@ out:
 
 /* ---- the kernel ELF file ---- */
 
-int layout_image_kernel(struct layout_image *img, const char *kernel_path, const char *mbr_path, const char *version)
+int layout_image_kernel(struct layout_image *img, const char *kernel_path, const char *mbr_path,
+			const char *version)
 {
 	char *mbr = NULL, *k = NULL;
 	size_t mlen, klen;
@@ -169,8 +175,10 @@ int layout_image_kernel(struct layout_image *img, const char *kernel_path, const
 		ret = cap_errf(ret, "cannot read boot sector '%s': %s", mbr_path, strerror(-ret));
 		goto out;
 	}
-	if (mlen != CAP_IMG_SECTOR || (unsigned char)mbr[510] != 0x55 || (unsigned char)mbr[511] != 0xaa) {
-		ret = cap_errf(CAP_E_DATA, "boot sector '%s' is not 512 bytes ending in 55aa", mbr_path);
+	if (mlen != CAP_IMG_SECTOR || (unsigned char)mbr[510] != 0x55 ||
+	    (unsigned char)mbr[511] != 0xaa) {
+		ret = cap_errf(CAP_E_DATA, "boot sector '%s' is not 512 bytes ending in 55aa",
+			       mbr_path);
 		goto out;
 	}
 	if ((ret = fs_read_all(kernel_path, &k, &klen))) {
@@ -231,7 +239,8 @@ static void copy_file(struct layout_file *dst, const struct layout_file *src)
 	}
 }
 
-void layout_image_merge(struct layout_image *img, const struct layout_file *files, size_t n, int64_t mtime)
+void layout_image_merge(struct layout_image *img, const struct layout_file *files, size_t n,
+			int64_t mtime)
 {
 	size_t total = img->nfiles + 2 * n + 1, cap = 64;
 	struct index ix;
@@ -287,7 +296,8 @@ static uint64_t rootfs_offset(const struct layout_image *img)
 /* file: layout_write()'s raw files, whose disk ends on a 1 MiB boundary */
 static uint64_t image_size(const struct layout_image *img, bool file)
 {
-	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles), file ? CAP_IMG_ROOTFS_ALIGN : DISK_ALIGN);
+	return align_up(rootfs_offset(img) + cpio_size(img->files, img->nfiles),
+			file ? CAP_IMG_ROOTFS_ALIGN : DISK_ALIGN);
 }
 
 uint64_t layout_image_size(const struct layout_image *img)
@@ -324,7 +334,8 @@ static int write_image(struct disk *d, const struct layout_image *img, bool file
 	if (!img->kernel_size)
 		return cap_errf(EINVAL, "image has no kernel");
 	if (clen >= CAP_IMG_CMDLINE_MAX)
-		return cap_errf(CAP_E_DATA, "cmdline of %zu bytes is longer than %u", clen, CAP_IMG_CMDLINE_MAX - 1);
+		return cap_errf(CAP_E_DATA, "cmdline of %zu bytes is longer than %u", clen,
+				CAP_IMG_CMDLINE_MAX - 1);
 	if (disk_size(d) < need)
 		return cap_errf(EINVAL, "disk of %llu bytes is smaller than the image (%llu)",
 				(unsigned long long)disk_size(d), (unsigned long long)need);
@@ -339,7 +350,7 @@ static int write_image(struct disk *d, const struct layout_image *img, bool file
 	head = xcalloc(1, CAP_IMG_KERNEL_OFFSET);
 	memcpy(head, img->mbr, 446);
 	unsigned char *pe = head + 446;
-	pe[0] = boot ? 0x80 : 0; /* active */
+	pe[0] = boot ? 0x80 : 0;		  /* active */
 	pe[1] = 0xfe, pe[2] = 0xff, pe[3] = 0xff; /* CHS: use the LBA fields */
 	pe[4] = CAP_IMG_MBR_PART_TYPE;
 	pe[5] = 0xfe, pe[6] = 0xff, pe[7] = 0xff;

@@ -28,7 +28,8 @@ bool disk_platform_valid(const char *platform)
 static int native(struct disk *src, int fd, bool qcow2)
 {
 	struct disk *dst = NULL;
-	int ret = qcow2 ? disk_qcow2_create_fd(&dst, fd, src->size, NULL) : disk_raw_create_fd(&dst, fd, src->size);
+	int ret = qcow2 ? disk_qcow2_create_fd(&dst, fd, src->size, NULL)
+			: disk_raw_create_fd(&dst, fd, src->size);
 
 	if (!ret)
 		ret = disk_copy(dst, src);
@@ -59,8 +60,8 @@ static int via_qemu_img(struct disk *src, const char *fmt, const char *out_path)
 	else if (ret > 0) {
 		while (out.len && out.buf[out.len - 1] == '\n')
 			out.buf[--out.len] = '\0';
-		ret = cap_errf(CAP_E_CHILD, "qemu-img convert to %s failed (exit status %d): %s", fmt, ret,
-			       out.len ? out.buf : "no output");
+		ret = cap_errf(CAP_E_CHILD, "qemu-img convert to %s failed (exit status %d): %s",
+			       fmt, ret, out.len ? out.buf : "no output");
 	}
 out:
 	unlink(tmp);
@@ -123,7 +124,8 @@ static int gce(struct disk *src, int fd, long long mtime)
 	goto out;
 lib_error:
 	ret = cap_errf(EIO, "writing the gce archive: %s",
-		       cap_archive.archive_error_string(a) ? cap_archive.archive_error_string(a) : "failed");
+		       cap_archive.archive_error_string(a) ? cap_archive.archive_error_string(a)
+							   : "failed");
 out:
 	cap_archive.archive_entry_free(e);
 	cap_archive.archive_write_free(a);
@@ -131,7 +133,8 @@ out:
 	return ret;
 }
 
-int disk_convert(struct disk *src, const char *platform, int out_fd, const char *out_path, long long mtime)
+int disk_convert(struct disk *src, const char *platform, int out_fd, const char *out_path,
+		 long long mtime)
 {
 	if (!strcmp(platform, "qemu"))
 		return native(src, out_fd, true);

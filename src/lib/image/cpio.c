@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// cpio.c: a list of root fs entries as a cpio "newc" archive: written with libarchive, parsed in memory.
+// cpio.c: a list of root fs entries as a cpio "newc" archive: written with libarchive, parsed in
+// memory.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +19,8 @@
 volatile sig_atomic_t layout_interrupted;
 
 #define NEWC_HDR 110u
-#define PAD4(x) (((x) + 3u) & ~(uint64_t)3)
-#define TRAILER "TRAILER!!!"
+#define PAD4(x)	 (((x) + 3u) & ~(uint64_t)3)
+#define TRAILER	 "TRAILER!!!"
 
 /* Member names are relative ("bin/sh"), as in a Linux initramfs. */
 static const char *member_name(const char *path)
@@ -43,7 +44,8 @@ uint64_t cpio_size(const struct layout_file *files, size_t n)
 	uint64_t total = PAD4(NEWC_HDR + sizeof(TRAILER));
 
 	for (size_t i = 0; i < n; i++)
-		total += PAD4(NEWC_HDR + strlen(member_name(files[i].path)) + 1) + PAD4(body_size(&files[i]));
+		total += PAD4(NEWC_HDR + strlen(member_name(files[i].path)) + 1) +
+			 PAD4(body_size(&files[i]));
 	return total;
 }
 
@@ -69,7 +71,8 @@ static la_ssize_t sink_write(struct archive *a, void *p, const void *buf, size_t
 	return (la_ssize_t)len;
 }
 
-static int copy_host_file(struct archive *a, const struct layout_file *f, unsigned char *buf, size_t bufsize)
+static int copy_host_file(struct archive *a, const struct layout_file *f, unsigned char *buf,
+			  size_t bufsize)
 {
 	uint64_t left = f->size;
 	int fd = open(f->host, O_RDONLY | O_CLOEXEC);
@@ -86,11 +89,13 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = cap_errf(CAP_E_DATA, "cannot read '%s': %s", f->host, strerror(errno));
+			ret =
+			    cap_errf(CAP_E_DATA, "cannot read '%s': %s", f->host, strerror(errno));
 			break;
 		}
 		if (n == 0) {
-			ret = cap_errf(CAP_E_DATA, "'%s' shrank while it was being copied", f->host);
+			ret =
+			    cap_errf(CAP_E_DATA, "'%s' shrank while it was being copied", f->host);
 			break;
 		}
 		if (cap_archive.archive_write_data(a, buf, (size_t)n) != n) {
@@ -103,7 +108,8 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 	return ret;
 }
 
-int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, size_t n, uint32_t *crc)
+int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, size_t n,
+	       uint32_t *crc)
 {
 	struct sink s = {d, off, (uint32_t)crc32(0, NULL, 0), 0};
 	struct archive *a;
@@ -144,7 +150,8 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 		if (!S_ISREG(f->mode) || !f->size)
 			continue;
 		if (f->data) {
-			if (cap_archive.archive_write_data(a, f->data, (size_t)f->size) != (la_ssize_t)f->size)
+			if (cap_archive.archive_write_data(a, f->data, (size_t)f->size) !=
+			    (la_ssize_t)f->size)
 				goto lib_error;
 			continue;
 		}
@@ -159,7 +166,8 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 	if (cap_archive.archive_write_close(a) != ARCHIVE_OK)
 		goto lib_error;
 	if (s.off - off != cpio_size(files, n)) {
-		ret = cap_errf(EIO, "root fs archive is %llu bytes, expected %llu", (unsigned long long)(s.off - off),
+		ret = cap_errf(EIO, "root fs archive is %llu bytes, expected %llu",
+			       (unsigned long long)(s.off - off),
 			       (unsigned long long)cpio_size(files, n));
 		goto out;
 	}
@@ -171,7 +179,8 @@ lib_error:
 	} else {
 		const char *why = cap_archive.archive_error_string(a);
 
-		ret = cap_errf(EIO, "writing the root fs archive: %s", why ? why : "libarchive failed");
+		ret = cap_errf(EIO, "writing the root fs archive: %s",
+			       why ? why : "libarchive failed");
 	}
 out:
 	cap_archive.archive_entry_free(e);
@@ -202,7 +211,8 @@ static int hex8(const unsigned char *p, uint32_t *out)
 
 static int bad(uint64_t at, const char *what)
 {
-	return cap_errf(CAP_E_DATA, "root fs archive: %s at byte %llu", what, (unsigned long long)at);
+	return cap_errf(CAP_E_DATA, "root fs archive: %s at byte %llu", what,
+			(unsigned long long)at);
 }
 
 int cpio_parse(const unsigned char *buf, size_t len, struct layout_file **files, size_t *n)

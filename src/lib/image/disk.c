@@ -49,8 +49,9 @@ int disk_copy(struct disk *dst, struct disk *src)
 	int ret = 0;
 
 	if (dst->size < src->size)
-		return cap_errf(EINVAL, "destination disk (%llu bytes) smaller than the source (%llu bytes)",
-				(unsigned long long)dst->size, (unsigned long long)src->size);
+		return cap_errf(
+		    EINVAL, "destination disk (%llu bytes) smaller than the source (%llu bytes)",
+		    (unsigned long long)dst->size, (unsigned long long)src->size);
 	buf = xmalloc(chunk);
 	for (uint64_t off = 0; !ret && off < src->size; off += chunk) {
 		size_t n = src->size - off < chunk ? (size_t)(src->size - off) : chunk;

@@ -11,13 +11,26 @@
 
 #define KERNEL_MAX (16u << 20)
 
-static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) / a * a;
+}
+static uint16_t rd16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t rd32(const unsigned char *p)
+{
+	return rd16(p) | (uint32_t)rd16(p + 2) << 16;
+}
+static uint64_t rd64(const unsigned char *p)
+{
+	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 /* Find the Xen PHYS32_ENTRY note in [off, off+size). */
-static int pvh_note(const unsigned char *b, size_t len, uint64_t off, uint64_t size, uint32_t *entry)
+static int pvh_note(const unsigned char *b, size_t len, uint64_t off, uint64_t size,
+		    uint32_t *entry)
 {
 	if (off > len || size > len - off)
 		return -1;
@@ -27,7 +40,8 @@ static int pvh_note(const unsigned char *b, size_t len, uint64_t off, uint64_t s
 		uint64_t nlen = align_up(namesz, 4), dlen = align_up(descsz, 4);
 		if (nlen > (uint64_t)(end - p - 12) || dlen > (uint64_t)(end - p - 12) - nlen)
 			return -1;
-		if (namesz == 4 && !memcmp(p + 12, "Xen", 4) && type == 18 && (descsz == 4 || descsz == 8)) {
+		if (namesz == 4 && !memcmp(p + 12, "Xen", 4) && type == 18 &&
+		    (descsz == 4 || descsz == 8)) {
 			uint64_t v = descsz == 8 ? rd64(p + 12 + nlen) : rd32(p + 12 + nlen);
 			if (v > 0xffffffffu)
 				return -1;
@@ -56,10 +70,12 @@ int layout_kernel_info(const void *elf, size_t len, uint32_t *load_addr, uint32_
 		uint64_t offset = rd64(p + 8), paddr = rd64(p + 24), filesz = rd64(p + 32);
 		if (type == 1 && filesz) {
 			if (paddr < offset)
-				return cap_errf(CAP_E_DATA, "kernel: segment %u is below its file offset", i);
+				return cap_errf(CAP_E_DATA,
+						"kernel: segment %u is below its file offset", i);
 			if (have_load && paddr - offset != delta)
 				return cap_errf(CAP_E_DATA,
-						"kernel: segments are not laid out as in the file (p_paddr - p_offset differs)");
+						"kernel: segments are not laid out as in the file "
+						"(p_paddr - p_offset differs)");
 			delta = paddr - offset;
 			have_load = true;
 		} else if (type == 4 && !have_entry) {
@@ -92,11 +108,13 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 	memset(&img, 0, sizeof(img));
 	size_t clen = spec->cmdline ? strlen(spec->cmdline) : 0;
 	if (clen >= CAP_IMG_CMDLINE_MAX)
-		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen, CAP_IMG_CMDLINE_MAX - 1);
+		return cap_errf(CAP_E_DATA, "command line too long (%zu bytes, at most %u)", clen,
+				CAP_IMG_CMDLINE_MAX - 1);
 	if ((r = fs_read_all(spec->kernel_path, &kernel, &klen)))
 		return r;
 	if (klen > KERNEL_MAX) {
-		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path, KERNEL_MAX >> 20);
+		r = cap_errf(CAP_E_DATA, "%s: kernel larger than %u MiB", spec->kernel_path,
+			     KERNEL_MAX >> 20);
 		goto out;
 	}
 	if ((r = layout_kernel_info(kernel, klen, &img.kernel_load_addr, &img.kernel_entry32))) {
@@ -107,8 +125,10 @@ int layout_write(const char *out_path, const struct layout_spec *spec)
 		if ((r = fs_read_all(spec->mbr_path, &mbr, &mlen)))
 			goto out;
 		if (mlen > 512 || (mlen > 446 && mlen < 512)) {
-			r = cap_errf(CAP_E_DATA, "%s: boot sector code is %zu bytes (at most 446, or a 512-byte sector)",
-				     spec->mbr_path, mlen);
+			r = cap_errf(
+			    CAP_E_DATA,
+			    "%s: boot sector code is %zu bytes (at most 446, or a 512-byte sector)",
+			    spec->mbr_path, mlen);
 			goto out;
 		}
 		memcpy(img.mbr, mbr, mlen > 446 ? 446 : mlen);
@@ -160,14 +180,18 @@ int layout_read(const char *path, struct layout_info *info)
 	const struct cap_img_header *x = &info->hdr;
 	/* stricter than 'capstan info': the layout this writer produces */
 	if (x->kernel_offset != CAP_IMG_KERNEL_OFFSET || x->kernel_size > KERNEL_MAX ||
-	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN || x->rootfs_offset < x->kernel_offset + x->kernel_size ||
-	    x->rootfs_size > x->disk_size || x->rootfs_offset > x->disk_size - x->rootfs_size) {
-		r = cap_errf(CAP_E_DATA, "%s: image header extents are inconsistent or the file is truncated", path);
+	    x->rootfs_offset % CAP_IMG_ROOTFS_ALIGN ||
+	    x->rootfs_offset < x->kernel_offset + x->kernel_size || x->rootfs_size > x->disk_size ||
+	    x->rootfs_offset > x->disk_size - x->rootfs_size) {
+		r = cap_errf(CAP_E_DATA,
+			     "%s: image header extents are inconsistent or the file is truncated",
+			     path);
 		goto out;
 	}
 	if (disk_read(d, info->cmdline, sizeof(info->cmdline), CAP_IMG_CMDLINE_OFFSET) ||
 	    !memchr(info->cmdline, 0, sizeof(info->cmdline))) {
-		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path, CAP_IMG_CMDLINE_OFFSET);
+		r = cap_errf(CAP_E_DATA, "%s: command line at byte %u is not NUL-terminated", path,
+			     CAP_IMG_CMDLINE_OFFSET);
 		goto out;
 	}
 out:
@@ -204,7 +228,8 @@ int layout_list(const char *path, const struct layout_info *info, layout_entry_f
 		cap_errctx(r, "%s", path);
 	for (size_t i = 0; !r && i < n; i++) {
 		const struct layout_file *f = &files[i];
-		struct layout_entry e = {f->path + 1, f->mode, S_ISDIR(f->mode) ? 0 : f->size, f->target};
+		struct layout_entry e = {f->path + 1, f->mode, S_ISDIR(f->mode) ? 0 : f->size,
+					 f->target};
 		r = fn(ctx, &e);
 	}
 	for (size_t i = 0; i < n; i++)

@@ -32,36 +32,36 @@
  * written back on flush (data first, then refcounts, then L2, then L1).
  */
 
-#define QCOW2_MAGIC 0x514649fbu /* "QFI\xfb" */
-#define V2_HEADER_LEN 72u
-#define V3_HEADER_LEN 112u /* with compression_type and padding */
-#define OFFSET_MASK 0x00fffffffffffe00ull
-#define F_COPIED (1ull << 63)
-#define F_COMPRESSED (1ull << 62)
-#define F_ZERO 1ull
-#define INCOMPAT_DIRTY 1ull
-#define INCOMPAT_CORRUPT 2ull
-#define INCOMPAT_KNOWN (INCOMPAT_DIRTY | INCOMPAT_CORRUPT)
-#define EXT_END 0u
+#define QCOW2_MAGIC	   0x514649fbu /* "QFI\xfb" */
+#define V2_HEADER_LEN	   72u
+#define V3_HEADER_LEN	   112u /* with compression_type and padding */
+#define OFFSET_MASK	   0x00fffffffffffe00ull
+#define F_COPIED	   (1ull << 63)
+#define F_COMPRESSED	   (1ull << 62)
+#define F_ZERO		   1ull
+#define INCOMPAT_DIRTY	   1ull
+#define INCOMPAT_CORRUPT   2ull
+#define INCOMPAT_KNOWN	   (INCOMPAT_DIRTY | INCOMPAT_CORRUPT)
+#define EXT_END		   0u
 #define EXT_BACKING_FORMAT 0xe2792acau
-#define MAX_L1_BYTES (32u << 20)
-#define MAX_RT_BYTES (8u << 20)
-#define MAX_SIZE (1ull << 55)
-#define MAX_BACKING_DEPTH 16
-#define MAX_BACKING_NAME 1023u
+#define MAX_L1_BYTES	   (32u << 20)
+#define MAX_RT_BYTES	   (8u << 20)
+#define MAX_SIZE	   (1ull << 55)
+#define MAX_BACKING_DEPTH  16
+#define MAX_BACKING_NAME   1023u
 
 struct qcow2 {
 	int fd;
 	bool owns_fd;
 	unsigned version;
 	unsigned cluster_bits;
-	uint64_t cs;        /* cluster size */
+	uint64_t cs;	     /* cluster size */
 	uint64_t l2_entries; /* per L2 table */
 	uint32_t l1_size;
 	uint64_t l1_off;
-	uint64_t *l1;       /* host order */
+	uint64_t *l1; /* host order */
 	bool l1_dirty;
-	uint64_t **l2;      /* cached L2 tables by L1 index, host order */
+	uint64_t **l2; /* cached L2 tables by L1 index, host order */
 	bool *l2_dirty;
 	/* refcounts, loaded only for writing */
 	uint64_t rt_off;
@@ -78,7 +78,8 @@ struct qcow2 {
 	unsigned char *zbuf, *zin;
 };
 
-static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path, int depth);
+static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path,
+			    int depth);
 
 static int corrupt(const char *fmt, unsigned long long v)
 {
@@ -119,9 +120,11 @@ static int pread_at(struct qcow2 *q, void *buf, size_t len, uint64_t off)
 	int ret = fs_pread_full(q->fd, buf, len, (off_t)off);
 
 	if (ret == -EIO)
-		return corrupt("reference past the end of the file (offset %llu)", (unsigned long long)off);
+		return corrupt("reference past the end of the file (offset %llu)",
+			       (unsigned long long)off);
 	if (ret < 0)
-		return cap_errf(ret, "qcow2: read at %llu: %s", (unsigned long long)off, strerror(-ret));
+		return cap_errf(ret, "qcow2: read at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -130,7 +133,8 @@ static int pwrite_at(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 	int ret = fs_pwrite_full(q->fd, buf, len, (off_t)off);
 
 	if (ret < 0)
-		return cap_errf(ret, "qcow2: write at %llu: %s", (unsigned long long)off, strerror(-ret));
+		return cap_errf(ret, "qcow2: write at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -171,7 +175,8 @@ static int refcount_add(struct qcow2 *q, uint64_t off, int delta)
 	uint64_t bi = idx % q->rb_entries;
 	int v = (int)rb[bi] + delta;
 	if (v < 0 || v > 0xffff)
-		return corrupt("refcount out of range for cluster at %llu", (unsigned long long)off);
+		return corrupt("refcount out of range for cluster at %llu",
+			       (unsigned long long)off);
 	rb[bi] = (uint16_t)v;
 	q->rb_dirty[ti] = true;
 	return 0;
@@ -310,7 +315,8 @@ static int decompress(struct qcow2 *q, uint64_t e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cap_errf(errno, "qcow2: read at %llu: %s", (unsigned long long)coff, strerror(errno));
+			return cap_errf(errno, "qcow2: read at %llu: %s", (unsigned long long)coff,
+					strerror(errno));
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -325,7 +331,8 @@ static int decompress(struct qcow2 *q, uint64_t e)
 	ret = inflate(&z, Z_FINISH);
 	inflateEnd(&z);
 	if ((ret != Z_STREAM_END && ret != Z_BUF_ERROR && ret != Z_OK) || z.avail_out != 0)
-		return corrupt("compressed cluster at %llu does not inflate to a cluster", (unsigned long long)coff);
+		return corrupt("compressed cluster at %llu does not inflate to a cluster",
+			       (unsigned long long)coff);
 	q->zentry = e;
 	return 0;
 }
@@ -350,7 +357,8 @@ static int read_in_cluster(struct disk *d, uint64_t e, void *buf, size_t len, ui
 	uint64_t host = e & OFFSET_MASK;
 	if (host) {
 		if (host & (q->cs - 1))
-			return corrupt("data cluster at unaligned offset %llu", (unsigned long long)host);
+			return corrupt("data cluster at unaligned offset %llu",
+				       (unsigned long long)host);
 		return pread_at(q, buf, len, host + in);
 	}
 	memset(buf, 0, len);
@@ -364,8 +372,8 @@ static int read_in_cluster(struct disk *d, uint64_t e, void *buf, size_t len, ui
 static int check_range(struct disk *d, size_t len, uint64_t off)
 {
 	if (off > d->size || len > d->size - off)
-		return cap_errf(EINVAL, "qcow2: access at %llu+%zu past the end (%llu)", (unsigned long long)off, len,
-				(unsigned long long)d->size);
+		return cap_errf(EINVAL, "qcow2: access at %llu+%zu past the end (%llu)",
+				(unsigned long long)off, len, (unsigned long long)d->size);
 	return 0;
 }
 
@@ -385,7 +393,8 @@ static int qcow2_read(struct disk *d, void *buf, size_t len, uint64_t off)
 		if (ret)
 			break;
 		/* one pread for a run of clusters that are adjacent in the file too */
-		if (!(e & F_COMPRESSED) && !is_zero_entry(q, e) && (e & OFFSET_MASK) && !((e & OFFSET_MASK) & (q->cs - 1))) {
+		if (!(e & F_COMPRESSED) && !is_zero_entry(q, e) && (e & OFFSET_MASK) &&
+		    !((e & OFFSET_MASK) & (q->cs - 1))) {
 			uint64_t host = (e & OFFSET_MASK) + in;
 			size_t run = n;
 			while (run < len) {
@@ -394,7 +403,8 @@ static int qcow2_read(struct disk *d, void *buf, size_t len, uint64_t off)
 				ret = lookup(q, vc + 1, &e2);
 				if (ret)
 					return ret;
-				if ((e2 & F_COMPRESSED) || is_zero_entry(q, e2) || (e2 & OFFSET_MASK) != host + run)
+				if ((e2 & F_COMPRESSED) || is_zero_entry(q, e2) ||
+				    (e2 & OFFSET_MASK) != host + run)
 					break;
 				vc++;
 				run += m;
@@ -469,7 +479,8 @@ static int qcow2_write(struct disk *d, const void *buf, size_t len, uint64_t off
 			if (n != q->cs) {
 				/* partial cluster: start from what it reads as now */
 				uint64_t base = off - in;
-				size_t have = d->size - base < q->cs ? (size_t)(d->size - base) : (size_t)q->cs;
+				size_t have = d->size - base < q->cs ? (size_t)(d->size - base)
+								     : (size_t)q->cs;
 				if (!merge)
 					merge = xmalloc(q->cs);
 				memset(merge, 0, q->cs);
@@ -639,11 +650,11 @@ static void qcow2_close(struct disk *d)
 }
 
 static const struct disk_ops qcow2_ops = {
-	.read = qcow2_read,
-	.write = qcow2_write,
-	.commit = qcow2_commit,
-	.flush = qcow2_flush,
-	.close = qcow2_close,
+    .read = qcow2_read,
+    .write = qcow2_write,
+    .commit = qcow2_commit,
+    .flush = qcow2_flush,
+    .close = qcow2_close,
 };
 
 /* ---- opening ---- */
@@ -655,9 +666,11 @@ static int load_refcounts(struct qcow2 *q, uint64_t rt_off, uint32_t rt_clusters
 	int ret;
 
 	if (!rt_clusters || bytes > MAX_RT_BYTES)
-		return corrupt("refcount table of %llu clusters is not supported", (unsigned long long)rt_clusters);
+		return corrupt("refcount table of %llu clusters is not supported",
+			       (unsigned long long)rt_clusters);
 	if (rt_off & (q->cs - 1))
-		return corrupt("refcount table at unaligned offset %llu", (unsigned long long)rt_off);
+		return corrupt("refcount table at unaligned offset %llu",
+			       (unsigned long long)rt_off);
 	q->rt_off = rt_off;
 	q->rt_entries = bytes / 8;
 	raw = xmalloc(bytes);
@@ -674,7 +687,8 @@ static int load_refcounts(struct qcow2 *q, uint64_t rt_off, uint32_t rt_clusters
 	return ret;
 }
 
-static int open_backing(struct qcow2 *q, const char *name, const char *fmt, const char *self_path, int depth)
+static int open_backing(struct qcow2 *q, const char *name, const char *fmt, const char *self_path,
+			int depth)
 {
 	char *path;
 	int ret;
@@ -687,7 +701,8 @@ static int open_backing(struct qcow2 *q, const char *name, const char *fmt, cons
 		free(tmp);
 	}
 	if (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
-		ret = cap_errf(CAP_E_DATA, "qcow2: backing file '%s' has unsupported format '%s'", name, fmt);
+		ret = cap_errf(CAP_E_DATA, "qcow2: backing file '%s' has unsupported format '%s'",
+			       name, fmt);
 		goto out;
 	}
 	if (!fmt) {
@@ -702,7 +717,8 @@ static int open_backing(struct qcow2 *q, const char *name, const char *fmt, cons
 	} else {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			ret = cap_errf(errno, "qcow2: cannot open backing file '%s': %s", path, strerror(errno));
+			ret = cap_errf(errno, "qcow2: cannot open backing file '%s': %s", path,
+				       strerror(errno));
 			goto out;
 		}
 		ret = qcow2_open_depth(&q->backing, fd, true, DISK_RDONLY, path, depth + 1);
@@ -714,7 +730,8 @@ out:
 	return ret;
 }
 
-static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path, int depth)
+static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path,
+			    int depth)
 {
 	unsigned char h[V3_HEADER_LEN];
 	unsigned char *c0 = NULL, *l1raw = NULL;
@@ -729,7 +746,8 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 	q->fd = fd;
 	q->owns_fd = owns;
 	if (depth > MAX_BACKING_DEPTH) {
-		ret = cap_errf(CAP_E_DATA, "qcow2: backing chain longer than %d", MAX_BACKING_DEPTH);
+		ret =
+		    cap_errf(CAP_E_DATA, "qcow2: backing chain longer than %d", MAX_BACKING_DEPTH);
 		goto fail;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -785,7 +803,8 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 			goto fail;
 		}
 		if (get32(h + 96) != 4 && (flags & DISK_RDWR)) {
-			ret = cap_errf(ENOTSUP, "qcow2: cannot write %u-bit refcounts", 1u << (get32(h + 96) & 31));
+			ret = cap_errf(ENOTSUP, "qcow2: cannot write %u-bit refcounts",
+				       1u << (get32(h + 96) & 31));
 			goto fail;
 		}
 		if (get32(h + 96) > 6) {
@@ -793,8 +812,10 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 			goto fail;
 		}
 		if ((incompat & (INCOMPAT_DIRTY | INCOMPAT_CORRUPT)) && (flags & DISK_RDWR)) {
-			ret = cap_errf(CAP_E_DATA, "qcow2: image is marked %s; repair it with 'qemu-img check -r all'",
-				       (incompat & INCOMPAT_CORRUPT) ? "corrupt" : "dirty");
+			ret = cap_errf(
+			    CAP_E_DATA,
+			    "qcow2: image is marked %s; repair it with 'qemu-img check -r all'",
+			    (incompat & INCOMPAT_CORRUPT) ? "corrupt" : "dirty");
 			goto fail;
 		}
 	}
@@ -802,7 +823,8 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 	/* cluster 0: header extensions and backing file name */
 	uint64_t c0len = (uint64_t)st.st_size < q->cs ? (uint64_t)st.st_size : q->cs;
 	if (c0len < hlen) {
-		ret = corrupt("file of %llu bytes is shorter than its header", (unsigned long long)st.st_size);
+		ret = corrupt("file of %llu bytes is shorter than its header",
+			      (unsigned long long)st.st_size);
 		goto fail;
 	}
 	c0 = xcalloc(1, q->cs);
@@ -812,13 +834,16 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 	boff = get64(h + 8);
 	bsize = get32(h + 16);
 	if (boff) {
-		if (bsize == 0 || bsize > MAX_BACKING_NAME || boff >= q->cs || bsize > q->cs - boff) {
-			ret = corrupt("backing file name at %llu invalid", (unsigned long long)boff);
+		if (bsize == 0 || bsize > MAX_BACKING_NAME || boff >= q->cs ||
+		    bsize > q->cs - boff) {
+			ret =
+			    corrupt("backing file name at %llu invalid", (unsigned long long)boff);
 			goto fail;
 		}
 		bname = xstrndup((const char *)c0 + boff, bsize);
 		if (strlen(bname) != bsize) {
-			ret = corrupt("backing file name at %llu has a NUL byte", (unsigned long long)boff);
+			ret = corrupt("backing file name at %llu has a NUL byte",
+				      (unsigned long long)boff);
 			goto fail;
 		}
 	}
@@ -827,7 +852,8 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 		if (type == EXT_END)
 			break;
 		if (elen > q->cs - x - 8) {
-			ret = corrupt("header extension at %llu overruns the cluster", (unsigned long long)x);
+			ret = corrupt("header extension at %llu overruns the cluster",
+				      (unsigned long long)x);
 			goto fail;
 		}
 		if (type == EXT_BACKING_FORMAT) {
@@ -930,7 +956,8 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 	q->version = 3;
 	q->cluster_bits = opts->cluster_bits ? opts->cluster_bits : 16;
 	if (q->cluster_bits < 9 || q->cluster_bits > 21) {
-		ret = cap_errf(EINVAL, "qcow2: cluster_bits %u out of range 9..21", q->cluster_bits);
+		ret =
+		    cap_errf(EINVAL, "qcow2: cluster_bits %u out of range 9..21", q->cluster_bits);
 		goto fail;
 	}
 	q->cs = 1ull << q->cluster_bits;
@@ -948,7 +975,8 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 			size = q->backing->size;
 	}
 	if (size > MAX_SIZE) {
-		ret = cap_errf(EINVAL, "qcow2: virtual size %llu too large", (unsigned long long)size);
+		ret = cap_errf(EINVAL, "qcow2: virtual size %llu too large",
+			       (unsigned long long)size);
 		goto fail;
 	}
 	if (ftruncate(fd, 0) < 0) {
@@ -958,7 +986,8 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 	uint64_t per_l2 = q->l2_entries * q->cs;
 	q->l1_size = (uint32_t)((size + per_l2 - 1) / per_l2);
 	if ((uint64_t)q->l1_size * 8 > MAX_L1_BYTES) {
-		ret = cap_errf(EINVAL, "qcow2: virtual size too large for %llu-byte clusters", (unsigned long long)q->cs);
+		ret = cap_errf(EINVAL, "qcow2: virtual size too large for %llu-byte clusters",
+			       (unsigned long long)q->cs);
 		goto fail;
 	}
 	q->l1 = xcalloc(q->l1_size ? q->l1_size : 1, sizeof(uint64_t));
@@ -973,9 +1002,11 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 	q->rb_entries = q->cs / 2;
 	uint64_t max_clusters = (size >> q->cluster_bits) + q->l1_size + 16;
 	max_clusters += max_clusters / 4;
-	uint64_t rt_clusters = ((max_clusters + q->rb_entries - 1) / q->rb_entries * 8 + q->cs - 1) / q->cs;
+	uint64_t rt_clusters =
+	    ((max_clusters + q->rb_entries - 1) / q->rb_entries * 8 + q->cs - 1) / q->cs;
 	if ((rt_clusters << q->cluster_bits) > MAX_RT_BYTES) {
-		ret = cap_errf(EINVAL, "qcow2: virtual size too large for %llu-byte clusters", (unsigned long long)q->cs);
+		ret = cap_errf(EINVAL, "qcow2: virtual size too large for %llu-byte clusters",
+			       (unsigned long long)q->cs);
 		goto fail;
 	}
 	q->rt_off = q->cs;
@@ -1017,7 +1048,8 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 		x += 8 + ((flen + 7) & ~(size_t)7);
 		x += 8; /* end of extensions */
 		if (x + blen > q->cs) {
-			ret = cap_errf(EINVAL, "qcow2: backing file name does not fit the header cluster");
+			ret = cap_errf(EINVAL,
+				       "qcow2: backing file name does not fit the header cluster");
 			goto fail;
 		}
 		put64(c0 + 8, x);
@@ -1046,12 +1078,14 @@ fail:
 	return ret;
 }
 
-int disk_qcow2_create_fd(struct disk **out, int fd, uint64_t size, const struct disk_qcow2_opts *opts)
+int disk_qcow2_create_fd(struct disk **out, int fd, uint64_t size,
+			 const struct disk_qcow2_opts *opts)
 {
 	return create(out, fd, false, NULL, size, opts);
 }
 
-int disk_qcow2_create(struct disk **out, const char *path, uint64_t size, const struct disk_qcow2_opts *opts)
+int disk_qcow2_create(struct disk **out, const char *path, uint64_t size,
+		      const struct disk_qcow2_opts *opts)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int ret;

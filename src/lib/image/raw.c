@@ -21,8 +21,8 @@ struct raw {
 static int raw_check(struct disk *d, size_t len, uint64_t off)
 {
 	if (off > d->size || len > d->size - off)
-		return cap_errf(EINVAL, "raw disk: access at %llu+%zu past the end (%llu)", (unsigned long long)off,
-				len, (unsigned long long)d->size);
+		return cap_errf(EINVAL, "raw disk: access at %llu+%zu past the end (%llu)",
+				(unsigned long long)off, len, (unsigned long long)d->size);
 	return 0;
 }
 
@@ -35,7 +35,8 @@ static int raw_read(struct disk *d, void *buf, size_t len, uint64_t off)
 		return ret;
 	ret = fs_pread_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errf(ret, "raw disk: read at %llu: %s", (unsigned long long)off, strerror(-ret));
+		return cap_errf(ret, "raw disk: read at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -50,7 +51,8 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 		return cap_errf(EROFS, "raw disk: opened read-only");
 	ret = fs_pwrite_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errf(ret, "raw disk: write at %llu: %s", (unsigned long long)off, strerror(-ret));
+		return cap_errf(ret, "raw disk: write at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -79,11 +81,11 @@ static void raw_close(struct disk *d)
 }
 
 static const struct disk_ops raw_ops = {
-	.read = raw_read,
-	.write = raw_write,
-	.commit = raw_commit,
-	.flush = raw_flush,
-	.close = raw_close,
+    .read = raw_read,
+    .write = raw_write,
+    .commit = raw_commit,
+    .flush = raw_flush,
+    .close = raw_close,
 };
 
 static int raw_new(struct disk **out, int fd, bool owns_fd, int flags)
@@ -128,8 +130,8 @@ int disk_raw_open(struct disk **out, const char *path, int flags)
 int disk_raw_create_fd(struct disk **out, int fd, uint64_t size)
 {
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
-		return cap_errf(errno, "raw disk: cannot size to %llu: %s", (unsigned long long)size,
-				strerror(errno));
+		return cap_errf(errno, "raw disk: cannot size to %llu: %s",
+				(unsigned long long)size, strerror(errno));
 	return raw_new(out, fd, false, DISK_RDWR);
 }
 

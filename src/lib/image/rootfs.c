@@ -149,7 +149,8 @@ int rootfs_add_dir(struct rootfs *rf, const char *guest, unsigned mode)
 	return 0;
 }
 
-int rootfs_add_data(struct rootfs *rf, const char *guest, const void *data, size_t len, unsigned mode)
+int rootfs_add_data(struct rootfs *rf, const char *guest, const void *data, size_t len,
+		    unsigned mode)
 {
 	char *path;
 	int r = normalize(guest, &path);
@@ -193,7 +194,8 @@ static int add_host_at(struct rootfs *rf, char *path, const char *host, int dept
 		ssize_t n = readlink(host, buf, sizeof(buf) - 1);
 		if (n <= 0) {
 			free(path);
-			return cap_errf(n < 0 ? -errno : CAP_E_DATA, "%s: cannot read symlink", host);
+			return cap_errf(n < 0 ? -errno : CAP_E_DATA, "%s: cannot read symlink",
+					host);
 		}
 		buf[n] = 0;
 		struct entry *e = add(rf, path, E_LINK, S_IFLNK | 0777);

@@ -43,7 +43,8 @@ void cap_ctx_release(struct cap_ctx *ctx)
 
 static int parse_bool(const char *s, int *out)
 {
-	if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+	if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+	    !strcasecmp(s, "on"))
 		*out = 1;
 	else if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
 		 !strcasecmp(s, "off") || !*s)
@@ -89,7 +90,9 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	struct stat st;
 
 	if (!f)
-		return errno == ENOENT ? 0 : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
 		return cap_errf(EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
@@ -98,7 +101,8 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
 		ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-			       parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML");
+			       parser.problem_mark.column + 1,
+			       parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return ret;
@@ -106,18 +110,21 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root || root->type == YAML_SCALAR_NODE) {
 		if (root && root->data.scalar.length)
-			ret = config_error(path, &root->start_mark, "expected a mapping of settings");
+			ret =
+			    config_error(path, &root->start_mark, "expected a mapping of settings");
 		goto out;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
 		ret = config_error(path, &root->start_mark, "expected a mapping of settings");
 		goto out;
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
 		if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
-			ret = config_error(path, &k->start_mark, "settings must be 'key: value' scalars");
+			ret = config_error(path, &k->start_mark,
+					   "settings must be 'key: value' scalars");
 			goto out;
 		}
 		const char *key = (const char *)k->data.scalar.value;
@@ -131,7 +138,8 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 		} else if (!strcmp(key, "disable_kvm")) {
 			int b;
 			if (parse_bool(val, &b) < 0) {
-				ret = config_error(path, &v->start_mark, "disable_kvm must be true or false");
+				ret = config_error(path, &v->start_mark,
+						   "disable_kvm must be true or false");
 				goto out;
 			}
 			if (ctx->disable_kvm < 0)
@@ -141,8 +149,9 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 			for (size_t i = 1; i < sizeof(keys) / sizeof(keys[0]); i++)
 				if (str_distance(key, keys[i]) < str_distance(key, best))
 					best = keys[i];
-			ret = cap_errf(CAP_E_DATA, "%s:%zu:%zu: unknown setting '%s' (did you mean '%s'?)", path,
-				       k->start_mark.line + 1, k->start_mark.column + 1, key, best);
+			ret = cap_errf(
+			    CAP_E_DATA, "%s:%zu:%zu: unknown setting '%s' (did you mean '%s'?)",
+			    path, k->start_mark.line + 1, k->start_mark.column + 1, key, best);
 			goto out;
 		}
 	}
@@ -167,7 +176,8 @@ int cap_ctx_load(struct cap_ctx *ctx)
 			home = pw ? pw->pw_dir : NULL;
 		}
 		if (!home)
-			return cap_errf(CAP_E_USAGE, "cannot find a home folder: set CAPSTAN_ROOT or --root");
+			return cap_errf(CAP_E_USAGE,
+					"cannot find a home folder: set CAPSTAN_ROOT or --root");
 		ctx->root = xasprintf("%s/.capstan", home);
 	}
 	if (!ctx->repo_url && (e = getenv("CAPSTAN_REPO_URL")) && *e)
@@ -177,7 +187,8 @@ int cap_ctx_load(struct cap_ctx *ctx)
 	if (ctx->disable_kvm < 0 && (e = getenv("CAPSTAN_DISABLE_KVM"))) {
 		int b;
 		if (parse_bool(e, &b) < 0)
-			return cap_errf(CAP_E_USAGE, "CAPSTAN_DISABLE_KVM: expected true or false, got '%s'", e);
+			return cap_errf(CAP_E_USAGE,
+					"CAPSTAN_DISABLE_KVM: expected true or false, got '%s'", e);
 		ctx->disable_kvm = b;
 	}
 	char *cfg = cap_path(ctx, "config.yaml");

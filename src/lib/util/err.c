@@ -11,13 +11,13 @@
 static _Thread_local char errbuf[1024];
 
 static const char *const messages[] = {
-	[CAP_E_USAGE - CAP_E_BASE] = "usage error",
-	[CAP_E_DATA - CAP_E_BASE] = "bad data",
-	[CAP_E_NOTFOUND - CAP_E_BASE] = "not found",
-	[CAP_E_EXISTS - CAP_E_BASE] = "already exists",
-	[CAP_E_UNAVAIL - CAP_E_BASE] = "service unavailable",
-	[CAP_E_CHILD - CAP_E_BASE] = "child process failed",
-	[CAP_E_INTR - CAP_E_BASE] = "interrupted",
+    [CAP_E_USAGE - CAP_E_BASE] = "usage error",
+    [CAP_E_DATA - CAP_E_BASE] = "bad data",
+    [CAP_E_NOTFOUND - CAP_E_BASE] = "not found",
+    [CAP_E_EXISTS - CAP_E_BASE] = "already exists",
+    [CAP_E_UNAVAIL - CAP_E_BASE] = "service unavailable",
+    [CAP_E_CHILD - CAP_E_BASE] = "child process failed",
+    [CAP_E_INTR - CAP_E_BASE] = "interrupted",
 };
 
 static int norm(int code)

@@ -36,7 +36,8 @@ int fs_mkdirs(const char *path, mode_t mode)
 	if (!ret) {
 		struct stat st;
 		if (stat(path, &st) < 0)
-			ret = cap_errf(errno, "cannot create folder '%s': %s", path, strerror(errno));
+			ret =
+			    cap_errf(errno, "cannot create folder '%s': %s", path, strerror(errno));
 		else if (!S_ISDIR(st.st_mode))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", path);
 	}
@@ -194,7 +195,8 @@ int fs_tmp_commit(struct fs_tmp *t)
 	}
 	t->fd = -1;
 	if (rename(t->tmp_path, t->final_path) < 0) {
-		ret = cap_errf(errno, "cannot rename into '%s': %s", t->final_path, strerror(errno));
+		ret =
+		    cap_errf(errno, "cannot rename into '%s': %s", t->final_path, strerror(errno));
 		fs_tmp_abort(t);
 		return ret;
 	}

@@ -16,17 +16,29 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{"", 0},       {"b", 1},           {"k", 1ull << 10}, {"kb", 1ull << 10},
-		{"kib", 1ull << 10}, {"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20},
-		{"g", 1ull << 30}, {"gb", 1ull << 30}, {"gib", 1ull << 30}, {"t", 1ull << 40},
-		{"tb", 1ull << 40}, {"tib", 1ull << 40},
+	    {"", 0},
+	    {"b", 1},
+	    {"k", 1ull << 10},
+	    {"kb", 1ull << 10},
+	    {"kib", 1ull << 10},
+	    {"m", 1ull << 20},
+	    {"mb", 1ull << 20},
+	    {"mib", 1ull << 20},
+	    {"g", 1ull << 30},
+	    {"gb", 1ull << 30},
+	    {"gib", 1ull << 30},
+	    {"t", 1ull << 40},
+	    {"tb", 1ull << 40},
+	    {"tib", 1ull << 40},
 	};
 	uint64_t v = 0;
 	const char *p = s;
 	size_t i;
 
 	if (!s || !isdigit((unsigned char)*p))
-		return cap_errf(CAP_E_USAGE, "invalid size '%s': expected a number such as 64M or 1G", s ? s : "");
+		return cap_errf(CAP_E_USAGE,
+				"invalid size '%s': expected a number such as 64M or 1G",
+				s ? s : "");
 	while (isdigit((unsigned char)*p)) {
 		uint64_t d = (uint64_t)(*p - '0');
 		if (v > (UINT64_MAX - d) / 10)
@@ -36,14 +48,16 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(p, units[i].suffix) == 0) {
-			uint64_t mult = units[i].mult ? units[i].mult : (default_unit ? default_unit : 1);
+			uint64_t mult =
+			    units[i].mult ? units[i].mult : (default_unit ? default_unit : 1);
 			if (v && mult > UINT64_MAX / v)
 				return cap_errf(CAP_E_USAGE, "invalid size '%s': too large", s);
 			*out = v * mult;
 			return 0;
 		}
 	}
-	return cap_errf(CAP_E_USAGE, "invalid size '%s': unknown unit '%s' (use K, M, G or T)", s, p);
+	return cap_errf(CAP_E_USAGE, "invalid size '%s': unknown unit '%s' (use K, M, G or T)", s,
+			p);
 }
 
 const char *fmt_size(uint64_t bytes, char *buf, size_t len)

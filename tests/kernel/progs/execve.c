@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Checks execve: failures return intact, then it runs itself again with new argv and env (status 42). */
+/* Checks execve: failures return intact, then it runs itself again with new argv and env (status
+ * 42). */
 #include "check.h"
 
 #include <fcntl.h>
