@@ -91,7 +91,12 @@ static void mode_string(mode_t m, char *s)
 {
 	const char *rwx = "rwxrwxrwx";
 
-	s[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : S_ISFIFO(m) ? 'p' : '-';
+	s[0] = S_ISDIR(m)    ? 'd'
+	       : S_ISLNK(m)  ? 'l'
+	       : S_ISCHR(m)  ? 'c'
+	       : S_ISBLK(m)  ? 'b'
+	       : S_ISFIFO(m) ? 'p'
+			     : '-';
 	for (int i = 0; i < 9; i++)
 		s[i + 1] = (m & (0400 >> i)) ? rwx[i] : '-';
 	s[10] = '\0';
@@ -263,8 +268,10 @@ static int cmd_run(int argc, char **argv)
 	execve(argv[1], argv + 1, environ);
 	int err = errno;
 	if (err == ENOSYS) {
-		fprintf(stderr, "run: this kernel runs one program per VM (no fork, no execve): "
-				"make %s the image's cmdline instead\n", argv[1]);
+		fprintf(stderr,
+			"run: this kernel runs one program per VM (no fork, no execve): "
+			"make %s the image's cmdline instead\n",
+			argv[1]);
 		return 126;
 	}
 	fprintf(stderr, "run: %s: %s\n", argv[1], strerror(err));
@@ -282,19 +289,19 @@ static const struct builtin {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } builtins[] = {
-	{"cat", cmd_cat, "cat FILE...          print files"},
-	{"cd", cmd_cd, "cd [DIR]             change folder"},
-	{"date", cmd_date, "date                 print the time (UTC)"},
-	{"echo", cmd_echo, "echo [WORD...]       print words"},
-	{"env", cmd_env, "env                  print the environment"},
-	{"exit", NULL, "exit [CODE]          leave the shell (and the VM) with CODE"},
-	{"free", cmd_free, "free                 memory in KiB"},
-	{"help", cmd_help, "help                 this list"},
-	{"ls", cmd_ls, "ls [-l] [PATH...]    list folders"},
-	{"pwd", cmd_pwd, "pwd                  print the current folder"},
-	{"run", cmd_run, "run PATH [ARGS]      run a program in the shell's place"},
-	{"status", cmd_status, "status               exit status of the last command"},
-	{"uname", cmd_uname, "uname [-a]           system name"},
+    {"cat", cmd_cat, "cat FILE...          print files"},
+    {"cd", cmd_cd, "cd [DIR]             change folder"},
+    {"date", cmd_date, "date                 print the time (UTC)"},
+    {"echo", cmd_echo, "echo [WORD...]       print words"},
+    {"env", cmd_env, "env                  print the environment"},
+    {"exit", NULL, "exit [CODE]          leave the shell (and the VM) with CODE"},
+    {"free", cmd_free, "free                 memory in KiB"},
+    {"help", cmd_help, "help                 this list"},
+    {"ls", cmd_ls, "ls [-l] [PATH...]    list folders"},
+    {"pwd", cmd_pwd, "pwd                  print the current folder"},
+    {"run", cmd_run, "run PATH [ARGS]      run a program in the shell's place"},
+    {"status", cmd_status, "status               exit status of the last command"},
+    {"uname", cmd_uname, "uname [-a]           system name"},
 };
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
