@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Precedence for every setting: command-line flag > environment > config.yaml
@@ -37,6 +38,12 @@ void cap_verbose(const struct cap_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cap_warn(const struct cap_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * mkdir -p path with mode; when path is under $root and $root does not exist
+ * yet, $root is created 0700 first (an existing one keeps its mode).
+ */
+int cap_mkdirs(const struct cap_ctx *ctx, const char *path, mode_t mode);
 
 /* Path helper: returns malloc'd "$root/<fmt>". */
 char *cap_path(const struct cap_ctx *ctx, const char *fmt, ...)

@@ -17,6 +17,13 @@ int fs_mkdirs(const char *path, mode_t mode);
 int fs_rm_rf(const char *path);
 /* Read a whole file (NUL-terminated, *len excludes the NUL). */
 int fs_read_all(const char *path, char **data, size_t *len);
+/*
+ * Read a regular file of at most max bytes (NUL-terminated).  Opened without
+ * blocking and checked by type, so a FIFO or a device (a link to /dev/zero)
+ * is refused at once: -CAP_E_DATA for those and for a file over max, -errno
+ * if it cannot be opened or read.
+ */
+int fs_read_regular(const char *path, size_t max, char **data, size_t *len);
 bool fs_exists(const char *path);
 int fs_file_size(const char *path, uint64_t *size);
 /* fsync a directory (after a rename into it). */
@@ -33,6 +40,12 @@ struct fs_tmp {
 	char *final_path;
 };
 int fs_tmp_open(struct fs_tmp *t, const char *final_path, mode_t mode);
+/*
+ * A temp file holds a shared flock for as long as its creator has it open, so
+ * one that can be locked exclusively was left by a process that is gone.
+ * True when path is such an orphan.
+ */
+bool fs_tmp_orphaned(const char *path);
 int fs_tmp_commit(struct fs_tmp *t);
 void fs_tmp_abort(struct fs_tmp *t);
 /* Whole-buffer convenience over the three above. */

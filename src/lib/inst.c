@@ -57,7 +57,7 @@ int inst_name_valid(const char *name)
 static int open_db(const struct cap_ctx *ctx, struct db **db)
 {
 	char *path = cap_path(ctx, "capstan.db");
-	int ret = fs_mkdirs(ctx->root, 0755);
+	int ret = cap_mkdirs(ctx, ctx->root, 0755);
 
 	if (!ret)
 		ret = db_open(path, db);

@@ -877,7 +877,7 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	cache = cap_path(ctx, "cache/partial/%s", name);
 	char *slash = strrchr(cache, '/');
 	*slash = '\0';
-	if ((ret = fs_mkdirs(cache, 0755)))
+	if ((ret = cap_mkdirs(ctx, cache, 0755)))
 		goto out;
 	*slash = '/';
 	lock_path = xasprintf("%s.%s.lock", cache, platform);
@@ -903,7 +903,7 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		}
 	}
 	made_top = first_missing(ctx, dir);
-	if ((ret = fs_mkdirs(dir, 0755)))
+	if ((ret = cap_mkdirs(ctx, dir, 0755)))
 		goto out;
 	remove_stale_tmp(dir, strrchr(final, '/') + 1);
 	if ((ret = fs_tmp_open(&p.tmp, final, 0644)))
@@ -1202,7 +1202,7 @@ static int push_http(const struct cap_ctx *ctx, const char *name, const char *ur
 	memset(&idx, 0, sizeof(idx));
 	memset(&cat, 0, sizeof(cat));
 	char *cache = cap_path(ctx, "cache");
-	ret = fs_mkdirs(cache, 0755);
+	ret = cap_mkdirs(ctx, cache, 0755);
 	free(cache);
 	if (ret)
 		goto out;

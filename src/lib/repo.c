@@ -170,19 +170,31 @@ out:
 	return ret;
 }
 
-static void meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_meta *m)
+/* An image's index.yaml is a few lines; this bounds what a hostile one can cost. */
+#define INDEX_MAX (1u << 20)
+
+/*
+ * Read dir/index.yaml.  One that cannot be an index (a FIFO, a device, over
+ * INDEX_MAX, unreadable) is an error: the caller skips the image.  Bad YAML
+ * in a regular file is only a warning: the image lists with empty fields.
+ */
+static int meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_meta *m)
 {
 	char *path = xasprintf("%s/index.yaml", dir), *data = NULL;
 	size_t len;
+	int ret = 0;
 
 	memset(m, 0, sizeof(*m));
-	if (!fs_exists(path))
+	if (lstat(path, &(struct stat){0}) < 0 && errno == ENOENT)
 		goto out;
-	if (fs_read_all(path, &data, &len) || repo_meta_parse(path, data, len, m))
+	if ((ret = fs_read_regular(path, INDEX_MAX, &data, &len)))
+		goto out;
+	if (repo_meta_parse(path, data, len, m))
 		cap_warn(ctx, "%s", cap_errmsg(CAP_E_DATA));
 out:
 	free(data);
 	free(path);
+	return ret;
 }
 
 /* A YAML double-quoted scalar: always valid, whatever the text. */
@@ -262,10 +274,11 @@ struct list {
 	size_t n, cap;
 };
 
-static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *dir, const char *name)
+/* Add NAME's images in dir to l; -CAP_E_DATA (nothing added) if its index.yaml is broken. */
+static int scan_image(const struct cap_ctx *ctx, struct list *l, const char *dir, const char *name)
 {
 	struct repo_meta meta;
-	int loaded = 0;
+	int loaded = 0, ret;
 
 	for (size_t i = 0; i < NPLATFORMS; i++) {
 		uint64_t size = 0;
@@ -273,7 +286,10 @@ static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *di
 		if (!file)
 			continue;
 		if (!loaded) {
-			meta_load(ctx, dir, &meta);
+			if ((ret = meta_load(ctx, dir, &meta))) {
+				free(file);
+				return cap_errctx(ret, "image '%s'", name);
+			}
 			loaded = 1;
 		}
 		if (l->n == l->cap) {
@@ -293,6 +309,17 @@ static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *di
 	}
 	if (loaded)
 		repo_meta_release(&meta);
+	return 0;
+}
+
+/* Listing goes on past a broken image: one warning names it. */
+static void scan_or_skip(const struct cap_ctx *ctx, struct list *l, const char *dir,
+			 const char *name)
+{
+	int ret = scan_image(ctx, l, dir, name);
+
+	if (ret)
+		cap_warn(ctx, "skipping %s", cap_errmsg(ret));
 }
 
 static int cmp_image(const void *a, const void *b)
@@ -333,7 +360,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 			free(d1);
 			continue;
 		}
-		scan_image(ctx, &l, d1, e1->d_name);
+		scan_or_skip(ctx, &l, d1, e1->d_name);
 		DIR *sub = opendir(d1);
 		struct dirent *e2;
 		while (sub && (e2 = readdir(sub))) {
@@ -342,7 +369,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 			char *name = xasprintf("%s/%s", e1->d_name, e2->d_name);
 			char *d2 = xasprintf("%s/%s", d1, e2->d_name);
 			if (repo_name_valid(name) && is_dir_entry(d2))
-				scan_image(ctx, &l, d2, name);
+				scan_or_skip(ctx, &l, d2, name);
 			free(name);
 			free(d2);
 		}
@@ -363,8 +390,10 @@ out:
 int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 	      struct repo_image *out)
 {
-	struct repo_image *all = NULL;
-	size_t n = 0;
+	struct list l = {NULL, 0, 0};
+	struct repo_image *all;
+	size_t n;
+	char *dir;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -372,12 +401,18 @@ int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 		platform = "qemu";
 	if ((ret = check_name(name)))
 		return ret;
-	if ((ret = repo_list(ctx, &all, &n)))
+	/* only NAME's own folder: a broken image elsewhere does not concern this one */
+	dir = repo_image_dir(ctx, name);
+	ret = is_dir_entry(dir) ? scan_image(ctx, &l, dir, name) : 0;
+	free(dir);
+	if (ret)
 		return ret;
+	all = l.v;
+	n = l.n;
+	if (n)
+		qsort(all, n, sizeof(*all), cmp_image);
 	ret = cap_errf(CAP_E_NOTFOUND, "image '%s' not found in '%s/repository'", name, ctx->root);
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(all[i].name, name))
-			continue;
 		if (!strcmp(all[i].platform, platform)) {
 			*out = all[i];
 			memset(&all[i], 0, sizeof(all[i]));
@@ -398,7 +433,7 @@ static int repo_top(const struct cap_ctx *ctx, char **top)
 	int ret;
 
 	*top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(*top, 0755))) {
+	if ((ret = cap_mkdirs(ctx, *top, 0755))) {
 		free(*top);
 		*top = NULL;
 	}
@@ -412,6 +447,90 @@ static int lock_repo(const struct cap_ctx *ctx)
 
 	free(lock);
 	return fd;
+}
+
+/* ---- what a killed import, build or rmi left behind ---- */
+
+/* A build's conversion file "<tmp>.qcow2" lives exactly as long as its "<tmp>". */
+static bool build_mid_orphaned(int dfd, const char *name)
+{
+	char *base = xstrndup(name, strlen(name) - strlen(".qcow2"));
+	bool orphan = faccessat(dfd, base, F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+
+	free(base);
+	return orphan;
+}
+
+static void sweep_dir_tmp(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!str_has_prefix(e->d_name, prefix))
+			continue;
+		char *p = xasprintf("%s/%s", dir, e->d_name);
+		bool mid = str_has_suffix(e->d_name, ".qcow2");
+		if (mid ? build_mid_orphaned(dirfd(d), e->d_name) : fs_tmp_orphaned(p))
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* index.yaml temps in every image folder (namespaced or not). */
+static void sweep_index_tmp(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !repo_name_valid(e->d_name))
+			continue;
+		char *d1 = xasprintf("%s/%s", top, e->d_name);
+		DIR *sub = is_dir_entry(d1) ? opendir(d1) : NULL;
+		struct dirent *e2;
+		sweep_dir_tmp(d1, "index.yaml.tmp.");
+		while (sub && (e2 = readdir(sub))) {
+			if (e2->d_name[0] == '.' || !part_valid(e2->d_name, strlen(e2->d_name)))
+				continue;
+			char *d2 = xasprintf("%s/%s", d1, e2->d_name);
+			if (is_dir_entry(d2))
+				sweep_dir_tmp(d2, "index.yaml.tmp.");
+			free(d2);
+		}
+		if (sub)
+			closedir(sub);
+		free(d1);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Remove temp files and folders whose owner is gone (killed mid-import,
+ * -build or -rmi).  Called with the repository lock held: an rmi works
+ * entirely under it, so every .rmi.* folder seen then is stale; temp files
+ * are made outside the lock and carry their owner's flock (fs_tmp_orphaned).
+ */
+static void sweep_stale(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!str_has_prefix(e->d_name, ".rmi."))
+			continue;
+		char *p = xasprintf("%s/%s", top, e->d_name);
+		fs_rm_rf(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	sweep_dir_tmp(top, ".incoming.tmp.");
+	sweep_dir_tmp(top, ".build.tmp.");
+	sweep_index_tmp(top);
 }
 
 int repo_tmp_open(const struct cap_ctx *ctx, struct fs_tmp *tmp)
@@ -525,6 +644,7 @@ int repo_install(const struct cap_ctx *ctx, const char *name, const char *platfo
 		ret = lock;
 		goto out;
 	}
+	sweep_stale(top);
 	if ((ret = make_image_dir(top, name, &c1, &c2)))
 		goto out;
 	dir = xasprintf("%s/%s", top, name);
@@ -726,6 +846,7 @@ int repo_remove(const struct cap_ctx *ctx, const char *name)
 		ret = lock;
 		goto out;
 	}
+	sweep_stale(top);
 	int found = 0;
 	for (size_t i = 0; i < NPLATFORMS && !found; i++) {
 		char *f = platform_file(dir, base_of(name), platforms[i], NULL);

@@ -115,6 +115,48 @@ int fs_read_all(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+int fs_read_regular(const char *path, size_t max, char **data, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[65536];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = cap_errf(CAP_E_DATA, "'%s' is not a regular file", path);
+		goto out;
+	}
+	sb_add(&sb, "", 0);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		/* checked while reading: the file may grow after fstat */
+		if (sb.len + (size_t)n > max) {
+			ret = cap_errf(CAP_E_DATA, "'%s' is larger than %zu bytes", path, max);
+			goto out;
+		}
+		sb_add(&sb, buf, (size_t)n);
+	}
+	if (len)
+		*len = sb.len;
+	*data = sb_detach(&sb);
+out:
+	close(fd);
+	sb_release(&sb);
+	return ret;
+}
+
 bool fs_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -158,6 +200,8 @@ int fs_tmp_open(struct fs_tmp *t, const char *final_path, mode_t mode)
 		return cap_errf(e, "cannot create a file beside '%s': %s", final_path, strerror(e));
 	}
 	fchmod(t->fd, mode);
+	/* the owner's mark: see fs_tmp_orphaned() */
+	flock(t->fd, LOCK_SH | LOCK_NB);
 	return 0;
 }
 
@@ -309,6 +353,18 @@ int fs_copy_fd(int src_fd, int dst_fd, uint64_t len)
 		len -= (uint64_t)n;
 	}
 	return 0;
+}
+
+bool fs_tmp_orphaned(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	bool orphan;
+
+	if (fd < 0)
+		return false;
+	orphan = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return orphan;
 }
 
 int fs_lock(const char *path)
