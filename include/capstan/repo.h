@@ -48,6 +48,13 @@ void repo_meta_release(struct repo_meta *m);
  * field is not a string.
  */
 int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m);
+/*
+ * Whether s is a creation time 'import -c' takes: RFC 3339
+ * ("2024-05-01T10:00:00Z", "+02:00", fractions), the same without a zone as
+ * OSv's scripts write ("2019-12-15T17:31:12", local time) or with a space for
+ * the T, and Capstan's "2006-01-02 15:04".  Kept as written.
+ */
+int repo_created_valid(const char *s);
 
 /*
  * Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if

@@ -376,6 +376,27 @@ static int parse_string(struct parse *p, const char *key, yaml_node_t *v, char *
 	return 0;
 }
 
+/*
+ * A folded or literal block ("cmdline: >") ends in a newline, and a folded
+ * one keeps line breaks before more-indented lines: the kernel splits on
+ * blanks, so each line break becomes a space and the trailing ones go.
+ */
+static int parse_cmdline(struct parse *p, const char *key, yaml_node_t *v)
+{
+	int ret = parse_string(p, key, v, &p->cf->cmdline);
+	char *c = p->cf->cmdline;
+	size_t n;
+
+	if (ret)
+		return ret;
+	for (n = strlen(c); n && strchr(" \t\r\n", c[n - 1]); n--)
+		c[n - 1] = '\0';
+	for (; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	return 0;
+}
+
 static int parse_key(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v)
 {
 	if (!strcmp(key, "base"))
@@ -383,7 +404,7 @@ static int parse_key(struct parse *p, const char *key, yaml_node_t *k, yaml_node
 	if (!strcmp(key, "build"))
 		return parse_string(p, key, v, &p->cf->build);
 	if (!strcmp(key, "cmdline"))
-		return parse_string(p, key, v, &p->cf->cmdline);
+		return parse_cmdline(p, key, v);
 	if (!strcmp(key, "env"))
 		return parse_env(p, v);
 	if (!strcmp(key, "files"))

@@ -110,6 +110,57 @@ void repo_images_free(struct repo_image *imgs, size_t n)
 
 /* ---- index.yaml ---- */
 
+static int digits(const char **p, int n)
+{
+	for (int i = 0; i < n; i++, (*p)++)
+		if (**p < '0' || **p > '9')
+			return 0;
+	return 1;
+}
+
+static int lit(const char **p, char c)
+{
+	if (**p != c)
+		return 0;
+	(*p)++;
+	return 1;
+}
+
+/* "HH:MM:SS" with an optional fraction, then an optional zone (Z or +HH:MM). */
+static int time_and_zone(const char *p)
+{
+	if (!digits(&p, 2) || !lit(&p, ':') || !digits(&p, 2) || !lit(&p, ':') || !digits(&p, 2))
+		return 0;
+	if (lit(&p, '.')) {
+		if (!digits(&p, 1))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (!*p || lit(&p, 'Z') || lit(&p, 'z'))
+		return !*p;
+	if (!lit(&p, '+') && !lit(&p, '-'))
+		return 0;
+	return digits(&p, 2) && lit(&p, ':') && digits(&p, 2) && !*p;
+}
+
+int repo_created_valid(const char *s)
+{
+	const char *p = s;
+
+	if (!digits(&p, 4) || !lit(&p, '-') || !digits(&p, 2) || !lit(&p, '-') || !digits(&p, 2))
+		return 0;
+	if (lit(&p, ' ')) {
+		const char *q = p;
+		if (digits(&q, 2) && lit(&q, ':') && digits(&q, 2) && !*q)
+			return 1; /* Capstan's "2006-01-02 15:04" */
+		return time_and_zone(p);
+	}
+	if (!lit(&p, 'T') && !lit(&p, 't'))
+		return 0;
+	return time_and_zone(p);
+}
+
 int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m)
 {
 	yaml_parser_t parser;

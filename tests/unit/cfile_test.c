@@ -190,6 +190,20 @@ static void test_guest_paths(void **state)
 	cfile_release(&cf);
 }
 
+/* Folded and literal blocks, as real Capstanfiles write long command lines. */
+static void test_block_cmdline(void **state)
+{
+	struct cfile cf;
+
+	assert_int_equal(
+	    parse(&cf, "cmdline: >\n  /java.so\n  -Xmx512m\n    -cp /a.jar\n  Main\n\n"), 0);
+	assert_string_equal(cf.cmdline, "/java.so -Xmx512m   -cp /a.jar Main");
+	cfile_release(&cf);
+	assert_int_equal(parse(&cf, "cmdline: |\r\n  --env=A=1\r\n  /app\r\n"), 0);
+	assert_string_equal(cf.cmdline, "--env=A=1 /app");
+	cfile_release(&cf);
+}
+
 /* libyaml's reader gives a byte offset only: the line and column must still be right. */
 static void test_bad_utf8(void **state)
 {
@@ -344,6 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_and_duplicate_keys),
 	    cmocka_unit_test(test_guest_paths),
 	    cmocka_unit_test(test_bad_utf8),
+	    cmocka_unit_test(test_block_cmdline),
 	    cmocka_unit_test(test_env_errors),
 	    cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
 	    cmocka_unit_test(test_many_entries),

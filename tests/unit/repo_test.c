@@ -142,6 +142,33 @@ static void test_capstan_layout(void **state)
 	assert_int_equal(repo_remove(&ctx, "a b"), -CAP_E_USAGE);
 }
 
+static void test_created_forms(void **state)
+{
+	static const char *const good[] = {
+	    "2024-05-01T10:00:00Z", "2024-05-01t10:00:00z",	 "2024-05-01T10:00:00.123+02:00",
+	    "2019-12-15T17:31:12",  "2019-12-15 17:31:12",	 "2019-12-15T17:31:12.5",
+	    "2006-01-02 15:04",	    "2024-05-01T10:00:00-07:30",
+	};
+	static const char *const bad[] = {
+	    "",
+	    "2024-05-01",
+	    "2024-05-01T10:00",
+	    "2024-05-01T10:00:00+02",
+	    "yesterday",
+	    "2024-05-01T10:00:00ZZ",
+	    "2024-5-01T10:00:00Z",
+	    "2024-05-01 15:04:00 x",
+	    "2024-05-01T10:00:00.",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!repo_created_valid(good[i]))
+			fail_msg("refused '%s'", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (repo_created_valid(bad[i]))
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 /* A FIFO or a link to /dev/zero as index.yaml: listing skips that image once, others are fine. */
 static void test_hostile_index(void **state)
 {
@@ -318,6 +345,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	    cmocka_unit_test(test_meta_parse),
+	    cmocka_unit_test(test_created_forms),
 	    cmocka_unit_test_setup_teardown(test_capstan_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_folder, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_index, setup, teardown),
