@@ -11,6 +11,7 @@ struct build_opts {
 	const char *name;     /* image name; NULL: the Capstanfile folder's name */
 	const char *file;     /* Capstanfile; NULL: ./Capstanfile */
 	const char *platform; /* qemu (default), raw, vbox, vmw, gce */
+	uint64_t memory;      /* Capstan's -m: accepted; build boots no VM, so unused */
 };
 
 /*

@@ -19,6 +19,9 @@
 /* Sorted by name; tests/cli/t-help.sh checks the order. */
 const struct cmd commands[] = {
     {"build", NULL, &spec_build, CMD_LOAD | CMD_INTR, "make an image from a Capstanfile"},
+    {"compose", NULL, &spec_compose, CMD_LOAD | CMD_INTR,
+     "make an image from a folder or a file, without a Capstanfile"},
+    {"config", NULL, &spec_config, CMD_LOAD, "print the settings capstan runs with"},
     {"delete", NULL, &spec_delete, CMD_LOAD, "stop and remove instances"},
     {"help", NULL, &spec_help, 0, "show help for capstan or one command"},
     {"images", "i", &spec_images, CMD_LOAD, "list the images in the local repository"},
@@ -232,6 +235,11 @@ int cli_parse_platform(const char *value, void *field)
 				value);
 	*(const char **)field = value;
 	return 0;
+}
+
+int cli_parse_size_mib(const char *value, void *field)
+{
+	return parse_size(value, 1 << 20, field);
 }
 
 /* ---- usage text ---- */

@@ -59,6 +59,8 @@ struct cli_opt {
 
 /* A platform name (qemu, raw, vbox, vmw, gce) into a const char *. */
 int cli_parse_platform(const char *value, void *field);
+/* A size ("512M", "1G"; a bare number is MiB, as in Capstan) into a uint64_t of bytes. */
+int cli_parse_size_mib(const char *value, void *field);
 
 struct cmd;
 /*
@@ -136,6 +138,8 @@ void cli_on_interrupt(void (*hook)(int sig));
 #define CMD_DECLARE(n) extern const struct cmd_spec spec_##n
 
 CMD_DECLARE(build);
+CMD_DECLARE(compose);
+CMD_DECLARE(config);
 CMD_DECLARE(delete);
 CMD_DECLARE(help);
 CMD_DECLARE(images);

@@ -10,6 +10,9 @@ static const struct cli_opt options[] = {
     CLI_OPT_STR('f', "file", "FILE", struct build_opts, file,
 		"the Capstanfile (default: ./Capstanfile)"),
     CLI_OPTS_PLATFORM(struct build_opts, platform),
+    CLI_OPT_PARSE('m', "memory", "SIZE", struct build_opts, memory, cli_parse_size_mib, NULL,
+		  "accepted for Capstan's scripts; no effect, as build\n"
+		  "boots no VM (-v says so)"),
     CLI_OPT_GLOBAL("verbose", "show the build step's output"),
     CLI_OPT_END,
 };
@@ -31,10 +34,11 @@ const struct cmd_spec spec_build = {
     .options = options,
     .args_size = sizeof(struct build_opts),
     .max_args = 1,
-    .synopsis = "[-f FILE] [-p PLATFORM] [-v] [NAME]",
+    .synopsis = "[-f FILE] [-p PLATFORM] [-m SIZE] [-v] [NAME]",
     .about = "Run the Capstanfile's build step, write its files on top of its base image\n"
 	     "with its cmdline, and install the result in the local repository as NAME\n"
-	     "(default: the Capstanfile folder's name).  Nothing is booted.\n"
+	     "(default: the Capstanfile folder's name).  Nothing is booted.  A relative\n"
+	     "guest path in 'files' goes under '/', with a warning, as in Capstan.\n"
 	     "\n"
 	     "The same inputs give a byte-identical image; file times in the image are\n"
 	     "SOURCE_DATE_EPOCH, or 0 when it is unset.\n",

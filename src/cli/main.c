@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // capstan: find the command, set up what it needs, run it, check that its output was written.
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +68,12 @@ out:
 static int dispatch(struct cap_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd *cmd;
+	bool saw_v = false;
 	int i;
 
 	/* Global options may come before the command; cli_parse sees them too. */
 	for (i = 1; i < argc; i++) {
+		saw_v |= !strcmp(argv[i], "-v");
 		if (!strcmp(argv[i], "--version")) {
 			fprintf(ctx->out, "capstan version %s\n", CAPSTAN_VERSION);
 			return 0;
@@ -86,6 +89,14 @@ static int dispatch(struct cap_ctx *ctx, int argc, char **argv)
 		     !strcmp(argv[i], "--repo-url")) &&
 		    i + 1 < argc)
 			i++;
+	}
+	/*
+	 * Capstan's 'capstan -v' prints the version.  With a command, -v is
+	 * verbose; alone there is nothing to be verbose about, so it is the version.
+	 */
+	if (i >= argc && saw_v) {
+		fprintf(ctx->out, "capstan version %s\n", CAPSTAN_VERSION);
+		return 0;
 	}
 	if (i >= argc) {
 		cli_print_overview(ctx->err);

@@ -40,6 +40,7 @@ struct gather {
 	size_t n, cap;
 	size_t first_new; /* entries from 'files' start here (duplicates are checked among them) */
 	int64_t mtime;
+	const volatile sig_atomic_t *interrupted; /* the context's: Ctrl-C ends the walk */
 };
 
 static void gather_release(struct gather *g)
@@ -232,7 +233,7 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 	while (w.n) {
 		w.n--;
 		char *h = w.v[w.n].host, *gp = w.v[w.n].guest;
-		if (!ret && layout_interrupted)
+		if (!ret && (layout_interrupted || (g->interrupted && *g->interrupted)))
 			ret = cap_errf(CAP_E_INTR, "interrupted");
 		if (!ret)
 			ret = add_one(g, &w, h, gp, what);
@@ -530,6 +531,9 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	if (!disk_platform_valid(platform))
 		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)",
 				platform);
+	if (o->memory)
+		cap_verbose(ctx, "-m %llu MiB: ignored, capstan build boots no VM",
+			    (unsigned long long)(o->memory >> 20));
 	if ((ret = load_capstanfile(ctx, o, &cf)))
 		goto out;
 	name = o->name ? xstrdup(o->name) : default_name(&cf);
@@ -544,6 +548,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 
 	g.mtime = build_time();
+	g.interrupted = &ctx->interrupted;
 	if (cf.rootfs && (ret = add_path(&g, cf.rootfs, "/", cf.path)))
 		goto out;
 	g.first_new = g.n;
@@ -621,6 +626,7 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 	if ((ret = bundled_kernel(ctx, &img)))
 		goto out;
 	g.mtime = build_time();
+	g.interrupted = &ctx->interrupted;
 	/* Capstan's layout: a folder's content at '/', a file as /<its name> */
 	tmp = xstrdup(o->source);
 	guest = S_ISDIR(st.st_mode) ? xstrdup("/") : xasprintf("/%s", basename(tmp));
