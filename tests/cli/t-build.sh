@@ -161,4 +161,13 @@ RC=$?
 [ "$RC" = 0 ] && ok "init project builds" || fail "init project builds"
 dump proj
 has "$TESTDIR/dump" '^cmdline /proj$' "init project cmdline"
+
+# Capstan's -m: accepted, no effect (build boots no VM), and -v says so
+cd "$TESTDIR/proj" || exit 1
+expect 0 "build -m 512M" "$CAPSTAN" build -m 512M
+hasnt "$ERR" . "build -m is quiet without -v"
+expect 0 "build -m 1G -v" "$CAPSTAN" build -v --memory 1G
+has "$ERR" '^-m 1024 MiB: ignored, capstan build boots no VM$' "-v says -m has no effect"
+expect 64 "build -m with a bad size" "$CAPSTAN" build -m lots
+one_line "$ERR" "bad -m is one line"
 done_testing
