@@ -376,7 +376,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 
 	top = cap_path(ctx, "repository");
 	if ((ret = fs_mkdirs(top, 0755))) {
-		ret = cap_errf(ret, "cannot create '%s': %s", top, strerror(-ret));
+		ret = cap_errnof(ret, "cannot create '%s'", top);
 		goto out;
 	}
 	hold = xasprintf("%s/.build", top);
