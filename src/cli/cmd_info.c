@@ -262,7 +262,7 @@ static int info(const struct cmd *self, struct cap_ctx *ctx, void *args, int arg
 	path = arg;
 	if (stat(arg, &st) < 0) {
 		if (errno != ENOENT || !repo_name_valid(arg)) {
-			ret = cap_errf(errno, "cannot read '%s': %s", arg, strerror(errno));
+			ret = cap_errnof(errno, "cannot read '%s'", arg);
 			goto out;
 		}
 		if ((ret = find_image(ctx, arg, platform, &img)))

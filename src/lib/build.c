@@ -614,7 +614,7 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 	if ((ret = check_name(o->name)))
 		return ret;
 	if (stat(o->source, &st) < 0)
-		return cap_errf(errno, "cannot read '%s': %s", o->source, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", o->source);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return cap_errf(CAP_E_DATA, "'%s' is not a file or a folder", o->source);
 	if (o->cmdline)

@@ -494,8 +494,9 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n)
 	if ((ret = db_list(db, all, v, n)))
 		goto out;
 	for (size_t i = 0; i < *n; i++) {
-		if (reconcile(ctx, db, &(*v)[i]))
-			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(-EIO));
+		int r = reconcile(ctx, db, &(*v)[i]);
+		if (r)
+			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(r));
 	}
 	if (!all) {
 		/* Drop rows the reconcile found ended. */

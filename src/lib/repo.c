@@ -240,8 +240,9 @@ static int meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_met
 		goto out;
 	if ((ret = fs_read_regular(path, INDEX_MAX, &data, &len)))
 		goto out;
-	if (repo_meta_parse(path, data, len, m))
-		cap_warn(ctx, "%s", cap_errmsg(CAP_E_DATA));
+	int bad = repo_meta_parse(path, data, len, m);
+	if (bad)
+		cap_warn(ctx, "%s", cap_errmsg(bad));
 out:
 	free(data);
 	free(path);
@@ -400,7 +401,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 	*n = 0;
 	if (!d) {
 		if (errno != ENOENT)
-			ret = cap_errf(errno, "cannot read '%s': %s", top, strerror(errno));
+			ret = cap_errnof(errno, "cannot read '%s'", top);
 		goto out;
 	}
 	while ((e1 = readdir(d))) {
@@ -611,14 +612,13 @@ static int make_image_dir(const char *top, const char *name, char **created1, ch
 		if (mkdir(ns, 0755) == 0)
 			*created1 = xstrdup(ns);
 		else if (errno != EEXIST)
-			ret = cap_errf(errno, "cannot create folder '%s': %s", ns, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", ns);
 	}
 	if (!ret) {
 		if (mkdir(dir, 0755) == 0)
 			*created2 = xstrdup(dir);
 		else if (errno != EEXIST)
-			ret =
-			    cap_errf(errno, "cannot create folder '%s': %s", dir, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", dir);
 		else if (!is_dir_entry(dir))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", dir);
 	}
@@ -656,18 +656,18 @@ static int move_into(struct fs_tmp *tmp, const char *final)
 	int ret;
 
 	if (fsync(tmp->fd) < 0)
-		return cap_errf(errno, "cannot write '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot write '%s'", final);
 	if (rename(tmp->tmp_path, final) == 0)
 		return 0;
 	if (errno != EXDEV)
-		return cap_errf(errno, "cannot rename into '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot rename into '%s'", final);
 	if (fstat(tmp->fd, &st) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0)
-		return cap_errf(errno, "cannot read '%s': %s", tmp->tmp_path, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", tmp->tmp_path);
 	if ((ret = fs_tmp_open(&t2, final, 0644)))
 		return ret;
 	if ((ret = fs_copy_fd(tmp->fd, t2.fd, (uint64_t)st.st_size))) {
 		fs_tmp_abort(&t2);
-		return cap_errf(ret, "cannot write '%s': %s", final, strerror(-ret));
+		return cap_errnof(ret, "cannot write '%s'", final);
 	}
 	if ((ret = fs_tmp_commit(&t2)))
 		return ret;
@@ -707,7 +707,7 @@ int repo_install(const struct cap_ctx *ctx, const char *name, const char *platfo
 	if ((ret = fs_tmp_open(&itmp, index, 0644)))
 		goto undo;
 	if ((ret = fs_write_full(itmp.fd, text, strlen(text)))) {
-		ret = cap_errf(ret, "cannot write '%s': %s", index, strerror(-ret));
+		ret = cap_errnof(ret, "cannot write '%s'", index);
 		goto undo;
 	}
 	if ((ret = move_into(tmp, final)))
@@ -800,7 +800,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		return ret;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return cap_errf(errno, "cannot read '%s': %s", file, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", file);
 	if ((ret = probe_fd(fd, file, &info)))
 		goto out;
 	if (info.format == PROBE_GZIP) {
@@ -823,8 +823,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 	if ((ret = repo_tmp_open(ctx, &tmp)))
 		goto out;
 	if ((ret = copy_sparse(fd, tmp.fd, info.file_size))) {
-		ret = cap_errf(ret, "cannot copy '%s' into '%s': %s", file, tmp.tmp_path,
-			       strerror(-ret));
+		ret = cap_errnof(ret, "cannot copy '%s' into '%s'", file, tmp.tmp_path);
 		fs_tmp_abort(&tmp);
 		goto out;
 	}
@@ -850,14 +849,14 @@ static int remove_files(const char *dir, const char *base)
 		const char *p = i < NPLATFORMS ? platforms[i] : "vmware";
 		char *f = xasprintf("%s/%s.%s", dir, base, p), *c = xasprintf("%s.cache", f);
 		if (unlink(f) < 0 && errno != ENOENT && !ret)
-			ret = cap_errf(errno, "cannot remove '%s': %s", f, strerror(errno));
+			ret = cap_errnof(errno, "cannot remove '%s'", f);
 		unlink(c);
 		free(f);
 		free(c);
 	}
 	char *idx = xasprintf("%s/index.yaml", dir);
 	if (unlink(idx) < 0 && errno != ENOENT && !ret)
-		ret = cap_errf(errno, "cannot remove '%s': %s", idx, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", idx);
 	free(idx);
 	return ret;
 }
@@ -915,12 +914,12 @@ int repo_remove(const struct cap_ctx *ctx, const char *name)
 	/* Rename first, so an interrupted removal never leaves half an image under its name. */
 	trash = xasprintf("%s/.rmi.%ld.XXXXXX", top, (long)getpid());
 	if (!mkdtemp(trash)) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		goto out;
 	}
 	char *into = xasprintf("%s/img", trash);
 	if (rename(dir, into) < 0) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		free(into);
 		rmdir(trash);
 		goto out;

@@ -107,12 +107,10 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	struct stat st;
 
 	if (!f)
-		return errno == ENOENT
-			   ? 0
-			   : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : cap_errnof(errno, "cannot read '%s'", path);
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return cap_errf(EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
+		return cap_errnof(EISDIR, "cannot read '%s'", path);
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
@@ -248,8 +246,7 @@ int cap_mkdirs(const struct cap_ctx *ctx, const char *path, mode_t mode)
 		if (ret)
 			return ret;
 		if (mkdir(ctx->root, 0700) < 0 && errno != EEXIST)
-			return cap_errf(errno, "cannot create folder '%s': %s", ctx->root,
-					strerror(errno));
+			return cap_errnof(errno, "cannot create folder '%s'", ctx->root);
 	}
 	return fs_mkdirs(path, mode);
 }
