@@ -64,6 +64,13 @@ int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 	      struct repo_image *out);
 
 /*
+ * NAME's qemu image, else its only platform.  -CAP_E_USAGE if it has several
+ * but no qemu (the caller asks for one), -CAP_E_NOTFOUND if none.  Reads only
+ * NAME's folder, as repo_find does.
+ */
+int repo_find_default(const struct cap_ctx *ctx, const char *name, struct repo_image *out);
+
+/*
  * Install an image: tmp is an open fs_tmp whose final_path is ignored; it is
  * renamed to repository/<name>/<name>.<platform> and index.yaml is rewritten,
  * under the repository lock, so concurrent installs never corrupt each other.

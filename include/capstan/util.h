@@ -92,6 +92,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t strlcpy_(char *dst, const char *src, size_t size);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+/*
+ * A copy of s fit for a terminal: C0 controls (ESC, newline...), DEL and the
+ * C1 controls (U+0080..U+009F, CSI among them) become spaces, so text from an
+ * image or a registry cannot move the cursor or recolour the screen.
+ */
+char *str_printable(const char *s);
 /* Levenshtein distance, for "did you mean" hints. */
 size_t str_distance(const char *a, const char *b);
 

@@ -439,42 +439,76 @@ out:
 	return ret;
 }
 
+/* NAME's images, sorted by platform (only NAME's folder is read). */
+static int find_all(const struct cap_ctx *ctx, const char *name, struct list *l)
+{
+	char *dir;
+	int ret;
+
+	if ((ret = check_name(name)))
+		return ret;
+	/* a broken image elsewhere does not concern this one */
+	dir = repo_image_dir(ctx, name);
+	ret = is_dir_entry(dir) ? scan_image(ctx, l, dir, name) : 0;
+	free(dir);
+	if (!ret && l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_image);
+	return ret;
+}
+
+static int not_found(const struct cap_ctx *ctx, const char *name)
+{
+	return cap_errf(CAP_E_NOTFOUND, "image '%s' not found in '%s/repository'", name, ctx->root);
+}
+
 int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 	      struct repo_image *out)
 {
 	struct list l = {NULL, 0, 0};
-	struct repo_image *all;
-	size_t n;
-	char *dir;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!platform)
 		platform = "qemu";
-	if ((ret = check_name(name)))
+	if ((ret = find_all(ctx, name, &l)))
 		return ret;
-	/* only NAME's own folder: a broken image elsewhere does not concern this one */
-	dir = repo_image_dir(ctx, name);
-	ret = is_dir_entry(dir) ? scan_image(ctx, &l, dir, name) : 0;
-	free(dir);
-	if (ret)
-		return ret;
-	all = l.v;
-	n = l.n;
-	if (n)
-		qsort(all, n, sizeof(*all), cmp_image);
-	ret = cap_errf(CAP_E_NOTFOUND, "image '%s' not found in '%s/repository'", name, ctx->root);
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(all[i].platform, platform)) {
-			*out = all[i];
-			memset(&all[i], 0, sizeof(all[i]));
+	ret = not_found(ctx, name);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!strcmp(l.v[i].platform, platform)) {
+			*out = l.v[i];
+			memset(&l.v[i], 0, sizeof(l.v[i]));
 			ret = 0;
 			break;
 		}
 		ret = cap_errf(CAP_E_NOTFOUND, "image '%s' has no '%s' platform (it has '%s')",
-			       name, platform, all[i].platform);
+			       name, platform, l.v[i].platform);
 	}
-	repo_images_free(all, n);
+	repo_images_free(l.v, l.n);
+	return ret;
+}
+
+int repo_find_default(const struct cap_ctx *ctx, const char *name, struct repo_image *out)
+{
+	struct list l = {NULL, 0, 0};
+	size_t pick = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = find_all(ctx, name, &l)))
+		return ret;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].platform, "qemu"))
+			pick = i;
+	if (!l.n)
+		ret = not_found(ctx, name);
+	else if (l.n > 1 && strcmp(l.v[pick].platform, "qemu"))
+		ret = cap_errf(CAP_E_USAGE, "image '%s' has several platforms: choose one with -p",
+			       name);
+	if (!ret) {
+		*out = l.v[pick];
+		memset(&l.v[pick], 0, sizeof(l.v[pick]));
+	}
+	repo_images_free(l.v, l.n);
 	return ret;
 }
 

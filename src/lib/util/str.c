@@ -189,3 +189,16 @@ size_t str_distance(const char *a, const char *b)
 	free(row);
 	return d;
 }
+
+char *str_printable(const char *s)
+{
+	char *out = xstrdup(s);
+
+	for (unsigned char *p = (unsigned char *)out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' '; /* U+0080..U+009F in UTF-8 */
+	}
+	return out;
+}
