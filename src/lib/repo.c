@@ -538,10 +538,10 @@ static int lock_repo(const struct cap_ctx *ctx)
 /* ---- what a killed import, build or rmi left behind ---- */
 
 /* A build's conversion file "<tmp>.qcow2" lives exactly as long as its "<tmp>". */
-static bool build_mid_orphaned(int dfd, const char *name)
+static bool build_mid_orphaned(const char *path)
 {
-	char *base = xstrndup(name, strlen(name) - strlen(".qcow2"));
-	bool orphan = faccessat(dfd, base, F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+	char *base = xstrndup(path, strlen(path) - strlen(".qcow2"));
+	bool orphan = !fs_exists(base) || fs_tmp_orphaned(base);
 
 	free(base);
 	return orphan;
@@ -557,7 +557,7 @@ static void sweep_dir_tmp(const char *dir, const char *prefix)
 			continue;
 		char *p = xasprintf("%s/%s", dir, e->d_name);
 		bool mid = str_has_suffix(e->d_name, ".qcow2");
-		if (mid ? build_mid_orphaned(dirfd(d), e->d_name) : fs_tmp_orphaned(p))
+		if (mid ? build_mid_orphaned(p) : fs_tmp_orphaned(p))
 			unlink(p);
 		free(p);
 	}
