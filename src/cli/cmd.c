@@ -10,8 +10,6 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/layout.h"
-#include "capstan/registry.h"
 #include "capstan/util.h"
 #include "cmd.h"
 #include "capstan/banned.h"
@@ -341,8 +339,6 @@ static void (*intr_hook)(int sig);
 static void on_interrupt(int sig)
 {
 	intr_ctx->interrupted = sig;
-	reg_interrupted = 1;
-	layout_interrupted = 1;
 	if (intr_hook)
 		intr_hook(sig);
 }

@@ -237,7 +237,6 @@ static int run(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc
 	o->ports = a->ports.v;
 	o->nports = a->ports.n;
 	o->started = on_started;
-	o->interrupted = &ctx->interrupted;
 	if (!o->detach) {
 		/* beside SIGINT and SIGTERM (CMD_INTR): the terminal closing, Ctrl-\ */
 		cli_on_interrupt(on_signal);
@@ -248,9 +247,14 @@ static int run(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc
 	ret = inst_run(ctx, o, &status, &created);
 	restore_tty();
 	if (ret)
-		ret = cli_fail(ctx, ret);
-	else
-		ret = ctx->interrupted ? 128 + ctx->interrupted : status;
+		status = cli_fail(ctx, ret);
+	/*
+	 * Interrupted (during the pull, before the start, or the VM asked to end):
+	 * 128 + the signal, as a shell reports it; a detached VM that is up stays up.
+	 */
+	if (ctx->interrupted && (ret || !o->detach))
+		status = 128 + ctx->interrupted;
+	ret = status;
 out:
 	free(created);
 	free(image);

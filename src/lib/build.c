@@ -233,7 +233,7 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 	while (w.n) {
 		w.n--;
 		char *h = w.v[w.n].host, *gp = w.v[w.n].guest;
-		if (!ret && (layout_interrupted || (g->interrupted && *g->interrupted)))
+		if (!ret && g->interrupted && *g->interrupted)
 			ret = cap_errf(CAP_E_INTR, "interrupted");
 		if (!ret)
 			ret = add_one(g, &w, h, gp, what);
@@ -564,6 +564,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	free(img.cmdline);
 	img.cmdline = cmdline;
 	cmdline = NULL;
+	img.interrupted = &ctx->interrupted; /* Ctrl-C stops the write, nothing is installed */
 
 	meta.version = xstrdup("1");
 	meta.created = created_now(g.mtime);
@@ -635,6 +636,7 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 	layout_image_merge(&img, g.v, g.n, g.mtime);
 	img.cmdline = cmdline;
 	cmdline = NULL;
+	img.interrupted = &ctx->interrupted;
 	if (o->min_size && layout_image_size(&img) > o->min_size) {
 		char a[32], b[32];
 		ret = cap_errf(CAP_E_DATA, "'%s' needs an image of %s, more than the %s of -s",

@@ -372,6 +372,11 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	ref.name = name;
 	ref.dir = dir;
 
+	/* Ctrl-C during the pull or the preparation: no VM, no row, no folder. */
+	if (ctx->interrupted) {
+		ret = cap_errf(CAP_E_INTR, "run of '%s' interrupted before the VM started", name);
+		goto out;
+	}
 	if (!o->detach)
 		cap_info(ctx, "Created instance: %s", name);
 	if ((ret = hv->ops->start(hv, &cfg, &ref)))
@@ -389,7 +394,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	if ((ret = hv->ops->console(hv, &ref, &st)))
 		goto out;
 	enum hv_state s = ended_state(&st);
-	if (o->interrupted && *o->interrupted)
+	if (ctx->interrupted)
 		s = HV_STOPPED;
 	db_set_ended(db, name, db_state(s), st.exit_status, db_now_ms());
 	if (st.state == HV_CRASHED) {

@@ -343,7 +343,7 @@ static int write_image(struct disk *d, const struct layout_image *img, bool file
 		return cap_errf(EFBIG, "root fs too large for an MBR partition");
 	if ((ret = disk_write(d, img->kernel, img->kernel_size, CAP_IMG_KERNEL_OFFSET)))
 		return ret;
-	if ((ret = cpio_write(d, roff, img->files, img->nfiles, &rcrc)))
+	if ((ret = cpio_write(d, roff, img->files, img->nfiles, img->interrupted, &rcrc)))
 		return ret;
 
 	/* the first 64 KiB last: boot sector, partition entry, cmdline, header */
