@@ -170,4 +170,16 @@ expect 0 "build -m 1G -v" "$CAPSTAN" build -v --memory 1G
 has "$ERR" '^-m 1024 MiB: ignored, capstan build boots no VM$' "-v says -m has no effect"
 expect 64 "build -m with a bad size" "$CAPSTAN" build -m lots
 one_line "$ERR" "bad -m is one line"
+
+# Capstan's rpm-base is named as such, not taken for a typo of 'base'
+mkdir -p "$TESTDIR/rpm" && cd "$TESTDIR/rpm" || exit 1
+printf 'cmdline: /x
+rpm-base:
+  name: openjdk
+  version: "8"
+' >Capstanfile
+expect 65 "rpm-base" "$CAPSTAN" build
+has "$ERR" "Capstanfile:2:1: 'rpm-base' is a Capstan key that capstan does not support" "rpm-base named"
+hasnt "$ERR" "did you mean" "no 'did you mean' for rpm-base"
+one_line "$ERR" "rpm-base is one line"
 done_testing
