@@ -608,7 +608,7 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 	struct gather g = {0};
 	struct repo_meta meta = {NULL, NULL, NULL, NULL};
 	struct stat st;
-	char *cmdline = NULL, *tmp = NULL, *guest = NULL;
+	char *cmdline = NULL, *tmp = NULL, *guest = NULL, *host = NULL;
 	int ret;
 
 	memset(&img, 0, sizeof(img));
@@ -631,7 +631,12 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 	/* Capstan's layout: a folder's content at '/', a file as /<its name> */
 	tmp = xstrdup(o->source);
 	guest = S_ISDIR(st.st_mode) ? xstrdup("/") : xasprintf("/%s", basename(tmp));
-	if ((ret = add_path(&g, o->source, guest, o->source)))
+	/* the source itself is followed, as Capstan does: a link to a file gives the file */
+	if (!(host = realpath(o->source, NULL))) {
+		ret = cap_errnof(errno, "cannot resolve '%s'", o->source);
+		goto out;
+	}
+	if ((ret = add_path(&g, host, guest, o->source)))
 		goto out;
 	layout_image_merge(&img, g.v, g.n, g.mtime);
 	img.cmdline = cmdline;
@@ -659,5 +664,6 @@ out:
 	free(cmdline);
 	free(tmp);
 	free(guest);
+	free(host);
 	return ret;
 }

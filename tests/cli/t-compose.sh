@@ -21,6 +21,10 @@ has "$TESTDIR/dump" '^cmdline /tool$' "a file's default command line is itself"
 has "$TESTDIR/dump" '^100755 10 [0-9]+ /tool$' "a file goes to /NAME"
 run qemu-img info --output=json "$repo/ns/one/one.qemu"
 has "$OUT" '"virtual-size": 1073741824' "-s sets the disk's size"
+ln -s app/bin/tool tool-link
+expect 0 "compose a link to a file" "$CAPSTAN" compose linked tool-link
+dump linked
+has "$TESTDIR/dump" '^100755 10 [0-9]+ /tool-link$' "the link is followed, as in Capstan"
 expect 0 "--command_line" "$CAPSTAN" compose --command_line "/tool -v" one2 app/bin/tool
 dump one2
 has "$TESTDIR/dump" '^cmdline /tool -v$' "--command_line"
@@ -40,6 +44,6 @@ expect 64 "bad size" "$CAPSTAN" compose -c /x -s lots big app
 for n in bare small x dev big; do
 	[ ! -e "$repo/$n" ] || fail "nothing installed for $n"
 done
-[ -z "$(ls -A "$repo" | grep -v -e '^tools$' -e '^ns$' -e '^one2$' -e '^.lock$')" ] &&
+[ -z "$(ls -A "$repo" | grep -v -e '^tools$' -e '^ns$' -e '^one2$' -e '^linked$' -e '^.lock$')" ] &&
 	ok "no temp file left" || fail "no temp file left ($(ls -A "$repo"))"
 done_testing
