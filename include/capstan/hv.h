@@ -28,6 +28,9 @@ int hv_port_check_free(const struct hv_port *p);
 
 /* ---- what to run ---- */
 
+/* The libvirt connection when no --connect is given: the user's own session. */
+#define HV_LIBVIRT_DEFAULT_URI "qemu:///session"
+
 enum hv_boot { HV_BOOT_DIRECT, HV_BOOT_DISK };
 enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG };
 enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE };
@@ -113,7 +116,7 @@ struct hv {
 
 /* Constructors.  ctx is borrowed and must outlive hv. */
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
-/* uri NULL: qemu:///session. */
+/* uri NULL: HV_LIBVIRT_DEFAULT_URI. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
 /* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type).
  */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* ---- files ---- */
 
@@ -81,6 +82,8 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* Levenshtein distance, for "did you mean" hints. */
 size_t str_distance(const char *a, const char *b);
+/* t as ISO 8601 / RFC 3339 UTC, "2024-05-01T10:00:00Z" (malloc'd): index.yaml's created. */
+char *str_utc_time(time_t t);
 
 /* ---- sizes ---- */
 

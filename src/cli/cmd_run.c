@@ -189,7 +189,7 @@ static const struct cli_opt options[] = {
     CLI_OPT_PARSE(0, "backend", "NAME", struct run_args, o.backend, parse_backend, NULL,
 		  "qemu (default) or libvirt"),
     CLI_OPT_STR(0, "connect", "URI", struct run_args, o.connect,
-		"libvirt connection (default qemu:///session)"),
+		"libvirt connection (default " HV_LIBVIRT_DEFAULT_URI ")"),
     CLI_OPT_END,
 };
 

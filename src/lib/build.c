@@ -407,14 +407,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 
 	meta.version = xstrdup("1");
-	{
-		time_t t = (time_t)(getenv("SOURCE_DATE_EPOCH") ? g.mtime : time(NULL));
-		struct tm tm;
-		char buf[64];
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		meta.created = xstrdup(buf);
-	}
+	meta.created = str_utc_time((time_t)(getenv("SOURCE_DATE_EPOCH") ? g.mtime : time(NULL)));
 	meta.description = xasprintf("%s, built from %s", name, cf.path);
 	meta.build = xasprintf("capstan build%s", cf.build ? " (with a build step)" : "");
 	ret = repo_install(ctx, name, platform, &tmp, &meta);

@@ -9,7 +9,7 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/lazylib.h"
+#include "lazylib.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
 

@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "capstan/err.h"
-#include "capstan/lazylib.h"
+#include "lazylib.h"
 #include "capstan/layout.h"
 #include "capstan/util.h"
 #include "capstan/banned.h"
