@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
 
 /* ---- port forwards: Docker's [ip:]host:guest[/tcp|udp] ---- */
 

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/inst.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

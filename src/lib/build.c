@@ -16,11 +16,13 @@
 #include "capstan/cfile.h"
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/proc.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*

@@ -9,7 +9,7 @@
 
 #include "capstan/db.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 struct db {

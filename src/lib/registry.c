@@ -16,10 +16,12 @@
 #include "capstan/err.h"
 #include "capstan/index.h"
 #include "lazylib.h"
+#include "capstan/fs.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #ifndef CAPSTAN_VERSION

@@ -12,9 +12,10 @@
 #include <yaml.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*

@@ -11,7 +11,10 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/proc.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 
 static void test_parse_size(void **state)
 {

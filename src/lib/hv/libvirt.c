@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/hv.h"
+#include "capstan/str.h"
 #include "lazylib.h"
 #include "capstan/banned.h"
 

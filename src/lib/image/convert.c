@@ -10,7 +10,8 @@
 #include "capstan/disk.h"
 #include "capstan/err.h"
 #include "lazylib.h"
-#include "capstan/util.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define GIB (1ull << 30)

@@ -13,7 +13,7 @@
 #include "capstan/err.h"
 #include "lazylib.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define NEWC_HDR 110u

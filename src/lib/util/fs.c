@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 int fs_mkdirs(const char *path, mode_t mode)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static void oom(void)
