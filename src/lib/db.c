@@ -2,6 +2,7 @@
 // The instance database: SQLite in WAL mode, schema migrations by PRAGMA user_version.
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
