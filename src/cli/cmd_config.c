@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
+#include "capstan/json.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/inst.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 
@@ -189,7 +191,7 @@ static const struct cli_opt options[] = {
     CLI_OPT_PARSE(0, "backend", "NAME", struct run_args, o.backend, parse_backend, NULL,
 		  "qemu (default) or libvirt"),
     CLI_OPT_STR(0, "connect", "URI", struct run_args, o.connect,
-		"libvirt connection (default qemu:///session)"),
+		"libvirt connection (default " HV_LIBVIRT_DEFAULT_URI ")"),
     CLI_OPT_END,
 };
 

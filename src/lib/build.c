@@ -16,11 +16,14 @@
 #include "capstan/cfile.h"
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/proc.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*
@@ -398,13 +401,7 @@ static char *default_name(const struct cfile *cf)
 
 static char *created_now(int64_t mtime)
 {
-	time_t t = (time_t)(getenv("SOURCE_DATE_EPOCH") ? mtime : time(NULL));
-	struct tm tm;
-	char buf[64];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
+	return str_utc_time((time_t)(getenv("SOURCE_DATE_EPOCH") ? mtime : time(NULL)));
 }
 
 /*

@@ -13,7 +13,8 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static const char *const keys[] = {"base", "build", "cmdline", "env", "files", "rootfs"};

@@ -12,10 +12,12 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* A row still "created" this long after its creation lost its creator. */
@@ -349,7 +351,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	row.net = (char *)hv_net_name(o->net);
 	row.ports = ports;
 	row.connect = (char *)(o->backend && !strcmp(o->backend, "libvirt")
-				   ? (o->connect ? o->connect : "qemu:///session")
+				   ? (o->connect ? o->connect : HV_LIBVIRT_DEFAULT_URI)
 				   : NULL);
 	row.memory = o->memory;
 	row.cpus = o->cpus;

@@ -19,7 +19,8 @@
 #include "capstan/disk.h"
 #include "capstan/err.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static char tmpdir[64];
 static struct cap_ctx ctx;

@@ -14,7 +14,8 @@
 
 #include "capstan/build.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static char tmpdir[64];
 static struct cap_ctx ctx;

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Growable strings and allocation wrappers.
+// Growable strings, allocation wrappers, string helpers.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static void oom(void)
@@ -201,4 +202,14 @@ char *str_printable(const char *s)
 			p[0] = p[1] = ' '; /* U+0080..U+009F in UTF-8 */
 	}
 	return out;
+}
+
+char *str_utc_time(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
 }
