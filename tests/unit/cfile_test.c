@@ -191,6 +191,30 @@ static void test_guest_paths(void **state)
 	cfile_release(&cf);
 }
 
+/* Shapes found in real Capstanfiles: one-space indents, ./ host paths, quoted keys, CRLF. */
+static void test_real_world_shapes(void **state)
+{
+	struct cfile cf;
+
+	assert_int_equal(parse(&cf, "cmdline: /a\nfiles:\n /bin/a: ./bin/a\n /lib/x.so: ./lib/&\n"
+				    "env:\n MODE: prod\n"),
+			 0);
+	assert_int_equal(cf.nfiles, 2);
+	assert_string_equal(cf.files[0].host, "/proj/./bin/a");
+	assert_string_equal(cf.files[1].host, "/proj/./lib/x.so");
+	assert_string_equal(cf.env[0].value, "prod");
+	cfile_release(&cf);
+	assert_int_equal(parse(&cf,
+			       "# from Windows\r\nbase: \"capstan/base\"\r\ncmdline: '/s.sh'\r\n"
+			       "files:\r\n  \"/s.sh\": 's.sh'   # entry\r\n"),
+			 0);
+	assert_string_equal(cf.base, "capstan/base");
+	assert_string_equal(cf.cmdline, "/s.sh");
+	assert_string_equal(cf.files[0].guest, "/s.sh");
+	assert_string_equal(cf.files[0].host, "/proj/s.sh");
+	cfile_release(&cf);
+}
+
 /* Folded and literal blocks, as real Capstanfiles write long command lines. */
 static void test_block_cmdline(void **state)
 {
@@ -360,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_guest_paths),
 	    cmocka_unit_test(test_bad_utf8),
 	    cmocka_unit_test(test_block_cmdline),
+	    cmocka_unit_test(test_real_world_shapes),
 	    cmocka_unit_test(test_env_errors),
 	    cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
 	    cmocka_unit_test(test_many_entries),
