@@ -57,7 +57,7 @@ const struct cli_opt cli_globals[] = {
      "registry (http://, https://, file://); default:\nCAPSTAN_REPO_URL, config.yaml, the bundled "
      "registry"},
     {'v', "verbose", CLI_COUNT, NULL, CTX(verbose), NULL,
-     "say more (where a command has no -v of its own)"},
+     "say more (where a command has no -v of its own);\nalone, as 'capstan -v', print the version"},
     {'q', "quiet", CLI_FLAG, NULL, CTX(quiet), NULL, "say only what was asked for"},
     {0, "json", CLI_FLAG, NULL, CTX(json), NULL, "machine-readable output for listings and info"},
     {0, "insecure", CLI_FLAG, NULL, CTX(insecure), NULL, "do not verify TLS certificates"},
