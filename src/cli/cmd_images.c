@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // capstan images: list the local repository.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capstan/err.h"
 #include "capstan/json.h"
 #include "capstan/repo.h"
 #include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 
@@ -39,13 +41,17 @@ static void print_json(struct cap_ctx *ctx, const struct repo_image *v, size_t n
 	json_finish(&j);
 }
 
-/* One cell: control characters (a newline in a description) become spaces so rows stay rows. */
+/*
+ * One cell: control characters (a newline in a description, an escape
+ * sequence, a C1 CSI) become spaces so rows stay rows and the terminal is left alone.
+ */
 static void put_cell(FILE *f, const char *s, size_t width, int last)
 {
-	size_t n = 0;
+	char *clean = str_printable(s); /* same length: widths still line up */
+	size_t n = strlen(clean);
 
-	for (; *s; s++, n++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+	fputs(clean, f);
+	free(clean);
 	if (last) {
 		fputc('\n', f);
 		return;
