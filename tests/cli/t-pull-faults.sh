@@ -153,6 +153,6 @@ rm -rf "$CAPSTAN_ROOT"
 RC=$?
 [ $RC = 74 ] && ok "write failure: exit 74" || fail "write failure: exit 74 (got $RC)"
 one_line "$ERR" "write failure: one line"
-has "$ERR" "cannot (write image 'test/app'|save the download of 'test/app' in the cache): File too large" "write failure: says which"
+has "$ERR" "cannot (write image 'test/app' \([0-9.]+[KMG]? written, from [0-9.]+[KMG]? downloaded\)|save the download of 'test/app' in the cache): File too large" "write failure: says which and how far it got"
 untouched "$CAPSTAN_ROOT" "write failure: repository untouched"
 done_testing
