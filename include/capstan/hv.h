@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
 
 /* ---- port forwards: Docker's [ip:]host:guest[/tcp|udp] ---- */
 
@@ -27,6 +26,9 @@ const char *hv_port_format(const struct hv_port *p, char *buf, size_t len);
 int hv_port_check_free(const struct hv_port *p);
 
 /* ---- what to run ---- */
+
+/* The libvirt connection when no --connect is given: the user's own session. */
+#define HV_LIBVIRT_DEFAULT_URI "qemu:///session"
 
 enum hv_boot { HV_BOOT_DIRECT, HV_BOOT_DISK };
 enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG };
@@ -113,7 +115,7 @@ struct hv {
 
 /* Constructors.  ctx is borrowed and must outlive hv. */
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
-/* uri NULL: qemu:///session. */
+/* uri NULL: HV_LIBVIRT_DEFAULT_URI. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
 /* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type).
  */

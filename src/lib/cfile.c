@@ -13,7 +13,8 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* A Capstanfile is a handful of lines; anything this big is not one. */
@@ -455,7 +456,7 @@ int cfile_load(struct cfile *cf, const char *path)
 		return ret;
 	abs = realpath(path, NULL);
 	if (!abs) {
-		ret = cap_errf(errno, "cannot resolve '%s': %s", path, strerror(errno));
+		ret = cap_errnof(errno, "cannot resolve '%s'", path);
 		goto out;
 	}
 	tmp = xstrdup(abs);

@@ -14,7 +14,7 @@
 #include "capstan/ctx.h"
 #include "capstan/err.h"
 #include "capstan/hv.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 static char *joined(char **argv)
 {

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/hv.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out)

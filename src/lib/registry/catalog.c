@@ -203,7 +203,7 @@ static int bucket_catalog(const struct cap_ctx *ctx, struct index_catalog *out)
 		memset(&out->images[out->n], 0, sizeof(*out->images));
 		if (bucket_image(ctx, &k, k.v[i], name, &out->images[out->n]))
 			out->n++;
-		if (reg_stop(ctx))
+		if (ctx->interrupted)
 			ret = cap_errf(CAP_E_INTR, "search interrupted");
 	}
 	keys_release(&k);

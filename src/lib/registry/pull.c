@@ -14,6 +14,7 @@
 #include "capstan/err.h"
 #include "capstan/index.h"
 #include "capstan/registry.h"
+#include "capstan/size.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
 #include "transport.h"
@@ -131,10 +132,9 @@ static int emit(struct pull *p, size_t got)
 	sha256_update(&p->sha, p->obuf, got);
 	int r = fs_write_full(p->tmp.fd, p->obuf, got);
 	if (r)
-		return p->err = cap_errf(
-			   r, "cannot write image '%s' (%s written, from %s downloaded): %s",
-			   p->name, fmt_size(p->out_len, a, sizeof(a)),
-			   fmt_size(p->part_len, b, sizeof(b)), strerror(-r));
+		return p->err = cap_errnof(
+			   r, "cannot write image '%s' (%s written, from %s downloaded)", p->name,
+			   fmt_size(p->out_len, a, sizeof(a)), fmt_size(p->part_len, b, sizeof(b)));
 	p->out_len += got;
 	return 0;
 }
@@ -146,7 +146,7 @@ static int feed(struct pull *p, const unsigned char *in, size_t len)
 	p->z.avail_in = (uInt)len;
 	while (p->z.avail_in) {
 		/* One buffer can hold gigabytes of output: a signal must not wait for its end. */
-		if (reg_stop(p->ctx))
+		if (p->ctx->interrupted)
 			return p->err = cap_errf(CAP_E_INTR, "pull of '%s' interrupted", p->name);
 		if (p->z_end) {
 			/* Another gzip member (what `cat a.gz b.gz` makes), or trailing junk. */
@@ -180,8 +180,7 @@ static int restart(struct pull *p)
 {
 	if (ftruncate(p->part_fd, 0) < 0 || lseek(p->part_fd, 0, SEEK_SET) < 0 ||
 	    ftruncate(p->tmp.fd, 0) < 0 || lseek(p->tmp.fd, 0, SEEK_SET) < 0)
-		return p->err = cap_errf(errno, "cannot reset the download of '%s': %s", p->name,
-					 strerror(errno));
+		return p->err = cap_errnof(errno, "cannot reset the download of '%s'", p->name);
 	p->part_len = p->out_len = 0;
 	p->z_end = false;
 	inflateReset(&p->z);
@@ -269,8 +268,7 @@ static size_t pull_write(char *buf, size_t sz, size_t n, void *data)
 	}
 	int r = fs_write_full(p->part_fd, buf, n);
 	if (r) {
-		p->err = cap_errf(r, "cannot save the download of '%s' in the cache: %s", p->name,
-				  strerror(-r));
+		p->err = cap_errnof(r, "cannot save the download of '%s' in the cache", p->name);
 		return 0;
 	}
 	p->part_len += n;
@@ -301,7 +299,7 @@ static int replay(struct pull *p)
 		off += (uint64_t)n;
 	}
 	if (lseek(p->part_fd, (off_t)p->part_len, SEEK_SET) < 0)
-		return cap_errf(errno, "cannot seek in the partial download: %s", strerror(errno));
+		return cap_errnof(errno, "cannot seek in the partial download");
 	return 0;
 }
 
@@ -460,7 +458,7 @@ static int download(struct pull *p)
 	struct reg_req rq = {.url = p->url, .setup = download_setup, .data = p, .cb_err = &p->err};
 	int ret = reg_request(p->ctx, &rq);
 
-	if (ret && !p->data_err && reg_stop(p->ctx)) {
+	if (ret && !p->data_err && p->ctx->interrupted) {
 		ret = cap_errf(CAP_E_INTR, "pull of '%s' interrupted (run it again to resume)",
 			       p->name);
 	} else if (ret == -CAP_E_UNAVAIL && p->part_len) {
@@ -703,7 +701,7 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	p.z_ready = true;
 	p.part_fd = open(part_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p.part_fd < 0) {
-		ret = cap_errf(errno, "cannot open '%s': %s", part_path, strerror(errno));
+		ret = cap_errnof(errno, "cannot open '%s'", part_path);
 		goto out;
 	}
 	fchmod(p.part_fd, 0600); /* one an older capstan made 0644 */

@@ -31,7 +31,7 @@ static int deflate_to(z_stream *z, unsigned char *in, size_t n, unsigned char *o
 		deflate(z, flush);
 		int r = fs_write_full(fd, out, CHUNK - z->avail_out);
 		if (r)
-			return cap_errf(r, "cannot write the compressed image: %s", strerror(-r));
+			return cap_errnof(r, "cannot write the compressed image");
 	} while (z->avail_out == 0);
 	return 0;
 }
@@ -49,7 +49,7 @@ static int compress_to(const struct cap_ctx *ctx, const char *src, int fd, uint6
 	memset(&z, 0, sizeof(z));
 	*size = 0;
 	if (in_fd < 0) {
-		ret = cap_errf(errno, "cannot open '%s': %s", src, strerror(errno));
+		ret = cap_errnof(errno, "cannot open '%s'", src);
 		goto out;
 	}
 	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -62,8 +62,8 @@ static int compress_to(const struct cap_ctx *ctx, const char *src, int fd, uint6
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			ret = cap_errf(errno, "cannot read '%s': %s", src, strerror(errno));
-		else if (reg_stop(ctx))
+			ret = cap_errnof(errno, "cannot read '%s'", src);
+		else if (ctx->interrupted)
 			ret = cap_errf(CAP_E_INTR, "push interrupted");
 		else {
 			sha256_update(&s, in, (size_t)n);
@@ -87,18 +87,12 @@ out:
 static void fill_index(struct index_image *idx, const struct repo_meta *meta,
 		       const struct index_platform *plat)
 {
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
 	free(idx->version);
 	free(idx->created);
 	free(idx->description);
 	free(idx->build);
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	idx->version = meta->version ? xstrdup(meta->version) : NULL;
-	idx->created = xstrdup(meta->created ? meta->created : now);
+	idx->created = meta->created ? xstrdup(meta->created) : str_utc_time(time(NULL));
 	idx->description = meta->description ? xstrdup(meta->description) : NULL;
 	idx->build = meta->build ? xstrdup(meta->build) : NULL;
 	index_image_set_platform(idx, plat);

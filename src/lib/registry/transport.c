@@ -12,14 +12,13 @@
 
 #include "capstan/err.h"
 #include "capstan/registry.h"
+#include "capstan/size.h"
 #include "transport.h"
 #include "capstan/banned.h"
 
 #ifndef CAPSTAN_VERSION
 #define CAPSTAN_VERSION "0"
 #endif
-
-volatile sig_atomic_t reg_interrupted;
 
 #define MAX_REDIRS 8
 
@@ -66,12 +65,6 @@ uint64_t reg_unsized_limit(void)
 	if (s && *s && parse_size(s, 1, &v) == 0 && v)
 		return v;
 	return 4ull << 30;
-}
-
-bool reg_stop(const struct cap_ctx *ctx)
-{
-	(void)ctx;
-	return reg_interrupted != 0;
 }
 
 /* ---- URLs ---- */
@@ -142,17 +135,17 @@ int reg_lock_wait(const struct cap_ctx *ctx, const char *path, const char *what)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open lock '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot open lock '%s'", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
 	cap_info(ctx, "waiting for another capstan to finish with %s", what);
 	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR && !reg_stop(ctx))
+		if (errno == EINTR && !ctx->interrupted)
 			continue;
 		int e = errno;
 		close(fd);
 		return e == EINTR ? cap_errf(CAP_E_INTR, "interrupted while waiting for %s", what)
-				  : cap_errf(e, "cannot lock '%s': %s", path, strerror(e));
+				  : cap_errnof(e, "cannot lock '%s'", path);
 	}
 	return fd;
 }
@@ -321,7 +314,7 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 
 static int abort_cb(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	return reg_stop(p) ? 1 : 0;
+	return ((const struct cap_ctx *)p)->interrupted ? 1 : 0;
 }
 
 /* -vv: curl's trace, without passwords or the server's control characters. */
@@ -400,7 +393,7 @@ static void backoff(const struct cap_ctx *ctx, int attempt)
 
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !reg_stop(ctx))
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !ctx->interrupted)
 		;
 }
 
@@ -441,7 +434,7 @@ int reg_request(const struct cap_ctx *ctx, struct reg_req *rq)
 	shown = reg_url_shown(rq->url);
 	for (int attempt = 0;; attempt++) {
 		o = attempt_once(ctx, rq, shown);
-		if (!o.ret || !o.retry || attempt >= reg_net_retries() || reg_stop(ctx))
+		if (!o.ret || !o.retry || attempt >= reg_net_retries() || ctx->interrupted)
 			break;
 		cap_verbose(ctx, "retrying %s: %s", shown, cap_errmsg(o.ret));
 		backoff(ctx, attempt);
@@ -636,7 +629,7 @@ static int put_setup(struct reg_req *rq, CURL *h)
 
 	u->off = 0;
 	if (u->fd >= 0 && lseek(u->fd, 0, SEEK_SET) < 0)
-		return cap_errf(errno, "cannot rewind the upload: %s", strerror(errno));
+		return cap_errnof(errno, "cannot rewind the upload");
 	cap_curl.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 	cap_curl.curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
 	cap_curl.curl_easy_setopt(h, CURLOPT_READDATA, u);
@@ -670,7 +663,7 @@ static int http_blob_open(struct reg_xport *x, const char *rel, int *fd)
 	if (!ret) {
 		x->blob.fd = mkostemp(path, O_CLOEXEC);
 		if (x->blob.fd < 0)
-			ret = cap_errf(errno, "cannot create '%s': %s", path, strerror(errno));
+			ret = cap_errnof(errno, "cannot create '%s'", path);
 		else
 			unlink(path);
 	}
@@ -686,7 +679,7 @@ static int http_blob_commit(struct reg_xport *x)
 	char *shown, *url = reg_url_join(x->base, x->blob_rel);
 
 	if (len < 0)
-		return cap_errf(errno, "cannot size the upload: %s", strerror(errno));
+		return cap_errnof(errno, "cannot size the upload");
 	shown = reg_url_shown(url);
 	cap_info(x->ctx, "uploading %s", shown);
 	free(shown);

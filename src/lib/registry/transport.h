@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/lazylib.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
+#include "../lazylib.h"
 
 #define REG_CHUNK (256u << 10) /* inflate, deflate and hash buffer */
 
@@ -21,8 +22,6 @@ int reg_net_retries(void);
  * Capstan registry): CAPSTAN_PULL_MAX_SIZE, default 4 GiB.
  */
 uint64_t reg_unsized_limit(void);
-/* A signal asked us to stop (SIGINT, SIGTERM). */
-bool reg_stop(const struct cap_ctx *ctx);
 
 /* ---- URLs ---- */
 
