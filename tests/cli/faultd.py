@@ -23,7 +23,7 @@ a fault, applied to *.gz files unless said otherwise:
   drip          the body one byte a second
   driphead      the whole response, status line first, one byte a second (any file)
   tofile        every request redirects to file:///etc/passwd (any file)
-  s3-N          an original Capstan S3 bucket: no index.yaml at the root, but the
+  bucket-N      an original Capstan S3 bucket: no index.yaml at the root, but the
                 root lists every file as ListBucket XML, N keys a page (default 1000)
 
 The bombs' gzip trailers carry no real CRC: a pull must stop long before them.
@@ -42,7 +42,7 @@ from xml.sax.saxutils import escape
 
 ROOT, PORTFILE, LOGFILE = sys.argv[1], sys.argv[2], sys.argv[3]
 FAULTS = {"ok", "truncate", "corrupt", "tamper", "stall", "flaky", "loop", "wrongsize", "drop", "slow",
-          "bomb", "endless", "empties", "hugelen", "hold", "drip", "driphead", "tofile", "s3"}
+          "bomb", "endless", "empties", "hugelen", "hold", "drip", "driphead", "tofile", "bucket"}
 NOFILE = {"endless", "hold"}
 log_lock = threading.Lock()
 
@@ -102,9 +102,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(302, headers=[("Location", self.path)])
         if fault == "tofile":
             return self.send(302, headers=[("Location", "file:///etc/passwd")])
-        if fault == "s3" and (rel == "/" or rel.startswith("/?")):
+        if fault == "bucket" and (rel == "/" or rel.startswith("/?")):
             return self.list_bucket(arg or 1000, rel)
-        if fault == "s3" and rel == "/index.yaml":
+        if fault == "bucket" and rel == "/index.yaml":
             return self.send(404, b"no such key\n")
         if fault == "driphead":
             return self.drip_all()
