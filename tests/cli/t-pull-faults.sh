@@ -213,24 +213,28 @@ wait_tmp() {
 	done
 	return 1
 }
-# SIGTERM while a buffer of a bomb is inflating: stops within a chunk, not at the end of the buffer.
+# interrupt_bomb SIGNAL DESC: pull orig/app from the 2 GiB bomb; once 64 MiB are out, send
+# SIGNAL.  It must stop within a chunk: exit 74, said, long before the file size limit.
+interrupt_bomb() {
+	(
+		trap '' XFSZ
+		ulimit -f 1048576
+		CAPSTAN_PULL_MAX_SIZE=100G exec "$CAPSTAN" pull -u "$FAULT_URL/hold" orig/app
+	) >"$OUT" 2>"$ERR" &
+	local pid=$!
+	wait_tmp 65536 && ok "$2: bomb inflating" || fail "$2: bomb inflating"
+	kill "-$1" $pid
+	wait $pid
+	RC=$?
+	[ $RC = 74 ] && ok "$2: exit 74" || fail "$2: exit 74 (got $RC)"
+	has "$ERR" "interrupted" "$2: says so"
+	hasnt "$ERR" "File too large" "$2: stopped before the file size limit"
+	untouched "$CAPSTAN_ROOT" "$2: repository untouched"
+}
+# While a buffer of the download inflates.
 rm -rf "$CAPSTAN_ROOT"
-(
-	trap '' XFSZ
-	ulimit -f 1048576
-	CAPSTAN_PULL_MAX_SIZE=100G exec "$CAPSTAN" pull -u "$FAULT_URL/hold" orig/app
-) >"$OUT" 2>"$ERR" &
-pid=$!
-wait_tmp 65536 && ok "bomb inflating" || fail "bomb inflating"
-kill -TERM $pid
-wait $pid
-RC=$?
-[ $RC = 74 ] && ok "SIGTERM while inflating: exit 74" || fail "SIGTERM while inflating: exit 74 (got $RC)"
-has "$ERR" "interrupted" "SIGTERM while inflating: says so"
-hasnt "$ERR" "File too large" "SIGTERM while inflating: stopped before the file size limit"
-untouched "$CAPSTAN_ROOT" "SIGTERM while inflating: repository untouched"
-
-# Ctrl-C while a kept partial is replayed through inflate (no network callback runs there).
+interrupt_bomb TERM "SIGTERM while inflating"
+# While a kept partial is replayed through inflate (no network callback runs there).
 rm -rf "$CAPSTAN_ROOT"
 mkdir -p "$CAPSTAN_ROOT/cache/partial/orig"
 python3 - "$CAPSTAN_ROOT/cache/partial/orig/app.qemu.gz" <<'PY'
@@ -241,20 +245,7 @@ seg = z.compress(bytes(1 << 20)) + z.flush(zlib.Z_FULL_FLUSH)
 open(sys.argv[1], "wb").write(head + seg * 2047)
 PY
 printf '%s\n-\n\n' "$FAULT_URL/hold/orig/app/app.qemu.gz" >"$CAPSTAN_ROOT/cache/partial/orig/app.qemu.info"
-(
-	trap '' XFSZ
-	ulimit -f 1048576
-	CAPSTAN_PULL_MAX_SIZE=100G exec "$CAPSTAN" pull -u "$FAULT_URL/hold" orig/app
-) >"$OUT" 2>"$ERR" &
-pid=$!
-wait_tmp 65536 && ok "partial bomb replaying" || fail "partial bomb replaying"
-kill -INT $pid
-wait $pid
-RC=$?
-[ $RC = 74 ] && ok "SIGINT while replaying: exit 74" || fail "SIGINT while replaying: exit 74 (got $RC)"
-has "$ERR" "interrupted" "SIGINT while replaying: says so"
-hasnt "$ERR" "File too large" "SIGINT while replaying: stopped before the file size limit"
-untouched "$CAPSTAN_ROOT" "SIGINT while replaying: repository untouched"
+interrupt_bomb INT "SIGINT while replaying"
 
 # Credentials in the registry URL: never printed, never stored, private files.
 port=$(cat "$TESTDIR/faultd.port")
