@@ -17,6 +17,10 @@
  * IsTruncated with marker= up to MAX_PAGES pages.
  */
 #define MAX_PAGES 100
+/* A hostile listing could name millions of keys; a real one of Capstan's has dozens. */
+#define MAX_KEYS 100000
+/* Capstan's per-image indexes are a few hundred bytes: 64 KiB each keeps a search bounded. */
+#define MAX_IMAGE_INDEX (64u << 10)
 
 struct keys {
 	char **v;
@@ -67,7 +71,7 @@ static void parse_keys(const char *xml, struct keys *k, bool *truncated)
 	const char *p = xml, *end;
 
 	*truncated = strstr(xml, "<IsTruncated>true</IsTruncated>") != NULL;
-	while ((p = strstr(p, "<Key>")) && (end = strstr(p + 5, "</Key>"))) {
+	while (k->n < MAX_KEYS && (p = strstr(p, "<Key>")) && (end = strstr(p + 5, "</Key>"))) {
 		char *key = xml_text(p + 5, (size_t)(end - p - 5));
 		p = end + 6;
 		if (!key || !*key) {
@@ -114,8 +118,9 @@ static int list_bucket(const struct cap_ctx *ctx, struct keys *k)
 			ret = -CAP_E_NOTFOUND;
 		if (!ret)
 			parse_keys(sb.buf, k, &truncated);
-		if (k->n == before)
-			truncated = false; /* no progress: a marker would repeat the page */
+		if (k->n == before || k->n >= MAX_KEYS)
+			truncated =
+			    false; /* no progress (a marker would repeat the page), or enough */
 		free(q);
 		free(url);
 	}
@@ -166,7 +171,7 @@ static bool bucket_image(const struct cap_ctx *ctx, const struct keys *k, const 
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *url = reg_url_join(ctx->repo_url, key), *shown = reg_url_shown(url);
-	int ret = reg_get(ctx, url, INDEX_MAX_BYTES, &sb);
+	int ret = reg_get(ctx, url, MAX_IMAGE_INDEX, &sb);
 
 	if (!ret)
 		ret = index_parse_image(shown, sb.buf, sb.len, out);
