@@ -185,7 +185,7 @@ hostile() {
 	has "$ERR" "$re" "$desc: says what happened"
 	untouched "$CAPSTAN_ROOT" "$desc: repository untouched"
 	if [ "$code" = 65 ]; then
-		[ -z "$(ls -A "$CAPSTAN_ROOT/cache/partial/${img%/*}" 2>/dev/null | grep -v '\.lock$')" ] &&
+		[ -z "$(find "$CAPSTAN_ROOT/cache/partial" -type f ! -name '*.lock' 2>/dev/null)" ] &&
 			ok "$desc: no partial kept to replay" || fail "$desc: no partial kept to replay"
 	fi
 }
