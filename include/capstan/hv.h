@@ -37,7 +37,12 @@ enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE };
 const char *hv_boot_name(enum hv_boot b);
 const char *hv_accel_name(enum hv_accel a);
 const char *hv_net_name(enum hv_net n);
+/* The command line's names (direct, kvm, nat...); -CAP_E_USAGE with a message listing them. */
+int hv_boot_parse(const char *s, enum hv_boot *out);
+int hv_accel_parse(const char *s, enum hv_accel *out);
 int hv_net_parse(const char *s, enum hv_net *out);
+/* "qemu" or "libvirt": *out is the library's own copy of the name. */
+int hv_backend_parse(const char *s, const char **out);
 
 struct hv_config {
 	const char *name;	 /* instance name */

@@ -133,34 +133,17 @@ static int parse_forward(const char *value, void *field)
 
 static int parse_accel(const char *value, void *field)
 {
-	static const char *const names[] = {
-	    [HV_ACCEL_AUTO] = "auto", [HV_ACCEL_KVM] = "kvm", [HV_ACCEL_TCG] = "tcg"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(value, names[i])) {
-			*(enum hv_accel *)field = (enum hv_accel)i;
-			return 0;
-		}
-	return cap_errf(CAP_E_USAGE, "'%s' is not auto, kvm or tcg", value);
+	return hv_accel_parse(value, field);
 }
 
 static int parse_boot(const char *value, void *field)
 {
-	if (!strcmp(value, "direct"))
-		*(enum hv_boot *)field = HV_BOOT_DIRECT;
-	else if (!strcmp(value, "disk"))
-		*(enum hv_boot *)field = HV_BOOT_DISK;
-	else
-		return cap_errf(CAP_E_USAGE, "'%s' is not direct or disk", value);
-	return 0;
+	return hv_boot_parse(value, field);
 }
 
 static int parse_backend(const char *value, void *field)
 {
-	if (strcmp(value, "qemu") && strcmp(value, "libvirt"))
-		return cap_errf(CAP_E_USAGE, "'%s' is not qemu or libvirt", value);
-	*(const char **)field = value;
-	return 0;
+	return hv_backend_parse(value, field);
 }
 
 static const struct cli_opt options[] = {
