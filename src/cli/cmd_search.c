@@ -80,10 +80,12 @@ static char *cell_text(const char *s)
 
 	sb_adds(&sb, "");
 	for (const unsigned char *c = (const unsigned char *)dash(s); *c; c++) {
-		bool c1 = c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f;
-		if (c1)
+		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
+			sb_adds(&sb, "  "); /* one space a byte, as images and info print them */
 			c++;
-		sb_addc(&sb, c1 || *c < 0x20 || *c == 0x7f ? ' ' : (char)*c);
+			continue;
+		}
+		sb_addc(&sb, *c < 0x20 || *c == 0x7f ? ' ' : (char)*c);
 	}
 	return sb_detach(&sb);
 }

@@ -71,7 +71,7 @@ if LC_ALL=C grep -q "$(printf '[\033\007]')" "$OUT" || LC_ALL=C grep -q "$(print
 	fail "escapes: no control characters printed"
 else ok "escapes: no control characters printed"; fi
 [ "$(wc -l <"$OUT")" = 2 ] && ok "escapes: the row stays one line" || fail "escapes: the row stays one line"
-has "$OUT" "^evil/app +1 \[2J +- +qemu +red  \[31mtext  second line  2J$" "escapes: shown as spaces"
+has "$OUT" "^evil/app +1 \[2J +- +qemu +red  \[31mtext  second line   2J$" "escapes: shown as spaces, one a byte"
 printf 'format_version: "1"\nimages:\n  - name: "\\e]0;pwned\\a"\n' >"$TESTDIR/esc/index.yaml"
 expect 65 "escapes in an error" "$CAPSTAN" search -u "file://$TESTDIR/esc"
 if LC_ALL=C grep -q "$(printf '[\033\007]')" "$ERR"; then fail "escapes: not in the error"; else ok "escapes: not in the error"; fi
