@@ -29,7 +29,11 @@ struct pull {
 	char *shown;	 /* url for messages, without credentials */
 	int part_fd;	 /* the compressed bytes received so far (cache/partial) */
 	uint64_t part_len;
+	char *part_path; /* cache/partial/<name>.<platform>.gz */
 	char *info_path; /* identity of the partial download: url, digest, validator */
+	int lock_fd;	 /* one pull of an image and platform at a time */
+	char *dir, *final;
+	char *made_top;	 /* the highest folder this pull created, for a rollback */
 	char *validator; /* ETag or Last-Modified of the partial's source */
 	char *new_validator;
 	const char *digest; /* "-" when the index gives none */
@@ -618,22 +622,131 @@ static int transfer(struct pull *p, const struct index_platform *plat, char got[
 	}
 }
 
+/* One pull per image and platform at a time; the lock lives beside the partial download. */
+static int lock_partial(struct pull *p, const char *platform)
+{
+	char *cache = cap_path(p->ctx, "cache/partial/%s", p->name), *slash = strrchr(cache, '/');
+	int ret;
+
+	*slash = '\0';
+	ret = fs_mkdirs(cache, 0700);
+	*slash = '/';
+	if (!ret) {
+		char *lock = xasprintf("%s.%s.lock", cache, platform);
+		char *what = xasprintf("'%s' (%s)", p->name, platform);
+		p->part_path = xasprintf("%s.%s.gz", cache, platform);
+		p->info_path = xasprintf("%s.%s.info", cache, platform);
+		p->lock_fd = reg_lock_wait(p->ctx, lock, what);
+		ret = p->lock_fd < 0 ? p->lock_fd : 0;
+		free(lock);
+		free(what);
+	}
+	free(cache);
+	return ret;
+}
+
+/* The image is installed already with the index's size and digest. */
+static bool up_to_date(const char *final, const struct index_platform *plat)
+{
+	char got[SHA256_HEX_LEN + 1];
+	uint64_t size;
+
+	return plat && fs_exists(final) && hash_file(final, &size, got) == 0 &&
+	       size == plat->size && !strcmp(got, plat->sha256);
+}
+
+/* The image's folder and temp file, inflate, and the partial download with what it holds. */
+static int open_work(struct pull *p, const struct fetched *f)
+{
+	char *rel;
+	int ret;
+
+	p->made_top = first_missing(p->ctx, p->dir);
+	if ((ret = fs_mkdirs(p->dir, 0755)))
+		return ret;
+	remove_stale_tmp(p->dir, strrchr(p->final, '/') + 1);
+	if ((ret = fs_tmp_open(&p->tmp, p->final, 0644)))
+		return ret;
+	rel = xasprintf("%s/%s", p->name, f->file);
+	p->url = reg_url_join(p->ctx->repo_url, rel);
+	p->shown = reg_url_shown(p->url);
+	free(rel);
+	set_bounds(p, f->plat);
+	p->obuf = xmalloc(2 * CHUNK);
+	sha256_init(&p->sha);
+	if (inflateInit2(&p->z, 15 + 16) != Z_OK)
+		return cap_errf(ENOMEM, "cannot start gzip decompression");
+	p->z_ready = true;
+	p->part_fd = open(p->part_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->part_fd < 0)
+		return cap_errnof(errno, "cannot open '%s'", p->part_path);
+	fchmod(p->part_fd, 0600); /* one an older capstan made 0644 */
+	load_partial(p);
+	p->progress = !p->ctx->quiet && isatty(fileno(p->ctx->err));
+	now_s(&p->t0);
+	p->tlast = p->t0;
+	return 0;
+}
+
+/* The verified image into the repository, with the index's metadata. */
+static int install(struct pull *p, const struct fetched *f, const char *platform, const char *got)
+{
+	struct repo_meta meta = {.version = f->idx.version,
+				 .created = f->idx.created,
+				 .description = f->idx.description,
+				 .build = f->idx.build};
+	int ret = repo_install(p->ctx, p->name, platform, &p->tmp, &meta);
+
+	p->tmp.fd = -1;
+	p->tmp.tmp_path = NULL;
+	if (ret)
+		return ret;
+	unlink(p->part_path);
+	unlink(p->info_path);
+	cap_info(p->ctx, "pulled %s (%s), %llu bytes, sha256 %s%s", p->name, platform,
+		 (unsigned long long)p->out_len, got, f->plat ? "" : " (unverified)");
+	return 0;
+}
+
+/* Undo what a failed pull left (bad data is not kept for a resume), free the rest. */
+static void pull_release(struct pull *p, int ret)
+{
+	if (ret && p->progress && p->part_len)
+		fputc('\n', p->ctx->err);
+	if (p->tmp.tmp_path)
+		fs_tmp_abort(&p->tmp);
+	if (ret && p->data_err && p->part_path) {
+		unlink(p->part_path);
+		unlink(p->info_path);
+	}
+	if (ret && p->made_top)
+		remove_empty(p->dir, p->made_top);
+	if (p->part_fd >= 0)
+		close(p->part_fd);
+	if (p->z_ready)
+		inflateEnd(&p->z);
+	fs_unlock(p->lock_fd);
+	free(p->made_top);
+	free(p->obuf);
+	free(p->part_path);
+	free(p->info_path);
+	free(p->validator);
+	free(p->new_validator);
+	free((char *)p->url);
+	free(p->shown);
+	free(p->dir);
+	free(p->final);
+}
+
 int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 {
 	struct fetched f;
-	struct pull p;
-	struct repo_meta meta;
-	char got[SHA256_HEX_LEN + 1], *dir = NULL, *final = NULL, *cache = NULL, *part_path = NULL,
-				      *lock_path = NULL;
-	char *rel = NULL;
-	int lock_fd = -1, ret;
-	char *made_top = NULL; /* the highest folder this pull created, for a rollback */
+	struct pull p = {.ctx = ctx, .name = name, .part_fd = -1, .lock_fd = -1, .tmp.fd = -1};
+	char got[SHA256_HEX_LEN + 1];
+	int ret;
 
 	if (!platform)
 		platform = "qemu";
-	memset(&p, 0, sizeof(p));
-	p.part_fd = -1;
-	p.tmp.fd = -1;
 	if (!repo_name_valid(name))
 		return cap_errf(CAP_E_USAGE, "invalid image name '%s' (expected [namespace/]name)",
 				name);
@@ -649,113 +762,21 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 			 "%s has no sha256 for '%s' (an original Capstan registry): the image is "
 			 "unverified",
 			 f.index_shown, name);
-
-	/* One pull per image and platform at a time; the lock lives beside the partial download. */
-	cache = cap_path(ctx, "cache/partial/%s", name);
-	char *slash = strrchr(cache, '/');
-	*slash = '\0';
-	if ((ret = fs_mkdirs(cache, 0700)))
+	if ((ret = lock_partial(&p, platform)))
 		goto out;
-	*slash = '/';
-	lock_path = xasprintf("%s.%s.lock", cache, platform);
-	part_path = xasprintf("%s.%s.gz", cache, platform);
-	p.info_path = xasprintf("%s.%s.info", cache, platform);
-	char *what = xasprintf("'%s' (%s)", name, platform);
-	lock_fd = reg_lock_wait(ctx, lock_path, what);
-	free(what);
-	if (lock_fd < 0) {
-		ret = lock_fd;
+	p.dir = repo_image_dir(ctx, name);
+	p.final = xasprintf("%s/%s.%s", p.dir, reg_base_name(name), platform);
+	if (up_to_date(p.final, f.plat)) {
+		cap_info(ctx, "%s (%s) is up to date", name, platform);
 		goto out;
 	}
-
-	dir = repo_image_dir(ctx, name);
-	final = xasprintf("%s/%s.%s", dir, reg_base_name(name), platform);
-	if (f.plat && fs_exists(final)) {
-		uint64_t size;
-		if (hash_file(final, &size, got) == 0 && size == f.plat->size &&
-		    !strcmp(got, f.plat->sha256)) {
-			cap_info(ctx, "%s (%s) is up to date", name, platform);
-			ret = 0;
-			goto out;
-		}
+	if (!(ret = open_work(&p, &f)) && !(ret = resume_partial(&p, platform))) {
+		p.done0 = p.part_len;
+		if (!(ret = transfer(&p, f.plat, got)))
+			ret = install(&p, &f, platform, got);
 	}
-	made_top = first_missing(ctx, dir);
-	if ((ret = fs_mkdirs(dir, 0755)))
-		goto out;
-	remove_stale_tmp(dir, strrchr(final, '/') + 1);
-	if ((ret = fs_tmp_open(&p.tmp, final, 0644)))
-		goto out;
-
-	p.ctx = ctx;
-	p.name = name;
-	rel = xasprintf("%s/%s", name, f.file);
-	p.url = reg_url_join(ctx->repo_url, rel);
-	p.shown = reg_url_shown(p.url);
-	set_bounds(&p, f.plat);
-	p.obuf = xmalloc(2 * CHUNK);
-	sha256_init(&p.sha);
-	if (inflateInit2(&p.z, 15 + 16) != Z_OK) {
-		ret = cap_errf(ENOMEM, "cannot start gzip decompression");
-		goto out;
-	}
-	p.z_ready = true;
-	p.part_fd = open(part_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (p.part_fd < 0) {
-		ret = cap_errnof(errno, "cannot open '%s'", part_path);
-		goto out;
-	}
-	fchmod(p.part_fd, 0600); /* one an older capstan made 0644 */
-	load_partial(&p);
-	p.progress = !ctx->quiet && isatty(fileno(ctx->err));
-	now_s(&p.t0);
-	p.tlast = p.t0;
-	if ((ret = resume_partial(&p, platform)))
-		goto out;
-	p.done0 = p.part_len;
-	if ((ret = transfer(&p, f.plat, got)))
-		goto out;
-	meta.version = f.idx.version;
-	meta.created = f.idx.created;
-	meta.description = f.idx.description;
-	meta.build = f.idx.build;
-	ret = repo_install(ctx, name, platform, &p.tmp, &meta);
-	p.tmp.fd = -1;
-	p.tmp.tmp_path = NULL;
-	if (ret)
-		goto out;
-	unlink(part_path);
-	unlink(p.info_path);
-	cap_info(ctx, "pulled %s (%s), %llu bytes, sha256 %s%s", name, platform,
-		 (unsigned long long)p.out_len, got, f.plat ? "" : " (unverified)");
 out:
-	if (ret && p.progress && p.part_len)
-		fputc('\n', ctx->err);
-	if (p.tmp.tmp_path)
-		fs_tmp_abort(&p.tmp);
-	if (ret && p.data_err && part_path) {
-		unlink(part_path); /* bad data: resuming it would fail again */
-		unlink(p.info_path);
-	}
-	if (ret && made_top)
-		remove_empty(dir, made_top);
-	free(made_top);
-	if (p.part_fd >= 0)
-		close(p.part_fd);
-	if (p.z_ready)
-		inflateEnd(&p.z);
-	fs_unlock(lock_fd);
-	free(p.obuf);
-	free(p.info_path);
-	free(p.validator);
-	free(p.new_validator);
-	free((char *)p.url);
-	free(p.shown);
-	free(rel);
-	free(dir);
-	free(final);
-	free(cache);
-	free(part_path);
-	free(lock_path);
+	pull_release(&p, ret);
 	fetched_release(&f);
 	return ret;
 }
