@@ -86,18 +86,24 @@ printf '\xff\xff\xff\xff' | dd of="$part" bs=1 seek=$((GZ_SIZE / 4)) conv=notrun
 expect 0 "damaged partial: pulled again" "$CAPSTAN" pull -u "$FAULT_URL/ok" test/app
 identical "image intact after a damaged partial"
 
+# signal_at_quarter SIGNAL PID: once a quarter of the image is in the partial download, send
+# SIGNAL to PID and wait for it; RC is its exit status.
+signal_at_quarter() {
+	for _ in $(seq 100); do
+		s=$(stat -c %s "$part" 2>/dev/null || echo 0)
+		[ "$s" -gt $((GZ_SIZE / 4)) ] && break
+		sleep 0.05
+	done
+	kill "-$1" "$2"
+	wait "$2"
+	RC=$?
+}
+
 # kill -9 in the middle of a slow pull, then pull again: resumes (Range) and verifies
 rm -rf "$CAPSTAN_ROOT"
 : >"$FAULT_LOG"
 "$CAPSTAN" pull -q -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+signal_at_quarter KILL $! 2>/dev/null
 s=$(stat -c %s "$part" 2>/dev/null || echo 0)
 [ "$s" -gt 0 ] && [ "$s" -lt "$GZ_SIZE" ] && ok "killed mid-transfer ($s of $GZ_SIZE bytes)" || fail "killed mid-transfer ($s of $GZ_SIZE)"
 [ ! -e "$CAPSTAN_ROOT/repository/test/app/app.qemu" ] && ok "killed pull installed nothing" || fail "killed pull installed nothing"
@@ -110,15 +116,7 @@ left=$(find "$CAPSTAN_ROOT/repository" -name '*.tmp.*' | wc -l)
 # Ctrl-C (SIGINT) ends the pull cleanly: exit 74, partial kept, nothing installed
 rm -rf "$CAPSTAN_ROOT"
 "$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app >"$OUT" 2>"$ERR" &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -INT $pid
-wait $pid
-RC=$?
+signal_at_quarter INT $!
 [ $RC = 74 ] && ok "SIGINT: exit 74" || fail "SIGINT: exit 74 (got $RC)"
 has "$ERR" "interrupted \(run it again to resume\)" "SIGINT: says it can resume"
 untouched "$CAPSTAN_ROOT" "SIGINT: repository untouched"
@@ -129,15 +127,7 @@ identical "image after SIGINT and resume is intact"
 # Ctrl-C while run pulls a missing image: the pull stops, no VM starts, exit 128+SIGINT
 rm -rf "$CAPSTAN_ROOT"
 "$CAPSTAN" run --timeout 60 --accel tcg -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app </dev/null >"$OUT" 2>"$ERR" &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -INT $pid
-wait $pid
-RC=$?
+signal_at_quarter INT $!
 [ $RC = 130 ] && ok "run, SIGINT during its pull: exit 130" || fail "run, SIGINT during its pull: exit 130 (got $RC)"
 has "$ERR" "interrupted" "run, SIGINT during its pull: says interrupted"
 s=$(stat -c %s "$part" 2>/dev/null || echo 0)
