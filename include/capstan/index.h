@@ -37,7 +37,11 @@
  *       platforms: [qemu]
  *
  * Unknown keys are ignored (later versions may add some); known keys with the
- * wrong type or value are errors "SRC:LINE:COL: what" with -CAP_E_DATA.
+ * wrong type or value are errors "SRC:LINE:COL: what" with -CAP_E_DATA, with
+ * control characters quoted from the file shown as '?'.  Parsing is linear in
+ * the size of the file: duplicates are found with a hash set, more than 64
+ * YAML anchors are refused, and aliases may not make the walk visit more than
+ * twice the document's nodes.
  */
 
 #define INDEX_MAX_BYTES (16u << 20) /* refuse larger index files */

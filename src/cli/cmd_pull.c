@@ -33,5 +33,8 @@ const struct cmd_spec spec_pull = {
     .missing = "missing image name",
     .synopsis = "[-p PLATFORM] [-u URL] [--insecure] [-q] NAME",
     .about = "Download image NAME (ns/name) from the registry into the local repository,\n"
-	     "checking its size and SHA-256.  An interrupted pull resumes where it stopped.\n",
+	     "checking its size and SHA-256.  An interrupted pull resumes where it stopped.\n"
+	     "The image may not expand past the size its index declares (or 4 GiB,\n"
+	     "CAPSTAN_PULL_MAX_SIZE, when the index gives none); a transfer slower than\n"
+	     "CAPSTAN_NET_MIN_SPEED (1024) bytes/s for CAPSTAN_NET_TIMEOUT (30) s fails.\n",
 };

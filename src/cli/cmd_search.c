@@ -69,32 +69,59 @@ static void print_json(struct cap_ctx *ctx, const struct index_image **v, size_t
 	json_finish(&j);
 }
 
+/*
+ * A cell as the terminal may show it: the registry's strings are hostile, so
+ * control characters (escape sequences, a newline in a description) become
+ * spaces, as `images` does, and so do the C1 controls UTF-8 encodes as C2 80..9F.
+ */
+static char *cell_text(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_adds(&sb, "");
+	for (const unsigned char *c = (const unsigned char *)dash(s); *c; c++) {
+		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
+			sb_adds(&sb, "  "); /* one space a byte, as images and info print them */
+			c++;
+			continue;
+		}
+		sb_addc(&sb, *c < 0x20 || *c == 0x7f ? ' ' : (char)*c);
+	}
+	return sb_detach(&sb);
+}
+
+static void print_row(FILE *f, char *const cell[NCOLS], const size_t w[NCOLS])
+{
+	fprintf(f, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], cell[0], (int)w[1], cell[1],
+		(int)w[2], cell[2], (int)w[3], cell[3], cell[4]);
+}
+
 static void print_table(struct cap_ctx *ctx, const struct index_image **v, size_t n)
 {
-	static const char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORMS",
-						"DESCRIPTION"};
+	static char *const head[NCOLS] = {"NAME", "VERSION", "CREATED", "PLATFORMS", "DESCRIPTION"};
 	size_t w[NCOLS];
-	char **plats = xcalloc(n ? n : 1, sizeof(*plats));
+	char *(*rows)[NCOLS] = xcalloc(n ? n : 1, sizeof(*rows));
 
 	for (int c = 0; c < NCOLS; c++)
 		w[c] = strlen(head[c]);
 	for (size_t i = 0; i < n; i++) {
-		plats[i] = platform_list(v[i]);
-		const char *cell[NCOLS - 1] = {v[i]->name, dash(v[i]->version), dash(v[i]->created),
-					       dash(plats[i])};
-		for (int c = 0; c < NCOLS - 1; c++)
-			if (strlen(cell[c]) > w[c])
-				w[c] = strlen(cell[c]);
+		char *plats = platform_list(v[i]);
+		const char *raw[NCOLS] = {v[i]->name, v[i]->version, v[i]->created, plats,
+					  v[i]->description};
+		for (int c = 0; c < NCOLS; c++) {
+			rows[i][c] = cell_text(raw[c]);
+			if (c < NCOLS - 1 && strlen(rows[i][c]) > w[c])
+				w[c] = strlen(rows[i][c]);
+		}
+		free(plats);
 	}
-	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], head[0], (int)w[1], head[1],
-		(int)w[2], head[2], (int)w[3], head[3], head[4]);
+	print_row(ctx->out, head, w);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i]->name, (int)w[1],
-			dash(v[i]->version), (int)w[2], dash(v[i]->created), (int)w[3],
-			dash(plats[i]), dash(v[i]->description));
-		free(plats[i]);
+		print_row(ctx->out, rows[i], w);
+		for (int c = 0; c < NCOLS; c++)
+			free(rows[i][c]);
 	}
-	free(plats);
+	free(rows);
 }
 
 static const struct cli_opt options[] = {
@@ -132,5 +159,8 @@ const struct cmd_spec spec_search = {
     .synopsis = "[-u URL] [--json] [TEXT]",
     .about = "List the images of the registry (its catalog, index.yaml at the root):\n"
 	     "NAME, VERSION, CREATED, PLATFORMS and DESCRIPTION.  With TEXT, only the\n"
-	     "images whose name or description contains it, ignoring case.\n",
+	     "images whose name or description contains it, ignoring case.  A registry\n"
+	     "without index.yaml that lists its files as S3 ListBucket XML (an original\n"
+	     "Capstan bucket) is searched through each <ns>/<name>/index.yaml it lists.\n"
+	     "Control characters in the registry's strings are shown as spaces.\n",
 };

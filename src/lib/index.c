@@ -11,14 +11,59 @@
 #include "capstan/str.h"
 #include "capstan/banned.h"
 
-/* Bound on nodes visited, so aliases to large nodes cannot make a walk quadratic. */
-#define MAX_VISITS 200000
+/*
+ * libyaml looks anchors up by a linear search, so thousands of them make the
+ * load quadratic; an index has no use for many (ours and Capstan's have none).
+ */
+#define MAX_ANCHORS 64
 
 struct doc {
 	const char *src;
 	yaml_document_t d;
-	size_t visits;
+	size_t visits, max_visits;
 };
+
+/*
+ * A set of names (platforms of an image, images of a catalog), so duplicates
+ * are found in linear time: open addressing, FNV-1a, borrowed strings.
+ */
+struct nameset {
+	const char **slot;
+	size_t mask;
+};
+
+static void nameset_init(struct nameset *s, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap <<= 1;
+	s->slot = xcalloc(cap, sizeof(*s->slot));
+	s->mask = cap - 1;
+}
+
+/* Add name; false if it was already there. */
+static bool nameset_add(struct nameset *s, const char *name)
+{
+	uint64_t h = 1469598103934665603u;
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 1099511628211u;
+	for (size_t i = h & s->mask;; i = (i + 1) & s->mask) {
+		if (!s->slot[i]) {
+			s->slot[i] = name;
+			return true;
+		}
+		if (!strcmp(s->slot[i], name))
+			return false;
+	}
+}
+
+static void nameset_release(struct nameset *s)
+{
+	free(s->slot);
+	s->slot = NULL;
+}
 
 static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -31,6 +76,10 @@ static int at(const struct doc *doc, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	/* what may quote the index: no terminal control sequence reaches the user's screen */
+	for (char *c = what; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", doc->src, n->start_mark.line + 1,
 			n->start_mark.column + 1, what);
 }
@@ -39,6 +88,52 @@ static yaml_node_t *node(struct doc *doc, int id)
 {
 	doc->visits++;
 	return yaml_document_get_node(&doc->d, id);
+}
+
+/*
+ * A walk without aliases visits each node once; aliases can make it visit a
+ * large node many times.  Allowing twice the node count keeps the walk linear
+ * in the size of the file for any document.
+ */
+static bool too_complex(const struct doc *doc)
+{
+	return doc->visits > doc->max_visits;
+}
+
+/* Count anchors with the event parser (linear) before libyaml's loader sees them. */
+static int check_anchors(const char *src, const char *data, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t anchors = 0;
+	int ret = 0;
+
+	if (!memchr(data, '&', len))
+		return 0; /* no anchor can appear: skip the extra pass */
+	if (!yaml_parser_initialize(&p))
+		return cap_errf(ENOMEM, "%s: out of memory", src);
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev))
+			break; /* the loader reports the syntax error with its position */
+		const yaml_char_t *anchor = NULL;
+		if (ev.type == YAML_SCALAR_EVENT)
+			anchor = ev.data.scalar.anchor;
+		else if (ev.type == YAML_SEQUENCE_START_EVENT)
+			anchor = ev.data.sequence_start.anchor;
+		else if (ev.type == YAML_MAPPING_START_EVENT)
+			anchor = ev.data.mapping_start.anchor;
+		bool end = ev.type == YAML_STREAM_END_EVENT;
+		if (anchor && ++anchors > MAX_ANCHORS)
+			ret =
+			    cap_errf(CAP_E_DATA, "%s:%zu:%zu: more than %d YAML anchors", src,
+				     ev.start_mark.line + 1, ev.start_mark.column + 1, MAX_ANCHORS);
+		yaml_event_delete(&ev);
+		if (ret || end)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return ret;
 }
 
 static int load(struct doc *doc, const char *src, const char *data, size_t len, yaml_node_t **root)
@@ -51,6 +146,8 @@ static int load(struct doc *doc, const char *src, const char *data, size_t len, 
 	if (len > INDEX_MAX_BYTES)
 		return cap_errf(CAP_E_DATA, "%s: index larger than %u MiB", src,
 				INDEX_MAX_BYTES >> 20);
+	if ((ret = check_anchors(src, data, len)))
+		return ret;
 	if (!yaml_parser_initialize(&p))
 		return cap_errf(ENOMEM, "%s: out of memory", src);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
@@ -63,6 +160,7 @@ static int load(struct doc *doc, const char *src, const char *data, size_t len, 
 		return ret;
 	}
 	yaml_parser_delete(&p);
+	doc->max_visits = 2 * (size_t)(doc->d.nodes.top - doc->d.nodes.start) + 16;
 	*root = yaml_document_get_root_node(&doc->d);
 	if (!*root) {
 		yaml_document_delete(&doc->d);
@@ -167,34 +265,58 @@ static struct index_platform *add_platform(struct index_image *img)
 	return &img->platforms[img->nplatforms++];
 }
 
-static int check_platform_name(struct doc *doc, const struct index_image *img, const yaml_node_t *n)
+/* Room for n more platforms at once: one allocation per image, whatever the count. */
+static void reserve_platforms(struct index_image *img, size_t n)
+{
+	img->platforms = xrealloc(img->platforms, (img->nplatforms + n) * sizeof(*img->platforms));
+}
+
+static int check_platform_name(struct doc *doc, struct nameset *seen, const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE || !index_file_name_valid(scalar(n)))
 		return at(doc, n, "invalid platform name");
-	if (index_image_platform(img, scalar(n)))
+	if (!nameset_add(seen, scalar(n)))
 		return at(doc, n, "platform '%s' listed twice", scalar(n));
 	return 0;
 }
 
+static int parse_platform_list(struct doc *doc, const yaml_node_t *v, struct index_image *img,
+			       struct nameset *seen);
+
 /* platforms: {NAME: {file, size, sha256}} */
 static int parse_platforms(struct doc *doc, const yaml_node_t *v, struct index_image *img)
 {
+	struct nameset seen;
+	int ret;
+
 	if (v->type != YAML_MAPPING_NODE)
 		return at(doc, v, "'platforms' must be a mapping of platform names");
+	size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	reserve_platforms(img, n);
+	nameset_init(&seen, n);
+	ret = parse_platform_list(doc, v, img, &seen);
+	nameset_release(&seen);
+	return ret;
+}
+
+static int parse_platform_list(struct doc *doc, const yaml_node_t *v, struct index_image *img,
+			       struct nameset *seen)
+{
 	for (yaml_node_pair_t *pp = v->data.mapping.pairs.start; pp < v->data.mapping.pairs.top;
 	     pp++) {
 		yaml_node_t *pk = node(doc, pp->key), *pv = node(doc, pp->value);
 		int ret;
 
-		if (doc->visits > MAX_VISITS)
+		if (too_complex(doc))
 			return at(doc, v, "index too complex");
-		if ((ret = check_platform_name(doc, img, pk)))
+		if ((ret = check_platform_name(doc, seen, pk)))
 			return ret;
 		if (pv->type != YAML_MAPPING_NODE)
 			return at(doc, pv,
 				  "platform '%s' must be a mapping with file, size and sha256",
 				  scalar(pk));
-		struct index_platform *p = add_platform(img);
+		struct index_platform *p = &img->platforms[img->nplatforms++];
+		memset(p, 0, sizeof(*p));
 		p->name = xstrdup(scalar(pk));
 		for (yaml_node_pair_t *q = pv->data.mapping.pairs.start;
 		     q < pv->data.mapping.pairs.top; q++) {
@@ -292,8 +414,37 @@ int index_parse_image(const char *src, const char *data, size_t len, struct inde
 	return ret;
 }
 
+/* A catalog entry's "platforms: [qemu, raw]". */
+static int parse_entry_platforms(struct doc *doc, const yaml_node_t *v, struct index_image *img)
+{
+	struct nameset seen;
+	int ret = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return at(doc, v, "'platforms' must be a list of platform names");
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	reserve_platforms(img, n);
+	nameset_init(&seen, n);
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *pn = node(doc, *i);
+		if (too_complex(doc)) {
+			ret = at(doc, v, "index too complex");
+			break;
+		}
+		if ((ret = check_platform_name(doc, &seen, pn)))
+			break;
+		struct index_platform *p = &img->platforms[img->nplatforms++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(scalar(pn));
+	}
+	nameset_release(&seen);
+	return ret;
+}
+
 static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image *img)
 {
+	bool plats = false;
 	int ret;
 
 	if (e->type != YAML_MAPPING_NODE)
@@ -303,7 +454,7 @@ static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image
 		yaml_node_t *k = node(doc, p->key), *v = node(doc, p->value);
 		bool handled;
 
-		if (doc->visits > MAX_VISITS)
+		if (too_complex(doc))
 			return at(doc, e, "index too complex");
 		if (k->type != YAML_SCALAR_NODE)
 			return at(doc, k, "keys must be strings");
@@ -313,19 +464,11 @@ static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image
 			if (!image_name_valid(img->name))
 				return at(doc, v, "invalid image name '%s'", img->name);
 		} else if (!strcmp(scalar(k), "platforms")) {
-			if (v->type != YAML_SEQUENCE_NODE)
-				return at(doc, v, "'platforms' must be a list of platform names");
-			if (img->nplatforms)
+			if (plats)
 				return at(doc, k, "duplicate key 'platforms'");
-			for (yaml_node_item_t *i = v->data.sequence.items.start;
-			     i < v->data.sequence.items.top; i++) {
-				yaml_node_t *pn = node(doc, *i);
-				if (doc->visits > MAX_VISITS)
-					return at(doc, v, "index too complex");
-				if ((ret = check_platform_name(doc, img, pn)))
-					return ret;
-				add_platform(img)->name = xstrdup(scalar(pn));
-			}
+			plats = true;
+			if ((ret = parse_entry_platforms(doc, v, img)))
+				return ret;
 		} else if ((ret = image_field(doc, k, v, img, &handled))) {
 			return ret;
 		}
@@ -333,6 +476,30 @@ static int parse_entry(struct doc *doc, const yaml_node_t *e, struct index_image
 	if (!img->name)
 		return at(doc, e, "image entry has no 'name'");
 	return 0;
+}
+
+/* The catalog's "images:" list, each name once. */
+static int parse_images(struct doc *doc, const yaml_node_t *v, struct index_catalog *out)
+{
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	struct nameset seen;
+	int ret = 0;
+
+	out->images = xcalloc(n ? n : 1, sizeof(*out->images));
+	nameset_init(&seen, n);
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		struct index_image *img = &out->images[out->n++];
+		yaml_node_t *e = node(doc, *i);
+		if ((ret = parse_entry(doc, e, img)))
+			break;
+		if (!nameset_add(&seen, img->name)) {
+			ret = at(doc, e, "image '%s' listed twice", img->name);
+			break;
+		}
+	}
+	nameset_release(&seen);
+	return ret;
 }
 
 int index_parse_catalog(const char *src, const char *data, size_t len, struct index_catalog *out)
@@ -368,22 +535,8 @@ int index_parse_catalog(const char *src, const char *data, size_t len, struct in
 				ret = at(&doc, v, "'images' must be a list");
 				goto out;
 			}
-			for (yaml_node_item_t *i = v->data.sequence.items.start;
-			     i < v->data.sequence.items.top; i++) {
-				out->images =
-				    xrealloc(out->images, (out->n + 1) * sizeof(*out->images));
-				memset(&out->images[out->n], 0, sizeof(*out->images));
-				struct index_image *img = &out->images[out->n++];
-				yaml_node_t *e = node(&doc, *i);
-				if ((ret = parse_entry(&doc, e, img)))
-					goto out;
-				for (size_t j = 0; j + 1 < out->n; j++)
-					if (!strcmp(out->images[j].name, img->name)) {
-						ret = at(&doc, e, "image '%s' listed twice",
-							 img->name);
-						goto out;
-					}
-			}
+			if ((ret = parse_images(&doc, v, out)))
+				goto out;
 		}
 	}
 	if (!fmt)

@@ -15,6 +15,18 @@ a fault, applied to *.gz files unless said otherwise:
   wrongsize     index.yaml with every "size:" plus one
   drop-N        N bytes of each response, then the connection is cut
   slow-N        N bytes per second
+  bomb          64 MiB of zeros, gzipped (about 64 KiB), whatever the index says
+  endless       a gzip stream of zeros that never ends (no file needed)
+  empties       empty gzip members without end: input that never produces output
+  hugelen       a Content-Length of 1 TiB before the real bytes
+  hold          a 2 GiB gzip bomb (2 MiB), then silence (no file needed)
+  drip          the body one byte a second
+  driphead      the whole response, status line first, one byte a second (any file)
+  tofile        every request redirects to file:///etc/passwd (any file)
+  bucket-N      an original Capstan S3 bucket: no index.yaml at the root, but the
+                root lists every file as ListBucket XML, N keys a page (default 1000)
+
+The bombs' gzip trailers carry no real CRC: a pull must stop long before them.
 """
 import gzip
 import http.server
@@ -24,10 +36,33 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
+import zlib
+from xml.sax.saxutils import escape
 
 ROOT, PORTFILE, LOGFILE = sys.argv[1], sys.argv[2], sys.argv[3]
-FAULTS = {"ok", "truncate", "corrupt", "tamper", "stall", "flaky", "loop", "wrongsize", "drop", "slow"}
+FAULTS = {"ok", "truncate", "corrupt", "tamper", "stall", "flaky", "loop", "wrongsize", "drop", "slow",
+          "bomb", "endless", "empties", "hugelen", "hold", "drip", "driphead", "tofile", "bucket"}
+NOFILE = {"endless", "hold"}
 log_lock = threading.Lock()
+
+
+def zero_segments():
+    """A gzip header with 1 MiB of zeros, and a byte-aligned segment of 1 MiB more (full flush)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = z.compress(bytes(1 << 20)) + z.flush(zlib.Z_FULL_FLUSH)
+    seg = z.compress(bytes(1 << 20)) + z.flush(zlib.Z_FULL_FLUSH)
+    return head, seg
+
+
+HEAD, SEG = zero_segments()
+END = b"\x03\x00" + bytes(8)  # an empty final block and a trailer that does not check out
+
+
+def bomb(mib):
+    return HEAD + SEG * (mib - 1) + END
+
+
 counts = {}
 
 
@@ -65,6 +100,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(404, b"no such fault\n")
         if fault == "loop":
             return self.send(302, headers=[("Location", self.path)])
+        if fault == "tofile":
+            return self.send(302, headers=[("Location", "file:///etc/passwd")])
+        if fault == "bucket" and (rel == "/" or rel.startswith("/?")):
+            return self.list_bucket(arg or 1000, rel)
+        if fault == "bucket" and rel == "/index.yaml":
+            return self.send(404, b"no such key\n")
+        if fault == "driphead":
+            return self.drip_all()
+        if fault in NOFILE and rel.endswith(".gz"):
+            return self.endless() if fault == "endless" else self.hold()
         if fault == "flaky":
             with log_lock:
                 counts[self.path] = counts.get(self.path, 0) + 1
@@ -86,6 +131,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if gz and fault == "corrupt":
             i = len(data) // 2
             data = data[:i] + bytes([data[i] ^ 0x40]) + data[i + 1:]
+        if gz and fault == "bomb":
+            data = bomb(64)
+        if gz and fault == "empties":
+            return self.stream(gzip.compress(b"") * 50000)
         if gz and fault == "tamper":
             raw = bytearray(gzip.decompress(data))
             raw[len(raw) // 2] ^= 1
@@ -104,12 +153,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
         self.send_header("ETag", etag)
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(1 << 40 if gz and fault == "hugelen" else len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":
             return
         try:
+            if gz and fault == "drip":
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(1)
             if gz and fault == "stall":
                 self.wfile.write(body[:1000])
                 self.wfile.flush()
@@ -128,6 +182,73 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+    def list_bucket(self, per_page, rel):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(rel).query)
+        marker = query.get("marker", [""])[0]
+        keys = sorted(os.path.relpath(os.path.join(d, f), ROOT)
+                      for d, _, files in os.walk(ROOT) for f in files)
+        keys = [k for k in keys if k > marker and k != "index.yaml"]
+        page = keys[:per_page]
+        xml = ['<?xml version="1.0" encoding="UTF-8"?>\n'
+               '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+               "<Name>capstan</Name><Prefix></Prefix><Marker>%s</Marker><MaxKeys>%d</MaxKeys>"
+               "<IsTruncated>%s</IsTruncated>" % (escape(marker), per_page,
+                                                  "true" if len(keys) > per_page else "false")]
+        for k in page:
+            st = os.stat(os.path.join(ROOT, k))
+            xml.append("<Contents><Key>%s</Key><LastModified>2016-03-02T13:10:00.000Z</LastModified>"
+                       '<ETag>"%x"</ETag><Size>%d</Size><StorageClass>STANDARD</StorageClass></Contents>'
+                       % (escape(k), st.st_size, st.st_size))
+        xml.append("</ListBucketResult>")
+        self.send(200, "".join(xml).encode(), headers=[("Content-Type", "application/xml")])
+
+    def stream(self, block):
+        """The same block again and again, until the client hangs up."""
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def endless(self):
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            self.wfile.write(HEAD)
+            while True:
+                self.wfile.write(SEG * 16)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def hold(self):
+        body = bomb(2048)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body) + 1))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+            self.wfile.flush()
+            time.sleep(120)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def drip_all(self):
+        raw = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nxxxx"
+        try:
+            for i in range(len(raw)):
+                self.wfile.write(raw[i:i + 1])
+                self.wfile.flush()
+                time.sleep(1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -38,7 +38,8 @@ start_faultd() {
 }
 
 # start_nginx ROOT: nginx serving ROOT with GET, Range and WebDAV PUT (and TLS with a
-# self-signed certificate); sets NGINX_URL, NGINX_TLS_URL and NGINX_LOG.
+# self-signed certificate); sets NGINX_URL, NGINX_TLS_URL and NGINX_LOG.  /tohttp/X and
+# /tohttps/X redirect to X on the http and the https port.
 start_nginx() {
 	local d="$TESTDIR/nginx" user="" port tport
 	mkdir -p "$d/tmp"
@@ -78,6 +79,8 @@ http {
 			dav_access user:rw group:r all:r;
 		}
 		location /ro/ { alias $1/; limit_except GET HEAD { deny all; } }
+		location /tohttp/ { rewrite ^/tohttp/(.*)\$ http://127.0.0.1:$port/\$1 redirect; }
+		location /tohttps/ { rewrite ^/tohttps/(.*)\$ https://127.0.0.1:$tport/\$1 redirect; }
 	}
 }
 CONF

@@ -86,18 +86,24 @@ printf '\xff\xff\xff\xff' | dd of="$part" bs=1 seek=$((GZ_SIZE / 4)) conv=notrun
 expect 0 "damaged partial: pulled again" "$CAPSTAN" pull -u "$FAULT_URL/ok" test/app
 identical "image intact after a damaged partial"
 
+# signal_at_quarter SIGNAL PID: once a quarter of the image is in the partial download, send
+# SIGNAL to PID and wait for it; RC is its exit status.
+signal_at_quarter() {
+	for _ in $(seq 100); do
+		s=$(stat -c %s "$part" 2>/dev/null || echo 0)
+		[ "$s" -gt $((GZ_SIZE / 4)) ] && break
+		sleep 0.05
+	done
+	kill "-$1" "$2"
+	wait "$2"
+	RC=$?
+}
+
 # kill -9 in the middle of a slow pull, then pull again: resumes (Range) and verifies
 rm -rf "$CAPSTAN_ROOT"
 : >"$FAULT_LOG"
 "$CAPSTAN" pull -q -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+signal_at_quarter KILL $! 2>/dev/null
 s=$(stat -c %s "$part" 2>/dev/null || echo 0)
 [ "$s" -gt 0 ] && [ "$s" -lt "$GZ_SIZE" ] && ok "killed mid-transfer ($s of $GZ_SIZE bytes)" || fail "killed mid-transfer ($s of $GZ_SIZE)"
 [ ! -e "$CAPSTAN_ROOT/repository/test/app/app.qemu" ] && ok "killed pull installed nothing" || fail "killed pull installed nothing"
@@ -110,15 +116,7 @@ left=$(find "$CAPSTAN_ROOT/repository" -name '*.tmp.*' | wc -l)
 # Ctrl-C (SIGINT) ends the pull cleanly: exit 74, partial kept, nothing installed
 rm -rf "$CAPSTAN_ROOT"
 "$CAPSTAN" pull -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app >"$OUT" 2>"$ERR" &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -INT $pid
-wait $pid
-RC=$?
+signal_at_quarter INT $!
 [ $RC = 74 ] && ok "SIGINT: exit 74" || fail "SIGINT: exit 74 (got $RC)"
 has "$ERR" "interrupted \(run it again to resume\)" "SIGINT: says it can resume"
 untouched "$CAPSTAN_ROOT" "SIGINT: repository untouched"
@@ -129,15 +127,7 @@ identical "image after SIGINT and resume is intact"
 # Ctrl-C while run pulls a missing image: the pull stops, no VM starts, exit 128+SIGINT
 rm -rf "$CAPSTAN_ROOT"
 "$CAPSTAN" run --timeout 60 --accel tcg -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app </dev/null >"$OUT" 2>"$ERR" &
-pid=$!
-for _ in $(seq 100); do
-	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
-	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
-	sleep 0.05
-done
-kill -INT $pid
-wait $pid
-RC=$?
+signal_at_quarter INT $!
 [ $RC = 130 ] && ok "run, SIGINT during its pull: exit 130" || fail "run, SIGINT during its pull: exit 130 (got $RC)"
 has "$ERR" "interrupted" "run, SIGINT during its pull: says interrupted"
 s=$(stat -c %s "$part" 2>/dev/null || echo 0)
@@ -163,6 +153,109 @@ n=$(grep -c "GET /slow-[0-9]*/test/app/app.qemu.gz" "$FAULT_LOG")
 [ "$n" = 1 ] && ok "the image was downloaded once" || fail "the image was downloaded once ($n)"
 identical "image intact after concurrent pulls"
 
+# ---- hostile registries: bombs, drips, redirects (issue 9) ----
+# A file size limit guards the machine: without the bounds these pulls would fill the disk.
+capped() { (
+	trap '' XFSZ
+	ulimit -f 1048576
+	exec "$@"
+); }
+mkdir -p "$REG/orig/app"
+printf 'format_version: 1\nversion: v0.24\ncreated: 2016-03-02 13:10\ndescription: OSv base\nbuild: scripts/build\n' \
+	>"$REG/orig/app/index.yaml"
+# hostile CODE REGEX DESC URL IMAGE [ENV...]: like fault, for any image, under the size limit.
+hostile() {
+	local code=$1 re=$2 desc=$3 url=$4 img=$5
+	shift 5
+	rm -rf "$CAPSTAN_ROOT"
+	run env "$@" bash -c "$(declare -f capped); capped \"\$0\" pull -u \"\$1\" \"\$2\"" "$CAPSTAN" "$url" "$img"
+	if [ "$RC" = "$code" ]; then ok "$desc: exit $code"; else fail "$desc: exit $code (got $RC)"; fi
+	grep -v '^capstan: warning: .* the image is unverified$' "$ERR" >"$ERR.main"
+	one_line "$ERR.main" "$desc: one line (besides the unverified warning)"
+	has "$ERR" "$re" "$desc: says what happened"
+	untouched "$CAPSTAN_ROOT" "$desc: repository untouched"
+	if [ "$code" = 65 ]; then
+		[ -z "$(find "$CAPSTAN_ROOT/cache/partial" -type f ! -name '*.lock' 2>/dev/null)" ] &&
+			ok "$desc: no partial kept to replay" || fail "$desc: no partial kept to replay"
+	fi
+}
+hostile 65 "the image expands past the [0-9]+ bytes its index declares \(a gzip bomb\?\); stopped, nothing installed" \
+	"gzip bomb past the declared size" "$FAULT_URL/bomb" test/app
+hostile 65 "the image expands past 32(\.0)?M, the limit for an index without sizes \(CAPSTAN_PULL_MAX_SIZE raises it\)" \
+	"endless gzip stream, index without sizes" "$FAULT_URL/endless" orig/app CAPSTAN_PULL_MAX_SIZE=32M
+hostile 65 "the download passes [0-9]+ bytes, more than an image of [0-9]+ bytes can need" \
+	"endless empty gzip members" "$FAULT_URL/empties" test/app
+hostile 65 "1099511627776 bytes to download, more than an image of [0-9]+ bytes can need" \
+	"Content-Length of 1 TiB" "$FAULT_URL/hugelen" test/app
+hostile 69 "redirected to 'file:///etc/passwd', which is refused" "redirect to file://" "$FAULT_URL/tofile" test/app
+# One byte a second is not a live transfer (the old stall check let it run forever).
+hostile 69 "timed out: less than 1024 bytes/s for 2 s \(see CAPSTAN_NET_MIN_SPEED and CAPSTAN_NET_TIMEOUT\)" \
+	"image dripped a byte a second" "$FAULT_URL/drip" test/app timeout 120
+hostile 69 "index.yaml: timed out: less than" "headers dripped a byte a second" "$FAULT_URL/driphead" test/app timeout 120
+hostile 69 "index.yaml: timed out: less than 100 bytes/s" "CAPSTAN_NET_MIN_SPEED" "$FAULT_URL/driphead" test/app \
+	CAPSTAN_NET_MIN_SPEED=100 timeout 120
+
+# wait_tmp SIZE_KIB: until the image being inflated passes SIZE_KIB (or 30 s).
+wait_tmp() {
+	for _ in $(seq 600); do
+		[ -n "$(find "$CAPSTAN_ROOT/repository" -name '*.tmp.*' -size +"$1"k 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# interrupt_bomb SIGNAL DESC: pull orig/app from the 2 GiB bomb; once 64 MiB are out, send
+# SIGNAL.  It must stop within a chunk: exit 74, said, long before the file size limit.
+interrupt_bomb() {
+	(
+		trap '' XFSZ
+		ulimit -f 1048576
+		CAPSTAN_PULL_MAX_SIZE=100G exec "$CAPSTAN" pull -u "$FAULT_URL/hold" orig/app
+	) >"$OUT" 2>"$ERR" &
+	local pid=$!
+	wait_tmp 65536 && ok "$2: bomb inflating" || fail "$2: bomb inflating"
+	kill "-$1" $pid
+	wait $pid
+	RC=$?
+	[ $RC = 74 ] && ok "$2: exit 74" || fail "$2: exit 74 (got $RC)"
+	has "$ERR" "interrupted" "$2: says so"
+	hasnt "$ERR" "File too large" "$2: stopped before the file size limit"
+	untouched "$CAPSTAN_ROOT" "$2: repository untouched"
+}
+# While a buffer of the download inflates.
+rm -rf "$CAPSTAN_ROOT"
+interrupt_bomb TERM "SIGTERM while inflating"
+# While a kept partial is replayed through inflate (no network callback runs there).
+rm -rf "$CAPSTAN_ROOT"
+mkdir -p "$CAPSTAN_ROOT/cache/partial/orig"
+python3 - "$CAPSTAN_ROOT/cache/partial/orig/app.qemu.gz" <<'PY'
+import sys, zlib
+z = zlib.compressobj(9, zlib.DEFLATED, 31)
+head = z.compress(bytes(1 << 20)) + z.flush(zlib.Z_FULL_FLUSH)
+seg = z.compress(bytes(1 << 20)) + z.flush(zlib.Z_FULL_FLUSH)
+open(sys.argv[1], "wb").write(head + seg * 2047)
+PY
+printf '%s\n-\n\n' "$FAULT_URL/hold/orig/app/app.qemu.gz" >"$CAPSTAN_ROOT/cache/partial/orig/app.qemu.info"
+interrupt_bomb INT "SIGINT while replaying"
+
+# Credentials in the registry URL: never printed, never stored, private files.
+port=$(cat "$TESTDIR/faultd.port")
+rm -rf "$CAPSTAN_ROOT"
+CAPSTAN_NET_RETRIES=0 expect 69 "credentials: dropped pull" "$CAPSTAN" pull -u "http://user:s3cret@127.0.0.1:$port/drop-$((GZ_SIZE / 2))" test/app
+hasnt "$OUT" "s3cret" "credentials: not on stdout"
+hasnt "$ERR" "s3cret" "credentials: not in the error"
+has "$ERR" "http://\*\*\*@127.0.0.1:$port/drop-" "credentials: the URL is shown redacted"
+info="$CAPSTAN_ROOT/cache/partial/test/app.qemu.info"
+hasnt "$info" "s3cret" "credentials: not stored in the partial's info"
+[ "$(stat -c %a "$info")" = 600 ] && ok "credentials: info file 0600" || fail "credentials: info file 0600 ($(stat -c %a "$info"))"
+[ "$(stat -c %a "$part")" = 600 ] && ok "partial download 0600" || fail "partial download 0600"
+expect 0 "credentials: the pull resumes" "$CAPSTAN" pull -u "http://user:s3cret@127.0.0.1:$port/ok" test/app
+has "$OUT" "resuming test/app" "credentials: resumed from the redacted identity"
+hasnt "$OUT" "s3cret" "credentials: not in the progress messages"
+identical "credentials: resumed image intact"
+expect 65 "credentials: 404" "$CAPSTAN" pull -vv -u "http://user:s3cret@127.0.0.1:$port/nothere" test/app
+hasnt "$ERR" "s3cret|dXNlcjpzM2NyZXQ" "credentials: not in -vv traces or the error"
+has "$ERR" "Authorization: \*\*\*" "credentials: -vv shows the header redacted"
+
 # a full disk (a file size limit standing in for it) installs nothing and says so
 rm -rf "$CAPSTAN_ROOT"
 (
@@ -173,6 +266,6 @@ rm -rf "$CAPSTAN_ROOT"
 RC=$?
 [ $RC = 74 ] && ok "write failure: exit 74" || fail "write failure: exit 74 (got $RC)"
 one_line "$ERR" "write failure: one line"
-has "$ERR" "cannot (write image 'test/app'|save the download of 'test/app' in the cache): File too large" "write failure: says which"
+has "$ERR" "cannot (write image 'test/app' \([0-9.]+[KMG]? written, from [0-9.]+[KMG]? downloaded\)|save the download of 'test/app' in the cache): File too large" "write failure: says which and how far it got"
 untouched "$CAPSTAN_ROOT" "write failure: repository untouched"
 done_testing

@@ -93,6 +93,18 @@ untouched "$CAPSTAN_ROOT" "TLS failure installs nothing"
 expect 0 "https with --insecure" "$CAPSTAN" pull --insecure -u "$NGINX_TLS_URL" test/app
 if cmp -s "$SRC_IMG" "$CAPSTAN_ROOT/repository/test/app/app.qemu"; then ok "https image identical"; else fail "https image identical"; fi
 
+# redirects: an https registry never continues over plain http; upgrades and https hops are fine
+rm -rf "$CAPSTAN_ROOT"
+expect 69 "https redirected to http" "$CAPSTAN" pull --insecure -u "$NGINX_TLS_URL/tohttp" test/app
+one_line "$ERR" "https to http: one line"
+has "$ERR" "redirected to 'http://127.0.0.1:[0-9]+/test/app/index.yaml', which is refused \(only http\(s\) redirects are followed, and only https ones from https\)" \
+	"https to http: says why"
+untouched "$CAPSTAN_ROOT" "https to http: installs nothing"
+expect 0 "https redirected to https" "$CAPSTAN" pull --insecure -u "$NGINX_TLS_URL/tohttps" test/app
+rm -rf "$CAPSTAN_ROOT"
+expect 0 "http redirected to https" "$CAPSTAN" pull --insecure -u "$NGINX_URL/tohttps" test/app
+if cmp -s "$SRC_IMG" "$CAPSTAN_ROOT/repository/test/app/app.qemu"; then ok "redirected image identical"; else fail "redirected image identical"; fi
+
 # concurrent pulls of the same image: both succeed, the image is intact
 rm -rf "$CAPSTAN_ROOT"
 "$CAPSTAN" pull -u "$NGINX_URL" test/app >"$TESTDIR/c1" 2>&1 &

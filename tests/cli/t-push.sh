@@ -77,4 +77,12 @@ expect 0 "push over https with --insecure" "$CAPSTAN" push -q --insecure test/ap
 expect 69 "push to a read-only server" "$CAPSTAN" push test/app "$NGINX_URL/ro"
 one_line "$ERR" "read-only server: one line"
 has "$ERR" "access denied \(HTTP 403\)|method not allowed" "read-only server: says why"
+# credentials in the URL: sent, never printed
+cred_url="http://user:s3cret@${NGINX_URL#http://}"
+expect 0 "push with credentials in the URL" "$CAPSTAN" push test/app "$cred_url"
+has "$OUT" "^pushing test/app \(qemu\) to http://\*\*\*@127.0.0.1:" "credentials: shown redacted"
+hasnt "$OUT" "s3cret" "credentials: not in the messages"
+expect 69 "push with credentials, refused" "$CAPSTAN" push test/app "$cred_url/ro"
+hasnt "$ERR" "s3cret" "credentials: not in the error"
+has "$ERR" "http://\*\*\*@127.0.0.1:[0-9]+/ro/" "credentials: the error names the redacted URL"
 done_testing

@@ -232,12 +232,81 @@ static void test_catalog_errors(void **state)
 	}
 }
 
+/* A large catalog parses (the old walk refused ~25,000 entries and grew quadratically). */
+static void test_catalog_large(void **state)
+{
+	enum { N = 150000 };
+	struct strbuf sb = STRBUF_INIT;
+	struct index_catalog cat;
+
+	sb_adds(&sb, "format_version: \"1\"\nimages:\n");
+	for (int i = 0; i < N; i++)
+		sb_addf(&sb,
+			"  - name: ns%d/image%d\n    version: \"1.%d\"\n    platforms: [qemu]\n",
+			i % 100, i, i);
+	assert_true(sb.len < INDEX_MAX_BYTES);
+	assert_int_equal(index_parse_catalog("big", sb.buf, sb.len, &cat), 0);
+	assert_int_equal(cat.n, N);
+	assert_string_equal(cat.images[N - 1].name, "ns99/image149999");
+	assert_string_equal(cat.images[N - 1].platforms[0].name, "qemu");
+	index_catalog_release(&cat);
+
+	/* The same name at the end is still found, by a set rather than a scan. */
+	sb_addf(&sb, "  - name: ns7/image7\n");
+	int ret = index_parse_catalog("big", sb.buf, sb.len, &cat);
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "image 'ns7/image7' listed twice"));
+	sb_release(&sb);
+}
+
+/* Aliases cannot multiply the walk, and anchors are bounded before libyaml's loader sees them. */
+static void test_catalog_aliases(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct index_catalog cat;
+	int ret;
+
+	sb_adds(&sb, "format_version: \"1\"\nplist: &p [");
+	for (int i = 0; i < 20000; i++)
+		sb_addf(&sb, "%sp%d", i ? ", " : "", i);
+	sb_adds(&sb, "]\nimages:\n");
+	for (int i = 0; i < 20000; i++)
+		sb_addf(&sb, "  - {name: i%d, platforms: *p}\n", i);
+	ret = index_parse_catalog("alias", sb.buf, sb.len, &cat);
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "index too complex"));
+	sb_release(&sb);
+
+	sb_init(&sb);
+	sb_adds(&sb, "format_version: \"1\"\nimages:\n");
+	for (int i = 0; i < 1000; i++)
+		sb_addf(&sb, "  - {name: &a%d i%d}\n", i, i);
+	ret = index_parse_catalog("anchors", sb.buf, sb.len, &cat);
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "anchors:67:"));
+	assert_non_null(strstr(cap_errmsg(ret), "more than 64 YAML anchors"));
+	sb_release(&sb);
+}
+
+/* Registry strings quoted in a message lose their control characters (terminal escapes). */
+static void test_error_sanitized(void **state)
+{
+	struct index_catalog cat;
+	const char *text = "format_version: \"1\"\nimages:\n  - name: \"\\e[31mred\\x07\"\n";
+	int ret = index_parse_catalog("c", text, strlen(text), &cat);
+
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "invalid image name '?[31mred?'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_image_full),	 cmocka_unit_test(test_image_original),
-	    cmocka_unit_test(test_image_errors), cmocka_unit_test(test_image_roundtrip),
-	    cmocka_unit_test(test_catalog),	 cmocka_unit_test(test_catalog_errors),
+	    cmocka_unit_test(test_image_full),	    cmocka_unit_test(test_image_original),
+	    cmocka_unit_test(test_image_errors),    cmocka_unit_test(test_image_roundtrip),
+	    cmocka_unit_test(test_catalog),	    cmocka_unit_test(test_catalog_errors),
+	    cmocka_unit_test(test_catalog_large),   cmocka_unit_test(test_catalog_aliases),
+	    cmocka_unit_test(test_error_sanitized),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

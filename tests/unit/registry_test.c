@@ -127,11 +127,77 @@ static void test_publish_catalog_pull(void **state)
 	free(data);
 }
 
+/* A file of n bytes of c. */
+static char *make_file(const struct fixture *f, const char *name, size_t n, char c)
+{
+	char *path = xasprintf("%s/%s", f->dir, name), *data = malloc(n);
+
+	assert_non_null(data);
+	memset(data, c, n);
+	assert_int_equal(fs_write_atomic(path, data, n, 0644), 0);
+	free(data);
+	return path;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+
+	assert_int_equal(fs_read_all(from, &data, &len), 0);
+	assert_int_equal(fs_write_atomic(to, data, len, 0644), 0);
+	free(data);
+}
+
+/* An image that expands past its declared size, or past the cap without one, stops the pull. */
+static void test_pull_bounds(void **state)
+{
+	struct fixture *f = *state;
+	struct repo_meta meta = {0};
+	struct repo_image img;
+	char *small = make_file(f, "small.raw", 64 << 10, 1),
+	     *big = make_file(f, "big.raw", 8 << 20, 0);
+	char *root = xasprintf("%s/reg", f->dir);
+	char *big_gz = xasprintf("%s/t/big/big.raw.gz", root);
+	char *small_gz = xasprintf("%s/t/small/small.raw.gz", root);
+	char *orig = xasprintf("%s/t/orig", root);
+	char *orig_gz = xasprintf("%s/orig.raw.gz", orig),
+	     *orig_idx = xasprintf("%s/index.yaml", orig);
+	int ret;
+
+	assert_int_equal(reg_publish_file(&f->ctx, root, "t/small", "raw", small, &meta), 0);
+	assert_int_equal(reg_publish_file(&f->ctx, root, "t/big", "raw", big, &meta), 0);
+	copy_file(big_gz, small_gz);
+	ret = reg_pull(&f->ctx, "t/small", "raw");
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "expands past the 65536 bytes its index declares"));
+	assert_int_equal(repo_find(&f->ctx, "t/small", "raw", &img), -CAP_E_NOTFOUND);
+
+	assert_int_equal(fs_mkdirs(orig, 0755), 0);
+	assert_int_equal(fs_write_atomic(orig_idx, "format_version: 1\n", 18, 0644), 0);
+	copy_file(big_gz, orig_gz);
+	setenv("CAPSTAN_PULL_MAX_SIZE", "1M", 1);
+	ret = reg_pull(&f->ctx, "t/orig", "raw");
+	assert_int_equal(ret, -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(ret), "the limit for an index without sizes"));
+	unsetenv("CAPSTAN_PULL_MAX_SIZE");
+	assert_int_equal(reg_pull(&f->ctx, "t/orig", "raw"), 0); /* 8 MiB is under the default */
+	free(small);
+	free(big);
+	free(root);
+	free(big_gz);
+	free(small_gz);
+	free(orig);
+	free(orig_gz);
+	free(orig_idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_get_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_catalog_pull, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pull_bounds, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
