@@ -15,6 +15,7 @@
 #include "capstan/build.h"
 #include "capstan/cfile.h"
 #include "capstan/disk.h"
+#include "capstan/elfdeps.h"
 #include "capstan/err.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
@@ -173,6 +174,65 @@ static int check_duplicates(const struct gather *g, const struct cfile *cf)
 			ret = cap_errf(CAP_E_DATA, "%s: guest path '%s' listed twice", cf->path,
 				       v[i]->path);
 	free(v);
+	return ret;
+}
+
+/* The image's entry at guest path (the last one wins, as in the image): its host file, "" or NULL.
+ */
+static const char *gather_has(void *arg, const char *guest)
+{
+	const struct gather *g = arg;
+
+	for (size_t i = g->n; i-- > 0;)
+		if (!strcmp(g->v[i].path, guest))
+			return g->v[i].host ? g->v[i].host : "";
+	return NULL;
+}
+
+/*
+ * Add the interpreters and shared libraries the dynamic programs and
+ * libraries of the image need, at the paths their loader opens.  Programs
+ * first, so that their RPATH applies to the libraries they load.
+ */
+static int add_elf_deps(const struct cap_ctx *ctx, struct gather *g)
+{
+	struct elfdeps_conf conf;
+	struct elfdeps d = {0};
+	size_t n = g->n;
+	int ret = 0;
+
+	elfdeps_conf_host(&conf);
+	for (int pass = 0; pass < 2 && !ret; pass++)
+		for (size_t i = 0; i < n && !ret; i++)
+			if (g->v[i].host && S_ISREG(g->v[i].mode))
+				ret = elfdeps_scan(&d, &conf, gather_has, g, g->v[i].path,
+						   g->v[i].host, pass == 0);
+	for (size_t i = 0; i < d.n && !ret; i++) {
+		const struct elfdeps_add *a = &d.v[i];
+		struct layout_file *f = gather_add(g);
+		struct stat st;
+		f->path = xstrdup(a->guest);
+		f->mtime = g->mtime;
+		if (a->link) {
+			f->mode = S_IFLNK | 0777;
+			f->target = xstrdup(a->link);
+			f->size = strlen(a->link);
+			cap_verbose(ctx, "added %s -> %s (%s, needed by %s)", a->guest, a->link,
+				    a->how, a->by);
+			continue;
+		}
+		if (stat(a->host, &st) < 0) {
+			ret =
+			    cap_errf(CAP_E_DATA, "cannot read '%s': %s", a->host, strerror(errno));
+			break;
+		}
+		f->mode = S_IFREG | (st.st_mode & 0777);
+		f->host = xstrdup(a->host);
+		f->size = (uint64_t)st.st_size;
+		cap_verbose(ctx, "added %s from %s (%s, needed by %s)", a->guest, a->host, a->how,
+			    a->by);
+	}
+	elfdeps_release(&d);
 	return ret;
 }
 
@@ -363,6 +423,10 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	}
 	if ((ret = check_duplicates(&g, &cf)))
 		goto out;
+	if ((ret = add_elf_deps(ctx, &g))) {
+		cap_errctx(ret, "%s", cf.path);
+		goto out;
+	}
 	cmdline = compose_cmdline(&cf);
 	if (strlen(cmdline) >= CAP_IMG_CMDLINE_MAX) {
 		ret = cap_errf(CAP_E_DATA, "%s: cmdline of %zu bytes is longer than %u", cf.path,
