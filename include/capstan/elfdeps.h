@@ -31,6 +31,7 @@ struct elfdeps_add {
 	char *link;  /* when not NULL: a symbolic link to this earlier guest path, same file */
 	char *by;    /* the guest path of the program or library that needs it */
 	char *how;   /* "interpreter", "RUNPATH", "RPATH", "ld.so.cache", "default folder" */
+	char *name;  /* the name asked for (DT_NEEDED, or the interpreter's path) */
 };
 
 struct elfdeps {
@@ -60,6 +61,15 @@ struct elfdeps {
  */
 int elfdeps_scan(struct elfdeps *d, const struct elfdeps_conf *c, elfdeps_has_fn has, void *arg,
 		 const char *guest, const char *host, bool programs);
+
+/*
+ * A guest /etc/ld.so.cache, when glibc's loader needs one: when the host's
+ * cache gave a library in a folder outside c->dirs, which the loader does not
+ * search on its own.  It names every library found through the host's cache.
+ * Returns 1 with (*data, *len) allocated, or 0 when no cache is needed.
+ */
+int elfdeps_guest_cache(const struct elfdeps *d, const struct elfdeps_conf *c, unsigned char **data,
+			size_t *len);
 void elfdeps_release(struct elfdeps *d);
 
 #endif

@@ -232,6 +232,22 @@ static int add_elf_deps(const struct cap_ctx *ctx, struct gather *g)
 		cap_verbose(ctx, "added %s from %s (%s, needed by %s)", a->guest, a->host, a->how,
 			    a->by);
 	}
+	if (!ret && !gather_has(g, "/etc/ld.so.cache")) {
+		unsigned char *cache;
+		size_t len;
+		if (elfdeps_guest_cache(&d, &conf, &cache, &len)) {
+			struct layout_file *f = gather_add(g);
+			f->path = xstrdup("/etc/ld.so.cache");
+			f->mode = S_IFREG | 0644;
+			f->mtime = g->mtime;
+			f->data = cache;
+			f->size = len;
+			cap_verbose(ctx,
+				    "added /etc/ld.so.cache (%zu bytes) for the libraries found "
+				    "outside the loader's default folders",
+				    len);
+		}
+	}
 	elfdeps_release(&d);
 	return ret;
 }

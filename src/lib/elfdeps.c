@@ -597,7 +597,8 @@ static bool musl_lib(const struct elfobj *o)
 }
 
 /* Record f, found for by; a host file added already under another path becomes a link to it. */
-static void add(struct elfdeps *d, const struct found *f, const char *by, const char *how)
+static void add(struct elfdeps *d, const struct found *f, const char *name, const char *by,
+		const char *how)
 {
 	unsigned long long id[2] = {(unsigned long long)f->st.st_dev,
 				    (unsigned long long)f->st.st_ino};
@@ -617,6 +618,7 @@ static void add(struct elfdeps *d, const struct found *f, const char *by, const 
 	a->host = xstrdup(f->host);
 	a->by = xstrdup(by);
 	a->how = xstrdup(how);
+	a->name = xstrdup(name);
 	if (i < d->nids) {
 		a->link = xstrdup(d->v[d->ids[3 * i + 2]].guest);
 	} else {
@@ -641,12 +643,13 @@ static const char *top_guest(const struct scanobj *o)
 }
 
 /* Take f as needed by o: add it unless the image has it, then look at what it needs. */
-static int take(struct search *s, const struct scanobj *o, struct found *f, const char *how)
+static int take(struct search *s, const struct scanobj *o, struct found *f, const char *name,
+		const char *how)
 {
 	int ret = 0;
 
 	if (!f->in_image && !added(s->d, f->guest))
-		add(s->d, f, o->guest, how);
+		add(s->d, f, name, o->guest, how);
 	if (f->host && !seen(s->d, f->guest))
 		ret = scan(s, o, f->guest, f->host, o->musl);
 	return ret;
@@ -665,7 +668,7 @@ static int scan_needs(struct search *s, const struct scanobj *o)
 			    CAP_E_DATA,
 			    "%s: interpreter '%s' not found on this host (nor in the image)",
 			    top_guest(o), e->interp);
-		ret = take(s, o, &f, how);
+		ret = take(s, o, &f, e->interp, how);
 		found_release(&f);
 	}
 	for (size_t i = 0; i < e->nneeded && !ret; i++) {
@@ -679,7 +682,7 @@ static int scan_needs(struct search *s, const struct scanobj *o)
 						top_guest(o), name, o->guest);
 			return cap_errf(CAP_E_DATA, "%s: library '%s' not found", o->guest, name);
 		}
-		ret = take(s, o, &f, how);
+		ret = take(s, o, &f, name, how);
 		found_release(&f);
 	}
 	return ret;
@@ -718,6 +721,108 @@ int elfdeps_scan(struct elfdeps *d, const struct elfdeps_conf *c, elfdeps_has_fn
 	return scan(&s, NULL, guest, host, false);
 }
 
+/* glibc's order of cache keys: digit runs compare as numbers. */
+static int libcmp(const char *a, const char *b)
+{
+	while (*a) {
+		bool da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+		if (da && db) {
+			unsigned long va = 0, vb = 0;
+			while (*a >= '0' && *a <= '9')
+				va = va * 10 + (unsigned long)(*a++ - '0');
+			while (*b >= '0' && *b <= '9')
+				vb = vb * 10 + (unsigned long)(*b++ - '0');
+			if (va != vb)
+				return va < vb ? -1 : 1;
+		} else if (da || db) {
+			return da ? 1 : -1;
+		} else if (*a != *b) {
+			return (unsigned char)*a - (unsigned char)*b;
+		} else {
+			a++;
+			b++;
+		}
+	}
+	return -(unsigned char)*b;
+}
+
+static int cmp_cache_desc(const void *x, const void *y)
+{
+	const struct elfdeps_add *a = *(const struct elfdeps_add *const *)x,
+				 *b = *(const struct elfdeps_add *const *)y;
+	int r = libcmp(b->name, a->name);
+	return r ? r : strcmp(a->guest, b->guest);
+}
+
+static bool in_dirs(const char *path, const char *const *dirs)
+{
+	char *dir = dir_of(path);
+	bool in = false;
+
+	for (size_t i = 0; dirs && dirs[i] && !in; i++)
+		in = !strcmp(dirs[i], dir);
+	free(dir);
+	return in;
+}
+
+static void put32(struct strbuf *sb, uint32_t v)
+{
+	unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			      (unsigned char)(v >> 24)};
+	sb_add(sb, b, 4);
+}
+
+int elfdeps_guest_cache(const struct elfdeps *d, const struct elfdeps_conf *c, unsigned char **data,
+			size_t *len)
+{
+	const struct elfdeps_add **v = xmalloc((d->n + 1) * sizeof(*v));
+	struct strbuf sb = STRBUF_INIT, strs = STRBUF_INIT;
+	size_t n = 0;
+	bool needed = false;
+
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->v[i].how, "ld.so.cache"))
+			continue;
+		v[n++] = &d->v[i];
+		needed |= !in_dirs(d->v[i].guest, c->dirs);
+	}
+	if (!needed) {
+		free(v);
+		return 0;
+	}
+	qsort(v, n, sizeof(*v), cmp_cache_desc);
+	size_t strings = 48 + 24 * n;
+	sb_add(&sb, CACHE_NEW, strlen(CACHE_NEW));
+	put32(&sb, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		sb_add(&strs, v[i]->name, strlen(v[i]->name) + 1);
+		sb_add(&strs, v[i]->guest, strlen(v[i]->guest) + 1);
+	}
+	put32(&sb, (uint32_t)strs.len);
+	put32(&sb, 2); /* flags: little-endian; then 3 bytes of padding */
+	put32(&sb, 0); /* no extensions */
+	put32(&sb, 0);
+	put32(&sb, 0);
+	put32(&sb, 0);
+	size_t off = strings;
+	for (size_t i = 0; i < n; i++) {
+		put32(&sb, CACHE_FLAGS_X8664);
+		put32(&sb, (uint32_t)off);
+		off += strlen(v[i]->name) + 1;
+		put32(&sb, (uint32_t)off);
+		off += strlen(v[i]->guest) + 1;
+		put32(&sb, 0); /* os version */
+		put32(&sb, 0); /* hwcap */
+		put32(&sb, 0);
+	}
+	sb_add(&sb, strs.buf, strs.len);
+	sb_release(&strs);
+	free(v);
+	*len = sb.len;
+	*data = (unsigned char *)sb_detach(&sb);
+	return 1;
+}
+
 void elfdeps_release(struct elfdeps *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
@@ -726,6 +831,7 @@ void elfdeps_release(struct elfdeps *d)
 		free(d->v[i].link);
 		free(d->v[i].by);
 		free(d->v[i].how);
+		free(d->v[i].name);
 	}
 	free(d->v);
 	for (size_t i = 0; i < d->nseen; i++)

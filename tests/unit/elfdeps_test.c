@@ -138,6 +138,14 @@ static void test_missing(void **state)
 	elfdeps_release(&d);
 }
 
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
 /* Without search folders in the program: the default folders, then the cache first. */
 static void test_default_and_cache(void **state)
 {
@@ -187,6 +195,21 @@ static void test_default_and_cache(void **state)
 	assert_int_equal(d.n, 1);
 	host_is(&d.v[0], "lib/libfixd.so");
 	assert_string_equal(d.v[0].how, "ld.so.cache");
+
+	/* outside the default folders: the guest gets a cache of its own, which reads back */
+	unsigned char *data;
+	size_t len;
+	assert_int_equal(elfdeps_guest_cache(&d, &c, &data, &len), 1);
+	write_file(cache, data, len);
+	free(data);
+	elfdeps_release(&d);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(scan_prog(&d, &c, "plain"), 0);
+	assert_int_equal(d.n, 1);
+	host_is(&d.v[0], "lib/libfixd.so");
+	assert_string_equal(d.v[0].how, "ld.so.cache");
+	c.dirs = dirs; /* in a default folder: no cache needed */
+	assert_int_equal(elfdeps_guest_cache(&d, &c, &data, &len), 0);
 	elfdeps_release(&d);
 }
 
@@ -230,14 +253,6 @@ static void test_interpreter(void **state)
 	assert_string_equal(d.v[0].guest, INTERP);
 	assert_string_equal(d.v[0].how, "interpreter");
 	elfdeps_release(&d);
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
 }
 
 /* Not ELF, another machine's ELF: nothing needed.  A broken x86-64 ELF: an error. */
