@@ -21,7 +21,7 @@ const char usage_build[] =
     "  -f, --file FILE       the Capstanfile (default: ./Capstanfile)\n"
     "  -p, --platform P      qemu (qcow2, default), raw, vbox (VDI), vmw (VMDK),\n"
     "                        gce (disk.raw in a tar.gz)\n"
-    "  -v, --verbose         show the build step's output\n"
+    "  -v, --verbose         show the build step's output and the libraries added\n"
     "\n"
     "The same inputs give a byte-identical image; file times in the image are\n"
     "SOURCE_DATE_EPOCH, or 0 when it is unset.\n";
