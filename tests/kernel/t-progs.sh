@@ -101,6 +101,7 @@ case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
+case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' 'SUCCESS'
 
 # Checks that every expected line occurs as a whole line of $1, in order.
@@ -130,9 +131,12 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds.
+# The builds of one program: the dynamic ones are a pair of their own.
 variants_of() {
-	if [ "$1" = dynamic ]; then echo "dynamic musl-dynamic"; else echo "musl musl-pie glibc glibc-pie"; fi
+	case $1 in
+	dynamic | dlopen) echo "dynamic musl-dynamic" ;;
+	*) echo "musl musl-pie glibc glibc-pie" ;;
+	esac
 }
 
 # Splits ARGS the way the kernel does into the array words (no expansions).
@@ -235,6 +239,7 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 # The data tree of every image: tests/kernel/data plus a generated 2 MiB file.
 mkdir "$tmp/data" && cp -a "$DATA/." "$tmp/data/" || exit 1
 if ! "$PROGS/bigfile.glibc" --make "$tmp/data/big.bin"; then echo "cannot make big.bin"; exit 1; fi
+cp "$PROGS/dlplug.glibc.so" "$PROGS/dlplug.musl.so" "$tmp/data/" || exit 1
 DATA=$tmp/data
 kvm_ok=0
 if [ $native = 0 ]; then
