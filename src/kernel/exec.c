@@ -8,8 +8,10 @@
 #define PIE_BASE 0x555555554000ul
 /* above the mmap area (which grows down from 0x7f0000000000), below the stack */
 #define INTERP_BASE 0x7ff000000000ul
-#define STACK_TOP   0x7ffffffff000ul
-#define STACK_SIZE  (8ul << 20)
+/* the vvar page and the vDSO: below the stack's 8 MiB */
+#define VDSO_VVAR  0x7ffff0000000ul
+#define STACK_TOP  0x7ffffffff000ul
+#define STACK_SIZE (8ul << 20)
 
 struct proc proc;
 
@@ -167,6 +169,7 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	struct kelf_info *ip = &img->info;
 	ksnprintf(exe, sizeof(exe), "%s", path);
 	const char *prog = exe;
+	vdso_forget(); /* the old program's vvar page is gone */
 	uint64_t base = ip->pie ? PIE_BASE - ip->lo : 0;
 	map_elf(img->n, ip, base, prog);
 	uint64_t ibase = 0, entry = base + ip->entry;
@@ -177,6 +180,8 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	}
 	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
 	proc.exe = prog;
+
+	uint64_t vdso = vdso_map(VDSO_VVAR);
 
 	/* the stack: 8 MiB reserved, pages on first touch */
 	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE,
@@ -219,6 +224,7 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	    25, random,
 	    26, 0,
 	    31, execfn,
+	    33, vdso,
 	    0,	0,
 	};
 	size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + ARRAY_LEN(auxv);

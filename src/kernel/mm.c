@@ -461,6 +461,12 @@ void vm_zero_page(uint64_t va)
 		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
 }
 
+void *vm_kernel_addr(uint64_t va)
+{
+	uint64_t *pte = walk(va, false);
+	return pte && (*pte & PTE_P) ? p2v(*pte & PTE_ADDR) : NULL;
+}
+
 static void free_table(uint64_t *table, int level)
 {
 	for (int i = 0; i < 512; i++) {
