@@ -192,6 +192,8 @@ char *kstrdup(const char *s);
 void vm_init(void);
 void vm_map_ram(uint64_t top);
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);
+struct node;
+int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t off);
 void vm_unmap(uint64_t va, uint64_t len);
 int vm_protect(uint64_t va, uint64_t len, int prot);
 int vm_move(uint64_t from, uint64_t to, uint64_t len);

@@ -9,8 +9,10 @@
 #     files (the program, its interpreter and libraries) plus the base image
 #     (the bundled kernel with no files) (target: at most that);
 #  3. clock_gettime(CLOCK_MONOTONIC) 10 million times in a static glibc
-#     program: through the C library (the vDSO) against syscall(2), in the same
-#     boot's accelerator (target: at least 10 times the calls per second).
+#     program: through the C library (the vDSO) against syscall(2), under the
+#     same accelerator (target: at least 10 times the calls per second).  Under
+#     KVM the syscall loop runs SYSCALL_LOOPS_KVM (default 10000) times: on
+#     nested hosts whose KVM traps every system call, 10 million take hours.
 # TCG always, KVM where it works.  Environment (set by meson): KERNEL, MKIMAGE,
 # HELLO_STATIC, HELLO_DYNAMIC, CLOCKLOOP, CAPSTAN, CAPSTAN_DATADIR; QEMU.
 # Fails only when something does not run; the targets are reported, not asserted.
@@ -18,6 +20,7 @@ set -u
 QEMU=${QEMU:-qemu-system-x86_64}
 RUNS=${RUNS:-15}
 LOOPS=${LOOPS:-10000000}
+SYSCALL_LOOPS_KVM=${SYSCALL_LOOPS_KVM:-10000}
 for v in KERNEL MKIMAGE HELLO_STATIC HELLO_DYNAMIC CLOCKLOOP CAPSTAN; do
 	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
 done
@@ -84,14 +87,16 @@ fi
 
 # 3. the vDSO against the system call, in the same boot
 "$MKIMAGE" "$tmp/clock-vdso.img" --kernel "$KERNEL" --cmdline "/clockloop vdso $LOOPS" "/clockloop=$CLOCKLOOP" >/dev/null || exit 1
-"$MKIMAGE" "$tmp/clock-sys.img" --kernel "$KERNEL" --cmdline "/clockloop syscall $LOOPS" "/clockloop=$CLOCKLOOP" >/dev/null || exit 1
 rate() { sed -n 's/^clockloop [a-z]*: .* \([0-9][0-9]*\) calls\/s.*/\1/p'; }
 for accel in $accels; do
+	n=$LOOPS
+	[ "$accel" = tcg ] || n=$SYSCALL_LOOPS_KVM
+	"$MKIMAGE" "$tmp/clock-sys.img" --kernel "$KERNEL" --cmdline "/clockloop syscall $n" "/clockloop=$CLOCKLOOP" >/dev/null || exit 1
 	v=$(boot "$accel" "$tmp/clock-vdso.img" | rate)
 	s=$(boot "$accel" "$tmp/clock-sys.img" | rate)
 	[ -n "$v" ] && [ -n "$s" ] || { echo "clockloop ($accel): FAILED"; exit 1; }
-	printf 'clock_gettime x %d, %s: vDSO %d calls/s, syscall %d calls/s, ratio %.1f (target >= 10)\n' \
-		"$LOOPS" "$accel" "$v" "$s" "$(calc "$v / $s")"
+	printf 'clock_gettime, %s: vDSO %d calls/s (x %d), syscall %d calls/s (x %d), ratio %.1f (target >= 10)\n' \
+		"$accel" "$v" "$LOOPS" "$s" "$n" "$(calc "$v / $s")"
 done
 v=$("$CLOCKLOOP" vdso "$LOOPS" | rate)
 s=$("$CLOCKLOOP" syscall "$LOOPS" | rate)
