@@ -105,7 +105,7 @@ case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the en
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
-case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' 'SUCCESS'
+case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
 case ${1:-} in
