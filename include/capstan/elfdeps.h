@@ -62,6 +62,9 @@ struct elfdeps {
 int elfdeps_scan(struct elfdeps *d, const struct elfdeps_conf *c, elfdeps_has_fn has, void *arg,
 		 const char *guest, const char *host, bool programs);
 
+/* The guest path a symbolic link at guest path from with target names ('.' and '..' resolved). */
+char *elfdeps_guest_path(const char *from, const char *target);
+
 /*
  * A guest /etc/ld.so.cache, when glibc's loader needs one: when the host's
  * cache gave a library in a folder outside c->dirs, which the loader does not

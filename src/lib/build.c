@@ -190,6 +190,54 @@ static const char *gather_has(void *arg, const char *guest)
 }
 
 /*
+ * A 'files' entry that is a symbolic link on the host (/usr/bin/python3 ->
+ * python3.11) brings what it points to when the image lacks it, following
+ * up to 8 links, so that the program named in the cmdline is there.
+ */
+static void add_link_targets(const struct cap_ctx *ctx, struct gather *g, const struct cfile *cf)
+{
+	for (size_t i = 0; i < cf->nfiles; i++) {
+		char *guest = xstrdup(cf->files[i].guest), *host = xstrdup(cf->files[i].host);
+		struct stat st;
+		for (int depth = 0; depth < 8 && !lstat(host, &st) && S_ISLNK(st.st_mode);
+		     depth++) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(host, target, sizeof(target) - 1);
+			if (n <= 0)
+				break;
+			target[n] = '\0';
+			char *gt = elfdeps_guest_path(guest, target);
+			char *ht =
+			    target[0] == '/' ? xstrdup(target) : elfdeps_guest_path(host, target);
+			free(guest);
+			free(host);
+			guest = gt;
+			host = ht;
+			if (gather_has(g, guest) || lstat(host, &st) < 0 ||
+			    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+				break;
+			struct layout_file *f = gather_add(g);
+			f->path = xstrdup(guest);
+			f->mtime = g->mtime;
+			f->mode = (st.st_mode & S_IFMT) | (st.st_mode & 07777);
+			if (S_ISLNK(st.st_mode)) {
+				n = readlink(host, target, sizeof(target) - 1);
+				target[n > 0 ? n : 0] = '\0';
+				f->target = xstrdup(target);
+				f->size = strlen(target);
+			} else {
+				f->host = xstrdup(host);
+				f->size = (uint64_t)st.st_size;
+			}
+			cap_verbose(ctx, "added %s from %s (the target of %s)", guest, host,
+				    cf->files[i].guest);
+		}
+		free(guest);
+		free(host);
+	}
+}
+
+/*
  * Add the interpreters and shared libraries the dynamic programs and
  * libraries of the image need, at the paths their loader opens.  Programs
  * first, so that their RPATH applies to the libraries they load.
@@ -439,6 +487,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	}
 	if ((ret = check_duplicates(&g, &cf)))
 		goto out;
+	add_link_targets(ctx, &g, &cf);
 	if ((ret = add_elf_deps(ctx, &g))) {
 		cap_errctx(ret, "%s", cf.path);
 		goto out;

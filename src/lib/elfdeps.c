@@ -461,6 +461,16 @@ static char *normalise(const char *path)
 	return out;
 }
 
+char *elfdeps_guest_path(const char *from, const char *target)
+{
+	char *dir = dir_of(from);
+	char *joined = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+	char *norm = normalise(joined);
+	free(dir);
+	free(joined);
+	return norm;
+}
+
 /* Look for name in the ':'-separated folders list of object o. */
 static bool try_list(struct search *s, const struct scanobj *o, const char *list, const char *name,
 		     struct found *f)

@@ -12,7 +12,7 @@ cc -nostdlib -static -no-pie -Wl,--build-id=none -o "$data/capstan-kernel.elf" "
 { head -c 510 /dev/zero; printf '\125\252'; } >"$data/mbr.bin"
 export CAPSTAN_DATADIR="$data" SOURCE_DATE_EPOCH=1700000000
 repo="$CAPSTAN_ROOT/repository"
-DUMP="$(dirname "$0")/imgdump.py"
+DUMP="$(cd "$(dirname "$0")" && pwd)/imgdump.py"
 dump() {
 	qemu-img convert -f qcow2 -O raw "$repo/$1/$1.qemu" "$TESTDIR/img.raw" &&
 		python3 "$DUMP" "$TESTDIR/img.raw" >"$TESTDIR/dump"
@@ -48,6 +48,15 @@ cmp -s "$repo/app/app.qemu" "$TESTDIR/first.qemu" && ok "same inputs give the sa
 printf 'cmdline: /opt/app/bin/prog\nfiles:\n  /opt/app/bin/prog: bin/prog\n' >Capstanfile
 expect 0 "the library comes along through \$ORIGIN" "$CAPSTAN" build -v app
 has "$ERR" "^added /opt/app/lib/libgreet.so from .*/app/bin/../lib/libgreet.so \\(RUNPATH, needed by /opt/app/bin/prog\\)$" "RUNPATH \$ORIGIN read against the guest and host folders"
+
+# A program named through a symbolic link brings the file it points to (and what that needs).
+ln -s prog bin/prog-link
+printf 'cmdline: /opt/app/bin/prog-link\nfiles:\n  /opt/app/bin/prog-link: bin/prog-link\n' >Capstanfile
+expect 0 "a symbolic link to a dynamic program builds" "$CAPSTAN" build -v app
+has "$ERR" "^added /opt/app/bin/prog from .*/bin/prog \\(the target of /opt/app/bin/prog-link\\)$" "the link's target added"
+has "$ERR" "^added /opt/app/lib/libgreet.so from " "the target's library added"
+dump app
+has "$TESTDIR/dump" "^120777 4 1700000000 /opt/app/bin/prog-link -> prog\$" "the link kept as a link"
 
 # A library that cannot be found: one line, naming the program and the library, nothing installed.
 rm -f "$repo/app/app.qemu"
