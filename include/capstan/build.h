@@ -3,12 +3,15 @@
 #ifndef CAPSTAN_BUILD_H
 #define CAPSTAN_BUILD_H
 
+#include <stdint.h>
+
 #include "capstan/ctx.h"
 
 struct build_opts {
 	const char *name;     /* image name; NULL: the Capstanfile folder's name */
 	const char *file;     /* Capstanfile; NULL: ./Capstanfile */
 	const char *platform; /* qemu (default), raw, vbox, vmw, gce */
+	uint64_t memory;      /* Capstan's -m: accepted; build boots no VM, so unused */
 };
 
 /*
@@ -19,6 +22,22 @@ struct build_opts {
  * -CAP_E_NOTFOUND (base image), -errno.
  */
 int build_image(const struct cap_ctx *ctx, const struct build_opts *o);
+
+struct compose_opts {
+	const char *name;    /* image name */
+	const char *source;  /* a folder (its content goes to '/') or a file (goes to /NAME) */
+	const char *cmdline; /* NULL: "/NAME" of a file source; required for a folder */
+	uint64_t min_size;   /* 0, or the disk's size in bytes (-s): the content must fit */
+};
+
+/*
+ * Capstan's 'compose': an image of the bundled kernel with a folder's or a
+ * file's content and a cmdline, installed as o->name (qemu), no Capstanfile.
+ * Errors: -CAP_E_USAGE (name, a folder without a cmdline), -CAP_E_DATA (not a
+ * file or folder, content larger than min_size, paths the image cannot hold),
+ * -errno.
+ */
+int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o);
 
 /*
  * Create a project in (dir) (created if missing) from template (tmpl) under

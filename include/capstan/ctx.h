@@ -3,8 +3,10 @@
 #ifndef CAPSTAN_CTX_H
 #define CAPSTAN_CTX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Precedence for every setting: command-line flag > environment > config.yaml
@@ -23,6 +25,12 @@ struct cap_ctx {
 	bool insecure;	 /* --insecure: skip TLS verification */
 	FILE *out;	 /* results (stdout) */
 	FILE *err;	 /* diagnostics (stderr) */
+	/*
+	 * The signal (SIGINT, SIGTERM...) that asked the command to stop, set by
+	 * the front end's handler; 0 if none.  Long operations check it and end
+	 * cleanly with CAP_E_INTR.
+	 */
+	volatile sig_atomic_t interrupted;
 };
 
 void cap_ctx_init(struct cap_ctx *ctx);
@@ -37,6 +45,12 @@ void cap_verbose(const struct cap_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cap_warn(const struct cap_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * mkdir -p path with mode; when path is under $root and $root does not exist
+ * yet, $root is created 0700 first (an existing one keeps its mode).
+ */
+int cap_mkdirs(const struct cap_ctx *ctx, const char *path, mode_t mode);
 
 /* Path helper: returns malloc'd "$root/<fmt>". */
 char *cap_path(const struct cap_ctx *ctx, const char *fmt, ...)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
 
 /*
  * repository/<ns>/<name>/<name>.<platform> plus index.yaml, or un-namespaced
@@ -48,6 +48,13 @@ void repo_meta_release(struct repo_meta *m);
  * field is not a string.
  */
 int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m);
+/*
+ * Whether s is a creation time 'import -c' takes: RFC 3339
+ * ("2024-05-01T10:00:00Z", "+02:00", fractions), the same without a zone as
+ * OSv's scripts write ("2019-12-15T17:31:12", local time) or with a space for
+ * the T, and Capstan's "2006-01-02 15:04".  Kept as written.
+ */
+int repo_created_valid(const char *s);
 
 /*
  * Find NAME for PLATFORM (NULL: "qemu").  -CAP_E_NOTFOUND with a message if
@@ -55,6 +62,13 @@ int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_
  */
 int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 	      struct repo_image *out);
+
+/*
+ * NAME's qemu image, else its only platform.  -CAP_E_USAGE if it has several
+ * but no qemu (the caller asks for one), -CAP_E_NOTFOUND if none.  Reads only
+ * NAME's folder, as repo_find does.
+ */
+int repo_find_default(const struct cap_ctx *ctx, const char *name, struct repo_image *out);
 
 /*
  * Install an image: tmp is an open fs_tmp whose final_path is ignored; it is

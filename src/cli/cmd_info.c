@@ -9,26 +9,14 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/json.h"
 #include "capstan/layout.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
-
-const char usage_info[] =
-    "usage: capstan info [-p PLATFORM] [--files] [--json] FILE|NAME\n"
-    "\n"
-    "Describe a disk image: a file, or an image of the local repository when no\n"
-    "file of that name exists.  Shows the format (found from the contents), the\n"
-    "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
-    "backing file and compression type.  For a capstan image also the kernel\n"
-    "version, the cmdline and the root fs (entries, bytes).\n"
-    "\n"
-    "  --files                  list the root fs of a capstan image\n"
-    "  -p, --platform PLATFORM  which platform of a repository image (default:\n"
-    "                           qemu, else the only one there is)\n"
-    "  --json                   print one JSON object\n";
 
 /*
  * The output is a list of fields built first and printed last, as text or
@@ -200,92 +188,91 @@ static void print_fields(struct cap_ctx *ctx, const struct fields *f,
 	for (size_t i = 0; i < f->n; i++)
 		if (strlen(f->v[i].label) > w)
 			w = strlen(f->v[i].label);
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n; i++) {
+		char *t = str_printable(f->v[i].text ? f->v[i].text : "-");
 		fprintf(ctx->out, "%s:%*s %s\n", f->v[i].label, (int)(w - strlen(f->v[i].label)),
-			"", f->v[i].text ? f->v[i].text : "-");
+			"", t);
+		free(t);
+	}
 	if (img) {
 		fprintf(ctx->out, "files:\n");
 		for (size_t i = 0; i < img->nfiles; i++) {
 			const struct layout_file *e = &img->files[i];
 			char mode[11];
+			char *p = str_printable(e->path),
+			     *t = str_printable(e->target ? e->target : "");
 			mode_string(e->mode, mode);
-			fprintf(ctx->out, "  %s %10" PRIu64 " %s%s%s\n", mode, e->size, e->path,
-				e->target ? " -> " : "", e->target ? e->target : "");
+			fprintf(ctx->out, "  %s %10" PRIu64 " %s%s%s\n", mode, e->size, p,
+				e->target ? " -> " : "", t);
+			free(p);
+			free(t);
 		}
 	}
-	fflush(ctx->out);
 }
 
-/* NAME in the repository: the platform asked for, else qemu, else the only one. */
-static int find_image(struct cap_ctx *ctx, const char *name, const char *platform,
-		      struct repo_image *out)
+/* Names and messages can come from an image or a registry: no terminal escapes reach the screen. */
+static int fail_printable(struct cap_ctx *ctx, int ret, const char *arg)
 {
-	struct repo_image *all = NULL;
-	size_t n = 0, hits = 0, pick = 0;
-	int ret;
+	char *msg, *name = str_printable(arg);
 
-	if (platform || (ret = repo_find(ctx, name, NULL, out)) != -CAP_E_NOTFOUND)
-		return platform ? repo_find(ctx, name, platform, out) : ret;
-	if ((ret = repo_list(ctx, &all, &n)))
-		return ret;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(all[i].name, name))
-			hits++, pick = i;
-	if (hits == 1) {
-		*out = all[pick];
-		memset(&all[pick], 0, sizeof(all[pick]));
-		ret = 0;
-	} else if (hits > 1) {
-		ret = cap_errf(CAP_E_USAGE, "image '%s' has several platforms: choose one with -p",
-			       name);
-	} else {
-		ret = cap_errf(CAP_E_NOTFOUND, "no file or image named '%s'", name);
-	}
-	repo_images_free(all, n);
-	return ret;
+	cap_errctx(ret, "info '%s'", name);
+	msg = str_printable(cap_errmsg(ret));
+	cap_errf(ret, "%s", msg);
+	free(msg);
+	free(name);
+	return cli_fail(ctx, ret);
 }
 
-int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+struct info_args {
+	const char *platform;
+	bool files;
+};
+
+static const struct cli_opt options[] = {
+    CLI_OPT_FLAG(0, "files", struct info_args, files, "list the root fs of a capstan image"),
+    CLI_OPT_STR(
+	'p', "platform", "PLATFORM", struct info_args, platform,
+	"which platform of a repository image (default:\nqemu, else the only one there is)"),
+    CLI_OPT_GLOBAL("json", "print one JSON object"),
+    CLI_OPT_END,
+};
+
+static int info(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"platform", required_argument, NULL, 'p'},
-	    {"files", no_argument, NULL, 'F'},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct info_args *a = args;
 	struct fields f = {.n = 0};
 	struct probe_info in;
 	struct repo_image img;
 	struct layout_image limg;
-	bool files = false;
-	const char *platform = NULL, *arg, *path;
+	bool files = a->files;
+	const char *platform = a->platform, *arg = argv[0], *path;
 	struct stat st;
-	int c, ret;
+	int ret, gone;
 
 	memset(&in, 0, sizeof(in));
 	memset(&img, 0, sizeof(img));
 	memset(&limg, 0, sizeof(limg));
-	while ((c = cli_getopt(ctx, self, argc, argv, "p:", opts)) != -1) {
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-		if (c == 'p')
-			platform = optarg;
-		else if (c == 'F')
-			files = true;
-		else
-			return cli_usage_error(ctx, self, "unknown option");
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(ctx, self, "expected one FILE or NAME");
-	arg = argv[optind];
-	if ((ret = cli_load(ctx)))
-		return ret;
 	path = arg;
-	if (stat(arg, &st) < 0) {
-		if (errno != ENOENT || !repo_name_valid(arg)) {
-			ret = cap_errf(errno, "cannot read '%s': %s", arg, strerror(errno));
+	/*
+	 * Like Capstan's info, a file of that name is described; a folder never
+	 * is an image, so NAME then means the repository's (./NAME for a file).
+	 */
+	gone = stat(arg, &st) < 0 ? errno : 0;
+	if (gone || S_ISDIR(st.st_mode)) {
+		if (!repo_name_valid(arg)) {
+			ret = cap_errnof(gone ? gone : EISDIR, "cannot read '%s'", arg);
 			goto out;
 		}
-		if ((ret = find_image(ctx, arg, platform, &img)))
+		if (gone && gone != ENOENT) {
+			ret = cap_errnof(gone, "cannot read '%s'", arg);
+			goto out;
+		}
+		ret = platform ? repo_find(ctx, arg, platform, &img)
+			       : repo_find_default(ctx, arg, &img);
+		if (ret == -CAP_E_NOTFOUND && !platform)
+			ret = cap_errf(CAP_E_NOTFOUND, "no %s or image named '%s'",
+				       gone ? "file" : "image file", arg);
+		if (ret)
 			goto out;
 		path = img.path;
 		add_str(&f, "name", "name", img.name);
@@ -308,13 +295,28 @@ int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 	}
 	print_fields(ctx, &f, files ? &limg : NULL);
 out:
-	if (ret) {
-		cap_errctx(ret, "info '%s'", arg);
-		ret = cli_fail(ctx, ret);
-	}
+	if (ret)
+		ret = fail_printable(ctx, ret, arg);
 	fields_release(&f);
 	probe_info_release(&in);
 	repo_image_release(&img);
 	layout_image_release(&limg);
 	return ret;
 }
+
+const struct cmd_spec spec_info = {
+    .fn = info,
+    .options = options,
+    .args_size = sizeof(struct info_args),
+    .min_args = 1,
+    .max_args = 1,
+    .missing = "expected one FILE or NAME",
+    .synopsis = "[-p PLATFORM] [--files] [--json] FILE|NAME",
+    .about = "Describe a disk image: a file, or an image of the local repository when no\n"
+	     "file of that name exists (a folder of that name is not an image: NAME is\n"
+	     "then the repository's; write ./NAME for a file).  Shows the format (found from the "
+	     "contents), the\n"
+	     "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
+	     "backing file and compression type.  For a capstan image also the kernel\n"
+	     "version, the cmdline and the root fs (entries, bytes).\n",
+};

@@ -17,11 +17,14 @@
 #include "capstan/disk.h"
 #include "capstan/elfdeps.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/proc.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*
@@ -41,6 +44,7 @@ struct gather {
 	size_t n, cap;
 	size_t first_new; /* entries from 'files' start here (duplicates are checked among them) */
 	int64_t mtime;
+	const volatile sig_atomic_t *interrupted; /* the context's: Ctrl-C ends the walk */
 };
 
 static void gather_release(struct gather *g)
@@ -66,49 +70,114 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_path(struct gather *g, const char *host, const char *guest, const char *what);
+/*
+ * What the image reader (cpio.c) and the kernel (kcpio.c, vfs.c) accept: a
+ * member name of at most 4095 bytes, a path component of at most 255, a
+ * link target of at most 4095.  Anything longer would give an image capstan
+ * cannot read back and a kernel that panics on it, so it is refused here.
+ */
+#define GUEST_PATH_MAX 4095
+#define GUEST_NAME_MAX 255
 
-/* Add the children of folder host as guest/..., sorted so the order is stable. */
-static int add_dir_children(struct gather *g, const char *host, const char *guest, const char *what)
+static int check_guest_path(const char *guest, const char *host, const char *what)
+{
+	size_t n = strlen(guest);
+
+	if (n > GUEST_PATH_MAX)
+		return cap_errf(CAP_E_DATA,
+				"%s: guest path for '%.200s...' is %zu bytes, longer than %u", what,
+				host, n, GUEST_PATH_MAX);
+	for (const char *c = guest; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len > GUEST_NAME_MAX)
+			return cap_errf(
+			    CAP_E_DATA,
+			    "%s: a name in the guest path for '%.200s...' is %zu bytes, "
+			    "longer than %u",
+			    what, host, len, GUEST_NAME_MAX);
+		c += len;
+		c += strspn(c, "/");
+	}
+	return 0;
+}
+
+/* The sorted names in folder host. */
+static int read_names(const char *host, const char *what, char ***out, size_t *count)
 {
 	DIR *d = opendir(host);
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0;
-	int ret = 0;
+	size_t n = 0, cap = 0;
 
+	*out = NULL;
+	*count = 0;
 	if (!d)
 		return cap_errf(CAP_E_DATA, "%s: cannot read folder '%s': %s", what, host,
 				strerror(errno));
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		names = xrealloc(names, (n + 1) * sizeof(*names));
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (!ret) {
-			char *h = xasprintf("%s/%s", host, names[i]);
-			char *gp = xasprintf("%s/%s", strcmp(guest, "/") ? guest : "", names[i]);
-			ret = add_path(g, h, gp, what);
-			free(h);
-			free(gp);
-		}
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+/* A (host, guest) pair still to visit. */
+struct walk {
+	struct {
+		char *host, *guest;
+	} * v;
+	size_t n, cap;
+};
+
+static void walk_push(struct walk *w, char *host, char *guest)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 64;
+		w->v = xrealloc(w->v, w->cap * sizeof(*w->v));
+	}
+	w->v[w->n].host = host;
+	w->v[w->n].guest = guest;
+	w->n++;
+}
+
+/* Push the children of folder host in reverse order, so they are popped sorted. */
+static int push_children(struct walk *w, const char *host, const char *guest, const char *what)
+{
+	char **names;
+	size_t n;
+	int ret = read_names(host, what, &names, &n);
+
+	if (ret)
+		return ret;
+	for (size_t i = n; i-- > 0;) {
+		walk_push(w, xasprintf("%s/%s", host, names[i]),
+			  xasprintf("%s/%s", strcmp(guest, "/") ? guest : "", names[i]));
 		free(names[i]);
 	}
 	free(names);
-	return ret;
+	return 0;
 }
 
-static int add_path(struct gather *g, const char *host, const char *guest, const char *what)
+/* One entry; a folder's children are pushed on the walk. */
+static int add_one(struct gather *g, struct walk *w, const char *host, const char *guest,
+		   const char *what)
 {
 	struct layout_file *f;
 	struct stat st;
+	int ret;
 
-	if (lstat(host, &st) < 0)
+	/* '/' is the rootfs folder or a compose source: a link to a folder is followed */
+	if ((strcmp(guest, "/") ? lstat(host, &st) : stat(host, &st)) < 0)
 		return cap_errf(CAP_E_DATA, "%s: cannot read '%s' (for '%s'): %s", what, host,
 				guest, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
@@ -118,8 +187,10 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 		if (!S_ISDIR(st.st_mode))
 			return cap_errf(CAP_E_DATA, "%s: '/' can only be a folder, '%s' is not one",
 					what, host);
-		return add_dir_children(g, host, guest, what);
+		return push_children(w, host, guest, what);
 	}
+	if ((ret = check_guest_path(guest, host, what)))
+		return ret;
 	if (S_ISREG(st.st_mode)) {
 		int fd = open(host, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -135,18 +206,46 @@ static int add_path(struct gather *g, const char *host, const char *guest, const
 		f->host = xstrdup(host);
 		f->size = (uint64_t)st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
-		char buf[PATH_MAX];
+		char buf[GUEST_PATH_MAX + 2];
 		ssize_t n = readlink(host, buf, sizeof(buf) - 1);
 		if (n < 0)
 			return cap_errf(CAP_E_DATA, "%s: cannot read link '%s': %s", what, host,
 					strerror(errno));
+		if ((size_t)n > GUEST_PATH_MAX)
+			return cap_errf(CAP_E_DATA,
+					"%s: link '%s' has a target longer than %u bytes", what,
+					host, GUEST_PATH_MAX);
 		buf[n] = '\0';
 		f->target = xstrdup(buf);
 		f->size = (uint64_t)n;
 	} else {
-		return add_dir_children(g, host, guest, what);
+		return push_children(w, host, guest, what);
 	}
 	return 0;
+}
+
+/*
+ * Add host as guest, a folder with everything below it in sorted depth-first
+ * order.  Iterative: a tree thousands of folders deep needs no deep stack.
+ */
+static int add_path(struct gather *g, const char *host, const char *guest, const char *what)
+{
+	struct walk w = {NULL, 0, 0};
+	int ret = 0;
+
+	walk_push(&w, xstrdup(host), xstrdup(guest));
+	while (w.n) {
+		w.n--;
+		char *h = w.v[w.n].host, *gp = w.v[w.n].guest;
+		if (!ret && g->interrupted && *g->interrupted)
+			ret = cap_errf(CAP_E_INTR, "interrupted");
+		if (!ret)
+			ret = add_one(g, &w, h, gp, what);
+		free(h);
+		free(gp);
+	}
+	free(w.v);
+	return ret;
 }
 
 static int cmp_entry_path(const void *a, const void *b)
@@ -424,90 +523,31 @@ static char *default_name(const struct cfile *cf)
 	return n;
 }
 
-int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
+static char *created_now(int64_t mtime)
 {
-	const char *platform = o->platform ? o->platform : "qemu";
+	return str_utc_time((time_t)(getenv("SOURCE_DATE_EPOCH") ? mtime : time(NULL)));
+}
+
+/*
+ * Write img into a temp file in the repository (a disk of at least min_size
+ * bytes) and install it as name for platform with meta.  Nothing is left
+ * behind on failure.
+ */
+static int install_image(const struct cap_ctx *ctx, const char *name, const char *platform,
+			 const struct layout_image *img, int64_t mtime, uint64_t min_size,
+			 const struct repo_meta *meta)
+{
 	struct disk_qcow2_opts qopts = {0};
-	struct cfile cf;
-	struct repo_image base;
-	struct layout_image img;
-	struct gather g = {0};
-	struct disk *src = NULL, *dst = NULL;
 	struct fs_tmp tmp = {-1, NULL, NULL};
-	struct repo_meta meta = {NULL, NULL, NULL, NULL};
-	char *name = NULL, *cmdline = NULL, *top = NULL, *hold = NULL, *mid = NULL;
+	struct disk *dst = NULL;
+	char *top = cap_path(ctx, "repository"), *hold = NULL, *mid = NULL;
+	uint64_t size = layout_image_size(img);
 	int ret;
 
-	memset(&cf, 0, sizeof(cf));
-	memset(&base, 0, sizeof(base));
-	memset(&img, 0, sizeof(img));
-	if (!disk_platform_valid(platform))
-		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)",
-				platform);
-	if ((ret = cfile_load(&cf, o->file ? o->file : "Capstanfile"))) {
-		char cwd[PATH_MAX];
-		if (ret == -ENOENT && !o->file)
-			ret = cap_errf(CAP_E_DATA, "no Capstanfile in %s (give one with -f FILE)",
-				       getcwd(cwd, sizeof(cwd)) ? cwd : "the current folder");
+	if (size < min_size)
+		size = min_size;
+	if ((ret = cap_mkdirs(ctx, top, 0755)))
 		goto out;
-	}
-	name = o->name ? xstrdup(o->name) : default_name(&cf);
-	if (!repo_name_valid(name)) {
-		ret = cap_errf(
-		    CAP_E_USAGE,
-		    "invalid image name '%s' (letters, digits, '.', '_', '-'; [ns/]name)", name);
-		goto out;
-	}
-	if (cf.build && (ret = run_build_step(ctx, &cf)))
-		goto out;
-
-	if (cf.base) {
-		if ((ret = find_base(ctx, cf.base, &base)))
-			goto out;
-		if ((ret = disk_open(&src, base.path, DISK_RDONLY)))
-			goto out;
-		if ((ret = layout_image_read(src, &img))) {
-			cap_errctx(ret, "base image '%s'", base.name);
-			goto out;
-		}
-	} else if ((ret = bundled_kernel(ctx, &img))) {
-		goto out;
-	}
-
-	g.mtime = build_time();
-	if (cf.rootfs && (ret = add_dir_children(&g, cf.rootfs, "/", cf.path)))
-		goto out;
-	g.first_new = g.n;
-	for (size_t i = 0; i < cf.nfiles; i++)
-		if ((ret = add_path(&g, cf.files[i].host, cf.files[i].guest, cf.path)))
-			goto out;
-	if (layout_interrupted) {
-		ret = cap_errf(CAP_E_INTR, "interrupted");
-		goto out;
-	}
-	if ((ret = check_duplicates(&g, &cf)))
-		goto out;
-	add_link_targets(ctx, &g, &cf);
-	if ((ret = add_elf_deps(ctx, &g))) {
-		cap_errctx(ret, "%s", cf.path);
-		goto out;
-	}
-	cmdline = compose_cmdline(&cf);
-	if (strlen(cmdline) >= CAP_IMG_CMDLINE_MAX) {
-		ret = cap_errf(CAP_E_DATA, "%s: cmdline of %zu bytes is longer than %u", cf.path,
-			       strlen(cmdline), CAP_IMG_CMDLINE_MAX - 1);
-		goto out;
-	}
-	layout_image_merge(&img, g.v, g.n, g.mtime);
-	free(img.cmdline);
-	img.cmdline = cmdline;
-	cmdline = NULL;
-
-	top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(top, 0755))) {
-		ret = cap_errf(ret, "cannot create '%s': %s", top, strerror(-ret));
-		goto out;
-	}
 	hold = xasprintf("%s/.build", top);
 	if ((ret = fs_tmp_open(&tmp, hold, 0644)))
 		goto out;
@@ -516,48 +556,153 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	 * 64 KiB clusters keep a large one's data contiguous in the file (an L2
 	 * table every 512 MiB instead of every 2 MiB), which is what writeback wants.
 	 */
-	qopts.cluster_bits = layout_image_size(&img) <= (64u << 20) ? 12 : 16;
+	qopts.cluster_bits = layout_image_size(img) <= (64u << 20) ? 12 : 16;
 	if (!strcmp(platform, "qemu")) {
-		ret = disk_qcow2_create_fd(&dst, tmp.fd, layout_image_size(&img), &qopts);
+		ret = disk_qcow2_create_fd(&dst, tmp.fd, size, &qopts);
 	} else {
 		mid = xasprintf("%s.qcow2", tmp.tmp_path);
-		ret = disk_qcow2_create(&dst, mid, layout_image_size(&img), &qopts);
+		ret = disk_qcow2_create(&dst, mid, size, &qopts);
 	}
 	if (ret)
 		goto out;
-	if ((ret = layout_image_write(dst, &img)))
+	if ((ret = layout_image_write(dst, img)))
 		goto out;
 	if (strcmp(platform, "qemu") &&
-	    (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, g.mtime)))
+	    (ret = disk_convert(dst, platform, tmp.fd, tmp.tmp_path, mtime)))
 		goto out;
 	/* repo_install syncs the file before it renames it into place */
 	if (!strcmp(platform, "qemu") && (ret = disk_commit(dst)))
 		goto out;
+	ret = repo_install(ctx, name, platform, &tmp, meta);
+out:
+	disk_close(dst);
+	if (mid)
+		unlink(mid);
+	if (tmp.tmp_path)
+		fs_tmp_abort(&tmp);
+	free(top);
+	free(hold);
+	free(mid);
+	return ret;
+}
+
+static int check_cmdline(const char *what, const char *cmdline)
+{
+	if (strlen(cmdline) >= CAP_IMG_CMDLINE_MAX)
+		return cap_errf(CAP_E_DATA, "%s: cmdline of %zu bytes is longer than %u", what,
+				strlen(cmdline), CAP_IMG_CMDLINE_MAX - 1);
+	return 0;
+}
+
+/* The base image's kernel, boot sector and root fs, or the bundled kernel without a base. */
+static int load_base(const struct cap_ctx *ctx, const char *name, struct repo_image *base,
+		     struct layout_image *img)
+{
+	struct disk *src = NULL;
+	int ret;
+
+	if (!name)
+		return bundled_kernel(ctx, img);
+	if ((ret = find_base(ctx, name, base)))
+		return ret;
+	if ((ret = disk_open(&src, base->path, DISK_RDONLY)))
+		return ret;
+	if ((ret = layout_image_read(src, img)))
+		cap_errctx(ret, "base image '%s'", base->name);
+	disk_close(src);
+	return ret;
+}
+
+static int check_name(const char *name)
+{
+	if (!repo_name_valid(name))
+		return cap_errf(
+		    CAP_E_USAGE,
+		    "invalid image name '%s' (letters, digits, '.', '_', '-'; [ns/]name)", name);
+	return 0;
+}
+
+static int load_capstanfile(const struct cap_ctx *ctx, const struct build_opts *o, struct cfile *cf)
+{
+	char cwd[PATH_MAX];
+	int ret = cfile_load(cf, o->file ? o->file : "Capstanfile");
+
+	if (ret == -ENOENT && !o->file)
+		return cap_errf(CAP_E_DATA, "no Capstanfile in %s (give one with -f FILE)",
+				getcwd(cwd, sizeof(cwd)) ? cwd : "the current folder");
+	for (size_t i = 0; !ret && i < cf->nwarnings; i++)
+		cap_warn(ctx, "%s", cf->warnings[i]);
+	return ret;
+}
+
+int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
+{
+	const char *platform = o->platform ? o->platform : "qemu";
+	struct cfile cf;
+	struct repo_image base;
+	struct layout_image img;
+	struct gather g = {0};
+	struct repo_meta meta = {NULL, NULL, NULL, NULL};
+	char *name = NULL, *cmdline = NULL;
+	int ret;
+
+	memset(&cf, 0, sizeof(cf));
+	memset(&base, 0, sizeof(base));
+	memset(&img, 0, sizeof(img));
+	if (!disk_platform_valid(platform))
+		return cap_errf(CAP_E_USAGE, "unknown platform '%s' (qemu, raw, vbox, vmw, gce)",
+				platform);
+	if (o->memory)
+		cap_verbose(ctx, "-m %llu MiB: ignored, capstan build boots no VM",
+			    (unsigned long long)(o->memory >> 20));
+	if ((ret = load_capstanfile(ctx, o, &cf)))
+		goto out;
+	name = o->name ? xstrdup(o->name) : default_name(&cf);
+	if ((ret = check_name(name)))
+		goto out;
+	if (cf.build && (ret = run_build_step(ctx, &cf)))
+		goto out;
+	/* after the build step, which may make the rootfs folder */
+	if ((ret = cfile_resolve_rootfs(&cf)))
+		goto out;
+	if ((ret = load_base(ctx, cf.base, &base, &img)))
+		goto out;
+
+	g.mtime = build_time();
+	g.interrupted = &ctx->interrupted;
+	if (cf.rootfs && (ret = add_path(&g, cf.rootfs, "/", cf.path)))
+		goto out;
+	g.first_new = g.n;
+	for (size_t i = 0; i < cf.nfiles; i++)
+		if ((ret = add_path(&g, cf.files[i].host, cf.files[i].guest, cf.path)))
+			goto out;
+	if ((ret = check_duplicates(&g, &cf)))
+		goto out;
+	add_link_targets(ctx, &g, &cf);
+	if ((ret = add_elf_deps(ctx, &g))) {
+		cap_errctx(ret, "%s", cf.path);
+		goto out;
+	}
+	cmdline = compose_cmdline(&cf);
+	if ((ret = check_cmdline(cf.path, cmdline)))
+		goto out;
+	layout_image_merge(&img, g.v, g.n, g.mtime);
+	free(img.cmdline);
+	img.cmdline = cmdline;
+	cmdline = NULL;
+	img.interrupted = &ctx->interrupted; /* Ctrl-C stops the write, nothing is installed */
 
 	meta.version = xstrdup("1");
-	{
-		time_t t = (time_t)(getenv("SOURCE_DATE_EPOCH") ? g.mtime : time(NULL));
-		struct tm tm;
-		char buf[64];
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		meta.created = xstrdup(buf);
-	}
+	meta.created = created_now(g.mtime);
 	meta.description = xasprintf("%s, built from %s", name, cf.path);
 	meta.build = xasprintf("capstan build%s", cf.build ? " (with a build step)" : "");
-	ret = repo_install(ctx, name, platform, &tmp, &meta);
+	ret = install_image(ctx, name, platform, &img, g.mtime, 0, &meta);
 	if (!ret && base.name)
 		cap_info(ctx, "Built %s (%s) on %s", name, platform, base.name);
 	else if (!ret)
 		cap_info(ctx, "Built %s (%s) on the bundled kernel %s", name, platform,
 			 CAPSTAN_VERSION);
 out:
-	disk_close(dst);
-	disk_close(src);
-	if (mid)
-		unlink(mid);
-	if (tmp.tmp_path)
-		fs_tmp_abort(&tmp);
 	layout_image_release(&img);
 	gather_release(&g);
 	repo_image_release(&base);
@@ -565,8 +710,86 @@ out:
 	cfile_release(&cf);
 	free(name);
 	free(cmdline);
-	free(top);
-	free(hold);
-	free(mid);
+	return ret;
+}
+
+/* Compose's default cmdline: the one program, for a single file; none for a folder. */
+static int compose_default_cmdline(const char *src, const struct stat *st, char **out)
+{
+	char *tmp;
+
+	*out = NULL;
+	if (!S_ISREG(st->st_mode))
+		return cap_errf(CAP_E_USAGE,
+				"'%s' is a folder: give the command line to run with -c", src);
+	tmp = xstrdup(src);
+	*out = xasprintf("/%s", basename(tmp));
+	free(tmp);
+	return 0;
+}
+
+int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
+{
+	struct layout_image img;
+	struct gather g = {0};
+	struct repo_meta meta = {NULL, NULL, NULL, NULL};
+	struct stat st;
+	char *cmdline = NULL, *tmp = NULL, *guest = NULL, *host = NULL;
+	int ret;
+
+	memset(&img, 0, sizeof(img));
+	if ((ret = check_name(o->name)))
+		return ret;
+	if (stat(o->source, &st) < 0)
+		return cap_errnof(errno, "cannot read '%s'", o->source);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return cap_errf(CAP_E_DATA, "'%s' is not a file or a folder", o->source);
+	if (o->cmdline)
+		cmdline = xstrdup(o->cmdline);
+	else if ((ret = compose_default_cmdline(o->source, &st, &cmdline)))
+		return ret;
+	if ((ret = check_cmdline(o->source, cmdline)))
+		goto out;
+	if ((ret = bundled_kernel(ctx, &img)))
+		goto out;
+	g.mtime = build_time();
+	g.interrupted = &ctx->interrupted;
+	/* Capstan's layout: a folder's content at '/', a file as /<its name> */
+	tmp = xstrdup(o->source);
+	guest = S_ISDIR(st.st_mode) ? xstrdup("/") : xasprintf("/%s", basename(tmp));
+	/* the source itself is followed, as Capstan does: a link to a file gives the file */
+	if (!(host = realpath(o->source, NULL))) {
+		ret = cap_errnof(errno, "cannot resolve '%s'", o->source);
+		goto out;
+	}
+	if ((ret = add_path(&g, host, guest, o->source)))
+		goto out;
+	layout_image_merge(&img, g.v, g.n, g.mtime);
+	img.cmdline = cmdline;
+	cmdline = NULL;
+	img.interrupted = &ctx->interrupted;
+	if (o->min_size && layout_image_size(&img) > o->min_size) {
+		char a[32], b[32];
+		ret = cap_errf(CAP_E_DATA, "'%s' needs an image of %s, more than the %s of -s",
+			       o->source, fmt_size(layout_image_size(&img), a, sizeof(a)),
+			       fmt_size(o->min_size, b, sizeof(b)));
+		goto out;
+	}
+	meta.version = xstrdup("1");
+	meta.created = created_now(g.mtime);
+	meta.description = xasprintf("%s, composed from %s", o->name, o->source);
+	meta.build = xstrdup("capstan compose");
+	ret = install_image(ctx, o->name, "qemu", &img, g.mtime, o->min_size, &meta);
+	if (!ret)
+		cap_info(ctx, "Composed %s (qemu) on the bundled kernel %s", o->name,
+			 CAPSTAN_VERSION);
+out:
+	layout_image_release(&img);
+	gather_release(&g);
+	repo_meta_release(&meta);
+	free(cmdline);
+	free(tmp);
+	free(guest);
+	free(host);
 	return ret;
 }

@@ -13,14 +13,23 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
-
-/* A Capstanfile is a handful of lines; anything this big is not one. */
-#define CFILE_MAX (4u << 20)
 
 static const char *const keys[] = {"base", "build", "cmdline", "env", "files", "rootfs"};
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/*
+ * Keys of Capstan's Capstanfile that mean something we cannot do: named as
+ * such, so they are not mistaken for typos of ours.
+ */
+static const struct {
+	const char *key;
+	const char *why;
+} capstan_only[] = {
+    {"rpm-base", "it installs an RPM from Fedora's build system into an OSv image"},
+};
 
 struct parse {
 	struct cfile *cf;
@@ -73,6 +82,23 @@ static int at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", p->cf->path, m->line + 1, m->column + 1, msg);
+}
+
+static void warn_at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn_at(const struct parse *p, const yaml_mark_t *m, const char *fmt, ...)
+{
+	struct cfile *cf = p->cf;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cf->warnings = xrealloc(cf->warnings, (cf->nwarnings + 1) * sizeof(*cf->warnings));
+	cf->warnings[cf->nwarnings++] =
+	    xasprintf("%s:%zu:%zu: %s", cf->path, m->line + 1, m->column + 1, msg);
 }
 
 static const char *kind(const yaml_node_t *n)
@@ -202,11 +228,16 @@ static int parse_files(struct parse *p, yaml_node_t *map)
 
 		if ((ret = scalar(p, k, "a guest path in 'files'", &guest)))
 			break;
-		if (guest[0] != '/') {
-			ret = at(p, &k->start_mark, "guest path '%s' is not absolute", guest);
+		if (!*guest) {
+			ret = at(p, &k->start_mark, "empty guest path");
 			break;
 		}
 		norm = guest_normalise(guest);
+		/* Capstan puts a relative guest path under '/' (osv-apps' lua has one) */
+		if (norm && guest[0] != '/')
+			warn_at(p, &k->start_mark,
+				"guest path '%s' is relative: it goes to '%s', as in Capstan",
+				guest, norm);
 		if (!norm) {
 			ret = at(p, &k->start_mark, "guest path '%s' escapes '/' with '..'", guest);
 			break;
@@ -293,10 +324,10 @@ static int parse_env(struct parse *p, yaml_node_t *map)
 	return ret;
 }
 
+/* Checked by cfile_resolve_rootfs() once the build step has run: it may create the folder. */
 static int parse_rootfs(struct parse *p, yaml_node_t *v)
 {
 	const char *s;
-	struct stat st;
 	int ret;
 
 	if ((ret = scalar(p, v, "'rootfs'", &s)))
@@ -304,10 +335,29 @@ static int parse_rootfs(struct parse *p, yaml_node_t *v)
 	if (!*s || is_null(v))
 		return at(p, &v->start_mark, "'rootfs' is empty");
 	p->cf->rootfs = path_join(p->cf->dir, s);
-	if (stat(p->cf->rootfs, &st) < 0)
-		return at(p, &v->start_mark, "rootfs '%s': %s", s, strerror(errno));
+	p->cf->rootfs_at =
+	    xasprintf("%s:%zu:%zu", p->cf->path, v->start_mark.line + 1, v->start_mark.column + 1);
+	return 0;
+}
+
+int cfile_resolve_rootfs(struct cfile *cf)
+{
+	struct stat st;
+
+	if (!cf->rootfs) {
+		char *def = path_join(cf->dir, "ROOTFS");
+		if (stat(def, &st) == 0 && S_ISDIR(st.st_mode))
+			cf->rootfs = def;
+		else
+			free(def);
+		return 0;
+	}
+	if (stat(cf->rootfs, &st) < 0)
+		return cap_errf(CAP_E_DATA, "%s: rootfs '%s': %s", cf->rootfs_at, cf->rootfs,
+				strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return at(p, &v->start_mark, "rootfs '%s' is not a folder", s);
+		return cap_errf(CAP_E_DATA, "%s: rootfs '%s' is not a folder", cf->rootfs_at,
+				cf->rootfs);
 	return 0;
 }
 
@@ -327,6 +377,27 @@ static int parse_string(struct parse *p, const char *key, yaml_node_t *v, char *
 	return 0;
 }
 
+/*
+ * A folded or literal block ("cmdline: >") ends in a newline, and a folded
+ * one keeps line breaks before more-indented lines: the kernel splits on
+ * blanks, so each line break becomes a space and the trailing ones go.
+ */
+static int parse_cmdline(struct parse *p, const char *key, yaml_node_t *v)
+{
+	int ret = parse_string(p, key, v, &p->cf->cmdline);
+	char *c = p->cf->cmdline;
+	size_t n;
+
+	if (ret)
+		return ret;
+	for (n = strlen(c); n && strchr(" \t\r\n", c[n - 1]); n--)
+		c[n - 1] = '\0';
+	for (; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	return 0;
+}
+
 static int parse_key(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v)
 {
 	if (!strcmp(key, "base"))
@@ -334,13 +405,18 @@ static int parse_key(struct parse *p, const char *key, yaml_node_t *k, yaml_node
 	if (!strcmp(key, "build"))
 		return parse_string(p, key, v, &p->cf->build);
 	if (!strcmp(key, "cmdline"))
-		return parse_string(p, key, v, &p->cf->cmdline);
+		return parse_cmdline(p, key, v);
 	if (!strcmp(key, "env"))
 		return parse_env(p, v);
 	if (!strcmp(key, "files"))
 		return parse_files(p, v);
 	if (!strcmp(key, "rootfs"))
 		return parse_rootfs(p, v);
+	for (size_t i = 0; i < sizeof(capstan_only) / sizeof(capstan_only[0]); i++)
+		if (!strcmp(key, capstan_only[i].key))
+			return at(p, &k->start_mark,
+				  "'%s' is a Capstan key that capstan does not support (%s)", key,
+				  capstan_only[i].why);
 
 	const char *best = keys[0];
 	for (size_t i = 1; i < NKEYS; i++)
@@ -381,15 +457,30 @@ static int parse_doc(struct parse *p, yaml_node_t *root)
 	}
 	if (!p->cf->cmdline)
 		return at(p, &root->start_mark, "missing 'cmdline'");
-	if (!p->cf->rootfs) {
-		char *def = path_join(p->cf->dir, "ROOTFS");
-		struct stat st;
-		if (stat(def, &st) == 0 && S_ISDIR(st.st_mode))
-			p->cf->rootfs = def;
-		else
-			free(def);
-	}
 	return 0;
+}
+
+/*
+ * Where the parser failed.  libyaml's reader (bad UTF-8, a control
+ * character) gives only a byte offset, not a mark: count lines and
+ * characters up to it so the message points at the right place.
+ */
+static yaml_mark_t problem_at(const yaml_parser_t *parser, const char *data, size_t len)
+{
+	yaml_mark_t m = {0, 0, 0};
+
+	if (parser->error != YAML_READER_ERROR)
+		return parser->problem ? parser->problem_mark : parser->mark;
+	for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
+		if (data[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+			m.column++;
+		}
+	}
+	m.index = parser->problem_offset;
+	return m;
 }
 
 int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char *data, size_t len)
@@ -411,8 +502,8 @@ int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.mark;
-		ret = at(&p, m, "invalid YAML: %s%s%s",
+		yaml_mark_t m = problem_at(&parser, data, len);
+		ret = at(&p, &m, "invalid YAML: %s%s%s",
 			 parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
 			 parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
@@ -423,8 +514,8 @@ int cfile_parse(struct cfile *cf, const char *path, const char *dir, const char 
 	if (!ret) {
 		/* A second document would be silently ignored: say so instead. */
 		if (!yaml_parser_load(&parser, &extra)) {
-			const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.mark;
-			ret = at(&p, m, "invalid YAML: %s",
+			yaml_mark_t m = problem_at(&parser, data, len);
+			ret = at(&p, &m, "invalid YAML: %s",
 				 parser.problem ? parser.problem : "parse error");
 		} else {
 			yaml_node_t *r = yaml_document_get_root_node(&extra);
@@ -444,18 +535,15 @@ int cfile_load(struct cfile *cf, const char *path)
 {
 	char *data = NULL, *abs = NULL, *dir = NULL, *tmp;
 	size_t len;
-	struct stat st;
 	int ret;
 
 	memset(cf, 0, sizeof(*cf));
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > CFILE_MAX)
-		return cap_errf(CAP_E_DATA, "%s: too large for a Capstanfile (%llu bytes)", path,
-				(unsigned long long)st.st_size);
-	if ((ret = fs_read_all(path, &data, &len)))
+	/* bounded and type-checked: -f /dev/zero or a FIFO is refused, not read forever */
+	if ((ret = fs_read_regular(path, CFILE_MAX, &data, &len)))
 		return ret;
 	abs = realpath(path, NULL);
 	if (!abs) {
-		ret = cap_errf(errno, "cannot resolve '%s': %s", path, strerror(errno));
+		ret = cap_errnof(errno, "cannot resolve '%s'", path);
 		goto out;
 	}
 	tmp = xstrdup(abs);
@@ -479,8 +567,12 @@ void cfile_release(struct cfile *cf)
 		free(cf->env[i].key);
 		free(cf->env[i].value);
 	}
+	for (size_t i = 0; i < cf->nwarnings; i++)
+		free(cf->warnings[i]);
+	free(cf->warnings);
 	free(cf->files);
 	free(cf->env);
+	free(cf->rootfs_at);
 	free(cf->path);
 	free(cf->dir);
 	free(cf->base);

@@ -11,7 +11,8 @@
 
 #include "capstan/elfdeps.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*

@@ -12,10 +12,12 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* A row still "created" this long after its creation lost its creator. */
@@ -57,7 +59,7 @@ int inst_name_valid(const char *name)
 static int open_db(const struct cap_ctx *ctx, struct db **db)
 {
 	char *path = cap_path(ctx, "capstan.db");
-	int ret = fs_mkdirs(ctx->root, 0755);
+	int ret = cap_mkdirs(ctx, ctx->root, 0755);
 
 	if (!ret)
 		ret = db_open(path, db);
@@ -349,7 +351,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	row.net = (char *)hv_net_name(o->net);
 	row.ports = ports;
 	row.connect = (char *)(o->backend && !strcmp(o->backend, "libvirt")
-				   ? (o->connect ? o->connect : "qemu:///session")
+				   ? (o->connect ? o->connect : HV_LIBVIRT_DEFAULT_URI)
 				   : NULL);
 	row.memory = o->memory;
 	row.cpus = o->cpus;
@@ -372,6 +374,11 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	ref.name = name;
 	ref.dir = dir;
 
+	/* Ctrl-C during the pull or the preparation: no VM, no row, no folder. */
+	if (ctx->interrupted) {
+		ret = cap_errf(CAP_E_INTR, "run of '%s' interrupted before the VM started", name);
+		goto out;
+	}
 	if (!o->detach)
 		cap_info(ctx, "Created instance: %s", name);
 	if ((ret = hv->ops->start(hv, &cfg, &ref)))
@@ -389,7 +396,7 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 	if ((ret = hv->ops->console(hv, &ref, &st)))
 		goto out;
 	enum hv_state s = ended_state(&st);
-	if (o->interrupted && *o->interrupted)
+	if (ctx->interrupted)
 		s = HV_STOPPED;
 	db_set_ended(db, name, db_state(s), st.exit_status, db_now_ms());
 	if (st.state == HV_CRASHED) {
@@ -494,8 +501,9 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n)
 	if ((ret = db_list(db, all, v, n)))
 		goto out;
 	for (size_t i = 0; i < *n; i++) {
-		if (reconcile(ctx, db, &(*v)[i]))
-			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(-EIO));
+		int r = reconcile(ctx, db, &(*v)[i]);
+		if (r)
+			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(r));
 	}
 	if (!all) {
 		/* Drop rows the reconcile found ended. */

@@ -12,9 +12,10 @@
 #include <yaml.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*
@@ -110,6 +111,57 @@ void repo_images_free(struct repo_image *imgs, size_t n)
 
 /* ---- index.yaml ---- */
 
+static int digits(const char **p, int n)
+{
+	for (int i = 0; i < n; i++, (*p)++)
+		if (**p < '0' || **p > '9')
+			return 0;
+	return 1;
+}
+
+static int lit(const char **p, char c)
+{
+	if (**p != c)
+		return 0;
+	(*p)++;
+	return 1;
+}
+
+/* "HH:MM:SS" with an optional fraction, then an optional zone (Z or +HH:MM). */
+static int time_and_zone(const char *p)
+{
+	if (!digits(&p, 2) || !lit(&p, ':') || !digits(&p, 2) || !lit(&p, ':') || !digits(&p, 2))
+		return 0;
+	if (lit(&p, '.')) {
+		if (!digits(&p, 1))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (!*p || lit(&p, 'Z') || lit(&p, 'z'))
+		return !*p;
+	if (!lit(&p, '+') && !lit(&p, '-'))
+		return 0;
+	return digits(&p, 2) && lit(&p, ':') && digits(&p, 2) && !*p;
+}
+
+int repo_created_valid(const char *s)
+{
+	const char *p = s;
+
+	if (!digits(&p, 4) || !lit(&p, '-') || !digits(&p, 2) || !lit(&p, '-') || !digits(&p, 2))
+		return 0;
+	if (lit(&p, ' ')) {
+		const char *q = p;
+		if (digits(&q, 2) && lit(&q, ':') && digits(&q, 2) && !*q)
+			return 1; /* Capstan's "2006-01-02 15:04" */
+		return time_and_zone(p);
+	}
+	if (!lit(&p, 'T') && !lit(&p, 't'))
+		return 0;
+	return time_and_zone(p);
+}
+
 int repo_meta_parse(const char *path, const char *data, size_t len, struct repo_meta *m)
 {
 	yaml_parser_t parser;
@@ -170,19 +222,32 @@ out:
 	return ret;
 }
 
-static void meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_meta *m)
+/* An image's index.yaml is a few lines; this bounds what a hostile one can cost. */
+#define INDEX_MAX (1u << 20)
+
+/*
+ * Read dir/index.yaml.  One that cannot be an index (a FIFO, a device, over
+ * INDEX_MAX, unreadable) is an error: the caller skips the image.  Bad YAML
+ * in a regular file is only a warning: the image lists with empty fields.
+ */
+static int meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_meta *m)
 {
 	char *path = xasprintf("%s/index.yaml", dir), *data = NULL;
 	size_t len;
+	int ret = 0;
 
 	memset(m, 0, sizeof(*m));
-	if (!fs_exists(path))
+	if (lstat(path, &(struct stat){0}) < 0 && errno == ENOENT)
 		goto out;
-	if (fs_read_all(path, &data, &len) || repo_meta_parse(path, data, len, m))
-		cap_warn(ctx, "%s", cap_errmsg(CAP_E_DATA));
+	if ((ret = fs_read_regular(path, INDEX_MAX, &data, &len)))
+		goto out;
+	int bad = repo_meta_parse(path, data, len, m);
+	if (bad)
+		cap_warn(ctx, "%s", cap_errmsg(bad));
 out:
 	free(data);
 	free(path);
+	return ret;
 }
 
 /* A YAML double-quoted scalar: always valid, whatever the text. */
@@ -262,10 +327,11 @@ struct list {
 	size_t n, cap;
 };
 
-static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *dir, const char *name)
+/* Add NAME's images in dir to l; -CAP_E_DATA (nothing added) if its index.yaml is broken. */
+static int scan_image(const struct cap_ctx *ctx, struct list *l, const char *dir, const char *name)
 {
 	struct repo_meta meta;
-	int loaded = 0;
+	int loaded = 0, ret;
 
 	for (size_t i = 0; i < NPLATFORMS; i++) {
 		uint64_t size = 0;
@@ -273,7 +339,10 @@ static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *di
 		if (!file)
 			continue;
 		if (!loaded) {
-			meta_load(ctx, dir, &meta);
+			if ((ret = meta_load(ctx, dir, &meta))) {
+				free(file);
+				return cap_errctx(ret, "image '%s'", name);
+			}
 			loaded = 1;
 		}
 		if (l->n == l->cap) {
@@ -293,6 +362,17 @@ static void scan_image(const struct cap_ctx *ctx, struct list *l, const char *di
 	}
 	if (loaded)
 		repo_meta_release(&meta);
+	return 0;
+}
+
+/* Listing goes on past a broken image: one warning names it. */
+static void scan_or_skip(const struct cap_ctx *ctx, struct list *l, const char *dir,
+			 const char *name)
+{
+	int ret = scan_image(ctx, l, dir, name);
+
+	if (ret)
+		cap_warn(ctx, "skipping %s", cap_errmsg(ret));
 }
 
 static int cmp_image(const void *a, const void *b)
@@ -322,7 +402,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 	*n = 0;
 	if (!d) {
 		if (errno != ENOENT)
-			ret = cap_errf(errno, "cannot read '%s': %s", top, strerror(errno));
+			ret = cap_errnof(errno, "cannot read '%s'", top);
 		goto out;
 	}
 	while ((e1 = readdir(d))) {
@@ -333,7 +413,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 			free(d1);
 			continue;
 		}
-		scan_image(ctx, &l, d1, e1->d_name);
+		scan_or_skip(ctx, &l, d1, e1->d_name);
 		DIR *sub = opendir(d1);
 		struct dirent *e2;
 		while (sub && (e2 = readdir(sub))) {
@@ -342,7 +422,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 			char *name = xasprintf("%s/%s", e1->d_name, e2->d_name);
 			char *d2 = xasprintf("%s/%s", d1, e2->d_name);
 			if (repo_name_valid(name) && is_dir_entry(d2))
-				scan_image(ctx, &l, d2, name);
+				scan_or_skip(ctx, &l, d2, name);
 			free(name);
 			free(d2);
 		}
@@ -360,34 +440,76 @@ out:
 	return ret;
 }
 
+/* NAME's images, sorted by platform (only NAME's folder is read). */
+static int find_all(const struct cap_ctx *ctx, const char *name, struct list *l)
+{
+	char *dir;
+	int ret;
+
+	if ((ret = check_name(name)))
+		return ret;
+	/* a broken image elsewhere does not concern this one */
+	dir = repo_image_dir(ctx, name);
+	ret = is_dir_entry(dir) ? scan_image(ctx, l, dir, name) : 0;
+	free(dir);
+	if (!ret && l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_image);
+	return ret;
+}
+
+static int not_found(const struct cap_ctx *ctx, const char *name)
+{
+	return cap_errf(CAP_E_NOTFOUND, "image '%s' not found in '%s/repository'", name, ctx->root);
+}
+
 int repo_find(const struct cap_ctx *ctx, const char *name, const char *platform,
 	      struct repo_image *out)
 {
-	struct repo_image *all = NULL;
-	size_t n = 0;
+	struct list l = {NULL, 0, 0};
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!platform)
 		platform = "qemu";
-	if ((ret = check_name(name)))
+	if ((ret = find_all(ctx, name, &l)))
 		return ret;
-	if ((ret = repo_list(ctx, &all, &n)))
-		return ret;
-	ret = cap_errf(CAP_E_NOTFOUND, "image '%s' not found in '%s/repository'", name, ctx->root);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(all[i].name, name))
-			continue;
-		if (!strcmp(all[i].platform, platform)) {
-			*out = all[i];
-			memset(&all[i], 0, sizeof(all[i]));
+	ret = not_found(ctx, name);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!strcmp(l.v[i].platform, platform)) {
+			*out = l.v[i];
+			memset(&l.v[i], 0, sizeof(l.v[i]));
 			ret = 0;
 			break;
 		}
 		ret = cap_errf(CAP_E_NOTFOUND, "image '%s' has no '%s' platform (it has '%s')",
-			       name, platform, all[i].platform);
+			       name, platform, l.v[i].platform);
 	}
-	repo_images_free(all, n);
+	repo_images_free(l.v, l.n);
+	return ret;
+}
+
+int repo_find_default(const struct cap_ctx *ctx, const char *name, struct repo_image *out)
+{
+	struct list l = {NULL, 0, 0};
+	size_t pick = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = find_all(ctx, name, &l)))
+		return ret;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].platform, "qemu"))
+			pick = i;
+	if (!l.n)
+		ret = not_found(ctx, name);
+	else if (l.n > 1 && strcmp(l.v[pick].platform, "qemu"))
+		ret = cap_errf(CAP_E_USAGE, "image '%s' has several platforms: choose one with -p",
+			       name);
+	if (!ret) {
+		*out = l.v[pick];
+		memset(&l.v[pick], 0, sizeof(l.v[pick]));
+	}
+	repo_images_free(l.v, l.n);
 	return ret;
 }
 
@@ -398,7 +520,7 @@ static int repo_top(const struct cap_ctx *ctx, char **top)
 	int ret;
 
 	*top = cap_path(ctx, "repository");
-	if ((ret = fs_mkdirs(*top, 0755))) {
+	if ((ret = cap_mkdirs(ctx, *top, 0755))) {
 		free(*top);
 		*top = NULL;
 	}
@@ -412,6 +534,90 @@ static int lock_repo(const struct cap_ctx *ctx)
 
 	free(lock);
 	return fd;
+}
+
+/* ---- what a killed import, build or rmi left behind ---- */
+
+/* A build's conversion file "<tmp>.qcow2" lives exactly as long as its "<tmp>". */
+static bool build_mid_orphaned(const char *path)
+{
+	char *base = xstrndup(path, strlen(path) - strlen(".qcow2"));
+	bool orphan = !fs_exists(base) || fs_tmp_orphaned(base);
+
+	free(base);
+	return orphan;
+}
+
+static void sweep_dir_tmp(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!str_has_prefix(e->d_name, prefix))
+			continue;
+		char *p = xasprintf("%s/%s", dir, e->d_name);
+		bool mid = str_has_suffix(e->d_name, ".qcow2");
+		if (mid ? build_mid_orphaned(p) : fs_tmp_orphaned(p))
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* index.yaml temps in every image folder (namespaced or not). */
+static void sweep_index_tmp(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !repo_name_valid(e->d_name))
+			continue;
+		char *d1 = xasprintf("%s/%s", top, e->d_name);
+		DIR *sub = is_dir_entry(d1) ? opendir(d1) : NULL;
+		struct dirent *e2;
+		sweep_dir_tmp(d1, "index.yaml.tmp.");
+		while (sub && (e2 = readdir(sub))) {
+			if (e2->d_name[0] == '.' || !part_valid(e2->d_name, strlen(e2->d_name)))
+				continue;
+			char *d2 = xasprintf("%s/%s", d1, e2->d_name);
+			if (is_dir_entry(d2))
+				sweep_dir_tmp(d2, "index.yaml.tmp.");
+			free(d2);
+		}
+		if (sub)
+			closedir(sub);
+		free(d1);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Remove temp files and folders whose owner is gone (killed mid-import,
+ * -build or -rmi).  Called with the repository lock held: an rmi works
+ * entirely under it, so every .rmi.* folder seen then is stale; temp files
+ * are made outside the lock and carry their owner's flock (fs_tmp_orphaned).
+ */
+static void sweep_stale(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!str_has_prefix(e->d_name, ".rmi."))
+			continue;
+		char *p = xasprintf("%s/%s", top, e->d_name);
+		fs_rm_rf(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	sweep_dir_tmp(top, ".incoming.tmp.");
+	sweep_dir_tmp(top, ".build.tmp.");
+	sweep_index_tmp(top);
 }
 
 int repo_tmp_open(const struct cap_ctx *ctx, struct fs_tmp *tmp)
@@ -441,14 +647,13 @@ static int make_image_dir(const char *top, const char *name, char **created1, ch
 		if (mkdir(ns, 0755) == 0)
 			*created1 = xstrdup(ns);
 		else if (errno != EEXIST)
-			ret = cap_errf(errno, "cannot create folder '%s': %s", ns, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", ns);
 	}
 	if (!ret) {
 		if (mkdir(dir, 0755) == 0)
 			*created2 = xstrdup(dir);
 		else if (errno != EEXIST)
-			ret =
-			    cap_errf(errno, "cannot create folder '%s': %s", dir, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", dir);
 		else if (!is_dir_entry(dir))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", dir);
 	}
@@ -486,18 +691,18 @@ static int move_into(struct fs_tmp *tmp, const char *final)
 	int ret;
 
 	if (fsync(tmp->fd) < 0)
-		return cap_errf(errno, "cannot write '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot write '%s'", final);
 	if (rename(tmp->tmp_path, final) == 0)
 		return 0;
 	if (errno != EXDEV)
-		return cap_errf(errno, "cannot rename into '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot rename into '%s'", final);
 	if (fstat(tmp->fd, &st) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0)
-		return cap_errf(errno, "cannot read '%s': %s", tmp->tmp_path, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", tmp->tmp_path);
 	if ((ret = fs_tmp_open(&t2, final, 0644)))
 		return ret;
 	if ((ret = fs_copy_fd(tmp->fd, t2.fd, (uint64_t)st.st_size))) {
 		fs_tmp_abort(&t2);
-		return cap_errf(ret, "cannot write '%s': %s", final, strerror(-ret));
+		return cap_errnof(ret, "cannot write '%s'", final);
 	}
 	if ((ret = fs_tmp_commit(&t2)))
 		return ret;
@@ -525,6 +730,7 @@ int repo_install(const struct cap_ctx *ctx, const char *name, const char *platfo
 		ret = lock;
 		goto out;
 	}
+	sweep_stale(top);
 	if ((ret = make_image_dir(top, name, &c1, &c2)))
 		goto out;
 	dir = xasprintf("%s/%s", top, name);
@@ -536,7 +742,7 @@ int repo_install(const struct cap_ctx *ctx, const char *name, const char *platfo
 	if ((ret = fs_tmp_open(&itmp, index, 0644)))
 		goto undo;
 	if ((ret = fs_write_full(itmp.fd, text, strlen(text)))) {
-		ret = cap_errf(ret, "cannot write '%s': %s", index, strerror(-ret));
+		ret = cap_errnof(ret, "cannot write '%s'", index);
 		goto undo;
 	}
 	if ((ret = move_into(tmp, final)))
@@ -603,17 +809,6 @@ static int copy_sparse(int src, int dst, uint64_t len)
 	return 0;
 }
 
-static char *now_rfc3339(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		const struct repo_meta *meta)
 {
@@ -629,7 +824,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		return ret;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return cap_errf(errno, "cannot read '%s': %s", file, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", file);
 	if ((ret = probe_fd(fd, file, &info)))
 		goto out;
 	if (info.format == PROBE_GZIP) {
@@ -652,13 +847,12 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 	if ((ret = repo_tmp_open(ctx, &tmp)))
 		goto out;
 	if ((ret = copy_sparse(fd, tmp.fd, info.file_size))) {
-		ret = cap_errf(ret, "cannot copy '%s' into '%s': %s", file, tmp.tmp_path,
-			       strerror(-ret));
+		ret = cap_errnof(ret, "cannot copy '%s' into '%s'", file, tmp.tmp_path);
 		fs_tmp_abort(&tmp);
 		goto out;
 	}
 	if (!m.created)
-		m.created = now = now_rfc3339();
+		m.created = now = str_utc_time(time(NULL));
 	cap_verbose(ctx, "importing '%s' (%s) as '%s' for platform '%s'", file,
 		    probe_format_name(info.format), name, platform);
 	ret = repo_install(ctx, name, platform, &tmp, &m);
@@ -679,14 +873,14 @@ static int remove_files(const char *dir, const char *base)
 		const char *p = i < NPLATFORMS ? platforms[i] : "vmware";
 		char *f = xasprintf("%s/%s.%s", dir, base, p), *c = xasprintf("%s.cache", f);
 		if (unlink(f) < 0 && errno != ENOENT && !ret)
-			ret = cap_errf(errno, "cannot remove '%s': %s", f, strerror(errno));
+			ret = cap_errnof(errno, "cannot remove '%s'", f);
 		unlink(c);
 		free(f);
 		free(c);
 	}
 	char *idx = xasprintf("%s/index.yaml", dir);
 	if (unlink(idx) < 0 && errno != ENOENT && !ret)
-		ret = cap_errf(errno, "cannot remove '%s': %s", idx, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", idx);
 	free(idx);
 	return ret;
 }
@@ -726,6 +920,7 @@ int repo_remove(const struct cap_ctx *ctx, const char *name)
 		ret = lock;
 		goto out;
 	}
+	sweep_stale(top);
 	int found = 0;
 	for (size_t i = 0; i < NPLATFORMS && !found; i++) {
 		char *f = platform_file(dir, base_of(name), platforms[i], NULL);
@@ -743,12 +938,12 @@ int repo_remove(const struct cap_ctx *ctx, const char *name)
 	/* Rename first, so an interrupted removal never leaves half an image under its name. */
 	trash = xasprintf("%s/.rmi.%ld.XXXXXX", top, (long)getpid());
 	if (!mkdtemp(trash)) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		goto out;
 	}
 	char *into = xasprintf("%s/img", trash);
 	if (rename(dir, into) < 0) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		free(into);
 		rmdir(trash);
 		goto out;

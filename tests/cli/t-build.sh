@@ -1,33 +1,7 @@
 #!/usr/bin/env bash
 # capstan build: images written from a Capstanfile, their content, reproducibility, errors.
 . "$(dirname "$0")/lib.sh"
-command -v qemu-img >/dev/null || { echo "skip: qemu-img missing"; exit 77; }
-command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
-# A data folder of our own: a tiny kernel ELF with a PVH note, a boot sector,
-# and a default registry holding capstan/base built from them (no base image).
-data="$TESTDIR/data"
-mkdir -p "$data/base"
-printf '.section .note.Xen, "a"\n.align 4\n.long 4, 4, 18\n.asciz "Xen"\n.long _start\n.text\n.globl _start\n_start: hlt\n' >"$data/k.S"
-cc -nostdlib -static -no-pie -Wl,--build-id=none -o "$data/capstan-kernel.elf" "$data/k.S" || exit 1
-{ head -c 510 /dev/zero; printf '\125\252'; } >"$data/mbr.bin"
-printf 'echo base\n' >"$data/base/sh"
-chmod 755 "$data/base/sh"
-printf 'cmdline: /bin/sh\nfiles:\n  /bin/sh: sh\n' >"$data/base/Capstanfile"
-export CAPSTAN_DATADIR="$data"
-CAPSTAN_ROOT="$data/root" SOURCE_DATE_EPOCH=1 "$CAPSTAN" build -q -f "$data/base/Capstanfile" capstan/base >"$OUT" 2>"$ERR"
-RC=$?
-[ "$RC" = 0 ] && ok "base image built on the bundled kernel" || fail "base image built on the bundled kernel"
-sh "$CAPSTAN_SOURCE_ROOT/repo/mkregistry.sh" "$data/repo" 0.1.0 2025-01-01T00:00:00Z test \
-	capstan/base "$data/root/repository/capstan/base/base.qemu" "test base" || exit 1
-rm -rf "$data/root"
-DUMP="$(dirname "$0")/imgdump.py"
-export SOURCE_DATE_EPOCH=1700000000
-repo="$CAPSTAN_ROOT/repository"
-# dump NAME [--data]: the image's content (imgdump.py) into $TESTDIR/dump
-dump() {
-	qemu-img convert -f qcow2 -O raw "$repo/$1/$(basename "$1").qemu" "$TESTDIR/img.raw" &&
-		python3 "$DUMP" "$TESTDIR/img.raw" ${2:-} >"$TESTDIR/dump"
-}
+. "$(dirname "$0")/buildlib.sh"
 
 mkdir -p "$TESTDIR/app/etc/conf.d" "$TESTDIR/app/ROOTFS/etc" && cd "$TESTDIR/app" || exit 1
 printf 'built\n' >etc/conf.d/a.conf
@@ -187,4 +161,25 @@ RC=$?
 [ "$RC" = 0 ] && ok "init project builds" || fail "init project builds"
 dump proj
 has "$TESTDIR/dump" '^cmdline /proj$' "init project cmdline"
+
+# Capstan's -m: accepted, no effect (build boots no VM), and -v says so
+cd "$TESTDIR/proj" || exit 1
+expect 0 "build -m 512M" "$CAPSTAN" build -m 512M
+hasnt "$ERR" . "build -m is quiet without -v"
+expect 0 "build -m 1G -v" "$CAPSTAN" build -v --memory 1G
+has "$ERR" '^-m 1024 MiB: ignored, capstan build boots no VM$' "-v says -m has no effect"
+expect 64 "build -m with a bad size" "$CAPSTAN" build -m lots
+one_line "$ERR" "bad -m is one line"
+
+# Capstan's rpm-base is named as such, not taken for a typo of 'base'
+mkdir -p "$TESTDIR/rpm" && cd "$TESTDIR/rpm" || exit 1
+printf 'cmdline: /x
+rpm-base:
+  name: openjdk
+  version: "8"
+' >Capstanfile
+expect 65 "rpm-base" "$CAPSTAN" build
+has "$ERR" "Capstanfile:2:1: 'rpm-base' is a Capstan key that capstan does not support" "rpm-base named"
+hasnt "$ERR" "did you mean" "no 'did you mean' for rpm-base"
+one_line "$ERR" "rpm-base is one line"
 done_testing

@@ -41,7 +41,39 @@ has "$ERR" "$cfg:1:1: expected a mapping of settings" "list message"
 printf 'repo_url:\n  a: b\n' >"$cfg"
 expect 65 "nested value" "$CAPSTAN" images
 has "$ERR" "$cfg:1:1: settings must be 'key: value' scalars" "nested value message"
+
+# Capstan's own config.yaml (its Installation guide, plus qemu_aio_type and release_tag)
+printf 'repo_url: file:///srv/capstan\ndisable_kvm: true\nqemu_aio_type: native\nrelease_tag: v0.53.0\n' >"$cfg"
+expect 0 "Capstan's config.yaml works" "$CAPSTAN" images
+[ "$(grep -c . "$ERR")" = 1 ] && ok "one warning" || fail "one warning"
+has "$ERR" "^capstan: warning: $cfg: ignoring Capstan settings capstan does not use: qemu_aio_type, release_tag\$" \
+	"the warning names the settings"
+expect 0 "config print" "$CAPSTAN" config print
+has "$OUT" '^--- global configuration$' "config print: Capstan's header"
+has "$OUT" "^CAPSTAN_ROOT: $CAPSTAN_ROOT\$" "config print: root"
+has "$OUT" '^CAPSTAN_REPO_URL: file:///srv/capstan$' "config print: repo_url from config.yaml"
+has "$OUT" '^CAPSTAN_DISABLE_KVM: true$' "config print: disable_kvm from config.yaml"
+has "$OUT" '^CAPSTAN_QEMU_PATH: \(searched in PATH\)$' "config print: qemu path"
+CAPSTAN_REPO_URL=file:///env expect 0 "config print with the environment" "$CAPSTAN" config print -u file:///flag
+has "$OUT" '^CAPSTAN_REPO_URL: file:///flag$' "config print: -u wins"
+CAPSTAN_DISABLE_KVM=0 expect 0 "config print --json" "$CAPSTAN" config print --json
+[ "$(cat "$OUT")" = "{\"root\":\"$CAPSTAN_ROOT\",\"repo_url\":\"file:///srv/capstan\",\"disable_kvm\":false,\"qemu_path\":null}" ] &&
+	ok "config print --json" || fail "config print --json"
+printf 'repo_url: x\nqemu_aoi_type: native\n' >"$cfg"
+expect 65 "a typo of ours is still an error" "$CAPSTAN" images
+printf 'release-tag: x\n' >"$cfg"
+expect 65 "a typo of Capstan's is an error" "$CAPSTAN" images
 rm "$cfg"
+expect 64 "config without print" "$CAPSTAN" config
+expect 64 "config show" "$CAPSTAN" config show
+one_line "$ERR" "config show is one line"
+
+# -v: alone, the version (Capstan's 'capstan -v'); with a command, verbose
+expect 0 "capstan -v" "$CAPSTAN" -v
+[ "$(cat "$OUT")" = "$("$CAPSTAN" --version)" ] && ok "capstan -v prints the version" || fail "capstan -v prints the version"
+expect 0 "capstan -v with a command" "$CAPSTAN" -v images
+hasnt "$OUT" '^capstan version' "-v with a command is not the version"
+
 CAPSTAN_DISABLE_KVM=perhaps expect 64 "bad CAPSTAN_DISABLE_KVM" "$CAPSTAN" images
 has "$ERR" "CAPSTAN_DISABLE_KVM: expected true or false, got 'perhaps'" "bad env message"
 mkdir "$cfg"

@@ -67,6 +67,14 @@ has "$ERR" "^capstan: warning: $repo/app/index.yaml:2:1: invalid YAML" "warning 
 has "$OUT" '^app +- +- +qemu' "image still listed, fields as -"
 has "$OUT" '^raw1 ' "other images still listed"
 
+# Terminal controls in an index (ESC, BEL, the C1 CSI) never reach the terminal.
+printf 'description: "a \\e[2J\\a \\u009b31m b"\n' >"$repo/app/index.yaml"
+expect 0 "images with controls in a description" "$CAPSTAN" images
+if grep -q "$(printf '\033')" "$OUT" || grep -q "$(printf '\a')" "$OUT" || grep -q "$(printf '\302\233')" "$OUT"; then
+	fail "no control characters in the listing"
+else ok "no control characters in the listing"; fi
+has "$OUT" '^app .* a  \[2J    31m b$' "controls become spaces"
+
 expect 64 "images takes no arguments" "$CAPSTAN" images foo
 one_line "$ERR" "usage error is one line"
 echo x >"$TESTDIR/rootfile"

@@ -48,7 +48,7 @@ one_line "$ERR" "no arguments is one line"
 expect 64 "one argument" "$CAPSTAN" import x
 expect 64 "three arguments" "$CAPSTAN" import x disk.raw extra
 expect 64 "bad created" "$CAPSTAN" import x disk.raw -c yesterday
-has "$ERR" "created 'yesterday' is not RFC 3339" "bad created is named"
+has "$ERR" "created 'yesterday' is not a date and time" "bad created is named"
 one_line "$ERR" "bad created is one line"
 expect 64 "bad name" "$CAPSTAN" import "../evil" disk.raw
 has "$ERR" "^capstan: import '../evil': invalid image name '../evil'" "bad name message"
@@ -95,9 +95,27 @@ echo x >"$TESTDIR/r2/repository/foo"
 CAPSTAN_ROOT="$TESTDIR/r2" expect 74 "image folder is a file" "$CAPSTAN" import foo disk.raw
 [ -z "$(ls -A "$TESTDIR/r2/repository" | grep -v -e '^foo$' -e '^.lock$')" ] && ok "nothing else left beside it" || fail "nothing else left beside it"
 
-# a missing root is created, several levels deep
+# a missing root is created, several levels deep, private (0700) as ~/.ssh is
 CAPSTAN_ROOT="$TESTDIR/new/deep/root" expect 0 "a missing root is created" "$CAPSTAN" import fresh disk.vdi
 [ -f "$TESTDIR/new/deep/root/repository/fresh/fresh.vbox" ] && ok "image in the new root" || fail "image in the new root"
+[ "$(stat -c %a "$TESTDIR/new/deep/root")" = 700 ] && ok "a new root is 0700" || fail "a new root is 0700 ($(stat -c %a "$TESTDIR/new/deep/root"))"
+mkdir -p "$TESTDIR/open" && chmod 755 "$TESTDIR/open"
+CAPSTAN_ROOT="$TESTDIR/open" expect 0 "import into an existing root" "$CAPSTAN" import fresh disk.vdi
+[ "$(stat -c %a "$TESTDIR/open")" = 755 ] && ok "an existing root keeps its mode" || fail "an existing root keeps its mode"
+
+# the date forms OSv's scripts and Capstan write
+for c in 2019-12-15T17:31:12 "2019-12-15 17:31:12" "2006-01-02 15:04" 2024-05-01T10:00:00.5Z; do
+	expect 0 "import -c '$c'" "$CAPSTAN" import dated disk.raw -c "$c"
+	has "$repo/dated/index.yaml" "^created: \"$c\"\$" "created '$c' kept as written"
+done
+expect 64 "a date without a time" "$CAPSTAN" import dated disk.raw -c 2019-12-15
+
+# a killed import leaves a temp file; the next import removes it (its owner is gone)
+printf 'partial' >"$repo/.incoming.tmp.DEAD01"
+printf 'partial' >"$repo/dated/index.yaml.tmp.DEAD02"
+expect 0 "an import after a killed one" "$CAPSTAN" import dated disk.raw
+[ ! -e "$repo/.incoming.tmp.DEAD01" ] && [ ! -e "$repo/dated/index.yaml.tmp.DEAD02" ] &&
+	ok "stale temp files removed" || fail "stale temp files removed"
 
 # read-only root and full disk, with real mounts in a private mount namespace (needs root)
 if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then

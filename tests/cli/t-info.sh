@@ -102,4 +102,31 @@ expect 65 "info of a character device" "$CAPSTAN" info /dev/null
 has "$ERR" "'/dev/null' is not a regular file or block device" "device message"
 expect 64 "info with no argument" "$CAPSTAN" info
 expect 64 "info with two arguments" "$CAPSTAN" info a b
+
+# A folder of the image's name in the working folder (a project folder) is not an
+# image: info NAME describes the repository's image; ./NAME names a file.
+"$CAPSTAN" import -q proj r.raw || fail "import proj"
+mkdir -p proj
+expect 0 "info NAME beside a folder NAME" "$CAPSTAN" info proj
+has "$OUT" '^name: +proj$' "the repository image is described"
+expect 74 "info ./NAME of a folder" "$CAPSTAN" info ./proj
+cp r.raw asfile && "$CAPSTAN" import -q asfile q.qcow2
+expect 0 "info NAME beside a file NAME" "$CAPSTAN" info asfile
+has "$OUT" '^format: +raw$' "a file of that name wins, as in Capstan"
+expect 65 "info of a missing name" "$CAPSTAN" info nothing
+has "$ERR" "no file or image named 'nothing'" "missing name message"
+
+# Terminal escapes from an image's index.yaml or name never reach the terminal raw.
+idx="$CAPSTAN_ROOT/repository/proj/index.yaml"
+printf 'description: "evil \\e]0;owned\\a \\e[31mred \\u009b2J"\nversion: "1\\e[2J"\n' >"$idx"
+expect 0 "info of an image with escapes in its index" "$CAPSTAN" info proj
+if grep -q "$(printf '\033')" "$OUT" || grep -q "$(printf '\a')" "$OUT" || grep -q "$(printf '\302\233')" "$OUT"; then
+	fail "no control characters in info's output"
+else ok "no control characters in info's output"; fi
+has "$OUT" '^description: +evil  ]0;owned   \[31mred   2J$' "escapes become spaces"
+expect 0 "info --json keeps them, escaped" "$CAPSTAN" info --json proj
+has "$OUT" '"description":"evil \\u001b]0;owned' "json escapes control characters"
+expect 74 "an error naming escapes" "$CAPSTAN" info "$(printf 'x\033[2Jy')"
+if grep -q "$(printf '\033')" "$ERR"; then fail "no escape in the error"; else ok "no escape in the error"; fi
+one_line "$ERR" "the error is one line"
 done_testing

@@ -13,7 +13,8 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static int parse(struct cfile *cf, const char *text)
 {
@@ -148,7 +149,7 @@ static void test_unknown_and_duplicate_keys(void **state)
 	fails("cmdlin: /x\n", "1:1", "unknown key 'cmdlin' (did you mean 'cmdline'?)");
 	fails("cmdline: /x\nfile:\n  /a: b\n", "2:1", "unknown key 'file' (did you mean 'files'?)");
 	fails("cmdline: /x\nrpm-base: {}\n", "2:1",
-	      "unknown key 'rpm-base' (did you mean 'base'?)");
+	      "'rpm-base' is a Capstan key that capstan does not support");
 	fails("cmdline: /x\nenvironment: {}\n", "2:1", "did you mean 'env'?");
 	fails("cmdline: /x\nbase: a\nbase: b\n", "3:1", "duplicate key 'base'");
 	fails("cmdline: /x\ncmdline: /y\n", "2:1", "duplicate key 'cmdline'");
@@ -156,8 +157,10 @@ static void test_unknown_and_duplicate_keys(void **state)
 
 static void test_guest_paths(void **state)
 {
-	fails("cmdline: /x\nfiles:\n  app.jar: x\n", "3:3", "guest path 'app.jar' is not absolute");
-	fails("cmdline: /x\nfiles:\n  \"\": x\n", "3:3", "guest path '' is not absolute");
+	fails("cmdline: /x\nfiles:\n  \"\": x\n", "3:3", "empty guest path");
+	fails("cmdline: /x\nfiles:\n  a/../..: x\n", "3:3", "escapes '/' with '..'");
+	fails("cmdline: /x\nfiles:\n  app.jar: x\n  /app.jar: y\n", "4:3",
+	      "duplicate guest path '/app.jar'");
 	fails("cmdline: /x\nfiles:\n  /../etc/passwd: x\n", "3:3",
 	      "guest path '/../etc/passwd' escapes '/'");
 	fails("cmdline: /x\nfiles:\n  /a/../../b: x\n", "3:3", "escapes '/' with '..'");
@@ -171,7 +174,67 @@ static void test_guest_paths(void **state)
 	assert_int_equal(parse(&cf, "cmdline: /x\nfiles:\n  /a/..: r\n  /b/c/../../d/./: s\n"), 0);
 	assert_string_equal(cf.files[0].guest, "/");
 	assert_string_equal(cf.files[1].guest, "/d");
+	assert_int_equal(cf.nwarnings, 0);
 	cfile_release(&cf);
+
+	/* Relative (osv-apps' lua: 'liblua.so: ...'): under '/', as Capstan does, with a warning.
+	 */
+	assert_int_equal(parse(&cf, "cmdline: /x\nfiles:\n  liblua.so: lib/&\n  usr/lib/a: b\n"),
+			 0);
+	assert_string_equal(cf.files[0].guest, "/liblua.so");
+	assert_string_equal(cf.files[0].host, "/proj/lib/liblua.so");
+	assert_string_equal(cf.files[1].guest, "/usr/lib/a");
+	assert_int_equal(cf.nwarnings, 2);
+	assert_string_equal(cf.warnings[0], "Capstanfile:3:3: guest path 'liblua.so' is relative: "
+					    "it goes to '/liblua.so', as in Capstan");
+	assert_non_null(strstr(cf.warnings[1], "Capstanfile:4:3: guest path 'usr/lib/a'"));
+	cfile_release(&cf);
+}
+
+/* Shapes found in real Capstanfiles: one-space indents, ./ host paths, quoted keys, CRLF. */
+static void test_real_world_shapes(void **state)
+{
+	struct cfile cf;
+
+	assert_int_equal(parse(&cf, "cmdline: /a\nfiles:\n /bin/a: ./bin/a\n /lib/x.so: ./lib/&\n"
+				    "env:\n MODE: prod\n"),
+			 0);
+	assert_int_equal(cf.nfiles, 2);
+	assert_string_equal(cf.files[0].host, "/proj/./bin/a");
+	assert_string_equal(cf.files[1].host, "/proj/./lib/x.so");
+	assert_string_equal(cf.env[0].value, "prod");
+	cfile_release(&cf);
+	assert_int_equal(parse(&cf,
+			       "# from Windows\r\nbase: \"capstan/base\"\r\ncmdline: '/s.sh'\r\n"
+			       "files:\r\n  \"/s.sh\": 's.sh'   # entry\r\n"),
+			 0);
+	assert_string_equal(cf.base, "capstan/base");
+	assert_string_equal(cf.cmdline, "/s.sh");
+	assert_string_equal(cf.files[0].guest, "/s.sh");
+	assert_string_equal(cf.files[0].host, "/proj/s.sh");
+	cfile_release(&cf);
+}
+
+/* Folded and literal blocks, as real Capstanfiles write long command lines. */
+static void test_block_cmdline(void **state)
+{
+	struct cfile cf;
+
+	assert_int_equal(
+	    parse(&cf, "cmdline: >\n  /java.so\n  -Xmx512m\n    -cp /a.jar\n  Main\n\n"), 0);
+	assert_string_equal(cf.cmdline, "/java.so -Xmx512m   -cp /a.jar Main");
+	cfile_release(&cf);
+	assert_int_equal(parse(&cf, "cmdline: |\r\n  --env=A=1\r\n  /app\r\n"), 0);
+	assert_string_equal(cf.cmdline, "--env=A=1 /app");
+	cfile_release(&cf);
+}
+
+/* libyaml's reader gives a byte offset only: the line and column must still be right. */
+static void test_bad_utf8(void **state)
+{
+	fails("cmdline: /x\nbase: \xff\n", "2:7", "invalid YAML");
+	fails("cmdline: /x\n\nbuild: m\xc3\xa9\xc3\n", "3:11", "invalid YAML");
+	fails("\xfe\n", "1:1", "invalid YAML");
 }
 
 static void test_env_errors(void **state)
@@ -223,27 +286,45 @@ static void test_rootfs_and_load(void **state)
 	free(want);
 	cfile_release(&cf);
 
-	/* A ROOTFS folder beside the Capstanfile is the default. */
-	assert_int_equal(mkdir(rootfs, 0755), 0);
+	/* A ROOTFS folder beside the Capstanfile is the default, found when resolved. */
 	assert_int_equal(cfile_load(&cf, path), 0);
+	assert_int_equal(mkdir(rootfs, 0755), 0);
+	assert_null(cf.rootfs);
+	assert_int_equal(cfile_resolve_rootfs(&cf), 0);
 	assert_string_equal(cf.rootfs, rootfs);
 	cfile_release(&cf);
 
-	/* Set and present; set and missing; set to a file. */
+	/* Set and present; set and missing (checked at resolve, after a build step); set to a file.
+	 */
 	assert_int_equal(mkdir(other, 0755), 0);
 	write_file(path, "cmdline: /x\nrootfs: tree\n");
 	assert_int_equal(cfile_load(&cf, path), 0);
+	assert_int_equal(cfile_resolve_rootfs(&cf), 0);
 	assert_string_equal(cf.rootfs, other);
 	cfile_release(&cf);
 	write_file(path, "cmdline: /x\nrootfs: missing\n");
-	assert_int_equal(cfile_load(&cf, path), -CAP_E_DATA);
-	char *msg = xasprintf("%s:2:9: rootfs 'missing': No such file or directory", path);
+	assert_int_equal(cfile_load(&cf, path), 0);
+	assert_int_equal(cfile_resolve_rootfs(&cf), -CAP_E_DATA);
+	char *msg =
+	    xasprintf("%s:2:9: rootfs '%s/missing': No such file or directory", path, tmpdir);
 	assert_string_equal(cap_errmsg(-CAP_E_DATA), msg);
 	free(msg);
+	cfile_release(&cf);
 	write_file(path, "cmdline: /x\nrootfs: Capstanfile\n");
-	assert_int_equal(cfile_load(&cf, path), -CAP_E_DATA);
-	assert_non_null(
-	    strstr(cap_errmsg(-CAP_E_DATA), ":2:9: rootfs 'Capstanfile' is not a folder"));
+	assert_int_equal(cfile_load(&cf, path), 0);
+	assert_int_equal(cfile_resolve_rootfs(&cf), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), ":2:9: rootfs '"));
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "/Capstanfile' is not a folder"));
+	cfile_release(&cf);
+
+	/* Not a regular file: a FIFO and a device are refused at once, not read. */
+	char *fifo = xasprintf("%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(cfile_load(&cf, fifo), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "is not a regular file"));
+	assert_int_equal(cfile_load(&cf, "/dev/zero"), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "'/dev/zero' is not a regular file"));
+	free(fifo);
 
 	/* A missing Capstanfile is an I/O error, not bad data. */
 	char *none = xasprintf("%s/nope/Capstanfile", tmpdir);
@@ -301,6 +382,9 @@ int main(void)
 	    cmocka_unit_test(test_empty_values),
 	    cmocka_unit_test(test_unknown_and_duplicate_keys),
 	    cmocka_unit_test(test_guest_paths),
+	    cmocka_unit_test(test_bad_utf8),
+	    cmocka_unit_test(test_block_cmdline),
+	    cmocka_unit_test(test_real_world_shapes),
 	    cmocka_unit_test(test_env_errors),
 	    cmocka_unit_test_setup_teardown(test_rootfs_and_load, make_tmp, rm_tmp),
 	    cmocka_unit_test(test_many_entries),

@@ -14,7 +14,6 @@
 
 #include "capstan/elfdeps.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
 
 #define INTERP "/lib64/ld-linux-x86-64.so.2"
 

@@ -14,7 +14,7 @@
 #include "capstan/ctx.h"
 #include "capstan/err.h"
 #include "capstan/hv.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 static char *joined(char **argv)
 {
@@ -128,6 +128,8 @@ static void test_names(void **state)
 	assert_int_equal(n, HV_NET_TAP);
 	assert_string_equal(hv_net_name(n), "tap");
 	assert_int_equal(hv_net_parse("vpnkit", &n), -CAP_E_USAGE);
+	assert_string_equal(cap_errmsg(-CAP_E_USAGE),
+			    "unknown network mode 'vpnkit' (nat, bridge, tap or none)");
 	assert_string_equal(hv_boot_name(HV_BOOT_DISK), "disk");
 	assert_string_equal(hv_accel_name(HV_ACCEL_KVM), "kvm");
 	struct hv *hv = NULL;
@@ -138,6 +140,35 @@ static void test_names(void **state)
 	assert_int_equal(hv_open(&ctx, "qemu", NULL, &hv), 0);
 	assert_string_equal(hv->ops->name, "qemu");
 	hv_free(hv);
+}
+
+/* Every name the command line takes parses back to the value it names. */
+static void test_parse_names(void **state)
+{
+	enum hv_boot b;
+	enum hv_accel a;
+	const char *backend = NULL;
+
+	for (b = HV_BOOT_DIRECT; b <= HV_BOOT_DISK; b++) {
+		enum hv_boot got = HV_BOOT_DIRECT;
+		assert_int_equal(hv_boot_parse(hv_boot_name(b), &got), 0);
+		assert_int_equal(got, b);
+	}
+	for (a = HV_ACCEL_AUTO; a <= HV_ACCEL_TCG; a++) {
+		enum hv_accel got = HV_ACCEL_AUTO;
+		assert_int_equal(hv_accel_parse(hv_accel_name(a), &got), 0);
+		assert_int_equal(got, a);
+	}
+	assert_int_equal(hv_boot_parse("pxe", &b), -CAP_E_USAGE);
+	assert_string_equal(cap_errmsg(-CAP_E_USAGE), "unknown boot mode 'pxe' (direct or disk)");
+	assert_int_equal(hv_accel_parse("hvf", &a), -CAP_E_USAGE);
+	assert_string_equal(cap_errmsg(-CAP_E_USAGE),
+			    "unknown accelerator 'hvf' (auto, kvm or tcg)");
+	assert_int_equal(hv_accel_parse("KVM", &a), -CAP_E_USAGE);
+	assert_int_equal(hv_backend_parse("libvirt", &backend), 0);
+	assert_string_equal(backend, "libvirt");
+	assert_int_equal(hv_backend_parse("xen", &backend), -CAP_E_USAGE);
+	assert_string_equal(cap_errmsg(-CAP_E_USAGE), "unknown backend 'xen' (qemu or libvirt)");
 }
 
 static void test_libvirt_xml(void **state)
@@ -185,6 +216,8 @@ static void test_libvirt_test_driver(void **state)
 	struct hv *hv = NULL;
 	bool forced;
 
+	if (!HAVE_LIBVIRT) /* meson -Dlibvirt=disabled: the backend says so, nothing to drive */
+		skip();
 	cap_ctx_init(&ctx);
 	ctx.datadir = xstrdup(CAPSTAN_BUILD_ROOT);
 	assert_int_equal(hv_open(&ctx, "libvirt", "test:///default", &hv), 0);
@@ -231,9 +264,13 @@ static void test_libvirt_test_driver(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_qemu_direct), cmocka_unit_test(test_qemu_disk_kvm),
-	    cmocka_unit_test(test_decode),	cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_libvirt_xml), cmocka_unit_test(test_libvirt_test_driver),
+	    cmocka_unit_test(test_qemu_direct),
+	    cmocka_unit_test(test_qemu_disk_kvm),
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_parse_names),
+	    cmocka_unit_test(test_libvirt_xml),
+	    cmocka_unit_test(test_libvirt_test_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,9 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 static char root[64];
 static struct cap_ctx ctx;
@@ -140,6 +141,77 @@ static void test_capstan_layout(void **state)
 	assert_int_equal(repo_remove(&ctx, "myapp"), -CAP_E_NOTFOUND);
 	assert_int_equal(repo_remove(&ctx, "noimage"), -CAP_E_NOTFOUND);
 	assert_int_equal(repo_remove(&ctx, "a b"), -CAP_E_USAGE);
+}
+
+static void test_created_forms(void **state)
+{
+	static const char *const good[] = {
+	    "2024-05-01T10:00:00Z", "2024-05-01t10:00:00z",	 "2024-05-01T10:00:00.123+02:00",
+	    "2019-12-15T17:31:12",  "2019-12-15 17:31:12",	 "2019-12-15T17:31:12.5",
+	    "2006-01-02 15:04",	    "2024-05-01T10:00:00-07:30",
+	};
+	static const char *const bad[] = {
+	    "",
+	    "2024-05-01",
+	    "2024-05-01T10:00",
+	    "2024-05-01T10:00:00+02",
+	    "yesterday",
+	    "2024-05-01T10:00:00ZZ",
+	    "2024-5-01T10:00:00Z",
+	    "2024-05-01 15:04:00 x",
+	    "2024-05-01T10:00:00.",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!repo_created_valid(good[i]))
+			fail_msg("refused '%s'", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (repo_created_valid(bad[i]))
+			fail_msg("accepted '%s'", bad[i]);
+}
+
+/* A FIFO or a link to /dev/zero as index.yaml: listing skips that image once, others are fine. */
+static void test_hostile_index(void **state)
+{
+	struct repo_image *v, img;
+	size_t n;
+	char *fifo = xasprintf("%s/repository/ns/fifo/index.yaml", root);
+	char *zero = xasprintf("%s/repository/zero/index.yaml", root);
+	char *big = xasprintf("%s/repository/big/index.yaml", root);
+
+	put("repository/ns/fifo/fifo.qemu", "q");
+	put("repository/zero/zero.qemu", "q");
+	put("repository/big/big.qemu", "q");
+	put("repository/good/good.qemu", "q");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(symlink("/dev/zero", zero), 0);
+	put("repository/big/index.yaml", "#");
+	assert_int_equal(truncate(big, 2 << 20), 0);
+	assert_int_equal(repo_list(&ctx, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].name, "good");
+	repo_images_free(v, n);
+	fflush(ctx.err);
+	assert_non_null(strstr(errtext, "warning: skipping image 'ns/fifo': '"));
+	assert_non_null(strstr(errtext, "fifo/index.yaml' is not a regular file"));
+	assert_non_null(strstr(errtext, "warning: skipping image 'zero'"));
+	assert_non_null(strstr(errtext, "big/index.yaml' is larger than 1048576 bytes"));
+	/* one warning per broken image */
+	assert_null(strstr(strstr(errtext, "'ns/fifo'") + 1, "'ns/fifo'"));
+
+	/* finding another image does not read them, nor warn */
+	rewind(ctx.err);
+	errtext[0] = '\0';
+	assert_int_equal(repo_find(&ctx, "good", NULL, &img), 0);
+	repo_image_release(&img);
+	fflush(ctx.err);
+	assert_string_equal(errtext, "");
+	/* the broken one itself is an error, not a hang */
+	assert_int_equal(repo_find(&ctx, "ns/fifo", NULL, &img), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "image 'ns/fifo': '"));
+	free(fifo);
+	free(zero);
+	free(big);
 }
 
 /* "foo" the image and "foo/bar" the image of namespace foo share a folder. */
@@ -274,8 +346,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	    cmocka_unit_test(test_meta_parse),
+	    cmocka_unit_test(test_created_forms),
 	    cmocka_unit_test_setup_teardown(test_capstan_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_folder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_install_and_import, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_root_is_a_file, setup, teardown),
 	};

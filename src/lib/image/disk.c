@@ -9,7 +9,7 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 const char *disk_probe(const char *path)
@@ -19,13 +19,13 @@ const char *disk_probe(const char *path)
 	ssize_t n;
 
 	if (fd < 0) {
-		cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+		cap_errnof(errno, "cannot open '%s'", path);
 		return NULL;
 	}
 	n = pread(fd, m, sizeof(m), 0);
 	close(fd);
 	if (n < 0) {
-		cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		cap_errnof(errno, "cannot read '%s'", path);
 		return NULL;
 	}
 	return (n == 4 && !memcmp(m, "QFI\xfb", 4)) ? "qcow2" : "raw";

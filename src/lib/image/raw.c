@@ -10,7 +10,8 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 struct raw {
@@ -35,8 +36,7 @@ static int raw_read(struct disk *d, void *buf, size_t len, uint64_t off)
 		return ret;
 	ret = fs_pread_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errf(ret, "raw disk: read at %llu: %s", (unsigned long long)off,
-				strerror(-ret));
+		return cap_errnof(ret, "raw disk: read at %llu", (unsigned long long)off);
 	return 0;
 }
 
@@ -51,8 +51,7 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 		return cap_errf(EROFS, "raw disk: opened read-only");
 	ret = fs_pwrite_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errf(ret, "raw disk: write at %llu: %s", (unsigned long long)off,
-				strerror(-ret));
+		return cap_errnof(ret, "raw disk: write at %llu", (unsigned long long)off);
 	return 0;
 }
 
@@ -66,7 +65,7 @@ static int raw_flush(struct disk *d)
 	struct raw *r = d->p;
 
 	if (d->writable && fdatasync(r->fd) < 0)
-		return cap_errf(errno, "raw disk: fdatasync: %s", strerror(errno));
+		return cap_errnof(errno, "raw disk: fdatasync");
 	return 0;
 }
 
@@ -95,7 +94,7 @@ static int raw_new(struct disk **out, int fd, bool owns_fd, int flags)
 	struct raw *r;
 
 	if (fstat(fd, &st) < 0)
-		return cap_errf(errno, "raw disk: %s", strerror(errno));
+		return cap_errnof(errno, "raw disk");
 	r = xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->owns_fd = owns_fd;
@@ -120,7 +119,7 @@ int disk_raw_open(struct disk **out, const char *path, int flags)
 	int ret;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot open '%s'", path);
 	ret = raw_new(out, fd, true, flags);
 	if (ret)
 		close(fd);
@@ -130,8 +129,7 @@ int disk_raw_open(struct disk **out, const char *path, int flags)
 int disk_raw_create_fd(struct disk **out, int fd, uint64_t size)
 {
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
-		return cap_errf(errno, "raw disk: cannot size to %llu: %s",
-				(unsigned long long)size, strerror(errno));
+		return cap_errnof(errno, "raw disk: cannot size to %llu", (unsigned long long)size);
 	return raw_new(out, fd, false, DISK_RDWR);
 }
 
@@ -141,7 +139,7 @@ int disk_raw_create(struct disk **out, const char *path, uint64_t size)
 	int ret;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot create '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot create '%s'", path);
 	ret = disk_raw_create_fd(out, fd, size);
 	if (ret) {
 		close(fd);

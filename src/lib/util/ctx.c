@@ -14,7 +14,8 @@
 
 #include "capstan/ctx.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #ifndef CAPSTAN_DATADIR
@@ -79,9 +80,26 @@ static int config_error(const char *path, const yaml_mark_t *m, const char *what
 	return cap_errf(CAP_E_DATA, "%s:%zu:%zu: %s", path, m->line + 1, m->column + 1, what);
 }
 
+/*
+ * Capstan's own settings that capstan has no use for: accepted, so a
+ * config.yaml written for Capstan works, and named once in a warning.
+ * qemu_aio_type picks QEMU's disk I/O engine for OSv's ZFS disk; release_tag
+ * picks a GitHub release of OSv (Capstan parses it and never applies it).
+ */
+static const char *const capstan_keys[] = {"qemu_aio_type", "release_tag"};
+
+static int is_capstan_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(capstan_keys) / sizeof(capstan_keys[0]); i++)
+		if (!strcmp(key, capstan_keys[i]))
+			return 1;
+	return 0;
+}
+
 static int load_config(struct cap_ctx *ctx, const char *path)
 {
 	static const char *const keys[] = {"repo_url", "disable_kvm", "qemu_path"};
+	struct strbuf ignored = STRBUF_INIT;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	FILE *f = fopen(path, "rb");
@@ -90,12 +108,10 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	struct stat st;
 
 	if (!f)
-		return errno == ENOENT
-			   ? 0
-			   : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : cap_errnof(errno, "cannot read '%s'", path);
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return cap_errf(EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
+		return cap_errnof(EISDIR, "cannot read '%s'", path);
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
@@ -144,6 +160,8 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 			}
 			if (ctx->disable_kvm < 0)
 				ctx->disable_kvm = b;
+		} else if (is_capstan_key(key)) {
+			sb_addf(&ignored, "%s%s", ignored.len ? ", " : "", key);
 		} else {
 			const char *best = keys[0];
 			for (size_t i = 1; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -155,7 +173,11 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 			goto out;
 		}
 	}
+	if (ignored.len)
+		cap_warn(ctx, "%s: ignoring Capstan settings capstan does not use: %s", path,
+			 ignored.buf);
 out:
+	sb_release(&ignored);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);
@@ -205,6 +227,29 @@ int cap_ctx_load(struct cap_ctx *ctx)
 	if (!ctx->repo_url)
 		ctx->repo_url = xasprintf("file://%s/repo", ctx->datadir);
 	return 0;
+}
+
+int cap_mkdirs(const struct cap_ctx *ctx, const char *path, mode_t mode)
+{
+	size_t n = strlen(ctx->root);
+	struct stat st;
+
+	/* the state folder holds images and the instance database: private, as ~/.ssh is */
+	if (!strncmp(path, ctx->root, n) && (path[n] == '/' || !path[n]) &&
+	    stat(ctx->root, &st) < 0 && errno == ENOENT) {
+		char *parent = xstrdup(ctx->root), *slash = strrchr(parent, '/');
+		int ret = 0;
+		if (slash && slash != parent) {
+			*slash = '\0';
+			ret = fs_mkdirs(parent, 0755);
+		}
+		free(parent);
+		if (ret)
+			return ret;
+		if (mkdir(ctx->root, 0700) < 0 && errno != EEXIST)
+			return cap_errnof(errno, "cannot create folder '%s'", ctx->root);
+	}
+	return fs_mkdirs(path, mode);
 }
 
 char *cap_path(const struct cap_ctx *ctx, const char *fmt, ...)

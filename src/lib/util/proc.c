@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 extern char **environ;
@@ -35,7 +36,7 @@ int proc_run(const char *const argv[], const char *dir, struct strbuf *out)
 		posix_spawn_file_actions_addchdir_np(&fa, dir);
 	ret = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
 	if (ret) {
-		ret = cap_errf(ret, "cannot run '%s': %s", argv[0], strerror(ret));
+		ret = cap_errnof(ret, "cannot run '%s'", argv[0]);
 		goto out;
 	}
 	if (out) {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Growable strings and allocation wrappers.
+// Growable strings, allocation wrappers, string helpers.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static void oom(void)
@@ -188,4 +189,27 @@ size_t str_distance(const char *a, const char *b)
 	d = row[lb];
 	free(row);
 	return d;
+}
+
+char *str_printable(const char *s)
+{
+	char *out = xstrdup(s);
+
+	for (unsigned char *p = (unsigned char *)out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' '; /* U+0080..U+009F in UTF-8 */
+	}
+	return out;
+}
+
+char *str_utc_time(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
 }
