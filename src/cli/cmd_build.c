@@ -13,7 +13,7 @@ static const struct cli_opt options[] = {
     CLI_OPT_PARSE('m', "memory", "SIZE", struct build_opts, memory, cli_parse_size_mib, NULL,
 		  "accepted for Capstan's scripts; no effect, as build\n"
 		  "boots no VM (-v says so)"),
-    CLI_OPT_GLOBAL("verbose", "show the build step's output"),
+    CLI_OPT_GLOBAL("verbose", "show the build step's output and the libraries added"),
     CLI_OPT_END,
 };
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The ELF loader: map a static (ET_EXEC) or static-pie program, build its stack and auxv. */
+/* The ELF loader: map a program (static, static-pie or dynamic with its interpreter), build its
+ * stack and auxv. */
 #include "exec.h"
 #include "fs/vfs.h"
 #include "kelf.h"
 
-#define PIE_BASE   0x555555554000ul
+#define PIE_BASE 0x555555554000ul
+/* above the mmap area (which grows down from 0x7f0000000000), below the stack */
+#define INTERP_BASE 0x7ff000000000ul
+/* the vvar page and the vDSO: below the stack's 8 MiB */
+#define VDSO_VVAR  0x7ffff0000000ul
 #define STACK_TOP  0x7ffffffff000ul
 #define STACK_SIZE (8ul << 20)
 
@@ -23,11 +28,63 @@ static uint64_t push(uint64_t *sp, const void *data, size_t len)
 	return *sp;
 }
 
-/* Check that path names a static program we can load; 0 or a negative errno,
- * with the reason (and the interpreter of a dynamic one) in why. */
-int exec_check(const char *path, struct exec_image *img, char *why, size_t whylen)
+/* Read and check the ELF headers of node n. */
+static int check_elf(struct node *n, struct kelf_info *info, char *why, size_t whylen)
 {
 	static char head[4096];
+	long got = vfs_pread(n, head, sizeof(head), 0);
+	if (got < 0) {
+		ksnprintf(why, whylen, "%s", "read error");
+		return -EIO;
+	}
+	int r = kelf_check(head, (size_t)got, n->size, info);
+	if (r) {
+		ksnprintf(why, whylen, "%s", kelf_strerror(r));
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* The interpreter a dynamic program names: a shared object (ET_DYN) without one of its own. */
+static int check_interp(struct exec_image *img, char *why, size_t whylen)
+{
+	char sub[200];
+	size_t len = img->info.interp_size;
+	if (len >= sizeof(img->interp_path) ||
+	    vfs_pread(img->n, img->interp_path, len, img->info.interp_off) != (long)len) {
+		ksnprintf(why, whylen, "%s", "bad interpreter path (PT_INTERP)");
+		return -ENOEXEC;
+	}
+	img->interp_path[len] = 0;
+	if (strlen(img->interp_path) != len - 1 || img->interp_path[0] != '/') {
+		ksnprintf(why, whylen, "%s", "bad interpreter path (PT_INTERP)");
+		return -ENOEXEC;
+	}
+	if (vfs_walk(vfs_root, img->interp_path, true, &img->interp, NULL, NULL) ||
+	    img->interp->kind != K_FILE) {
+		ksnprintf(why, whylen,
+			  "interpreter %s not found in the image (capstan build adds it for "
+			  "programs it collects)",
+			  img->interp_path);
+		img->interp = NULL;
+		return -ENOENT;
+	}
+	int r = check_elf(img->interp, &img->interp_info, sub, sizeof(sub));
+	if (!r && (!img->interp_info.pie || img->interp_info.interp_size)) {
+		ksnprintf(sub, sizeof(sub), "%s", "not a shared object without an interpreter");
+		r = -ENOEXEC;
+	}
+	if (r) {
+		ksnprintf(why, whylen, "interpreter %s: %s", img->interp_path, sub);
+		img->interp = NULL;
+	}
+	return r;
+}
+
+/* Check that path names a program we can load (and its interpreter, if it is
+ * dynamic); 0 or a negative errno, with the reason in why. */
+int exec_check(const char *path, struct exec_image *img, char *why, size_t whylen)
+{
 	struct node *n;
 	memset(img, 0, sizeof(*img));
 	ksnprintf(why, whylen, "%s", "");
@@ -39,30 +96,16 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 		ksnprintf(why, whylen, "%s", "not a regular file");
 		return -EACCES;
 	}
-	long got = vfs_pread(n, head, sizeof(head), 0);
-	if (got < 0) {
-		ksnprintf(why, whylen, "%s", "read error");
-		return -EIO;
-	}
-	int r = kelf_check(head, (size_t)got, n->size, &img->info);
+	int r = check_elf(n, &img->info, why, whylen);
 	if (r) {
-		ksnprintf(why, whylen, "%s", kelf_strerror(r));
 		img->info.interp_size = 0;
-		return -ENOEXEC;
-	}
-	if (img->info.interp_size) {
-		char interp[256];
-		size_t len = MIN(img->info.interp_size, sizeof(interp) - 1);
-		if (vfs_pread(n, interp, len, img->info.interp_off) < 0)
-			len = 0;
-		interp[len] = 0;
-		ksnprintf(why, whylen,
-			  "dynamically linked (interpreter %s); capstan runs static executables: "
-			  "link with -static or -static-pie",
-			  interp);
-		return -ENOEXEC;
+		return r;
 	}
 	img->n = n;
+	if (img->info.interp_size && (r = check_interp(img, why, whylen))) {
+		img->n = NULL;
+		return r;
+	}
 	return 0;
 }
 
@@ -78,19 +121,11 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 	exec_enter(&img, argv[0], argc, argv, envp, t_kernel);
 }
 
-/* Map the checked program, build its stack and jump to it.  The lower half
- * must hold nothing: at boot, or after exec_release(). */
-void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
-		uint64_t t_kernel)
+/* Map the PT_LOAD segments of ELF file n at base, with their protections. */
+static void map_elf(struct node *n, const struct kelf_info *ip, uint64_t base, const char *name)
 {
-	static char exe[4096];
-	struct kelf_info *ip = &img->info;
-	struct node *n = img->n;
-	ksnprintf(exe, sizeof(exe), "%s", path);
-	const char *prog = exe;
-	uint64_t base = ip->pie ? PIE_BASE - ip->lo : 0;
 	for (int i = 0; i < ip->nload; i++) {
-		struct kelf_phdr *ph = &ip->load[i];
+		const struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
 		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr),
@@ -104,14 +139,14 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz,
 					    ph->offset) != (long)ph->filesz) {
 			char msg[300];
-			ksnprintf(msg, sizeof(msg), "%s: read error", prog);
+			ksnprintf(msg, sizeof(msg), "%s: read error", name);
 			kexit(EXIT_NOEXEC, msg);
 		}
 	}
 	uint64_t prev_end = 0;
 	int prev_prot = 0;
 	for (int i = 0; i < ip->nload; i++) {
-		struct kelf_phdr *ph = &ip->load[i];
+		const struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
 		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr),
@@ -123,8 +158,30 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		prev_end = end;
 		prev_prot = prot;
 	}
+}
+
+/* Map the checked program, build its stack and jump to it.  The lower half
+ * must hold nothing: at boot, or after exec_release(). */
+void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
+		uint64_t t_kernel)
+{
+	static char exe[4096];
+	struct kelf_info *ip = &img->info;
+	ksnprintf(exe, sizeof(exe), "%s", path);
+	const char *prog = exe;
+	vdso_forget(); /* the old program's vvar page is gone */
+	uint64_t base = ip->pie ? PIE_BASE - ip->lo : 0;
+	map_elf(img->n, ip, base, prog);
+	uint64_t ibase = 0, entry = base + ip->entry;
+	if (img->interp) {
+		ibase = INTERP_BASE - img->interp_info.lo;
+		map_elf(img->interp, &img->interp_info, ibase, img->interp_path);
+		entry = ibase + img->interp_info.entry;
+	}
 	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
 	proc.exe = prog;
+
+	uint64_t vdso = vdso_map(VDSO_VVAR);
 
 	/* the stack: 8 MiB reserved, pages on first touch */
 	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE,
@@ -153,7 +210,7 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	    4,	56,
 	    5,	ip->phnum,
 	    6,	PAGE_SIZE,
-	    7,	0,
+	    7,	ibase,
 	    8,	0,
 	    9,	base + ip->entry,
 	    11, 0,
@@ -167,6 +224,7 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	    25, random,
 	    26, 0,
 	    31, execfn,
+	    33, vdso,
 	    0,	0,
 	};
 	size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + ARRAY_LEN(auxv);
@@ -195,7 +253,11 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 			(now - boot_tsc) * 1000000 / hz, steps, (now - t_kernel) * 1000000 / hz,
 			hz / 1000000);
 	}
-	kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog, ip->pie ? "static-pie" : "static",
-		 base + ip->entry);
-	enter_user(base + ip->entry, sp);
+	if (img->interp)
+		kverbose("capstan: exec %s (dynamic, interpreter %s at 0x%lx, entry 0x%lx)\n", prog,
+			 img->interp_path, ibase, base + ip->entry);
+	else
+		kverbose("capstan: exec %s (%s, entry 0x%lx)\n", prog,
+			 ip->pie ? "static-pie" : "static", base + ip->entry);
+	enter_user(entry, sp);
 }

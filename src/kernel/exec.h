@@ -17,6 +17,9 @@ extern struct proc proc;
 struct exec_image {
 	struct node *n;
 	struct kelf_info info;
+	struct node *interp; /* the ELF interpreter of a dynamic program, or NULL */
+	struct kelf_info interp_info;
+	char interp_path[256];
 };
 
 void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel) NORETURN;

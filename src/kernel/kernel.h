@@ -150,6 +150,13 @@ void time_init(void);
 uint64_t time_ns(void); /* monotonic since boot */
 uint64_t time_tsc_hz(void);
 int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
+bool time_mult(uint64_t *mult);	    /* ns = ((tsc - boot_tsc) * mult) >> 32, once calibrated */
+bool time_wall(int64_t *offset);    /* time_realtime_offset(), once it has been read */
+
+/* the vDSO (vdso/kvdso.c) */
+uint64_t vdso_map(uint64_t va);
+void vdso_update(void);
+void vdso_forget(void);
 void time_delay_ns(uint64_t ns);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
@@ -185,6 +192,8 @@ char *kstrdup(const char *s);
 void vm_init(void);
 void vm_map_ram(uint64_t top);
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);
+struct node;
+int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t off);
 void vm_unmap(uint64_t va, uint64_t len);
 int vm_protect(uint64_t va, uint64_t len, int prot);
 int vm_move(uint64_t from, uint64_t to, uint64_t len);
@@ -192,6 +201,7 @@ bool vm_is_free(uint64_t va, uint64_t len);
 bool vm_fault(uint64_t va, bool write, bool user);
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
+void *vm_kernel_addr(uint64_t va); /* a present user page, through the kernel's map of RAM */
 void vm_release_user(void);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 

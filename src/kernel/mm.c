@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Memory: a bitmap of physical pages, a size-class kernel heap, and the user address space. */
 #include "kernel.h"
+#include "fs/vfs.h"
 
 #define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
 static uint64_t *bitmap;      /* bit set = page used; sized to the RAM, placed after the kernel */
@@ -229,7 +230,8 @@ char *kstrdup(const char *s)
 
 /*
  * The user address space: the lower half of the one page table.  Pages are
- * 4 KiB.  A non-present PTE with PTE_LAZY gets a zeroed page on first touch;
+ * 4 KiB.  A non-present PTE with PTE_LAZY gets a zeroed page on first touch,
+ * or, with PTE_FILE too, a page read from the file mapping that covers it;
  * PROT_NONE is a present page without PTE_U (or a lazy one marked PTE_NONE).
  */
 #define PTE_P	 0x1ul
@@ -238,6 +240,7 @@ char *kstrdup(const char *s)
 #define PTE_PS	 0x80ul
 #define PTE_LAZY 0x200ul
 #define PTE_NONE 0x400ul
+#define PTE_FILE 0x800ul
 #define PTE_NX	 (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
 #define USER_TOP 0x800000000000ul
@@ -329,6 +332,83 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 	}
 }
 
+/*
+ * Private file mappings, read a page at a time on first touch: a shared
+ * library is mapped whole but only partly used, and every page the kernel
+ * does not write costs nothing.  Each entry holds its file open; the newest
+ * entry covering an address is the one its PTE_FILE page comes from.
+ */
+#define NFMAP 256
+static struct fmap {
+	uint64_t start, end, off;
+	struct node *n;
+} fmaps[NFMAP];
+static int nfmaps;
+
+static void fmap_drop(int i)
+{
+	struct node *n = fmaps[i].n;
+	if (--n->opens == 0 && n->dead && n->kind == K_FILE) {
+		kfree(n->data);
+		n->data = NULL;
+		n->cap = 0;
+	}
+	memmove(&fmaps[i], &fmaps[i + 1], (size_t)(nfmaps - i - 1) * sizeof(fmaps[0]));
+	nfmaps--;
+}
+
+/* Forget the entries that [va, va+len) covers whole. */
+static void fmap_forget(uint64_t va, uint64_t len)
+{
+	for (int i = nfmaps - 1; i >= 0; i--)
+		if (fmaps[i].start >= va && fmaps[i].end <= va + len)
+			fmap_drop(i);
+}
+
+static const struct fmap *fmap_find(uint64_t va)
+{
+	for (int i = nfmaps - 1; i >= 0; i--)
+		if (va >= fmaps[i].start && va < fmaps[i].end)
+			return &fmaps[i];
+	return NULL;
+}
+
+/* Map [va, va+len) of file n from offset off, pages read on first touch; -12 when the table is
+ * full (the caller then reads the file in now). */
+int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t off)
+{
+	fmap_forget(va, len);
+	if (nfmaps == NFMAP)
+		return -12;
+	int r = vm_map(va, len, prot, true);
+	if (r)
+		return r;
+	uint64_t *pte = NULL;
+	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+		pte = next_pte(a, pte, false);
+		*pte |= PTE_FILE | PTE_LAZY;
+	}
+	fmaps[nfmaps++] = (struct fmap){va, va + len, off, n};
+	n->opens++;
+	return 0;
+}
+
+/* Back the lazy file page at va: a new page with the file's bytes (zeros past its end). */
+static bool file_page(uint64_t *pte, uint64_t va)
+{
+	const struct fmap *m = fmap_find(va);
+	uint64_t pa;
+	if (!m || !(pa = pmm_alloc(1)))
+		return false;
+	long got = vfs_pread(m->n, p2v(pa), PAGE_SIZE, m->off + (va - m->start));
+	if (got < 0) {
+		pmm_free(pa, 1);
+		return false;
+	}
+	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
+	return true;
+}
+
 /* Map [va, va+len): lazily, or backed now.  Existing present pages are kept
  * when keep is set in prot bit 8 (the ELF loader's shared boundary pages). */
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
@@ -361,6 +441,7 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 
 void vm_unmap(uint64_t va, uint64_t len)
 {
+	fmap_forget(va, len);
 	uint64_t *pte = NULL;
 	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
 		pte = next_pte(a, pte, false);
@@ -404,6 +485,9 @@ int vm_move(uint64_t from, uint64_t to, uint64_t len)
 		if (!dst)
 			return -12;
 		src = walk(from + off, false); /* the tables may have grown */
+		if (src && (*src & PTE_FILE) && !(*src & PTE_P) && !(*src & PTE_NONE) &&
+		    !file_page(src, from + off)) /* its file offset belongs to the old address */
+			return -12;
 		pte_clear(dst, to + off);
 		if (src) {
 			*dst = *src;
@@ -423,6 +507,21 @@ bool vm_fault(uint64_t va, bool write, bool user)
 		return false;
 	if (write && user && !(*pte & PTE_W))
 		return false;
+	if (*pte & PTE_FILE) {
+		uint64_t page = PAGE_ALIGN_DOWN(va);
+		if (!file_page(pte, page))
+			kexit(128 + 9, "out of memory");
+		invlpg(page);
+		/* fault-around: the next few pages of the same file, which a loader reads in order
+		 */
+		for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
+			uint64_t e = pte[i];
+			if ((e & PTE_P) || !(e & PTE_FILE) || (e & PTE_NONE) ||
+			    !file_page(&pte[i], page + (uint64_t)i * PAGE_SIZE))
+				break;
+		}
+		return true;
+	}
 	uint64_t pa = pmm_alloc(1);
 	if (!pa)
 		kexit(128 + 9, "out of memory");
@@ -461,6 +560,12 @@ void vm_zero_page(uint64_t va)
 		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
 }
 
+void *vm_kernel_addr(uint64_t va)
+{
+	uint64_t *pte = walk(va, false);
+	return pte && (*pte & PTE_P) ? p2v(*pte & PTE_ADDR) : NULL;
+}
+
 static void free_table(uint64_t *table, int level)
 {
 	for (int i = 0; i < 512; i++) {
@@ -477,6 +582,8 @@ static void free_table(uint64_t *table, int level)
 /* Drop every user mapping and the page tables under them (execve). */
 void vm_release_user(void)
 {
+	while (nfmaps)
+		fmap_drop(nfmaps - 1);
 	for (int i = 0; i < 256; i++) {
 		uint64_t e = boot_pml4[i];
 		boot_pml4[i] = 0;

@@ -86,6 +86,19 @@ done:
 	if (!tsc_hz)
 		tsc_hz = 1000000000ull;
 	mult = (1000000000ull << 32) / tsc_hz;
+	vdso_update();
+}
+
+bool time_mult(uint64_t *m)
+{
+	*m = mult;
+	return tsc_hz != 0;
+}
+
+bool time_wall(int64_t *offset)
+{
+	*offset = wall_offset;
+	return wall_done;
 }
 
 void time_init(void)
@@ -133,8 +146,10 @@ int64_t time_realtime_offset(void)
 	if (wall_done)
 		return wall_offset;
 	wall_done = true;
-	if (cmos(0x0d) == 0xff)
+	if (cmos(0x0d) == 0xff) {
+		vdso_update();
 		return 0;
+	}
 	for (int i = 0; i < 1000 && (cmos(0x0a) & 0x80); i++)
 		cpu_relax();
 	int sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8),
@@ -150,6 +165,7 @@ int64_t time_realtime_offset(void)
 	int64_t t =
 	    days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
 	wall_offset = t * 1000000000ll - (int64_t)time_ns();
+	vdso_update();
 	return wall_offset;
 }
 

@@ -15,6 +15,7 @@
 #include "capstan/build.h"
 #include "capstan/cfile.h"
 #include "capstan/disk.h"
+#include "capstan/elfdeps.h"
 #include "capstan/err.h"
 #include "capstan/fs.h"
 #include "capstan/image.h"
@@ -272,6 +273,129 @@ static int check_duplicates(const struct gather *g, const struct cfile *cf)
 			ret = cap_errf(CAP_E_DATA, "%s: guest path '%s' listed twice", cf->path,
 				       v[i]->path);
 	free(v);
+	return ret;
+}
+
+/* The image's entry at guest path (the last one wins, as in the image): its host file, "" or NULL.
+ */
+static const char *gather_has(void *arg, const char *guest)
+{
+	const struct gather *g = arg;
+
+	for (size_t i = g->n; i-- > 0;)
+		if (!strcmp(g->v[i].path, guest))
+			return g->v[i].host ? g->v[i].host : "";
+	return NULL;
+}
+
+/*
+ * A 'files' entry that is a symbolic link on the host (/usr/bin/python3 ->
+ * python3.11) brings what it points to when the image lacks it, following
+ * up to 8 links, so that the program named in the cmdline is there.
+ */
+static void add_link_targets(const struct cap_ctx *ctx, struct gather *g, const struct cfile *cf)
+{
+	for (size_t i = 0; i < cf->nfiles; i++) {
+		char *guest = xstrdup(cf->files[i].guest), *host = xstrdup(cf->files[i].host);
+		struct stat st;
+		for (int depth = 0; depth < 8 && !lstat(host, &st) && S_ISLNK(st.st_mode);
+		     depth++) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(host, target, sizeof(target) - 1);
+			if (n <= 0)
+				break;
+			target[n] = '\0';
+			char *gt = elfdeps_guest_path(guest, target);
+			char *ht =
+			    target[0] == '/' ? xstrdup(target) : elfdeps_guest_path(host, target);
+			free(guest);
+			free(host);
+			guest = gt;
+			host = ht;
+			if (gather_has(g, guest) || lstat(host, &st) < 0 ||
+			    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+				break;
+			struct layout_file *f = gather_add(g);
+			f->path = xstrdup(guest);
+			f->mtime = g->mtime;
+			f->mode = (st.st_mode & S_IFMT) | (st.st_mode & 07777);
+			if (S_ISLNK(st.st_mode)) {
+				n = readlink(host, target, sizeof(target) - 1);
+				target[n > 0 ? n : 0] = '\0';
+				f->target = xstrdup(target);
+				f->size = strlen(target);
+			} else {
+				f->host = xstrdup(host);
+				f->size = (uint64_t)st.st_size;
+			}
+			cap_verbose(ctx, "added %s from %s (the target of %s)", guest, host,
+				    cf->files[i].guest);
+		}
+		free(guest);
+		free(host);
+	}
+}
+
+/*
+ * Add the interpreters and shared libraries the dynamic programs and
+ * libraries of the image need, at the paths their loader opens.  Programs
+ * first, so that their RPATH applies to the libraries they load.
+ */
+static int add_elf_deps(const struct cap_ctx *ctx, struct gather *g)
+{
+	struct elfdeps_conf conf;
+	struct elfdeps d = {0};
+	size_t n = g->n;
+	int ret = 0;
+
+	elfdeps_conf_host(&conf);
+	for (int pass = 0; pass < 2 && !ret; pass++)
+		for (size_t i = 0; i < n && !ret; i++)
+			if (g->v[i].host && S_ISREG(g->v[i].mode))
+				ret = elfdeps_scan(&d, &conf, gather_has, g, g->v[i].path,
+						   g->v[i].host, pass == 0);
+	for (size_t i = 0; i < d.n && !ret; i++) {
+		const struct elfdeps_add *a = &d.v[i];
+		struct layout_file *f = gather_add(g);
+		struct stat st;
+		f->path = xstrdup(a->guest);
+		f->mtime = g->mtime;
+		if (a->link) {
+			f->mode = S_IFLNK | 0777;
+			f->target = xstrdup(a->link);
+			f->size = strlen(a->link);
+			cap_verbose(ctx, "added %s -> %s (%s, needed by %s)", a->guest, a->link,
+				    a->how, a->by);
+			continue;
+		}
+		if (stat(a->host, &st) < 0) {
+			ret =
+			    cap_errf(CAP_E_DATA, "cannot read '%s': %s", a->host, strerror(errno));
+			break;
+		}
+		f->mode = S_IFREG | (st.st_mode & 0777);
+		f->host = xstrdup(a->host);
+		f->size = (uint64_t)st.st_size;
+		cap_verbose(ctx, "added %s from %s (%s, needed by %s)", a->guest, a->host, a->how,
+			    a->by);
+	}
+	if (!ret && !gather_has(g, "/etc/ld.so.cache")) {
+		unsigned char *cache;
+		size_t len;
+		if (elfdeps_guest_cache(&d, &conf, &cache, &len)) {
+			struct layout_file *f = gather_add(g);
+			f->path = xstrdup("/etc/ld.so.cache");
+			f->mode = S_IFREG | 0644;
+			f->mtime = g->mtime;
+			f->data = cache;
+			f->size = len;
+			cap_verbose(ctx,
+				    "added /etc/ld.so.cache (%zu bytes) for the libraries found "
+				    "outside the loader's default folders",
+				    len);
+		}
+	}
+	elfdeps_release(&d);
 	return ret;
 }
 
@@ -554,6 +678,11 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 			goto out;
 	if ((ret = check_duplicates(&g, &cf)))
 		goto out;
+	add_link_targets(ctx, &g, &cf);
+	if ((ret = add_elf_deps(ctx, &g))) {
+		cap_errctx(ret, "%s", cf.path);
+		goto out;
+	}
 	cmdline = compose_cmdline(&cf);
 	if ((ret = check_cmdline(cf.path, cmdline)))
 		goto out;

@@ -1,6 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Builds one kernel test program one way: cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic OUT SRC.
+# Builds one kernel test program one way:
+# cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic|plugin|musl-plugin OUT SRC.
+# The dynamic programs export their symbols (-rdynamic) for the libraries they dlopen.
 set -eu
 variant=$1 out=$2 src=$3
 flags="-O2 -g0 -D_GNU_SOURCE -Wall -Werror -Wno-unused-result -I$(dirname "$src")"
@@ -14,7 +16,9 @@ musl-pie)
 		-Wl,-static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text -o "$out" ;;
 glibc)	exec gcc $flags -static -o "$out" "$src" ;;
 glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" ;;
-dynamic) exec gcc $flags -o "$out" "$src" ;;
-musl-dynamic) exec musl-gcc $flags -o "$out" "$src" ;;
+dynamic) exec gcc $flags -rdynamic -o "$out" "$src" ;;
+musl-dynamic) exec musl-gcc $flags -rdynamic -o "$out" "$src" ;;
+plugin) exec gcc $flags -shared -fPIC -o "$out" "$src" ;;
+musl-plugin) exec musl-gcc $flags -shared -fPIC -o "$out" "$src" ;;
 *)	echo "cc-prog.sh: $variant: unknown variant" >&2; exit 2 ;;
 esac

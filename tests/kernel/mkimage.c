@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* mkimage: write a raw capstan image from a kernel, a cmdline and files (for the kernel tests). */
+#define _GNU_SOURCE
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capstan/elfdeps.h"
 #include "capstan/err.h"
 #include "capstan/layout.h"
 #include "capstan/banned.h"
 
 static const char usage[] =
-    "usage: mkimage OUT.img --kernel K.elf [--mbr mbr.bin] [--cmdline 'LINE'] [GUEST=HOST ...]\n"
+    "usage: mkimage OUT.img --kernel K.elf [--mbr mbr.bin] [--cmdline 'LINE'] [--deps] "
+    "[GUEST=HOST ...]\n"
     "       mkimage --list IMG\n"
     "GUEST=HOST adds a host file or folder (recursively) at GUEST; later ones override earlier.\n"
+    "--deps adds the interpreter and libraries of the dynamic files as capstan build does.\n"
     "GUEST=@TARGET adds a symlink, GUEST/=: an empty folder.\n";
 
 static int print_entry(void *ctx, const struct layout_entry *e)
@@ -39,11 +44,56 @@ static int list(const char *img)
 	return r;
 }
 
+/* The files given on the command line, for the resolver. */
+static const char **given;
+static int ngiven;
+
+static const char *has_given(void *arg, const char *guest)
+{
+	(void)arg;
+	for (int i = ngiven; i-- > 0;) {
+		size_t gl = strcspn(given[i], "=");
+		if (strlen(guest) == gl && !strncmp(given[i], guest, gl))
+			return given[i][gl + 1] == '@' ? "" : given[i] + gl + 1;
+	}
+	return NULL;
+}
+
+/* Add what the dynamic GUEST=HOST files need (their interpreter and libraries). */
+static int add_deps(struct rootfs *rf)
+{
+	struct elfdeps_conf conf;
+	struct elfdeps d = {0};
+	int r = 0;
+
+	elfdeps_conf_host(&conf);
+	for (int pass = 0; pass < 2 && !r; pass++)
+		for (int i = 0; i < ngiven && !r; i++) {
+			char *guest = strdup(given[i]);
+			char *eq = strchr(guest, '=');
+			*eq = 0;
+			if (eq[1] && eq[1] != '@')
+				r = elfdeps_scan(&d, &conf, has_given, NULL, guest, eq + 1,
+						 pass == 0);
+			free(guest);
+		}
+	for (size_t i = 0; i < d.n && !r; i++) {
+		char *real =
+		    d.v[i].link ? NULL : realpath(d.v[i].host, NULL); /* a file, not its link */
+		r = d.v[i].link ? rootfs_add_symlink(rf, d.v[i].guest, d.v[i].link)
+		    : real	? rootfs_add_host(rf, d.v[i].guest, real)
+				: cap_errf(CAP_E_DATA, "cannot read '%s'", d.v[i].host);
+		free(real);
+	}
+	elfdeps_release(&d);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct layout_spec spec = {0};
 	const char *out = NULL;
-	int r = 0;
+	int r = 0, deps = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "--list")) {
 		r = list(argv[2]);
@@ -59,6 +109,8 @@ int main(int argc, char **argv)
 					   : a[2] == 'm' ? &spec.mbr_path
 							 : &spec.cmdline;
 			*dst = argv[++i];
+		} else if (!strcmp(a, "--deps")) {
+			deps = 1;
 		} else if (a[0] == '-') {
 			fputs(usage, stderr);
 			rootfs_free(rf);
@@ -76,6 +128,8 @@ int main(int argc, char **argv)
 			else
 				r = rootfs_add_host(rf, guest, host);
 			free(guest);
+			given = realloc(given, (size_t)(ngiven + 1) * sizeof(*given));
+			given[ngiven++] = a;
 		} else if (!out) {
 			out = a;
 		} else {
@@ -89,6 +143,8 @@ int main(int argc, char **argv)
 		rootfs_free(rf);
 		return 64;
 	}
+	if (!r && deps)
+		r = add_deps(rf);
 	if (!r)
 		r = layout_write(out, &spec);
 	rootfs_free(rf);

@@ -7,7 +7,8 @@
 #   Each CASE (table below) names a program, its arguments, its console input,
 #   the status it ends with and lines that must appear, in order, on the console.
 #   For every build of the program (musl, musl-pie, glibc, glibc-pie) it makes
-#   an image with mkimage and boots it in each mode:
+#   an image with mkimage (with the interpreter and libraries of a dynamic
+#   build, found as capstan build finds them) and boots it in each mode:
 #     direct  microvm, -kernel, the image as a virtio-mmio disk (TCG)
 #     disk    pc, our MBR, the image as a virtio-blk-pci disk (TCG)
 #     kvm     microvm direct boot under KVM, where /dev/kvm works
@@ -90,6 +91,7 @@ case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
 case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc to 16 MiB' 'SUCCESS'
+case_def vdso vdso 0 '' '' 'vdso: clock_gettime, gettimeofday, time, getcpu under LINUX_2.6' 'SUCCESS'
 case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
 case_def ids ids 0 '' '' 'uid=0 euid=0 gid=0 egid=0' 'SUCCESS'
 case_def uname uname 0 '' '' 'sysname=Linux machine=x86_64' 'SUCCESS'
@@ -102,7 +104,8 @@ case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SU
 case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
-case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
+case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
+case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
 case ${1:-} in
@@ -140,9 +143,12 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds.
+# The builds of one program: the dynamic ones are a pair of their own.
 variants_of() {
-	if [ "$1" = dynamic ]; then echo "dynamic musl-dynamic"; else echo "musl musl-pie glibc glibc-pie"; fi
+	case $1 in
+	dynamic | dlopen) echo "dynamic musl-dynamic" ;;
+	*) echo "musl musl-pie glibc glibc-pie" ;;
+	esac
 }
 
 # Splits ARGS the way the kernel does into the array words (no expansions).
@@ -197,7 +203,7 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	[ "$cmdline" != "$args" ] || cmdline="$name${args:+ }$args"
 	local diskcmd=$cmdline
 	[ $mode != append ] || diskcmd="/bin/not-this-one"
-	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$diskcmd" "${files[@]}" >"$tmp/mk" 2>&1; then
+	if ! "$MKIMAGE" "$img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "$diskcmd" --deps "${files[@]}" >"$tmp/mk" 2>&1; then
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
@@ -245,6 +251,7 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 # The data tree of every image: tests/kernel/data plus a generated 2 MiB file.
 mkdir "$tmp/data" && cp -a "$DATA/." "$tmp/data/" || exit 1
 if ! "$PROGS/bigfile.glibc" --make "$tmp/data/big.bin"; then echo "cannot make big.bin"; exit 1; fi
+cp "$PROGS/dlplug.glibc.so" "$PROGS/dlplug.musl.so" "$tmp/data/" || exit 1
 DATA=$tmp/data
 kvm_ok=0
 if [ $native = 0 ]; then

@@ -76,7 +76,8 @@ static void fill_stat(struct node *n, struct linux_stat *st)
 							  : n->kind == K_ZERO ? 5
 									      : 9);
 	st->blksize = 4096;
-	st->blocks = (st->size + 511) / 512;
+	if (n->kind == K_FILE) /* whole pages, as tmpfs counts them; links and folders hold none */
+		st->blocks = (st->size + 4095) / 4096 * 8;
 	st->atime = st->mtime = st->ctime = n->mtime;
 }
 

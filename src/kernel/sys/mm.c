@@ -65,6 +65,9 @@ SYSCALL6(mmap, uint64_t, addr, uint64_t, len, long, prot, long, flags, long, fd,
 		mmap_next = addr;
 	}
 	bool file = f && f->n->kind == K_FILE;
+	if (file && !(flags & MAP_POPULATE) &&
+	    !vm_map_file(addr, len, (int)prot & 7, f->n, (uint64_t)off))
+		return (long)addr;
 	int r = vm_map(addr, len, file ? PROT_READ | PROT_WRITE : (int)prot & 7,
 		       !file && !(flags & MAP_POPULATE));
 	if (r)
