@@ -16,6 +16,7 @@
 #include "capstan/err.h"
 #include "capstan/index.h"
 #include "capstan/lazylib.h"
+#include "capstan/probe.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
@@ -964,6 +965,8 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 		if ((ret = restart(&p)))
 			break;
 	}
+	if (!ret && (ret = probe_standalone_fd(p.tmp.fd, name)))
+		p.data_err = true; /* a backing file: refused, nothing kept */
 	if (ret)
 		goto out;
 	meta.version = f.idx.version;

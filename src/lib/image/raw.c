@@ -116,11 +116,11 @@ int disk_raw_open_fd(struct disk **out, int fd, int flags)
 
 int disk_raw_open(struct disk **out, const char *path, int flags)
 {
-	int fd = open(path, ((flags & DISK_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	int fd = disk_open_file(path, flags);
 	int ret;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+		return fd;
 	ret = raw_new(out, fd, true, flags);
 	if (ret)
 		close(fd);
