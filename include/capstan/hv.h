@@ -43,6 +43,12 @@ struct hv_config {
 	const char *dir;	 /* instance folder (absolute): console.log, qmp.sock live here */
 	const char *disk;	 /* the instance's disk (absolute), an overlay of the image */
 	const char *disk_format; /* "qcow2" */
+	/*
+	 * The repository image the disk overlays (absolute), opened read-only
+	 * with no backing of its own; NULL: the disk stands alone.
+	 */
+	const char *base;
+	const char *base_format; /* "qcow2" or "raw" */
 	const char *kernel;	 /* for HV_BOOT_DIRECT: the kernel ELF (absolute) */
 	const char *cmdline;	 /* override of the image's command line, NULL to keep it */
 	uint64_t memory;	 /* bytes */
@@ -73,6 +79,8 @@ struct hv_status {
 	enum hv_state state;
 	int exit_status; /* the program's exit status, -1 when unknown */
 	bool timed_out;	 /* HV_STOPPED by the --timeout watchdog */
+	int64_t pid;	 /* HV_RUNNING on QEMU: the process found (maybe unrecorded) */
+	int64_t pid_start;
 };
 
 struct hv;
@@ -113,7 +121,9 @@ struct hv {
 
 /* Constructors.  ctx is borrowed and must outlive hv. */
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
-/* uri NULL: qemu:///session. */
+/* The libvirt connection when none is given: the user's own session. */
+#define HV_LIBVIRT_DEFAULT_URI "qemu:///session"
+/* uri NULL: HV_LIBVIRT_DEFAULT_URI. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
 /* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type).
  */
@@ -142,6 +152,11 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 void hv_qemu_argv_free(char **argv);
 /* Does /dev/kvm really work here (open + KVM_GET_API_VERSION + KVM_CREATE_VM)? */
 bool hv_kvm_usable(char *why, size_t len);
+/*
+ * The live QEMU an instance folder's pid file names: 1 with *pid and *start
+ * set, 0 if none (no file, or that process is gone or another one now).
+ */
+int hv_qemu_pid_of(const char *dir, int64_t *pid, int64_t *start);
 /* Start time of pid (field 22 of /proc/PID/stat), 0 if no such process. */
 int64_t hv_pid_start(int64_t pid);
 /*

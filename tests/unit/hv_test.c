@@ -94,7 +94,10 @@ static void test_qemu_disk_kvm(void **state)
 	assert_non_null(strstr(s, "-accel kvm -cpu host,-arch-capabilities"));
 	assert_null(strstr(s, "-kernel"));
 	assert_null(strstr(s, "-sandbox"));
-	assert_non_null(strstr(s, "file=/r/a,,b/disk.qcow2")); /* QEMU's comma escape */
+	/* JSON: no comma doubling; the overlay stands alone without a base */
+	assert_non_null(strstr(s, "\"filename\":\"/r/a,b/disk.qcow2\""));
+	assert_non_null(strstr(s, "\"node-name\":\"hd0\""));
+	assert_non_null(strstr(s, "\"backing\":null"));
 	assert_non_null(strstr(s, "virtio-blk-pci,drive=hd0"));
 	assert_non_null(strstr(s, "-netdev bridge,id=n0,br=br0"));
 	assert_non_null(strstr(s, "virtio-net-pci,romfile=,netdev=n0"));
@@ -106,6 +109,42 @@ static void test_qemu_disk_kvm(void **state)
 	assert_int_equal(hv_qemu_build_argv(&c, "qemu", true, &argv), 0);
 	s = joined(argv);
 	assert_null(strstr(s, "-netdev"));
+	free(s);
+	hv_qemu_argv_free(argv);
+}
+
+/*
+ * The repository image is a node of its own whose backing is null: a backing
+ * file name written in the image never reaches QEMU.
+ */
+static void test_qemu_backing_chain(void **state)
+{
+	struct hv_config c = base_cfg();
+	char **argv, *s;
+
+	c.base = "/r/repository/x/\"q\"/x.qemu";
+	c.base_format = "qcow2";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_null(strstr(s, "-drive"));
+	assert_non_null(strstr(s,
+			       "-blockdev {\"driver\":\"file\",\"filename\":"
+			       "\"/r/repository/x/\\\"q\\\"/x.qemu\",\"node-name\":\"base-file\","
+			       "\"read-only\":true}"));
+	assert_non_null(strstr(s, "-blockdev {\"driver\":\"qcow2\",\"file\":\"base-file\","
+				  "\"node-name\":\"base\",\"read-only\":true,\"backing\":null}"));
+	assert_non_null(strstr(s, "\"node-name\":\"hd0\",\"cache\":{\"no-flush\":true},"
+				  "\"discard\":\"unmap\",\"backing\":\"base\"}"));
+	free(s);
+	hv_qemu_argv_free(argv);
+
+	/* A raw base has no backing to disable. */
+	c.base_format = "raw";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_non_null(strstr(s,
+			       "{\"driver\":\"raw\",\"file\":\"base-file\",\"node-name\":\"base\","
+			       "\"read-only\":true}"));
 	free(s);
 	hv_qemu_argv_free(argv);
 }
@@ -157,7 +196,8 @@ static void test_libvirt_xml(void **state)
 	assert_non_null(strstr(xml, "<memory unit='KiB'>65536</memory>"));
 	assert_non_null(strstr(xml, "<kernel>/r/cache/kernels/k-1</kernel>"));
 	assert_non_null(strstr(xml, "<cmdline>/bin/x &apos;q&apos; &amp; more</cmdline>"));
-	assert_non_null(strstr(xml, "<source file='/r/instances/qemu/web/disk.qcow2'/>"));
+	assert_non_null(strstr(xml, "<source file='/r/instances/qemu/web/disk.qcow2'/>\n"
+				    "      <backingStore/>"));
 	assert_non_null(
 	    strstr(xml, "<source path='/r/instances/qemu/web/console.log' append='off'/>"));
 	assert_non_null(strstr(xml, "name='arch-capabilities'"));
@@ -171,6 +211,16 @@ static void test_libvirt_xml(void **state)
 	assert_non_null(strstr(xml, "<boot dev='hd'/>"));
 	assert_null(strstr(xml, "<kernel>"));
 	assert_null(strstr(xml, "<interface"));
+	free(xml);
+	/* The repository image spelled out, its own backing empty. */
+	c.base = "/r/repository/x/x.qemu";
+	c.base_format = "qcow2";
+	assert_int_equal(hv_libvirt_domain_xml(&ctx, &c, true, &xml), 0);
+	assert_non_null(strstr(xml, "<backingStore type='file'>\n"
+				    "        <format type='qcow2'/>\n"
+				    "        <source file='/r/repository/x/x.qemu'/>\n"
+				    "        <backingStore/>\n"
+				    "      </backingStore>"));
 	free(xml);
 	cap_ctx_release(&ctx);
 }
@@ -231,9 +281,13 @@ static void test_libvirt_test_driver(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_qemu_direct), cmocka_unit_test(test_qemu_disk_kvm),
-	    cmocka_unit_test(test_decode),	cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_libvirt_xml), cmocka_unit_test(test_libvirt_test_driver),
+	    cmocka_unit_test(test_qemu_direct),
+	    cmocka_unit_test(test_qemu_disk_kvm),
+	    cmocka_unit_test(test_qemu_backing_chain),
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_libvirt_xml),
+	    cmocka_unit_test(test_libvirt_test_driver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

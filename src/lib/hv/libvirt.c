@@ -20,8 +20,6 @@
 
 #if HAVE_LIBVIRT
 
-#define DEFAULT_URI "qemu:///session"
-
 /*
  * libvirt is loaded with dlopen() when a libvirt instance is first touched:
  * linked in, it and its dependencies (glib, gnutls, libxml2, ICU...) cost
@@ -222,12 +220,32 @@ static char *fill(const char *tmpl, const char *const *keys, char *const *vals, 
 	return sb_detach(&sb);
 }
 
+/*
+ * The disk's backing chain spelled out, ending in an empty <backingStore/>:
+ * libvirt then never follows a backing file name written in an image.
+ */
+static char *backing_xml(const struct hv_config *cfg)
+{
+	if (!cfg->base)
+		return xstrdup("      <backingStore/>");
+	char *f = esc(cfg->base_format ? cfg->base_format : "qcow2"), *b = esc(cfg->base);
+	char *x = xasprintf("      <backingStore type='file'>\n"
+			    "        <format type='%s'/>\n"
+			    "        <source file='%s'/>\n"
+			    "        <backingStore/>\n"
+			    "      </backingStore>",
+			    f, b);
+	free(f);
+	free(b);
+	return x;
+}
+
 int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
 			  char **out)
 {
 	static const char *const keys[] = {"TYPE",    "NAME", "IMAGE", "MEMORY_KIB",  "CPUS",
 					   "MACHINE", "OS",   "CPU",   "DISK_FORMAT", "DISK",
-					   "CONSOLE", "NET",  "EXTRA"};
+					   "CONSOLE", "NET",  "EXTRA", "BACKING"};
 	char *vals[sizeof(keys) / sizeof(keys[0])] = {0};
 	char *path = xasprintf("%s/templates/libvirt-domain.xml", ctx->datadir), *tmpl = NULL;
 	struct strbuf sb = STRBUF_INIT;
@@ -314,6 +332,7 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	} else {
 		vals[12] = xstrdup("");
 	}
+	vals[13] = backing_xml(cfg);
 	*out = fill(tmpl, keys, vals, sizeof(keys) / sizeof(keys[0]));
 out:
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
@@ -545,7 +564,7 @@ int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out)
 	struct hv *hv = xcalloc(1, sizeof(*hv));
 	struct lv *l = xcalloc(1, sizeof(*l));
 
-	l->uri = xstrdup(uri ? uri : DEFAULT_URI);
+	l->uri = xstrdup(uri ? uri : HV_LIBVIRT_DEFAULT_URI);
 	hv->ops = &libvirt_ops;
 	hv->ctx = ctx;
 	hv->priv = l;
