@@ -71,7 +71,7 @@ static void test_roundtrip(void **state)
 
 	assert_int_equal(db_get(db, "hello", &out), 0);
 	assert_string_equal(out.image, "capstan/hello");
-	assert_string_equal(out.state, DB_CREATED);
+	assert_int_equal(out.state, DB_CREATED);
 	assert_string_equal(out.ports, "127.0.0.1:8080->80/tcp");
 	assert_null(out.uuid);
 	assert_int_equal(out.memory, 64 << 20);
@@ -91,7 +91,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(db_set_ended(db, "hello", DB_EXITED, 42, db_now_ms()), 1);
 	assert_int_equal(db_set_ended(db, "hello", DB_CRASHED, -1, db_now_ms()), 0);
 	assert_int_equal(db_get(db, "hello", &out), 0);
-	assert_string_equal(out.state, DB_EXITED);
+	assert_int_equal(out.state, DB_EXITED);
 	assert_int_equal(out.exit_status, 42);
 	db_instance_release(&out);
 
@@ -124,13 +124,13 @@ static void test_stopping(void **state)
 	assert_int_equal(db_set_stopping(db, "s", true), 1);
 	assert_int_equal(db_list(db, false, &v, &n), 0);
 	assert_int_equal(n, 1);
-	assert_string_equal(v[0].state, DB_STOPPING);
+	assert_int_equal(v[0].state, DB_STOPPING);
 	db_instances_free(v, n);
 	assert_int_equal(db_set_stopping(db, "s", false), 1);
 	assert_int_equal(db_set_stopping(db, "s", true), 1);
 	assert_int_equal(db_set_ended(db, "s", DB_EXITED, 0, 5), 1);
 	assert_int_equal(db_get(db, "s", &out), 0);
-	assert_string_equal(out.state, DB_STOPPED);
+	assert_int_equal(out.state, DB_STOPPED);
 	assert_int_equal(out.stopped, 5);
 	db_instance_release(&out);
 	db_close(db);
@@ -250,7 +250,7 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(db_list(db, false, &v, &n), 0);
 	assert_int_equal(n, PROCS * ROWS);
 	for (size_t i = 0; i < n; i++)
-		assert_string_equal(v[i].state, DB_RUNNING);
+		assert_int_equal(v[i].state, DB_RUNNING);
 	db_instances_free(v, n);
 	db_close(db);
 	free(path);
