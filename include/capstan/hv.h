@@ -129,6 +129,24 @@ int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
  */
 int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
 			  char **xml);
+/*
+ * A scripted backend for unit tests: no process, no VM.  hv_open() knows the
+ * name "fake" only while a test has installed one, so the CLI never reaches it.
+ */
+struct hv_fake {
+	int fail_probe, fail_start, fail_stop; /* codes those calls fail with, 0: succeed */
+	enum hv_state end_state;	       /* how the VM ends (console(), or after stop()) */
+	int exit_status;
+	int64_t pid;			     /* the pid start() reports */
+	void (*on_start)(struct hv_fake *f); /* called once start() succeeded */
+	void *arg;			     /* for on_start */
+	/* what happened */
+	bool running;
+	int starts, stops, releases;
+	char cmdline[256]; /* cfg->cmdline of the last start() */
+};
+void hv_fake_install(struct hv_fake *f); /* NULL uninstalls */
+int hv_fake_new(const struct cap_ctx *ctx, struct hv **out);
 /* By backend name ("qemu", "libvirt"); the one place that chooses. */
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out);
 void hv_free(struct hv *hv);

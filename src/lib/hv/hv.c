@@ -21,6 +21,8 @@ int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, str
 	}
 	if (!strcmp(backend, "libvirt"))
 		return hv_libvirt_new(ctx, uri, out);
+	if (!strcmp(backend, "fake"))
+		return hv_fake_new(ctx, out);
 	return cap_errf(CAP_E_USAGE, "unknown backend '%s' (qemu or libvirt)", backend);
 }
 
