@@ -3,6 +3,7 @@
 #ifndef CAPSTAN_CTX_H
 #define CAPSTAN_CTX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -23,6 +24,12 @@ struct cap_ctx {
 	bool insecure;	 /* --insecure: skip TLS verification */
 	FILE *out;	 /* results (stdout) */
 	FILE *err;	 /* diagnostics (stderr) */
+	/*
+	 * The signal (SIGINT, SIGTERM...) that asked the command to stop, set by
+	 * the front end's handler; 0 if none.  Long operations check it and end
+	 * cleanly with CAP_E_INTR.
+	 */
+	volatile sig_atomic_t interrupted;
 };
 
 void cap_ctx_init(struct cap_ctx *ctx);

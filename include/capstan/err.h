@@ -34,12 +34,31 @@ enum cap_exit {
 /* Record a message for code (negative or positive) and return -|code|. */
 int cap_errf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cap_verrf(int code, const char *fmt, va_list ap);
+/*
+ * For a system error: err is an errno value (either sign, e.g. errno or a
+ * -errno return); records "<message>: <strerror(err)>" and returns -|err|.
+ */
+int cap_errnof(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix the current message with "what: " (for adding context on the way up). */
 int cap_errctx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The last message recorded in this thread, or strerror of code if none. */
+/*
+ * The message recorded in this thread for code, or cap_strerror(code) when
+ * the last message was recorded for another code (or none was).
+ */
 const char *cap_errmsg(int code);
 void cap_errclear(void);
 const char *cap_strerror(int code);
 int cap_exit_code(int code);
+
+/*
+ * Rollback code that may fail itself (and record its own message) keeps the
+ * error it is undoing: save it first, restore it after.
+ */
+struct cap_errsaved {
+	int code;
+	char msg[1024];
+};
+void cap_errsave(struct cap_errsaved *s);
+void cap_errrestore(const struct cap_errsaved *s);
 
 #endif

@@ -33,8 +33,6 @@ struct inst_opts {
 	/* Called once the VM runs (foreground), e.g. to let signal handlers reach it. */
 	void (*started)(void *arg, int64_t pid);
 	void *started_arg;
-	/* Set (by a signal handler) when the user asked the foreground run to end. */
-	volatile sig_atomic_t *interrupted;
 };
 
 /*

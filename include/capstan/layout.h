@@ -100,6 +100,9 @@ struct layout_image {
 	size_t nfiles;
 	uint64_t rootfs_size; /* bytes of the cpio archive (layout_image_read) */
 	uint64_t disk_size;   /* from the header (layout_image_read) */
+	/* Writing stops with -CAP_E_INTR once *interrupted is set (ctx->interrupted); NULL: never.
+	 */
+	const volatile sig_atomic_t *interrupted;
 };
 void layout_image_release(struct layout_image *img);
 
@@ -152,17 +155,16 @@ int layout_image_write_file(struct disk *d, const struct layout_image *img);
 
 /* ---- cpio.c: the cpio "newc" archive of a list of entries ---- */
 
-/* Set from a signal handler: cpio_write() stops at the next chunk with -CAP_E_INTR. */
-extern volatile sig_atomic_t layout_interrupted;
-
 /* Exact archive size for (files) (headers, names, data, padding, trailer). */
 uint64_t cpio_size(const struct layout_file *files, size_t n);
 /*
  * Write the archive at (off) on (d) with libarchive; *crc gets its zlib crc32.
  * Inode numbers are the entry's position, owners 0, nlink 1 (folders 2).
+ * Stops at the next entry or 4 MiB chunk with -CAP_E_INTR once *intr is set
+ * (intr may be NULL).
  */
 int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, size_t n,
-	       uint32_t *crc);
+	       const volatile sig_atomic_t *intr, uint32_t *crc);
 /* Parse an archive held in memory; entries' data are copied. */
 int cpio_parse(const unsigned char *buf, size_t len, struct layout_file **files, size_t *n);
 

@@ -22,9 +22,7 @@
  * mismatch, corrupt or truncated gzip), -CAP_E_INTR, -errno for local I/O.
  */
 
-/* Set from a signal handler (SIGINT, SIGTERM): transfers stop at the next callback with
- * -CAP_E_INTR. */
-extern volatile sig_atomic_t reg_interrupted;
+/* Transfers stop at their next progress call with -CAP_E_INTR once ctx->interrupted is set. */
 
 /* GET url into out (at most max bytes).  404 (or a missing file://) is -CAP_E_NOTFOUND. */
 int reg_get(const struct cap_ctx *ctx, const char *url, size_t max, struct strbuf *out);

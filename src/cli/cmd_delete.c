@@ -7,30 +7,30 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_delete[] =
-    "usage: capstan delete NAME...\n"
-    "\n"
-    "Delete instances: a running one is stopped first (as 'capstan stop'), then its\n"
-    "folder (disk overlay, console log) and its record are removed; with libvirt\n"
-    "the domain is undefined.\n";
+static const struct cli_opt options[] = {CLI_OPT_END};
 
-int cmd_delete(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static int delete (const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
-	int c, ret, rc = 0;
+	int ret, rc = 0;
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "", NULL)) != -1)
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-	if (optind >= argc)
-		return cli_usage_error(ctx, self, "which instance? (see 'capstan instances -a')");
-	if ((ret = cli_load(ctx)))
-		return ret;
-	for (; optind < argc; optind++) {
-		if ((ret = inst_delete(ctx, argv[optind], 10000))) {
+	for (int i = 0; i < argc; i++) {
+		if ((ret = inst_delete(ctx, argv[i], 10000))) {
 			rc = cli_fail(ctx, ret);
 			continue;
 		}
-		cap_info(ctx, "Deleted instance: %s", argv[optind]);
+		cap_info(ctx, "Deleted instance: %s", argv[i]);
 	}
 	return rc;
 }
+
+const struct cmd_spec spec_delete = {
+    .fn = delete,
+    .options = options,
+    .min_args = 1,
+    .max_args = -1,
+    .missing = "which instance? (see 'capstan instances -a')",
+    .synopsis = "NAME...",
+    .about = "Delete instances: a running one is stopped first (as 'capstan stop'), then its\n"
+	     "folder (disk overlay, console log) and its record are removed; with libvirt\n"
+	     "the domain is undefined.\n",
+};

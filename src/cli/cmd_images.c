@@ -9,16 +9,6 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_images[] =
-    "usage: capstan images [--json]\n"
-    "       capstan i [--json]\n"
-    "\n"
-    "List the images in the local repository, one line per image and platform:\n"
-    "NAME, VERSION, CREATED, PLATFORM, SIZE (file size) and DESCRIPTION.  A field\n"
-    "the image's index.yaml does not give shows as '-' (null in JSON).\n"
-    "\n"
-    "  --json   print a JSON array of objects (size in bytes)\n";
-
 #define NCOLS 6
 
 static const char *dash(const char *s)
@@ -63,54 +53,53 @@ static void put_cell(FILE *f, const char *s, size_t width, int last)
 		fputc(' ', f);
 }
 
+/* One image's row; sizes holds its SIZE cell. */
+static void row(const struct repo_image *img, const char *cell[NCOLS], char *sizes, size_t len)
+{
+	cell[0] = img->name;
+	cell[1] = dash(img->meta.version);
+	cell[2] = dash(img->meta.created);
+	cell[3] = img->platform;
+	cell[4] = fmt_size(img->size, sizes, len);
+	cell[5] = dash(img->meta.description);
+}
+
 static void print_table(struct cap_ctx *ctx, const struct repo_image *v, size_t n)
 {
 	static const char *const head[NCOLS] = {"NAME",	    "VERSION", "CREATED",
 						"PLATFORM", "SIZE",    "DESCRIPTION"};
+	const char *cell[NCOLS];
 	size_t w[NCOLS];
 	char sizes[32];
 
 	for (int c = 0; c < NCOLS; c++)
 		w[c] = strlen(head[c]);
 	for (size_t i = 0; i < n; i++) {
-		const char *cell[NCOLS] = {v[i].name,
-					   dash(v[i].meta.version),
-					   dash(v[i].meta.created),
-					   v[i].platform,
-					   fmt_size(v[i].size, sizes, sizeof(sizes)),
-					   ""};
-		for (int c = 0; c < NCOLS - 1; c++)
+		row(&v[i], cell, sizes, sizeof(sizes));
+		for (int c = 0; c < NCOLS - 1; c++) /* the last column is not padded */
 			if (strlen(cell[c]) > w[c])
 				w[c] = strlen(cell[c]);
 	}
 	for (int c = 0; c < NCOLS; c++)
 		put_cell(ctx->out, head[c], w[c], c == NCOLS - 1);
 	for (size_t i = 0; i < n; i++) {
-		const char *cell[NCOLS] = {v[i].name,
-					   dash(v[i].meta.version),
-					   dash(v[i].meta.created),
-					   v[i].platform,
-					   fmt_size(v[i].size, sizes, sizeof(sizes)),
-					   dash(v[i].meta.description)};
+		row(&v[i], cell, sizes, sizeof(sizes));
 		for (int c = 0; c < NCOLS; c++)
 			put_cell(ctx->out, cell[c], w[c], c == NCOLS - 1);
 	}
-	fflush(ctx->out);
 }
 
-int cmd_images(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static const struct cli_opt options[] = {
+    CLI_OPT_GLOBAL("json", "print a JSON array of objects (size in bytes)"),
+    CLI_OPT_END,
+};
+
+static int images(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
 	struct repo_image *v = NULL;
 	size_t n = 0;
-	int c, ret;
+	int ret;
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "", NULL)) != -1)
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-	if (optind < argc)
-		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
-	if ((ret = cli_load(ctx)))
-		return ret;
 	if ((ret = repo_list(ctx, &v, &n))) {
 		cap_errctx(ret, "images");
 		return cli_fail(ctx, ret);
@@ -122,3 +111,12 @@ int cmd_images(const struct cmd *self, int argc, char **argv, struct cap_ctx *ct
 	repo_images_free(v, n);
 	return 0;
 }
+
+const struct cmd_spec spec_images = {
+    .fn = images,
+    .options = options,
+    .synopsis = "[--json]",
+    .about = "List the images in the local repository, one line per image and platform:\n"
+	     "NAME, VERSION, CREATED, PLATFORM, SIZE (file size) and DESCRIPTION.  A field\n"
+	     "the image's index.yaml does not give shows as '-' (null in JSON).\n",
+};

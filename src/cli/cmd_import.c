@@ -8,19 +8,6 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_import[] =
-    "usage: capstan import NAME FILE [-v VERSION] [-c CREATED] [-d DESCRIPTION] [-b BUILD]\n"
-    "\n"
-    "Copy the disk image FILE into the local repository as NAME ([namespace/]name).\n"
-    "The format is found from the file's contents: qcow2 is stored for platform\n"
-    "qemu, raw for raw, VDI for vbox and VMDK for vmw.\n"
-    "\n"
-    "  -v, --version VERSION          version recorded in index.yaml\n"
-    "  -c, --created CREATED          creation time, RFC 3339 or 'YYYY-MM-DD HH:MM'\n"
-    "                                 (default: now, UTC)\n"
-    "  -d, --description DESCRIPTION  one-line description\n"
-    "  -b, --build BUILD              how the image was built\n";
-
 static int digits(const char **p, int n)
 {
 	for (int i = 0; i < n; i++, (*p)++)
@@ -63,51 +50,47 @@ static int created_valid(const char *s)
 	return digits(&p, 2) && lit(&p, ':') && digits(&p, 2) && !*p;
 }
 
-int cmd_import(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static int parse_created(const char *value, void *field)
 {
-	static const struct option opts[] = {
-	    {"version", required_argument, NULL, 'v'},
-	    {"created", required_argument, NULL, 'c'},
-	    {"description", required_argument, NULL, 'd'},
-	    {"build", required_argument, NULL, 'b'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct repo_meta meta = {NULL, NULL, NULL, NULL};
-	int c, ret;
-
-	while ((c = cli_getopt(ctx, self, argc, argv, "v:c:d:b:", opts)) != -1) {
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-		switch (c) {
-		case 'v':
-			meta.version = optarg;
-			break;
-		case 'c':
-			meta.created = optarg;
-			break;
-		case 'd':
-			meta.description = optarg;
-			break;
-		case 'b':
-			meta.build = optarg;
-			break;
-		default:
-			return cli_usage_error(ctx, self, "unknown option");
-		}
-	}
-	if (argc - optind != 2)
-		return cli_usage_error(ctx, self, "expected NAME and FILE");
-	const char *name = argv[optind], *file = argv[optind + 1];
-	if (meta.created && !created_valid(meta.created))
-		return cli_usage_error(ctx, self,
-				       "created '%s' is not RFC 3339 (e.g. 2024-05-01T10:00:00Z)",
-				       meta.created);
-	if ((ret = cli_load(ctx)))
-		return ret;
-	if ((ret = repo_import(ctx, name, file, &meta))) {
-		cap_errctx(ret, "import '%s'", name);
-		return cli_fail(ctx, ret);
-	}
-	cap_info(ctx, "imported '%s'", name);
+	if (!created_valid(value))
+		return cap_errf(CAP_E_USAGE,
+				"created '%s' is not RFC 3339 (e.g. 2024-05-01T10:00:00Z)", value);
+	*(const char **)field = value;
 	return 0;
 }
+
+static const struct cli_opt options[] = {
+    CLI_OPT_STR('v', "version", "VERSION", struct repo_meta, version,
+		"version recorded in index.yaml"),
+    CLI_OPT_PARSE('c', "created", "CREATED", struct repo_meta, created, parse_created, NULL,
+		  "creation time, RFC 3339 or 'YYYY-MM-DD HH:MM'\n(default: now, UTC)"),
+    CLI_OPT_STR('d', "description", "DESCRIPTION", struct repo_meta, description,
+		"one-line description"),
+    CLI_OPT_STR('b', "build", "BUILD", struct repo_meta, build, "how the image was built"),
+    CLI_OPT_END,
+};
+
+static int import(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
+{
+	int ret = repo_import(ctx, argv[0], argv[1], args);
+
+	if (ret) {
+		cap_errctx(ret, "import '%s'", argv[0]);
+		return cli_fail(ctx, ret);
+	}
+	cap_info(ctx, "imported '%s'", argv[0]);
+	return 0;
+}
+
+const struct cmd_spec spec_import = {
+    .fn = import,
+    .options = options,
+    .args_size = sizeof(struct repo_meta),
+    .min_args = 2,
+    .max_args = 2,
+    .missing = "expected NAME and FILE",
+    .synopsis = "NAME FILE [-v VERSION] [-c CREATED] [-d DESCRIPTION] [-b BUILD]",
+    .about = "Copy the disk image FILE into the local repository as NAME ([namespace/]name).\n"
+	     "The format is found from the contents: qcow2 is stored for platform\n"
+	     "qemu, raw for raw, VDI for vbox and VMDK for vmw.\n",
+};

@@ -16,20 +16,6 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_info[] =
-    "usage: capstan info [-p PLATFORM] [--files] [--json] FILE|NAME\n"
-    "\n"
-    "Describe a disk image: a file, or an image of the local repository when no\n"
-    "file of that name exists.  Shows the format (found from the contents), the\n"
-    "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
-    "backing file and compression type.  For a capstan image also the kernel\n"
-    "version, the cmdline and the root fs (entries, bytes).\n"
-    "\n"
-    "  --files                  list the root fs of a capstan image\n"
-    "  -p, --platform PLATFORM  which platform of a repository image (default:\n"
-    "                           qemu, else the only one there is)\n"
-    "  --json                   print one JSON object\n";
-
 /*
  * The output is a list of fields built first and printed last, as text or
  * JSON, so more sources (the image's own header) can add fields.
@@ -213,7 +199,6 @@ static void print_fields(struct cap_ctx *ctx, const struct fields *f,
 				e->target ? " -> " : "", e->target ? e->target : "");
 		}
 	}
-	fflush(ctx->out);
 }
 
 /* NAME in the repository: the platform asked for, else qemu, else the only one. */
@@ -245,44 +230,39 @@ static int find_image(struct cap_ctx *ctx, const char *name, const char *platfor
 	return ret;
 }
 
-int cmd_info(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+struct info_args {
+	const char *platform;
+	bool files;
+};
+
+static const struct cli_opt options[] = {
+    CLI_OPT_FLAG(0, "files", struct info_args, files, "list the root fs of a capstan image"),
+    CLI_OPT_STR(
+	'p', "platform", "PLATFORM", struct info_args, platform,
+	"which platform of a repository image (default:\nqemu, else the only one there is)"),
+    CLI_OPT_GLOBAL("json", "print one JSON object"),
+    CLI_OPT_END,
+};
+
+static int info(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"platform", required_argument, NULL, 'p'},
-	    {"files", no_argument, NULL, 'F'},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct info_args *a = args;
 	struct fields f = {.n = 0};
 	struct probe_info in;
 	struct repo_image img;
 	struct layout_image limg;
-	bool files = false;
-	const char *platform = NULL, *arg, *path;
+	bool files = a->files;
+	const char *platform = a->platform, *arg = argv[0], *path;
 	struct stat st;
-	int c, ret;
+	int ret;
 
 	memset(&in, 0, sizeof(in));
 	memset(&img, 0, sizeof(img));
 	memset(&limg, 0, sizeof(limg));
-	while ((c = cli_getopt(ctx, self, argc, argv, "p:", opts)) != -1) {
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-		if (c == 'p')
-			platform = optarg;
-		else if (c == 'F')
-			files = true;
-		else
-			return cli_usage_error(ctx, self, "unknown option");
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(ctx, self, "expected one FILE or NAME");
-	arg = argv[optind];
-	if ((ret = cli_load(ctx)))
-		return ret;
 	path = arg;
 	if (stat(arg, &st) < 0) {
 		if (errno != ENOENT || !repo_name_valid(arg)) {
-			ret = cap_errf(errno, "cannot read '%s': %s", arg, strerror(errno));
+			ret = cap_errnof(errno, "cannot read '%s'", arg);
 			goto out;
 		}
 		if ((ret = find_image(ctx, arg, platform, &img)))
@@ -318,3 +298,18 @@ out:
 	layout_image_release(&limg);
 	return ret;
 }
+
+const struct cmd_spec spec_info = {
+    .fn = info,
+    .options = options,
+    .args_size = sizeof(struct info_args),
+    .min_args = 1,
+    .max_args = 1,
+    .missing = "expected one FILE or NAME",
+    .synopsis = "[-p PLATFORM] [--files] [--json] FILE|NAME",
+    .about = "Describe a disk image: a file, or an image of the local repository when no\n"
+	     "file of that name exists.  Shows the format (found from the contents), the\n"
+	     "virtual and file sizes, and for qcow2 the header's version, cluster size,\n"
+	     "backing file and compression type.  For a capstan image also the kernel\n"
+	     "version, the cmdline and the root fs (entries, bytes).\n",
+};

@@ -10,23 +10,6 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_instances[] =
-    "usage: capstan instances [-a] [--json]\n"
-    "       capstan I [-a] [--json]\n"
-    "\n"
-    "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
-    "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
-    "crashed.  A VM that went away since the last look is shown as it ended:\n"
-    "'exited (N)' with the program's status, or 'crashed'.\n"
-    "\n"
-    "  -a, --all   include instances that are not running\n"
-    "  --json      print a JSON array of objects (times in ms since the epoch)\n";
-
-static const struct option longopts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {NULL, 0, NULL, 0},
-};
-
 static const char *ago(int64_t ms, char *buf, size_t len)
 {
 	int64_t s = (db_now_ms() - ms) / 1000;
@@ -80,48 +63,61 @@ static void print_json(struct cap_ctx *ctx, const struct db_instance *v, size_t 
 	json_finish(&j);
 }
 
-int cmd_instances(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+struct instances_args {
+	bool all;
+};
+
+static const struct cli_opt options[] = {
+    CLI_OPT_FLAG('a', "all", struct instances_args, all, "include instances that are not running"),
+    CLI_OPT_GLOBAL("json", "print a JSON array of objects (times in ms since the epoch)"),
+    CLI_OPT_END,
+};
+
+static void print_table(struct cap_ctx *ctx, const struct db_instance *v, size_t n)
 {
+	size_t w[5] = {4, 5, 7, 5, 5};
+	char st[32], when[32];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l[5] = {strlen(v[i].name), strlen(v[i].image), strlen(v[i].backend),
+			       strlen(inst_state_str(&v[i], st, sizeof(st))), strlen(v[i].ports)};
+		for (int k = 0; k < 5; k++)
+			if (l[k] > w[k])
+				w[k] = l[k];
+	}
+	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1],
+		"IMAGE", (int)w[2], "BACKEND", (int)w[3], "STATE", (int)w[4], "PORTS", "CREATED");
+	for (size_t i = 0; i < n; i++)
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name,
+			(int)w[1], v[i].image, (int)w[2], v[i].backend, (int)w[3],
+			inst_state_str(&v[i], st, sizeof(st)), (int)w[4],
+			v[i].ports[0] ? v[i].ports : "-", ago(v[i].created, when, sizeof(when)));
+}
+
+static int instances(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
+{
+	const struct instances_args *a = args;
 	struct db_instance *v = NULL;
 	size_t n = 0;
-	bool all = false;
-	int c, ret;
+	int ret;
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "a", longopts)) != -1) {
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-		if (c == 'a')
-			all = true;
-	}
-	if (optind < argc)
-		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
-	if ((ret = cli_load(ctx)))
-		return ret;
-	if ((ret = inst_list(ctx, all, &v, &n)))
+	if ((ret = inst_list(ctx, a->all, &v, &n)))
 		return cli_fail(ctx, ret);
-	if (ctx->json) {
+	if (ctx->json)
 		print_json(ctx, v, n);
-	} else {
-		size_t w[5] = {4, 5, 7, 5, 5};
-		char st[32], when[32];
-		for (size_t i = 0; i < n; i++) {
-			size_t l[5] = {strlen(v[i].name), strlen(v[i].image), strlen(v[i].backend),
-				       strlen(inst_state_str(&v[i], st, sizeof(st))),
-				       strlen(v[i].ports)};
-			for (int k = 0; k < 5; k++)
-				if (l[k] > w[k])
-					w[k] = l[k];
-		}
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME",
-			(int)w[1], "IMAGE", (int)w[2], "BACKEND", (int)w[3], "STATE", (int)w[4],
-			"PORTS", "CREATED");
-		for (size_t i = 0; i < n; i++)
-			fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0],
-				v[i].name, (int)w[1], v[i].image, (int)w[2], v[i].backend,
-				(int)w[3], inst_state_str(&v[i], st, sizeof(st)), (int)w[4],
-				v[i].ports[0] ? v[i].ports : "-",
-				ago(v[i].created, when, sizeof(when)));
-	}
+	else
+		print_table(ctx, v, n);
 	db_instances_free(v, n);
 	return 0;
 }
+
+const struct cmd_spec spec_instances = {
+    .fn = instances,
+    .options = options,
+    .args_size = sizeof(struct instances_args),
+    .synopsis = "[-a] [--json]",
+    .about = "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
+	     "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
+	     "crashed.  A VM that went away since the last look is shown as it ended:\n"
+	     "'exited (N)' with the program's status, or 'crashed'.\n",
+};

@@ -7,36 +7,31 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_logs[] =
-    "usage: capstan logs [-f] NAME\n"
-    "\n"
-    "Print the console output of an instance (its console.log), running or not.\n"
-    "\n"
-    "  -f, --follow   keep printing new output until the instance ends\n";
-
-static const struct option longopts[] = {
-    {"follow", no_argument, NULL, 'f'},
-    {NULL, 0, NULL, 0},
+struct logs_args {
+	bool follow;
 };
 
-int cmd_logs(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
-{
-	bool follow = false;
-	int c, ret;
+static const struct cli_opt options[] = {
+    CLI_OPT_FLAG('f', "follow", struct logs_args, follow,
+		 "keep printing new output until the instance ends"),
+    CLI_OPT_END,
+};
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "f", longopts)) != -1) {
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-		if (c == 'f')
-			follow = true;
-	}
-	if (optind >= argc)
-		return cli_usage_error(ctx, self, "which instance? (see 'capstan instances -a')");
-	if (optind + 1 < argc)
-		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind + 1]);
-	if ((ret = cli_load(ctx)))
-		return ret;
-	if ((ret = inst_logs(ctx, argv[optind], follow)))
-		return cli_fail(ctx, ret);
-	return 0;
+static int logs(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
+{
+	const struct logs_args *a = args;
+	int ret = inst_logs(ctx, argv[0], a->follow);
+
+	return ret ? cli_fail(ctx, ret) : 0;
 }
+
+const struct cmd_spec spec_logs = {
+    .fn = logs,
+    .options = options,
+    .args_size = sizeof(struct logs_args),
+    .min_args = 1,
+    .max_args = 1,
+    .missing = "which instance? (see 'capstan instances -a')",
+    .synopsis = "[-f] NAME",
+    .about = "Print the console output of an instance (its console.log), running or not.\n",
+};

@@ -7,24 +7,13 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_rmi[] = "usage: capstan rmi NAME...\n"
-			 "\n"
-			 "Remove each named image, all its platforms and its index.yaml, from the\n"
-			 "local repository.  Every name is tried; the exit status is that of the\n"
-			 "first failure.\n";
+static const struct cli_opt options[] = {CLI_OPT_END};
 
-int cmd_rmi(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static int rmi(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
-	int c, ret, status = 0;
+	int ret, status = 0;
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "", NULL)) != -1)
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-	if (optind >= argc)
-		return cli_usage_error(ctx, self, "expected at least one NAME");
-	if ((ret = cli_load(ctx)))
-		return ret;
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		if ((ret = repo_remove(ctx, argv[i]))) {
 			cap_errctx(ret, "rmi '%s'", argv[i]);
 			int code = cli_fail(ctx, ret);
@@ -36,3 +25,15 @@ int cmd_rmi(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
 	}
 	return status;
 }
+
+const struct cmd_spec spec_rmi = {
+    .fn = rmi,
+    .options = options,
+    .min_args = 1,
+    .max_args = -1,
+    .missing = "expected at least one NAME",
+    .synopsis = "NAME...",
+    .about = "Remove each named image, all its platforms and its index.yaml, from the\n"
+	     "local repository.  Every name is tried; the exit status is that of the\n"
+	     "first failure.\n",
+};

@@ -15,59 +15,9 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_run[] =
-    "usage: capstan run [OPTIONS] [IMAGE]\n"
-    "       capstan run [OPTIONS] -i IMAGE [NAME]\n"
-    "\n"
-    "Run an image from the local repository as a VM.  Without IMAGE, in a folder\n"
-    "with a Capstanfile, run the image built from it (named after the folder).\n"
-    "The instance is named after the image ('/' becomes '-') unless --name or\n"
-    "NAME says otherwise.  In the foreground the console is the terminal (Ctrl-A X\n"
-    "leaves) and run exits with the program's exit status; with -d it prints the\n"
-    "instance name and returns once the VM is up.\n"
-    "\n"
-    "  -i, --image IMAGE     the image to run\n"
-    "      --name NAME       the instance name\n"
-    "  -m, --memory SIZE     memory, e.g. 64M or 1G (a bare number is MiB; default 64M)\n"
-    "  -c, --cpus N          virtual CPUs (default 1)\n"
-    "  -e, --cmdline LINE    replace the image's command line\n"
-    "  -n, --network MODE    nat (default), bridge, tap or none\n"
-    "  -b, --bridge DEVICE   the bridge or tap device (default virbr0 / tap0)\n"
-    "  -f, --forward SPEC    forward [IP:]HOST:GUEST[/tcp|udp] (repeatable, nat only)\n"
-    "      --accel MODE      auto (default: KVM when /dev/kvm works), kvm or tcg\n"
-    "      --boot MODE       direct (QEMU -kernel, default) or disk (firmware boot)\n"
-    "  -d, --detach          run in the background, console in the instance's log\n"
-    "      --timeout SECS    power the VM off after SECS seconds (run exits 124)\n"
-    "      --rm              delete the instance when it ends (foreground)\n"
-    "  -v, --verbose         print the hypervisor command line\n"
-    "      --backend NAME    qemu (default) or libvirt\n"
-    "      --connect URI     libvirt connection (default qemu:///session)\n";
-
-enum { OPT_NAME = 0x100, OPT_ACCEL, OPT_BOOT, OPT_TIMEOUT, OPT_RM, OPT_BACKEND, OPT_CONNECT };
-
-static const struct option longopts[] = {
-    {"image", required_argument, NULL, 'i'},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"memory", required_argument, NULL, 'm'},
-    {"cpus", required_argument, NULL, 'c'},
-    {"cmdline", required_argument, NULL, 'e'},
-    {"network", required_argument, NULL, 'n'},
-    {"bridge", required_argument, NULL, 'b'},
-    {"forward", required_argument, NULL, 'f'},
-    {"accel", required_argument, NULL, OPT_ACCEL},
-    {"boot", required_argument, NULL, OPT_BOOT},
-    {"detach", no_argument, NULL, 'd'},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"rm", no_argument, NULL, OPT_RM},
-    {"verbose", no_argument, NULL, 'v'},
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"connect", required_argument, NULL, OPT_CONNECT},
-    {NULL, 0, NULL, 0},
-};
-
 /* The terminal, put back on every way out (normal return and the signals below). */
 static struct termios saved_tio;
-static volatile sig_atomic_t tio_saved, qemu_pid, interrupted;
+static volatile sig_atomic_t tio_saved, qemu_pid;
 
 static void restore_tty(void)
 {
@@ -75,9 +25,9 @@ static void restore_tty(void)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
 }
 
+/* Called by the interrupt handler (cmd.c) once ctx->interrupted is set. */
 static void on_signal(int sig)
 {
-	interrupted = sig;
 	restore_tty();
 	/* The VM is asked to end; run then records it as stopped and exits 128+sig. */
 	if (qemu_pid > 0)
@@ -108,6 +58,17 @@ static void on_started(void *arg, int64_t pid)
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
+struct port_list {
+	struct hv_port *v;
+	size_t n;
+};
+
+/* What the options fill: the instance's options, and what needs converting first. */
+struct run_args {
+	struct inst_opts o;
+	struct port_list ports;
+};
+
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
 	char *end;
@@ -119,194 +80,203 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
-int cmd_run(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static int parse_memory(const char *value, void *field)
 {
-	struct inst_opts o = {0};
-	struct hv_port *ports = NULL;
-	char *image = NULL, *name = NULL, *created = NULL;
-	uint64_t mem = 64ull << 20;
-	int c, ret, status = 0;
+	uint64_t *mem = field;
+	int ret = parse_size(value, 1 << 20, mem);
 
-	o.cpus = 1;
-	o.net = HV_NET_NAT;
-	o.accel = HV_ACCEL_AUTO;
-	o.boot = HV_BOOT_DIRECT;
-	while ((c = cli_getopt(ctx, self, argc, argv, "i:m:c:e:n:b:f:dv", longopts)) != -1) {
-		switch (c) {
-		case 'i':
-			o.image = optarg;
-			break;
-		case OPT_NAME:
-			o.name = optarg;
-			break;
-		case 'm':
-			if (parse_size(optarg, 1 << 20, &mem) < 0) {
-				ret =
-				    cli_usage_error(ctx, self, "-m: %s", cap_errmsg(-CAP_E_USAGE));
-				goto out;
-			}
-			if (mem < (2u << 20)) {
-				ret = cli_usage_error(ctx, self, "-m %s: at least 2M is needed",
-						      optarg);
-				goto out;
-			}
-			break;
-		case 'c':
-			if (parse_int(optarg, 1, 255, &o.cpus)) {
-				ret = cli_usage_error(
-				    ctx, self, "-c '%s': expected a number from 1 to 255", optarg);
-				goto out;
-			}
-			break;
-		case 'e':
-			o.cmdline = optarg;
-			break;
-		case 'n':
-			if (hv_net_parse(optarg, &o.net)) {
-				ret =
-				    cli_usage_error(ctx, self, "-n: %s", cap_errmsg(-CAP_E_USAGE));
-				goto out;
-			}
-			break;
-		case 'b':
-			o.netdev = optarg;
-			break;
-		case 'f':
-			ports = xrealloc(ports, (o.nports + 1) * sizeof(*ports));
-			if (hv_port_parse(optarg, &ports[o.nports])) {
-				ret = cli_usage_error(ctx, self, "%s", cap_errmsg(-CAP_E_USAGE));
-				goto out;
-			}
-			for (size_t k = 0; k < o.nports; k++)
-				if (ports[k].host == ports[o.nports].host &&
-				    ports[k].udp == ports[o.nports].udp) {
-					ret = cli_usage_error(
-					    ctx, self, "-f %s: host port %u is forwarded twice",
-					    optarg, ports[k].host);
-					goto out;
-				}
-			o.nports++;
-			break;
-		case OPT_ACCEL:
-			if (!strcmp(optarg, "auto"))
-				o.accel = HV_ACCEL_AUTO;
-			else if (!strcmp(optarg, "kvm"))
-				o.accel = HV_ACCEL_KVM;
-			else if (!strcmp(optarg, "tcg"))
-				o.accel = HV_ACCEL_TCG;
-			else {
-				ret = cli_usage_error(
-				    ctx, self, "--accel '%s': expected auto, kvm or tcg", optarg);
-				goto out;
-			}
-			break;
-		case OPT_BOOT:
-			if (!strcmp(optarg, "direct"))
-				o.boot = HV_BOOT_DIRECT;
-			else if (!strcmp(optarg, "disk"))
-				o.boot = HV_BOOT_DISK;
-			else {
-				ret = cli_usage_error(
-				    ctx, self, "--boot '%s': expected direct or disk", optarg);
-				goto out;
-			}
-			break;
-		case 'd':
-			o.detach = true;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_int(optarg, 1, 86400 * 365, &o.timeout)) {
-				ret = cli_usage_error(
-				    ctx, self, "--timeout '%s': expected seconds (1 or more)",
-				    optarg);
-				goto out;
-			}
-			break;
-		case OPT_RM:
-			o.rm = true;
-			break;
-		case 'v':
-			o.verbose = true;
-			break;
-		case OPT_BACKEND:
-			if (strcmp(optarg, "qemu") && strcmp(optarg, "libvirt")) {
-				ret = cli_usage_error(
-				    ctx, self, "--backend '%s': expected qemu or libvirt", optarg);
-				goto out;
-			}
-			o.backend = optarg;
-			break;
-		case OPT_CONNECT:
-			o.connect = optarg;
-			break;
-		default:
-			ret = c - CLI_EXIT;
-			goto out;
+	if (ret)
+		return ret;
+	if (*mem < (2u << 20))
+		return cap_errf(CAP_E_USAGE, "'%s' is too little (at least 2M)", value);
+	return 0;
+}
+
+static int parse_cpus(const char *value, void *field)
+{
+	if (parse_int(value, 1, 255, field))
+		return cap_errf(CAP_E_USAGE, "'%s' is not a number from 1 to 255", value);
+	return 0;
+}
+
+static int parse_timeout(const char *value, void *field)
+{
+	if (parse_int(value, 1, 86400 * 365, field))
+		return cap_errf(CAP_E_USAGE, "'%s' is not a number of seconds (1 or more)", value);
+	return 0;
+}
+
+static int parse_net(const char *value, void *field)
+{
+	return hv_net_parse(value, field);
+}
+
+/* -f adds one forward; a host port may be forwarded once per protocol. */
+static int parse_forward(const char *value, void *field)
+{
+	struct port_list *l = field;
+	struct hv_port p;
+	int ret = hv_port_parse(value, &p);
+
+	if (ret)
+		return ret;
+	for (size_t k = 0; k < l->n; k++)
+		if (l->v[k].host == p.host && l->v[k].udp == p.udp)
+			return cap_errf(CAP_E_USAGE, "%s: host port %u is forwarded twice", value,
+					p.host);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static int parse_accel(const char *value, void *field)
+{
+	static const char *const names[] = {
+	    [HV_ACCEL_AUTO] = "auto", [HV_ACCEL_KVM] = "kvm", [HV_ACCEL_TCG] = "tcg"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(value, names[i])) {
+			*(enum hv_accel *)field = (enum hv_accel)i;
+			return 0;
 		}
-	}
-	if (o.connect && (!o.backend || strcmp(o.backend, "libvirt"))) {
-		ret = cli_usage_error(ctx, self, "--connect needs --backend libvirt");
-		goto out;
-	}
-	if (o.rm && o.detach) {
-		ret = cli_usage_error(
+	return cap_errf(CAP_E_USAGE, "'%s' is not auto, kvm or tcg", value);
+}
+
+static int parse_boot(const char *value, void *field)
+{
+	if (!strcmp(value, "direct"))
+		*(enum hv_boot *)field = HV_BOOT_DIRECT;
+	else if (!strcmp(value, "disk"))
+		*(enum hv_boot *)field = HV_BOOT_DISK;
+	else
+		return cap_errf(CAP_E_USAGE, "'%s' is not direct or disk", value);
+	return 0;
+}
+
+static int parse_backend(const char *value, void *field)
+{
+	if (strcmp(value, "qemu") && strcmp(value, "libvirt"))
+		return cap_errf(CAP_E_USAGE, "'%s' is not qemu or libvirt", value);
+	*(const char **)field = value;
+	return 0;
+}
+
+static const struct cli_opt options[] = {
+    CLI_OPT_STR('i', "image", "IMAGE", struct run_args, o.image, "the image to run"),
+    CLI_OPT_STR(0, "name", "NAME", struct run_args, o.name, "the instance name"),
+    CLI_OPT_PARSE('m', "memory", "SIZE", struct run_args, o.memory, parse_memory, "64M",
+		  "memory, e.g. 64M or 1G (a bare number is MiB; default 64M)"),
+    CLI_OPT_PARSE('c', "cpus", "N", struct run_args, o.cpus, parse_cpus, "1",
+		  "virtual CPUs (default 1)"),
+    CLI_OPT_STR('e', "cmdline", "LINE", struct run_args, o.cmdline,
+		"replace the image's command line"),
+    CLI_OPT_PARSE('n', "network", "MODE", struct run_args, o.net, parse_net, NULL,
+		  "nat (default), bridge, tap or none"),
+    CLI_OPT_STR('b', "bridge", "DEVICE", struct run_args, o.netdev,
+		"the bridge or tap device (default virbr0 / tap0)"),
+    CLI_OPT_PARSE('f', "forward", "SPEC", struct run_args, ports, parse_forward, NULL,
+		  "forward [IP:]HOST:GUEST[/tcp|udp] (repeatable, nat only)"),
+    CLI_OPT_PARSE(0, "accel", "MODE", struct run_args, o.accel, parse_accel, NULL,
+		  "auto (default: KVM when /dev/kvm works), kvm or tcg"),
+    CLI_OPT_PARSE(0, "boot", "MODE", struct run_args, o.boot, parse_boot, NULL,
+		  "direct (QEMU -kernel, default) or disk (firmware boot)"),
+    CLI_OPT_FLAG('d', "detach", struct run_args, o.detach,
+		 "run in the background, console in the instance's log"),
+    CLI_OPT_PARSE(0, "timeout", "SECS", struct run_args, o.timeout, parse_timeout, NULL,
+		  "power the VM off after SECS seconds (run exits 124)"),
+    CLI_OPT_FLAG(0, "rm", struct run_args, o.rm, "delete the instance when it ends (foreground)"),
+    CLI_OPT_FLAG('v', "verbose", struct run_args, o.verbose, "print the hypervisor command line"),
+    CLI_OPT_PARSE(0, "backend", "NAME", struct run_args, o.backend, parse_backend, NULL,
+		  "qemu (default) or libvirt"),
+    CLI_OPT_STR(0, "connect", "URI", struct run_args, o.connect,
+		"libvirt connection (default qemu:///session)"),
+    CLI_OPT_END,
+};
+
+/* What the options cannot say alone: combinations, and the image and name from the operands. */
+static int check(const struct cmd *self, struct cap_ctx *ctx, struct inst_opts *o, int argc,
+		 char **argv, char **image)
+{
+	if (o->connect && (!o->backend || strcmp(o->backend, "libvirt")))
+		return cli_usage_error(ctx, self, "--connect needs --backend libvirt");
+	if (o->rm && o->detach)
+		return cli_usage_error(
 		    ctx, self, "--rm and -d do not go together (delete it with 'capstan delete')");
-		goto out;
-	}
-	if (o.image) {
-		if (optind < argc) {
-			if (o.name) {
-				ret = cli_usage_error(ctx, self,
-						      "give the name once (NAME or --name)");
-				goto out;
-			}
-			o.name = argv[optind++];
-		}
-	} else if (optind < argc) {
-		o.image = argv[optind++];
+	if (o->image) {
+		if (argc > 1)
+			return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[1]);
+		if (argc && o->name)
+			return cli_usage_error(ctx, self, "give the name once (NAME or --name)");
+		if (argc)
+			o->name = argv[0];
+	} else if (argc > 1) {
+		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[1]);
+	} else if (argc) {
+		o->image = argv[0];
 	} else if (fs_exists("Capstanfile")) {
 		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof(cwd))) {
-			ret = cli_usage_error(ctx, self, "cannot tell the current folder");
-			goto out;
-		}
-		image = xstrdup(basename(cwd));
-		o.image = image;
+		if (!getcwd(cwd, sizeof(cwd)))
+			return cli_usage_error(ctx, self, "cannot tell the current folder");
+		*image = xstrdup(basename(cwd));
+		o->image = *image;
 	} else {
-		ret = cli_usage_error(ctx, self, "no image given and no Capstanfile here");
-		goto out;
+		return cli_usage_error(ctx, self, "no image given and no Capstanfile here");
 	}
-	if (optind < argc) {
-		ret = cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = cli_load(ctx)))
-		goto out;
-	o.memory = mem;
-	o.ports = ports;
-	o.started = on_started;
-	o.interrupted = &interrupted;
+	return 0;
+}
 
-	if (!o.detach) {
-		struct sigaction sa = {.sa_handler = on_signal};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGQUIT, &sa, NULL);
+static int run(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
+{
+	struct run_args *a = args;
+	struct inst_opts *o = &a->o;
+	char *image = NULL, *created = NULL;
+	int ret, status = 0;
+
+	if ((ret = check(self, ctx, o, argc, argv, &image)))
+		goto out;
+	o->ports = a->ports.v;
+	o->nports = a->ports.n;
+	o->started = on_started;
+	if (!o->detach) {
+		/* beside SIGINT and SIGTERM (CMD_INTR): the terminal closing, Ctrl-\ */
+		cli_on_interrupt(on_signal);
+		cli_catch_signal(SIGHUP);
+		cli_catch_signal(SIGQUIT);
 		save_tty();
 	}
-	ret = inst_run(ctx, &o, &status, &created);
+	ret = inst_run(ctx, o, &status, &created);
 	restore_tty();
-	if (ret) {
-		ret = cli_fail(ctx, ret);
-		goto out;
-	}
-	ret = interrupted ? 128 + interrupted : status;
+	if (ret)
+		status = cli_fail(ctx, ret);
+	/*
+	 * Interrupted (during the pull, before the start, or the VM asked to end):
+	 * 128 + the signal, as a shell reports it; a detached VM that is up stays up.
+	 */
+	if (ctx->interrupted && (ret || !o->detach))
+		status = 128 + ctx->interrupted;
+	ret = status;
 out:
 	free(created);
-	free(name);
 	free(image);
-	free(ports);
 	return ret;
 }
+
+static void release(void *args)
+{
+	free(((struct run_args *)args)->ports.v);
+}
+
+const struct cmd_spec spec_run = {
+    .fn = run,
+    .options = options,
+    .args_size = sizeof(struct run_args),
+    .release = release,
+    .max_args = 2,
+    .synopsis = "[OPTIONS] [IMAGE]\n[OPTIONS] -i IMAGE [NAME]",
+    .about = "Run an image from the local repository as a VM.  Without IMAGE, in a folder\n"
+	     "with a Capstanfile, run the image built from it (named after the folder).\n"
+	     "The instance is named after the image ('/' becomes '-') unless --name or\n"
+	     "NAME says otherwise.  In the foreground the console is the terminal (Ctrl-A X\n"
+	     "leaves) and run exits with the program's exit status; with -d it prints the\n"
+	     "instance name and returns once the VM is up.\n",
+};

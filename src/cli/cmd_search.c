@@ -12,17 +12,6 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_search[] =
-    "usage: capstan search [-u URL] [--json] [TEXT]\n"
-    "\n"
-    "List the images of the registry (its catalog, index.yaml at the root):\n"
-    "NAME, VERSION, CREATED, PLATFORMS and DESCRIPTION.  With TEXT, only the\n"
-    "images whose name or description contains it, ignoring case.\n"
-    "\n"
-    "  -u, --repo-url URL  registry (http://, https://, file://)\n"
-    "      --insecure      do not verify the server's TLS certificate\n"
-    "      --json          print a JSON array of objects\n";
-
 #define NCOLS 5
 
 static bool contains(const char *hay, const char *needle)
@@ -105,25 +94,20 @@ static void print_table(struct cap_ctx *ctx, const struct index_image **v, size_
 		free(plats[i]);
 	}
 	free(plats);
-	fflush(ctx->out);
 }
 
-int cmd_search(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
-{
-	struct index_catalog cat;
-	const char *text = "";
-	int c, ret;
+static const struct cli_opt options[] = {
+    CLI_OPTS_REGISTRY,
+    CLI_OPT_GLOBAL("json", "print a JSON array of objects"),
+    CLI_OPT_END,
+};
 
-	while ((c = cli_getopt(ctx, self, argc, argv, "", NULL)) != -1)
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-	if (optind < argc)
-		text = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
-	if ((ret = cli_load(ctx)))
-		return ret;
-	cli_catch_interrupts();
+static int search(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
+{
+	const char *text = argc ? argv[0] : "";
+	struct index_catalog cat;
+	int ret;
+
 	if ((ret = reg_catalog(ctx, &cat)))
 		return cli_fail(ctx, ret);
 	const struct index_image **v = xcalloc(cat.n ? cat.n : 1, sizeof(*v));
@@ -139,3 +123,13 @@ int cmd_search(const struct cmd *self, int argc, char **argv, struct cap_ctx *ct
 	index_catalog_release(&cat);
 	return 0;
 }
+
+const struct cmd_spec spec_search = {
+    .fn = search,
+    .options = options,
+    .max_args = 1,
+    .synopsis = "[-u URL] [--json] [TEXT]",
+    .about = "List the images of the registry (its catalog, index.yaml at the root):\n"
+	     "NAME, VERSION, CREATED, PLATFORMS and DESCRIPTION.  With TEXT, only the\n"
+	     "images whose name or description contains it, ignoring case.\n",
+};

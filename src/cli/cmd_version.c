@@ -5,19 +5,17 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
-const char usage_version[] = "usage: capstan version\n"
-			     "\n"
-			     "Print the version of capstan (also 'capstan --version').\n";
+static const struct cli_opt options[] = {CLI_OPT_END};
 
-int cmd_version(const struct cmd *self, int argc, char **argv, struct cap_ctx *ctx)
+static int version(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
-	int c;
-
-	while ((c = cli_getopt(ctx, self, argc, argv, "", NULL)) != -1)
-		if (c >= CLI_EXIT)
-			return c - CLI_EXIT;
-	if (optind < argc)
-		return cli_usage_error(ctx, self, "unexpected argument '%s'", argv[optind]);
 	fprintf(ctx->out, "capstan version %s\n", CAPSTAN_VERSION);
 	return 0;
 }
+
+const struct cmd_spec spec_version = {
+    .fn = version,
+    .options = options,
+    .synopsis = "",
+    .about = "Print the version of capstan (also 'capstan --version').\n",
+};

@@ -357,7 +357,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	for (size_t i = 0; i < cf.nfiles; i++)
 		if ((ret = add_path(&g, cf.files[i].host, cf.files[i].guest, cf.path)))
 			goto out;
-	if (layout_interrupted) {
+	if (ctx->interrupted) {
 		ret = cap_errf(CAP_E_INTR, "interrupted");
 		goto out;
 	}
@@ -376,7 +376,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 
 	top = cap_path(ctx, "repository");
 	if ((ret = fs_mkdirs(top, 0755))) {
-		ret = cap_errf(ret, "cannot create '%s': %s", top, strerror(-ret));
+		ret = cap_errnof(ret, "cannot create '%s'", top);
 		goto out;
 	}
 	hold = xasprintf("%s/.build", top);
@@ -396,6 +396,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	}
 	if (ret)
 		goto out;
+	img.interrupted = &ctx->interrupted; /* Ctrl-C stops the write, nothing is installed */
 	if ((ret = layout_image_write(dst, &img)))
 		goto out;
 	if (strcmp(platform, "qemu") &&

@@ -455,7 +455,7 @@ int cfile_load(struct cfile *cf, const char *path)
 		return ret;
 	abs = realpath(path, NULL);
 	if (!abs) {
-		ret = cap_errf(errno, "cannot resolve '%s': %s", path, strerror(errno));
+		ret = cap_errnof(errno, "cannot resolve '%s'", path);
 		goto out;
 	}
 	tmp = xstrdup(abs);

@@ -169,7 +169,7 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 	}
 	ret = fs_mkdirs(dir, 0755);
 	if (ret) {
-		ret = cap_errf(ret, "cannot create '%s': %s", dir, strerror(-ret));
+		ret = cap_errnof(ret, "cannot create '%s'", dir);
 		goto out;
 	}
 	name = project_name(dir);
@@ -183,13 +183,12 @@ int build_init_project(const struct cap_ctx *ctx, const char *tmpl, const char *
 		size_t len;
 		ret = fs_read_all(src, &text, &len);
 		if (ret)
-			ret = cap_errf(ret, "cannot read template file '%s': %s", src,
-				       strerror(-ret));
+			ret = cap_errnof(ret, "cannot read template file '%s'", src);
 		if (!ret) {
 			out = substitute(text, name, binary);
 			ret = fs_write_atomic(dst, out, strlen(out), 0644);
 			if (ret)
-				ret = cap_errf(ret, "cannot write '%s': %s", dst, strerror(-ret));
+				ret = cap_errnof(ret, "cannot write '%s'", dst);
 		}
 		free(text);
 		free(out);

@@ -149,7 +149,7 @@ static int kernel_of(const struct cap_ctx *ctx, const char *image, const char *l
 	int ret;
 
 	if (stat(image, &st) < 0) {
-		ret = cap_errf(errno, "cannot stat '%s': %s", image, strerror(errno));
+		ret = cap_errnof(errno, "cannot stat '%s'", image);
 		goto out;
 	}
 	int kl = snprintf(key, sizeof(key), "%s|%llu|%llu|%lld|%lld.%09ld", image,
@@ -461,6 +461,10 @@ static int stage_start(struct run *r)
 {
 	int ret;
 
+	/* Ctrl-C during the pull or the preparation: no VM, no row, no folder. */
+	if (r->ctx->interrupted)
+		return cap_errf(CAP_E_INTR, "run of '%s' interrupted before the VM started",
+				r->name);
 	if (!r->o->detach)
 		cap_info(r->ctx, "Created instance: %s", r->name);
 	if ((ret = r->hv->ops->start(r->hv, &r->cfg, &r->ref)))
@@ -497,10 +501,11 @@ static int stage_attach(struct run *r, int *exit_status)
 	if ((ret = r->hv->ops->console(r->hv, &r->ref, &st)))
 		return ret;
 	enum hv_state s = st.state;
-	if (o->interrupted && *o->interrupted)
+	if (r->ctx->interrupted)
 		s = HV_STOPPED;
-	if (db_set_ended(r->db, r->name, db_state_of(s), st.exit_status, db_now_ms()) < 0)
-		cap_warn(r->ctx, "%s", cap_errmsg(-EIO));
+	int w = db_set_ended(r->db, r->name, db_state_of(s), st.exit_status, db_now_ms());
+	if (w < 0)
+		cap_warn(r->ctx, "%s", cap_errmsg(w));
 	if (st.state == HV_CRASHED)
 		return cap_errf(
 		    CAP_E_UNAVAIL,
@@ -558,10 +563,10 @@ int inst_run(struct cap_ctx *ctx, const struct inst_opts *o, int *exit_status, c
 		ret = stage_attach(&r, exit_status);
 	if (ret) {
 		/* The rollback's own calls must not replace the message of what failed. */
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", cap_errmsg(ret));
+		struct cap_errsaved saved;
+		cap_errsave(&saved);
 		rollback(&r);
-		cap_errf(ret, "%s", msg);
+		cap_errrestore(&saved);
 	}
 	if (!ret && name_out) {
 		*name_out = r.name;
@@ -661,8 +666,9 @@ int inst_list(struct cap_ctx *ctx, bool all, struct db_instance **v, size_t *n)
 	if ((ret = db_list(db, true, v, n)))
 		goto out;
 	for (size_t i = 0; i < *n; i++) {
-		if (reconcile(ctx, db, &(*v)[i]))
-			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(-EIO));
+		int r = reconcile(ctx, db, &(*v)[i]);
+		if (r)
+			cap_warn(ctx, "%s: %s", (*v)[i].name, cap_errmsg(r));
 	}
 	if (!all) {
 		/* Keep the live rows. */
@@ -744,21 +750,22 @@ static int power_off(struct cap_ctx *ctx, struct db *db, struct db_instance *i, 
 		return ret;
 	ref_of(ctx, i, &ref, &dir);
 	/* Whoever sees the VM go from now on records it as stopped, not exited. */
-	if (db_set_stopping(db, i->name, true) < 0)
-		cap_warn(ctx, "%s", cap_errmsg(-EIO));
+	if ((ret = db_set_stopping(db, i->name, true)) < 0)
+		cap_warn(ctx, "%s", cap_errmsg(ret));
 	if ((ret = hv->ops->stop(hv, &ref, timeout_ms, forced)) ||
 	    (hv->ops->status(hv, &ref, &st) == 0 && st.state == HV_RUNNING)) {
-		int saved =
+		struct cap_errsaved saved;
+		ret =
 		    ret ? ret : cap_errf(CAP_E_UNAVAIL, "instance '%s' is still running", i->name);
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", cap_errmsg(saved));
+		cap_errsave(&saved);
 		db_set_stopping(db, i->name, false);
-		ret = cap_errf(saved, "%s", msg);
+		cap_errrestore(&saved);
 		goto out;
 	}
-	if (db_set_ended(db, i->name, DB_STOPPED, st.exit_status, db_now_ms()) < 0)
-		cap_warn(ctx, "instance '%s' is stopped, but %s", i->name, cap_errmsg(-EIO));
+	if ((ret = db_set_ended(db, i->name, DB_STOPPED, st.exit_status, db_now_ms())) < 0)
+		cap_warn(ctx, "instance '%s' is stopped, but %s", i->name, cap_errmsg(ret));
 	cap_errclear();
+	ret = 0;
 out:
 	free(dir);
 	hv_free(hv);

@@ -27,8 +27,6 @@
 #define CAPSTAN_VERSION "0"
 #endif
 
-volatile sig_atomic_t reg_interrupted;
-
 #define MAX_REDIRS 8
 #define CHUNK	   (256u << 10)
 
@@ -217,9 +215,10 @@ static struct outcome translate(CURL *h, CURLcode rc, int local_err, const char 
 
 /* ---- transfers ---- */
 
+/* p is the ctx: a transfer ends at its next progress call once the user interrupted. */
 static int abort_cb(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	return reg_interrupted ? 1 : 0;
+	return ((const struct cap_ctx *)p)->interrupted ? 1 : 0;
 }
 
 static CURL *easy_new(const struct cap_ctx *ctx, const char *url, char *errbuf)
@@ -245,6 +244,7 @@ static CURL *easy_new(const struct cap_ctx *ctx, const char *url, char *errbuf)
 	cap_curl.curl_easy_setopt(h, CURLOPT_USERAGENT, "capstan/" CAPSTAN_VERSION);
 	cap_curl.curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	cap_curl.curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_cb);
+	cap_curl.curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)ctx);
 	cap_curl.curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
 	if (ctx->insecure) {
 		cap_curl.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -255,14 +255,14 @@ static CURL *easy_new(const struct cap_ctx *ctx, const char *url, char *errbuf)
 	return h;
 }
 
-static void backoff(int attempt)
+static void backoff(const struct cap_ctx *ctx, int attempt)
 {
 	struct timespec ts;
 	long ms = 250L << (attempt < 6 ? attempt : 6);
 
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !reg_interrupted)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !ctx->interrupted)
 		;
 }
 
@@ -305,10 +305,10 @@ int reg_get(const struct cap_ctx *ctx, const char *url, size_t max, struct strbu
 		CURLcode rc = cap_curl.curl_easy_perform(h);
 		o = translate(h, rc, m.err, url, errbuf);
 		cap_curl.curl_easy_cleanup(h);
-		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
+		if (!o.ret || !o.retry || attempt >= net_retries() || ctx->interrupted)
 			break;
 		cap_verbose(ctx, "retrying %s: %s", url, cap_errmsg(o.ret));
-		backoff(attempt);
+		backoff(ctx, attempt);
 	}
 	if (!o.ret)
 		sb_add(out, "", 0); /* NUL-terminated, even when empty */
@@ -700,7 +700,7 @@ static int lock_wait(const struct cap_ctx *ctx, const char *path, const char *wh
 		return fd;
 	cap_info(ctx, "waiting for another capstan to finish with %s", what);
 	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR && !reg_interrupted)
+		if (errno == EINTR && !ctx->interrupted)
 			continue;
 		int e = errno;
 		close(fd);
@@ -749,12 +749,12 @@ static int download(struct pull *p, const char *digest)
 		o = translate(h, rc, p->err, p->url, errbuf);
 		cap_curl.curl_easy_cleanup(h);
 		cap_curl.curl_slist_free_all(hdrs);
-		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
+		if (!o.ret || !o.retry || attempt >= net_retries() || p->ctx->interrupted)
 			break;
 		cap_verbose(p->ctx, "retrying %s: %s", p->url, cap_errmsg(o.ret));
-		backoff(attempt);
+		backoff(p->ctx, attempt);
 	}
-	if (reg_interrupted && o.ret) {
+	if (p->ctx->interrupted && o.ret) {
 		o.ret = cap_errf(CAP_E_INTR, "pull of '%s' interrupted (run it again to resume)",
 				 p->name);
 	} else if (o.ret == -CAP_E_UNAVAIL && p->part_len) {
@@ -1032,7 +1032,8 @@ int reg_ensure(const struct cap_ctx *ctx, const char *name, const char *platform
 /* ---- push ---- */
 
 /* gzip src into fd, hashing the uncompressed bytes. */
-static int compress_to(const char *src, int fd, uint64_t *size, char hex[SHA256_HEX_LEN + 1])
+static int compress_to(const struct cap_ctx *ctx, const char *src, int fd, uint64_t *size,
+		       char hex[SHA256_HEX_LEN + 1])
 {
 	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
 	struct sha256 s;
@@ -1060,7 +1061,7 @@ static int compress_to(const char *src, int fd, uint64_t *size, char hex[SHA256_
 			ret = cap_errf(errno, "cannot read '%s': %s", src, strerror(errno));
 			break;
 		}
-		if (reg_interrupted) {
+		if (ctx->interrupted) {
 			ret = cap_errf(CAP_E_INTR, "push interrupted");
 			break;
 		}
@@ -1185,9 +1186,9 @@ static int http_put(const struct cap_ctx *ctx, const char *url, int fd, const ch
 		CURLcode rc = cap_curl.curl_easy_perform(h);
 		o = translate(h, rc, 0, url, errbuf);
 		cap_curl.curl_easy_cleanup(h);
-		if (!o.ret || !o.retry || attempt >= net_retries() || reg_interrupted)
+		if (!o.ret || !o.retry || attempt >= net_retries() || ctx->interrupted)
 			break;
-		backoff(attempt);
+		backoff(ctx, attempt);
 	}
 	return o.ret;
 }
@@ -1215,7 +1216,7 @@ static int push_http(const struct cap_ctx *ctx, const char *name, const char *ur
 		goto out;
 	}
 	unlink(gz_path); /* anonymous from here on */
-	if ((ret = compress_to(img->path, fd, &plat->size, plat->sha256)))
+	if ((ret = compress_to(ctx, img->path, fd, &plat->size, plat->sha256)))
 		goto out;
 	gz_size = (uint64_t)lseek(fd, 0, SEEK_END);
 	rel = xasprintf("%s/%s", name, plat->file);
@@ -1287,7 +1288,7 @@ static int push_file(const struct cap_ctx *ctx, const char *name, const char *ro
 	memset(&cat, 0, sizeof(cat));
 	if ((ret = fs_mkdirs(dir, 0755)) || (ret = fs_tmp_open(&tmp, gz, 0644)))
 		goto out;
-	if ((ret = compress_to(image, tmp.fd, &plat->size, plat->sha256)))
+	if ((ret = compress_to(ctx, image, tmp.fd, &plat->size, plat->sha256)))
 		goto out;
 	/* One writer at a time for the indexes; readers see old or new files, never half of one. */
 	lock_fd = lock_wait(ctx, lock, root);

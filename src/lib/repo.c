@@ -174,12 +174,13 @@ static void meta_load(const struct cap_ctx *ctx, const char *dir, struct repo_me
 {
 	char *path = xasprintf("%s/index.yaml", dir), *data = NULL;
 	size_t len;
+	int ret;
 
 	memset(m, 0, sizeof(*m));
 	if (!fs_exists(path))
 		goto out;
-	if (fs_read_all(path, &data, &len) || repo_meta_parse(path, data, len, m))
-		cap_warn(ctx, "%s", cap_errmsg(CAP_E_DATA));
+	if ((ret = fs_read_all(path, &data, &len)) || (ret = repo_meta_parse(path, data, len, m)))
+		cap_warn(ctx, "%s", cap_errmsg(ret));
 out:
 	free(data);
 	free(path);
@@ -322,7 +323,7 @@ int repo_list(const struct cap_ctx *ctx, struct repo_image **out, size_t *n)
 	*n = 0;
 	if (!d) {
 		if (errno != ENOENT)
-			ret = cap_errf(errno, "cannot read '%s': %s", top, strerror(errno));
+			ret = cap_errnof(errno, "cannot read '%s'", top);
 		goto out;
 	}
 	while ((e1 = readdir(d))) {
@@ -441,14 +442,13 @@ static int make_image_dir(const char *top, const char *name, char **created1, ch
 		if (mkdir(ns, 0755) == 0)
 			*created1 = xstrdup(ns);
 		else if (errno != EEXIST)
-			ret = cap_errf(errno, "cannot create folder '%s': %s", ns, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", ns);
 	}
 	if (!ret) {
 		if (mkdir(dir, 0755) == 0)
 			*created2 = xstrdup(dir);
 		else if (errno != EEXIST)
-			ret =
-			    cap_errf(errno, "cannot create folder '%s': %s", dir, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", dir);
 		else if (!is_dir_entry(dir))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", dir);
 	}
@@ -486,18 +486,18 @@ static int move_into(struct fs_tmp *tmp, const char *final)
 	int ret;
 
 	if (fsync(tmp->fd) < 0)
-		return cap_errf(errno, "cannot write '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot write '%s'", final);
 	if (rename(tmp->tmp_path, final) == 0)
 		return 0;
 	if (errno != EXDEV)
-		return cap_errf(errno, "cannot rename into '%s': %s", final, strerror(errno));
+		return cap_errnof(errno, "cannot rename into '%s'", final);
 	if (fstat(tmp->fd, &st) < 0 || lseek(tmp->fd, 0, SEEK_SET) < 0)
-		return cap_errf(errno, "cannot read '%s': %s", tmp->tmp_path, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", tmp->tmp_path);
 	if ((ret = fs_tmp_open(&t2, final, 0644)))
 		return ret;
 	if ((ret = fs_copy_fd(tmp->fd, t2.fd, (uint64_t)st.st_size))) {
 		fs_tmp_abort(&t2);
-		return cap_errf(ret, "cannot write '%s': %s", final, strerror(-ret));
+		return cap_errnof(ret, "cannot write '%s'", final);
 	}
 	if ((ret = fs_tmp_commit(&t2)))
 		return ret;
@@ -536,7 +536,7 @@ int repo_install(const struct cap_ctx *ctx, const char *name, const char *platfo
 	if ((ret = fs_tmp_open(&itmp, index, 0644)))
 		goto undo;
 	if ((ret = fs_write_full(itmp.fd, text, strlen(text)))) {
-		ret = cap_errf(ret, "cannot write '%s': %s", index, strerror(-ret));
+		ret = cap_errnof(ret, "cannot write '%s'", index);
 		goto undo;
 	}
 	if ((ret = move_into(tmp, final)))
@@ -630,7 +630,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 	/* O_NONBLOCK: a FIFO must not hang the open; probe_fd() refuses it. */
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return cap_errf(errno, "cannot read '%s': %s", file, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", file);
 	if ((ret = probe_fd(fd, file, &info)))
 		goto out;
 	if (info.format == PROBE_GZIP) {
@@ -652,8 +652,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 	if ((ret = repo_tmp_open(ctx, &tmp)))
 		goto out;
 	if ((ret = copy_sparse(fd, tmp.fd, info.file_size))) {
-		ret = cap_errf(ret, "cannot copy '%s' into '%s': %s", file, tmp.tmp_path,
-			       strerror(-ret));
+		ret = cap_errnof(ret, "cannot copy '%s' into '%s'", file, tmp.tmp_path);
 		fs_tmp_abort(&tmp);
 		goto out;
 	}
@@ -679,14 +678,14 @@ static int remove_files(const char *dir, const char *base)
 		const char *p = i < NPLATFORMS ? platforms[i] : "vmware";
 		char *f = xasprintf("%s/%s.%s", dir, base, p), *c = xasprintf("%s.cache", f);
 		if (unlink(f) < 0 && errno != ENOENT && !ret)
-			ret = cap_errf(errno, "cannot remove '%s': %s", f, strerror(errno));
+			ret = cap_errnof(errno, "cannot remove '%s'", f);
 		unlink(c);
 		free(f);
 		free(c);
 	}
 	char *idx = xasprintf("%s/index.yaml", dir);
 	if (unlink(idx) < 0 && errno != ENOENT && !ret)
-		ret = cap_errf(errno, "cannot remove '%s': %s", idx, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", idx);
 	free(idx);
 	return ret;
 }
@@ -743,12 +742,12 @@ int repo_remove(const struct cap_ctx *ctx, const char *name)
 	/* Rename first, so an interrupted removal never leaves half an image under its name. */
 	trash = xasprintf("%s/.rmi.%ld.XXXXXX", top, (long)getpid());
 	if (!mkdtemp(trash)) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		goto out;
 	}
 	char *into = xasprintf("%s/img", trash);
 	if (rename(dir, into) < 0) {
-		ret = cap_errf(errno, "cannot remove '%s': %s", dir, strerror(errno));
+		ret = cap_errnof(errno, "cannot remove '%s'", dir);
 		free(into);
 		rmdir(trash);
 		goto out;

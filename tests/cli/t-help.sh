@@ -17,6 +17,20 @@ has "$ERR" "did you mean 'version'" "misspelt command gets a hint"
 expect 64 "unknown option" "$CAPSTAN" version --frob
 one_line "$ERR" "unknown option is one line"
 
+# Output that cannot be written is an I/O error (74), said in one line, not a silent 0.
+if [ -w /dev/full ]; then
+	for args in "version" "images" "help" "--version" "images --json" "help run"; do
+		# shellcheck disable=SC2086
+		run "$CAPSTAN" $args
+		[ "$RC" = 0 ] && [ -s "$OUT" ] || fail "$args writes something ($RC)"
+		"$CAPSTAN" $args >/dev/full 2>"$ERR"
+		rc=$?
+		[ "$rc" = 74 ] && ok "$args > /dev/full exits 74" || fail "$args > /dev/full exits 74 (got $rc)"
+		one_line "$ERR" "$args > /dev/full: one-line error"
+		has "$ERR" "No space left on device" "$args > /dev/full names the cause"
+	done
+fi
+
 # Every command has -h, 'help CMD' shows the same text, and the table is sorted.
 prev=""
 for c in $("$CAPSTAN" help | sed -n 's/^  \([a-z]*\).*/\1/p'); do

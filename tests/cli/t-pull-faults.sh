@@ -126,6 +126,26 @@ untouched "$CAPSTAN_ROOT" "SIGINT: repository untouched"
 expect 0 "pull after SIGINT" "$CAPSTAN" pull -q -u "$FAULT_URL/ok" test/app
 identical "image after SIGINT and resume is intact"
 
+# Ctrl-C while run pulls a missing image: the pull stops, no VM starts, exit 128+SIGINT
+rm -rf "$CAPSTAN_ROOT"
+"$CAPSTAN" run --timeout 60 --accel tcg -u "$FAULT_URL/slow-$((GZ_SIZE / 3))" test/app </dev/null >"$OUT" 2>"$ERR" &
+pid=$!
+for _ in $(seq 100); do
+	s=$(stat -c %s "$part" 2>/dev/null || echo 0)
+	[ "$s" -gt $((GZ_SIZE / 4)) ] && break
+	sleep 0.05
+done
+kill -INT $pid
+wait $pid
+RC=$?
+[ $RC = 130 ] && ok "run, SIGINT during its pull: exit 130" || fail "run, SIGINT during its pull: exit 130 (got $RC)"
+has "$ERR" "interrupted" "run, SIGINT during its pull: says interrupted"
+s=$(stat -c %s "$part" 2>/dev/null || echo 0)
+[ "$s" -gt 0 ] && [ "$s" -lt "$GZ_SIZE" ] && ok "run, SIGINT: the pull stopped ($s of $GZ_SIZE bytes)" || fail "run, SIGINT: the pull stopped ($s of $GZ_SIZE)"
+untouched "$CAPSTAN_ROOT" "run, SIGINT: repository untouched"
+hasnt "$OUT" "Created instance" "run, SIGINT: no instance created"
+[ -z "$(ls -A "$CAPSTAN_ROOT/instances/qemu" 2>/dev/null)" ] && ok "run, SIGINT: no instance folder" || fail "run, SIGINT: no instance folder"
+
 # two pulls of the same image at once: one downloads, the other waits and finds it up to date
 rm -rf "$CAPSTAN_ROOT"
 : >"$FAULT_LOG"

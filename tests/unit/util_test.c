@@ -95,8 +95,9 @@ static void test_atomic_write(void **state)
 	free(tmp);
 
 	/* mkdirs over a file fails with a message naming it */
-	assert_true(fs_mkdirs(p, 0755) < 0);
-	assert_non_null(strstr(cap_errmsg(-1), "file"));
+	int ret = fs_mkdirs(p, 0755);
+	assert_true(ret < 0);
+	assert_non_null(strstr(cap_errmsg(ret), "file"));
 
 	assert_int_equal(fs_read_all("/nonexistent/x", &data, &len), -ENOENT);
 	assert_non_null(strstr(cap_errmsg(-ENOENT), "/nonexistent/x"));

@@ -172,7 +172,7 @@ int layout_image_kernel(struct layout_image *img, const char *kernel_path, const
 	int ret;
 
 	if ((ret = fs_read_all(mbr_path, &mbr, &mlen))) {
-		ret = cap_errf(ret, "cannot read boot sector '%s': %s", mbr_path, strerror(-ret));
+		ret = cap_errnof(ret, "cannot read boot sector '%s'", mbr_path);
 		goto out;
 	}
 	if (mlen != CAP_IMG_SECTOR || (unsigned char)mbr[510] != 0x55 ||
@@ -182,7 +182,7 @@ int layout_image_kernel(struct layout_image *img, const char *kernel_path, const
 		goto out;
 	}
 	if ((ret = fs_read_all(kernel_path, &k, &klen))) {
-		ret = cap_errf(ret, "cannot read kernel '%s': %s", kernel_path, strerror(-ret));
+		ret = cap_errnof(ret, "cannot read kernel '%s'", kernel_path);
 		goto out;
 	}
 	if ((ret = layout_kernel_info(k, klen, &img->kernel_load_addr, &img->kernel_entry32))) {
@@ -343,7 +343,7 @@ static int write_image(struct disk *d, const struct layout_image *img, bool file
 		return cap_errf(EFBIG, "root fs too large for an MBR partition");
 	if ((ret = disk_write(d, img->kernel, img->kernel_size, CAP_IMG_KERNEL_OFFSET)))
 		return ret;
-	if ((ret = cpio_write(d, roff, img->files, img->nfiles, &rcrc)))
+	if ((ret = cpio_write(d, roff, img->files, img->nfiles, img->interrupted, &rcrc)))
 		return ret;
 
 	/* the first 64 KiB last: boot sector, partition entry, cmdline, header */

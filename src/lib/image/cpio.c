@@ -16,8 +16,6 @@
 #include "capstan/util.h"
 #include "capstan/banned.h"
 
-volatile sig_atomic_t layout_interrupted;
-
 #define NEWC_HDR 110u
 #define PAD4(x)	 (((x) + 3u) & ~(uint64_t)3)
 #define TRAILER	 "TRAILER!!!"
@@ -71,8 +69,13 @@ static la_ssize_t sink_write(struct archive *a, void *p, const void *buf, size_t
 	return (la_ssize_t)len;
 }
 
+static bool interrupted(const volatile sig_atomic_t *intr)
+{
+	return intr && *intr;
+}
+
 static int copy_host_file(struct archive *a, const struct layout_file *f, unsigned char *buf,
-			  size_t bufsize)
+			  size_t bufsize, const volatile sig_atomic_t *intr)
 {
 	uint64_t left = f->size;
 	int fd = open(f->host, O_RDONLY | O_CLOEXEC);
@@ -81,7 +84,7 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 	if (fd < 0)
 		return cap_errf(CAP_E_DATA, "cannot read '%s': %s", f->host, strerror(errno));
 	while (left) {
-		if (layout_interrupted) {
+		if (interrupted(intr)) {
 			ret = cap_errf(CAP_E_INTR, "interrupted");
 			break;
 		}
@@ -109,7 +112,7 @@ static int copy_host_file(struct archive *a, const struct layout_file *f, unsign
 }
 
 int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, size_t n,
-	       uint32_t *crc)
+	       const volatile sig_atomic_t *intr, uint32_t *crc)
 {
 	struct sink s = {d, off, (uint32_t)crc32(0, NULL, 0), 0};
 	struct archive *a;
@@ -130,7 +133,7 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 		goto lib_error;
 	for (size_t i = 0; i < n; i++) {
 		const struct layout_file *f = &files[i];
-		if (layout_interrupted) {
+		if (interrupted(intr)) {
 			ret = cap_errf(CAP_E_INTR, "interrupted");
 			goto out;
 		}
@@ -157,7 +160,7 @@ int cpio_write(struct disk *d, uint64_t off, const struct layout_file *files, si
 		}
 		if (!buf)
 			buf = xmalloc(bufsize);
-		ret = copy_host_file(a, f, buf, bufsize);
+		ret = copy_host_file(a, f, buf, bufsize, intr);
 		if (ret == -EIO)
 			goto lib_error;
 		if (ret)

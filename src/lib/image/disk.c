@@ -20,11 +20,11 @@ int disk_open_file(const char *path, int flags)
 	struct stat st;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot open '%s'", path);
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
-		return cap_errf(e, "cannot stat '%s': %s", path, strerror(e));
+		return cap_errnof(e, "cannot stat '%s'", path);
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		close(fd);
@@ -46,7 +46,7 @@ const char *disk_probe(const char *path)
 	n = pread(fd, m, sizeof(m), 0);
 	close(fd);
 	if (n < 0) {
-		cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		cap_errnof(errno, "cannot read '%s'", path);
 		return NULL;
 	}
 	return (n == 4 && !memcmp(m, "QFI\xfb", 4)) ? "qcow2" : "raw";

@@ -387,7 +387,7 @@ int probe_fd(int fd, const char *name, struct probe_info *info)
 
 	memset(info, 0, sizeof(*info));
 	if (fstat(fd, &st) < 0)
-		return cap_errf(errno, "cannot stat '%s': %s", name, strerror(errno));
+		return cap_errnof(errno, "cannot stat '%s'", name);
 	if (S_ISDIR(st.st_mode))
 		return cap_errf(EISDIR, "'%s' is a folder, not an image", name);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
@@ -395,7 +395,7 @@ int probe_fd(int fd, const char *name, struct probe_info *info)
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(fd, 0, SEEK_END);
 		if (end < 0)
-			return cap_errf(errno, "cannot read '%s': %s", name, strerror(errno));
+			return cap_errnof(errno, "cannot read '%s'", name);
 		fsize = (uint64_t)end;
 	} else {
 		fsize = (uint64_t)st.st_size;
@@ -405,7 +405,7 @@ int probe_fd(int fd, const char *name, struct probe_info *info)
 		free(buf);
 		buf = xmalloc(n ? n : 1);
 		if ((ret = fs_pread_full(fd, buf, n, 0))) {
-			ret = cap_errf(ret, "cannot read '%s': %s", name, strerror(-ret));
+			ret = cap_errnof(ret, "cannot read '%s'", name);
 			goto out;
 		}
 		ret = probe_buf(buf, n, fsize, name, info, &need);
@@ -427,7 +427,7 @@ int probe_file(const char *path, struct probe_info *info)
 
 	memset(info, 0, sizeof(*info));
 	if (fd < 0)
-		return cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot read '%s'", path);
 	ret = probe_fd(fd, path, info);
 	close(fd);
 	return ret;

@@ -133,8 +133,7 @@ static int pread_at(struct qcow2 *q, void *buf, size_t len, uint64_t off)
 		return corrupt("reference past the end of the file (offset %llu)",
 			       (unsigned long long)off);
 	if (ret < 0)
-		return cap_errf(ret, "qcow2: read at %llu: %s", (unsigned long long)off,
-				strerror(-ret));
+		return cap_errnof(ret, "qcow2: read at %llu", (unsigned long long)off);
 	return 0;
 }
 
@@ -143,8 +142,7 @@ static int pwrite_at(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 	int ret = fs_pwrite_full(q->fd, buf, len, (off_t)off);
 
 	if (ret < 0)
-		return cap_errf(ret, "qcow2: write at %llu: %s", (unsigned long long)off,
-				strerror(-ret));
+		return cap_errnof(ret, "qcow2: write at %llu", (unsigned long long)off);
 	return 0;
 }
 
@@ -325,8 +323,7 @@ static int decompress(struct qcow2 *q, uint64_t e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cap_errf(errno, "qcow2: read at %llu: %s", (unsigned long long)coff,
-					strerror(errno));
+			return cap_errnof(errno, "qcow2: read at %llu", (unsigned long long)coff);
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -622,7 +619,7 @@ static int qcow2_flush(struct disk *d)
 		return 0;
 	ret = write_meta(q);
 	if (!ret && fdatasync(q->fd) < 0)
-		ret = cap_errf(errno, "qcow2: fdatasync: %s", strerror(errno));
+		ret = cap_errnof(errno, "qcow2: fdatasync");
 	return ret;
 }
 
@@ -775,7 +772,7 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 		goto fail;
 	}
 	if (fstat(fd, &st) < 0) {
-		ret = cap_errf(errno, "qcow2: %s", strerror(errno));
+		ret = cap_errnof(errno, "qcow2");
 		goto fail;
 	}
 	self.dev = st.st_dev;
@@ -1010,7 +1007,7 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 		goto fail;
 	}
 	if (ftruncate(fd, 0) < 0) {
-		ret = cap_errf(errno, "qcow2: %s", strerror(errno));
+		ret = cap_errnof(errno, "qcow2");
 		goto fail;
 	}
 	uint64_t per_l2 = q->l2_entries * q->cs;
@@ -1121,7 +1118,7 @@ int disk_qcow2_create(struct disk **out, const char *path, uint64_t size,
 	int ret;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot create '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot create '%s'", path);
 	ret = create(out, fd, true, path, size, opts);
 	if (ret) {
 		unlink(path);

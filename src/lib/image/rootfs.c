@@ -185,7 +185,7 @@ static int add_host_at(struct rootfs *rf, char *path, const char *host, int dept
 		return cap_errf(CAP_E_DATA, "%s: folders nested too deep", host);
 	}
 	if (lstat(host, &st)) {
-		r = cap_errf(-errno, "%s: %s", host, strerror(errno));
+		r = cap_errnof(errno, "%s", host);
 		free(path);
 		return r;
 	}
@@ -209,7 +209,7 @@ static int add_host_at(struct rootfs *rf, char *path, const char *host, int dept
 		add(rf, xstrdup(path), E_DIR, S_IFDIR | (st.st_mode & 07777));
 		int n = scandir(host, &list, NULL, alphasort);
 		if (n < 0) {
-			r = cap_errf(-errno, "%s: %s", host, strerror(errno));
+			r = cap_errnof(errno, "%s", host);
 			free(path);
 			return r;
 		}

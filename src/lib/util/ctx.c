@@ -90,12 +90,10 @@ static int load_config(struct cap_ctx *ctx, const char *path)
 	struct stat st;
 
 	if (!f)
-		return errno == ENOENT
-			   ? 0
-			   : cap_errf(errno, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : cap_errnof(errno, "cannot read '%s'", path);
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return cap_errf(EISDIR, "cannot read '%s': %s", path, strerror(EISDIR));
+		return cap_errnof(EISDIR, "cannot read '%s'", path);
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);

@@ -9,6 +9,7 @@
 #include "capstan/banned.h"
 
 static _Thread_local char errbuf[1024];
+static _Thread_local int errcode; /* the code errbuf was recorded for (positive) */
 
 static const char *const messages[] = {
     [CAP_E_USAGE - CAP_E_BASE] = "usage error",
@@ -28,6 +29,7 @@ static int norm(int code)
 int cap_verrf(int code, const char *fmt, va_list ap)
 {
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	errcode = norm(code);
 	return -norm(code);
 }
 
@@ -41,6 +43,22 @@ int cap_errf(int code, const char *fmt, ...)
 	return -norm(code);
 }
 
+int cap_errnof(int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (!err) /* a call that failed without setting errno must not read as success */
+		err = EIO;
+	const char *why = strerror(norm(err));
+	va_start(ap, fmt);
+	cap_verrf(err, fmt, ap);
+	va_end(ap);
+	n = strlen(errbuf);
+	snprintf(errbuf + n, sizeof(errbuf) - n, ": %s", why);
+	return -norm(err);
+}
+
 int cap_errctx(int code, const char *fmt, ...)
 {
 	char prefix[512], old[sizeof(errbuf)];
@@ -49,8 +67,7 @@ int cap_errctx(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, errbuf[0] ? errbuf : cap_strerror(code), sizeof(old));
-	old[sizeof(old) - 1] = '\0';
+	snprintf(old, sizeof(old), "%s", cap_errmsg(code));
 	size_t n = strlen(prefix);
 	if (n > sizeof(errbuf) - 3)
 		n = sizeof(errbuf) - 3;
@@ -60,6 +77,7 @@ int cap_errctx(int code, const char *fmt, ...)
 	size_t m = strnlen(old, sizeof(errbuf) - 1 - n);
 	memcpy(errbuf + n, old, m);
 	errbuf[n + m] = '\0';
+	errcode = norm(code);
 	return -norm(code);
 }
 
@@ -73,12 +91,25 @@ const char *cap_strerror(int code)
 
 const char *cap_errmsg(int code)
 {
-	return errbuf[0] ? errbuf : cap_strerror(code);
+	return errbuf[0] && errcode == norm(code) ? errbuf : cap_strerror(code);
 }
 
 void cap_errclear(void)
 {
 	errbuf[0] = '\0';
+	errcode = 0;
+}
+
+void cap_errsave(struct cap_errsaved *s)
+{
+	s->code = errcode;
+	memcpy(s->msg, errbuf, sizeof(s->msg));
+}
+
+void cap_errrestore(const struct cap_errsaved *s)
+{
+	errcode = s->code;
+	memcpy(errbuf, s->msg, sizeof(errbuf));
 }
 
 int cap_exit_code(int code)

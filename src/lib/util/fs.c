@@ -26,7 +26,7 @@ int fs_mkdirs(const char *path, mode_t mode)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			ret = cap_errf(errno, "cannot create folder '%s': %s", p, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", p);
 			break;
 		}
 		*s = c;
@@ -36,8 +36,7 @@ int fs_mkdirs(const char *path, mode_t mode)
 	if (!ret) {
 		struct stat st;
 		if (stat(path, &st) < 0)
-			ret =
-			    cap_errf(errno, "cannot create folder '%s': %s", path, strerror(errno));
+			ret = cap_errnof(errno, "cannot create folder '%s'", path);
 		else if (!S_ISDIR(st.st_mode))
 			ret = cap_errf(ENOTDIR, "'%s' is not a folder", path);
 	}
@@ -83,7 +82,7 @@ int fs_rm_rf(const char *path)
 	int ret = rm_at(AT_FDCWD, path);
 
 	if (ret)
-		return cap_errf(ret, "cannot remove '%s': %s", path, strerror(-ret));
+		return cap_errnof(ret, "cannot remove '%s'", path);
 	return 0;
 }
 
@@ -95,7 +94,7 @@ int fs_read_all(const char *path, char **data, size_t *len)
 	ssize_t n;
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot open '%s'", path);
 	sb_add(&sb, "", 0);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
@@ -104,7 +103,7 @@ int fs_read_all(const char *path, char **data, size_t *len)
 			int e = errno;
 			close(fd);
 			sb_release(&sb);
-			return cap_errf(e, "cannot read '%s': %s", path, strerror(e));
+			return cap_errnof(e, "cannot read '%s'", path);
 		}
 		sb_add(&sb, buf, (size_t)n);
 	}
@@ -125,7 +124,7 @@ int fs_file_size(const char *path, uint64_t *size)
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return cap_errf(errno, "cannot stat '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot stat '%s'", path);
 	*size = (uint64_t)st.st_size;
 	return 0;
 }
@@ -155,7 +154,7 @@ int fs_tmp_open(struct fs_tmp *t, const char *final_path, mode_t mode)
 		free(t->tmp_path);
 		free(t->final_path);
 		t->tmp_path = t->final_path = NULL;
-		return cap_errf(e, "cannot create a file beside '%s': %s", final_path, strerror(e));
+		return cap_errnof(e, "cannot create a file beside '%s'", final_path);
 	}
 	fchmod(t->fd, mode);
 	return 0;
@@ -183,20 +182,19 @@ int fs_tmp_commit(struct fs_tmp *t)
 	int ret = 0;
 
 	if (fsync(t->fd) < 0) {
-		ret = cap_errf(errno, "cannot write '%s': %s", t->final_path, strerror(errno));
+		ret = cap_errnof(errno, "cannot write '%s'", t->final_path);
 		fs_tmp_abort(t);
 		return ret;
 	}
 	if (close(t->fd) < 0) {
 		t->fd = -1;
-		ret = cap_errf(errno, "cannot write '%s': %s", t->final_path, strerror(errno));
+		ret = cap_errnof(errno, "cannot write '%s'", t->final_path);
 		fs_tmp_abort(t);
 		return ret;
 	}
 	t->fd = -1;
 	if (rename(t->tmp_path, t->final_path) < 0) {
-		ret =
-		    cap_errf(errno, "cannot rename into '%s': %s", t->final_path, strerror(errno));
+		ret = cap_errnof(errno, "cannot rename into '%s'", t->final_path);
 		fs_tmp_abort(t);
 		return ret;
 	}
@@ -271,7 +269,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		return ret;
 	ret = fs_write_full(t.fd, data, len);
 	if (ret) {
-		ret = cap_errf(ret, "cannot write '%s': %s", path, strerror(-ret));
+		ret = cap_errnof(ret, "cannot write '%s'", path);
 		fs_tmp_abort(&t);
 		return ret;
 	}
@@ -316,13 +314,13 @@ int fs_lock(const char *path)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return cap_errf(errno, "cannot open lock '%s': %s", path, strerror(errno));
+		return cap_errnof(errno, "cannot open lock '%s'", path);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno == EINTR)
 			continue;
 		int e = errno;
 		close(fd);
-		return cap_errf(e, "cannot lock '%s': %s", path, strerror(e));
+		return cap_errnof(e, "cannot lock '%s'", path);
 	}
 	return fd;
 }

@@ -109,8 +109,8 @@ void json_bool(struct json *j, const char *key, bool val)
 	fputs(val ? "true" : "false", j->f);
 }
 
+/* No flush here: the caller (capstan's main) flushes once and reports a write error. */
 void json_finish(struct json *j)
 {
 	fputc('\n', j->f);
-	fflush(j->f);
 }

@@ -35,7 +35,7 @@ int proc_run(const char *const argv[], const char *dir, struct strbuf *out)
 		posix_spawn_file_actions_addchdir_np(&fa, dir);
 	ret = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
 	if (ret) {
-		ret = cap_errf(ret, "cannot run '%s': %s", argv[0], strerror(ret));
+		ret = cap_errnof(ret, "cannot run '%s'", argv[0]);
 		goto out;
 	}
 	if (out) {
