@@ -116,6 +116,6 @@ int hv_console_follow(const char *path, int out, bool follow, bool (*alive)(void
 	if (ret == -EPIPE)
 		ret = 0;
 	if (ret)
-		return cap_errf(ret, "console of '%s': %s", path, strerror(-ret));
+		return cap_errnof(ret, "console of '%s'", path);
 	return 0;
 }

@@ -810,11 +810,11 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 	} msg = {0, 0};
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return cap_errf(errno, "pipe: %s", strerror(errno));
+		return cap_errnof(errno, "pipe");
 	fflush(NULL);
 	sup = fork();
 	if (sup < 0) {
-		ret = cap_errf(errno, "fork: %s", strerror(errno));
+		ret = cap_errnof(errno, "fork");
 		close(pfd[0]);
 		close(pfd[1]);
 		return ret;
@@ -964,7 +964,7 @@ static int qemu_console(struct hv *hv, const struct hv_ref *ref, struct hv_statu
 
 	if (q->child && q->child == ref->pid) {
 		if ((ret = wait_child(ref->dir, q->child, q->timeout, &ws)) < 0)
-			return cap_errf(ret, "waiting for QEMU: %s", strerror(-ret));
+			return cap_errnof(ret, "waiting for QEMU");
 		q->child = 0;
 		write_exit(ref->dir, ret == 1 ? -2 : raw_status(ws));
 		cap_errclear();
