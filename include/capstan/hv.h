@@ -30,12 +30,25 @@ int hv_port_check_free(const struct hv_port *p);
 
 enum hv_boot { HV_BOOT_DIRECT, HV_BOOT_DISK };
 enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG };
-enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE };
+/* vhost: a tap device with QEMU's vhost-net (the data path in the host kernel). */
+enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE, HV_NET_VHOST };
 
 const char *hv_boot_name(enum hv_boot b);
 const char *hv_accel_name(enum hv_accel a);
 const char *hv_net_name(enum hv_net n);
 int hv_net_parse(const char *s, enum hv_net *out);
+int hv_accel_parse(const char *s, enum hv_accel *out);
+int hv_boot_parse(const char *s, enum hv_boot *out);
+/* A backend name: "qemu" or "libvirt" (*out points at the static name). */
+int hv_backend_parse(const char *s, const char **out);
+/*
+ * Capstan's -p PLATFORM for run: the backend that runs it (qemu -> "qemu",
+ * libvirt -> "libvirt"); vbox, vmw and gce are -CAP_E_UNAVAIL with a message
+ * saying what capstan runs.
+ */
+int hv_platform_backend(const char *platform, const char **backend);
+/* xx:xx:xx:xx:xx:xx, hex, unicast: -CAP_E_USAGE otherwise. */
+int hv_mac_check(const char *mac);
 
 struct hv_config {
 	const char *name;	 /* instance name */
@@ -57,6 +70,7 @@ struct hv_config {
 	enum hv_accel accel; /* HV_ACCEL_AUTO is resolved by probe() */
 	enum hv_net net;
 	const char *netdev; /* bridge or tap device, NULL for the default */
+	const char *mac;    /* the NIC's MAC address (checked by hv_mac_check), NULL: default */
 	const struct hv_port *ports;
 	size_t nports;
 	bool foreground; /* console on the caller's stdin/stdout, else console.log only */

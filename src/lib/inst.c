@@ -205,6 +205,25 @@ static int make_overlay(const char *image, const char *format, const char *disk)
 	return ret;
 }
 
+/* Write cmdline where the image keeps its own (byte 512, NUL-terminated). */
+static int set_disk_cmdline(const char *disk, const char *cmdline)
+{
+	size_t n = strlen(cmdline) + 1;
+	struct disk *d = NULL;
+	int ret;
+
+	if (n > CAP_IMG_CMDLINE_MAX)
+		return cap_errf(CAP_E_USAGE, "the command line is %zu bytes; --boot disk holds %u",
+				n - 1, CAP_IMG_CMDLINE_MAX - 1);
+	if ((ret = disk_qcow2_open(&d, disk, DISK_RDWR)))
+		return ret;
+	ret = disk_write(d, cmdline, n, CAP_IMG_CMDLINE_OFFSET);
+	if (!ret)
+		ret = disk_commit(d);
+	disk_close(d);
+	return ret ? cap_errctx(ret, "cannot write the command line into '%s'", disk) : 0;
+}
+
 /* ---- run, in stages ---- */
 
 static char *ports_str(const struct hv_port *p, size_t n)
@@ -283,6 +302,11 @@ struct run {
 	struct hv_ref ref;
 	struct db *db;
 	char *dir, *disk, *kernel, *ports;
+	char *cmdline; /* what the kernel gets: --env options and -e, or NULL for the image's */
+	/* Relaunching an ended instance: its row, and the options it gives. */
+	struct db_instance old;
+	struct inst_opts again;
+	struct hv_port *old_ports;
 	/* Stages done, in order; the rollback walks back from the last. */
 	bool claimed;  /* the row exists (state created) */
 	bool prepared; /* the folder and overlay exist */
@@ -313,20 +337,140 @@ static int only_foreign(struct cap_ctx *ctx, const char *image)
 	return 0;
 }
 
+/*
+ * 'capstan run NAME' where NAME is no local image but an ended instance:
+ * relaunch it as it was (image, memory, CPUs, boot, network, forwards,
+ * backend), as Capstan does.  1 if so, 0 if NAME is no such instance.
+ */
+static int relaunch_of(struct run *r)
+{
+	const struct inst_opts *o = r->o;
+	struct db *db = NULL;
+	int ret;
+
+	if (o->name || inst_name_valid(o->image) || open_db(r->ctx, &db)) {
+		cap_errclear();
+		return 0;
+	}
+	ret = db_get(db, o->image, &r->old);
+	db_close(db);
+	cap_errclear();
+	if (ret)
+		return 0;
+	if (db_state_live(r->old.state))
+		return cap_errf(CAP_E_EXISTS, "instance '%s' is %s (see 'capstan stop %s')",
+				r->old.name, db_state_name(r->old.state), r->old.name);
+	struct inst_opts *a = &r->again;
+	*a = *o;
+	a->image = r->old.image;
+	a->name = r->old.name;
+	a->memory = r->old.memory;
+	a->cpus = r->old.cpus;
+	a->backend = r->old.backend;
+	a->connect = r->old.connect;
+	if (hv_boot_parse(r->old.boot, &a->boot) || hv_net_parse(r->old.net, &a->net))
+		return cap_errf(CAP_E_DATA, "instance '%s': its record cannot be relaunched",
+				r->old.name);
+	/* The forwards as recorded, "[ip:]host->guest/proto", comma-separated. */
+	a->nports = 0;
+	for (char *p = r->old.ports, *next; p && *p; p = next) {
+		char spec[64], *arrow;
+		next = strchr(p, ',');
+		size_t n = next ? (size_t)(next - p) : strlen(p);
+		next = next ? next + 1 : NULL;
+		if (n >= sizeof(spec))
+			return cap_errf(CAP_E_DATA, "instance '%s': bad forward record", a->name);
+		memcpy(spec, p, n);
+		spec[n] = '\0';
+		if ((arrow = strstr(spec, "->")))
+			memmove(arrow + 1, arrow + 2, strlen(arrow + 2) + 1), *arrow = ':';
+		r->old_ports = xrealloc(r->old_ports, (a->nports + 1) * sizeof(*r->old_ports));
+		if ((ret = hv_port_parse(spec, &r->old_ports[a->nports++])))
+			return ret;
+	}
+	a->ports = r->old_ports;
+	r->o = a;
+	cap_verbose(r->ctx, "Relaunching instance '%s' of '%s'", a->name, a->image);
+	return 1;
+}
+
+/* The image's own command line, from byte 512 of its disk. */
+static int image_cmdline(const struct run *r, char **out)
+{
+	char *buf = xcalloc(1, CAP_IMG_CMDLINE_MAX + 1);
+	int ret = image_read(r->img.path, CAP_IMG_CMDLINE_OFFSET, buf, CAP_IMG_CMDLINE_MAX);
+
+	if (ret) {
+		free(buf);
+		return cap_errctx(ret, "image '%s'", r->o->image);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The kernel's --env= word for NAME=VALUE, single-quoted as its command line reads it. */
+static int add_env(struct strbuf *sb, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (!eq || eq == kv)
+		return cap_errf(CAP_E_USAGE, "--env '%s': want NAME=VALUE", kv);
+	for (const char *p = kv; p < eq; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (p > kv && *p >= '0' && *p <= '9')))
+			return cap_errf(CAP_E_USAGE, "--env '%s': '%.*s' is not a variable name",
+					kv, (int)(eq - kv), kv);
+	sb_adds(sb, "--env='");
+	for (const char *p = kv; *p; p++)
+		if (*p == '\'')
+			sb_adds(sb, "'\\''");
+		else
+			sb_addc(sb, *p);
+	sb_adds(sb, "' ");
+	return 0;
+}
+
+/* -e and --env into the one command line the kernel gets; NULL keeps the image's. */
+static int compose_cmdline(struct run *r)
+{
+	const struct inst_opts *o = r->o;
+	struct strbuf sb = STRBUF_INIT;
+	char *own = NULL;
+	int ret = 0;
+
+	if (!o->nenv) {
+		r->cmdline = o->cmdline ? xstrdup(o->cmdline) : NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < o->nenv && !ret; i++)
+		ret = add_env(&sb, o->env[i]);
+	if (!ret && !o->cmdline)
+		ret = image_cmdline(r, &own);
+	if (ret) {
+		sb_release(&sb);
+		return ret;
+	}
+	sb_adds(&sb, o->cmdline ? o->cmdline : own);
+	free(own);
+	r->cmdline = sb_detach(&sb);
+	return 0;
+}
+
 /* Stage 1: the image, pulled if missing, checked to stand alone; its kernel for direct boot. */
 static int stage_resolve(struct run *r)
 {
 	const struct inst_opts *o = r->o;
 	int ret;
 
-	r->name = o->name ? xstrdup(o->name) : inst_default_name(o->image);
-	if ((ret = inst_name_valid(r->name)))
+	if ((ret = inst_name_valid(o->name ? o->name : "x")))
 		return ret;
 	if ((ret = repo_find(r->ctx, o->image, "qemu", &r->img)) != -CAP_E_NOTFOUND) {
 		if (ret)
 			return ret;
 	} else if (cap_errclear(), repo_find(r->ctx, o->image, "raw", &r->img)) {
 		cap_errclear();
+		if ((ret = relaunch_of(r)))
+			return ret < 0 ? ret : stage_resolve(r);
 		if ((ret = only_foreign(r->ctx, o->image)))
 			return ret;
 		/* Not here: pull it from the registry, as 'docker run' does. */
@@ -342,6 +486,9 @@ static int stage_resolve(struct run *r)
 		if ((ret = repo_find(r->ctx, o->image, "qemu", &r->img)))
 			return ret;
 	}
+	r->name = o->name ? xstrdup(o->name) : inst_default_name(o->image);
+	if ((ret = inst_name_valid(r->name)))
+		return ret;
 	r->format = !strcmp(r->img.platform, "raw") ? "raw" : "qcow2";
 	/* An image put in the repository by hand gets the check import and pull make. */
 	if ((ret = probe_standalone(r->img.path, o->image)))
@@ -349,7 +496,7 @@ static int stage_resolve(struct run *r)
 	if (o->boot == HV_BOOT_DIRECT &&
 	    (ret = kernel_of(r->ctx, r->img.path, o->image, &r->kernel)))
 		return ret;
-	return 0;
+	return compose_cmdline(r);
 }
 
 /* Stage 2: the backend, checked against the configuration before anything is claimed. */
@@ -370,7 +517,10 @@ static int stage_backend(struct run *r)
 	c->image = o->image;
 	c->memory = o->memory;
 	c->cpus = o->cpus;
-	c->cmdline = o->cmdline;
+	c->cmdline = r->cmdline;
+	c->mac = o->mac;
+	if (o->mac && (ret = hv_mac_check(o->mac)))
+		return ret;
 	c->boot = o->boot;
 	c->accel = o->accel;
 	c->net = o->net;
@@ -449,6 +599,10 @@ static int stage_prepare(struct run *r)
 	r->disk = xasprintf("%s/disk.qcow2", r->dir);
 	if ((ret = make_overlay(r->img.path, r->format, r->disk)))
 		return cap_errctx(ret, "image '%s'", r->o->image);
+	/* Disk boot reads the command line from the disk: the overlay carries ours. */
+	if (r->o->boot == HV_BOOT_DISK && r->cmdline &&
+	    (ret = set_disk_cmdline(r->disk, r->cmdline)))
+		return ret;
 	r->cfg.dir = r->dir;
 	r->cfg.disk = r->disk;
 	r->ref.name = r->name;
@@ -542,6 +696,9 @@ static void rollback(struct run *r)
 
 static void run_release(struct run *r)
 {
+	free(r->cmdline);
+	free(r->old_ports);
+	db_instance_release(&r->old);
 	free(r->ports);
 	free(r->kernel);
 	free(r->disk);

@@ -179,6 +179,54 @@ static void test_names(void **state)
 	hv_free(hv);
 }
 
+static void test_parse(void **state)
+{
+	enum hv_accel a;
+	enum hv_boot b;
+	enum hv_net n;
+	const char *be;
+
+	assert_int_equal(hv_accel_parse("kvm", &a), 0);
+	assert_int_equal(a, HV_ACCEL_KVM);
+	assert_int_equal(hv_accel_parse("hvf", &a), -CAP_E_USAGE);
+	assert_int_equal(hv_boot_parse("disk", &b), 0);
+	assert_int_equal(b, HV_BOOT_DISK);
+	assert_int_equal(hv_boot_parse("pxe", &b), -CAP_E_USAGE);
+	assert_int_equal(hv_backend_parse("libvirt", &be), 0);
+	assert_string_equal(be, "libvirt");
+	assert_int_equal(hv_backend_parse("fake", &be), -CAP_E_USAGE);
+	assert_int_equal(hv_net_parse("vhost", &n), 0);
+	assert_int_equal(n, HV_NET_VHOST);
+	/* Capstan's -p: what we run selects the backend, the others say what we run */
+	assert_int_equal(hv_platform_backend("qemu", &be), 0);
+	assert_string_equal(be, "qemu");
+	assert_int_equal(hv_platform_backend("vbox", &be), -CAP_E_UNAVAIL);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_UNAVAIL), "capstan runs qemu"));
+	assert_int_equal(hv_platform_backend("xen", &be), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("52:54:00:12:34:56"), 0);
+	assert_int_equal(hv_mac_check("52:54:00:12:34"), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("52:54:00:12:34:5g"), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("01:00:5e:00:00:01"), -CAP_E_USAGE); /* multicast */
+	assert_int_equal(hv_mac_check("52:54:00:12:34:56,x"), -CAP_E_USAGE);
+}
+
+static void test_qemu_mac_vhost(void **state)
+{
+	struct hv_config c = base_cfg();
+	char **argv, *s;
+
+	c.mac = "52:54:00:ab:cd:ef";
+	c.net = HV_NET_VHOST;
+	c.netdev = "tap7";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_non_null(
+	    strstr(s, "-netdev tap,id=n0,ifname=tap7,script=no,downscript=no,vhost=on"));
+	assert_non_null(strstr(s, "-device virtio-net-device,mac=52:54:00:ab:cd:ef,netdev=n0"));
+	free(s);
+	hv_qemu_argv_free(argv);
+}
+
 static void test_libvirt_xml(void **state)
 {
 	struct cap_ctx ctx;
@@ -284,6 +332,8 @@ int main(void)
 	    cmocka_unit_test(test_qemu_direct),
 	    cmocka_unit_test(test_qemu_disk_kvm),
 	    cmocka_unit_test(test_qemu_backing_chain),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_qemu_mac_vhost),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_libvirt_xml),

@@ -13,6 +13,8 @@
 
 #include "capstan/ctx.h"
 #include "capstan/db.h"
+#include "capstan/disk.h"
+#include "capstan/image.h"
 #include "capstan/err.h"
 #include "capstan/hv.h"
 #include "capstan/inst.h"
@@ -349,6 +351,85 @@ static void test_attach_crash_keeps(void **state)
 	assert_true(folder_exists("r7"));
 }
 
+/* --env goes before the command line as the kernel's --env= words, quoted. */
+static void test_env_cmdline(void **state)
+{
+	struct inst_opts o = opts("env", false);
+	const char *env[] = {"A=1", "B=it's x"};
+	int status;
+
+	o.env = env;
+	o.nenv = 2;
+	o.cmdline = "/prog";
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), 0);
+	assert_string_equal(fake.cmdline, "--env='A=1' --env='B=it'\\''s x' /prog");
+	/* without -e: before the image's own command line (empty in this image) */
+	o.cmdline = NULL;
+	o.nenv = 1;
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), 0);
+	assert_string_equal(fake.cmdline, "--env='A=1' ");
+	const char *bad[] = {"=x"};
+	o.env = bad;
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), -CAP_E_USAGE);
+	const char *bad2[] = {"1A=x"};
+	o.env = bad2;
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), -CAP_E_USAGE);
+}
+
+/* --boot disk: the kernel reads its command line from the disk, so -e goes into the overlay. */
+static void test_disk_boot_cmdline(void **state)
+{
+	struct inst_opts o = opts("dboot", false);
+	char buf[64] = {0}, *p = cap_path(&ctx, "instances/qemu/dboot/disk.qcow2");
+	struct disk *d = NULL;
+	int status;
+
+	o.cmdline = "/prog disk 0";
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), 0);
+	assert_int_equal(disk_open(&d, p, DISK_RDONLY), 0);
+	assert_int_equal(disk_read(d, buf, sizeof(buf), CAP_IMG_CMDLINE_OFFSET), 0);
+	disk_close(d);
+	assert_string_equal(buf, "/prog disk 0");
+	free(p);
+}
+
+/* 'run NAME' of an ended instance relaunches it with its recorded settings. */
+static void test_relaunch(void **state)
+{
+	struct inst_opts o = opts("again", false);
+	struct hv_port fwd;
+	struct db_instance i = {0};
+	int status;
+
+	assert_int_equal(hv_port_parse("127.0.0.1:18080:80", &fwd), 0);
+	o.memory = 96 << 20;
+	o.cpus = 2;
+	o.net = HV_NET_NAT;
+	o.ports = &fwd;
+	o.nports = 1;
+	assert_int_equal(inst_run(&ctx, &o, &status, NULL), 0);
+	struct inst_opts r = {0};
+	r.image = "again";
+	r.memory = 64 << 20;
+	r.cpus = 1;
+	r.backend = "qemu";
+	assert_int_equal(inst_run(&ctx, &r, &status, NULL), 0);
+	assert_int_equal(fake.starts, 2);
+	assert_true(row("again", &i));
+	assert_string_equal(i.image, "test/img");
+	assert_string_equal(i.backend, "fake");
+	assert_int_equal(i.memory, 96 << 20);
+	assert_int_equal(i.cpus, 2);
+	assert_string_equal(i.ports, "127.0.0.1:18080->80/tcp");
+	assert_string_equal(i.boot, "disk");
+	db_instance_release(&i);
+	/* a running one is not relaunched over */
+	r.detach = true;
+	assert_int_equal(inst_run(&ctx, &r, &status, NULL), 0);
+	assert_int_equal(inst_run(&ctx, &r, &status, NULL), -CAP_E_EXISTS);
+	assert_int_equal(inst_delete(&ctx, "again", 1000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +444,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_rollback_start, fresh),
 	    cmocka_unit_test_setup(test_rollback_record, fresh),
 	    cmocka_unit_test_setup(test_attach_crash_keeps, fresh),
+	    cmocka_unit_test_setup(test_env_cmdline, fresh),
+	    cmocka_unit_test_setup(test_disk_boot_cmdline, fresh),
+	    cmocka_unit_test_setup(test_relaunch, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -43,10 +43,8 @@ const char *hv_accel_name(enum hv_accel a)
 }
 
 static const char *const net_names[] = {
-    [HV_NET_NAT] = "nat",
-    [HV_NET_BRIDGE] = "bridge",
-    [HV_NET_TAP] = "tap",
-    [HV_NET_NONE] = "none",
+    [HV_NET_NAT] = "nat",   [HV_NET_BRIDGE] = "bridge", [HV_NET_TAP] = "tap",
+    [HV_NET_NONE] = "none", [HV_NET_VHOST] = "vhost",
 };
 
 const char *hv_net_name(enum hv_net n)
@@ -61,7 +59,82 @@ int hv_net_parse(const char *s, enum hv_net *out)
 			*out = (enum hv_net)i;
 			return 0;
 		}
-	return cap_errf(CAP_E_USAGE, "unknown network mode '%s' (nat, bridge, tap or none)", s);
+	return cap_errf(CAP_E_USAGE, "unknown network mode '%s' (nat, bridge, tap, vhost or none)",
+			s);
+}
+
+int hv_accel_parse(const char *s, enum hv_accel *out)
+{
+	static const enum hv_accel all[] = {HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(s, hv_accel_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	return cap_errf(CAP_E_USAGE, "'%s' is not auto, kvm or tcg", s);
+}
+
+int hv_boot_parse(const char *s, enum hv_boot *out)
+{
+	if (!strcmp(s, "direct"))
+		*out = HV_BOOT_DIRECT;
+	else if (!strcmp(s, "disk"))
+		*out = HV_BOOT_DISK;
+	else
+		return cap_errf(CAP_E_USAGE, "'%s' is not direct or disk", s);
+	return 0;
+}
+
+int hv_backend_parse(const char *s, const char **out)
+{
+	static const char *const names[] = {"qemu", "libvirt"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			*out = names[i];
+			return 0;
+		}
+	return cap_errf(CAP_E_USAGE, "'%s' is not qemu or libvirt", s);
+}
+
+int hv_platform_backend(const char *platform, const char **backend)
+{
+	static const char *const foreign[] = {"vbox", "vmw", "vmware", "gce"};
+
+	if (hv_backend_parse(platform, backend) == 0)
+		return 0;
+	cap_errclear();
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		if (!strcmp(platform, foreign[i]))
+			return cap_errf(CAP_E_UNAVAIL,
+					"platform '%s' cannot be run here: capstan runs qemu "
+					"(QEMU directly, or through libvirt with -p libvirt)",
+					platform);
+	return cap_errf(CAP_E_USAGE,
+			"'%s' is not a platform (qemu or libvirt; vbox, vmw and "
+			"gce are not run here)",
+			platform);
+}
+
+int hv_mac_check(const char *mac)
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(mac) != 17 || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+					&b[3], &b[4], &b[5], &end) != 6)
+		return cap_errf(CAP_E_USAGE,
+				"MAC address '%s': want six hex bytes like 52:54:00:12:34:56", mac);
+	for (int i = 0; i < 17; i++)
+		if ((i % 3 == 2) != (mac[i] == ':') ||
+		    (i % 3 != 2 && !strchr("0123456789abcdefABCDEF", mac[i])))
+			return cap_errf(
+			    CAP_E_USAGE,
+			    "MAC address '%s': want six hex bytes like 52:54:00:12:34:56", mac);
+	if (b[0] & 1)
+		return cap_errf(CAP_E_USAGE, "MAC address '%s' is a multicast address", mac);
+	return 0;
 }
 
 char *hv_console_path(const char *dir)

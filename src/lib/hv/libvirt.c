@@ -286,32 +286,44 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	char *con = hv_console_path(cfg->dir);
 	vals[10] = esc(con);
 	free(con);
+	char *mac = xstrdup("");
+	if (cfg->mac) {
+		char *m = esc(cfg->mac);
+		free(mac);
+		mac = xasprintf("      <mac address='%s'/>\n", m);
+		free(m);
+	}
 	switch (cfg->net) {
 	case HV_NET_NONE:
 		vals[11] = xstrdup("");
 		break;
 	case HV_NET_NAT:
-		vals[11] = xstrdup(
-		    "    <interface type='user'>\n      <model type='virtio'/>\n    </interface>");
+		vals[11] = xasprintf("    <interface type='user'>\n%s      <model "
+				     "type='virtio'/>\n    </interface>",
+				     mac);
 		break;
 	case HV_NET_BRIDGE:
-	case HV_NET_TAP: {
+	case HV_NET_TAP:
+	case HV_NET_VHOST: {
 		char *dev = esc(cfg->netdev		    ? cfg->netdev
 				: cfg->net == HV_NET_BRIDGE ? "virbr0"
 							    : "tap0");
 		vals[11] =
 		    cfg->net == HV_NET_BRIDGE
-			? xasprintf("    <interface type='bridge'>\n      <source bridge='%s'/>\n"
+			? xasprintf("    <interface type='bridge'>\n%s      <source bridge='%s'/>\n"
 				    "      <model type='virtio'/>\n    </interface>",
-				    dev)
-			: xasprintf("    <interface type='ethernet'>\n      <target dev='%s' "
+				    mac, dev)
+			: xasprintf("    <interface type='ethernet'>\n%s      <target dev='%s' "
 				    "managed='no'/>\n"
-				    "      <model type='virtio'/>\n    </interface>",
-				    dev);
+				    "      <model type='virtio'/>\n%s    </interface>",
+				    mac, dev,
+				    cfg->net == HV_NET_VHOST ? "      <driver name='vhost'/>\n"
+							     : "");
 		free(dev);
 		break;
 	}
 	}
+	free(mac);
 	/*
 	 * The kernel's status channel (isa-debugcon at 0xe9) carries the exact
 	 * exit status; libvirt only adds it through the qemu namespace.

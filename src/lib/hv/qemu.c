@@ -169,6 +169,14 @@ static int qemu_probe(struct hv *hv, struct hv_config *cfg)
 	}
 	if (cfg->boot == HV_BOOT_DIRECT && !cfg->kernel)
 		return cap_errf(CAP_E_USAGE, "direct boot needs a kernel");
+	if (cfg->net == HV_NET_VHOST) {
+		/* vhost-net moves the NIC's data path into the host kernel: QEMU opens this. */
+		int fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return cap_errnof(errno,
+					  "-n vhost needs /dev/vhost-net (modprobe vhost_net)");
+		close(fd);
+	}
 	return 0;
 }
 
@@ -351,7 +359,8 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 	add(&a, "-qmp");
 	add(&a, "unix:" QMP_SOCK ",server=on,wait=off");
 
-	const char *nic = mmio ? "virtio-net-device" : "virtio-net-pci,romfile=";
+	char *nic = xasprintf("%s%s%s", mmio ? "virtio-net-device" : "virtio-net-pci,romfile=",
+			      cfg->mac ? ",mac=" : "", cfg->mac ? cfg->mac : "");
 	switch (cfg->net) {
 	case HV_NET_NONE:
 		break;
@@ -379,16 +388,19 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 		free(br);
 		break;
 	}
-	case HV_NET_TAP: {
+	case HV_NET_TAP:
+	case HV_NET_VHOST: {
 		char *tap = qemu_escape(cfg->netdev ? cfg->netdev : "tap0");
 		add(&a, "-netdev");
-		addf(&a, "tap,id=n0,ifname=%s,script=no,downscript=no", tap);
+		addf(&a, "tap,id=n0,ifname=%s,script=no,downscript=no%s", tap,
+		     cfg->net == HV_NET_VHOST ? ",vhost=on" : "");
 		add(&a, "-device");
 		addf(&a, "%s,netdev=n0", nic);
 		free(tap);
 		break;
 	}
 	}
+	free(nic);
 	*out = a.v;
 	return 0;
 }
