@@ -50,6 +50,7 @@ struct qemu {
 	char *bin;
 	bool sandbox;
 	pid_t child; /* a foreground QEMU we spawned and will reap, else 0 */
+	pid_t pump;  /* the stdin pump of that QEMU (see start_pump), else 0 */
 	int timeout; /* its --timeout, seconds */
 };
 
@@ -894,6 +895,60 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 	return 0;
 }
 
+/*
+ * Standard input that is no terminal (a pipe, a file, /dev/null) reaches the
+ * guest through a pipe fed by a small child: at its end the child sends the
+ * terminal's end-of-file character (VEOF, Ctrl-D) - twice if the last line
+ * had no newline, as a terminal user would type it - so a program reading
+ * its console sees end of file.  QEMU's own stdio backend just stops reading.
+ * Returns the read end for QEMU's stdin, or -1 to give QEMU ours.
+ */
+static int start_pump(struct qemu *q)
+{
+	int p[2];
+	pid_t pid;
+
+	if (isatty(STDIN_FILENO) || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char buf[4096], last = '\n';
+		ssize_t n;
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			if (fs_write_full(p[1], buf, (size_t)n))
+				_exit(0);
+			last = buf[n - 1];
+		}
+		fs_write_full(p[1], "\x04\x04", last == '\n' ? 1 : 2);
+		_exit(0);
+	}
+	close(p[1]);
+	q->pump = pid;
+	return p[0];
+}
+
+static void stop_pump(struct qemu *q)
+{
+	if (q->pump > 0) {
+		kill(q->pump, SIGKILL);
+		waitpid(q->pump, NULL, 0);
+		q->pump = 0;
+	}
+}
+
 static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref *ref)
 {
 	struct qemu *q = hv->priv;
@@ -907,8 +962,14 @@ static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref 
 	ref->pid = 0;
 	if (cfg->foreground) {
 		pid_t pid;
+		int in = start_pump(q);
 		fflush(NULL);
-		if ((ret = spawn(argv, cfg->dir, -1, -1, -1, &pid)) == 0) {
+		ret = spawn(argv, cfg->dir, in, -1, -1, &pid);
+		if (in >= 0)
+			close(in);
+		if (ret)
+			stop_pump(q);
+		if (ret == 0) {
 			write_pid(cfg->dir, pid);
 			q->child = pid;
 			q->timeout = cfg->timeout;
@@ -978,6 +1039,7 @@ static int qemu_console(struct hv *hv, const struct hv_ref *ref, struct hv_statu
 		if ((ret = wait_child(ref->dir, q->child, q->timeout, &ws)) < 0)
 			return cap_errnof(ret, "waiting for QEMU");
 		q->child = 0;
+		stop_pump(q);
 		write_exit(ref->dir, ret == 1 ? -2 : raw_status(ws));
 		cap_errclear();
 		decode(ref->dir, ret == 1 ? -2 : raw_status(ws), st);
@@ -1001,6 +1063,7 @@ static void qemu_free(struct hv *hv)
 {
 	struct qemu *q = hv->priv;
 
+	stop_pump(q);
 	free(q->bin);
 	free(q);
 	free(hv);
