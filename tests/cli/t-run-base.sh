@@ -43,6 +43,15 @@ expect 0 "--mac" timeout 120 "$CAPSTAN" run -v --mac 52:54:00:12:34:56 capstan/b
 has "$OUT" 'virtio-net-device,mac=52:54:00:12:34:56,netdev=n0' "the NIC has the address"
 expect 64 "--mac that is no MAC" "$CAPSTAN" run --mac 52:54:00 capstan/base </dev/null
 
+# -n vhost: a tap device with vhost-net, where the host has it.
+if [ -c /dev/vhost-net ] && [ "$(id -u)" = 0 ]; then
+	expect 0 "-n vhost" timeout 120 "$CAPSTAN" run -v -n vhost -b capvh$$ capstan/base </dev/null
+	has "$OUT" 'tap,id=n0,ifname=capvh[0-9]+,script=no,downscript=no,vhost=on' "vhost-net on the tap"
+else
+	expect 69 "-n vhost without /dev/vhost-net" "$CAPSTAN" run -n vhost capstan/base </dev/null
+	has "$ERR" "-n vhost needs /dev/vhost-net" "says what is missing"
+fi
+
 # run INSTANCE relaunches an ended instance as it was.
 expect 0 "run -d --name keep -m 80M" "$CAPSTAN" run -d --name keep -m 80M capstan/base
 expect 0 "stop keep" "$CAPSTAN" stop keep

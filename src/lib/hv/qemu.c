@@ -174,8 +174,9 @@ static int qemu_probe(struct hv *hv, struct hv_config *cfg)
 		/* vhost-net moves the NIC's data path into the host kernel: QEMU opens this. */
 		int fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 		if (fd < 0)
-			return cap_errnof(errno,
-					  "-n vhost needs /dev/vhost-net (modprobe vhost_net)");
+			return cap_errf(CAP_E_UNAVAIL,
+					"-n vhost needs /dev/vhost-net (modprobe vhost_net): %s",
+					strerror(errno));
 		close(fd);
 	}
 	return 0;
