@@ -85,6 +85,12 @@ expect 0 "import a VDI" "$CAPSTAN" import test/vdi "$TESTDIR/x.vdi"
 expect 65 "run of a VDI-only image" "$CAPSTAN" run test/vdi </dev/null
 has "$ERR" "image 'test/vdi' is in the local repository for vbox only; capstan runs qemu" "says it is there, as vbox"
 
+# qcow2 errors at run time name the image
+head -c 327680 "$TESTDIR/pvh.qcow2" >"$TESTDIR/trunc.qcow2"
+put_by_hand trunc "$TESTDIR/trunc.qcow2"
+expect 65 "run of a truncated qcow2" "$CAPSTAN" run test/trunc </dev/null
+has "$ERR" "^capstan: image 'test/trunc': qcow2: " "the qcow2 error names the image"
+
 # --- issue 9.2: the kernel cache is keyed by SHA-256 of the kernel bytes ---
 # The old key (CRC32 and size) was forgeable; a kernel planted under it must not boot.
 rm -rf "$CAPSTAN_ROOT/cache/kernels"

@@ -173,6 +173,33 @@ static void test_migrate_from_v1(void **state)
 	assert_null(out.connect);
 	assert_int_equal(out.exit_status, 3);
 	assert_int_equal(out.cpus, 2);
+	assert_int_equal(out.state, DB_EXITED); /* the stored string, read as the enum */
+	db_instance_release(&out);
+	db_close(db);
+
+	/* Every state name any version wrote reads back; one none wrote is "crashed". */
+	static const char *const names[] = {"created", "running", "stopping",
+					    "exited",  "stopped", "crashed"};
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	for (size_t i = 0; i < 6; i++) {
+		char *sql =
+		    xasprintf("UPDATE instances SET state = '%s' WHERE name = 'old'", names[i]);
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+		free(sql);
+		assert_int_equal(db_open(path, &db), 0);
+		assert_int_equal(db_get(db, "old", &out), 0);
+		assert_int_equal(out.state, (enum db_state)i);
+		assert_string_equal(db_state_name(out.state), names[i]);
+		db_instance_release(&out);
+		db_close(db);
+	}
+	assert_int_equal(sqlite3_exec(h, "UPDATE instances SET state = 'paused' WHERE name = 'old'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_get(db, "old", &out), 0);
+	assert_int_equal(out.state, DB_CRASHED);
 	db_instance_release(&out);
 	db_close(db);
 
