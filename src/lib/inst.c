@@ -784,6 +784,9 @@ static int reconcile(struct cap_ctx *ctx, struct db *db, struct db_instance *i)
 	if ((ret = hv_open(ctx, i->backend, i->connect, &hv)))
 		return ret;
 	ref_of(ctx, i, &ref, &dir);
+	/* A crashed row's recorded QEMU is gone: ask only about one it never recorded. */
+	if (i->state == DB_CRASHED)
+		ref.pid = ref.pid_start = 0;
 	ret = hv->ops->status(hv, &ref, &st);
 	int64_t now = db_now_ms();
 	if (ret) {

@@ -1008,9 +1008,12 @@ static int qemu_status(struct hv *hv, const struct hv_ref *ref, struct hv_status
 		st->pid_start = start;
 		return 0;
 	}
-	/* The supervisor writes the exit file right after reaping: give it a moment. */
+	/*
+	 * The supervisor writes the exit file right after reaping: give it a
+	 * moment - when a recorded QEMU just went, not for a row that never had one.
+	 */
 	int raw = read_exit(ref->dir);
-	for (int i = 0; raw == -1 && i < 20; i++) {
+	for (int i = 0; raw == -1 && ref->pid > 0 && i < 20; i++) {
 		struct timespec nap = {0, 5 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 		raw = read_exit(ref->dir);
