@@ -103,7 +103,7 @@ crcname=$(python3 -c 'import sys,zlib; d=open(sys.argv[1],"rb").read(); print("k
 rm -rf "$CAPSTAN_ROOT/cache/kernels"
 mkdir -p "$CAPSTAN_ROOT/cache/kernels"
 head -c "$(stat -c %s "$TESTDIR/pvh.elf")" /dev/zero >"$CAPSTAN_ROOT/cache/kernels/$crcname"
-expect 42 "a kernel planted under the old CRC32 key is never booted" "$CAPSTAN" run --rm test/pvh -e "42 x" </dev/null
+expect 42 "a kernel planted under the old CRC32 key is never booted" timeout 60 "$CAPSTAN" run --rm test/pvh -e "42 x" </dev/null
 
 # --- issue 9.6: kill -9 of 'run -d' while it starts leaves no unreachable QEMU ---
 "$CAPSTAN" run -d --name k9 test/pvh -e sleep >/dev/null 2>&1 &
