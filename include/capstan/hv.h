@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
 
 /* ---- port forwards: Docker's [ip:]host:guest[/tcp|udp] ---- */
 
@@ -28,6 +27,9 @@ int hv_port_check_free(const struct hv_port *p);
 
 /* ---- what to run ---- */
 
+/* The libvirt connection when no --connect is given: the user's own session. */
+#define HV_LIBVIRT_DEFAULT_URI "qemu:///session"
+
 enum hv_boot { HV_BOOT_DIRECT, HV_BOOT_DISK };
 enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG };
 /* vhost: a tap device with QEMU's vhost-net (the data path in the host kernel). */
@@ -36,10 +38,11 @@ enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE, HV_NET_VHOST }
 const char *hv_boot_name(enum hv_boot b);
 const char *hv_accel_name(enum hv_accel a);
 const char *hv_net_name(enum hv_net n);
-int hv_net_parse(const char *s, enum hv_net *out);
-int hv_accel_parse(const char *s, enum hv_accel *out);
+/* The command line's names (direct, kvm, nat...); -CAP_E_USAGE with a message listing them. */
 int hv_boot_parse(const char *s, enum hv_boot *out);
-/* A backend name: "qemu" or "libvirt" (*out points at the static name). */
+int hv_accel_parse(const char *s, enum hv_accel *out);
+int hv_net_parse(const char *s, enum hv_net *out);
+/* "qemu" or "libvirt": *out is the library's own copy of the name. */
 int hv_backend_parse(const char *s, const char **out);
 /*
  * Capstan's -p PLATFORM for run: the backend that runs it (qemu -> "qemu",
@@ -135,8 +138,6 @@ struct hv {
 
 /* Constructors.  ctx is borrowed and must outlive hv. */
 int hv_qemu_new(const struct cap_ctx *ctx, struct hv **out);
-/* The libvirt connection when none is given: the user's own session. */
-#define HV_LIBVIRT_DEFAULT_URI "qemu:///session"
 /* uri NULL: HV_LIBVIRT_DEFAULT_URI. */
 int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
 /* The domain XML for cfg from $datadir/templates/libvirt-domain.xml (test: the test driver's type).

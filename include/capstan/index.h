@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 /*
  * Per-image index, <url>/<ns>/<name>/index.yaml (documented in capstan-registry(5)):

@@ -8,7 +8,7 @@
 
 #include "capstan/ctx.h"
 #include "capstan/index.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 /*
  * Registry URL: ctx->repo_url (-u, CAPSTAN_REPO_URL, config.yaml, else the

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "capstan/ctx.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
 
 /*
  * repository/<ns>/<name>/<name>.<platform> plus index.yaml, or un-namespaced

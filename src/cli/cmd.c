@@ -10,7 +10,7 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "capstan/err.h"
+#include "capstan/json.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

@@ -9,10 +9,12 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/json.h"
 #include "capstan/layout.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

@@ -6,7 +6,7 @@
 
 #include "capstan/err.h"
 #include "capstan/inst.h"
-#include "capstan/util.h"
+#include "capstan/json.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

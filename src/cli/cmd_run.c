@@ -11,9 +11,11 @@
 
 #include "capstan/build.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/inst.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

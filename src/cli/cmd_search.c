@@ -7,8 +7,9 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
+#include "capstan/json.h"
 #include "capstan/registry.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

@@ -7,7 +7,7 @@
 
 #include "capstan/ctx.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "cmd.h"
 #include "capstan/banned.h"
 

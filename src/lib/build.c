@@ -16,11 +16,13 @@
 #include "capstan/cfile.h"
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
+#include "capstan/proc.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*
@@ -407,14 +409,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 		goto out;
 
 	meta.version = xstrdup("1");
-	{
-		time_t t = (time_t)(getenv("SOURCE_DATE_EPOCH") ? g.mtime : time(NULL));
-		struct tm tm;
-		char buf[64];
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		meta.created = xstrdup(buf);
-	}
+	meta.created = str_utc_time((time_t)(getenv("SOURCE_DATE_EPOCH") ? g.mtime : time(NULL)));
 	meta.description = xasprintf("%s, built from %s", name, cf.path);
 	meta.build = xasprintf("capstan build%s", cf.build ? " (with a build step)" : "");
 	ret = repo_install(ctx, name, platform, &tmp, &meta);

@@ -13,7 +13,8 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* A Capstanfile is a handful of lines; anything this big is not one. */

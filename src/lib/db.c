@@ -2,6 +2,7 @@
 // The instance database: SQLite in WAL mode, schema migrations by PRAGMA user_version.
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,7 +10,7 @@
 
 #include "capstan/db.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 struct db {

@@ -8,7 +8,7 @@
 #include "capstan/err.h"
 #include "capstan/index.h"
 #include "capstan/sha256.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* Bound on nodes visited, so aliases to large nodes cannot make a walk quadratic. */

@@ -12,7 +12,8 @@
 
 #include "capstan/build.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static int cmp_str(const void *a, const void *b)

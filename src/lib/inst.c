@@ -13,12 +13,14 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/inst.h"
 #include "capstan/probe.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /* A row still "created" this long after its creation lost its creator. */

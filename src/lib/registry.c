@@ -15,12 +15,14 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
-#include "capstan/lazylib.h"
 #include "capstan/probe.h"
+#include "lazylib.h"
+#include "capstan/fs.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #ifndef CAPSTAN_VERSION
@@ -1099,18 +1101,12 @@ out:
 static void fill_index(struct index_image *idx, const struct repo_meta *meta,
 		       const struct index_platform *plat)
 {
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
 	free(idx->version);
 	free(idx->created);
 	free(idx->description);
 	free(idx->build);
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	idx->version = meta->version ? xstrdup(meta->version) : NULL;
-	idx->created = xstrdup(meta->created ? meta->created : now);
+	idx->created = meta->created ? xstrdup(meta->created) : str_utc_time(time(NULL));
 	idx->description = meta->description ? xstrdup(meta->description) : NULL;
 	idx->build = meta->build ? xstrdup(meta->build) : NULL;
 	index_image_set_platform(idx, plat);

@@ -12,9 +12,10 @@
 #include <yaml.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/probe.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 /*
@@ -603,17 +604,6 @@ static int copy_sparse(int src, int dst, uint64_t len)
 	return 0;
 }
 
-static char *now_rfc3339(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		const struct repo_meta *meta)
 {
@@ -657,7 +647,7 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		goto out;
 	}
 	if (!m.created)
-		m.created = now = now_rfc3339();
+		m.created = now = str_utc_time(time(NULL));
 	cap_verbose(ctx, "importing '%s' (%s) as '%s' for platform '%s'", file,
 		    probe_format_name(info.format), name, platform);
 	ret = repo_install(ctx, name, platform, &tmp, &m);

@@ -121,6 +121,19 @@ else
 	ok "the run finished before the kill (nothing to reach)"
 fi
 expect 0 "delete it" "$CAPSTAN" delete k9
+# The same state made deterministic: the row as a run killed before recording leaves it
+# ("created", no pid), and as a reconcile later marks it ("crashed", no pid).
+for st in created crashed; do
+	expect 0 "run -d k9$st" "$CAPSTAN" run -d --name "k9$st" test/pvh -e sleep
+	qpid=$(cut -d' ' -f1 "$CAPSTAN_ROOT/instances/qemu/k9$st/pid")
+	python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update instances set state=?, pid=0, pid_start=0 where name=?", (sys.argv[2], sys.argv[3])); c.commit()' \
+		"$CAPSTAN_ROOT/capstan.db" "$st" "k9$st"
+	[ "$(field "k9$st" state)" = running ] && ok "a $st row over a live QEMU reads as running" || fail "a $st row over a live QEMU reads as running ($(field "k9$st" state))"
+	expect 0 "stop k9$st" "$CAPSTAN" stop -t 1 "k9$st"
+	for _ in $(seq 100); do [ -d "/proc/$qpid" ] || break; sleep 0.05; done
+	[ ! -d "/proc/$qpid" ] && ok "stop ended the $st row's QEMU" || fail "stop ended the $st row's QEMU"
+	expect 0 "delete k9$st" "$CAPSTAN" delete "k9$st"
+done
 
 # --- issue 9.7: with the database lost, a running VM's folder is never removed ---
 expect 0 "run -d lost" "$CAPSTAN" run -d --name lost test/pvh -e sleep

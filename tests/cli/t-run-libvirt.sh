@@ -3,6 +3,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pvh/lib.sh"
 
+if [ "${CAPSTAN_HAVE_LIBVIRT:-1}" = 0 ]; then
+	echo "SKIP: capstan was built without libvirt (meson -Dlibvirt=disabled)"
+	echo "0 passed, 0 failed"
+	exit 77
+fi
 if ! command -v libvirtd >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ]; then
 	echo "SKIP: libvirtd or its QEMU driver is not installed (tests/deps.sh installs them)"
 	echo "0 passed, 0 failed"

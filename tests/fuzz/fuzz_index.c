@@ -7,7 +7,7 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,8 @@
 
 #include "capstan/cfile.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static int parse(struct cfile *cf, const char *text)
 {

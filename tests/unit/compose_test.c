@@ -16,8 +16,9 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 static char tmpdir[] = "/tmp/compose-test.XXXXXX";
 static char *kpath, *mpath;

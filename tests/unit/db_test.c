@@ -15,7 +15,8 @@
 
 #include "capstan/db.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static char *tmpdir;
 

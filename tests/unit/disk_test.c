@@ -16,7 +16,9 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 
 static char tmpdir[] = "/tmp/disk-test.XXXXXX";
 

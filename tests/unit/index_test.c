@@ -10,6 +10,7 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
+#include "capstan/str.h"
 
 #define SHA_A "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -19,7 +19,8 @@
 #include "capstan/hv.h"
 #include "capstan/inst.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/str.h"
 
 static char root[] = "/tmp/inst-test.XXXXXX";
 static struct cap_ctx ctx;

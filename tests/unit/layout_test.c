@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
 
 static char dir[64];
 

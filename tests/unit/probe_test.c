@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/probe.h"
-#include "capstan/util.h"
 
 #define MiB    (1ull << 20)
 #define BUFLEN (256u << 10)

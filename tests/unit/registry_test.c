@@ -11,9 +11,11 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/registry.h"
 #include "capstan/repo.h"
 #include "capstan/sha256.h"
+#include "capstan/str.h"
 
 struct fixture {
 	char dir[64];

@@ -12,8 +12,9 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/repo.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 
 static char root[64];
 static struct cap_ctx ctx;

@@ -11,7 +11,10 @@
 #include <cmocka.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/fs.h"
+#include "capstan/proc.h"
+#include "capstan/size.h"
+#include "capstan/str.h"
 
 static void test_parse_size(void **state)
 {
@@ -136,13 +139,24 @@ static void test_proc_run(void **state)
 	assert_true(proc_run(missing, NULL, NULL) < 0);
 }
 
+static void test_utc_time(void **state)
+{
+	char *s = str_utc_time(0);
+
+	assert_string_equal(s, "1970-01-01T00:00:00Z");
+	free(s);
+	s = str_utc_time(1714557600);
+	assert_string_equal(s, "2024-05-01T10:00:00Z");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_size),	 cmocka_unit_test(test_fmt_size),
 	    cmocka_unit_test(test_strbuf),	 cmocka_unit_test(test_distance),
 	    cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exit_codes),
-	    cmocka_unit_test(test_proc_run),
+	    cmocka_unit_test(test_proc_run),	 cmocka_unit_test(test_utc_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

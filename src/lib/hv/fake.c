@@ -6,6 +6,7 @@
 
 #include "capstan/err.h"
 #include "capstan/hv.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static struct hv_fake *installed;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/hv.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out)
@@ -32,70 +34,86 @@ void hv_free(struct hv *hv)
 		hv->ops->free(hv);
 }
 
-const char *hv_boot_name(enum hv_boot b)
-{
-	return b == HV_BOOT_DISK ? "disk" : "direct";
-}
-
-const char *hv_accel_name(enum hv_accel a)
-{
-	return a == HV_ACCEL_KVM ? "kvm" : a == HV_ACCEL_TCG ? "tcg" : "auto";
-}
-
+/* The names the command line, the database and the messages use, by enum value. */
+static const char *const boot_names[] = {[HV_BOOT_DIRECT] = "direct", [HV_BOOT_DISK] = "disk"};
+static const char *const accel_names[] = {
+    [HV_ACCEL_AUTO] = "auto", [HV_ACCEL_KVM] = "kvm", [HV_ACCEL_TCG] = "tcg"};
 static const char *const net_names[] = {
     [HV_NET_NAT] = "nat",   [HV_NET_BRIDGE] = "bridge", [HV_NET_TAP] = "tap",
     [HV_NET_NONE] = "none", [HV_NET_VHOST] = "vhost",
 };
+static const char *const backend_names[] = {"qemu", "libvirt"};
+#define NNAMES(v) (sizeof(v) / sizeof(v[0]))
+
+/* The index of s in names, or -CAP_E_USAGE with a message listing them. */
+static int find_name(const char *s, const char *const *names, size_t n, const char *what)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&sb, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
+	ret = cap_errf(CAP_E_USAGE, "unknown %s '%s' (%s)", what, s, sb.buf);
+	sb_release(&sb);
+	return ret;
+}
+
+const char *hv_boot_name(enum hv_boot b)
+{
+	return boot_names[b];
+}
+
+const char *hv_accel_name(enum hv_accel a)
+{
+	return accel_names[a];
+}
 
 const char *hv_net_name(enum hv_net n)
 {
 	return net_names[n];
 }
 
-int hv_net_parse(const char *s, enum hv_net *out)
+int hv_boot_parse(const char *s, enum hv_boot *out)
 {
-	for (size_t i = 0; i < sizeof(net_names) / sizeof(net_names[0]); i++)
-		if (!strcmp(s, net_names[i])) {
-			*out = (enum hv_net)i;
-			return 0;
-		}
-	return cap_errf(CAP_E_USAGE, "unknown network mode '%s' (nat, bridge, tap, vhost or none)",
-			s);
+	int i = find_name(s, boot_names, NNAMES(boot_names), "boot mode");
+
+	if (i < 0)
+		return i;
+	*out = (enum hv_boot)i;
+	return 0;
 }
 
 int hv_accel_parse(const char *s, enum hv_accel *out)
 {
-	static const enum hv_accel all[] = {HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG};
+	int i = find_name(s, accel_names, NNAMES(accel_names), "accelerator");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(s, hv_accel_name(all[i]))) {
-			*out = all[i];
-			return 0;
-		}
-	return cap_errf(CAP_E_USAGE, "'%s' is not auto, kvm or tcg", s);
+	if (i < 0)
+		return i;
+	*out = (enum hv_accel)i;
+	return 0;
 }
 
-int hv_boot_parse(const char *s, enum hv_boot *out)
+int hv_net_parse(const char *s, enum hv_net *out)
 {
-	if (!strcmp(s, "direct"))
-		*out = HV_BOOT_DIRECT;
-	else if (!strcmp(s, "disk"))
-		*out = HV_BOOT_DISK;
-	else
-		return cap_errf(CAP_E_USAGE, "'%s' is not direct or disk", s);
+	int i = find_name(s, net_names, NNAMES(net_names), "network mode");
+
+	if (i < 0)
+		return i;
+	*out = (enum hv_net)i;
 	return 0;
 }
 
 int hv_backend_parse(const char *s, const char **out)
 {
-	static const char *const names[] = {"qemu", "libvirt"};
+	int i = find_name(s, backend_names, NNAMES(backend_names), "backend");
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i])) {
-			*out = names[i];
-			return 0;
-		}
-	return cap_errf(CAP_E_USAGE, "'%s' is not qemu or libvirt", s);
+	if (i < 0)
+		return i;
+	*out = backend_names[i];
+	return 0;
 }
 
 int hv_platform_backend(const char *platform, const char **backend)

@@ -8,80 +8,19 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/hv.h"
-
-#if HAVE_LIBVIRT
-#include <dlfcn.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#endif
-
+#include "capstan/str.h"
+#include "lazylib.h"
 #include "capstan/banned.h"
 
 #if HAVE_LIBVIRT
 
 /*
- * libvirt is loaded with dlopen() when a libvirt instance is first touched:
- * linked in, it and its dependencies (glib, gnutls, libxml2, ICU...) cost
- * every capstan command tens of milliseconds of dynamic loading.
+ * libvirt is loaded with dlopen() when a libvirt instance is first touched
+ * (lazylib.h): linked in, it and its dependencies (glib, gnutls, libxml2,
+ * ICU...) cost every capstan command tens of milliseconds of dynamic loading.
  */
-#define LV_FUNCS(X)                                                                                \
-	X(virConnectClose)                                                                         \
-	X(virConnectGetType)                                                                       \
-	X(virConnectOpen)                                                                          \
-	X(virDomainCreate)                                                                         \
-	X(virDomainDefineXML)                                                                      \
-	X(virDomainDestroy)                                                                        \
-	X(virDomainFree)                                                                           \
-	X(virDomainGetState)                                                                       \
-	X(virDomainGetUUIDString)                                                                  \
-	X(virDomainIsActive)                                                                       \
-	X(virDomainLookupByName)                                                                   \
-	X(virDomainLookupByUUIDString)                                                             \
-	X(virDomainShutdown)                                                                       \
-	X(virDomainUndefine)                                                                       \
-	X(virGetLastErrorMessage)                                                                  \
-	X(virSetErrorFunc)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	LV_FUNCS(X)
-#undef X
-} lv;
-
-static int lv_load(void)
-{
-	static void *h;
-
-	if (h)
-		return 0;
-#if LIBVIRT_LINKED
-		/*
-		 * Sanitizer builds link libvirt: ASan's xdr interceptors resolve the
-		 * real functions at start-up, so a libtirpc loaded later by dlopen()
-		 * leaves them NULL and libvirt's RPC crashes.
-		 */
-#define X(f) lv.f = f;
-	LV_FUNCS(X)
-#undef X
-	h = &lv;
-	return 0;
-#endif
-	void *lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return cap_errf(CAP_E_UNAVAIL,
-				"libvirt: cannot load libvirt.so.0: %s (install libvirt0)",
-				dlerror());
-#define X(f)                                                                                       \
-	if (!(lv.f = (__typeof__(f) *)dlsym(lib, #f))) {                                           \
-		dlclose(lib);                                                                      \
-		return cap_errf(CAP_E_UNAVAIL, "libvirt: libvirt.so.0 lacks %s", #f);              \
-	}
-	LV_FUNCS(X)
-#undef X
-	h = lib;
-	return 0;
-}
 
 struct lv {
 	char *uri;
@@ -93,7 +32,7 @@ struct lv {
 
 static int lv_fail(const char *what)
 {
-	const char *m = lv.virGetLastErrorMessage();
+	const char *m = cap_libvirt.virGetLastErrorMessage();
 
 	return cap_errf(CAP_E_UNAVAIL, "libvirt: %s: %s", what, m ? m : "unknown error");
 }
@@ -109,13 +48,13 @@ static int lv_connect(struct lv *l)
 
 	if (l->conn)
 		return 0;
-	if ((ret = lv_load()))
+	if ((ret = cap_libvirt_load()))
 		return ret;
-	lv.virSetErrorFunc(NULL, quiet);
-	l->conn = lv.virConnectOpen(l->uri);
+	cap_libvirt.virSetErrorFunc(NULL, quiet);
+	l->conn = cap_libvirt.virConnectOpen(l->uri);
 	if (!l->conn)
 		return lv_fail(l->uri);
-	const char *type = lv.virConnectGetType(l->conn);
+	const char *type = cap_libvirt.virConnectGetType(l->conn);
 	l->test = type && !strcmp(type, "TEST");
 	/* "qemu:///session" is local; "qemu+ssh://host/system" is not. */
 	const char *p = strstr(l->uri, "://");
@@ -153,6 +92,10 @@ static int lv_probe(struct hv *hv, struct hv_config *cfg)
 	}
 	return 0;
 }
+
+#endif
+
+/* The domain XML needs nothing from libvirt: built and unit-tested without it too. */
 
 static void xml_escape(struct strbuf *sb, const char *s)
 {
@@ -354,6 +297,8 @@ out:
 	return ret;
 }
 
+#if HAVE_LIBVIRT
+
 static int lv_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref *ref)
 {
 	struct lv *l = hv->priv;
@@ -367,23 +312,23 @@ static int lv_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref *r
 		return ret;
 	if (cfg->verbose)
 		fprintf(hv->ctx->out, "libvirt %s domain:\n%s", l->uri, xml);
-	dom = lv.virDomainDefineXML(l->conn, xml);
+	dom = cap_libvirt.virDomainDefineXML(l->conn, xml);
 	if (!dom) {
 		ret = lv_fail("cannot define the domain");
 		goto out;
 	}
-	if (lv.virDomainCreate(dom) < 0) {
+	if (cap_libvirt.virDomainCreate(dom) < 0) {
 		ret = lv_fail("cannot start the domain");
-		lv.virDomainUndefine(dom);
+		cap_libvirt.virDomainUndefine(dom);
 		goto out;
 	}
-	lv.virDomainGetUUIDString(dom, l->uuid);
+	cap_libvirt.virDomainGetUUIDString(dom, l->uuid);
 	ref->uuid = l->uuid;
 	ref->pid = 0;
 	ref->pid_start = 0;
 out:
 	if (dom)
-		lv.virDomainFree(dom);
+		cap_libvirt.virDomainFree(dom);
 	free(xml);
 	return ret;
 }
@@ -396,10 +341,10 @@ static int lookup(struct lv *l, const struct hv_ref *ref, virDomainPtr *dom)
 	if ((ret = lv_connect(l)))
 		return ret;
 	if (ref->uuid)
-		*dom = lv.virDomainLookupByUUIDString(l->conn, ref->uuid);
+		*dom = cap_libvirt.virDomainLookupByUUIDString(l->conn, ref->uuid);
 	if (!*dom) {
 		char *n = xasprintf("capstan-%s", ref->name);
-		*dom = lv.virDomainLookupByName(l->conn, n);
+		*dom = cap_libvirt.virDomainLookupByName(l->conn, n);
 		free(n);
 	}
 	return 0;
@@ -407,7 +352,7 @@ static int lookup(struct lv *l, const struct hv_ref *ref, virDomainPtr *dom)
 
 static bool dom_active(virDomainPtr dom)
 {
-	return lv.virDomainIsActive(dom) == 1;
+	return cap_libvirt.virDomainIsActive(dom) == 1;
 }
 
 static int lv_stop(struct hv *hv, const struct hv_ref *ref, int timeout_ms, bool *forced)
@@ -422,16 +367,16 @@ static int lv_stop(struct hv *hv, const struct hv_ref *ref, int timeout_ms, bool
 		return ret;
 	if (dom_active(dom)) {
 		/* ACPI power button; the test driver powers off at once. */
-		if (lv.virDomainShutdown(dom) == 0)
+		if (cap_libvirt.virDomainShutdown(dom) == 0)
 			for (int waited = 0; waited < timeout_ms && dom_active(dom); waited += 20)
 				nanosleep(&nap, NULL);
 		if (dom_active(dom)) {
 			*forced = true;
-			if (lv.virDomainDestroy(dom) < 0 && dom_active(dom))
+			if (cap_libvirt.virDomainDestroy(dom) < 0 && dom_active(dom))
 				ret = lv_fail("cannot destroy the domain");
 		}
 	}
-	lv.virDomainFree(dom);
+	cap_libvirt.virDomainFree(dom);
 	return ret;
 }
 
@@ -471,7 +416,7 @@ static int lv_status(struct hv *hv, const struct hv_ref *ref, struct hv_status *
 		st->state = HV_CRASHED;
 		return 0;
 	}
-	if (lv.virDomainGetState(dom, &state, &reason, 0) < 0) {
+	if (cap_libvirt.virDomainGetState(dom, &state, &reason, 0) < 0) {
 		ret = lv_fail("cannot get the domain state");
 		goto out;
 	}
@@ -497,7 +442,7 @@ static int lv_status(struct hv *hv, const struct hv_ref *ref, struct hv_status *
 		st->state = HV_CRASHED;
 	}
 out:
-	lv.virDomainFree(dom);
+	cap_libvirt.virDomainFree(dom);
 	return ret;
 }
 
@@ -514,7 +459,7 @@ static bool alive(void *arg)
 
 	if (lookup(a->l, a->ref, &dom) == 0 && dom) {
 		on = dom_active(dom);
-		lv.virDomainFree(dom);
+		cap_libvirt.virDomainFree(dom);
 	}
 	return on;
 }
@@ -542,10 +487,10 @@ static int lv_release(struct hv *hv, const struct hv_ref *ref)
 	if ((ret = lookup(l, ref, &dom)) || !dom)
 		return ret;
 	if (dom_active(dom))
-		lv.virDomainDestroy(dom);
-	if (lv.virDomainUndefine(dom) < 0)
+		cap_libvirt.virDomainDestroy(dom);
+	if (cap_libvirt.virDomainUndefine(dom) < 0)
 		ret = lv_fail("cannot undefine the domain");
-	lv.virDomainFree(dom);
+	cap_libvirt.virDomainFree(dom);
 	return ret;
 }
 
@@ -554,7 +499,7 @@ static void lv_free(struct hv *hv)
 	struct lv *l = hv->priv;
 
 	if (l->conn)
-		lv.virConnectClose(l->conn);
+		cap_libvirt.virConnectClose(l->conn);
 	free(l->uri);
 	free(l);
 	free(hv);

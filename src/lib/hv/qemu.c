@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/hv.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 extern char **environ;

@@ -8,9 +8,10 @@
 #include <zlib.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/image.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define KERNEL_MAX (64u << 20)	/* refuse larger kernels when reading an image */

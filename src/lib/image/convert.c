@@ -9,8 +9,9 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
-#include "capstan/lazylib.h"
-#include "capstan/util.h"
+#include "lazylib.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define GIB (1ull << 30)

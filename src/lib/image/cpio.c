@@ -11,9 +11,9 @@
 #include <zlib.h>
 
 #include "capstan/err.h"
-#include "capstan/lazylib.h"
+#include "lazylib.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define NEWC_HDR 110u

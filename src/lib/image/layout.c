@@ -5,8 +5,9 @@
 #include <sys/stat.h>
 
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define KERNEL_MAX (16u << 20)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,8 +13,9 @@
 
 #include "capstan/disk.h"
 #include "capstan/err.h"
+#include "capstan/fs.h"
 #include "capstan/probe.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #define PROBE_FIRST	      (64u << 10) /* first read: every header but a large qcow2 cluster */

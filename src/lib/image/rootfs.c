@@ -9,7 +9,7 @@
 
 #include "capstan/err.h"
 #include "capstan/layout.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 enum kind { E_DIR, E_HOST, E_DATA, E_LINK };

@@ -14,7 +14,7 @@
 
 #include "capstan/ctx.h"
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 #ifndef CAPSTAN_DATADIR

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "capstan/util.h"
+#include "capstan/json.h"
 #include "capstan/banned.h"
 
 void json_init(struct json *j, FILE *f)

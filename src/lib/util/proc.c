@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/proc.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 extern char **environ;

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "capstan/err.h"
-#include "capstan/util.h"
+#include "capstan/size.h"
 #include "capstan/banned.h"
 
 int parse_size(const char *s, uint64_t default_unit, uint64_t *out)

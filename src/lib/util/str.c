@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Growable strings and allocation wrappers.
+// Growable strings, allocation wrappers, string helpers.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "capstan/util.h"
+#include "capstan/str.h"
 #include "capstan/banned.h"
 
 static void oom(void)
@@ -188,4 +189,14 @@ size_t str_distance(const char *a, const char *b)
 	d = row[lb];
 	free(row);
 	return d;
+}
+
+char *str_utc_time(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libcurl and libarchive, loaded with dlopen() on first use: one table of function pointers each.
+/*
+ * libcurl, libarchive and libvirt, loaded with dlopen() on first use: one
+ * table of function pointers each.  Internal to libcapstan (src/lib only).
  */
 #ifndef CAPSTAN_LAZYLIB_H
 #define CAPSTAN_LAZYLIB_H
@@ -7,12 +9,17 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#if HAVE_LIBVIRT
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#endif
 
 /*
- * Linked in, libcurl (gnutls, krb5, ldap, nghttp2...) and libarchive
- * (libxml2, ICU, libstdc++...) cost every capstan command milliseconds of
- * dynamic loading, though few commands use them.  Callers call the *_load()
- * function first, then go through the table: cap_curl.curl_easy_init() etc.
+ * Linked in, libcurl (gnutls, krb5, ldap, nghttp2...), libarchive (libxml2,
+ * ICU, libstdc++...) and libvirt (glib, gnutls, libxml2...) cost every capstan
+ * command milliseconds of dynamic loading, though few commands use them.
+ * Callers call the *_load() function first, then go through the table:
+ * cap_curl.curl_easy_init() etc.
  * The headers still declare every function, so __typeof__ keeps the
  * pointer types checked.  curl's type-checking setopt/getinfo macros would
  * call the real symbols, so they are dropped here.
@@ -66,6 +73,24 @@
 	X(archive_write_set_format_cpio_newc)                                                      \
 	X(archive_write_set_format_gnutar)
 
+#define CAP_LIBVIRT_FUNCS(X)                                                                       \
+	X(virConnectClose)                                                                         \
+	X(virConnectGetType)                                                                       \
+	X(virConnectOpen)                                                                          \
+	X(virDomainCreate)                                                                         \
+	X(virDomainDefineXML)                                                                      \
+	X(virDomainDestroy)                                                                        \
+	X(virDomainFree)                                                                           \
+	X(virDomainGetState)                                                                       \
+	X(virDomainGetUUIDString)                                                                  \
+	X(virDomainIsActive)                                                                       \
+	X(virDomainLookupByName)                                                                   \
+	X(virDomainLookupByUUIDString)                                                             \
+	X(virDomainShutdown)                                                                       \
+	X(virDomainUndefine)                                                                       \
+	X(virGetLastErrorMessage)                                                                  \
+	X(virSetErrorFunc)
+
 #define CAP_LAZY_FIELD(f) __typeof__(f) *f;
 struct cap_curl_fns {
 	CAP_CURL_FUNCS(CAP_LAZY_FIELD)
@@ -73,14 +98,25 @@ struct cap_curl_fns {
 struct cap_archive_fns {
 	CAP_ARCHIVE_FUNCS(CAP_LAZY_FIELD)
 };
+#if HAVE_LIBVIRT
+struct cap_libvirt_fns {
+	CAP_LIBVIRT_FUNCS(CAP_LAZY_FIELD)
+};
+extern struct cap_libvirt_fns cap_libvirt;
+#endif
 #undef CAP_LAZY_FIELD
 
 extern struct cap_curl_fns cap_curl;
 extern struct cap_archive_fns cap_archive;
 
-/* Load libcurl (and run curl_global_init once): 0, or CAP_E_UNAVAIL with the message recorded. */
-int cap_curl_load(void);
-/* Load libarchive: 0, or CAP_E_UNAVAIL with the message recorded. */
+/*
+ * Each returns 0 once the library is loaded (the first call loads it, later
+ * calls are cheap), or -CAP_E_UNAVAIL with the message recorded, every time.
+ */
+int cap_curl_load(void); /* also runs curl_global_init once */
 int cap_archive_load(void);
+#if HAVE_LIBVIRT
+int cap_libvirt_load(void);
+#endif
 
 #endif
