@@ -55,7 +55,7 @@ wait_for '^typed-through-tty' && ok "base: input reaches the guest and output co
 type_line 'exit 3'
 wait_for '^RC=' && ok "base: run returns when the shell exits" || fail "base: run returns when the shell exits"
 screen | grep -q '^RC=3$' && ok "base: run exits with the shell's status" || { fail "base: run exits with the shell's status"; screen | grep RC=; }
-screen | grep -q '^TTY=icanon$' && ok "base: the terminal is back in cooked mode" || fail "base: the terminal is back in cooked mode"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "base: the terminal is back in cooked mode" || fail "base: the terminal is back in cooked mode"
 
 # Ctrl-A X leaves, and the terminal comes back too.
 session --name leave capstan/base
@@ -63,7 +63,7 @@ wait_for '^\$( |$)' || fail "leave: prompt"
 T send-keys -t "$S" C-a x
 wait_for '^RC=' && ok "Ctrl-A X leaves the VM" || fail "Ctrl-A X leaves the VM"
 screen | grep -q '^RC=0$' && ok "leaving exits 0" || fail "leaving exits 0"
-screen | grep -q '^TTY=icanon$' && ok "Ctrl-A X: the terminal is back in cooked mode" || fail "Ctrl-A X: the terminal is restored"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "Ctrl-A X: the terminal is back in cooked mode" || fail "Ctrl-A X: the terminal is restored"
 st=$("$CAPSTAN" instances -a --json | python3 -c 'import json,sys; print([i["state"] for i in json.load(sys.stdin) if i["name"]=="leave"][0])')
 [ "$st" = stopped ] && ok "a VM left with Ctrl-A X is stopped" || fail "a VM left with Ctrl-A X is stopped ($st)"
 
@@ -74,7 +74,7 @@ wait_for '^\$( |$)' || fail "sig: prompt"
 kill -TERM "$(pgrep -P "$(T list-panes -t "$S" -F '#{pane_pid}')")"
 wait_for '^RC=' && ok "SIGTERM ends run" || fail "SIGTERM ends run"
 screen | grep -q '^RC=143$' && ok "run exits 128+SIGTERM" || fail "run exits 128+SIGTERM"
-screen | grep -q '^TTY=icanon$' && ok "SIGTERM: the terminal is restored" || fail "SIGTERM: the terminal is restored"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "SIGTERM: the terminal is restored" || fail "SIGTERM: the terminal is restored"
 st=$("$CAPSTAN" instances -a --json | python3 -c 'import json,sys; print([i["state"] for i in json.load(sys.stdin) if i["name"]=="sig"][0])')
 [ "$st" = stopped ] && ok "a VM ended by a signal to run is stopped" || fail "a VM ended by a signal to run is stopped ($st)"
 done_testing
