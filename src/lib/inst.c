@@ -464,7 +464,8 @@ static int stage_resolve(struct run *r)
 	const struct inst_opts *o = r->o;
 	int ret;
 
-	if ((ret = inst_name_valid(o->name ? o->name : "x")))
+	/* A bad --name is said before anything is pulled. */
+	if (o->name && (ret = inst_name_valid(o->name)))
 		return ret;
 	if ((ret = repo_find(r->ctx, o->image, "qemu", &r->img)) != -CAP_E_NOTFOUND) {
 		if (ret)
