@@ -68,6 +68,25 @@ has "$OUT" '"node-name":"base","read-only":true,"backing":null' "the repository 
 has "$OUT" '"backing":"base"' "the overlay's backing is named by node"
 hasnt "$OUT" ' -drive ' "no -drive that would follow file names"
 
+# The chain itself: QEMU given the hostile image as the repository layer, as run would give
+# it, never opens the file its header names (the guest would read zeroes there).
+qemu-img create -q -f qcow2 -F qcow2 -b "$TESTDIR/hand.qcow2" "$TESTDIR/over.qcow2" 1M
+qemu-system-x86_64 -nodefaults -display none -S -M microvm -accel tcg \
+	-blockdev "{\"driver\":\"file\",\"filename\":\"$TESTDIR/hand.qcow2\",\"node-name\":\"base-file\",\"read-only\":true}" \
+	-blockdev '{"driver":"qcow2","file":"base-file","node-name":"base","read-only":true,"backing":null}' \
+	-blockdev "{\"driver\":\"file\",\"filename\":\"$TESTDIR/over.qcow2\",\"node-name\":\"hd0-file\"}" \
+	-blockdev '{"driver":"qcow2","file":"hd0-file","node-name":"hd0","backing":"base"}' \
+	-device virtio-blk-device,drive=hd0 -qmp "unix:$TESTDIR/chain.sock,server=on,wait=off" &
+chain=$!
+# The blockdevs open in order: once the overlay (the last) is open, the base chain is set up.
+# (Without "backing": null this showed the backing file open; with it, never.)
+for _ in $(seq 400); do ls -l "/proc/$chain/fd" 2>/dev/null | grep -q over.qcow2 && break; sleep 0.05; done
+fds=$(ls -l "/proc/$chain/fd" 2>/dev/null)
+echo "$fds" | grep -q "hand.qcow2" && ! echo "$fds" | grep -q "$SECRET" &&
+	ok "QEMU opens the image but not the backing file it names" || fail "QEMU opens the image but not the backing file it names"
+kill "$chain"
+wait "$chain" 2>/dev/null
+
 # --- issue 9.10: a FIFO as backing file or image hangs nothing ---
 mkfifo "$TESTDIR/fifo"
 qemu-img create -q -f qcow2 -F raw -u -b "$TESTDIR/fifo" "$TESTDIR/fifo.qcow2" 1M
