@@ -76,8 +76,8 @@ int hv_port_parse(const char *spec, struct hv_port *out)
 		if (inet_pton(AF_INET, ip, &a) != 1)
 			return bad(spec, "the address must be a dotted IPv4 address");
 		inet_ntop(AF_INET, &a, out->ip, sizeof(out->ip));
-		if (!strcmp(out->ip, "0.0.0.0"))
-			out->ip[0] = '\0';
+		if (!strcmp(out->ip, "0.0.0.0")) /* all addresses: the same value as no address */
+			memset(out->ip, 0, sizeof(out->ip));
 	}
 	if (port_num(parts[nparts - 2], lens[nparts - 2], &out->host))
 		return bad(spec, "the host port must be a number from 1 to 65535");
