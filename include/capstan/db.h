@@ -18,26 +18,38 @@ struct db;
 /* The newest schema version this build writes. */
 #define DB_SCHEMA_VERSION 3
 
-/* Instance states as stored (and shown, with the exit status for "exited"). */
-#define DB_CREATED  "created" /* row claimed, VM not started yet */
-#define DB_RUNNING  "running"
-#define DB_STOPPING "stopping" /* 'capstan stop' is powering it off */
-#define DB_EXITED   "exited"   /* the program ended; exit_status is set */
-#define DB_STOPPED  "stopped"  /* stopped by 'capstan stop' */
-#define DB_CRASHED  "crashed"  /* the VM went away and nobody saw its status */
+/*
+ * Instance states.  Stored as their names ("created", "running", ...), which
+ * is what every schema version holds, so existing databases read as they are.
+ */
+enum db_state {
+	DB_CREATED,  /* row claimed, VM not started yet */
+	DB_RUNNING,  /* the backend runs it */
+	DB_STOPPING, /* 'capstan stop' is powering it off */
+	DB_EXITED,   /* the program ended; exit_status is set */
+	DB_STOPPED,  /* stopped by 'capstan stop' */
+	DB_CRASHED,  /* the VM went away and nobody saw its status */
+};
+
+/* "created", "running", ... */
+const char *db_state_name(enum db_state s);
+/* The state a stored name means; 0, or -CAP_E_DATA for a name no version wrote. */
+int db_state_parse(const char *name, enum db_state *out);
+/* Created, running or stopping: a VM is (or is about to be) there. */
+bool db_state_live(enum db_state s);
 
 struct db_instance {
 	char *name;
-	char *image;	 /* "ns/name" */
-	char *backend;	 /* "qemu", "libvirt" */
-	char *platform;	 /* instances/<platform>/, "qemu" */
-	char *boot;	 /* "direct", "disk" */
-	char *accel;	 /* "kvm", "tcg" */
-	char *net;	 /* "nat", "bridge", "tap", "none" */
-	char *ports;	 /* canonical forwards, comma-separated, "" if none */
-	char *connect;	 /* libvirt URI, NULL for qemu */
-	char *uuid;	 /* libvirt domain UUID, NULL for qemu */
-	char *state;	 /* DB_* */
+	char *image;	/* "ns/name" */
+	char *backend;	/* "qemu", "libvirt" */
+	char *platform; /* instances/<platform>/, "qemu" */
+	char *boot;	/* "direct", "disk" */
+	char *accel;	/* "kvm", "tcg" */
+	char *net;	/* "nat", "bridge", "tap", "none" */
+	char *ports;	/* canonical forwards, comma-separated, "" if none */
+	char *connect;	/* libvirt URI, NULL for qemu */
+	char *uuid;	/* libvirt domain UUID, NULL for qemu */
+	enum db_state state;
 	uint64_t memory; /* bytes */
 	int cpus;
 	int64_t pid;	   /* QEMU pid, 0 if none */
@@ -74,7 +86,7 @@ int db_set_stopping(struct db *db, const char *name, bool stopping);
  * status; a row being stopped always ends as DB_STOPPED.  Returns 1 if the
  * row changed, 0 if not.
  */
-int db_set_ended(struct db *db, const char *name, const char *state, int exit_status,
+int db_set_ended(struct db *db, const char *name, enum db_state state, int exit_status,
 		 int64_t stopped);
 /* Remove a row (a missing row is not an error). */
 int db_delete(struct db *db, const char *name);

@@ -75,6 +75,12 @@ int disk_qcow2_create(struct disk **out, const char *path, uint64_t size,
 int disk_qcow2_create_fd(struct disk **out, int fd, uint64_t size,
 			 const struct disk_qcow2_opts *opts);
 
+/*
+ * Open the file of a disk image: a regular file or a block device, never a
+ * FIFO, socket or character device (opened without blocking, then refused).
+ * Returns the fd (O_CLOEXEC) or a negative code with a message.
+ */
+int disk_open_file(const char *path, int flags);
 /* Open (path) as raw or qcow2, found by its magic. */
 int disk_open(struct disk **out, const char *path, int flags);
 /* "qcow2" if (path) starts with the qcow2 magic, else "raw"; NULL on I/O error (message set). */

@@ -32,7 +32,8 @@ int hv_port_check_free(const struct hv_port *p);
 
 enum hv_boot { HV_BOOT_DIRECT, HV_BOOT_DISK };
 enum hv_accel { HV_ACCEL_AUTO, HV_ACCEL_KVM, HV_ACCEL_TCG };
-enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE };
+/* vhost: a tap device with QEMU's vhost-net (the data path in the host kernel). */
+enum hv_net { HV_NET_NAT, HV_NET_BRIDGE, HV_NET_TAP, HV_NET_NONE, HV_NET_VHOST };
 
 const char *hv_boot_name(enum hv_boot b);
 const char *hv_accel_name(enum hv_accel a);
@@ -43,6 +44,14 @@ int hv_accel_parse(const char *s, enum hv_accel *out);
 int hv_net_parse(const char *s, enum hv_net *out);
 /* "qemu" or "libvirt": *out is the library's own copy of the name. */
 int hv_backend_parse(const char *s, const char **out);
+/*
+ * Capstan's -p PLATFORM for run: the backend that runs it (qemu -> "qemu",
+ * libvirt -> "libvirt"); vbox, vmw and gce are -CAP_E_UNAVAIL with a message
+ * saying what capstan runs.
+ */
+int hv_platform_backend(const char *platform, const char **backend);
+/* xx:xx:xx:xx:xx:xx, hex, unicast: -CAP_E_USAGE otherwise. */
+int hv_mac_check(const char *mac);
 
 struct hv_config {
 	const char *name;	 /* instance name */
@@ -50,6 +59,12 @@ struct hv_config {
 	const char *dir;	 /* instance folder (absolute): console.log, qmp.sock live here */
 	const char *disk;	 /* the instance's disk (absolute), an overlay of the image */
 	const char *disk_format; /* "qcow2" */
+	/*
+	 * The repository image the disk overlays (absolute), opened read-only
+	 * with no backing of its own; NULL: the disk stands alone.
+	 */
+	const char *base;
+	const char *base_format; /* "qcow2" or "raw" */
 	const char *kernel;	 /* for HV_BOOT_DIRECT: the kernel ELF (absolute) */
 	const char *cmdline;	 /* override of the image's command line, NULL to keep it */
 	uint64_t memory;	 /* bytes */
@@ -58,6 +73,7 @@ struct hv_config {
 	enum hv_accel accel; /* HV_ACCEL_AUTO is resolved by probe() */
 	enum hv_net net;
 	const char *netdev; /* bridge or tap device, NULL for the default */
+	const char *mac;    /* the NIC's MAC address (checked by hv_mac_check), NULL: default */
 	const struct hv_port *ports;
 	size_t nports;
 	bool foreground; /* console on the caller's stdin/stdout, else console.log only */
@@ -80,6 +96,8 @@ struct hv_status {
 	enum hv_state state;
 	int exit_status; /* the program's exit status, -1 when unknown */
 	bool timed_out;	 /* HV_STOPPED by the --timeout watchdog */
+	int64_t pid;	 /* HV_RUNNING on QEMU: the process found (maybe unrecorded) */
+	int64_t pid_start;
 };
 
 struct hv;
@@ -126,6 +144,24 @@ int hv_libvirt_new(const struct cap_ctx *ctx, const char *uri, struct hv **out);
  */
 int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
 			  char **xml);
+/*
+ * A scripted backend for unit tests: no process, no VM.  hv_open() knows the
+ * name "fake" only while a test has installed one, so the CLI never reaches it.
+ */
+struct hv_fake {
+	int fail_probe, fail_start, fail_stop; /* codes those calls fail with, 0: succeed */
+	enum hv_state end_state;	       /* how the VM ends (console(), or after stop()) */
+	int exit_status;
+	int64_t pid;			     /* the pid start() reports */
+	void (*on_start)(struct hv_fake *f); /* called once start() succeeded */
+	void *arg;			     /* for on_start */
+	/* what happened */
+	bool running;
+	int starts, stops, releases;
+	char cmdline[256]; /* cfg->cmdline of the last start() */
+};
+void hv_fake_install(struct hv_fake *f); /* NULL uninstalls */
+int hv_fake_new(const struct cap_ctx *ctx, struct hv **out);
 /* By backend name ("qemu", "libvirt"); the one place that chooses. */
 int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, struct hv **out);
 void hv_free(struct hv *hv);
@@ -149,6 +185,11 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 void hv_qemu_argv_free(char **argv);
 /* Does /dev/kvm really work here (open + KVM_GET_API_VERSION + KVM_CREATE_VM)? */
 bool hv_kvm_usable(char *why, size_t len);
+/*
+ * The live QEMU an instance folder's pid file names: 1 with *pid and *start
+ * set, 0 if none (no file, or that process is gone or another one now).
+ */
+int hv_qemu_pid_of(const char *dir, int64_t *pid, int64_t *start);
 /* Start time of pid (field 22 of /proc/PID/stat), 0 if no such process. */
 int64_t hv_pid_start(int64_t pid);
 /*

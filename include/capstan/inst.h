@@ -18,6 +18,10 @@ struct inst_opts {
 	uint64_t memory;   /* bytes */
 	int cpus;
 	const char *cmdline; /* -e: replaces the image's command line, NULL keeps it */
+	/* --env NAME=VALUE: the kernel's --env= options, before the command line */
+	const char *const *env;
+	size_t nenv;
+	const char *mac; /* --mac: the NIC's address, NULL for QEMU's default */
 	enum hv_net net;
 	const char *netdev; /* -b */
 	const struct hv_port *ports;

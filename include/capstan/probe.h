@@ -61,6 +61,15 @@ int probe_fd(int fd, const char *name, struct probe_info *info);
 int probe_file(const char *path, struct probe_info *info);
 void probe_info_release(struct probe_info *info);
 
+/*
+ * Refuse an image whose reader would open another file of the image's
+ * choosing (a qcow2 backing file or external data file, a VMDK descriptor):
+ * -CAP_E_DATA naming the image (name) and the path it names.  Repository
+ * images are checked at import, at pull and at run.
+ */
+int probe_standalone_fd(int fd, const char *name);
+int probe_standalone(const char *path, const char *name);
+
 /* "qcow2", "raw", "vmdk", "vdi", "gzip". */
 const char *probe_format_name(enum probe_format f);
 /*

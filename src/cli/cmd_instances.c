@@ -39,7 +39,7 @@ static void print_json(struct cap_ctx *ctx, const struct db_instance *v, size_t 
 		json_str(&j, "name", v[i].name);
 		json_str(&j, "image", v[i].image);
 		json_str(&j, "backend", v[i].backend);
-		json_str(&j, "state", v[i].state);
+		json_str(&j, "state", db_state_name(v[i].state));
 		json_str(&j, "status", inst_state_str(&v[i], st, sizeof(st)));
 		if (v[i].exit_status >= 0)
 			json_int(&j, "exit_status", v[i].exit_status);

@@ -9,9 +9,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "capstan/build.h"
 #include "capstan/err.h"
 #include "capstan/fs.h"
 #include "capstan/inst.h"
+#include "capstan/repo.h"
 #include "capstan/size.h"
 #include "capstan/str.h"
 #include "cmd.h"
@@ -65,10 +67,16 @@ struct port_list {
 	size_t n;
 };
 
+struct env_list {
+	const char **v;
+	size_t n;
+};
+
 /* What the options fill: the instance's options, and what needs converting first. */
 struct run_args {
 	struct inst_opts o;
 	struct port_list ports;
+	struct env_list env;
 };
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -146,6 +154,31 @@ static int parse_backend(const char *value, void *field)
 	return hv_backend_parse(value, field);
 }
 
+/* Capstan's -p: the platform to run on, which is the backend here. */
+static int parse_platform(const char *value, void *field)
+{
+	return hv_platform_backend(value, field);
+}
+
+/* --env adds one NAME=VALUE (checked by the library, with the others). */
+static int parse_env(const char *value, void *field)
+{
+	struct env_list *l = field;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = value;
+	return 0;
+}
+
+static int parse_mac(const char *value, void *field)
+{
+	int ret = hv_mac_check(value);
+
+	if (!ret)
+		*(const char **)field = value;
+	return ret;
+}
+
 static const struct cli_opt options[] = {
     CLI_OPT_STR('i', "image", "IMAGE", struct run_args, o.image, "the image to run"),
     CLI_OPT_STR(0, "name", "NAME", struct run_args, o.name, "the instance name"),
@@ -153,10 +186,15 @@ static const struct cli_opt options[] = {
 		  "memory, e.g. 64M or 1G (a bare number is MiB; default 64M)"),
     CLI_OPT_PARSE('c', "cpus", "N", struct run_args, o.cpus, parse_cpus, "1",
 		  "virtual CPUs (default 1)"),
-    CLI_OPT_STR('e', "cmdline", "LINE", struct run_args, o.cmdline,
-		"replace the image's command line"),
+    CLI_OPT_STR('e', "execute", "LINE", struct run_args, o.cmdline,
+		"replace the image's command line (also with --boot disk)"),
+    CLI_OPT_STR(0, "cmdline", "LINE", struct run_args, o.cmdline, "the same as -e"),
+    CLI_OPT_PARSE(0, "env", "NAME=VALUE", struct run_args, env, parse_env, NULL,
+		  "set a variable in the program's environment (repeatable)"),
     CLI_OPT_PARSE('n', "network", "MODE", struct run_args, o.net, parse_net, NULL,
-		  "nat (default), bridge, tap or none"),
+		  "nat (default), bridge, tap, vhost (tap with vhost-net) or none"),
+    CLI_OPT_PARSE(0, "mac", "ADDR", struct run_args, o.mac, parse_mac, NULL,
+		  "the NIC's MAC address, e.g. 52:54:00:12:34:56"),
     CLI_OPT_STR('b', "bridge", "DEVICE", struct run_args, o.netdev,
 		"the bridge or tap device (default virbr0 / tap0)"),
     CLI_OPT_PARSE('f', "forward", "SPEC", struct run_args, ports, parse_forward, NULL,
@@ -173,6 +211,9 @@ static const struct cli_opt options[] = {
     CLI_OPT_FLAG('v', "verbose", struct run_args, o.verbose, "print the hypervisor command line"),
     CLI_OPT_PARSE(0, "backend", "NAME", struct run_args, o.backend, parse_backend, NULL,
 		  "qemu (default) or libvirt"),
+    CLI_OPT_PARSE('p', "platform", "PLATFORM", struct run_args, o.backend, parse_platform, NULL,
+		  "Capstan's platform: qemu (default) or libvirt, as --backend;\n"
+		  "vbox, vmw and gce are not run here"),
     CLI_OPT_STR(0, "connect", "URI", struct run_args, o.connect,
 		"libvirt connection (default " HV_LIBVIRT_DEFAULT_URI ")"),
     CLI_OPT_END,
@@ -210,6 +251,21 @@ static int check(const struct cmd *self, struct cap_ctx *ctx, struct inst_opts *
 	return 0;
 }
 
+/* In a Capstanfile folder, an image not built yet is built first, as Capstan does. */
+static int build_if_missing(struct cap_ctx *ctx, const char *image)
+{
+	struct repo_image img = {0};
+	struct build_opts b = {.name = image};
+	int ret = repo_find(ctx, image, "qemu", &img);
+
+	repo_image_release(&img);
+	if (ret != -CAP_E_NOTFOUND)
+		return ret;
+	cap_errclear();
+	cap_info(ctx, "Building '%s' from the Capstanfile first", image);
+	return build_image(ctx, &b);
+}
+
 static int run(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
 {
 	struct run_args *a = args;
@@ -219,8 +275,14 @@ static int run(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc
 
 	if ((ret = check(self, ctx, o, argc, argv, &image)))
 		goto out;
+	if (image && (ret = build_if_missing(ctx, image))) {
+		ret = cli_fail(ctx, ret);
+		goto out;
+	}
 	o->ports = a->ports.v;
 	o->nports = a->ports.n;
+	o->env = a->env.v;
+	o->nenv = a->env.n;
 	o->started = on_started;
 	if (!o->detach) {
 		/* beside SIGINT and SIGTERM (CMD_INTR): the terminal closing, Ctrl-\ */
@@ -249,6 +311,7 @@ out:
 static void release(void *args)
 {
 	free(((struct run_args *)args)->ports.v);
+	free(((struct run_args *)args)->env.v);
 }
 
 const struct cmd_spec spec_run = {
@@ -257,11 +320,14 @@ const struct cmd_spec spec_run = {
     .args_size = sizeof(struct run_args),
     .release = release,
     .max_args = 2,
-    .synopsis = "[OPTIONS] [IMAGE]\n[OPTIONS] -i IMAGE [NAME]",
-    .about = "Run an image from the local repository as a VM.  Without IMAGE, in a folder\n"
-	     "with a Capstanfile, run the image built from it (named after the folder).\n"
+    .synopsis = "[OPTIONS] [IMAGE | INSTANCE]\n[OPTIONS] -i IMAGE [NAME]",
+    .about = "Run an image from the local repository as a VM (pulled from the registry if\n"
+	     "missing).  INSTANCE, the name of an ended instance that is no image here,\n"
+	     "relaunches it as it was.  Without IMAGE, in a folder with a Capstanfile, run\n"
+	     "the image built from it (named after the folder; built first if missing).\n"
 	     "The instance is named after the image ('/' becomes '-') unless --name or\n"
 	     "NAME says otherwise.  In the foreground the console is the terminal (Ctrl-A X\n"
-	     "leaves) and run exits with the program's exit status; with -d it prints the\n"
-	     "instance name and returns once the VM is up.\n",
+	     "leaves; when standard input is no terminal, its end reaches the program as\n"
+	     "end of file) and run exits with the program's exit status; with -d it prints\n"
+	     "the instance name and returns once the VM runs.\n",
 };

@@ -52,6 +52,32 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
     "CREATE INDEX instances_state ON instances(state, created);",
 };
 
+static const char *const state_names[] = {
+    [DB_CREATED] = "created", [DB_RUNNING] = "running", [DB_STOPPING] = "stopping",
+    [DB_EXITED] = "exited",   [DB_STOPPED] = "stopped", [DB_CRASHED] = "crashed",
+};
+
+const char *db_state_name(enum db_state s)
+{
+	return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s]
+									: "crashed";
+}
+
+int db_state_parse(const char *name, enum db_state *out)
+{
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (name && !strcmp(name, state_names[i])) {
+			*out = (enum db_state)i;
+			return 0;
+		}
+	return cap_errf(CAP_E_DATA, "unknown instance state '%s'", name ? name : "(null)");
+}
+
+bool db_state_live(enum db_state s)
+{
+	return s == DB_CREATED || s == DB_RUNNING || s == DB_STOPPING;
+}
+
 static int db_fail(struct db *db, int rc, const char *what)
 {
 	int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED	   ? EBUSY
@@ -222,7 +248,7 @@ int db_insert(struct db *db, const struct db_instance *in)
 	bind_text(st, 10, in->ports ? in->ports : "");
 	bind_text(st, 11, in->connect);
 	bind_text(st, 12, in->uuid);
-	bind_text(st, 13, in->state ? in->state : DB_CREATED);
+	bind_text(st, 13, db_state_name(in->state));
 	sqlite3_bind_int64(st, 14, in->pid);
 	sqlite3_bind_int64(st, 15, in->pid_start);
 	sqlite3_bind_int(st, 16, in->exit_status);
@@ -267,7 +293,11 @@ static void read_row(sqlite3_stmt *st, struct db_instance *o)
 	o->ports = col_dup(st, 9);
 	o->connect = col_dup(st, 10);
 	o->uuid = col_dup(st, 11);
-	o->state = col_dup(st, 12);
+	/* A state no version wrote: the VM is not known to be there. */
+	if (db_state_parse((const char *)sqlite3_column_text(st, 12), &o->state)) {
+		cap_errclear();
+		o->state = DB_CRASHED;
+	}
 	o->pid = sqlite3_column_int64(st, 13);
 	o->pid_start = sqlite3_column_int64(st, 14);
 	o->exit_status = sqlite3_column_int(st, 15);
@@ -363,7 +393,7 @@ int db_set_running(struct db *db, const char *name, int64_t pid, int64_t pid_sta
 	return ret < 0 ? ret : 0;
 }
 
-int db_set_ended(struct db *db, const char *name, const char *state, int exit_status,
+int db_set_ended(struct db *db, const char *name, enum db_state state, int exit_status,
 		 int64_t stopped)
 {
 	sqlite3_stmt *st = NULL;
@@ -377,7 +407,7 @@ int db_set_ended(struct db *db, const char *name, const char *state, int exit_st
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
-	bind_text(st, 1, state);
+	bind_text(st, 1, db_state_name(state));
 	sqlite3_bind_int(st, 2, exit_status);
 	sqlite3_bind_int64(st, 3, stopped);
 	bind_text(st, 4, name);
@@ -393,9 +423,9 @@ int db_set_stopping(struct db *db, const char *name, bool stopping)
 	    db->h, "UPDATE instances SET state = ? WHERE name = ? AND state = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "cannot prepare update");
-	bind_text(st, 1, stopping ? DB_STOPPING : DB_RUNNING);
+	bind_text(st, 1, db_state_name(stopping ? DB_STOPPING : DB_RUNNING));
 	bind_text(st, 2, name);
-	bind_text(st, 3, stopping ? DB_RUNNING : DB_STOPPING);
+	bind_text(st, 3, db_state_name(stopping ? DB_RUNNING : DB_STOPPING));
 	return write1(db, st, "cannot update");
 }
 
@@ -424,7 +454,6 @@ void db_instance_release(struct db_instance *i)
 	free(i->ports);
 	free(i->connect);
 	free(i->uuid);
-	free(i->state);
 	memset(i, 0, sizeof(*i));
 }
 

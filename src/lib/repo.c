@@ -822,7 +822,8 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 	memset(&info, 0, sizeof(info));
 	if ((ret = check_name(name)))
 		return ret;
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open; probe_fd() refuses it. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return cap_errnof(errno, "cannot read '%s'", file);
 	if ((ret = probe_fd(fd, file, &info)))
@@ -840,9 +841,8 @@ int repo_import(const struct cap_ctx *ctx, const char *name, const char *file,
 		    file);
 		goto out;
 	}
-	if (info.backing_file)
-		cap_warn(ctx, "'%s' has a backing file '%s' that is not imported with it", file,
-			 info.backing_file);
+	if ((ret = probe_standalone_fd(fd, file)))
+		goto out;
 	platform = probe_platform(info.format);
 	if ((ret = repo_tmp_open(ctx, &tmp)))
 		goto out;

@@ -36,8 +36,9 @@ created=$(sed -n 's/^created: "\(.*\)"$/\1/p' "$repo/m/index.yaml")
 expect 0 "import again replaces" "$CAPSTAN" import r disk.raw -v 3
 has "$repo/r/index.yaml" '^version: "3"$' "replaced index has the new version"
 qemu-img create -q -f qcow2 -b disk.qcow2 -F qcow2 overlay.qcow2
-expect 0 "import an overlay" "$CAPSTAN" import ov overlay.qcow2
-has "$ERR" "^capstan: warning: 'overlay.qcow2' has a backing file 'disk.qcow2' that is not imported with it$" "overlay import warns about its backing file"
+# A backing file would let the image choose a host file for QEMU to open: refused.
+expect 65 "import of an overlay is refused" "$CAPSTAN" import ov overlay.qcow2
+has "$ERR" "^capstan: import 'ov': image 'overlay.qcow2' names a backing file \('disk.qcow2'\): a repository image must stand alone" "overlay import names the backing file"
 expect 0 "-q is quiet" "$CAPSTAN" import -q q2 disk.qcow2
 [ -s "$OUT" ] && fail "-q is quiet" || ok "-q prints nothing"
 clean "after imports"

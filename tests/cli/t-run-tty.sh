@@ -8,22 +8,36 @@ if ! "$CAPSTAN" search capstan/base 2>/dev/null | grep -q 'capstan/base'; then
 	exit 77
 fi
 export CAPSTAN_DISABLE_KVM=1
-S=capstan-tty-$$
-cleanup() { tmux kill-session -t "$S" 2>/dev/null; rm -rf "$TESTDIR"; }
+# Each session gets its own tmux server on a private socket: a server still
+# shutting down after the last session can never be the one the next one meets.
+S=tty
+N=0
+SOCK=
+T() { tmux -S "$SOCK" "$@"; }
+end_server() {
+	[ -n "$SOCK" ] || return 0
+	T kill-server 2>/dev/null
+	for _ in $(seq 100); do [ -e "$SOCK" ] || break; sleep 0.05; done
+	rm -f "$SOCK"
+}
+cleanup() { end_server; rm -rf "$TESTDIR"; }
 trap cleanup EXIT
 # session ARGS: a fresh terminal running 'capstan run ARGS', then its status and tty mode.
 session() {
-	tmux kill-session -t "$S" 2>/dev/null
-	tmux new-session -d -s "$S" -x 160 -y 40 \
-		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run $*; echo \"RC=\$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/TTY=/'; sleep 60"
+	end_server
+	N=$((N + 1))
+	SOCK="$TESTDIR/tmux-$N.sock"
+	T -f /dev/null new-session -d -s "$S" -x 160 -y 40 \
+		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run $*; echo \"RC=\$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/TTY=/'; sleep 60" ||
+		fail "tmux session $N starts"
 }
-screen() { tmux capture-pane -p -t "$S"; }
+screen() { T capture-pane -p -t "$S"; }
 # wait_for REGEX: until the pane shows it (20 s at most).
 wait_for() {
 	for _ in $(seq 200); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
 	return 1
 }
-type_line() { tmux send-keys -t "$S" -l -- "$1"; tmux send-keys -t "$S" Enter; }
+type_line() { T send-keys -t "$S" -l -- "$1"; T send-keys -t "$S" Enter; }
 
 # capstan/hello, pulled from the default registry on first use.
 expect 0 "run capstan/hello (pulled on first use)" "$CAPSTAN" run capstan/hello </dev/null
@@ -41,25 +55,26 @@ wait_for '^typed-through-tty' && ok "base: input reaches the guest and output co
 type_line 'exit 3'
 wait_for '^RC=' && ok "base: run returns when the shell exits" || fail "base: run returns when the shell exits"
 screen | grep -q '^RC=3$' && ok "base: run exits with the shell's status" || { fail "base: run exits with the shell's status"; screen | grep RC=; }
-screen | grep -q '^TTY=icanon$' && ok "base: the terminal is back in cooked mode" || fail "base: the terminal is back in cooked mode"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "base: the terminal is back in cooked mode" || fail "base: the terminal is back in cooked mode"
 
 # Ctrl-A X leaves, and the terminal comes back too.
 session --name leave capstan/base
 wait_for '^\$( |$)' || fail "leave: prompt"
-tmux send-keys -t "$S" C-a x
+T send-keys -t "$S" C-a x
 wait_for '^RC=' && ok "Ctrl-A X leaves the VM" || fail "Ctrl-A X leaves the VM"
 screen | grep -q '^RC=0$' && ok "leaving exits 0" || fail "leaving exits 0"
-screen | grep -q '^TTY=icanon$' && ok "Ctrl-A X: the terminal is back in cooked mode" || fail "Ctrl-A X: the terminal is restored"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "Ctrl-A X: the terminal is back in cooked mode" || fail "Ctrl-A X: the terminal is restored"
 st=$("$CAPSTAN" instances -a --json | python3 -c 'import json,sys; print([i["state"] for i in json.load(sys.stdin) if i["name"]=="leave"][0])')
 [ "$st" = stopped ] && ok "a VM left with Ctrl-A X is stopped" || fail "a VM left with Ctrl-A X is stopped ($st)"
 
 # A signal to capstan run restores the terminal too and stops the VM.
 session --name sig capstan/base
 wait_for '^\$( |$)' || fail "sig: prompt"
-pkill -TERM -f -- "$CAPSTAN run --name sig" 
+# capstan itself: the child of the pane's shell (env execs it)
+kill -TERM "$(pgrep -P "$(T list-panes -t "$S" -F '#{pane_pid}')")"
 wait_for '^RC=' && ok "SIGTERM ends run" || fail "SIGTERM ends run"
 screen | grep -q '^RC=143$' && ok "run exits 128+SIGTERM" || fail "run exits 128+SIGTERM"
-screen | grep -q '^TTY=icanon$' && ok "SIGTERM: the terminal is restored" || fail "SIGTERM: the terminal is restored"
+wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "SIGTERM: the terminal is restored" || fail "SIGTERM: the terminal is restored"
 st=$("$CAPSTAN" instances -a --json | python3 -c 'import json,sys; print([i["state"] for i in json.load(sys.stdin) if i["name"]=="sig"][0])')
 [ "$st" = stopped ] && ok "a VM ended by a signal to run is stopped" || fail "a VM ended by a signal to run is stopped ($st)"
 done_testing

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // fuzz_qcow2.c: libFuzzer harness for the qcow2 reader (header, extensions, L1/L2, compressed
-// clusters).
+// clusters) and the stand-alone check of backing file names.
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "capstan/disk.h"
+#include "capstan/err.h"
+#include "capstan/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,6 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (write(fd, data, size) != (ssize_t)size)
 		abort();
+	/* the check import, pull and run make of backing and data file names */
+	probe_standalone_fd(fd, "fuzz");
+	cap_errclear();
 	/* never follow backing file names out of the input */
 	if (disk_qcow2_open_fd(&d, fd, DISK_RDONLY | DISK_NOBACKING, NULL) == 0) {
 		uint64_t sz = disk_size(d);

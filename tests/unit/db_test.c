@@ -72,7 +72,7 @@ static void test_roundtrip(void **state)
 
 	assert_int_equal(db_get(db, "hello", &out), 0);
 	assert_string_equal(out.image, "capstan/hello");
-	assert_string_equal(out.state, DB_CREATED);
+	assert_int_equal(out.state, DB_CREATED);
 	assert_string_equal(out.ports, "127.0.0.1:8080->80/tcp");
 	assert_null(out.uuid);
 	assert_int_equal(out.memory, 64 << 20);
@@ -92,7 +92,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(db_set_ended(db, "hello", DB_EXITED, 42, db_now_ms()), 1);
 	assert_int_equal(db_set_ended(db, "hello", DB_CRASHED, -1, db_now_ms()), 0);
 	assert_int_equal(db_get(db, "hello", &out), 0);
-	assert_string_equal(out.state, DB_EXITED);
+	assert_int_equal(out.state, DB_EXITED);
 	assert_int_equal(out.exit_status, 42);
 	db_instance_release(&out);
 
@@ -125,13 +125,13 @@ static void test_stopping(void **state)
 	assert_int_equal(db_set_stopping(db, "s", true), 1);
 	assert_int_equal(db_list(db, false, &v, &n), 0);
 	assert_int_equal(n, 1);
-	assert_string_equal(v[0].state, DB_STOPPING);
+	assert_int_equal(v[0].state, DB_STOPPING);
 	db_instances_free(v, n);
 	assert_int_equal(db_set_stopping(db, "s", false), 1);
 	assert_int_equal(db_set_stopping(db, "s", true), 1);
 	assert_int_equal(db_set_ended(db, "s", DB_EXITED, 0, 5), 1);
 	assert_int_equal(db_get(db, "s", &out), 0);
-	assert_string_equal(out.state, DB_STOPPED);
+	assert_int_equal(out.state, DB_STOPPED);
 	assert_int_equal(out.stopped, 5);
 	db_instance_release(&out);
 	db_close(db);
@@ -174,6 +174,33 @@ static void test_migrate_from_v1(void **state)
 	assert_null(out.connect);
 	assert_int_equal(out.exit_status, 3);
 	assert_int_equal(out.cpus, 2);
+	assert_int_equal(out.state, DB_EXITED); /* the stored string, read as the enum */
+	db_instance_release(&out);
+	db_close(db);
+
+	/* Every state name any version wrote reads back; one none wrote is "crashed". */
+	static const char *const names[] = {"created", "running", "stopping",
+					    "exited",  "stopped", "crashed"};
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	for (size_t i = 0; i < 6; i++) {
+		char *sql =
+		    xasprintf("UPDATE instances SET state = '%s' WHERE name = 'old'", names[i]);
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+		free(sql);
+		assert_int_equal(db_open(path, &db), 0);
+		assert_int_equal(db_get(db, "old", &out), 0);
+		assert_int_equal(out.state, (enum db_state)i);
+		assert_string_equal(db_state_name(out.state), names[i]);
+		db_instance_release(&out);
+		db_close(db);
+	}
+	assert_int_equal(sqlite3_exec(h, "UPDATE instances SET state = 'paused' WHERE name = 'old'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_get(db, "old", &out), 0);
+	assert_int_equal(out.state, DB_CRASHED);
 	db_instance_release(&out);
 	db_close(db);
 
@@ -252,7 +279,7 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(db_list(db, false, &v, &n), 0);
 	assert_int_equal(n, PROCS * ROWS);
 	for (size_t i = 0; i < n; i++)
-		assert_string_equal(v[i].state, DB_RUNNING);
+		assert_int_equal(v[i].state, DB_RUNNING);
 	db_instances_free(v, n);
 	db_close(db);
 	free(path);

@@ -94,7 +94,10 @@ static void test_qemu_disk_kvm(void **state)
 	assert_non_null(strstr(s, "-accel kvm -cpu host,-arch-capabilities"));
 	assert_null(strstr(s, "-kernel"));
 	assert_null(strstr(s, "-sandbox"));
-	assert_non_null(strstr(s, "file=/r/a,,b/disk.qcow2")); /* QEMU's comma escape */
+	/* JSON: no comma doubling; the overlay stands alone without a base */
+	assert_non_null(strstr(s, "\"filename\":\"/r/a,b/disk.qcow2\""));
+	assert_non_null(strstr(s, "\"node-name\":\"hd0\""));
+	assert_non_null(strstr(s, "\"backing\":null"));
 	assert_non_null(strstr(s, "virtio-blk-pci,drive=hd0"));
 	assert_non_null(strstr(s, "-netdev bridge,id=n0,br=br0"));
 	assert_non_null(strstr(s, "virtio-net-pci,romfile=,netdev=n0"));
@@ -106,6 +109,42 @@ static void test_qemu_disk_kvm(void **state)
 	assert_int_equal(hv_qemu_build_argv(&c, "qemu", true, &argv), 0);
 	s = joined(argv);
 	assert_null(strstr(s, "-netdev"));
+	free(s);
+	hv_qemu_argv_free(argv);
+}
+
+/*
+ * The repository image is a node of its own whose backing is null: a backing
+ * file name written in the image never reaches QEMU.
+ */
+static void test_qemu_backing_chain(void **state)
+{
+	struct hv_config c = base_cfg();
+	char **argv, *s;
+
+	c.base = "/r/repository/x/\"q\"/x.qemu";
+	c.base_format = "qcow2";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_null(strstr(s, "-drive"));
+	assert_non_null(strstr(s,
+			       "-blockdev {\"driver\":\"file\",\"filename\":"
+			       "\"/r/repository/x/\\\"q\\\"/x.qemu\",\"node-name\":\"base-file\","
+			       "\"read-only\":true}"));
+	assert_non_null(strstr(s, "-blockdev {\"driver\":\"qcow2\",\"file\":\"base-file\","
+				  "\"node-name\":\"base\",\"read-only\":true,\"backing\":null}"));
+	assert_non_null(strstr(s, "\"node-name\":\"hd0\",\"cache\":{\"no-flush\":true},"
+				  "\"discard\":\"unmap\",\"backing\":\"base\"}"));
+	free(s);
+	hv_qemu_argv_free(argv);
+
+	/* A raw base has no backing to disable. */
+	c.base_format = "raw";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_non_null(strstr(s,
+			       "{\"driver\":\"raw\",\"file\":\"base-file\",\"node-name\":\"base\","
+			       "\"read-only\":true}"));
 	free(s);
 	hv_qemu_argv_free(argv);
 }
@@ -129,7 +168,7 @@ static void test_names(void **state)
 	assert_string_equal(hv_net_name(n), "tap");
 	assert_int_equal(hv_net_parse("vpnkit", &n), -CAP_E_USAGE);
 	assert_string_equal(cap_errmsg(-CAP_E_USAGE),
-			    "unknown network mode 'vpnkit' (nat, bridge, tap or none)");
+			    "unknown network mode 'vpnkit' (nat, bridge, tap, none or vhost)");
 	assert_string_equal(hv_boot_name(HV_BOOT_DISK), "disk");
 	assert_string_equal(hv_accel_name(HV_ACCEL_KVM), "kvm");
 	struct hv *hv = NULL;
@@ -140,6 +179,54 @@ static void test_names(void **state)
 	assert_int_equal(hv_open(&ctx, "qemu", NULL, &hv), 0);
 	assert_string_equal(hv->ops->name, "qemu");
 	hv_free(hv);
+}
+
+static void test_parse(void **state)
+{
+	enum hv_accel a;
+	enum hv_boot b;
+	enum hv_net n;
+	const char *be;
+
+	assert_int_equal(hv_accel_parse("kvm", &a), 0);
+	assert_int_equal(a, HV_ACCEL_KVM);
+	assert_int_equal(hv_accel_parse("hvf", &a), -CAP_E_USAGE);
+	assert_int_equal(hv_boot_parse("disk", &b), 0);
+	assert_int_equal(b, HV_BOOT_DISK);
+	assert_int_equal(hv_boot_parse("pxe", &b), -CAP_E_USAGE);
+	assert_int_equal(hv_backend_parse("libvirt", &be), 0);
+	assert_string_equal(be, "libvirt");
+	assert_int_equal(hv_backend_parse("fake", &be), -CAP_E_USAGE);
+	assert_int_equal(hv_net_parse("vhost", &n), 0);
+	assert_int_equal(n, HV_NET_VHOST);
+	/* Capstan's -p: what we run selects the backend, the others say what we run */
+	assert_int_equal(hv_platform_backend("qemu", &be), 0);
+	assert_string_equal(be, "qemu");
+	assert_int_equal(hv_platform_backend("vbox", &be), -CAP_E_UNAVAIL);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_UNAVAIL), "capstan runs qemu"));
+	assert_int_equal(hv_platform_backend("xen", &be), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("52:54:00:12:34:56"), 0);
+	assert_int_equal(hv_mac_check("52:54:00:12:34"), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("52:54:00:12:34:5g"), -CAP_E_USAGE);
+	assert_int_equal(hv_mac_check("01:00:5e:00:00:01"), -CAP_E_USAGE); /* multicast */
+	assert_int_equal(hv_mac_check("52:54:00:12:34:56,x"), -CAP_E_USAGE);
+}
+
+static void test_qemu_mac_vhost(void **state)
+{
+	struct hv_config c = base_cfg();
+	char **argv, *s;
+
+	c.mac = "52:54:00:ab:cd:ef";
+	c.net = HV_NET_VHOST;
+	c.netdev = "tap7";
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", false, &argv), 0);
+	s = joined(argv);
+	assert_non_null(
+	    strstr(s, "-netdev tap,id=n0,ifname=tap7,script=no,downscript=no,vhost=on"));
+	assert_non_null(strstr(s, "-device virtio-net-device,mac=52:54:00:ab:cd:ef,netdev=n0"));
+	free(s);
+	hv_qemu_argv_free(argv);
 }
 
 /* Every name the command line takes parses back to the value it names. */
@@ -188,7 +275,8 @@ static void test_libvirt_xml(void **state)
 	assert_non_null(strstr(xml, "<memory unit='KiB'>65536</memory>"));
 	assert_non_null(strstr(xml, "<kernel>/r/cache/kernels/k-1</kernel>"));
 	assert_non_null(strstr(xml, "<cmdline>/bin/x &apos;q&apos; &amp; more</cmdline>"));
-	assert_non_null(strstr(xml, "<source file='/r/instances/qemu/web/disk.qcow2'/>"));
+	assert_non_null(strstr(xml, "<source file='/r/instances/qemu/web/disk.qcow2'/>\n"
+				    "      <backingStore/>"));
 	assert_non_null(
 	    strstr(xml, "<source path='/r/instances/qemu/web/console.log' append='off'/>"));
 	assert_non_null(strstr(xml, "name='arch-capabilities'"));
@@ -202,6 +290,16 @@ static void test_libvirt_xml(void **state)
 	assert_non_null(strstr(xml, "<boot dev='hd'/>"));
 	assert_null(strstr(xml, "<kernel>"));
 	assert_null(strstr(xml, "<interface"));
+	free(xml);
+	/* The repository image spelled out, its own backing empty. */
+	c.base = "/r/repository/x/x.qemu";
+	c.base_format = "qcow2";
+	assert_int_equal(hv_libvirt_domain_xml(&ctx, &c, true, &xml), 0);
+	assert_non_null(strstr(xml, "<backingStore type='file'>\n"
+				    "        <format type='qcow2'/>\n"
+				    "        <source file='/r/repository/x/x.qemu'/>\n"
+				    "        <backingStore/>\n"
+				    "      </backingStore>"));
 	free(xml);
 	cap_ctx_release(&ctx);
 }
@@ -266,6 +364,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_qemu_direct),
 	    cmocka_unit_test(test_qemu_disk_kvm),
+	    cmocka_unit_test(test_qemu_backing_chain),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_qemu_mac_vhost),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_parse_names),

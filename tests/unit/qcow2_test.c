@@ -476,13 +476,41 @@ static void test_bad_images(void **state)
 	free(p);
 }
 
+/* A backing loop is named once, with its cause; a FIFO as backing file fails at once. */
+static void test_backing_hostile(void **state)
+{
+	char *a = tpath("loop-a.qcow2"), *f = tpath("fifo"), *fb = tpath("fifo-backed.qcow2");
+	struct disk *d = NULL;
+
+	assert_int_equal(sh(NULL,
+			    "cd '%s' && qemu-img create -q -f qcow2 -u -F qcow2 -b loop-b.qcow2 "
+			    "loop-a.qcow2 1M && qemu-img create -q -f qcow2 -u -F qcow2 -b "
+			    "loop-a.qcow2 loop-b.qcow2 1M",
+			    tmpdir),
+			 0);
+	assert_int_equal(disk_qcow2_open(&d, a, DISK_RDONLY), -CAP_E_DATA);
+	const char *msg = cap_errmsg(-CAP_E_DATA);
+	assert_non_null(strstr(msg, "loops back to"));
+	assert_true(strlen(msg) < 400);
+	assert_null(strstr(strstr(msg, "backing file") + 1, "backing file 'backing file"));
+	assert_int_equal(mkfifo(f, 0600), 0);
+	assert_int_equal(sh(NULL, "qemu-img create -q -f qcow2 -u -F raw -b '%s' '%s' 1M", f, fb),
+			 0);
+	assert_int_equal(disk_qcow2_open(&d, fb, DISK_RDONLY), -CAP_E_DATA);
+	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not a regular file"));
+	assert_int_equal(disk_open(&d, f, DISK_RDONLY), -ENOENT);
+	free(a);
+	free(f);
+	free(fb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lazy_allocation),   cmocka_unit_test(test_random_writes_64k),
 	    cmocka_unit_test(test_random_writes_512), cmocka_unit_test(test_random_writes_2m),
 	    cmocka_unit_test(test_reads_qemu_images), cmocka_unit_test(test_backing_files),
-	    cmocka_unit_test(test_bad_images),
+	    cmocka_unit_test(test_backing_hostile),   cmocka_unit_test(test_bad_images),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

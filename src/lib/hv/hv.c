@@ -23,6 +23,8 @@ int hv_open(const struct cap_ctx *ctx, const char *backend, const char *uri, str
 	}
 	if (!strcmp(backend, "libvirt"))
 		return hv_libvirt_new(ctx, uri, out);
+	if (!strcmp(backend, "fake"))
+		return hv_fake_new(ctx, out);
 	return cap_errf(CAP_E_USAGE, "unknown backend '%s' (qemu or libvirt)", backend);
 }
 
@@ -37,10 +39,8 @@ static const char *const boot_names[] = {[HV_BOOT_DIRECT] = "direct", [HV_BOOT_D
 static const char *const accel_names[] = {
     [HV_ACCEL_AUTO] = "auto", [HV_ACCEL_KVM] = "kvm", [HV_ACCEL_TCG] = "tcg"};
 static const char *const net_names[] = {
-    [HV_NET_NAT] = "nat",
-    [HV_NET_BRIDGE] = "bridge",
-    [HV_NET_TAP] = "tap",
-    [HV_NET_NONE] = "none",
+    [HV_NET_NAT] = "nat",   [HV_NET_BRIDGE] = "bridge", [HV_NET_TAP] = "tap",
+    [HV_NET_NONE] = "none", [HV_NET_VHOST] = "vhost",
 };
 static const char *const backend_names[] = {"qemu", "libvirt"};
 #define NNAMES(v) (sizeof(v) / sizeof(v[0]))
@@ -116,6 +116,45 @@ int hv_backend_parse(const char *s, const char **out)
 	return 0;
 }
 
+int hv_platform_backend(const char *platform, const char **backend)
+{
+	static const char *const foreign[] = {"vbox", "vmw", "vmware", "gce"};
+
+	if (hv_backend_parse(platform, backend) == 0)
+		return 0;
+	cap_errclear();
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		if (!strcmp(platform, foreign[i]))
+			return cap_errf(CAP_E_UNAVAIL,
+					"platform '%s' cannot be run here: capstan runs qemu "
+					"(QEMU directly, or through libvirt with -p libvirt)",
+					platform);
+	return cap_errf(CAP_E_USAGE,
+			"'%s' is not a platform (qemu or libvirt; vbox, vmw and "
+			"gce are not run here)",
+			platform);
+}
+
+int hv_mac_check(const char *mac)
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(mac) != 17 || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+					&b[3], &b[4], &b[5], &end) != 6)
+		return cap_errf(CAP_E_USAGE,
+				"MAC address '%s': want six hex bytes like 52:54:00:12:34:56", mac);
+	for (int i = 0; i < 17; i++)
+		if ((i % 3 == 2) != (mac[i] == ':') ||
+		    (i % 3 != 2 && !strchr("0123456789abcdefABCDEF", mac[i])))
+			return cap_errf(
+			    CAP_E_USAGE,
+			    "MAC address '%s': want six hex bytes like 52:54:00:12:34:56", mac);
+	if (b[0] & 1)
+		return cap_errf(CAP_E_USAGE, "MAC address '%s' is a multicast address", mac);
+	return 0;
+}
+
 char *hv_console_path(const char *dir)
 {
 	return xasprintf("%s/console.log", dir);
@@ -168,6 +207,6 @@ int hv_console_follow(const char *path, int out, bool follow, bool (*alive)(void
 	if (ret == -EPIPE)
 		ret = 0;
 	if (ret)
-		return cap_errf(ret, "console of '%s': %s", path, strerror(-ret));
+		return cap_errnof(ret, "console of '%s'", path);
 	return 0;
 }

@@ -163,12 +163,32 @@ static char *fill(const char *tmpl, const char *const *keys, char *const *vals, 
 	return sb_detach(&sb);
 }
 
+/*
+ * The disk's backing chain spelled out, ending in an empty <backingStore/>:
+ * libvirt then never follows a backing file name written in an image.
+ */
+static char *backing_xml(const struct hv_config *cfg)
+{
+	if (!cfg->base)
+		return xstrdup("      <backingStore/>");
+	char *f = esc(cfg->base_format ? cfg->base_format : "qcow2"), *b = esc(cfg->base);
+	char *x = xasprintf("      <backingStore type='file'>\n"
+			    "        <format type='%s'/>\n"
+			    "        <source file='%s'/>\n"
+			    "        <backingStore/>\n"
+			    "      </backingStore>",
+			    f, b);
+	free(f);
+	free(b);
+	return x;
+}
+
 int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg, bool test,
 			  char **out)
 {
 	static const char *const keys[] = {"TYPE",    "NAME", "IMAGE", "MEMORY_KIB",  "CPUS",
 					   "MACHINE", "OS",   "CPU",   "DISK_FORMAT", "DISK",
-					   "CONSOLE", "NET",  "EXTRA"};
+					   "CONSOLE", "NET",  "EXTRA", "BACKING"};
 	char *vals[sizeof(keys) / sizeof(keys[0])] = {0};
 	char *path = xasprintf("%s/templates/libvirt-domain.xml", ctx->datadir), *tmpl = NULL;
 	struct strbuf sb = STRBUF_INIT;
@@ -209,32 +229,44 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	char *con = hv_console_path(cfg->dir);
 	vals[10] = esc(con);
 	free(con);
+	char *mac = xstrdup("");
+	if (cfg->mac) {
+		char *m = esc(cfg->mac);
+		free(mac);
+		mac = xasprintf("      <mac address='%s'/>\n", m);
+		free(m);
+	}
 	switch (cfg->net) {
 	case HV_NET_NONE:
 		vals[11] = xstrdup("");
 		break;
 	case HV_NET_NAT:
-		vals[11] = xstrdup(
-		    "    <interface type='user'>\n      <model type='virtio'/>\n    </interface>");
+		vals[11] = xasprintf("    <interface type='user'>\n%s      <model "
+				     "type='virtio'/>\n    </interface>",
+				     mac);
 		break;
 	case HV_NET_BRIDGE:
-	case HV_NET_TAP: {
+	case HV_NET_TAP:
+	case HV_NET_VHOST: {
 		char *dev = esc(cfg->netdev		    ? cfg->netdev
 				: cfg->net == HV_NET_BRIDGE ? "virbr0"
 							    : "tap0");
 		vals[11] =
 		    cfg->net == HV_NET_BRIDGE
-			? xasprintf("    <interface type='bridge'>\n      <source bridge='%s'/>\n"
+			? xasprintf("    <interface type='bridge'>\n%s      <source bridge='%s'/>\n"
 				    "      <model type='virtio'/>\n    </interface>",
-				    dev)
-			: xasprintf("    <interface type='ethernet'>\n      <target dev='%s' "
+				    mac, dev)
+			: xasprintf("    <interface type='ethernet'>\n%s      <target dev='%s' "
 				    "managed='no'/>\n"
-				    "      <model type='virtio'/>\n    </interface>",
-				    dev);
+				    "      <model type='virtio'/>\n%s    </interface>",
+				    mac, dev,
+				    cfg->net == HV_NET_VHOST ? "      <driver name='vhost'/>\n"
+							     : "");
 		free(dev);
 		break;
 	}
 	}
+	free(mac);
 	/*
 	 * The kernel's status channel (isa-debugcon at 0xe9) carries the exact
 	 * exit status; libvirt only adds it through the qemu namespace.
@@ -255,6 +287,7 @@ int hv_libvirt_domain_xml(const struct cap_ctx *ctx, const struct hv_config *cfg
 	} else {
 		vals[12] = xstrdup("");
 	}
+	vals[13] = backing_xml(cfg);
 	*out = fill(tmpl, keys, vals, sizeof(keys) / sizeof(keys[0]));
 out:
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)

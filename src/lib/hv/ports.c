@@ -105,7 +105,7 @@ int hv_port_check_free(const struct hv_port *p)
 		sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return cap_errf(errno, "cannot create a socket: %s", strerror(errno));
+		return cap_errnof(errno, "cannot create a socket");
 	/* QEMU's slirp sets SO_REUSEADDR too, so a TIME_WAIT leftover is no conflict. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -115,8 +115,8 @@ int hv_port_check_free(const struct hv_port *p)
 				       "port forward %s: host port %u is already in use",
 				       hv_port_format(p, buf, sizeof(buf)), p->host);
 		else
-			ret = cap_errf(e, "port forward %s: cannot bind host port %u: %s",
-				       hv_port_format(p, buf, sizeof(buf)), p->host, strerror(e));
+			ret = cap_errnof(e, "port forward %s: cannot bind host port %u",
+					 hv_port_format(p, buf, sizeof(buf)), p->host);
 	}
 	close(fd);
 	return ret;

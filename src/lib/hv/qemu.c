@@ -37,6 +37,7 @@ extern char **environ;
 #define STATUS_LOG  "status"   /* the kernel's status channel (isa-debugcon) */
 #define EXIT_FILE   "exit"     /* QEMU's raw exit status, written by whoever reaps it */
 #define QEMU_LOG    "qemu.log" /* QEMU's own stderr when detached */
+#define PID_FILE    "pid"      /* "PID START": QEMU's pid and start time, written at spawn */
 
 /*
  * The kernel's exit channel (src/kernel/power.c, capstan-kernel(7)):
@@ -52,6 +53,7 @@ struct qemu {
 	char *bin;
 	bool sandbox;
 	pid_t child; /* a foreground QEMU we spawned and will reap, else 0 */
+	pid_t pump;  /* the stdin pump of that QEMU (see start_pump), else 0 */
 	int timeout; /* its --timeout, seconds */
 };
 
@@ -171,6 +173,15 @@ static int qemu_probe(struct hv *hv, struct hv_config *cfg)
 	}
 	if (cfg->boot == HV_BOOT_DIRECT && !cfg->kernel)
 		return cap_errf(CAP_E_USAGE, "direct boot needs a kernel");
+	if (cfg->net == HV_NET_VHOST) {
+		/* vhost-net moves the NIC's data path into the host kernel: QEMU opens this. */
+		int fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return cap_errf(CAP_E_UNAVAIL,
+					"-n vhost needs /dev/vhost-net (modprobe vhost_net): %s",
+					strerror(errno));
+		close(fd);
+	}
 	return 0;
 }
 
@@ -223,11 +234,72 @@ static char *qemu_escape(const char *s)
 	return sb_detach(&sb);
 }
 
+/* s as a JSON string (QEMU's -blockdev takes JSON, so no ',' doubling). */
+static void qjson_str(struct strbuf *sb, const char *s)
+{
+	sb_addc(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			sb_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			sb_addf(sb, "\\u%04x", c);
+		else
+			sb_addc(sb, (char)c);
+	}
+	sb_addc(sb, '"');
+}
+
+/* One format node over one file node: node-name NODE over NODE-file. */
+static void add_node(struct argv *a, const char *node, const char *path, const char *format,
+		     const char *backing, bool ro)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *opts =
+	    ro ? "\"read-only\":true" : "\"cache\":{\"no-flush\":true},\"discard\":\"unmap\"";
+
+	sb_adds(&sb, "{\"driver\":\"file\",\"filename\":");
+	qjson_str(&sb, path);
+	sb_addf(&sb, ",\"node-name\":\"%s-file\",%s}", node, opts);
+	add(a, "-blockdev");
+	add(a, sb.buf);
+	sb_release(&sb);
+	sb_addf(&sb, "{\"driver\":\"%s\",\"file\":\"%s-file\",\"node-name\":\"%s\",%s", format,
+		node, node, opts);
+	if (!strcmp(format, "qcow2")) {
+		if (backing)
+			sb_addf(&sb, ",\"backing\":\"%s\"", backing);
+		else
+			sb_adds(&sb, ",\"backing\":null");
+	}
+	sb_addc(&sb, '}');
+	add(a, "-blockdev");
+	add(a, sb.buf);
+	sb_release(&sb);
+}
+
+/*
+ * The disk as an explicit chain: the instance's overlay over the repository
+ * image, whose own backing is null.  QEMU never follows a backing file name
+ * written in an image, so an image cannot make it open a host path.
+ */
+static void add_disk_chain(struct argv *a, const struct hv_config *cfg)
+{
+	const char *fmt = cfg->disk_format ? cfg->disk_format : "qcow2";
+
+	if (cfg->base) {
+		add_node(a, "base", cfg->base, cfg->base_format ? cfg->base_format : "qcow2", NULL,
+			 true);
+		add_node(a, "hd0", cfg->disk, fmt, "base", false);
+	} else {
+		add_node(a, "hd0", cfg->disk, fmt, NULL, false);
+	}
+}
+
 int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbox, char ***out)
 {
 	struct argv a = {0};
 	bool mmio = cfg->boot == HV_BOOT_DIRECT;
-	char *disk = qemu_escape(cfg->disk);
 
 	add(&a, bin);
 	add(&a, "-nodefaults");
@@ -269,9 +341,7 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 			add(&a, cfg->cmdline);
 		}
 	}
-	add(&a, "-drive");
-	addf(&a, "id=hd0,file=%s,format=%s,if=none,cache=unsafe,discard=unmap", disk,
-	     cfg->disk_format ? cfg->disk_format : "qcow2");
+	add_disk_chain(&a, cfg);
 	add(&a, "-device");
 	add(&a, mmio ? "virtio-blk-device,drive=hd0" : "virtio-blk-pci,drive=hd0,bootindex=0");
 	if (!mmio)
@@ -294,7 +364,8 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 	add(&a, "-qmp");
 	add(&a, "unix:" QMP_SOCK ",server=on,wait=off");
 
-	const char *nic = mmio ? "virtio-net-device" : "virtio-net-pci,romfile=";
+	char *nic = xasprintf("%s%s%s", mmio ? "virtio-net-device" : "virtio-net-pci,romfile=",
+			      cfg->mac ? ",mac=" : "", cfg->mac ? cfg->mac : "");
 	switch (cfg->net) {
 	case HV_NET_NONE:
 		break;
@@ -322,17 +393,19 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 		free(br);
 		break;
 	}
-	case HV_NET_TAP: {
+	case HV_NET_TAP:
+	case HV_NET_VHOST: {
 		char *tap = qemu_escape(cfg->netdev ? cfg->netdev : "tap0");
 		add(&a, "-netdev");
-		addf(&a, "tap,id=n0,ifname=%s,script=no,downscript=no", tap);
+		addf(&a, "tap,id=n0,ifname=%s,script=no,downscript=no%s", tap,
+		     cfg->net == HV_NET_VHOST ? ",vhost=on" : "");
 		add(&a, "-device");
 		addf(&a, "%s,netdev=n0", nic);
 		free(tap);
 		break;
 	}
 	}
-	free(disk);
+	free(nic);
 	*out = a.v;
 	return 0;
 }
@@ -478,6 +551,50 @@ static int read_exit(const char *dir)
 	return raw;
 }
 
+/*
+ * Written the moment QEMU is spawned, before anyone can be killed: whoever
+ * finds the folder (a stale row, a lost database) can reach that QEMU, and the
+ * start time keeps a reused pid from being mistaken for it.
+ */
+static void write_pid(const char *dir, int64_t pid)
+{
+	char *path = xasprintf("%s/" PID_FILE, dir), buf[64];
+	int n =
+	    snprintf(buf, sizeof(buf), "%lld %lld\n", (long long)pid, (long long)hv_pid_start(pid));
+
+	fs_write_atomic(path, buf, (size_t)n, 0600);
+	cap_errclear();
+	free(path);
+}
+
+int hv_qemu_pid_of(const char *dir, int64_t *pid, int64_t *start)
+{
+	char *path = xasprintf("%s/" PID_FILE, dir), *data = NULL;
+	long long p = 0, s = 0;
+	int ret = 0;
+
+	*pid = *start = 0;
+	if (fs_read_all(path, &data, NULL) == 0 && sscanf(data, "%lld %lld", &p, &s) == 2 &&
+	    p > 0 && s > 0 && hv_pid_start(p) == s) {
+		*pid = p;
+		*start = s;
+		ret = 1;
+	}
+	cap_errclear();
+	free(data);
+	free(path);
+	return ret;
+}
+
+/* The QEMU of ref: the recorded pid, else the one the folder's pid file names. */
+static void ref_pid(const struct hv_ref *ref, int64_t *pid, int64_t *start)
+{
+	*pid = ref->pid;
+	*start = ref->pid_start;
+	if (*pid <= 0 && ref->dir)
+		hv_qemu_pid_of(ref->dir, pid, start);
+}
+
 static int raw_status(int wstatus)
 {
 	if (WIFEXITED(wstatus))
@@ -535,7 +652,15 @@ static int qmp_expect(int fd, const char *key, int timeout_ms)
 	}
 }
 
+static int qmp_command_expect(const char *dir, const char *cmd, const char *want);
+
 static int qmp_command(const char *dir, const char *cmd)
+{
+	return qmp_command_expect(dir, cmd, "\"return\"");
+}
+
+/* Send cmd; 0 once an answer holding want arrives. */
+static int qmp_command_expect(const char *dir, const char *cmd, const char *want)
 {
 	int fd = qmp_connect(dir), ret;
 	char line[128];
@@ -551,7 +676,7 @@ static int qmp_command(const char *dir, const char *cmd)
 	snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", cmd);
 	if ((ret = fs_write_full(fd, line, strlen(line))))
 		goto out;
-	ret = qmp_expect(fd, "\"return\"", 2000);
+	ret = qmp_expect(fd, want, 2000);
 	if (ret == -ECONNRESET && !strcmp(cmd, "quit"))
 		ret = 0;
 out:
@@ -635,19 +760,25 @@ static int spawn(char **argv, const char *dir, int in, int out, int err, pid_t *
 	return 0;
 }
 
-/* Wait for QEMU to be up (QMP answers) or gone; true if up. */
-static bool wait_ready(const char *dir, pid_t pid)
+/*
+ * Wait for QEMU to run the guest or be gone; true if it ran.  The QMP socket
+ * exists before QEMU has set up its devices (a -n bridge without its helper
+ * fails after it), so only a "running" answer to query-status counts - or an
+ * exit status only the guest gives (a program that ended at once).  *reaped
+ * tells whether QEMU ended here, *ws then holds its wait status.
+ */
+static bool wait_ready(const char *dir, pid_t pid, bool *reaped, int *ws)
 {
 	struct timespec nap = {0, 2 * 1000 * 1000};
 
+	*reaped = false;
 	for (int i = 0; i < 15000; i++) {
-		int fd = qmp_connect(dir);
-		if (fd >= 0) {
-			close(fd);
+		if (qmp_command_expect(dir, "query-status", "\"running\": true") == 0)
 			return true;
+		if (waitpid(pid, ws, WNOHANG) == pid) {
+			*reaped = true;
+			return hv_qemu_decode_exit(raw_status(*ws)) >= 0 && status_line(dir) >= 0;
 		}
-		if (waitpid(pid, NULL, WNOHANG) != 0)
-			return false;
 		nanosleep(&nap, NULL);
 	}
 	return false;
@@ -696,11 +827,11 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 	} msg = {0, 0};
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return cap_errf(errno, "pipe: %s", strerror(errno));
+		return cap_errnof(errno, "pipe");
 	fflush(NULL);
 	sup = fork();
 	if (sup < 0) {
-		ret = cap_errf(errno, "fork: %s", strerror(errno));
+		ret = cap_errnof(errno, "fork");
 		close(pfd[0]);
 		close(pfd[1]);
 		return ret;
@@ -719,17 +850,25 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 			fs_write_full(pfd[1], &msg, sizeof(msg));
 			_exit(1);
 		}
+		write_pid(cfg->dir, qpid);
 		msg.pid = qpid;
-		msg.ok = wait_ready(cfg->dir, qpid);
+		bool reaped;
+		int ws = 0, w = 0;
+		msg.ok = wait_ready(cfg->dir, qpid, &reaped, &ws);
+		if (reaped && msg.ok)
+			write_exit(cfg->dir, raw_status(ws));
+		if (!msg.ok && !reaped) { /* never came up: leave no QEMU behind */
+			kill(qpid, SIGKILL);
+			waitpid(qpid, NULL, 0);
+		}
 		fs_write_full(pfd[1], &msg, sizeof(msg));
 		close(pfd[1]);
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		int ws = 0;
-		if (!msg.ok)
-			_exit(1);
-		int w = wait_child(cfg->dir, qpid, cfg->timeout, &ws);
+		if (!msg.ok || reaped)
+			_exit(msg.ok ? 0 : 1);
+		w = wait_child(cfg->dir, qpid, cfg->timeout, &ws);
 		if (w >= 0)
 			write_exit(cfg->dir, w == 1 ? -2 : raw_status(ws));
 		_exit(0);
@@ -760,6 +899,60 @@ static int start_detached(struct hv *hv, const struct hv_config *cfg, char **arg
 	return 0;
 }
 
+/*
+ * Standard input that is no terminal (a pipe, a file, /dev/null) reaches the
+ * guest through a pipe fed by a small child: at its end the child sends the
+ * terminal's end-of-file character (VEOF, Ctrl-D) - twice if the last line
+ * had no newline, as a terminal user would type it - so a program reading
+ * its console sees end of file.  QEMU's own stdio backend just stops reading.
+ * Returns the read end for QEMU's stdin, or -1 to give QEMU ours.
+ */
+static int start_pump(struct qemu *q)
+{
+	int p[2];
+	pid_t pid;
+
+	if (isatty(STDIN_FILENO) || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char buf[4096], last = '\n';
+		ssize_t n;
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			if (fs_write_full(p[1], buf, (size_t)n))
+				_exit(0);
+			last = buf[n - 1];
+		}
+		fs_write_full(p[1], "\x04\x04", last == '\n' ? 1 : 2);
+		_exit(0);
+	}
+	close(p[1]);
+	q->pump = pid;
+	return p[0];
+}
+
+static void stop_pump(struct qemu *q)
+{
+	if (q->pump > 0) {
+		kill(q->pump, SIGKILL);
+		waitpid(q->pump, NULL, 0);
+		q->pump = 0;
+	}
+}
+
 static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref *ref)
 {
 	struct qemu *q = hv->priv;
@@ -773,8 +966,15 @@ static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref 
 	ref->pid = 0;
 	if (cfg->foreground) {
 		pid_t pid;
+		int in = start_pump(q);
 		fflush(NULL);
-		if ((ret = spawn(argv, cfg->dir, -1, -1, -1, &pid)) == 0) {
+		ret = spawn(argv, cfg->dir, in, -1, -1, &pid);
+		if (in >= 0)
+			close(in);
+		if (ret)
+			stop_pump(q);
+		if (ret == 0) {
+			write_pid(cfg->dir, pid);
 			q->child = pid;
 			q->timeout = cfg->timeout;
 			ref->pid = pid;
@@ -789,19 +989,34 @@ static int qemu_start(struct hv *hv, const struct hv_config *cfg, struct hv_ref 
 
 static int qemu_stop(struct hv *hv, const struct hv_ref *ref, int timeout_ms, bool *forced)
 {
-	return power_off(ref->dir, ref->pid, ref->pid_start, timeout_ms, forced);
+	int64_t pid, start;
+
+	ref_pid(ref, &pid, &start);
+	*forced = false;
+	if (pid <= 0)
+		return 0;
+	return power_off(ref->dir, pid, start, timeout_ms, forced);
 }
 
 static int qemu_status(struct hv *hv, const struct hv_ref *ref, struct hv_status *st)
 {
-	if (pid_alive(ref->pid, ref->pid_start)) {
+	int64_t pid, start;
+
+	ref_pid(ref, &pid, &start);
+	st->pid = st->pid_start = 0;
+	if (pid > 0 && pid_alive(pid, start)) {
 		st->state = HV_RUNNING;
 		st->exit_status = -1;
+		st->pid = pid;
+		st->pid_start = start;
 		return 0;
 	}
-	/* The supervisor writes the exit file right after reaping: give it a moment. */
+	/*
+	 * The supervisor writes the exit file right after reaping: give it a
+	 * moment - when a recorded QEMU just went, not for a row that never had one.
+	 */
 	int raw = read_exit(ref->dir);
-	for (int i = 0; raw == -1 && i < 20; i++) {
+	for (int i = 0; raw == -1 && ref->pid > 0 && i < 20; i++) {
 		struct timespec nap = {0, 5 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 		raw = read_exit(ref->dir);
@@ -829,8 +1044,9 @@ static int qemu_console(struct hv *hv, const struct hv_ref *ref, struct hv_statu
 
 	if (q->child && q->child == ref->pid) {
 		if ((ret = wait_child(ref->dir, q->child, q->timeout, &ws)) < 0)
-			return cap_errf(ret, "waiting for QEMU: %s", strerror(-ret));
+			return cap_errnof(ret, "waiting for QEMU");
 		q->child = 0;
+		stop_pump(q);
 		write_exit(ref->dir, ret == 1 ? -2 : raw_status(ws));
 		cap_errclear();
 		decode(ref->dir, ret == 1 ? -2 : raw_status(ws), st);
@@ -854,6 +1070,7 @@ static void qemu_free(struct hv *hv)
 {
 	struct qemu *q = hv->priv;
 
+	stop_pump(q);
 	free(q->bin);
 	free(q);
 	free(hv);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capstan/disk.h"
@@ -12,16 +13,36 @@
 #include "capstan/str.h"
 #include "capstan/banned.h"
 
+int disk_open_file(const char *path, int flags)
+{
+	int fd = open(path, ((flags & DISK_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
+				O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0)
+		return cap_errnof(errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return cap_errnof(e, "cannot stat '%s'", path);
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return cap_errf(CAP_E_DATA, "'%s' is not a regular file or block device", path);
+	}
+	/* Disk reads block as they should; O_NONBLOCK only kept open() from hanging. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 const char *disk_probe(const char *path)
 {
 	unsigned char m[4] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = disk_open_file(path, DISK_RDONLY);
 	ssize_t n;
 
-	if (fd < 0) {
-		cap_errnof(errno, "cannot open '%s'", path);
+	if (fd < 0)
 		return NULL;
-	}
 	n = pread(fd, m, sizeof(m), 0);
 	close(fd);
 	if (n < 0) {

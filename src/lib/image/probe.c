@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capstan/disk.h"
 #include "capstan/err.h"
 #include "capstan/fs.h"
 #include "capstan/probe.h"
@@ -423,12 +424,59 @@ out:
 
 int probe_file(const char *path, struct probe_info *info)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	/* O_NONBLOCK: a FIFO must not hang the open; probe_fd() refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), ret;
 
 	memset(info, 0, sizeof(*info));
 	if (fd < 0)
 		return cap_errnof(errno, "cannot read '%s'", path);
 	ret = probe_fd(fd, path, info);
+	close(fd);
+	return ret;
+}
+
+/* What makes a reader of the image open another file, or NULL. */
+static const char *foreign_file(const struct probe_info *in, const char **what)
+{
+	if (in->format == PROBE_QCOW2 && in->backing_file) {
+		*what = "names a backing file";
+		return in->backing_file;
+	}
+	if (in->format == PROBE_QCOW2 && (in->incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
+		*what = "keeps its data in an external file";
+		return "";
+	}
+	if (in->format == PROBE_VMDK && in->vmdk_descriptor) {
+		*what = "is a descriptor whose data lives in other files";
+		return "";
+	}
+	return NULL;
+}
+
+int probe_standalone_fd(int fd, const char *name)
+{
+	struct probe_info in;
+	const char *what = NULL, *file;
+	int ret = probe_fd(fd, name, &in);
+
+	if (ret)
+		return ret;
+	if ((file = foreign_file(&in, &what)))
+		ret = cap_errf(CAP_E_DATA,
+			       "image '%s' %s%s%s%s: a repository image must stand alone "
+			       "(flatten it with 'qemu-img convert -O qcow2')",
+			       name, what, *file ? " ('" : "", file, *file ? "')" : "");
+	probe_info_release(&in);
+	return ret;
+}
+
+int probe_standalone(const char *path, const char *name)
+{
+	int fd = disk_open_file(path, DISK_RDONLY), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = probe_standalone_fd(fd, name);
 	close(fd);
 	return ret;
 }

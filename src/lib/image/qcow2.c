@@ -75,13 +75,23 @@ struct qcow2 {
 	bool *rb_dirty;
 	uint64_t alloc_end; /* next free host offset */
 	struct disk *backing;
+	int backing_fd; /* a raw backing's fd, owned here (the raw disk borrows it); 0 if none */
 	/* last decompressed cluster */
 	uint64_t zentry;
 	unsigned char *zbuf, *zin;
 };
 
+/* The images above one being opened in a backing chain, to name a loop. */
+struct chain {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+	int depth;
+	const struct chain *up;
+};
+
 static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path,
-			    int depth);
+			    const struct chain *up);
 
 static int corrupt(const char *fmt, unsigned long long v)
 {
@@ -632,6 +642,8 @@ static void qcow2_free(struct qcow2 *q)
 	free(q->zbuf);
 	free(q->zin);
 	disk_close(q->backing);
+	if (q->backing_fd > 0)
+		close(q->backing_fd);
 	if (q->owns_fd && q->fd >= 0)
 		close(q->fd);
 	free(q);
@@ -687,10 +699,10 @@ static int load_refcounts(struct qcow2 *q, uint64_t rt_off, uint32_t rt_clusters
 }
 
 static int open_backing(struct qcow2 *q, const char *name, const char *fmt, const char *self_path,
-			int depth)
+			const struct chain *self)
 {
 	char *path;
-	int ret;
+	int ret, fd = -1;
 
 	if (name[0] == '/' || !self_path) {
 		path = xstrdup(name);
@@ -704,33 +716,46 @@ static int open_backing(struct qcow2 *q, const char *name, const char *fmt, cons
 			       name, fmt);
 		goto out;
 	}
+	if ((fd = disk_open_file(path, DISK_RDONLY)) < 0) {
+		ret = cap_errctx(fd, "qcow2: backing file");
+		fd = -1;
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		for (const struct chain *c = self; c; c = c->up)
+			if (c->dev == st.st_dev && c->ino == st.st_ino) {
+				ret = cap_errf(CAP_E_DATA,
+					       "qcow2: backing file '%s' loops back to '%s'", path,
+					       c->path ? c->path : "the image itself");
+				goto out;
+			}
 	if (!fmt) {
-		fmt = disk_probe(path);
-		if (!fmt) {
-			ret = cap_errctx(-ENOENT, "qcow2: backing file");
-			goto out;
-		}
+		unsigned char m[4] = {0};
+		fmt = pread(fd, m, 4, 0) == 4 && !memcmp(m, "QFI\xfb", 4) ? "qcow2" : "raw";
 	}
 	if (!strcmp(fmt, "raw")) {
-		ret = disk_raw_open(&q->backing, path, DISK_RDONLY);
+		ret = disk_raw_open_fd(&q->backing, fd, DISK_RDONLY);
+		if (!ret)
+			q->backing_fd = fd, fd = -1;
 	} else {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			ret = cap_errnof(errno, "qcow2: cannot open backing file '%s'", path);
-			goto out;
-		}
-		ret = qcow2_open_depth(&q->backing, fd, true, DISK_RDONLY, path, depth + 1);
+		ret = qcow2_open_depth(&q->backing, fd, true, DISK_RDONLY, path, self);
+		fd = -1;
 	}
-	if (ret)
+	/* Only the outermost image names its backing file: no repeated prefixes. */
+	if (ret && self->depth == 0)
 		cap_errctx(ret, "backing file '%s'", path);
 out:
+	if (fd >= 0)
+		close(fd);
 	free(path);
 	return ret;
 }
 
 static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, const char *path,
-			    int depth)
+			    const struct chain *up)
 {
+	struct chain self = {.path = path, .depth = up ? up->depth + 1 : 0, .up = up};
 	unsigned char h[V3_HEADER_LEN];
 	unsigned char *c0 = NULL, *l1raw = NULL;
 	struct qcow2 *q = xcalloc(1, sizeof(*q));
@@ -743,7 +768,7 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 
 	q->fd = fd;
 	q->owns_fd = owns;
-	if (depth > MAX_BACKING_DEPTH) {
+	if (self.depth > MAX_BACKING_DEPTH) {
 		ret =
 		    cap_errf(CAP_E_DATA, "qcow2: backing chain longer than %d", MAX_BACKING_DEPTH);
 		goto fail;
@@ -752,6 +777,8 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 		ret = cap_errnof(errno, "qcow2");
 		goto fail;
 	}
+	self.dev = st.st_dev;
+	self.ino = st.st_ino;
 	memset(h, 0, sizeof(h));
 	ret = pread_at(q, h, V2_HEADER_LEN, 0);
 	if (ret)
@@ -894,7 +921,7 @@ static int qcow2_open_depth(struct disk **out, int fd, bool owns, int flags, con
 		q->alloc_end = ((uint64_t)st.st_size + q->cs - 1) & ~(q->cs - 1);
 	}
 	if (bname && !(flags & DISK_NOBACKING)) {
-		ret = open_backing(q, bname, bfmt, path, depth);
+		ret = open_backing(q, bname, bfmt, path, &self);
 		if (ret)
 			goto fail;
 	}
@@ -920,17 +947,17 @@ fail:
 
 int disk_qcow2_open_fd(struct disk **out, int fd, int flags, const char *path_for_backing)
 {
-	return qcow2_open_depth(out, fd, false, flags, path_for_backing, 0);
+	return qcow2_open_depth(out, fd, false, flags, path_for_backing, NULL);
 }
 
 int disk_qcow2_open(struct disk **out, const char *path, int flags)
 {
-	int fd = open(path, ((flags & DISK_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	int fd = disk_open_file(path, flags);
 	int ret;
 
 	if (fd < 0)
-		return cap_errnof(errno, "cannot open '%s'", path);
-	ret = qcow2_open_depth(out, fd, true, flags, path, 0);
+		return fd;
+	ret = qcow2_open_depth(out, fd, true, flags, path, NULL);
 	if (ret)
 		cap_errctx(ret, "%s", path);
 	return ret;
@@ -966,7 +993,11 @@ static int create(struct disk **out, int fd, bool owns, const char *path, uint64
 			ret = cap_errf(EINVAL, "qcow2: backing file name of %zu bytes", blen);
 			goto fail;
 		}
-		ret = open_backing(q, opts->backing, opts->backing_format, path, 0);
+		struct chain self = {.path = path};
+		struct stat st;
+		if (fstat(fd, &st) == 0)
+			self.dev = st.st_dev, self.ino = st.st_ino;
+		ret = open_backing(q, opts->backing, opts->backing_format, path, &self);
 		if (ret)
 			goto fail;
 		if (!size)

@@ -36,7 +36,8 @@ static int raw_read(struct disk *d, void *buf, size_t len, uint64_t off)
 		return ret;
 	ret = fs_pread_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errnof(ret, "raw disk: read at %llu", (unsigned long long)off);
+		return cap_errf(ret, "raw disk: read at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -51,7 +52,8 @@ static int raw_write(struct disk *d, const void *buf, size_t len, uint64_t off)
 		return cap_errf(EROFS, "raw disk: opened read-only");
 	ret = fs_pwrite_full(r->fd, buf, len, (off_t)off);
 	if (ret < 0)
-		return cap_errnof(ret, "raw disk: write at %llu", (unsigned long long)off);
+		return cap_errf(ret, "raw disk: write at %llu: %s", (unsigned long long)off,
+				strerror(-ret));
 	return 0;
 }
 
@@ -65,7 +67,7 @@ static int raw_flush(struct disk *d)
 	struct raw *r = d->p;
 
 	if (d->writable && fdatasync(r->fd) < 0)
-		return cap_errnof(errno, "raw disk: fdatasync");
+		return cap_errf(errno, "raw disk: fdatasync: %s", strerror(errno));
 	return 0;
 }
 
@@ -94,7 +96,7 @@ static int raw_new(struct disk **out, int fd, bool owns_fd, int flags)
 	struct raw *r;
 
 	if (fstat(fd, &st) < 0)
-		return cap_errnof(errno, "raw disk");
+		return cap_errf(errno, "raw disk: %s", strerror(errno));
 	r = xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->owns_fd = owns_fd;
@@ -115,11 +117,11 @@ int disk_raw_open_fd(struct disk **out, int fd, int flags)
 
 int disk_raw_open(struct disk **out, const char *path, int flags)
 {
-	int fd = open(path, ((flags & DISK_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	int fd = disk_open_file(path, flags);
 	int ret;
 
 	if (fd < 0)
-		return cap_errnof(errno, "cannot open '%s'", path);
+		return fd;
 	ret = raw_new(out, fd, true, flags);
 	if (ret)
 		close(fd);
@@ -129,7 +131,8 @@ int disk_raw_open(struct disk **out, const char *path, int flags)
 int disk_raw_create_fd(struct disk **out, int fd, uint64_t size)
 {
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
-		return cap_errnof(errno, "raw disk: cannot size to %llu", (unsigned long long)size);
+		return cap_errf(errno, "raw disk: cannot size to %llu: %s",
+				(unsigned long long)size, strerror(errno));
 	return raw_new(out, fd, false, DISK_RDWR);
 }
 
@@ -139,7 +142,7 @@ int disk_raw_create(struct disk **out, const char *path, uint64_t size)
 	int ret;
 
 	if (fd < 0)
-		return cap_errnof(errno, "cannot create '%s'", path);
+		return cap_errf(errno, "cannot create '%s': %s", path, strerror(errno));
 	ret = disk_raw_create_fd(out, fd, size);
 	if (ret) {
 		close(fd);

@@ -13,6 +13,7 @@
 
 #include "capstan/err.h"
 #include "capstan/index.h"
+#include "capstan/probe.h"
 #include "capstan/registry.h"
 #include "capstan/size.h"
 #include "capstan/repo.h"
@@ -772,7 +773,10 @@ int reg_pull(const struct cap_ctx *ctx, const char *name, const char *platform)
 	}
 	if (!(ret = open_work(&p, &f)) && !(ret = resume_partial(&p, platform))) {
 		p.done0 = p.part_len;
-		if (!(ret = transfer(&p, f.plat, got)))
+		ret = transfer(&p, f.plat, got);
+		if (!ret && (ret = probe_standalone_fd(p.tmp.fd, name)))
+			p.data_err = true; /* a backing file: refused, nothing kept */
+		if (!ret)
 			ret = install(&p, &f, platform, got);
 	}
 out:
