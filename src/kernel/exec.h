@@ -8,13 +8,6 @@
 
 #define KARGS 384
 
-/* the errors exec_check() gives, as Linux numbers them */
-#define ENOENT	2
-#define EIO	5
-#define E2BIG	7
-#define ENOEXEC 8
-#define EACCES	13
-
 struct proc {
 	const char *exe;
 	uint64_t brk_start, brk;

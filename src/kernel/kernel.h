@@ -10,6 +10,7 @@
 
 #include "asm.h"
 #include "klib.h"
+#include "linux.h"
 
 #define PAGE_SIZE	   4096ul
 #define PAGE_ALIGN_UP(x)   (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
@@ -129,6 +130,7 @@ long console_write(const char *buf, size_t len);
 long console_read(char *buf, size_t len);
 int console_ioctl(unsigned long req, uint64_t arg);
 bool console_readable(void);
+void console_start_line(void);
 
 /* cpu.c */
 void cpu_init(void);
@@ -180,9 +182,6 @@ void *krealloc(void *p, size_t n);
 void kfree(void *p);
 char *kstrdup(const char *s);
 
-#define PROT_READ  1
-#define PROT_WRITE 2
-#define PROT_EXEC  4
 void vm_init(void);
 void vm_map_ram(uint64_t top);
 int vm_map(uint64_t va, uint64_t len, int prot, bool lazy);

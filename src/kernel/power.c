@@ -64,6 +64,8 @@ static void NORETURN power_off(int status)
 
 void kexit(int status, const char *why)
 {
+	if (why || kopt.nosys)
+		console_start_line();
 	if (why)
 		kprintf("capstan: %s\n", why);
 	if (kopt.nosys)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The Linux syscall layer: dispatch, names, the -ENOSYS count. */
+/* The Linux syscall layer (sys/): dispatch, names, the -ENOSYS count. */
 #ifndef KERNEL_SYSCALL_H
 #define KERNEL_SYSCALL_H
 

@@ -3,6 +3,7 @@
 # Boots the test programs in the unikernel under QEMU (or runs them natively) and checks output and status.
 #
 # t-progs.sh [--native] [--modes=LIST] CASE...
+# t-progs.sh --list-cases | --list-progs   (the table below, for meson)
 #   Each CASE (table below) names a program, its arguments, its console input,
 #   the status it ends with and lines that must appear, in order, on the console.
 #   For every build of the program (musl, musl-pie, glibc, glibc-pie) it makes
@@ -97,10 +98,20 @@ case_def random random 0 '' '' 'random: ok' 'SUCCESS'
 case_def signals signals 0 '' '' 'signals: handlers and mask kept' 'SUCCESS'
 case_def tls tls 0 '' '' 'tls: 43' 'SUCCESS'
 case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
-case_def enosys enosys 0 '' '' 'enosys: syscall 1000 and 400 -> ENOSYS' 'SUCCESS'
-case_def nosys enosys 0 '--nosys @PROG@' '' 'SUCCESS' 'K:~unimplemented syscalls: ?(400) x1'
+case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SUCCESS'
+case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
+	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
+
+# The table is the one list of kernel tests: meson asks for it at configure time.
+case ${1:-} in
+--list-cases) printf '%s\n' "${cases[@]}"; exit 0 ;;
+--list-progs)
+	for c in "${cases[@]}"; do eval "echo \${case_$c[0]}"; done | sort -u
+	exit 0
+	;;
+esac
 
 # Checks that every expected line occurs as a whole line of $1, in order.
 lines_in_order() {

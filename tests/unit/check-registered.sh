@@ -13,10 +13,17 @@ for f in "$top"/cli/t-*.sh; do
 	n=$(basename "$f")
 	grep -q "'$n'" "$top/cli/meson.build" || { echo "tests/cli/$n is not registered"; bad=1; }
 done
-for f in "$top"/kernel/t-*.sh "$top"/kernel/progs/*.c; do
+for f in "$top"/kernel/t-*.sh; do
 	[ -e "$f" ] || continue
 	n=$(basename "$f")
-	grep -q "'${n%.c}'" "$top/kernel/meson.build" || grep -q "'$n'" "$top/kernel/meson.build" || { echo "tests/kernel/$n is not registered"; bad=1; }
+	grep -q "'$n'" "$top/kernel/meson.build" || { echo "tests/kernel/$n is not registered"; bad=1; }
+done
+# a test program is registered when a case of t-progs.sh's table runs it
+progs=$(bash "$top/kernel/t-progs.sh" --list-progs)
+for f in "$top"/kernel/progs/*.c; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f" .c)
+	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$n.c has no case in t-progs.sh"; bad=1; }
 done
 [ $bad = 0 ] && echo "all test files registered"
 exit $bad

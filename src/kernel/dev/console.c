@@ -86,6 +86,7 @@ static struct ktermios tio = {
 static char line[1024];
 static size_t line_len, line_ready; /* line_ready: bytes of a finished line still to deliver */
 static bool line_eof;
+static bool out_midline; /* the last byte written was not a newline */
 
 long console_write(const char *buf, size_t len)
 {
@@ -94,7 +95,16 @@ long console_write(const char *buf, size_t len)
 			uart_putc('\r');
 		uart_putc(buf[i]);
 	}
+	if (len)
+		out_midline = buf[len - 1] != '\n';
 	return (long)len;
+}
+
+/* The kernel's own lines start on a line of their own, whatever the program left. */
+void console_start_line(void)
+{
+	if (out_midline)
+		console_write("\n", 1);
 }
 
 static void echo(char c)

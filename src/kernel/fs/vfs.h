@@ -31,24 +31,6 @@ struct file {
 	uint32_t dirpos;
 };
 
-#define S_IFMT	0170000
-#define S_IFDIR 0040000
-#define S_IFCHR 0020000
-#define S_IFREG 0100000
-#define S_IFLNK 0120000
-
-#define O_ACCMODE   3
-#define O_WRONLY    1
-#define O_RDWR	    2
-#define O_CREAT	    0100
-#define O_EXCL	    0200
-#define O_TRUNC	    01000
-#define O_APPEND    02000
-#define O_DIRECTORY 0200000
-#define O_NOFOLLOW  0400000
-#define O_CLOEXEC   02000000
-#define O_PATH	    010000000
-
 void vfs_init(void);
 int vfs_index(uint64_t rootfs_off, uint64_t rootfs_size);
 extern struct node *vfs_root, *vfs_cwd;

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the syscall handlers share: how a handler is defined, user memory, descriptors, paths. */
+#ifndef KERNEL_SYS_H
+#define KERNEL_SYS_H
+
+#include "../exec.h"
+#include "../fs/vfs.h"
+#include "../kernel.h"
+#include "../syscall.h"
+
+/*
+ * Defining a syscall.  SYSCALLn(name, type1, arg1, ...) { body } defines the
+ * table's entry point sys_<name>(frame): it takes n arguments from the
+ * registers the x86-64 ABI passes them in (rdi rsi rdx r10 r8 r9), converts
+ * them to the types given and runs the body with them.  The table in
+ * syscalls.def names the same count; a mismatch fails the link, since the
+ * table refers to the symbol sys_nargs<n>_<name> that the definition makes.
+ * SYSCALL_FRAME(name, n) is for the calls that need the user's registers
+ * themselves (execve, and later clone and rt_sigreturn).
+ */
+#define SYS_A0		   ((fr)->rdi)
+#define SYS_A1		   ((fr)->rsi)
+#define SYS_A2		   ((fr)->rdx)
+#define SYS_A3		   ((fr)->r10)
+#define SYS_A4		   ((fr)->r8)
+#define SYS_A5		   ((fr)->r9)
+#define SYS_NARGS(name, n) const char sys_nargs##n##_##name = n
+
+#define SYSCALL_FRAME(name, n)                                                                     \
+	SYS_NARGS(name, n);                                                                        \
+	long sys_##name(struct sysframe *fr)
+#define SYSCALL0(name)                                                                             \
+	static long do_##name(void);                                                               \
+	SYSCALL_FRAME(name, 0)                                                                     \
+	{                                                                                          \
+		(void)fr;                                                                          \
+		return do_##name();                                                                \
+	}                                                                                          \
+	static long do_##name(void)
+#define SYSCALL1(name, t0, a0)                                                                     \
+	static long do_##name(t0 a0);                                                              \
+	SYSCALL_FRAME(name, 1)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0);                                                      \
+	}                                                                                          \
+	static long do_##name(t0 a0)
+#define SYSCALL2(name, t0, a0, t1, a1)                                                             \
+	static long do_##name(t0 a0, t1 a1);                                                       \
+	SYSCALL_FRAME(name, 2)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0, (t1)SYS_A1);                                          \
+	}                                                                                          \
+	static long do_##name(t0 a0, t1 a1)
+#define SYSCALL3(name, t0, a0, t1, a1, t2, a2)                                                     \
+	static long do_##name(t0 a0, t1 a1, t2 a2);                                                \
+	SYSCALL_FRAME(name, 3)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0, (t1)SYS_A1, (t2)SYS_A2);                              \
+	}                                                                                          \
+	static long do_##name(t0 a0, t1 a1, t2 a2)
+#define SYSCALL4(name, t0, a0, t1, a1, t2, a2, t3, a3)                                             \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3);                                         \
+	SYSCALL_FRAME(name, 4)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0, (t1)SYS_A1, (t2)SYS_A2, (t3)SYS_A3);                  \
+	}                                                                                          \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3)
+#define SYSCALL5(name, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4)                                     \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3, t4 a4);                                  \
+	SYSCALL_FRAME(name, 5)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0, (t1)SYS_A1, (t2)SYS_A2, (t3)SYS_A3, (t4)SYS_A4);      \
+	}                                                                                          \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3, t4 a4)
+#define SYSCALL6(name, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                             \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5);                           \
+	SYSCALL_FRAME(name, 6)                                                                     \
+	{                                                                                          \
+		return do_##name((t0)SYS_A0, (t1)SYS_A1, (t2)SYS_A2, (t3)SYS_A3, (t4)SYS_A4,       \
+				 (t5)SYS_A5);                                                      \
+	}                                                                                          \
+	static long do_##name(t0 a0, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5)
+
+/* user memory: UOK returns -EFAULT from the calling handler unless [p, p+n) is the program's */
+int ustr(uint64_t p, char *buf, size_t size); /* 0, -EFAULT or -ENAMETOOLONG */
+#define UOK(p, n)                                                                                  \
+	do {                                                                                       \
+		if (!vm_user_ok((uint64_t)(p), (n)))                                               \
+			return -EFAULT;                                                            \
+	} while (0)
+
+/* descriptors (fd.c) */
+#define NFD 256
+struct file *fd_get(long fd);
+int fd_alloc(struct file *f, int from, bool cloexec);
+bool fd_cloexec(long fd);
+void fd_close_on_exec(void);
+struct file *file_new(struct node *n, int flags);
+void file_put(struct file *f);
+void fd_init_console(void);
+
+/* paths (fs.c) */
+int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
+int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, struct node **parent,
+		  char *name);
+
+/* state the program's image owns, reset by execve */
+uint64_t clock_ns(long clk);	 /* time.c */
+void mm_reset(void);		 /* mm.c: the mmap search starts again at the top */
+void signal_reset_on_exec(void); /* signal.c */
+void limits_init(void);		 /* proc.c */
+
+#endif
