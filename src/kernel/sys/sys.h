@@ -99,6 +99,16 @@ struct file *file_new(struct node *n, int flags);
 void file_put(struct file *f);
 void fd_init_console(void);
 
+long fd_close(long fd);
+
+/* sockets (net.c): the descriptor calls on them */
+long sock_read(struct file *f, void *buf, size_t len);
+long sock_write(struct file *f, const void *buf, size_t len);
+unsigned sock_poll(struct file *f); /* POLL* bits ready now */
+long sock_fionread(struct file *f);
+void sock_release(struct node *n);    /* the last descriptor is gone */
+uint64_t signal_disposition(int sig); /* signal.c */
+
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
 int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, struct node **parent,
