@@ -34,11 +34,16 @@ static const char *root = "/www";
 static const char *mime(const char *path)
 {
 	static const char *const types[][2] = {
-	    {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-	    {".txt", "text/plain; charset=utf-8"}, {".css", "text/css"},
-	    {".js", "application/javascript"},	   {".json", "application/json"},
-	    {".png", "image/png"},		   {".jpg", "image/jpeg"},
-	    {".svg", "image/svg+xml"},		   {".ico", "image/x-icon"},
+	    {".html", "text/html; charset=utf-8"},
+	    {".htm", "text/html; charset=utf-8"},
+	    {".txt", "text/plain; charset=utf-8"},
+	    {".css", "text/css"},
+	    {".js", "application/javascript"},
+	    {".json", "application/json"},
+	    {".png", "image/png"},
+	    {".jpg", "image/jpeg"},
+	    {".svg", "image/svg+xml"},
+	    {".ico", "image/x-icon"},
 	};
 	const char *dot = strrchr(path, '.');
 	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -238,8 +243,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < MAX_CONN; i++)
 			if (conns[i]) {
 				who[n] = i;
-				p[n++] = (struct pollfd){.fd = conns[i]->fd,
-							 .events = conns[i]->out ? POLLOUT : POLLIN};
+				p[n++] = (struct pollfd){
+				    .fd = conns[i]->fd, .events = conns[i]->out ? POLLOUT : POLLIN};
 			}
 		if (poll(p, (nfds_t)n, -1) < 0)
 			continue;

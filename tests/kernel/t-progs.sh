@@ -104,6 +104,8 @@ case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the en
 case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each way intact' \
 	'tcp: EOF, then refused once the listener is closed' 'udp: datagrams, truncation, connected send' \
 	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
+case_def epoll epoll 0 '' '' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
+	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 

@@ -45,9 +45,9 @@ void file_put(struct file *f)
 	if (--f->refs)
 		return;
 	f->n->opens--;
-	if (f->n->kind == K_SOCKET) {
+	if (f->n->kind >= K_SOCKET) {
 		if (!f->n->opens)
-			sock_release(f->n);
+			anon_release(f->n);
 		kfree(f);
 		return;
 	}
@@ -85,6 +85,8 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 	struct node *n = f->n;
 	if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
 		return -EBADF;
+	if (n->kind >= K_SOCKET)
+		return anon_read(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
 		return console_read(buf, len);
@@ -98,8 +100,6 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
-	case K_SOCKET:
-		return sock_read(f, buf, len);
 	default:
 		return vfs_pread(n, buf, len, seekable ? off : f->off);
 	}
@@ -110,6 +110,8 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 	struct node *n = f->n;
 	if ((f->flags & O_ACCMODE) == 0 || (f->flags & O_PATH))
 		return -EBADF;
+	if (n->kind >= K_SOCKET)
+		return anon_write(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
 		return console_write(buf, len);
@@ -119,8 +121,6 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
-	case K_SOCKET:
-		return sock_write(f, buf, len);
 	default:
 		if (!positioned)
 			off = (f->flags & O_APPEND) ? n->size : f->off;
@@ -157,7 +157,7 @@ static long rw_at(long fd, uint64_t buf, size_t len, int64_t off, bool write)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY || f->n->kind == K_SOCKET)
+	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (off < 0)
 		return -EINVAL;
@@ -212,7 +212,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY || f->n->kind == K_SOCKET)
+	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (f->n->kind == K_DIR) {
 		if (whence != 0 || off != 0)
@@ -358,10 +358,9 @@ static unsigned ready_now(struct file *f, unsigned events, bool *tty_in)
 	case K_TTY:
 		*tty_in |= events & POLLIN;
 		return POLLOUT | (console_readable() ? POLLIN : 0);
-	case K_SOCKET:
-		return sock_poll(f);
 	default:
-		return POLLIN | POLLOUT; /* files and devices never block */
+		/* files and devices never block */
+		return f->n->kind >= K_SOCKET ? anon_poll(f) : POLLIN | POLLOUT;
 	}
 }
 
@@ -392,7 +391,7 @@ static long poll_fds(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
 		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
-		knet_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+		anon_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
 	}
 }
 

@@ -86,11 +86,17 @@ static long sock_fd(long fd, struct file **fp, struct ksock **sp)
 
 /* ---- creating and releasing ---- */
 
+static void sock_release_state(struct node *n);
+
+/* A descriptor for s, which it owns from now on (released on failure too). */
 static long install(struct ksock *s, long flags)
 {
 	struct node *n = kzalloc(sizeof(*n));
-	if (!n)
+	if (!n) {
+		struct node tmp = {.data = (char *)s};
+		sock_release_state(&tmp);
 		return -ENOMEM;
+	}
 	n->kind = K_SOCKET;
 	n->mode = S_IFSOCK | 0777;
 	n->parent = n;
@@ -98,7 +104,7 @@ static long install(struct ksock *s, long flags)
 	n->ino = 0x50000000u + (uint64_t)(uintptr_t)s % 0x10000000u;
 	struct file *f = file_new(n, O_RDWR | (int)(flags & SOCK_NONBLOCK));
 	if (!f) {
-		kfree(n);
+		sock_release(n);
 		return -ENOMEM;
 	}
 	long fd = fd_alloc(f, 0, flags & SOCK_CLOEXEC);
@@ -139,8 +145,7 @@ static void unix_drop_queue(struct ksock *s)
 	s->uqbytes = 0;
 }
 
-/* The last descriptor is gone (fd.c's file_put calls this). */
-void sock_release(struct node *n)
+static void sock_release_state(struct node *n)
 {
 	struct ksock *s = (struct ksock *)n->data;
 	knet_poll();
@@ -154,6 +159,12 @@ void sock_release(struct node *n)
 	}
 	unix_drop_queue(s);
 	kfree(s);
+}
+
+/* The last descriptor is gone (fd.c's file_put calls this). */
+void sock_release(struct node *n)
+{
+	sock_release_state(n);
 	kfree(n);
 }
 
@@ -174,15 +185,7 @@ SYSCALL3(socket, long, family, long, type, long, proto)
 	struct ksock *s = ksock_new((int)family, t, t == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
 	if (!s)
 		return -ENOMEM;
-	long fd = install(s, type);
-	if (fd < 0) {
-		if (s->tcp)
-			tcp_close(s->tcp, true);
-		if (s->udp)
-			udp_free(s->udp);
-		kfree(s);
-	}
-	return fd;
+	return install(s, type);
 }
 
 SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
@@ -205,14 +208,12 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 	b->peer = a;
 	long fa = install(a, type);
 	if (fa < 0) {
-		kfree(a);
-		kfree(b);
+		kfree(b); /* a was released and told b nothing it needs */
 		return fa;
 	}
 	long fb = install(b, type);
 	if (fb < 0) {
-		fd_close(fa); /* releases a, which forgets b */
-		kfree(b);
+		fd_close(fa);
 		return fb;
 	}
 	((int *)usv)[0] = (int)fa;
@@ -365,11 +366,8 @@ static long do_accept_flags(long fd, uint64_t uaddr, uint64_t ulen, long flags)
 	n->rcvbuf = s->rcvbuf;
 	n->sndbuf = s->sndbuf;
 	long nfd = install(n, flags);
-	if (nfd < 0) {
-		tcp_close(c.out, true);
-		kfree(n);
-		return nfd;
-	}
+	if (nfd < 0)
+		return nfd; /* the connection was reset with the socket */
 	put_sin(uaddr, ulen, c.out->raddr, c.out->rport);
 	return nfd;
 }

@@ -106,7 +106,14 @@ long sock_read(struct file *f, void *buf, size_t len);
 long sock_write(struct file *f, const void *buf, size_t len);
 unsigned sock_poll(struct file *f); /* POLL* bits ready now */
 long sock_fionread(struct file *f);
-void sock_release(struct node *n);    /* the last descriptor is gone */
+void sock_release(struct node *n); /* the last descriptor is gone */
+
+/* descriptors without a file: sockets, epoll, eventfd, timerfd (event.c) */
+long anon_read(struct file *f, void *buf, size_t len);
+long anon_write(struct file *f, const void *buf, size_t len);
+unsigned anon_poll(struct file *f);
+void anon_release(struct node *n);
+void anon_wait(uint64_t max_ns);      /* the network, a timerfd or max_ns */
 uint64_t signal_disposition(int sig); /* signal.c */
 
 /* paths (fs.c) */
