@@ -56,7 +56,9 @@ for boot in micro pc; do
 	run curl -s -m 20 "http://127.0.0.1:$port/healthz" "http://127.0.0.1:$port/healthz" "http://127.0.0.1:$port/healthz"
 	[ "$(tr -d '\n' <"$OUT")" = okokok ] && ok "three requests on one connection ($boot)" || fail "three requests on one connection ($boot)"
 	expect 0 "instances ($boot)" "$CAPSTAN" instances
-	has "$OUT" "^web-$boot .* $port->80/tcp " "instances shows the forward ($boot)"
+	has "$OUT" "^web-$boot .* 10\\.0\\.2\\.15 +$port->80/tcp " "instances shows the address and the forward ($boot)"
+	expect 0 "instances --json ($boot)" "$CAPSTAN" instances --json
+	has "$OUT" '"address": ?"10\.0\.2\.15"' "the address in JSON ($boot)"
 	expect 0 "delete ($boot)" "$CAPSTAN" delete "web-$boot"
 done
 done_testing
