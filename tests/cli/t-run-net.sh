@@ -10,7 +10,12 @@ command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
 command -v musl-gcc >/dev/null || command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
 export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
 export CAPSTAN_DISABLE_KVM=1
-cleanup() { "$CAPSTAN" delete web-micro web-pc >/dev/null 2>&1; rm -rf "$TESTDIR"; }
+srv=
+cleanup() {
+	"$CAPSTAN" delete web-micro web-pc echo >/dev/null 2>&1
+	[ -z "$srv" ] || kill "$srv" 2>/dev/null
+	rm -rf "$TESTDIR"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -61,4 +66,71 @@ for boot in micro pc; do
 	has "$OUT" '"address": ?"10\.0\.2\.15"' "the address in JSON ($boot)"
 	expect 0 "delete ($boot)" "$CAPSTAN" delete "web-$boot"
 done
+
+# UDP: an echo server in the guest, reached through -f HOST:7/udp
+mkdir -p "$TESTDIR/echo" && cd "$TESTDIR/echo" || exit 1
+cat >echo.c <<'EOC'
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+int main(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(7)}, from;
+	char buf[2048];
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	printf("udp echo ready\n");
+	fflush(stdout);
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n >= 0)
+			sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+}
+EOC
+cc_static=$(command -v musl-gcc || command -v cc)
+printf 'base: capstan/base\nbuild: %s -static -O2 -o echo echo.c\ncmdline: /echo\nfiles:\n  /echo: echo\n' "$cc_static" >Capstanfile
+expect 0 "capstan build a UDP echo server" "$CAPSTAN" build -q
+uport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect 0 "run -d -f $uport:7/udp" "$CAPSTAN" run -d --name echo -f "$uport:7/udp" echo
+run python3 - "$uport" <<'EOP'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+for _ in range(120):  # the guest boots meanwhile; each try waits 0.5 s
+    s.sendto(b"capstan-udp", ("127.0.0.1", int(sys.argv[1])))
+    try:
+        print(s.recv(2048).decode())
+        break
+    except socket.timeout:
+        pass
+EOP
+[ "$(cat "$OUT")" = capstan-udp ] && ok "UDP datagram echoed through -f .../udp" || fail "UDP datagram echoed through -f .../udp"
+expect 0 "delete echo" "$CAPSTAN" delete echo
+
+# an unmodified static client in the guest: busybox wget from a server on the host
+# (QEMU's user network shows the host's loopback as 10.0.2.2)
+if file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+	mkdir -p "$TESTDIR/wget/www" && cd "$TESTDIR/wget" || exit 1
+	python3 -c 'import hashlib; print("BEGIN"); [print("%06d %s" % (i, hashlib.sha256(str(i).encode()).hexdigest())) for i in range(4000)]; print("END")' >www/data.txt
+	want=$(sha256sum <www/data.txt | cut -d' ' -f1)
+	hport=$(free_port)
+	(cd www && exec python3 -m http.server --bind 127.0.0.1 "$hport") >/dev/null 2>&1 &
+	srv=$!
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$hport/data.txt" && break; sleep 0.1; done
+	cp /bin/busybox busybox
+	printf 'base: capstan/base\ncmdline: /bin/busybox true\nfiles:\n  /bin/busybox: busybox\n' >Capstanfile
+	expect 0 "capstan build a busybox image" "$CAPSTAN" build -q wget
+	run timeout -k 5 120 "$CAPSTAN" run --rm -e "/bin/busybox wget -q -O - http://10.0.2.2:$hport/data.txt" wget </dev/null
+	[ "$RC" = 0 ] && ok "busybox wget exits 0" || fail "busybox wget exits 0 (got $RC)"
+	got=$(tr -d '\r' <"$OUT" | sed -n '/^BEGIN$/,/^END$/p' | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok "the file fetched in the guest is intact (sha256)" ||
+		fail "the file fetched in the guest is intact (sha256)"
+	kill "$srv" 2>/dev/null
+	srv=
+else
+	echo "skip: no static /bin/busybox for the in-guest client"
+fi
 done_testing
