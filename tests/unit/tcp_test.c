@@ -317,6 +317,10 @@ static void test_bulk_clean(void **state)
 	transfer(p.client, 0, p.server, 1, 4 << 20, 600000);
 	transfer(p.server, 1, p.client, 0, 1 << 20, 600000);
 	assert_int_equal(sa.stat_tcp_rexmits + sb.stat_tcp_rexmits, 0);
+	/* drained buffers give their memory back */
+	run_ms(1000);
+	assert_true(p.server->rcvbuf.size <= 16384 && p.client->sndbuf.size <= 16384);
+	assert_true(p.client->rcvbuf.size <= 16384 && p.server->sndbuf.size <= 16384);
 	/* delayed ACKs: about one ACK per two full segments, not one per segment */
 	assert_true(tcp_pure_acks[1] < tcp_data_frames[0] * 3 / 4);
 }

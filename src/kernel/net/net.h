@@ -45,10 +45,14 @@ struct netif {
 	uint64_t rx_frames, tx_frames, rx_dropped;
 };
 
-/* a byte ring: the TCP send and receive buffers */
+/*
+ * A byte ring: the TCP send and receive buffers.  cap is what the window and
+ * the writer see; the memory (size bytes) grows on demand up to cap and is
+ * given back when the ring empties, so idle connections cost little.
+ */
 struct ring {
 	uint8_t *buf;
-	uint32_t cap, head, len;
+	uint32_t cap, size, head, len;
 };
 
 enum tcp_state {

@@ -45,25 +45,47 @@ struct ooo_seg {
 
 /* ---- byte rings ---- */
 
-static int ring_alloc(struct ring *r)
-{
-	if (r->buf)
-		return 0;
-	r->buf = net_alloc(r->cap);
-	return r->buf ? 0 : -NET_ENOMEM;
-}
+#define RING_MIN   4096
+#define RING_SLACK 16384 /* an empty ring keeps this much memory */
 
 static uint32_t ring_free(const struct ring *r)
 {
 	return r->cap - r->len;
 }
 
+static void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n);
+
+/* Room for want bytes in all, as far as memory allows (the data moves to the front). */
+static void ring_grow(struct ring *r, uint32_t want)
+{
+	uint32_t size = r->size ? r->size : RING_MIN;
+	while (size < want && size < r->cap)
+		size *= 2;
+	size = MIN(size, r->cap);
+	if (size <= r->size)
+		return;
+	uint8_t *b = net_alloc(size);
+	if (!b)
+		return; /* keep what we have: the window still protects us */
+	if (r->len)
+		ring_peek(r, 0, b, r->len);
+	net_free(r->buf);
+	r->buf = b;
+	r->size = size;
+	r->head = 0;
+}
+
 static uint32_t ring_write(struct ring *r, const void *src, uint32_t n)
 {
 	const uint8_t *s = src;
 	n = MIN(n, ring_free(r));
-	uint32_t tail = (r->head + r->len) % r->cap;
-	uint32_t first = MIN(n, r->cap - tail);
+	if (r->len + n > r->size)
+		ring_grow(r, r->len + n);
+	n = MIN(n, r->size - r->len);
+	if (!n)
+		return 0;
+	uint32_t tail = (r->head + r->len) % r->size;
+	uint32_t first = MIN(n, r->size - tail);
 	memcpy(r->buf + tail, s, first);
 	memcpy(r->buf, s + first, n - first);
 	r->len += n;
@@ -74,8 +96,10 @@ static uint32_t ring_write(struct ring *r, const void *src, uint32_t n)
 static void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n)
 {
 	uint8_t *d = dst;
-	uint32_t start = (r->head + off) % r->cap;
-	uint32_t first = MIN(n, r->cap - start);
+	if (!n)
+		return;
+	uint32_t start = (r->head + off) % r->size;
+	uint32_t first = MIN(n, r->size - start);
 	memcpy(d, r->buf + start, first);
 	memcpy(d + first, r->buf, n - first);
 }
@@ -83,10 +107,18 @@ static void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n)
 static void ring_drop(struct ring *r, uint32_t n)
 {
 	n = MIN(n, r->len);
-	r->head = (r->head + n) % r->cap;
+	if (!n)
+		return;
+	r->head = (r->head + n) % r->size;
 	r->len -= n;
-	if (!r->len)
+	if (!r->len) {
 		r->head = 0;
+		if (r->size > RING_SLACK) {
+			net_free(r->buf);
+			r->buf = NULL;
+			r->size = 0;
+		}
+	}
 }
 
 /* ---- connections ---- */
@@ -496,8 +528,6 @@ int tcp_connect(struct tcp_sock *t, uint32_t addr, uint16_t port)
 	}
 	if (tuple_used(src, t->lport, addr, port))
 		return -NET_EADDRNOTAVAIL;
-	if (ring_alloc(&t->sndbuf) || ring_alloc(&t->rcvbuf))
-		return -NET_ENOMEM;
 	t->laddr = src;
 	t->raddr = addr;
 	t->rport = port;
@@ -652,8 +682,8 @@ int tcp_take_error(struct tcp_sock *t)
 int tcp_set_bufsize(struct tcp_sock *t, bool snd, uint32_t bytes)
 {
 	struct ring *r = snd ? &t->sndbuf : &t->rcvbuf;
-	if (r->buf)
-		return 0; /* fixed once the connection has buffers, as a window scale is */
+	if (t->state != TCP_CLOSED && t->state != TCP_LISTEN)
+		return 0; /* fixed once connected, as the window scale is */
 	r->cap = MIN(MAX(bytes, (uint32_t)MIN_BUF), (uint32_t)MAX_BUF);
 	return 0;
 }
@@ -745,10 +775,6 @@ static void listen_input(struct tcp_sock *l, uint32_t src, uint32_t dst, const u
 		return;
 	c->sndbuf.cap = l->sndbuf.cap;
 	c->rcvbuf.cap = l->rcvbuf.cap;
-	if (ring_alloc(&c->sndbuf) || ring_alloc(&c->rcvbuf)) {
-		tcb_free(c);
-		return;
-	}
 	c->nodelay = l->nodelay;
 	c->keepalive = l->keepalive;
 	c->keepidle = l->keepidle;

@@ -90,7 +90,7 @@ int ustr(uint64_t p, char *buf, size_t size); /* 0, -EFAULT or -ENAMETOOLONG */
 	} while (0)
 
 /* descriptors (fd.c) */
-#define NFD 256
+#define NFD 1024 /* Linux's default RLIMIT_NOFILE; servers keep hundreds of sockets */
 struct file *fd_get(long fd);
 int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
