@@ -153,6 +153,7 @@ int knet_init(const char *ip_opt, bool quiet)
 			return -EINVAL;
 	} else {
 		dhcp_start(eth);
+		last_traffic = net_now_ms; /* an answer is due: poll at the short interval */
 		uint64_t end = net_now_ms + DHCP_WAIT_MS;
 		while (!dhcp_bound(eth) && net_now_ms < end)
 			knet_wait((end - net_now_ms) * 1000000);
