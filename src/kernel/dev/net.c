@@ -21,8 +21,9 @@
 #define HDR_F_NEEDS_CSUM 1
 #define HDR_F_DATA_VALID 2
 
-#define BUF_SIZE 2048 /* a full frame and the header, in one buffer */
-#define MAX_Q	 256
+#define BUF_SIZE   2048 /* a full frame and the header, in one buffer */
+#define MAX_Q	   256
+#define TX_WAIT_NS 100000000ull
 
 struct vdesc {
 	uint64_t addr;
@@ -116,8 +117,10 @@ static int vnet_xmit(struct netif *nif, const void *frame, size_t len)
 		return -EMSGSIZE;
 	tx_reap();
 	if (!q->free_tx) {
-		/* the device is behind: give it a moment, then drop (TCP retransmits) */
-		for (int i = 0; i < 100000 && !q->free_tx; i++) {
+		/* the device is behind (under KVM it drains the ring from another thread):
+		 * wait for it, up to TX_WAIT_NS, before dropping the frame */
+		uint64_t until = time_ns() + TX_WAIT_NS;
+		while (!q->free_tx && time_ns() < until) {
 			cpu_relax();
 			tx_reap();
 		}
