@@ -7,7 +7,7 @@ pkgs=(
   qemu-system-x86 qemu-utils musl-tools mandoc clang lld libclang-rt-14-dev
   nginx libnginx-mod-http-dav-ext libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
   binutils util-linux clang-format git
-  python3 python3-yaml sqlite3 lua5.4 coreutils curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
+  busybox-static python3 python3-yaml sqlite3 lua5.4 coreutils curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -66,6 +66,12 @@ int inst_stop(struct cap_ctx *ctx, const char *name, int timeout_ms, bool *was_r
 	      bool *forced);
 /* Stop if running, release the backend's side, remove the folder and the row. */
 int inst_delete(struct cap_ctx *ctx, const char *name, int timeout_ms);
+/*
+ * The guest's IPv4 address as its kernel announced it on the console ("eth0: A.B.C.D",
+ * the last such line in the first 64 KiB), into buf (at least 16 bytes); "" when the
+ * console shows none.  The console is the guest's: anything else there is ignored.
+ */
+void inst_address(const struct cap_ctx *ctx, const struct db_instance *i, char *buf, size_t len);
 /* Copy the console log to ctx->out; follow: until the instance ends. */
 int inst_logs(struct cap_ctx *ctx, const char *name, bool follow);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // capstan instances: list instances, their state reconciled with the hypervisor.
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,7 +32,7 @@ static const char *ago(int64_t ms, char *buf, size_t len)
 static void print_json(struct cap_ctx *ctx, const struct db_instance *v, size_t n)
 {
 	struct json j;
-	char st[32];
+	char st[32], addr[64];
 
 	json_init(&j, ctx->out);
 	json_begin_arr(&j, NULL);
@@ -45,6 +47,8 @@ static void print_json(struct cap_ctx *ctx, const struct db_instance *v, size_t 
 			json_int(&j, "exit_status", v[i].exit_status);
 		else
 			json_str(&j, "exit_status", NULL);
+		inst_address(ctx, &v[i], addr, sizeof(addr));
+		json_str(&j, "address", addr[0] ? addr : NULL);
 		json_str(&j, "ports", v[i].ports);
 		json_str(&j, "boot", v[i].boot);
 		json_str(&j, "accel", v[i].accel);
@@ -73,25 +77,34 @@ static const struct cli_opt options[] = {
     CLI_OPT_END,
 };
 
-static void print_table(struct cap_ctx *ctx, const struct db_instance *v, size_t n)
+static int print_table(struct cap_ctx *ctx, const struct db_instance *v, size_t n)
 {
-	size_t w[5] = {4, 5, 7, 5, 5};
+	size_t w[6] = {4, 5, 7, 5, 7, 5};
 	char st[32], when[32];
+	char(*addr)[64] = calloc(n ? n : 1, sizeof(*addr));
 
+	if (!addr)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t l[5] = {strlen(v[i].name), strlen(v[i].image), strlen(v[i].backend),
-			       strlen(inst_state_str(&v[i], st, sizeof(st))), strlen(v[i].ports)};
-		for (int k = 0; k < 5; k++)
+		inst_address(ctx, &v[i], addr[i], sizeof(addr[i]));
+		size_t l[6] = {strlen(v[i].name),    strlen(v[i].image),
+			       strlen(v[i].backend), strlen(inst_state_str(&v[i], st, sizeof(st))),
+			       strlen(addr[i]),	     strlen(v[i].ports)};
+		for (int k = 0; k < 6; k++)
 			if (l[k] > w[k])
 				w[k] = l[k];
 	}
-	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1],
-		"IMAGE", (int)w[2], "BACKEND", (int)w[3], "STATE", (int)w[4], "PORTS", "CREATED");
+	fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1],
+		"IMAGE", (int)w[2], "BACKEND", (int)w[3], "STATE", (int)w[4], "ADDRESS", (int)w[5],
+		"PORTS", "CREATED");
 	for (size_t i = 0; i < n; i++)
-		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name,
+		fprintf(ctx->out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], v[i].name,
 			(int)w[1], v[i].image, (int)w[2], v[i].backend, (int)w[3],
 			inst_state_str(&v[i], st, sizeof(st)), (int)w[4],
-			v[i].ports[0] ? v[i].ports : "-", ago(v[i].created, when, sizeof(when)));
+			addr[i][0] ? addr[i] : "-", (int)w[5], v[i].ports[0] ? v[i].ports : "-",
+			ago(v[i].created, when, sizeof(when)));
+	free(addr);
+	return 0;
 }
 
 static int instances(const struct cmd *self, struct cap_ctx *ctx, void *args, int argc, char **argv)
@@ -106,9 +119,9 @@ static int instances(const struct cmd *self, struct cap_ctx *ctx, void *args, in
 	if (ctx->json)
 		print_json(ctx, v, n);
 	else
-		print_table(ctx, v, n);
+		ret = print_table(ctx, v, n);
 	db_instances_free(v, n);
-	return 0;
+	return ret ? cli_fail(ctx, ret) : 0;
 }
 
 const struct cmd_spec spec_instances = {
@@ -116,8 +129,9 @@ const struct cmd_spec spec_instances = {
     .options = options,
     .args_size = sizeof(struct instances_args),
     .synopsis = "[-a] [--json]",
-    .about = "List instances: NAME, IMAGE, BACKEND, STATE, PORTS, CREATED.  By default only\n"
-	     "running ones (as 'docker ps'); -a adds those that exited, were stopped or\n"
-	     "crashed.  A VM that went away since the last look is shown as it ended:\n"
+    .about = "List instances: NAME, IMAGE, BACKEND, STATE, ADDRESS, PORTS, CREATED.  ADDRESS is\n"
+	     "the guest's IPv4 address as its kernel announced it on the console (eth0: ...).\n"
+	     "By default only running ones (as 'docker ps'); -a adds those that exited, were\n"
+	     "stopped or crashed.  A VM that went away since the last look is shown as it ended:\n"
 	     "'exited (N)' with the program's status, or 'crashed'.\n",
 };

@@ -86,6 +86,7 @@ int kcmdline_parse(struct kcmdline *c, const char *in)
 	c->argc = c->envc = 0;
 	c->flags = 0;
 	c->cwd = NULL;
+	c->ip = NULL;
 	c->err[0] = 0;
 	n = split(c, in, words, (int)(sizeof(words) / sizeof(words[0])));
 	if (n < 0)
@@ -109,6 +110,10 @@ int kcmdline_parse(struct kcmdline *c, const char *in)
 			if (w[6] != '/')
 				return fail(c, "--cwd needs an absolute path", w);
 			c->cwd = w + 6;
+		} else if (!strncmp(w, "--ip=", 5)) {
+			if (!w[5])
+				return fail(c, "--ip needs ADDR/PREFIX[,GATEWAY[,DNS]]", w);
+			c->ip = w + 5;
 		} else if (!strcmp(w, "--verbose")) {
 			c->flags |= KCMD_VERBOSE;
 		} else if (!strcmp(w, "--trace")) {

@@ -22,13 +22,14 @@ struct kcmdline {
 	int argc, envc;
 	unsigned flags;
 	const char *cwd; /* --cwd=DIR, or NULL */
+	const char *ip;	 /* --ip=ADDR/PREFIX[,GW[,DNS]] (no DHCP), or NULL */
 	char err[96];	 /* why parsing failed */
 };
 
 /*
  * Parse in: leading "--option" words are the kernel's (--verbose, --trace,
- * --nosys, --quiet, --cwd=DIR, --env=K=V, and "--" to end them); the first
- * other word is the program.  Quoting follows sh: '...' literal, "..." with
+ * --nosys, --quiet, --cwd=DIR, --ip=ADDR/PREFIX[,GW[,DNS]], --env=K=V, and "--" to end them); the
+ * first other word is the program.  Quoting follows sh: '...' literal, "..." with
  * \" \\ \$ \` escapes, \x outside quotes.  Trailing words that QEMU appends
  * (virtio_mmio.device=...) are dropped.  Returns 0 or -1 with err set.
  */

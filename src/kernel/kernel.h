@@ -223,5 +223,7 @@ const void *blk_peek(uint64_t off, size_t len);
 void blk_prefetch(const uint64_t *offs, int n); /* bring chunks in with one round trip */
 extern struct blkdev *rootdev;
 bool pci_present(void);
+uint32_t pci_cfg(int dev, int reg); /* bus 0, function 0 */
+void pci_cfg_w(int dev, int reg, uint32_t val);
 
 #endif

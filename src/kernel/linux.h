@@ -36,6 +36,7 @@
 #define EROFS		30
 #define EMLINK		31
 #define EPIPE		32
+#define EDOM		33
 #define ERANGE		34
 #define EDEADLK		35
 #define ENAMETOOLONG	36
@@ -51,6 +52,7 @@
 #define EPROTOTYPE	91
 #define ENOPROTOOPT	92
 #define EPROTONOSUPPORT 93
+#define ESOCKTNOSUPPORT 94
 #define EOPNOTSUPP	95
 #define EAFNOSUPPORT	97
 #define EADDRINUSE	98
@@ -68,6 +70,10 @@
 #define EALREADY	114
 #define EINPROGRESS	115
 #define ERESTARTSYS	512 /* kernel-internal: restart the call after a handler (SA_RESTART) */
+
+/* ioctls on any descriptor */
+#define FIONREAD 0x541b
+#define FIONBIO	 0x5421
 
 /* *at() calls */
 #define AT_FDCWD	    (-100)

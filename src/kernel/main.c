@@ -6,6 +6,7 @@
 #include "fs/vfs.h"
 #include "kcmdline.h"
 #include "kernel.h"
+#include "net/knet.h"
 #include "syscall.h"
 
 struct kopts kopt;
@@ -175,6 +176,11 @@ void kmain(uint32_t start_info)
 		vfs_cwd = n;
 	}
 	syscall_init();
+	int ne = knet_init(cm->ip, kopt.quiet);
+	if (ne)
+		kexit(EXIT_NOEXEC, ne == -ENODEV ? "--ip: no virtio-net device"
+						 : "--ip: expected ADDR/PREFIX[,GATEWAY[,DNS]]");
+	mark("net");
 
 	/* the environment: --env values, plus PATH, HOME and TERM unless given */
 	int envc = 0;

@@ -2,6 +2,7 @@
 // Instances: the run sequence (row, folder, overlay, kernel, backend), reconcile, stop, delete,
 // logs.
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1033,4 +1034,29 @@ int inst_logs(struct cap_ctx *ctx, const char *name, bool follow)
 	free(dir);
 	db_instance_release(&i);
 	return ret;
+}
+
+void inst_address(const struct cap_ctx *ctx, const struct db_instance *i, char *buf, size_t len)
+{
+	char *dir = inst_dir(ctx, i->platform, i->name);
+	char *path = dir ? hv_console_path(dir) : NULL;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	char line[256];
+	size_t seen = 0;
+
+	buf[0] = 0;
+	while (f && seen < 65536 && fgets(line, sizeof(line), f)) {
+		seen += strlen(line);
+		if (strncmp(line, "eth0: ", 6))
+			continue;
+		char *a = line + 6;
+		a[strcspn(a, "\r\n")] = 0;
+		struct in_addr ia;
+		if (strlen(a) < len && inet_pton(AF_INET, a, &ia) == 1)
+			memcpy(buf, a, strlen(a) + 1);
+	}
+	if (f)
+		fclose(f);
+	free(path);
+	free(dir);
 }

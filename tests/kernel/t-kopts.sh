@@ -89,6 +89,18 @@ image "--bogus /bin/hello"
 boot microvm $(mmio)
 check "unknown option: 126" 253 "exit 126 command line: unknown kernel option: --bogus"
 
+image "--ip=10.0.2.99/24,10.0.2.2 /bin/hello"
+boot microvm $(mmio) -netdev user,id=n0 -device virtio-net-device,netdev=n0
+check "--ip: a static address" 1 "exit 0" "eth0: 10.0.2.99" "hello, world"
+
+image "--ip=10.0.2.999 /bin/hello"
+boot microvm $(mmio) -netdev user,id=n0 -device virtio-net-device,netdev=n0
+check "--ip: a bad address: 126" 253 "exit 126 --ip: expected ADDR/PREFIX"
+
+image "--ip=10.0.2.99/24 /bin/hello"
+boot microvm $(mmio)
+check "--ip without a network device: 126" 253 "exit 126 --ip: no virtio-net device"
+
 image "/bin/nope"
 boot microvm $(mmio)
 check "missing program: 127" 255 "exit 127 /bin/nope: program not found in the image"

@@ -103,6 +103,11 @@ case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
+case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each way intact' \
+	'tcp: EOF, then refused once the listener is closed' 'udp: datagrams, truncation, connected send' \
+	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
+case_def epoll epoll 0 '' '' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
+	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'

@@ -50,6 +50,7 @@ static void test_options_and_env(void **state)
 	assert_string_equal(c.envp[1], "B=b c");
 	assert_null(c.envp[2]);
 	assert_string_equal(c.cwd, "/data");
+	assert_null(c.ip);
 	assert_int_equal(c.argc, 2);
 	assert_string_equal(c.argv[0], "/p");
 
@@ -88,6 +89,9 @@ static void test_errors(void **state)
 	assert_int_equal(kcmdline_parse(&c, "--env=NOVALUE /p"), -1);
 	assert_int_equal(kcmdline_parse(&c, "--env==x /p"), -1);
 	assert_int_equal(kcmdline_parse(&c, "--cwd=rel /p"), -1);
+	assert_int_equal(kcmdline_parse(&c, "--ip= /p"), -1);
+	assert_int_equal(kcmdline_parse(&c, "--ip=10.0.0.5/8,10.0.0.1 /p"), 0);
+	assert_string_equal(c.ip, "10.0.0.5/8,10.0.0.1");
 
 	char *many = malloc(KCMD_ARGS * 2 + 16);
 	size_t o = 0;

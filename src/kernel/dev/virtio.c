@@ -109,13 +109,13 @@ static int ring_alloc(struct vblk *v)
 	return 0;
 }
 
-static uint32_t pci_cfg(int dev, int reg)
+uint32_t pci_cfg(int dev, int reg)
 {
 	outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (reg & 0xfc));
 	return inl(0xcfc);
 }
 
-static void pci_cfg_w(int dev, int reg, uint32_t val)
+void pci_cfg_w(int dev, int reg, uint32_t val)
 {
 	outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (reg & 0xfc));
 	outl(0xcfc, val);

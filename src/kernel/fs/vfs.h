@@ -5,7 +5,19 @@
 
 #include "../kernel.h"
 
-enum node_kind { K_FILE, K_DIR, K_LINK, K_NULL, K_ZERO, K_RANDOM, K_TTY };
+enum node_kind {
+	K_FILE,
+	K_DIR,
+	K_LINK,
+	K_NULL,
+	K_ZERO,
+	K_RANDOM,
+	K_TTY,
+	K_SOCKET,
+	K_EPOLL,
+	K_EVENTFD,
+	K_TIMERFD
+};
 
 struct node {
 	struct node *parent, *child, *sibling, *hnext;

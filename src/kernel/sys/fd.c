@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Descriptors and the calls on them: read, write, seek, dup, fcntl, ioctl, poll. */
+#include "../net/knet.h"
 #include "sys.h"
 
 static struct {
@@ -44,6 +45,12 @@ void file_put(struct file *f)
 	if (--f->refs)
 		return;
 	f->n->opens--;
+	if (f->n->kind >= K_SOCKET) {
+		if (!f->n->opens)
+			anon_release(f->n);
+		kfree(f);
+		return;
+	}
 	if (f->n->dead && !f->n->opens && f->n->kind == K_FILE) {
 		kfree(f->n->data);
 		f->n->data = NULL;
@@ -78,6 +85,8 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 	struct node *n = f->n;
 	if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
 		return -EBADF;
+	if (n->kind >= K_SOCKET)
+		return anon_read(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
 		return console_read(buf, len);
@@ -101,6 +110,8 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 	struct node *n = f->n;
 	if ((f->flags & O_ACCMODE) == 0 || (f->flags & O_PATH))
 		return -EBADF;
+	if (n->kind >= K_SOCKET)
+		return anon_write(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
 		return console_write(buf, len);
@@ -146,7 +157,7 @@ static long rw_at(long fd, uint64_t buf, size_t len, int64_t off, bool write)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY)
+	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (off < 0)
 		return -EINVAL;
@@ -201,7 +212,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY)
+	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (f->n->kind == K_DIR) {
 		if (whence != 0 || off != 0)
@@ -221,7 +232,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	return (long)f->off;
 }
 
-SYSCALL1(close, long, fd)
+long fd_close(long fd)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -229,6 +240,11 @@ SYSCALL1(close, long, fd)
 	fds[fd].f = NULL;
 	file_put(f);
 	return 0;
+}
+
+SYSCALL1(close, long, fd)
+{
+	return fd_close(fd);
 }
 
 static long dup_to(long old, long new, long flags, bool dup2)
@@ -301,6 +317,16 @@ SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
+	if (req == FIONBIO) { /* nginx makes its sockets non-blocking this way */
+		UOK(arg, 4);
+		f->flags = *(int *)arg ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
+		return 0;
+	}
+	if (req == FIONREAD && f->n->kind == K_SOCKET) {
+		UOK(arg, 4);
+		*(int *)arg = (int)sock_fionread(f);
+		return 0;
+	}
 	return f->n->kind == K_TTY ? console_ioctl(req, arg) : -ENOTTY;
 }
 
@@ -325,40 +351,151 @@ SYSCALL2(ftruncate, long, fd, int64_t, len)
 	return vfs_truncate(f->n, (uint64_t)len);
 }
 
-SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
+/* What a descriptor is ready for now (POLLIN, POLLOUT, POLLERR, POLLHUP). */
+static unsigned ready_now(struct file *f, unsigned events, bool *tty_in)
 {
-	if (nfds > NFD)
-		return -EINVAL;
-	UOK(ufds, nfds * sizeof(struct linux_pollfd));
-	struct linux_pollfd *p = (struct linux_pollfd *)ufds;
-	uint64_t end = timeout_ms > 0 ? time_ns() + (uint64_t)timeout_ms * 1000000 : 0;
+	switch (f->n->kind) {
+	case K_TTY:
+		*tty_in |= events & POLLIN;
+		return POLLOUT | (console_readable() ? POLLIN : 0);
+	default:
+		/* files and devices never block */
+		return f->n->kind >= K_SOCKET ? anon_poll(f) : POLLIN | POLLOUT;
+	}
+}
+
+/* The wait poll, ppoll, select and pselect6 share; timeout_ns < 0: none. */
+static long poll_fds(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
+{
+	uint64_t end = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
 	for (;;) {
 		long ready = 0;
 		bool tty_in = false; /* waiting for console input: poll the UART often */
+		knet_poll();
 		for (uint64_t i = 0; i < nfds; i++) {
 			p[i].revents = 0;
 			if (p[i].fd < 0)
 				continue;
 			struct file *f = fd_get(p[i].fd);
-			if (!f) {
+			unsigned want = (uint16_t)p[i].events | POLLERR | POLLHUP;
+			if (!f)
 				p[i].revents = POLLNVAL;
-			} else if (f->n->kind == K_TTY) {
-				p[i].revents = (int16_t)(p[i].events & 4); /* POLLOUT */
-				if ((p[i].events & 1) && console_readable())
-					p[i].revents |= 1;
-				tty_in |= p[i].events & 1;
-			} else {
-				p[i].revents = (int16_t)(p[i].events & 5);
-			}
+			else
+				p[i].revents = (int16_t)(ready_now(f, want, &tty_in) & want);
 			if (p[i].revents)
 				ready++;
 		}
 		uint64_t now = time_ns();
-		if (ready || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
+		if (ready || timeout_ns == 0 || (timeout_ns > 0 && now >= end))
 			return ready;
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		uint64_t wait = timeout_ms > 0 ? end - now : IDLE_MAX_NS;
-		cpu_idle(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
+		anon_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
 	}
+}
+
+SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
+{
+	if (nfds > NFD)
+		return -EINVAL;
+	UOK(ufds, nfds * sizeof(struct linux_pollfd));
+	return poll_fds((struct linux_pollfd *)ufds, nfds,
+			timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
+}
+
+static long timeout_of(uint64_t uts, int64_t *ns)
+{
+	*ns = -1;
+	if (!uts)
+		return 0;
+	UOK(uts, sizeof(struct linux_timespec));
+	const struct linux_timespec *ts = (const struct linux_timespec *)uts;
+	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= 1000000000)
+		return -EINVAL;
+	*ns = ts->sec * 1000000000 + ts->nsec;
+	return 0;
+}
+
+/* The signal mask argument changes nothing: no signal is ever delivered during the wait. */
+SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmask, size_t, sigsz)
+{
+	int64_t ns;
+	long e = timeout_of(uts, &ns);
+	if (e)
+		return e;
+	if (nfds > NFD)
+		return -EINVAL;
+	UOK(ufds, nfds * sizeof(struct linux_pollfd));
+	return poll_fds((struct linux_pollfd *)ufds, nfds, ns);
+}
+
+/* select on top of poll: the fd_sets become a pollfd array and back. */
+static long select_fds(long n, uint64_t rd, uint64_t wr, uint64_t ex, int64_t ns)
+{
+	if (n < 0 || n > NFD)
+		return -EINVAL;
+	size_t bytes = (size_t)(n + 63) / 64 * 8;
+	uint64_t *sets[3] = {(uint64_t *)rd, (uint64_t *)wr, (uint64_t *)ex};
+	for (int k = 0; k < 3; k++)
+		if (sets[k])
+			UOK(sets[k], bytes);
+	static struct linux_pollfd p[NFD];
+	uint64_t np = 0;
+	for (long fd = 0; fd < n; fd++) {
+		int16_t ev = 0;
+		for (int k = 0; k < 3; k++)
+			if (sets[k] && (sets[k][fd / 64] >> (fd % 64) & 1))
+				ev |= k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI;
+		if (!ev)
+			continue;
+		if (!fd_get(fd))
+			return -EBADF;
+		p[np++] = (struct linux_pollfd){(int32_t)fd, ev, 0};
+	}
+	long r = poll_fds(p, np, ns);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < 3; k++)
+		if (sets[k])
+			memset(sets[k], 0, bytes);
+	long count = 0;
+	for (uint64_t i = 0; i < np; i++) {
+		int fd = p[i].fd;
+		int16_t rv = p[i].revents;
+		bool in = rv & (POLLIN | POLLHUP | POLLERR), out = rv & (POLLOUT | POLLERR);
+		if (sets[0] && in && (p[i].events & POLLIN)) {
+			sets[0][fd / 64] |= 1ull << (fd % 64);
+			count++;
+		}
+		if (sets[1] && out && (p[i].events & POLLOUT)) {
+			sets[1][fd / 64] |= 1ull << (fd % 64);
+			count++;
+		}
+		if (sets[2] && (rv & POLLPRI) && (p[i].events & POLLPRI)) {
+			sets[2][fd / 64] |= 1ull << (fd % 64);
+			count++;
+		}
+	}
+	return count;
+}
+
+SYSCALL5(select, long, n, uint64_t, rd, uint64_t, wr, uint64_t, ex, uint64_t, utv)
+{
+	int64_t ns = -1;
+	if (utv) {
+		UOK(utv, sizeof(struct linux_timeval));
+		const struct linux_timeval *tv = (const struct linux_timeval *)utv;
+		if (tv->sec < 0 || tv->usec < 0 || tv->usec >= 1000000)
+			return -EINVAL;
+		ns = tv->sec * 1000000000 + tv->usec * 1000;
+	}
+	return select_fds(n, rd, wr, ex, ns);
+}
+
+SYSCALL6(pselect6, long, n, uint64_t, rd, uint64_t, wr, uint64_t, ex, uint64_t, uts, uint64_t, usig)
+{
+	int64_t ns;
+	long e = timeout_of(uts, &ns);
+	return e ? e : select_fds(n, rd, wr, ex, ns);
 }

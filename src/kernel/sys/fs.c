@@ -70,7 +70,7 @@ static void fill_stat(struct node *n, struct linux_stat *st)
 		st->size = (int64_t)strlen(n->link);
 	else if (n->kind == K_FILE)
 		st->size = (int64_t)n->size;
-	if (n->kind >= K_NULL)
+	if (n->kind >= K_NULL && n->kind < K_SOCKET)
 		st->rdev = n->kind == K_TTY ? (4 << 8) | 64
 					    : (1 << 8) | (n->kind == K_NULL   ? 3
 							  : n->kind == K_ZERO ? 5

@@ -17,6 +17,12 @@ void signal_reset_on_exec(void)
 	memset(altstack, 0, sizeof(altstack));
 }
 
+/* SIG_DFL, SIG_IGN or the handler's address (sockets raise SIGPIPE) */
+uint64_t signal_disposition(int sig)
+{
+	return sig >= 1 && sig <= NSIG ? sigact[sig][0] : SIG_DFL;
+}
+
 SYSCALL4(rt_sigaction, long, sig, uint64_t, act, uint64_t, oact, long, size)
 {
 	if (sig < 1 || sig > 64 || size != 8)

@@ -90,7 +90,7 @@ int ustr(uint64_t p, char *buf, size_t size); /* 0, -EFAULT or -ENAMETOOLONG */
 	} while (0)
 
 /* descriptors (fd.c) */
-#define NFD 256
+#define NFD 1024 /* Linux's default RLIMIT_NOFILE; servers keep hundreds of sockets */
 struct file *fd_get(long fd);
 int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
@@ -98,6 +98,23 @@ void fd_close_on_exec(void);
 struct file *file_new(struct node *n, int flags);
 void file_put(struct file *f);
 void fd_init_console(void);
+
+long fd_close(long fd);
+
+/* sockets (net.c): the descriptor calls on them */
+long sock_read(struct file *f, void *buf, size_t len);
+long sock_write(struct file *f, const void *buf, size_t len);
+unsigned sock_poll(struct file *f); /* POLL* bits ready now */
+long sock_fionread(struct file *f);
+void sock_release(struct node *n); /* the last descriptor is gone */
+
+/* descriptors without a file: sockets, epoll, eventfd, timerfd (event.c) */
+long anon_read(struct file *f, void *buf, size_t len);
+long anon_write(struct file *f, const void *buf, size_t len);
+unsigned anon_poll(struct file *f);
+void anon_release(struct node *n);
+void anon_wait(uint64_t max_ns);      /* the network, a timerfd or max_ns */
+uint64_t signal_disposition(int sig); /* signal.c */
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtio-net over legacy/transitional PCI and over virtio-mmio (v1 legacy and v2), polled:
+ * receive buffers stay posted and are reaped by netdev_poll; no interrupts.  Offered
+ * features taken: MAC, MRG_RXBUF (one buffer per frame suffices without GSO, but the header
+ * grows and num_buffers must be honoured), GUEST_CSUM (frames the device marks
+ * DATA_VALID or NEEDS_CSUM skip the stack's checksum check).
+ */
+#include "../kernel.h"
+#include "../net/net.h"
+
+#define VIRTIO_ACK	   1
+#define VIRTIO_DRIVER	   2
+#define VIRTIO_DRIVER_OK   4
+#define VIRTIO_FEATURES_OK 8
+
+#define F_GUEST_CSUM 1
+#define F_MAC	     5
+#define F_MRG_RXBUF  15
+
+#define HDR_F_NEEDS_CSUM 1
+#define HDR_F_DATA_VALID 2
+
+#define BUF_SIZE   2048 /* a full frame and the header, in one buffer */
+#define MAX_Q	   256
+#define TX_WAIT_NS 100000000ull
+
+struct vdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+#define VDESC_WRITE 2
+
+struct vq {
+	uint16_t qsz, last_used;
+	struct vdesc *desc;
+	volatile uint16_t *avail; /* flags, idx, ring[qsz] */
+	volatile uint16_t *used;  /* flags, idx, then {u32 id, u32 len}[qsz] */
+	uint8_t *bufs;		  /* qsz buffers of BUF_SIZE */
+	uint16_t free_tx;	  /* tx: descriptors not in the device's hands */
+};
+
+static struct vnet {
+	struct netif nif;
+	bool mmio;
+	uint64_t base;
+	uint32_t hdr_len;
+	bool mrg;
+	struct vq rx, tx;
+	uint16_t tx_next;
+} vn;
+static bool present;
+
+static void notify(uint16_t q)
+{
+	if (vn.mmio)
+		mmio_w32(vn.base + 0x50, q);
+	else
+		outw((uint16_t)(vn.base + 16), q);
+}
+
+/* The split ring in the legacy layout (used ring 4096-aligned), buffers after it. */
+static int vq_alloc(struct vq *q, uint16_t qsz)
+{
+	q->qsz = qsz;
+	size_t avail_off = 16ul * qsz;
+	size_t used_off = PAGE_ALIGN_UP(avail_off + 6 + 2ul * qsz);
+	size_t total = used_off + PAGE_ALIGN_UP(6 + 8ul * qsz);
+	uint64_t pa = pmm_alloc(total / PAGE_SIZE);
+	uint64_t bp = pmm_alloc_raw((size_t)qsz * BUF_SIZE / PAGE_SIZE);
+	if (!pa || !bp)
+		return -ENOMEM;
+	q->desc = p2v(pa);
+	q->avail = (volatile uint16_t *)((char *)p2v(pa) + avail_off);
+	q->used = (volatile uint16_t *)((char *)p2v(pa) + used_off);
+	q->avail[0] = 1; /* VRING_AVAIL_F_NO_INTERRUPT: we poll */
+	q->bufs = p2v(bp);
+	for (uint16_t i = 0; i < qsz; i++)
+		q->desc[i] = (struct vdesc){v2p(q->bufs + (size_t)i * BUF_SIZE), BUF_SIZE, 0, 0};
+	return 0;
+}
+
+static void rx_post(uint16_t id)
+{
+	struct vq *q = &vn.rx;
+	q->desc[id].len = BUF_SIZE;
+	q->desc[id].flags = VDESC_WRITE;
+	uint16_t idx = q->avail[1];
+	q->avail[2 + idx % q->qsz] = id;
+	mb();
+	q->avail[1] = (uint16_t)(idx + 1);
+}
+
+static void rx_fill(void)
+{
+	for (uint16_t i = 0; i < vn.rx.qsz; i++)
+		rx_post(i);
+	mb();
+	notify(0);
+}
+
+/* Reclaim what the device sent. */
+static void tx_reap(void)
+{
+	struct vq *q = &vn.tx;
+	while (q->last_used != q->used[1]) {
+		q->last_used++;
+		q->free_tx++;
+	}
+}
+
+static int vnet_xmit(struct netif *nif, const void *frame, size_t len)
+{
+	struct vq *q = &vn.tx;
+	if (len + vn.hdr_len > BUF_SIZE)
+		return -EMSGSIZE;
+	tx_reap();
+	if (!q->free_tx) {
+		/* the device is behind (under KVM it drains the ring from another thread):
+		 * wait for it, up to TX_WAIT_NS, before dropping the frame */
+		uint64_t until = time_ns() + TX_WAIT_NS;
+		while (!q->free_tx && time_ns() < until) {
+			cpu_relax();
+			tx_reap();
+		}
+		if (!q->free_tx) {
+			nif->rx_dropped++;
+			return -EAGAIN;
+		}
+	}
+	uint16_t id = vn.tx_next;
+	vn.tx_next = (uint16_t)((id + 1) % q->qsz);
+	uint8_t *b = q->bufs + (size_t)id * BUF_SIZE;
+	memset(b, 0, vn.hdr_len);
+	if (vn.mrg)
+		b[10] = 0; /* num_buffers is the device's to fill on receive */
+	memcpy(b + vn.hdr_len, frame, len);
+	q->desc[id].len = (uint32_t)(vn.hdr_len + len);
+	q->desc[id].flags = 0;
+	uint16_t idx = q->avail[1];
+	q->avail[2 + idx % q->qsz] = id;
+	mb();
+	q->avail[1] = (uint16_t)(idx + 1);
+	q->free_tx--;
+	mb();
+	notify(1);
+	return 0;
+}
+
+/* Deliver every frame the device has written; returns how many. */
+int netdev_poll(void)
+{
+	if (!present)
+		return 0;
+	static uint8_t joined[65536 + 64];
+	struct vq *q = &vn.rx;
+	int n = 0;
+	tx_reap();
+	while (q->last_used != q->used[1]) {
+		mb();
+		volatile uint32_t *e =
+		    (volatile uint32_t *)(q->used + 2) + 2 * (q->last_used % q->qsz);
+		uint16_t id = (uint16_t)e[0];
+		uint32_t len = e[1];
+		q->last_used++;
+		if (id >= q->qsz || len < vn.hdr_len || len > BUF_SIZE) {
+			vn.nif.rx_dropped++;
+			if (id < q->qsz)
+				rx_post(id);
+			continue;
+		}
+		uint8_t *b = q->bufs + (size_t)id * BUF_SIZE;
+		bool csum_ok = b[0] & (HDR_F_NEEDS_CSUM | HDR_F_DATA_VALID);
+		uint16_t nbuf = vn.mrg ? (uint16_t)(b[10] | b[11] << 8) : 1;
+		if (nbuf <= 1) {
+			net_input(&vn.nif, b + vn.hdr_len, len - vn.hdr_len, csum_ok);
+			rx_post(id);
+		} else {
+			/* a frame spread over several buffers (merged receive buffers) */
+			uint32_t total = len - vn.hdr_len;
+			memcpy(joined, b + vn.hdr_len, total);
+			rx_post(id);
+			for (uint16_t k = 1; k < nbuf && q->last_used != q->used[1]; k++) {
+				e = (volatile uint32_t *)(q->used + 2) +
+				    2 * (q->last_used % q->qsz);
+				uint16_t id2 = (uint16_t)e[0];
+				uint32_t l2 = e[1];
+				q->last_used++;
+				if (id2 >= q->qsz)
+					continue;
+				if (l2 <= BUF_SIZE && total + l2 <= sizeof(joined)) {
+					memcpy(joined + total, q->bufs + (size_t)id2 * BUF_SIZE,
+					       l2);
+					total += l2;
+				}
+				rx_post(id2);
+			}
+			net_input(&vn.nif, joined, total, csum_ok);
+		}
+		n++;
+	}
+	if (n) {
+		mb();
+		notify(0);
+	}
+	return n;
+}
+
+static uint32_t want_features(uint32_t offered)
+{
+	return offered & ((1u << F_MAC) | (1u << F_MRG_RXBUF) | (1u << F_GUEST_CSUM));
+}
+
+static void set_features(uint32_t f)
+{
+	vn.mrg = f & (1u << F_MRG_RXBUF);
+	vn.hdr_len = vn.mrg ? 12 : 10;
+	if (!(f & (1u << F_MAC))) /* locally administered, fixed: QEMU always offers MAC */
+		memcpy(vn.nif.mac, "\x52\x54\x00\x12\x34\x56", 6);
+}
+
+static int pci_init(void)
+{
+	for (int dev = 0; dev < 32; dev++) {
+		if (pci_cfg(dev, 0) != 0x10001af4)
+			continue;
+		uint32_t bar0 = pci_cfg(dev, 0x10);
+		if (!(bar0 & 1))
+			continue;
+		pci_cfg_w(dev, 4, pci_cfg(dev, 4) | 0x5); /* I/O space, bus master */
+		uint16_t io = bar0 & ~3u;
+		vn.base = io;
+		outb(io + 18, 0);
+		outb(io + 18, VIRTIO_ACK);
+		outb(io + 18, VIRTIO_ACK | VIRTIO_DRIVER);
+		uint32_t f = want_features(inl(io + 0));
+		outl(io + 4, f);
+		set_features(f);
+		for (uint16_t qi = 0; qi < 2; qi++) {
+			struct vq *q = qi ? &vn.tx : &vn.rx;
+			outw(io + 14, qi);
+			uint16_t qsz = inw(io + 12);
+			if (!qsz || qsz > 1024 || vq_alloc(q, qsz))
+				return -EIO;
+			outl(io + 8, (uint32_t)(v2p(q->desc) >> 12));
+		}
+		if (f & (1u << F_MAC))
+			for (int i = 0; i < 6; i++)
+				vn.nif.mac[i] = inb(io + 20 + i);
+		outb(io + 18, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_DRIVER_OK);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+static int mmio_queue(uint64_t b, uint16_t qi, uint32_t version)
+{
+	struct vq *q = qi ? &vn.tx : &vn.rx;
+	mmio_w32(b + 0x30, qi);
+	uint32_t max = mmio_r32(b + 0x34);
+	if (!max)
+		return -EIO;
+	if (vq_alloc(q, (uint16_t)MIN(max, (uint32_t)MAX_Q)))
+		return -ENOMEM;
+	mmio_w32(b + 0x38, q->qsz);
+	if (version == 2) {
+		uint64_t d = v2p(q->desc), a = v2p((void *)q->avail), u = v2p((void *)q->used);
+		mmio_w32(b + 0x80, (uint32_t)d);
+		mmio_w32(b + 0x84, (uint32_t)(d >> 32));
+		mmio_w32(b + 0x90, (uint32_t)a);
+		mmio_w32(b + 0x94, (uint32_t)(a >> 32));
+		mmio_w32(b + 0xa0, (uint32_t)u);
+		mmio_w32(b + 0xa4, (uint32_t)(u >> 32));
+		mmio_w32(b + 0x44, 1);
+	} else {
+		mmio_w32(b + 0x3c, 4096);
+		mmio_w32(b + 0x40, (uint32_t)(v2p(q->desc) >> 12));
+	}
+	return 0;
+}
+
+static int mmio_init(uint64_t b)
+{
+	uint32_t version = mmio_r32(b + 4);
+	vn.base = b;
+	vn.mmio = true;
+	mmio_w32(b + 0x70, 0);
+	mmio_w32(b + 0x70, VIRTIO_ACK);
+	mmio_w32(b + 0x70, VIRTIO_ACK | VIRTIO_DRIVER);
+	mmio_w32(b + 0x14, 0);
+	uint32_t f = want_features(mmio_r32(b + 0x10));
+	mmio_w32(b + 0x24, 0);
+	mmio_w32(b + 0x20, f);
+	set_features(f);
+	if (version == 2) {
+		vn.hdr_len = 12; /* VIRTIO_F_VERSION_1: the header always has num_buffers */
+		mmio_w32(b + 0x24, 1);
+		mmio_w32(b + 0x20, 1);
+		mmio_w32(b + 0x70, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_FEATURES_OK);
+		if (!(mmio_r32(b + 0x70) & VIRTIO_FEATURES_OK))
+			return -EIO;
+	} else {
+		mmio_w32(b + 0x28, 4096);
+	}
+	if (mmio_queue(b, 0, version) || mmio_queue(b, 1, version))
+		return -EIO;
+	if (f & (1u << F_MAC))
+		for (int i = 0; i < 6; i++)
+			vn.nif.mac[i] = *(volatile uint8_t *)p2v(b + 0x100 + (uint64_t)i);
+	mmio_w32(b + 0x70, mmio_r32(b + 0x70) | VIRTIO_DRIVER_OK);
+	return 0;
+}
+
+static int mmio_probe(void)
+{
+	for (int i = 23; i >= 0; i--) {
+		uint64_t b = 0xfeb00000ul + (uint64_t)i * 0x200;
+		if (mmio_r32(b) == 0x74726976 && mmio_r32(b + 8) == 1)
+			return mmio_init(b);
+	}
+	return -ENODEV;
+}
+
+/* The first virtio-net device, as eth0; NULL when there is none. */
+struct netif *netdev_probe(void)
+{
+	int r = pci_present() ? pci_init() : mmio_probe();
+	if (r)
+		return NULL;
+	vn.tx.free_tx = vn.tx.qsz;
+	rx_fill();
+	memcpy(vn.nif.name, "eth0", 5);
+	vn.nif.mtu = ETH_MTU;
+	vn.nif.xmit = vnet_xmit;
+	present = true;
+	return &vn.nif;
+}
+
+const char *netdev_name(void)
+{
+	return vn.mmio ? "virtio-net-mmio" : "virtio-net-pci";
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The stack in the kernel: bring-up (NIC, DHCP or --ip), the clock, polling, waiting, /etc files.
+ */
+#include "../fs/vfs.h"
+#include "../kernel.h"
+#include "knet.h"
+#include "net.h"
+
+struct netif *netdev_probe(void);
+const char *netdev_name(void);
+int netdev_poll(void);
+
+#define DHCP_WAIT_MS 5000
+#define BUSY_MS	     100 /* after traffic, poll the NIC every 1 ms for this long */
+
+static struct netstack stack;
+static struct netif *eth;
+static uint64_t last_traffic;
+
+void knet_poll(void)
+{
+	net_now_ms = time_ns() / 1000000;
+	if (netdev_poll() > 0)
+		last_traffic = net_now_ms;
+	net_poll();
+}
+
+/*
+ * Wait for the network (or anything else) for at most max_ns.  The NIC raises
+ * no interrupts here, so it is polled between short HLTs: every 1 ms while
+ * traffic flows, every 10 ms when it has been quiet, so an idle server does
+ * not wake the host a thousand times a second.
+ */
+void knet_wait(uint64_t max_ns)
+{
+	knet_poll();
+	uint64_t t = net_next_timer();
+	uint64_t ns = t == UINT64_MAX ? max_ns : MIN(max_ns, t * 1000000);
+	if (eth)
+		ns = MIN(ns, net_now_ms - last_traffic < BUSY_MS ? 1000000ull : 10000000ull);
+	if (ns)
+		cpu_idle(ns);
+	knet_poll();
+}
+
+/* "ADDR/PREFIX[,GW[,DNS]]" */
+static int parse_static(const char *s, struct netif *nif)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n + 1);
+	char *parts[3] = {buf, NULL, NULL};
+	for (int i = 1; i < 3; i++) {
+		char *c = parts[i - 1] ? strchr(parts[i - 1], ',') : NULL;
+		if (c) {
+			*c = 0;
+			parts[i] = c + 1;
+		}
+	}
+	char *slash = strchr(buf, '/');
+	int prefix = 24;
+	if (slash) {
+		*slash = 0;
+		prefix = 0;
+		const char *p = slash + 1;
+		if (!*p)
+			return -1;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9' || prefix > 32)
+				return -1;
+			prefix = prefix * 10 + (*p - '0');
+		}
+		if (prefix < 1 || prefix > 32)
+			return -1;
+	}
+	uint32_t a, gw = 0, dns = 0;
+	if (net_parse_ip(buf, &a) || (parts[1] && net_parse_ip(parts[1], &gw)) ||
+	    (parts[2] && net_parse_ip(parts[2], &dns)))
+		return -1;
+	nif->addr = a;
+	nif->mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+	nif->gw = gw;
+	nif->dns = dns;
+	return 0;
+}
+
+/* Create path's directories and the file, when the image has none, with text. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	struct node *d = vfs_root, *n;
+	char part[64];
+	const char *p = dir;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		size_t k = 0;
+		while (p[k] && p[k] != '/')
+			k++;
+		if (!k || k >= sizeof(part))
+			break;
+		memcpy(part, p, k);
+		part[k] = 0;
+		p += k;
+		if (vfs_walk(d, part, true, &n, NULL, NULL)) {
+			n = vfs_create(d, part, K_DIR, S_IFDIR | 0755);
+			if (!n)
+				return;
+		}
+		if (n->kind != K_DIR)
+			return;
+		d = n;
+	}
+	if (!vfs_walk(d, name, true, &n, NULL, NULL))
+		return; /* the image's own wins */
+	n = vfs_create(d, name, K_FILE, S_IFREG | 0644);
+	if (n)
+		vfs_pwrite(n, text, strlen(text), 0);
+}
+
+static void write_etc(void)
+{
+	char buf[160], a[16];
+	write_file("/etc", "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+	if (eth && eth->dns) {
+		net_fmt_ip(a, sizeof(a), eth->dns);
+		ksnprintf(buf, sizeof(buf), "nameserver %s\n", a);
+		write_file("/etc", "resolv.conf", buf);
+	}
+	ksnprintf(buf, sizeof(buf), "%u\n", stack.somaxconn);
+	write_file("/proc/sys/net/core", "somaxconn", buf);
+}
+
+bool knet_has_nic(void)
+{
+	return eth != NULL;
+}
+
+int knet_init(const char *ip_opt, bool quiet)
+{
+	net_now_ms = time_ns() / 1000000;
+	net_stack_init(&stack);
+	eth = netdev_probe();
+	if (!eth) {
+		write_etc();
+		return ip_opt ? -ENODEV : 0;
+	}
+	net_add_if(eth);
+	char a[16];
+	if (ip_opt) {
+		if (parse_static(ip_opt, eth))
+			return -EINVAL;
+	} else {
+		dhcp_start(eth);
+		last_traffic = net_now_ms; /* an answer is due: poll at the short interval */
+		uint64_t end = net_now_ms + DHCP_WAIT_MS;
+		while (!dhcp_bound(eth) && net_now_ms < end)
+			knet_wait((end - net_now_ms) * 1000000);
+	}
+	kverbose("capstan: %s %02x:%02x:%02x:%02x:%02x:%02x\n", netdev_name(), eth->mac[0],
+		 eth->mac[1], eth->mac[2], eth->mac[3], eth->mac[4], eth->mac[5]);
+	if (!quiet) {
+		if (eth->addr) {
+			net_fmt_ip(a, sizeof(a), eth->addr);
+			kprintf("eth0: %s\n", a);
+		} else {
+			kprintf("eth0: no address (no DHCP answer in %d s)\n", DHCP_WAIT_MS / 1000);
+		}
+	}
+	write_etc();
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The network stack as the rest of the kernel sees it. */
+#ifndef NET_KNET_H
+#define NET_KNET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* bring up lo and eth0 (DHCP, or ip_opt "ADDR/PREFIX[,GW[,DNS]]"); prints "eth0: ADDR" */
+int knet_init(const char *ip_opt, bool quiet);
+void knet_poll(void);		 /* the NIC, the loopback queue, the timers */
+void knet_wait(uint64_t max_ns); /* poll, idle a while, poll */
+bool knet_has_nic(void);
+
+#endif

@@ -1,0 +1,1129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sockets: AF_INET stream and datagram on the kernel's stack (net/), AF_UNIX
+ * stream and datagram pairs (socketpair), their options, and the readiness
+ * poll and select see.  A socket is an anonymous node of kind K_SOCKET whose
+ * data points at its struct ksock; blocking calls wait in knet_wait.
+ */
+#include "../net/knet.h"
+#include "../net/net.h"
+#include "sys.h"
+
+#define AF_UNIX	      1
+#define AF_INET	      2
+#define AF_INET6      10
+#define SOCK_STREAM   1
+#define SOCK_DGRAM    2
+#define SOCK_NONBLOCK 04000
+#define SOCK_CLOEXEC  02000000
+
+#define SOL_SOCKET  1
+#define IPPROTO_IP  0
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+#define MSG_PEEK     0x2
+#define MSG_TRUNC    0x20
+#define MSG_DONTWAIT 0x40
+#define MSG_WAITALL  0x100
+#define MSG_NOSIGNAL 0x4000
+
+#define UNIX_BUF (208 * 1024)
+
+struct ksock {
+	int family, type, proto;
+	struct tcp_sock *tcp;
+	struct udp_sock *udp;
+	/* AF_UNIX: what the peer wrote, as a queue of chunks (datagrams keep bounds) */
+	struct ksock *peer;
+	struct pkt *uq, *uqtail;
+	uint32_t uqbytes, uoff; /* uoff: bytes of the head chunk a stream read consumed */
+	bool peer_gone;
+	bool shut_rd, shut_wr;
+	bool linger;
+	int linger_s;
+	uint64_t rcvtimeo_ns, sndtimeo_ns;
+	uint32_t rcvbuf, sndbuf; /* as getsockopt reports them */
+	int unix_error;
+};
+
+struct linux_sockaddr_in {
+	uint16_t family, port; /* port and address in network order */
+	uint32_t addr;
+	uint8_t zero[8];
+};
+
+struct linux_msghdr {
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad1;
+};
+
+static uint16_t bswap16(uint16_t v)
+{
+	return (uint16_t)(v << 8 | v >> 8);
+}
+
+static struct ksock *sock_of(struct file *f)
+{
+	return f && f->n->kind == K_SOCKET ? (struct ksock *)f->n->data : NULL;
+}
+
+static long sock_fd(long fd, struct file **fp, struct ksock **sp)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	struct ksock *s = sock_of(f);
+	if (!s)
+		return -ENOTSOCK;
+	if (fp)
+		*fp = f;
+	*sp = s;
+	return 0;
+}
+
+/* ---- creating and releasing ---- */
+
+static void sock_release_state(struct node *n);
+
+/* A descriptor for s, which it owns from now on (released on failure too). */
+static long install(struct ksock *s, long flags)
+{
+	struct node *n = kzalloc(sizeof(*n));
+	if (!n) {
+		struct node tmp = {.data = (char *)s};
+		sock_release_state(&tmp);
+		return -ENOMEM;
+	}
+	n->kind = K_SOCKET;
+	n->mode = S_IFSOCK | 0777;
+	n->parent = n;
+	n->data = (char *)s;
+	n->ino = 0x50000000u + (uint64_t)(uintptr_t)s % 0x10000000u;
+	struct file *f = file_new(n, O_RDWR | (int)(flags & SOCK_NONBLOCK));
+	if (!f) {
+		sock_release(n);
+		return -ENOMEM;
+	}
+	long fd = fd_alloc(f, 0, flags & SOCK_CLOEXEC);
+	if (fd < 0) {
+		f->refs = 1;
+		file_put(f);
+	}
+	return fd;
+}
+
+static struct ksock *ksock_new(int family, int type, int proto)
+{
+	struct ksock *s = kzalloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->family = family;
+	s->type = type;
+	s->proto = proto;
+	s->rcvbuf = s->sndbuf = 2 * 128 * 1024;
+	if (family == AF_INET && type == SOCK_STREAM)
+		s->tcp = tcp_new();
+	else if (family == AF_INET)
+		s->udp = udp_new();
+	if (family == AF_INET && !s->tcp && !s->udp) {
+		kfree(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void unix_drop_queue(struct ksock *s)
+{
+	for (struct pkt *p = s->uq, *n; p; p = n) {
+		n = p->next;
+		kfree(p);
+	}
+	s->uq = s->uqtail = NULL;
+	s->uqbytes = 0;
+}
+
+static void sock_release_state(struct node *n)
+{
+	struct ksock *s = (struct ksock *)n->data;
+	knet_poll();
+	if (s->tcp)
+		tcp_close(s->tcp, s->linger && s->linger_s == 0);
+	if (s->udp)
+		udp_free(s->udp);
+	if (s->peer) {
+		s->peer->peer = NULL;
+		s->peer->peer_gone = true;
+	}
+	unix_drop_queue(s);
+	kfree(s);
+}
+
+/* The last descriptor is gone (fd.c's file_put calls this). */
+void sock_release(struct node *n)
+{
+	sock_release_state(n);
+	kfree(n);
+}
+
+SYSCALL3(socket, long, family, long, type, long, proto)
+{
+	int t = (int)(type & 0xf);
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (family == AF_INET6)
+		return -EAFNOSUPPORT; /* IPv6 comes once IPv4 is solid */
+	if (family != AF_INET)
+		return -EAFNOSUPPORT; /* AF_UNIX: socketpair only */
+	if (t != SOCK_STREAM && t != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if (proto && !(t == SOCK_STREAM && proto == IPPROTO_TCP) &&
+	    !(t == SOCK_DGRAM && proto == IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	struct ksock *s = ksock_new((int)family, t, t == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+	if (!s)
+		return -ENOMEM;
+	return install(s, type);
+}
+
+SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
+{
+	int t = (int)(type & 0xf);
+	if (family != AF_UNIX)
+		return family == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
+	if (t != SOCK_STREAM && t != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if (proto)
+		return -EPROTONOSUPPORT;
+	UOK(usv, 8);
+	struct ksock *a = ksock_new(AF_UNIX, t, 0), *b = ksock_new(AF_UNIX, t, 0);
+	if (!a || !b) {
+		kfree(a);
+		kfree(b);
+		return -ENOMEM;
+	}
+	a->peer = b;
+	b->peer = a;
+	long fa = install(a, type);
+	if (fa < 0) {
+		kfree(b); /* a was released and told b nothing it needs */
+		return fa;
+	}
+	long fb = install(b, type);
+	if (fb < 0) {
+		fd_close(fa);
+		return fb;
+	}
+	((int *)usv)[0] = (int)fa;
+	((int *)usv)[1] = (int)fb;
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+static long get_sin(uint64_t uaddr, uint64_t len, uint32_t *addr, uint16_t *port, bool *unspec)
+{
+	if (len < 2)
+		return -EINVAL;
+	UOK(uaddr, len);
+	const struct linux_sockaddr_in *sin = (const struct linux_sockaddr_in *)uaddr;
+	if (unspec)
+		*unspec = sin->family == 0;
+	if (sin->family == 0 && unspec)
+		return 0;
+	if (len < sizeof(*sin))
+		return -EINVAL;
+	if (sin->family != AF_INET)
+		return -EAFNOSUPPORT;
+	*port = bswap16(sin->port);
+	*addr = rd32((const uint8_t *)&sin->addr);
+	return 0;
+}
+
+static long put_sin(uint64_t uaddr, uint64_t ulen, uint32_t addr, uint16_t port)
+{
+	if (!uaddr)
+		return 0;
+	UOK(ulen, 4);
+	uint32_t len = *(uint32_t *)ulen;
+	if ((int32_t)len < 0)
+		return -EINVAL;
+	struct linux_sockaddr_in sin = {.family = AF_INET, .port = bswap16(port)};
+	wr32((uint8_t *)&sin.addr, addr);
+	uint32_t n = MIN(len, (uint32_t)sizeof(sin));
+	UOK(uaddr, n);
+	memcpy((void *)uaddr, &sin, n);
+	*(uint32_t *)ulen = sizeof(sin);
+	return 0;
+}
+
+static long put_unix_unnamed(uint64_t uaddr, uint64_t ulen)
+{
+	if (!uaddr)
+		return 0;
+	UOK(ulen, 4);
+	uint32_t len = *(uint32_t *)ulen;
+	if (len >= 2) {
+		UOK(uaddr, 2);
+		*(uint16_t *)uaddr = AF_UNIX;
+	}
+	*(uint32_t *)ulen = 2;
+	return 0;
+}
+
+SYSCALL3(bind, long, fd, uint64_t, uaddr, uint64_t, len)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (s->family != AF_INET)
+		return -EINVAL;
+	uint32_t addr;
+	uint16_t port;
+	if ((e = get_sin(uaddr, len, &addr, &port, NULL)))
+		return e;
+	return s->tcp ? tcp_bind(s->tcp, addr, port) : udp_bind(s->udp, addr, port);
+}
+
+SYSCALL2(listen, long, fd, long, backlog)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (!s->tcp)
+		return -EOPNOTSUPP;
+	return tcp_listen(s->tcp, backlog > 0x7fffffff ? 0x7fffffff : (int)backlog);
+}
+
+static bool nonblocking(struct file *f, long flags)
+{
+	return (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+}
+
+/*
+ * Run op until it stops saying -EAGAIN, waiting for the network between tries,
+ * unless the socket does not block or the timeout (0: none) passes.
+ */
+typedef long op_fn(void *ctx);
+static long blocking(op_fn *op, void *ctx, bool nb, uint64_t timeout_ns)
+{
+	uint64_t end = timeout_ns ? time_ns() + timeout_ns : 0;
+	for (;;) {
+		knet_poll();
+		long r = op(ctx);
+		if (r != -EAGAIN || nb)
+			return r;
+		uint64_t now = time_ns();
+		if (end && now >= end)
+			return -EAGAIN;
+		if (power_stop_requested())
+			kexit(128 + SIGTERM, "stopped by power button");
+		knet_wait(end ? MIN(end - now, IDLE_MAX_NS) : IDLE_MAX_NS);
+	}
+}
+
+struct accept_ctx {
+	struct ksock *s;
+	struct tcp_sock *out;
+};
+
+static long accept_op(void *arg)
+{
+	struct accept_ctx *c = arg;
+	return tcp_accept(c->s->tcp, &c->out);
+}
+
+static long do_accept_flags(long fd, uint64_t uaddr, uint64_t ulen, long flags)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (!s->tcp)
+		return -EOPNOTSUPP;
+	if (s->tcp->state != TCP_LISTEN)
+		return -EINVAL;
+	struct accept_ctx c = {s, NULL};
+	e = blocking(accept_op, &c, nonblocking(f, 0), s->rcvtimeo_ns);
+	if (e)
+		return e;
+	struct ksock *n = kzalloc(sizeof(*n));
+	if (!n) {
+		tcp_close(c.out, true);
+		return -ENOMEM;
+	}
+	n->family = AF_INET;
+	n->type = SOCK_STREAM;
+	n->proto = IPPROTO_TCP;
+	n->tcp = c.out;
+	n->rcvbuf = s->rcvbuf;
+	n->sndbuf = s->sndbuf;
+	long nfd = install(n, flags);
+	if (nfd < 0)
+		return nfd; /* the connection was reset with the socket */
+	put_sin(uaddr, ulen, c.out->raddr, c.out->rport);
+	return nfd;
+}
+
+SYSCALL3(accept, long, fd, uint64_t, uaddr, uint64_t, ulen)
+{
+	return do_accept_flags(fd, uaddr, ulen, 0);
+}
+
+SYSCALL4(accept4, long, fd, uint64_t, uaddr, uint64_t, ulen, long, flags)
+{
+	return do_accept_flags(fd, uaddr, ulen, flags);
+}
+
+static long connect_op(void *arg)
+{
+	struct tcp_sock *t = arg;
+	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RCVD)
+		return -EAGAIN;
+	if (t->error)
+		return -tcp_take_error(t);
+	return t->state == TCP_CLOSED ? -ECONNREFUSED : 0;
+}
+
+SYSCALL3(connect, long, fd, uint64_t, uaddr, uint64_t, len)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	if (s->family != AF_INET)
+		return -EISCONN; /* a socketpair end is connected */
+	uint32_t addr;
+	uint16_t port;
+	bool unspec;
+	if ((e = get_sin(uaddr, len, &addr, &port, &unspec)))
+		return e;
+	if (s->udp)
+		return udp_connect(s->udp, unspec ? 0 : addr, unspec ? 0 : port);
+	if (unspec)
+		return -EINVAL;
+	knet_poll();
+	e = tcp_connect(s->tcp, addr, port);
+	if (e != -EINPROGRESS)
+		return e;
+	if (nonblocking(f, 0))
+		return -EINPROGRESS;
+	return blocking(connect_op, s->tcp, false, s->sndtimeo_ns);
+}
+
+SYSCALL3(getsockname, long, fd, uint64_t, uaddr, uint64_t, ulen)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (s->family == AF_UNIX)
+		return put_unix_unnamed(uaddr, ulen);
+	if (s->tcp)
+		return put_sin(uaddr, ulen, s->tcp->laddr, s->tcp->lport);
+	return put_sin(uaddr, ulen, s->udp->laddr, s->udp->lport);
+}
+
+SYSCALL3(getpeername, long, fd, uint64_t, uaddr, uint64_t, ulen)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (s->family == AF_UNIX)
+		return s->peer ? put_unix_unnamed(uaddr, ulen) : -ENOTCONN;
+	if (s->tcp) {
+		enum tcp_state st = s->tcp->state;
+		if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
+			return -ENOTCONN;
+		return put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+	}
+	if (!s->udp->rport)
+		return -ENOTCONN;
+	return put_sin(uaddr, ulen, s->udp->raddr, s->udp->rport);
+}
+
+SYSCALL2(shutdown, long, fd, long, how)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (how < 0 || how > 2)
+		return -EINVAL;
+	bool rd = how != 1, wr = how != 0;
+	if (s->family == AF_UNIX) {
+		if (!s->peer && !s->peer_gone)
+			return -ENOTCONN;
+		s->shut_rd |= rd;
+		s->shut_wr |= wr;
+		return 0;
+	}
+	if (s->udp)
+		return s->udp->rport ? 0 : -ENOTCONN;
+	knet_poll();
+	e = tcp_shutdown(s->tcp, rd, wr);
+	if (!e) {
+		s->shut_rd |= rd;
+		s->shut_wr |= wr;
+	}
+	return e;
+}
+
+/* ---- data ---- */
+
+/* EPIPE raises SIGPIPE, whose default action ends the program (no signal frames yet). */
+static long epipe(long flags)
+{
+	if (!(flags & MSG_NOSIGNAL) && signal_disposition(SIGPIPE) == SIG_DFL)
+		kexit(128 + SIGPIPE, "killed by SIGPIPE");
+	return -EPIPE;
+}
+
+struct io {
+	struct ksock *s;
+	uint8_t *buf;
+	size_t len;
+	long flags;
+	uint32_t addr; /* sendto destination / recvfrom source */
+	uint16_t port;
+	size_t done;   /* MSG_WAITALL progress */
+	long full_len; /* datagrams: the length before truncation */
+};
+
+static bool unix_writer_shut(const struct ksock *s)
+{
+	/* what this end reads comes from the peer: its SHUT_WR or its close ends the stream */
+	return s->peer_gone || (s->peer && s->peer->shut_wr);
+}
+
+static long unix_recv(struct io *io)
+{
+	struct ksock *s = io->s;
+	if (!s->uq) {
+		if (s->shut_rd || unix_writer_shut(s))
+			return 0;
+		return -EAGAIN;
+	}
+	bool peek = io->flags & MSG_PEEK;
+	if (s->type == SOCK_DGRAM) {
+		struct pkt *p = s->uq;
+		memcpy(io->buf, p->data, MIN(io->len, (size_t)p->len));
+		io->full_len = p->len;
+		if (!peek) {
+			s->uq = p->next;
+			if (!s->uq)
+				s->uqtail = NULL;
+			s->uqbytes -= p->len;
+			kfree(p);
+		}
+		return (long)MIN(io->len, (size_t)io->full_len);
+	}
+	size_t got = 0;
+	struct pkt *p = s->uq;
+	uint32_t off = s->uoff;
+	while (p && got < io->len) {
+		size_t n = MIN(io->len - got, (size_t)(p->len - off));
+		memcpy(io->buf + got, p->data + off, n);
+		got += n;
+		off += (uint32_t)n;
+		if (off < p->len)
+			break;
+		struct pkt *next = p->next;
+		if (!peek) {
+			s->uq = next;
+			if (!s->uq)
+				s->uqtail = NULL;
+			s->uqbytes -= p->len;
+			kfree(p);
+		}
+		p = next;
+		off = 0;
+	}
+	if (!peek)
+		s->uoff = off;
+	return (long)got;
+}
+
+static long unix_send(struct io *io)
+{
+	struct ksock *s = io->s, *d = s->peer;
+	if (s->shut_wr || !d || d->shut_rd)
+		return -EPIPE;
+	if (s->type == SOCK_DGRAM && io->len > UNIX_BUF)
+		return -EMSGSIZE;
+	uint32_t room = d->uqbytes < UNIX_BUF ? UNIX_BUF - d->uqbytes : 0;
+	size_t n = io->len;
+	if (s->type == SOCK_DGRAM ? n > room : room == 0)
+		return -EAGAIN;
+	if (s->type == SOCK_STREAM)
+		n = MIN(n, (size_t)room);
+	struct pkt *p = kmalloc(sizeof(*p) + n);
+	if (!p)
+		return -ENOMEM;
+	p->next = NULL;
+	p->len = (uint32_t)n;
+	memcpy(p->data, io->buf, n);
+	if (d->uqtail)
+		d->uqtail->next = p;
+	else
+		d->uq = p;
+	d->uqtail = p;
+	d->uqbytes += (uint32_t)n;
+	return (long)n;
+}
+
+static long recv_op(void *arg)
+{
+	struct io *io = arg;
+	struct ksock *s = io->s;
+	struct io part = *io;
+	part.buf += io->done;
+	part.len -= io->done;
+	long r;
+	if (s->family == AF_UNIX)
+		r = unix_recv(&part);
+	else if (s->udp) {
+		r = udp_recvfrom(s->udp, part.buf, part.len, &io->addr, &io->port,
+				 io->flags & MSG_PEEK);
+		if (r >= 0) {
+			io->full_len = r;
+			r = (long)MIN((size_t)r, part.len);
+		}
+	} else {
+		if (s->shut_rd && !s->tcp->rcvbuf.len)
+			return 0;
+		r = tcp_recv(s->tcp, part.buf, part.len, io->flags & MSG_PEEK);
+	}
+	if (s->family == AF_UNIX && s->type == SOCK_DGRAM && r >= 0)
+		io->full_len = part.full_len;
+	if (r > 0 && (io->flags & MSG_WAITALL) && s->type == SOCK_STREAM &&
+	    !(io->flags & MSG_PEEK)) {
+		io->done += (size_t)r;
+		return io->done < io->len ? -EAGAIN : (long)io->done;
+	}
+	if (r == 0 && io->done)
+		return (long)io->done;
+	if (r < 0 && r != -EAGAIN && io->done)
+		return (long)io->done;
+	return r;
+}
+
+static long send_op(void *arg)
+{
+	struct io *io = arg;
+	struct ksock *s = io->s;
+	struct io part = *io;
+	part.buf += io->done;
+	part.len -= io->done;
+	long r;
+	if (s->family == AF_UNIX)
+		r = unix_send(&part);
+	else if (s->udp)
+		return udp_sendto(s->udp, io->buf, io->len, io->addr, io->port);
+	else
+		r = tcp_send(s->tcp, part.buf, part.len);
+	if (r > 0) {
+		io->done += (size_t)r;
+		/* a blocking stream send returns when all of it is queued */
+		if (io->done < io->len && !(io->flags & MSG_DONTWAIT))
+			return -EAGAIN;
+		return (long)io->done;
+	}
+	if (r == -EAGAIN && io->done && (io->flags & MSG_DONTWAIT))
+		return (long)io->done;
+	if (r == 0 && !io->len)
+		return 0;
+	return r;
+}
+
+static long sock_recv_io(struct file *f, struct io *io)
+{
+	struct ksock *s = io->s;
+	bool nb = nonblocking(f, io->flags);
+	long r = blocking(recv_op, io, nb, s->rcvtimeo_ns);
+	if (r == -EAGAIN && io->done)
+		return (long)io->done;
+	return r;
+}
+
+static long sock_send_io(struct file *f, struct io *io)
+{
+	struct ksock *s = io->s;
+	bool nb = nonblocking(f, io->flags);
+	if (nb)
+		io->flags |= MSG_DONTWAIT;
+	long r = blocking(send_op, io, nb, s->sndtimeo_ns);
+	if (r == -EAGAIN && io->done)
+		return (long)io->done;
+	if (r == -EPIPE)
+		return epipe(io->flags);
+	return r;
+}
+
+/* read(2) and write(2) on a socket (fd.c) */
+long sock_read(struct file *f, void *buf, size_t len)
+{
+	struct io io = {.s = sock_of(f), .buf = buf, .len = len};
+	return sock_recv_io(f, &io);
+}
+
+long sock_write(struct file *f, const void *buf, size_t len)
+{
+	struct io io = {.s = sock_of(f), .buf = (uint8_t *)buf, .len = len};
+	return sock_send_io(f, &io);
+}
+
+SYSCALL6(sendto, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, uaddr, uint64_t, alen)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	UOK(buf, len);
+	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
+	if (uaddr && s->udp) {
+		if ((e = get_sin(uaddr, alen, &io.addr, &io.port, NULL)))
+			return e;
+		if (!io.port)
+			return -EINVAL;
+	} else if (uaddr && s->tcp && s->tcp->state == TCP_CLOSED) {
+		return -EPIPE;
+	}
+	return sock_send_io(f, &io);
+}
+
+SYSCALL6(recvfrom, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, uaddr, uint64_t,
+	 ulen)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	UOK(buf, len);
+	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
+	long r = sock_recv_io(f, &io);
+	if (r < 0)
+		return r;
+	if (uaddr && s->udp)
+		put_sin(uaddr, ulen, io.addr, io.port);
+	else if (uaddr && s->tcp)
+		put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+	else if (uaddr)
+		put_unix_unnamed(uaddr, ulen);
+	if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
+		return io.full_len;
+	return r;
+}
+
+/* Gather an iovec into one kernel buffer (datagrams keep their bounds that way). */
+static long gather(const struct linux_msghdr *m, uint8_t **out, size_t *len)
+{
+	if (m->iovlen > 1024)
+		return -EMSGSIZE;
+	UOK(m->iov, m->iovlen * sizeof(struct linux_iovec));
+	const struct linux_iovec *iov = (const struct linux_iovec *)m->iov;
+	size_t total = 0;
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		UOK(iov[i].base, iov[i].len);
+		total += iov[i].len;
+		if (total > (1u << 30))
+			return -EINVAL;
+	}
+	uint8_t *b = kmalloc(total ? total : 1);
+	if (!b)
+		return -ENOMEM;
+	size_t o = 0;
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		memcpy(b + o, (void *)iov[i].base, iov[i].len);
+		o += iov[i].len;
+	}
+	*out = b;
+	*len = total;
+	return 0;
+}
+
+SYSCALL3(sendmsg, long, fd, uint64_t, umsg, long, flags)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	UOK(umsg, sizeof(struct linux_msghdr));
+	const struct linux_msghdr *m = (const struct linux_msghdr *)umsg;
+	struct io io = {.s = s, .flags = flags};
+	if (m->name && s->udp) {
+		if ((e = get_sin(m->name, m->namelen, &io.addr, &io.port, NULL)))
+			return e;
+	}
+	if (m->controllen)
+		return -EOPNOTSUPP; /* no descriptor passing or ancillary data yet */
+	if ((e = gather(m, &io.buf, &io.len)))
+		return e;
+	long r = sock_send_io(f, &io);
+	kfree(io.buf);
+	return r;
+}
+
+SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
+{
+	struct file *f;
+	struct ksock *s;
+	long e = sock_fd(fd, &f, &s);
+	if (e)
+		return e;
+	UOK(umsg, sizeof(struct linux_msghdr));
+	struct linux_msghdr *m = (struct linux_msghdr *)umsg;
+	if (m->iovlen > 1024)
+		return -EMSGSIZE;
+	UOK(m->iov, m->iovlen * sizeof(struct linux_iovec));
+	const struct linux_iovec *iov = (const struct linux_iovec *)m->iov;
+	size_t total = 0;
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		UOK(iov[i].base, iov[i].len);
+		total += iov[i].len;
+	}
+	uint8_t *b = kmalloc(total ? total : 1);
+	if (!b)
+		return -ENOMEM;
+	struct io io = {.s = s, .buf = b, .len = total, .flags = flags};
+	long r = sock_recv_io(f, &io);
+	if (r >= 0) {
+		size_t o = 0;
+		for (uint64_t i = 0; i < m->iovlen && o < (size_t)r; i++) {
+			size_t n = MIN(iov[i].len, (size_t)r - o);
+			memcpy((void *)iov[i].base, b + o, n);
+			o += n;
+		}
+		uint64_t lenp = umsg + 8; /* &m->namelen */
+		if (m->name && s->udp)
+			put_sin(m->name, lenp, io.addr, io.port);
+		else if (m->name && s->tcp)
+			put_sin(m->name, lenp, s->tcp->raddr, s->tcp->rport);
+		else if (m->name)
+			put_unix_unnamed(m->name, lenp);
+		m->controllen = 0;
+		m->flags = 0;
+		if (s->type == SOCK_DGRAM && io.full_len > r)
+			m->flags |= MSG_TRUNC;
+		if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
+			r = io.full_len;
+	}
+	kfree(b);
+	return r;
+}
+
+/* sendfile(out, in, offset, count): a file's bytes into a socket (or any descriptor). */
+SYSCALL4(sendfile, long, out, long, in, uint64_t, uoff, size_t, count)
+{
+	struct file *fi = fd_get(in), *fo = fd_get(out);
+	if (!fi || !fo)
+		return -EBADF;
+	if (fi->n->kind != K_FILE)
+		return -EINVAL;
+	uint64_t off = fi->off;
+	if (uoff) {
+		UOK(uoff, 8);
+		off = *(uint64_t *)uoff;
+	}
+	static uint8_t chunk[16384];
+	size_t done = 0;
+	while (done < count) {
+		long n = vfs_pread(fi->n, chunk, MIN(sizeof(chunk), count - done), off);
+		if (n <= 0) {
+			if (n < 0 && !done)
+				return n;
+			break;
+		}
+		long w;
+		struct ksock *s = sock_of(fo);
+		if (s) {
+			struct io io = {.s = s, .buf = chunk, .len = (size_t)n};
+			w = sock_send_io(fo, &io);
+		} else if (fo->n->kind == K_TTY) {
+			w = console_write((const char *)chunk, (size_t)n);
+		} else if (fo->n->kind == K_FILE && (fo->flags & O_ACCMODE)) {
+			uint64_t at = (fo->flags & O_APPEND) ? fo->n->size : fo->off;
+			w = vfs_pwrite(fo->n, chunk, (size_t)n, at);
+			if (w > 0)
+				fo->off = at + (uint64_t)w;
+		} else {
+			w = -EINVAL;
+		}
+		if (w <= 0) {
+			if (!done)
+				return w;
+			break;
+		}
+		off += (uint64_t)w;
+		done += (size_t)w;
+		if (w < n)
+			break;
+	}
+	if (uoff)
+		*(uint64_t *)uoff = off;
+	else
+		fi->off = off;
+	return (long)done;
+}
+
+/* ---- options ---- */
+
+#define SO_REUSEADDR  2
+#define SO_TYPE	      3
+#define SO_ERROR      4
+#define SO_BROADCAST  6
+#define SO_SNDBUF     7
+#define SO_RCVBUF     8
+#define SO_KEEPALIVE  9
+#define SO_LINGER     13
+#define SO_REUSEPORT  15
+#define SO_RCVTIMEO   20
+#define SO_SNDTIMEO   21
+#define SO_ACCEPTCONN 30
+#define SO_PROTOCOL   38
+#define SO_DOMAIN     39
+#define TCP_NODELAY   1
+#define TCP_MAXSEG    2
+#define TCP_KEEPIDLE  4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT   6
+
+SYSCALL5(setsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t, len)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	if (len < 4)
+		return -EINVAL;
+	UOK(uval, len);
+	int v = *(int *)uval;
+	struct tcp_sock *t = s->tcp;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_REUSEADDR:
+			if (t)
+				t->reuseaddr = v;
+			if (s->udp)
+				s->udp->reuseaddr = v;
+			return 0;
+		case SO_REUSEPORT:
+			if (t)
+				t->reuseport = v;
+			if (s->udp)
+				s->udp->reuseport = v;
+			return 0;
+		case SO_BROADCAST:
+			if (s->udp)
+				s->udp->broadcast = v;
+			return 0;
+		case SO_KEEPALIVE:
+			if (t)
+				t->keepalive = v;
+			return 0;
+		case SO_SNDBUF:
+		case SO_RCVBUF: {
+			/* Linux doubles the value for its bookkeeping and reports that */
+			uint32_t b = (uint32_t)MIN(MAX(v, 1024), 2 * 1024 * 1024) * 2;
+			if (name == SO_SNDBUF)
+				s->sndbuf = b;
+			else
+				s->rcvbuf = b;
+			if (t)
+				tcp_set_bufsize(t, name == SO_SNDBUF, b);
+			if (s->udp && name == SO_RCVBUF)
+				s->udp->rcvbuf = b;
+			return 0;
+		}
+		case SO_LINGER:
+			if (len < 8)
+				return -EINVAL;
+			s->linger = ((int *)uval)[0];
+			s->linger_s = ((int *)uval)[1];
+			return 0;
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO: {
+			if (len < sizeof(struct linux_timeval))
+				return -EINVAL;
+			const struct linux_timeval *tv = (const struct linux_timeval *)uval;
+			if (tv->usec < 0 || tv->usec >= 1000000 || tv->sec < 0)
+				return -EDOM;
+			uint64_t ns = (uint64_t)tv->sec * 1000000000ull + (uint64_t)tv->usec * 1000;
+			if (name == SO_RCVTIMEO)
+				s->rcvtimeo_ns = ns;
+			else
+				s->sndtimeo_ns = ns;
+			return 0;
+		}
+		}
+		return -ENOPROTOOPT;
+	}
+	if (level == IPPROTO_TCP && t) {
+		switch (name) {
+		case TCP_NODELAY:
+			t->nodelay = v;
+			if (v)
+				knet_poll(); /* queued small segments may leave now */
+			return 0;
+		case TCP_KEEPIDLE:
+		case TCP_KEEPINTVL:
+		case TCP_KEEPCNT:
+			if (v < 1 || v > 32767)
+				return -EINVAL;
+			if (name == TCP_KEEPIDLE)
+				t->keepidle = (uint32_t)v;
+			else if (name == TCP_KEEPINTVL)
+				t->keepintvl = (uint32_t)v;
+			else
+				t->keepcnt = (uint32_t)v;
+			return 0;
+		}
+	}
+	return -ENOPROTOOPT;
+}
+
+SYSCALL5(getsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t, ulen)
+{
+	struct ksock *s;
+	long e = sock_fd(fd, NULL, &s);
+	if (e)
+		return e;
+	UOK(ulen, 4);
+	uint32_t len = *(uint32_t *)ulen;
+	if ((int32_t)len < 0)
+		return -EINVAL;
+	struct tcp_sock *t = s->tcp;
+	int v[4] = {0};
+	uint32_t n = 4;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_TYPE:
+			v[0] = s->type;
+			break;
+		case SO_PROTOCOL:
+			v[0] = s->proto;
+			break;
+		case SO_DOMAIN:
+			v[0] = s->family;
+			break;
+		case SO_ERROR:
+			v[0] = t ? tcp_take_error(t) : s->udp ? s->udp->error : 0;
+			if (s->udp)
+				s->udp->error = 0;
+			break;
+		case SO_REUSEADDR:
+			v[0] = t ? t->reuseaddr : s->udp ? s->udp->reuseaddr : 0;
+			break;
+		case SO_REUSEPORT:
+			v[0] = t ? t->reuseport : s->udp ? s->udp->reuseport : 0;
+			break;
+		case SO_KEEPALIVE:
+			v[0] = t ? t->keepalive : 0;
+			break;
+		case SO_BROADCAST:
+			v[0] = s->udp ? s->udp->broadcast : 0;
+			break;
+		case SO_SNDBUF:
+			v[0] = (int)s->sndbuf;
+			break;
+		case SO_RCVBUF:
+			v[0] = (int)s->rcvbuf;
+			break;
+		case SO_ACCEPTCONN:
+			v[0] = t && t->state == TCP_LISTEN;
+			break;
+		case SO_LINGER:
+			v[0] = s->linger;
+			v[1] = s->linger_s;
+			n = 8;
+			break;
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO: {
+			uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
+			struct linux_timeval tv = {(int64_t)(ns / 1000000000ull),
+						   (int64_t)(ns % 1000000000ull / 1000)};
+			memcpy(v, &tv, sizeof(tv));
+			n = sizeof(tv);
+			break;
+		}
+		default:
+			return -ENOPROTOOPT;
+		}
+	} else if (level == IPPROTO_TCP && t) {
+		switch (name) {
+		case TCP_NODELAY:
+			v[0] = t->nodelay;
+			break;
+		case TCP_MAXSEG:
+			v[0] = t->mss ? t->mss : 536;
+			break;
+		case TCP_KEEPIDLE:
+			v[0] = (int)t->keepidle;
+			break;
+		case TCP_KEEPINTVL:
+			v[0] = (int)t->keepintvl;
+			break;
+		case TCP_KEEPCNT:
+			v[0] = (int)t->keepcnt;
+			break;
+		default:
+			return -ENOPROTOOPT;
+		}
+	} else {
+		return -ENOPROTOOPT;
+	}
+	n = MIN(n, len);
+	UOK(uval, n);
+	memcpy((void *)uval, v, n);
+	*(uint32_t *)ulen = n;
+	return 0;
+}
+
+/* ---- readiness (poll, select, FIONREAD) ---- */
+
+unsigned sock_poll(struct file *f)
+{
+	struct ksock *s = sock_of(f);
+	if (s->tcp) {
+		unsigned m = tcp_poll(s->tcp);
+		if (s->shut_rd)
+			m |= POLLIN | NET_POLLRDHUP;
+		return m;
+	}
+	if (s->udp)
+		return udp_poll(s->udp);
+	unsigned m = 0;
+	if (s->uq || s->shut_rd || unix_writer_shut(s))
+		m |= POLLIN;
+	if (unix_writer_shut(s))
+		m |= NET_POLLRDHUP;
+	if (s->peer && !s->shut_wr && s->peer->uqbytes < UNIX_BUF && !s->peer->shut_rd)
+		m |= POLLOUT;
+	if (s->peer_gone || (s->shut_rd && s->shut_wr))
+		m |= POLLHUP;
+	return m;
+}
+
+long sock_fionread(struct file *f)
+{
+	struct ksock *s = sock_of(f);
+	if (s->tcp)
+		return s->tcp->state == TCP_LISTEN ? 0 : (long)s->tcp->rcvbuf.len;
+	if (s->udp)
+		return s->udp->rxq ? (long)s->udp->rxq->len : 0;
+	if (s->type == SOCK_DGRAM)
+		return s->uq ? (long)s->uq->len : 0;
+	return (long)(s->uqbytes - s->uoff);
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The network end to end under TCG: examples/httpd built on the build's registry,
+# run detached with -f (QEMU user networking, hostfwd), fetched with curl from the
+# host on microvm (virtio-net-device) and on pc (virtio-net-pci).
+. "$(dirname "$0")/lib.sh"
+tree="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}/repo"
+[ -f "$tree/index.yaml" ] || { echo "skip: no registry tree at $tree (built with -Dkernel=true)"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
+command -v musl-gcc >/dev/null || command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
+export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
+export CAPSTAN_DISABLE_KVM=1
+srv=
+cleanup() {
+	"$CAPSTAN" delete web-micro web-pc echo >/dev/null 2>&1
+	[ -z "$srv" ] || kill "$srv" 2>/dev/null
+	rm -rf "$TESTDIR"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+cp -r "$CAPSTAN_SOURCE_ROOT/examples/httpd" "$TESTDIR/httpd"
+cd "$TESTDIR/httpd" || exit 1
+head -c 4194304 /dev/urandom >www/big.bin
+want=$(sha256sum <www/big.bin | cut -d' ' -f1)
+expect 0 "capstan build examples/httpd" "$CAPSTAN" build -q
+
+# wait_http PORT: until /healthz answers (the guest boots, DHCP, listens), at most ~60 s
+wait_http() {
+	for _ in $(seq 120); do
+		curl -s -m 2 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+for boot in micro pc; do
+	port=$(free_port)
+	flags=()
+	[ $boot = pc ] && flags=(--boot disk)
+	expect 0 "run -d -f $port:80 ($boot)" "$CAPSTAN" run -d "${flags[@]}" --name "web-$boot" -f "$port:80" httpd
+	if ! wait_http "$port"; then
+		fail "httpd answers on port $port ($boot)"
+		"$CAPSTAN" logs "web-$boot"
+		continue
+	fi
+	ok "httpd answers on port $port ($boot)"
+	expect 0 "logs ($boot)" "$CAPSTAN" logs "web-$boot"
+	has "$OUT" '^eth0: 10\.0\.2\.15\b' "the boot line shows eth0's DHCP address ($boot)"
+	has "$OUT" '^httpd: listening on port 80' "httpd started ($boot)"
+	run curl -s -m 20 "http://127.0.0.1:$port/healthz"
+	[ "$(cat "$OUT")" = ok ] && ok "/healthz says ok ($boot)" || fail "/healthz says ok ($boot)"
+	run curl -s -m 20 "http://127.0.0.1:$port/"
+	has "$OUT" 'Served by a capstan unikernel' "the index page ($boot)"
+	run curl -s -m 20 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/missing"
+	[ "$(cat "$OUT")" = 404 ] && ok "a missing page is 404 ($boot)" || fail "a missing page is 404 ($boot)"
+	got=$(curl -s -m 120 "http://127.0.0.1:$port/big.bin" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok "4 MiB file intact (sha256) ($boot)" || fail "4 MiB file intact (sha256) ($boot)"
+	# keep-alive: several requests over one connection
+	run curl -s -m 20 "http://127.0.0.1:$port/healthz" "http://127.0.0.1:$port/healthz" "http://127.0.0.1:$port/healthz"
+	[ "$(tr -d '\n' <"$OUT")" = okokok ] && ok "three requests on one connection ($boot)" || fail "three requests on one connection ($boot)"
+	if [ $boot = micro ]; then
+		# more sequential connections than the guest has descriptors (1024): a leaked
+		# socket would end in EMFILE; then 256 connections open at once
+		run python3 - "$port" <<'EOP'
+import http.client, socket, sys
+port = int(sys.argv[1])
+errors = 0
+for i in range(1100):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/healthz", headers={"Connection": "close"})
+        r = c.getresponse()
+        errors += r.status != 200 or r.read() != b"ok\n"
+        c.close()
+    except OSError:
+        errors += 1
+socks = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(256)]
+for s in socks:
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+answered = 0
+for s in socks:
+    data = b""
+    try:
+        while not data.endswith(b"ok\n"):
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    answered += data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok\n")
+    s.close()
+print("errors=%d answered=%d" % (errors, answered))
+EOP
+		[ "$(cat "$OUT")" = "errors=0 answered=256" ] && ok "1100 sequential connections, then 256 at once ($boot)" ||
+			fail "1100 sequential connections, then 256 at once ($boot)"
+	fi
+	expect 0 "instances ($boot)" "$CAPSTAN" instances
+	has "$OUT" "^web-$boot .* 10\\.0\\.2\\.15 +$port->80/tcp " "instances shows the address and the forward ($boot)"
+	expect 0 "instances --json ($boot)" "$CAPSTAN" instances --json
+	has "$OUT" '"address": ?"10\.0\.2\.15"' "the address in JSON ($boot)"
+	expect 0 "delete ($boot)" "$CAPSTAN" delete "web-$boot"
+done
+
+# UDP: an echo server in the guest, reached through -f HOST:7/udp
+mkdir -p "$TESTDIR/echo" && cd "$TESTDIR/echo" || exit 1
+cat >echo.c <<'EOC'
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+int main(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(7)}, from;
+	char buf[2048];
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	printf("udp echo ready\n");
+	fflush(stdout);
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n >= 0)
+			sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+}
+EOC
+cc_static=$(command -v musl-gcc || command -v cc)
+printf 'base: capstan/base\nbuild: %s -static -O2 -o echo echo.c\ncmdline: /echo\nfiles:\n  /echo: echo\n' "$cc_static" >Capstanfile
+expect 0 "capstan build a UDP echo server" "$CAPSTAN" build -q
+uport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect 0 "run -d -f $uport:7/udp" "$CAPSTAN" run -d --name echo -f "$uport:7/udp" echo
+run python3 - "$uport" <<'EOP'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+for _ in range(120):  # the guest boots meanwhile; each try waits 0.5 s
+    s.sendto(b"capstan-udp", ("127.0.0.1", int(sys.argv[1])))
+    try:
+        print(s.recv(2048).decode())
+        break
+    except socket.timeout:
+        pass
+EOP
+[ "$(cat "$OUT")" = capstan-udp ] && ok "UDP datagram echoed through -f .../udp" || fail "UDP datagram echoed through -f .../udp"
+expect 0 "delete echo" "$CAPSTAN" delete echo
+
+# an unmodified static client in the guest: busybox wget from a server on the host
+# (QEMU's user network shows the host's loopback as 10.0.2.2)
+if file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+	mkdir -p "$TESTDIR/wget/www" && cd "$TESTDIR/wget" || exit 1
+	python3 -c 'import hashlib; print("BEGIN"); [print("%06d %s" % (i, hashlib.sha256(str(i).encode()).hexdigest())) for i in range(4000)]; print("END")' >www/data.txt
+	want=$(sha256sum <www/data.txt | cut -d' ' -f1)
+	hport=$(free_port)
+	(cd www && exec python3 -m http.server --bind 127.0.0.1 "$hport") >/dev/null 2>&1 &
+	srv=$!
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$hport/data.txt" && break; sleep 0.1; done
+	cp /bin/busybox busybox
+	printf 'base: capstan/base\ncmdline: /bin/busybox true\nfiles:\n  /bin/busybox: busybox\n' >Capstanfile
+	expect 0 "capstan build a busybox image" "$CAPSTAN" build -q wget
+	run timeout -k 5 120 "$CAPSTAN" run --rm -e "/bin/busybox wget -q -O - http://10.0.2.2:$hport/data.txt" wget </dev/null
+	[ "$RC" = 0 ] && ok "busybox wget exits 0" || fail "busybox wget exits 0 (got $RC)"
+	got=$(tr -d '\r' <"$OUT" | sed -n '/^BEGIN$/,/^END$/p' | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok "the file fetched in the guest is intact (sha256)" ||
+		fail "the file fetched in the guest is intact (sha256)"
+	kill "$srv" 2>/dev/null
+	srv=
+else
+	echo "skip: no static /bin/busybox for the in-guest client"
+fi
+done_testing
