@@ -17,7 +17,7 @@ if [ -w /dev/kvm ] && "$CAPSTAN" build -q -f "$TESTDIR/probe/Capstanfile" probe 
 fi
 
 # The console's lines without the kernel's banner and carriage returns.
-program_output() { tr -d '\r' <"$1" | grep -v '^capstan [0-9.]*: '; }
+program_output() { tr -d '\r' <"$1" | grep -v -e '^capstan [0-9.]*: ' -e '^eth0: '; } # the kernel's boot lines
 
 # case NAME PROGRAM ARGS: build NAME from $TESTDIR/NAME/Capstanfile (written by the caller, its
 # cmdline the program with ARGS), boot it, and compare with PROGRAM ARGS run here in $TESTDIR/NAME.
