@@ -127,7 +127,8 @@ void status_init(void);
 bool status_present(void);
 void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long console_write(const char *buf, size_t len);
-long console_read(char *buf, size_t len);
+long console_read(char *buf, size_t len, bool nonblock);
+void console_pump(void); /* run the line discipline over the input that arrived */
 int console_ioctl(unsigned long req, uint64_t arg);
 bool console_readable(void);
 void console_start_line(void);
@@ -154,6 +155,8 @@ void time_delay_ns(uint64_t ns);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
+/* Nothing to do until some event: take console input, idle up to max_ns; a power stop ends here. */
+void kwait(uint64_t max_ns);
 void lapic_eoi(void);
 
 /* power.c: leaving the machine */
@@ -165,6 +168,7 @@ void power_init(void);
 bool power_stop_requested(void);
 void power_use_ged(bool on);
 void kexit(int status, const char *why) NORETURN;
+void signal_raise(int sig); /* sys/signal.c: a signal the kernel sends the program */
 void panic(const char *fmt, ...) NORETURN __attribute__((format(printf, 1, 2)));
 
 /* mm.c: physical pages, kernel heap, the user address space */

@@ -50,6 +50,14 @@ void cpu_idle(uint64_t max_ns)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+void kwait(uint64_t max_ns)
+{
+	if (power_stop_requested())
+		kexit(128 + 15, "stopped by power button");
+	cpu_idle(max_ns);
+	console_pump();
+}
+
 void lapic_eoi(void)
 {
 	lapic_w(lapic_base(), 0xb0, 0);

@@ -75,6 +75,8 @@ case_def execve execve 42 '' '' 'execve: missing -> ENOENT, directory -> EACCES,
 	'second: env CAPSTAN_X=after exec' 'second: env CAPSTAN_EMPTY=' 'second: fd 5 kept, fd 6 closed on exec' 'SUCCESS'
 case_def auxv auxv 0 '' '' 'SUCCESS'
 case_def stdin stdin 0 '' $'hello\nworld\nquit\n' 'ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
+case_def ttymodes ttymodes 0 '' $'hello wxx\x7f\x7forld\njunk\x15kept\none two\x17three\nabc\x0412345678\n\x04xyz' \
+	'K:tty: canonical: erase, kill, werase, eof ok' 'K:tty: raw: bytes, VMIN/VTIME ok' 'SUCCESS'
 case_def cat cat 0 'data/hello.txt data/dir/a.txt' '' 'hello, file' 'second line' 'a' 'SUCCESS'
 case_def files files 0 '' '' 'read: hello, file' 'read: second line' 'SUCCESS'
 case_def writefile writefile 0 '' '' 'wrote /tmp/capstan-w.txt and data/new.txt' 'SUCCESS'
@@ -101,6 +103,10 @@ case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
+case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
+case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
+case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
+case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 

@@ -7,6 +7,7 @@
 static struct node *bucket[NBUCKET];
 struct node *vfs_root, *vfs_cwd;
 long vfs_nodes;
+uint32_t vfs_uid, vfs_gid;
 static uint64_t next_ino = 1;
 
 static uint32_t hash(const struct node *parent, const char *name)
@@ -54,6 +55,19 @@ static void link_out(struct node *n)
 		}
 }
 
+struct linux_timespec vfs_now(void)
+{
+	int64_t ns = time_realtime_offset() + (int64_t)time_ns();
+	return (struct linux_timespec){ns / 1000000000, ns % 1000000000};
+}
+
+void vfs_touch(struct node *n, bool modified)
+{
+	n->ctime = vfs_now();
+	if (modified)
+		n->mtime = n->ctime;
+}
+
 struct node *vfs_create(struct node *parent, const char *name, enum node_kind kind, uint32_t mode)
 {
 	struct node *n = kzalloc(sizeof(*n));
@@ -64,9 +78,11 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 	n->parent = parent ? parent : n;
 	n->kind = kind;
 	n->mode = mode;
+	n->uid = vfs_uid;
+	n->gid = vfs_gid;
 	n->ino = next_ino++;
 	n->ram = true;
-	n->mtime = (int64_t)((time_realtime_offset() + (int64_t)time_ns()) / 1000000000);
+	n->atime = n->mtime = n->ctime = vfs_now();
 	if (parent)
 		link_in(n);
 	vfs_nodes++;
@@ -234,6 +250,7 @@ int vfs_truncate(struct node *n, uint64_t size)
 	if (size > n->size)
 		memset(n->data + n->size, 0, size - n->size);
 	n->size = size;
+	vfs_touch(n, true);
 	return 0;
 }
 
@@ -261,7 +278,7 @@ long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off)
 	memcpy(n->data + off, buf, len);
 	if (off + len > n->size)
 		n->size = off + len;
-	n->mtime = (int64_t)((time_realtime_offset() + (int64_t)time_ns()) / 1000000000);
+	vfs_touch(n, true);
 	return (long)len;
 }
 
@@ -302,7 +319,7 @@ void vfs_init(void)
 	vfs_create(dev, "null", K_NULL, S_IFCHR | 0666);
 	vfs_create(dev, "zero", K_ZERO, S_IFCHR | 0666);
 	vfs_create(dev, "random", K_RANDOM, S_IFCHR | 0666);
-	vfs_create(dev, "urandom", K_RANDOM, S_IFCHR | 0666);
+	vfs_create(dev, "urandom", K_URANDOM, S_IFCHR | 0666);
 	vfs_create(dev, "tty", K_TTY, S_IFCHR | 0666);
 	vfs_create(dev, "console", K_TTY, S_IFCHR | 0600);
 	vfs_create(vfs_root, "tmp", K_DIR, S_IFDIR | 01777);
@@ -341,8 +358,11 @@ static int scan_entry(void *ctx, const struct kcpio_entry *e)
 	case S_IFREG:
 		kind = K_FILE;
 		break;
+	case S_IFIFO:
+		kind = K_FIFO;
+		break;
 	default:
-		return 0; /* devices, fifos: not in a unikernel's root */
+		return 0; /* devices and sockets: not in a unikernel's root */
 	}
 	struct node *n = child(dir, base, strlen(base));
 	if (n && n->kind == K_DIR && kind == K_DIR) {
@@ -354,7 +374,9 @@ static int scan_entry(void *ctx, const struct kcpio_entry *e)
 	n = vfs_create(dir, base, kind, e->mode);
 	if (!n)
 		return -12;
-	n->mtime = e->mtime;
+	n->atime = n->mtime = n->ctime = (struct linux_timespec){e->mtime, 0};
+	n->uid = e->uid;
+	n->gid = e->gid;
 	n->ram = false;
 	n->size = kind == K_DIR ? 0 : e->size;
 	n->disk_off = s->base + e->data_off;

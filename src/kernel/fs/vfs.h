@@ -5,15 +5,16 @@
 
 #include "../kernel.h"
 
-enum node_kind { K_FILE, K_DIR, K_LINK, K_NULL, K_ZERO, K_RANDOM, K_TTY };
+enum node_kind { K_FILE, K_DIR, K_LINK, K_NULL, K_ZERO, K_RANDOM, K_URANDOM, K_TTY, K_FIFO };
 
 struct node {
 	struct node *parent, *child, *sibling, *hnext;
 	char *name;
 	enum node_kind kind;
 	uint32_t mode; /* with S_IFMT */
+	uint32_t uid, gid;
 	uint64_t size, ino;
-	int64_t mtime;
+	struct linux_timespec atime, mtime, ctime;
 	uint64_t disk_off; /* data on disk unless ram */
 	bool ram;
 	char *data;
@@ -21,6 +22,8 @@ struct node {
 	char *link;
 	int opens;
 	bool dead;
+	bool unnamed;	   /* an anonymous pipe's node: freed with its last descriptor */
+	struct pipe *pipe; /* K_FIFO while open */
 };
 
 struct file {
@@ -31,10 +34,28 @@ struct file {
 	uint32_t dirpos;
 };
 
+/* descriptions of open files (sys/fd.c) */
+struct file *file_new(struct node *n, int flags);
+void file_put(struct file *f);
+
+/* pipes and FIFOs (pipe.c) */
+int pipe_new(struct file **rd, struct file **wr);
+int pipe_open(struct file *f);
+void pipe_close(struct file *f);
+long pipe_read(struct file *f, char *buf, size_t len);
+long pipe_write(struct file *f, const char *buf, size_t len);
+short pipe_poll(const struct file *f);
+size_t pipe_pending(const struct file *f);
+size_t pipe_capacity(void);
+
+struct linux_timespec vfs_now(void);
+void vfs_touch(struct node *n, bool modified); /* ctime, and mtime when modified */
+
 void vfs_init(void);
 int vfs_index(uint64_t rootfs_off, uint64_t rootfs_size);
 extern struct node *vfs_root, *vfs_cwd;
 extern long vfs_nodes;
+extern uint32_t vfs_uid, vfs_gid; /* owner of new nodes: the process's effective ids */
 
 /* Resolve path from dir (absolute paths ignore it).  When parent is given and
  * only the last component is missing, returns -ENOENT with *parent set and

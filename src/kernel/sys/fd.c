@@ -41,12 +41,20 @@ void fd_close_on_exec(void)
 
 void file_put(struct file *f)
 {
+	struct node *n = f->n;
 	if (--f->refs)
 		return;
-	f->n->opens--;
-	if (f->n->dead && !f->n->opens && f->n->kind == K_FILE) {
-		kfree(f->n->data);
-		f->n->data = NULL;
+	if (n->kind == K_FIFO)
+		pipe_close(f);
+	n->opens--;
+	if (n->dead && !n->opens && n->kind == K_FILE) {
+		kfree(n->data);
+		n->data = NULL;
+	}
+	if (n->unnamed && !n->opens) {
+		kfree(n->name);
+		kfree(n);
+		vfs_nodes--;
 	}
 	kfree(f);
 }
@@ -80,13 +88,16 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 		return -EBADF;
 	switch (n->kind) {
 	case K_TTY:
-		return console_read(buf, len);
+		return console_read(buf, len, f->flags & O_NONBLOCK);
+	case K_FIFO:
+		return pipe_read(f, buf, len);
 	case K_NULL:
 		return 0;
 	case K_ZERO:
 		memset(buf, 0, len);
 		return (long)len;
 	case K_RANDOM:
+	case K_URANDOM:
 		random_fill(buf, len);
 		return (long)len;
 	case K_DIR:
@@ -104,9 +115,16 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 	switch (n->kind) {
 	case K_TTY:
 		return console_write(buf, len);
+	case K_FIFO: {
+		long r = pipe_write(f, buf, len);
+		if (r == -EPIPE)
+			signal_raise(SIGPIPE);
+		return r;
+	}
 	case K_NULL:
 	case K_ZERO:
 	case K_RANDOM:
+	case K_URANDOM:
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
@@ -146,7 +164,7 @@ static long rw_at(long fd, uint64_t buf, size_t len, int64_t off, bool write)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY)
+	if (f->n->kind == K_TTY || f->n->kind == K_FIFO)
 		return -ESPIPE;
 	if (off < 0)
 		return -EINVAL;
@@ -201,7 +219,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY)
+	if (f->n->kind == K_TTY || f->n->kind == K_FIFO)
 		return -ESPIPE;
 	if (f->n->kind == K_DIR) {
 		if (whence != 0 || off != 0)
@@ -292,6 +310,8 @@ SYSCALL3(fcntl, long, fd, long, cmd, uint64_t, arg)
 	case 6:
 	case 7:
 		return 0;
+	case F_GETPIPE_SZ:
+		return f->n->kind == K_FIFO ? (long)pipe_capacity() : -EBADF;
 	}
 	return -EINVAL;
 }
@@ -301,18 +321,46 @@ SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	return f->n->kind == K_TTY ? console_ioctl(req, arg) : -ENOTTY;
+	if (f->n->kind == K_TTY)
+		return console_ioctl(req, arg);
+	if (f->n->kind == K_FIFO && req == FIONREAD) {
+		UOK(arg, 4);
+		*(int *)arg = (int)pipe_pending(f);
+		return 0;
+	}
+	return -ENOTTY;
 }
 
-/* RAM is all there is: syncing a valid descriptor has nothing to do. */
-SYSCALL1(fsync, long, fd)
+/* pipe2: fds[0] reads what fds[1] writes */
+SYSCALL2(pipe2, uint64_t, ufds, long, flags)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	struct file *rd, *wr;
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+		return -EINVAL;
+	UOK(ufds, 2 * sizeof(int));
+	int r = pipe_new(&rd, &wr);
+	if (r)
+		return r;
+	rd->flags |= (int)flags & O_NONBLOCK;
+	wr->flags |= (int)flags & O_NONBLOCK;
+	int a = fd_alloc(rd, 0, flags & O_CLOEXEC);
+	int b = a < 0 ? a : fd_alloc(wr, 0, flags & O_CLOEXEC);
+	if (b < 0) {
+		if (a >= 0)
+			fds[a].f = NULL;
+		rd->refs = wr->refs = 1;
+		file_put(rd);
+		file_put(wr);
+		return -EMFILE;
+	}
+	((int *)ufds)[0] = a;
+	((int *)ufds)[1] = b;
+	return 0;
 }
 
-SYSCALL1(fdatasync, long, fd)
+SYSCALL1(pipe, uint64_t, ufds)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	return do_pipe2(ufds, 0);
 }
 
 SYSCALL2(ftruncate, long, fd, int64_t, len)
@@ -325,40 +373,172 @@ SYSCALL2(ftruncate, long, fd, int64_t, len)
 	return vfs_truncate(f->n, (uint64_t)len);
 }
 
+/*
+ * Readiness, one hook per kind of file: what read or write would do now
+ * without blocking, in poll's bits.  Files and devices never block.
+ */
+static short file_poll(struct file *f)
+{
+	switch (f->n->kind) {
+	case K_TTY:
+		return (short)(POLLOUT | (console_readable() ? POLLIN : 0));
+	case K_FIFO:
+		return pipe_poll(f);
+	default:
+		return POLLIN | POLLOUT;
+	}
+}
+
+/* One pass over the descriptors: how many have something to report. */
+static long poll_scan(struct linux_pollfd *p, uint64_t nfds, bool *tty_in)
+{
+	long ready = 0;
+	for (uint64_t i = 0; i < nfds; i++) {
+		p[i].revents = 0;
+		if (p[i].fd < 0)
+			continue;
+		struct file *f = fd_get(p[i].fd);
+		if (!f) {
+			p[i].revents = POLLNVAL;
+		} else {
+			short ev = file_poll(f);
+			if (ev & POLLIN)
+				ev |= POLLRDNORM;
+			if (ev & POLLOUT)
+				ev |= POLLWRNORM;
+			/* errors and hang-ups are reported whether asked for or not */
+			p[i].revents = (int16_t)(ev & (p[i].events | POLLERR | POLLHUP));
+			*tty_in |= f->n->kind == K_TTY && (p[i].events & POLLIN);
+		}
+		if (p[i].revents)
+			ready++;
+	}
+	return ready;
+}
+
+/* poll's loop, for poll, ppoll, select and pselect6; timeout_ns < 0 waits for ever. */
+static long poll_wait(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
+{
+	uint64_t end = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
+	for (;;) {
+		bool tty_in = false; /* waiting for console input: poll the UART often */
+		long ready = poll_scan(p, nfds, &tty_in);
+		uint64_t now = time_ns();
+		if (ready || timeout_ns == 0 || (timeout_ns > 0 && now >= end))
+			return ready;
+		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
+		kwait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+	}
+}
+
+static int64_t ts_timeout(uint64_t uts, int *err)
+{
+	*err = 0;
+	if (!uts)
+		return -1;
+	if (!vm_user_ok(uts, sizeof(struct linux_timespec))) {
+		*err = -EFAULT;
+		return 0;
+	}
+	const struct linux_timespec *ts = (const void *)uts;
+	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= 1000000000) {
+		*err = -EINVAL;
+		return 0;
+	}
+	return ts->sec > INT64_MAX / 1000000000 - 1 ? -1 : ts->sec * 1000000000 + ts->nsec;
+}
+
 SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
 {
 	if (nfds > NFD)
 		return -EINVAL;
 	UOK(ufds, nfds * sizeof(struct linux_pollfd));
-	struct linux_pollfd *p = (struct linux_pollfd *)ufds;
-	uint64_t end = timeout_ms > 0 ? time_ns() + (uint64_t)timeout_ms * 1000000 : 0;
-	for (;;) {
-		long ready = 0;
-		bool tty_in = false; /* waiting for console input: poll the UART often */
-		for (uint64_t i = 0; i < nfds; i++) {
-			p[i].revents = 0;
-			if (p[i].fd < 0)
-				continue;
-			struct file *f = fd_get(p[i].fd);
-			if (!f) {
-				p[i].revents = POLLNVAL;
-			} else if (f->n->kind == K_TTY) {
-				p[i].revents = (int16_t)(p[i].events & 4); /* POLLOUT */
-				if ((p[i].events & 1) && console_readable())
-					p[i].revents |= 1;
-				tty_in |= p[i].events & 1;
-			} else {
-				p[i].revents = (int16_t)(p[i].events & 5);
-			}
-			if (p[i].revents)
-				ready++;
-		}
-		uint64_t now = time_ns();
-		if (ready || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
-			return ready;
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
-		uint64_t wait = timeout_ms > 0 ? end - now : IDLE_MAX_NS;
-		cpu_idle(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+	return poll_wait((struct linux_pollfd *)ufds, nfds,
+			 timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
+}
+
+/* ppoll: the signal mask is kept as it is, since no signal is ever delivered while waiting */
+SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmask, size_t,
+	 sigsetsize)
+{
+	int err;
+	if (nfds > NFD)
+		return -EINVAL;
+	UOK(ufds, nfds * sizeof(struct linux_pollfd));
+	int64_t t = ts_timeout(uts, &err);
+	if (err)
+		return err;
+	return poll_wait((struct linux_pollfd *)ufds, nfds, t);
+}
+
+/* select: the three bit sets become pollfds and the answers go back into the sets */
+static long select_wait(long nfds, uint64_t ur, uint64_t uw, uint64_t ue, int64_t timeout_ns)
+{
+	static struct linux_pollfd p[NFD];
+	uint64_t *set[3] = {(uint64_t *)ur, (uint64_t *)uw, (uint64_t *)ue};
+	const int16_t want[3] = {POLLIN, POLLOUT, POLLPRI};
+	if (nfds < 0)
+		return -EINVAL;
+	nfds = MIN(nfds, NFD);
+	size_t bytes = (size_t)(nfds + 63) / 64 * 8;
+	for (int k = 0; k < 3; k++)
+		if (set[k])
+			UOK(set[k], bytes);
+	uint64_t n = 0;
+	for (long fd = 0; fd < nfds; fd++) {
+		int16_t ev = 0;
+		for (int k = 0; k < 3; k++)
+			if (set[k] && (set[k][fd / 64] >> (fd % 64) & 1))
+				ev |= want[k];
+		if (!ev)
+			continue;
+		if (!fd_get(fd))
+			return -EBADF;
+		p[n++] = (struct linux_pollfd){(int)fd, ev, 0};
 	}
+	long r = poll_wait(p, n, timeout_ns);
+	for (int k = 0; k < 3; k++)
+		if (set[k])
+			memset(set[k], 0, bytes);
+	long count = 0;
+	for (uint64_t i = 0; r > 0 && i < n; i++) {
+		int16_t rev = p[i].revents;
+		bool hit[3] = {rev & (POLLIN | POLLHUP | POLLERR), rev & (POLLOUT | POLLERR),
+			       rev & POLLPRI};
+		for (int k = 0; k < 3; k++)
+			if (set[k] && (p[i].events & want[k]) && hit[k]) {
+				set[k][p[i].fd / 64] |= 1ull << (p[i].fd % 64);
+				count++;
+			}
+	}
+	return r < 0 ? r : count;
+}
+
+SYSCALL5(select, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t, utv)
+{
+	int64_t t = -1;
+	if (utv) {
+		UOK(utv, sizeof(struct linux_timeval));
+		struct linux_timeval *tv = (struct linux_timeval *)utv;
+		if (tv->sec < 0 || tv->usec < 0)
+			return -EINVAL;
+		t = tv->sec * 1000000000 + tv->usec * 1000;
+	}
+	uint64_t start = time_ns();
+	long r = select_wait(nfds, ur, uw, ue, t);
+	if (utv && t > 0) { /* Linux leaves the time not slept */
+		int64_t left = t - (int64_t)(time_ns() - start);
+		left = left < 0 ? 0 : left;
+		struct linux_timeval *tv = (struct linux_timeval *)utv;
+		*tv = (struct linux_timeval){left / 1000000000, left % 1000000000 / 1000};
+	}
+	return r;
+}
+
+SYSCALL6(pselect6, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t, uts, uint64_t,
+	 usig)
+{
+	int err;
+	int64_t t = ts_timeout(uts, &err);
+	return err ? err : select_wait(nfds, ur, uw, ue, t);
 }

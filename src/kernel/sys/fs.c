@@ -59,25 +59,44 @@ int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, stru
 	return r;
 }
 
+/* Device numbers as on Linux: mem devices are major 1, the console is ttyS0 (4, 64). */
+static uint64_t node_rdev(const struct node *n)
+{
+	switch (n->kind) {
+	case K_NULL:
+		return (1 << 8) | 3;
+	case K_ZERO:
+		return (1 << 8) | 5;
+	case K_RANDOM:
+		return (1 << 8) | 8;
+	case K_URANDOM:
+		return (1 << 8) | 9;
+	case K_TTY:
+		return (4 << 8) | 64;
+	default:
+		return 0;
+	}
+}
+
 static void fill_stat(struct node *n, struct linux_stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->dev = 1;
+	st->dev = n->unnamed ? 0xc : 1; /* anonymous pipes live in their own file system */
 	st->ino = n->ino;
 	st->nlink = n->kind == K_DIR ? 2 : 1;
 	st->mode = n->mode;
+	st->uid = n->uid;
+	st->gid = n->gid;
 	if (n->kind == K_LINK)
 		st->size = (int64_t)strlen(n->link);
 	else if (n->kind == K_FILE)
 		st->size = (int64_t)n->size;
-	if (n->kind >= K_NULL)
-		st->rdev = n->kind == K_TTY ? (4 << 8) | 64
-					    : (1 << 8) | (n->kind == K_NULL   ? 3
-							  : n->kind == K_ZERO ? 5
-									      : 9);
+	st->rdev = node_rdev(n);
 	st->blksize = 4096;
 	st->blocks = (st->size + 511) / 512;
-	st->atime = st->mtime = st->ctime = n->mtime;
+	st->atime = n->atime.sec, st->atime_ns = n->atime.nsec;
+	st->mtime = n->mtime.sec, st->mtime_ns = n->mtime.nsec;
+	st->ctime = n->ctime.sec, st->ctime_ns = n->ctime.nsec;
 }
 
 static long put_stat(struct node *n, uint64_t ust)
@@ -203,12 +222,45 @@ SYSCALL4(openat, long, dirfd, uint64_t, upath, long, flags, long, mode)
 	struct file *f = file_new(n, (int)flags);
 	if (!f)
 		return -ENOMEM;
-	r = fd_alloc(f, 0, flags & O_CLOEXEC);
-	if (r < 0) {
+	if (n->kind == K_FIFO && !(flags & O_PATH) && (r = pipe_open(f))) {
 		n->opens--;
 		kfree(f);
+		return r;
+	}
+	r = fd_alloc(f, 0, flags & O_CLOEXEC);
+	if (r < 0) {
+		f->refs = 1;
+		file_put(f);
 	}
 	return r;
+}
+
+/* mknod makes FIFOs and regular files; device nodes have no driver behind them here. */
+SYSCALL4(mknodat, long, dirfd, uint64_t, path, long, mode, long, dev)
+{
+	struct node *n = NULL, *parent = NULL;
+	char name[256];
+	uint32_t type = (uint32_t)mode & S_IFMT, perm = (uint32_t)mode & 07777 & ~proc_umask();
+	if (type != 0 && type != S_IFREG && type != S_IFIFO)
+		return type == S_IFCHR || type == 0060000 || type == S_IFSOCK ? -EPERM : -EINVAL;
+	int r = lookup_create(dirfd, path, false, &n, &parent, name);
+	if (r)
+		return r;
+	if (n)
+		return -EEXIST;
+	if (type == S_IFIFO)
+		return vfs_create(parent, name, K_FIFO, S_IFIFO | perm) ? 0 : -ENOMEM;
+	return vfs_create(parent, name, K_FILE, S_IFREG | perm) ? 0 : -ENOMEM;
+}
+
+SYSCALL3(mknod, uint64_t, path, long, mode, long, dev)
+{
+	return do_mknodat(AT_FDCWD, path, mode, dev);
+}
+
+SYSCALL2(creat, uint64_t, upath, long, mode)
+{
+	return do_openat(AT_FDCWD, upath, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 SYSCALL3(open, uint64_t, upath, long, flags, long, mode)
@@ -245,6 +297,7 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 			type = c->kind == K_DIR	   ? 4
 			       : c->kind == K_LINK ? 10
 			       : c->kind == K_FILE ? 8
+			       : c->kind == K_FIFO ? 1
 						   : 2;
 		}
 		size_t nl = strlen(name), rec = (19 + nl + 1 + 7) & ~7ul;

@@ -96,26 +96,6 @@ SYSCALL0(getppid)
 	return 0;
 }
 
-SYSCALL0(getuid)
-{
-	return 0;
-}
-
-SYSCALL0(geteuid)
-{
-	return 0;
-}
-
-SYSCALL0(getgid)
-{
-	return 0;
-}
-
-SYSCALL0(getegid)
-{
-	return 0;
-}
-
 /* set_tid_address: one thread, whose exit is the program's, so the address is never cleared */
 SYSCALL1(set_tid_address, uint64_t, addr)
 {

@@ -104,6 +104,16 @@ SYSCALL2(kill, long, pid, long, sig)
 	kexit(128 + (int)sig, msg);
 }
 
+/* SIGPIPE on a broken pipe, SIGINT from ^C: what kill would do, as there is one process. */
+void signal_raise(int sig)
+{
+	/* without job control the stop signals of the terminal are discarded, as Linux does
+	 * for an orphaned process group */
+	if ((sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) && sigact[sig][0] == SIG_DFL)
+		return;
+	do_kill(1, sig);
+}
+
 SYSCALL2(tkill, long, tid, long, sig)
 {
 	return tid == 1 ? do_kill(1, sig) : -ESRCH;

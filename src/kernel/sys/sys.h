@@ -95,9 +95,12 @@ struct file *fd_get(long fd);
 int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
 void fd_close_on_exec(void);
-struct file *file_new(struct node *n, int flags);
-void file_put(struct file *f);
 void fd_init_console(void);
+
+/* credentials (cred.c) */
+#define NGROUPS 64 /* supplementary groups kept */
+uint32_t cred_fsuid(void);
+uint32_t cred_fsgid(void);
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
