@@ -78,6 +78,23 @@ void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 	exec_enter(&img, argv[0], argc, argv, envp, t_kernel);
 }
 
+/* A NUL-separated copy of argv or envp (n < 0: up to the NULL), as /proc shows them. */
+static void keep_strings(char **out, size_t *len, char **v, int n)
+{
+	size_t total = 0;
+	for (int i = 0; n < 0 ? v[i] != NULL : i < n; i++)
+		total += strlen(v[i]) + 1;
+	kfree(*out);
+	*len = 0;
+	if (!(*out = kmalloc(total + 1)))
+		return;
+	for (int i = 0; n < 0 ? v[i] != NULL : i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+		memcpy(*out + *len, v[i], l);
+		*len += l;
+	}
+}
+
 /* Map the checked program, build its stack and jump to it.  The lower half
  * must hold nothing: at boot, or after exec_release(). */
 void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
@@ -125,6 +142,14 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	}
 	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
 	proc.exe = prog;
+	proc.exe_node = n;
+	proc.image_start = PAGE_ALIGN_DOWN(base + ip->lo);
+	proc.stack_start = STACK_TOP - STACK_SIZE;
+	proc.stack_end = STACK_TOP;
+	proc.start_ns = time_ns();
+	proc.start_idle_ns = time_idle_ns();
+	keep_strings(&proc.cmdline, &proc.cmdline_len, argv, argc);
+	keep_strings(&proc.environ, &proc.environ_len, envp, -1);
 
 	/* the stack: 8 MiB reserved, pages on first touch */
 	if (vm_map(STACK_TOP - STACK_SIZE, STACK_SIZE,

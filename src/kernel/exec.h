@@ -10,7 +10,12 @@
 
 struct proc {
 	const char *exe;
+	struct node *exe_node;
 	uint64_t brk_start, brk;
+	uint64_t image_start, stack_start, stack_end; /* for /proc/PID/maps */
+	char *cmdline, *environ; /* NUL-separated copies, for /proc/PID/cmdline and environ */
+	size_t cmdline_len, environ_len;
+	uint64_t start_ns, start_idle_ns; /* when it started, for /proc/PID/stat */
 };
 extern struct proc proc;
 

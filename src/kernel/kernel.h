@@ -154,6 +154,8 @@ int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME *
 void time_delay_ns(uint64_t ns);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
+uint64_t time_idle_ns(void);	    /* time spent halted since boot */
+void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
 /* Nothing to do until some event: take console input, idle up to max_ns; a power stop ends here. */
 void kwait(uint64_t max_ns);
@@ -197,6 +199,8 @@ bool vm_fault(uint64_t va, bool write, bool user);
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void vm_release_user(void);
+void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
+	       void *ctx);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 
 /* dev/blk.c: the image disk */

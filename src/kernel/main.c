@@ -150,6 +150,7 @@ void kmain(uint32_t start_info)
 
 	vfs_init();
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
+	procfs_init();
 	mark("cpio index");
 	if (!kopt.quiet) {
 		char m[24], d[24];

@@ -474,6 +474,60 @@ static void free_table(uint64_t *table, int level)
 	}
 }
 
+/*
+ * The program's mappings as /proc/PID/maps lists them: maximal runs of pages
+ * with the same protection, each with how many of its pages are in memory.
+ */
+struct range_walk {
+	void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident);
+	void *ctx;
+	uint64_t start, end, resident;
+	int prot;
+};
+
+static void range_page(struct range_walk *w, uint64_t va, uint64_t e)
+{
+	int p = (e & PTE_NONE) ? 0
+			       : PROT_READ | ((e & PTE_W) ? PROT_WRITE : 0) |
+				     (nx_bit && (e & PTE_NX) ? 0 : PROT_EXEC);
+	if (p != w->prot || va != w->end) {
+		if (w->prot >= 0)
+			w->fn(w->ctx, w->start, w->end, w->prot, w->resident);
+		w->start = va, w->resident = 0, w->prot = p;
+	}
+	w->end = va + PAGE_SIZE;
+	w->resident += (e & PTE_P) ? 1 : 0;
+}
+
+static void range_table(struct range_walk *w, uint64_t *table, int level, uint64_t base)
+{
+	int shift = 12 + 9 * (level - 1);
+	for (int i = 0; i < 512; i++) {
+		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
+		if (level == 1) {
+			if (e)
+				range_page(w, va, e);
+		} else if (e & PTE_P) {
+			range_table(w, p2v(e & PTE_ADDR), level - 1, va);
+		}
+	}
+}
+
+/*
+ * The program's mappings as /proc/PID/maps lists them: maximal runs of pages
+ * with the same protection, each with how many of its pages are in memory.
+ */
+void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
+	       void *ctx)
+{
+	struct range_walk w = {fn, ctx, 0, 0, 0, -1};
+	for (int i = 0; i < 256; i++)
+		if (boot_pml4[i] & PTE_P)
+			range_table(&w, p2v(boot_pml4[i] & PTE_ADDR), 3, (uint64_t)i << 39);
+	if (w.prot >= 0)
+		fn(ctx, w.start, w.end, w.prot, w.resident);
+}
+
 /* Drop every user mapping and the page tables under them (execve). */
 void vm_release_user(void)
 {

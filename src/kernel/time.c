@@ -32,6 +32,8 @@ static uint64_t lapic_base(void)
  * inside this HLT.  An idle guest thus wakes ~20 times a second, not 1000:
  * under nested KVM each wakeup is a costly VM exit, for every idle instance.
  */
+static uint64_t idle_ns;
+
 void cpu_idle(uint64_t max_ns)
 {
 	static bool armed;
@@ -45,9 +47,46 @@ void cpu_idle(uint64_t max_ns)
 	if (max_ns > IDLE_MAX_NS)
 		max_ns = IDLE_MAX_NS;
 	uint64_t count = max_ns / 16;
+	uint64_t t0 = time_ns();
 	lapic_w(b, 0x320, 32); /* one-shot, vector 32 */
 	lapic_w(b, 0x380, count ? (uint32_t)count : 1);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	idle_ns += time_ns() - t0;
+	uint64_t unused[3];
+	time_loadavg(unused); /* fold in each period while its idle time is fresh */
+}
+
+uint64_t time_idle_ns(void)
+{
+	return idle_ns;
+}
+
+/*
+ * The load average as Linux keeps it: every 5 s each of three averages
+ * moves toward the number of runnable tasks (in 1/2048ths) by the factors
+ * for 1, 5 and 15 minutes.  With one task, runnable is the share of the
+ * period the CPU was not halted; idle time is counted to the oldest period
+ * not yet folded in, so a long busy stretch reads as busy.
+ */
+#define LOAD_FIXED_1 2048
+#define LOAD_PERIOD  5000000000ull
+static uint64_t load[3], load_next = LOAD_PERIOD, load_idle_seen;
+
+void time_loadavg(uint64_t out[3])
+{
+	static const uint64_t factor[3] = {1884, 2014, 2037};
+	uint64_t now = time_ns();
+	while (now >= load_next) {
+		uint64_t idle = MIN(idle_ns - load_idle_seen, LOAD_PERIOD);
+		load_idle_seen += idle;
+		uint64_t active = (LOAD_PERIOD - idle) * LOAD_FIXED_1 / LOAD_PERIOD;
+		for (int i = 0; i < 3; i++)
+			load[i] = (load[i] * factor[i] + active * (LOAD_FIXED_1 - factor[i])) /
+				  LOAD_FIXED_1;
+		load_next += LOAD_PERIOD;
+	}
+	for (int i = 0; i < 3; i++)
+		out[i] = load[i];
 }
 
 void kwait(uint64_t max_ns)

@@ -31,6 +31,11 @@ static struct node *child(struct node *dir, const char *name, size_t len)
 	return NULL;
 }
 
+struct node *vfs_lookup(struct node *dir, const char *name)
+{
+	return child(dir, name, strlen(name));
+}
+
 static void link_in(struct node *n)
 {
 	uint32_t h = hash(n->parent, n->name);
@@ -102,6 +107,14 @@ void vfs_remove(struct node *n)
 	vfs_nodes--;
 }
 
+void vfs_free(struct node *n)
+{
+	kfree(n->name);
+	kfree(n->link);
+	kfree(n->data);
+	kfree(n);
+}
+
 int vfs_rename(struct node *n, struct node *newparent, const char *newname)
 {
 	char *nm = kstrdup(newname);
@@ -159,6 +172,8 @@ int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 			p = end;
 			continue;
 		}
+		if (cur->refresh)
+			cur->refresh(cur);
 		struct node *n = child(cur, p, clen);
 		if (!n) {
 			if (!is_last || !parent)

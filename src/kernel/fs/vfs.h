@@ -5,7 +5,20 @@
 
 #include "../kernel.h"
 
-enum node_kind { K_FILE, K_DIR, K_LINK, K_NULL, K_ZERO, K_RANDOM, K_URANDOM, K_TTY, K_FIFO };
+enum { FS_ROOT, FS_PROC, FS_SYS };
+
+enum node_kind {
+	K_FILE,
+	K_DIR,
+	K_LINK,
+	K_NULL,
+	K_ZERO,
+	K_RANDOM,
+	K_URANDOM,
+	K_TTY,
+	K_FIFO,
+	K_PROC
+};
 
 struct node {
 	struct node *parent, *child, *sibling, *hnext;
@@ -24,6 +37,10 @@ struct node {
 	bool dead;
 	bool unnamed;	   /* an anonymous pipe's node: freed with its last descriptor */
 	struct pipe *pipe; /* K_FIFO while open */
+	int gen;	   /* K_PROC: which text it shows (sys/procfs.c) */
+	uint8_t fs;	   /* the file system it belongs to: FS_ROOT, FS_PROC, FS_SYS */
+	/* a directory whose entries change (/proc/PID/fd): brought up to date before each use */
+	void (*refresh)(struct node *dir);
 };
 
 struct file {
@@ -32,6 +49,8 @@ struct file {
 	int flags;
 	int refs;
 	uint32_t dirpos;
+	char *text; /* K_PROC: the text made when it was opened */
+	size_t text_len;
 };
 
 /* descriptions of open files (sys/fd.c) */
@@ -63,8 +82,10 @@ extern uint32_t vfs_uid, vfs_gid; /* owner of new nodes: the process's effective
 int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 	     struct node **parent, char *last);
 int vfs_path(struct node *n, char *buf, size_t size);
+struct node *vfs_lookup(struct node *dir, const char *name); /* one entry, no refresh */
 struct node *vfs_create(struct node *parent, const char *name, enum node_kind kind, uint32_t mode);
 void vfs_remove(struct node *n);
+void vfs_free(struct node *n); /* a removed node nobody has open */
 int vfs_truncate(struct node *n, uint64_t size);
 long vfs_pread(struct node *n, void *buf, size_t len, uint64_t off);
 long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off);

@@ -228,8 +228,10 @@ SYSCALL1(fdatasync, long, fd)
 
 /* ---- statfs: the overlay is bounded by free RAM, as a tmpfs ---- */
 #define TMPFS_MAGIC 0x01021994
+#define PROC_MAGIC  0x9fa0
+#define SYSFS_MAGIC 0x62656572
 
-static long put_statfs(uint64_t ubuf)
+static long put_statfs(struct node *n, uint64_t ubuf)
 {
 	int64_t sf[15] = {
 	    0}; /* type bsize blocks bfree bavail files ffree fsid namelen frsize flags spare[4] */
@@ -243,7 +245,14 @@ static long put_statfs(uint64_t ubuf)
 	sf[6] = avail;
 	sf[8] = 255;
 	sf[9] = (int64_t)PAGE_SIZE;
-	sf[10] = 0x20; /* ST_NOATIME: reads do not change access times */
+	sf[10] = 0x20;		/* ST_NOATIME: reads do not change access times */
+	if (n->fs != FS_ROOT) { /* /proc and /sys hold no blocks */
+		memset(sf, 0, sizeof(sf));
+		sf[0] = n->fs == FS_PROC ? PROC_MAGIC : SYSFS_MAGIC;
+		sf[1] = sf[9] = (int64_t)PAGE_SIZE;
+		sf[8] = 255;
+		sf[10] = n->fs == FS_PROC ? 0x20 | 0xe : 0x20 | 0xf; /* nosuid nodev noexec (ro) */
+	}
 	memcpy((void *)ubuf, sf, sizeof(sf));
 	return 0;
 }
@@ -252,10 +261,11 @@ SYSCALL2(statfs, uint64_t, path, uint64_t, ubuf)
 {
 	struct node *n;
 	int r = lookup_at(AT_FDCWD, path, true, &n);
-	return r ? r : put_statfs(ubuf);
+	return r ? r : put_statfs(n, ubuf);
 }
 
 SYSCALL2(fstatfs, long, fd, uint64_t, ubuf)
 {
-	return fd_get(fd) ? put_statfs(ubuf) : -EBADF;
+	struct file *f = fd_get(fd);
+	return f ? put_statfs(f->n, ubuf) : -EBADF;
 }

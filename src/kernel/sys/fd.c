@@ -52,10 +52,10 @@ void file_put(struct file *f)
 		n->data = NULL;
 	}
 	if (n->unnamed && !n->opens) {
-		kfree(n->name);
-		kfree(n);
+		vfs_free(n);
 		vfs_nodes--;
 	}
+	kfree(f->text);
 	kfree(f);
 }
 
@@ -102,6 +102,14 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
+	case K_PROC: {
+		uint64_t at = seekable ? off : f->off;
+		if (at >= f->text_len)
+			return 0;
+		size_t l = MIN(len, f->text_len - at);
+		memcpy(buf, f->text + at, l);
+		return (long)l;
+	}
 	default:
 		return vfs_pread(n, buf, len, seekable ? off : f->off);
 	}
@@ -128,6 +136,8 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
+	case K_PROC:
+		return -EINVAL; /* as Linux for a /proc file without a write method */
 	default:
 		if (!positioned)
 			off = (f->flags & O_APPEND) ? n->size : f->off;
@@ -142,7 +152,7 @@ SYSCALL3(read, long, fd, uint64_t, buf, size_t, len)
 		return -EBADF;
 	UOK(buf, len);
 	long r = file_read(f, (void *)buf, len, 0, false);
-	if (r > 0 && f->n->kind == K_FILE)
+	if (r > 0 && (f->n->kind == K_FILE || f->n->kind == K_PROC))
 		f->off += (uint64_t)r;
 	return r;
 }
@@ -229,7 +239,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	}
 	int64_t base = whence == 0   ? 0
 		       : whence == 1 ? (int64_t)f->off
-		       : whence == 2 ? (int64_t)f->n->size
+		       : whence == 2 ? (int64_t)(f->n->kind == K_PROC ? f->text_len : f->n->size)
 				     : -1;
 	if (base < 0 && whence != 0)
 		return -EINVAL;

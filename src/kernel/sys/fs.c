@@ -81,7 +81,9 @@ static uint64_t node_rdev(const struct node *n)
 static void fill_stat(struct node *n, struct linux_stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->dev = n->unnamed ? 0xc : 1; /* anonymous pipes live in their own file system */
+	/* device numbers of the file systems as Linux numbers them; anonymous pipes have their own
+	 */
+	st->dev = n->unnamed ? 0xc : n->fs == FS_PROC ? 0x16 : n->fs == FS_SYS ? 0x15 : 1;
 	st->ino = n->ino;
 	st->nlink = n->kind == K_DIR ? 2 : 1;
 	st->mode = n->mode;
@@ -222,6 +224,11 @@ SYSCALL4(openat, long, dirfd, uint64_t, upath, long, flags, long, mode)
 	struct file *f = file_new(n, (int)flags);
 	if (!f)
 		return -ENOMEM;
+	if (n->kind == K_PROC && !(flags & O_PATH) && (r = procfs_fill(f))) {
+		n->opens--;
+		kfree(f);
+		return r;
+	}
 	if (n->kind == K_FIFO && !(flags & O_PATH) && (r = pipe_open(f))) {
 		n->opens--;
 		kfree(f);
@@ -284,6 +291,8 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 		uint64_t ino;
 		uint8_t type;
 		if (f->dirpos == 0) {
+			if (f->n->refresh)
+				f->n->refresh(f->n);
 			name = ".", ino = f->n->ino, type = 4;
 		} else if (f->dirpos == 1) {
 			name = "..", ino = f->n->parent->ino, type = 4;
@@ -415,29 +424,16 @@ SYSCALL2(rename, uint64_t, oldpath, uint64_t, newpath)
 
 SYSCALL4(readlinkat, long, dirfd, uint64_t, upath, uint64_t, buf, long, size)
 {
-	char path[4096];
 	struct node *n;
 	if (size <= 0)
 		return -EINVAL;
 	UOK(buf, (uint64_t)size);
-	int r = ustr(upath, path, sizeof(path));
+	int r = lookup_at(dirfd, upath, false, &n);
 	if (r)
 		return r;
-	const char *target;
-	char exe[4096];
-	if (!strcmp(path, "/proc/self/exe")) {
-		struct node *e;
-		if (vfs_walk(vfs_root, proc.exe, true, &e, NULL, NULL) ||
-		    vfs_path(e, exe, sizeof(exe)) < 0)
-			return -ENOENT;
-		target = exe;
-	} else {
-		if ((r = lookup_at(dirfd, upath, false, &n)))
-			return r;
-		if (n->kind != K_LINK)
-			return -EINVAL;
-		target = n->link;
-	}
+	if (n->kind != K_LINK)
+		return -EINVAL;
+	const char *target = n->link;
 	size_t l = MIN(strlen(target), (size_t)size);
 	memcpy((void *)buf, target, l);
 	return (long)l;

@@ -6,6 +6,19 @@ static uint64_t sigact[NSIG + 1][4];
 static uint64_t sigmask;
 static uint64_t altstack[3];
 
+/* For /proc/PID/status: blocked, ignored and caught signals as bit sets (bit N-1 for N). */
+void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught)
+{
+	*blocked = sigmask;
+	*ignored = *caught = 0;
+	for (int i = 1; i <= NSIG; i++) {
+		if (sigact[i][0] == SIG_IGN)
+			*ignored |= 1ull << (i - 1);
+		else if (sigact[i][0] != SIG_DFL)
+			*caught |= 1ull << (i - 1);
+	}
+}
+
 void signal_reset_on_exec(void)
 {
 	for (int i = 1; i <= NSIG; i++) {

@@ -97,10 +97,15 @@ bool fd_cloexec(long fd);
 void fd_close_on_exec(void);
 void fd_init_console(void);
 
+/* /proc and /sys (procfs.c) */
+int procfs_fill(struct file *f); /* make a K_PROC file's text as it is opened */
+
 /* credentials (cred.c) */
 #define NGROUPS 64 /* supplementary groups kept */
 uint32_t cred_fsuid(void);
 uint32_t cred_fsgid(void);
+void cred_ids(uint32_t uid[4], uint32_t gid[4], const uint32_t **groups, int *ngroups);
+void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught); /* signal.c */
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
