@@ -69,13 +69,25 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 {
 	static struct exec_image img;
+	static char path[4096], pool[4096];
+	static char *av[KARGS + 1];
 	char why[400], msg[700];
-	int r = exec_check(argv[0], &img, why, sizeof(why));
+	size_t used = 0;
+	ksnprintf(path, sizeof(path), "%s", argv[0]);
+	argc = MIN(argc, KARGS);
+	memcpy(av, argv, (size_t)argc * sizeof(char *));
+	av[argc] = NULL;
+	int r = exec_script(path, av, &argc, pool, &used, sizeof(pool));
+	if (r < 0) {
+		ksnprintf(msg, sizeof(msg), "%s: bad #! line", argv[0]);
+		kexit(EXIT_NOEXEC, msg);
+	}
+	r = exec_check(path, &img, why, sizeof(why));
 	if (r) {
-		ksnprintf(msg, sizeof(msg), "%s: %s", argv[0], why);
+		ksnprintf(msg, sizeof(msg), "%s: %s", path, why);
 		kexit(r == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, msg);
 	}
-	exec_enter(&img, argv[0], argc, argv, envp, t_kernel);
+	exec_enter(&img, path, argc, av, envp, t_kernel);
 }
 
 /* A NUL-separated copy of argv or envp (n < 0: up to the NULL), as /proc shows them. */

@@ -29,5 +29,6 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
 		uint64_t t_kernel) NORETURN;
 void random_fill(void *buf, size_t len);
+int exec_script(char *path, char **argv, int *argc, char *pool, size_t *used, size_t cap);
 
 #endif

@@ -108,6 +108,7 @@ case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
+case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 

@@ -276,6 +276,24 @@ static long dup_to(long old, long new, long flags, bool dup2)
 	return new;
 }
 
+/* close_range: CLOSE_RANGE_UNSHARE has nothing to unshare, the table is the process's own */
+SYSCALL3(close_range, uint32_t, first, uint32_t, last, uint32_t, flags)
+{
+	if (flags & ~6u || first > last)
+		return -EINVAL;
+	for (uint64_t fd = first; fd <= last && fd < NFD; fd++) {
+		if (!fds[fd].f)
+			continue;
+		if (flags & 4) { /* CLOSE_RANGE_CLOEXEC */
+			fds[fd].cloexec = true;
+		} else {
+			file_put(fds[fd].f);
+			fds[fd].f = NULL;
+		}
+	}
+	return 0;
+}
+
 SYSCALL1(dup, long, fd)
 {
 	struct file *f = fd_get(fd);

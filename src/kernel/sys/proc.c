@@ -57,6 +57,10 @@ SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 		return envc;
 	if (!path[0])
 		return -ENOENT;
+	int ac = (int)argc;
+	if ((r = exec_script(path, argv, &ac, pool, &used, EXEC_STRINGS)))
+		return r;
+	argc = ac;
 	r = exec_check(path, &img, why, sizeof(why));
 	if (r) {
 		if (img.info.interp_size) /* the message the kernel gives at boot */
