@@ -199,6 +199,9 @@ bool vm_fault(uint64_t va, bool write, bool user);
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void vm_release_user(void);
+int vm_map_shared(uint64_t va, uint64_t pa, int prot);
+bool vm_has_shared(uint64_t va, uint64_t len);
+void shm_release(uint64_t va, uint64_t pa); /* sys/shm.c: a shared page's mapping went away */
 void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
 	       void *ctx);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);

@@ -91,6 +91,7 @@ case_def bigfile bigfile 0 '' '' 'bigfile: 2 MiB read, pread and mapped' 'SUCCES
 case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
+case_def mmapshared mmapshared 0 '' '' 'mmapshared: mappings, read/write, growth, msync, memfd ok' 'SUCCESS'
 case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc to 16 MiB' 'SUCCESS'
 case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
 case_def ids ids 0 '' '' 'uid=0 euid=0 gid=0 egid=0' 'SUCCESS'

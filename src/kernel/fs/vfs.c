@@ -255,6 +255,11 @@ static int copy_up(struct node *n, size_t want)
 	return 0;
 }
 
+int vfs_make_ram(struct node *n)
+{
+	return copy_up(n, (size_t)n->size);
+}
+
 int vfs_truncate(struct node *n, uint64_t size)
 {
 	if (n->kind != K_FILE)
@@ -262,9 +267,13 @@ int vfs_truncate(struct node *n, uint64_t size)
 	int r = copy_up(n, MAX((size_t)size, (size_t)n->size));
 	if (r)
 		return r;
+	if (n->sh) /* what stays may be newer in a mapping */
+		shm_sync_in(n, 0, n->size);
 	if (size > n->size)
 		memset(n->data + n->size, 0, size - n->size);
 	n->size = size;
+	if (n->sh) /* and what went reads as zeros there */
+		shm_sync_out(n, 0, ~0ull >> 1);
 	vfs_touch(n, true);
 	return 0;
 }
@@ -274,6 +283,8 @@ long vfs_pread(struct node *n, void *buf, size_t len, uint64_t off)
 	if (off >= n->size)
 		return 0;
 	len = MIN(len, n->size - off);
+	if (n->sh)
+		shm_sync_in(n, off, len);
 	if (n->ram)
 		memcpy(buf, n->data + off, len);
 	else if (blk_read(n->disk_off + off, buf, len))
@@ -290,9 +301,13 @@ long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off)
 		return r;
 	if (off > n->size)
 		memset(n->data + n->size, 0, off - n->size);
+	if (n->sh) /* the rest of the pages written may be newer in a mapping */
+		shm_sync_in(n, off, len);
 	memcpy(n->data + off, buf, len);
 	if (off + len > n->size)
 		n->size = off + len;
+	if (n->sh)
+		shm_sync_out(n, off, len);
 	vfs_touch(n, true);
 	return (long)len;
 }

@@ -35,10 +35,11 @@ struct node {
 	char *link;
 	int opens;
 	bool dead;
-	bool unnamed;	   /* an anonymous pipe's node: freed with its last descriptor */
-	struct pipe *pipe; /* K_FIFO while open */
-	int gen;	   /* K_PROC: which text it shows (sys/procfs.c) */
-	uint8_t fs;	   /* the file system it belongs to: FS_ROOT, FS_PROC, FS_SYS */
+	bool unnamed;	    /* an anonymous pipe's node: freed with its last descriptor */
+	struct pipe *pipe;  /* K_FIFO while open */
+	int gen;	    /* K_PROC: which text it shows (sys/procfs.c) */
+	struct shpages *sh; /* pages of shared mappings (sys/shm.c) */
+	uint8_t fs;	    /* the file system it belongs to: FS_ROOT, FS_PROC, FS_SYS */
 	/* a directory whose entries change (/proc/PID/fd): brought up to date before each use */
 	void (*refresh)(struct node *dir);
 };
@@ -87,6 +88,10 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 void vfs_remove(struct node *n);
 void vfs_free(struct node *n); /* a removed node nobody has open */
 int vfs_truncate(struct node *n, uint64_t size);
+int vfs_make_ram(struct node *n); /* bring its data into the overlay */
+/* shared mappings (sys/shm.c): the mapped pages and the buffer kept equal */
+void shm_sync_in(struct node *n, uint64_t off, uint64_t len);
+void shm_sync_out(struct node *n, uint64_t off, uint64_t len);
 long vfs_pread(struct node *n, void *buf, size_t len, uint64_t off);
 long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off);
 int vfs_rename(struct node *n, struct node *newparent, const char *newname);

@@ -381,8 +381,10 @@ static void set_link(struct node *n, const char *target)
 static void fd_target(struct file *f, char *buf, size_t size)
 {
 	struct node *n = f->n;
-	if (n->unnamed) {
+	if (n->unnamed && n->kind == K_FIFO) {
 		ksnprintf(buf, size, "pipe:[%lu]", n->ino);
+	} else if (n->unnamed) {
+		ksnprintf(buf, size, "/%s (deleted)", n->name);
 	} else if (vfs_path(n, buf, size) < 0) {
 		char tmp[256] = "";
 		ksnprintf(buf, size, "/%s (deleted)", n->name ? n->name : tmp);

@@ -100,6 +100,9 @@ void fd_init_console(void);
 /* /proc and /sys (procfs.c) */
 int procfs_fill(struct file *f); /* make a K_PROC file's text as it is opened */
 
+/* shared file mappings (shm.c) */
+long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff);
+
 /* credentials (cred.c) */
 #define NGROUPS 64 /* supplementary groups kept */
 uint32_t cred_fsuid(void);
