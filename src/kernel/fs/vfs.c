@@ -87,6 +87,7 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 	n->gid = vfs_gid;
 	n->ino = next_ino++;
 	n->ram = true;
+	n->nlink = 1;
 	n->atime = n->mtime = n->ctime = vfs_now();
 	if (parent)
 		link_in(n);
@@ -94,8 +95,64 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 	return n;
 }
 
+/* A hard link's name goes: the file keeps its other names. */
+static void remove_alias(struct node *a)
+{
+	struct node *t = a->target, **pp;
+	link_out(a);
+	for (pp = &t->aliases; *pp; pp = &(*pp)->next_alias)
+		if (*pp == a) {
+			*pp = a->next_alias;
+			break;
+		}
+	t->nlink--;
+	vfs_touch(t, false);
+	vfs_nodes--;
+	vfs_free(a);
+}
+
+/* The file's own name goes while it has others: it moves into the place of one of them. */
+static void take_alias_place(struct node *n)
+{
+	struct node *a = n->aliases;
+	char *name = a->name;
+	link_out(a);
+	link_out(n);
+	n->aliases = a->next_alias;
+	kfree(n->name);
+	n->name = name;
+	n->parent = a->parent;
+	link_in(n);
+	a->name = NULL;
+	n->nlink--;
+	vfs_touch(n, false);
+	vfs_nodes--;
+	vfs_free(a);
+}
+
+int vfs_link(struct node *target, struct node *parent, const char *name)
+{
+	struct node *a = vfs_create(parent, name, K_HLINK, target->mode);
+	if (!a)
+		return -12;
+	a->target = target;
+	a->next_alias = target->aliases;
+	target->aliases = a;
+	target->nlink++;
+	vfs_touch(target, false);
+	return 0;
+}
+
 void vfs_remove(struct node *n)
 {
+	if (n->kind == K_HLINK) {
+		remove_alias(n);
+		return;
+	}
+	if (n->aliases) {
+		take_alias_place(n);
+		return;
+	}
 	link_out(n);
 	n->dead = true;
 	n->parent = n; /* unreachable: keep it valid for open descriptors */
@@ -128,8 +185,23 @@ int vfs_rename(struct node *n, struct node *newparent, const char *newname)
 	return 0;
 }
 
+static int walk(struct node *dir, const char *path, bool follow, bool entry, struct node **out,
+		struct node **parent, char *last);
+
 int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 	     struct node **parent, char *last)
+{
+	return walk(dir, path, follow, false, out, parent, last);
+}
+
+int vfs_walk_entry(struct node *dir, const char *path, struct node **out, struct node **parent,
+		   char *last)
+{
+	return walk(dir, path, false, true, out, parent, last);
+}
+
+static int walk(struct node *dir, const char *path, bool follow, bool entry, struct node **out,
+		struct node **parent, char *last)
 {
 	char buf[4096];
 	int hops = 0;
@@ -175,6 +247,8 @@ int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 		if (cur->refresh)
 			cur->refresh(cur);
 		struct node *n = child(cur, p, clen);
+		if (n && n->kind == K_HLINK && !(entry && is_last))
+			n = n->target;
 		if (!n) {
 			if (!is_last || !parent)
 				return -2;

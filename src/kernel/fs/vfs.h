@@ -17,7 +17,8 @@ enum node_kind {
 	K_URANDOM,
 	K_TTY,
 	K_FIFO,
-	K_PROC
+	K_PROC,
+	K_HLINK
 };
 
 struct node {
@@ -39,7 +40,11 @@ struct node {
 	struct pipe *pipe;  /* K_FIFO while open */
 	int gen;	    /* K_PROC: which text it shows (sys/procfs.c) */
 	struct shpages *sh; /* pages of shared mappings (sys/shm.c) */
-	uint8_t fs;	    /* the file system it belongs to: FS_ROOT, FS_PROC, FS_SYS */
+	/* hard links: a K_HLINK node is a further name of target (whose nlink counts its names),
+	 * chained from target->aliases through next_alias */
+	struct node *target, *aliases, *next_alias;
+	uint32_t nlink;
+	uint8_t fs; /* the file system it belongs to: FS_ROOT, FS_PROC, FS_SYS */
 	/* a directory whose entries change (/proc/PID/fd): brought up to date before each use */
 	void (*refresh)(struct node *dir);
 };
@@ -82,6 +87,10 @@ extern uint32_t vfs_uid, vfs_gid; /* owner of new nodes: the process's effective
  * the name copied to last (256 bytes). */
 int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 	     struct node **parent, char *last);
+/* the same, but a last component that is a hard link is that name's own node (unlink, rename) */
+int vfs_walk_entry(struct node *dir, const char *path, struct node **out, struct node **parent,
+		   char *last);
+int vfs_link(struct node *target, struct node *parent, const char *name);
 int vfs_path(struct node *n, char *buf, size_t size);
 struct node *vfs_lookup(struct node *dir, const char *name); /* one entry, no refresh */
 struct node *vfs_create(struct node *parent, const char *name, enum node_kind kind, uint32_t mode);

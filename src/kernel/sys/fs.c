@@ -59,6 +59,31 @@ int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, stru
 	return r;
 }
 
+/*
+ * The name itself, not the file a hard link names: for unlink and rename.
+ * *n is NULL with *parent and name set when only the last component is missing.
+ */
+static int lookup_entry(long dirfd, uint64_t upath, struct node **n, struct node **parent,
+			char *name)
+{
+	char path[4096];
+	struct node *dir;
+	int r = ustr(upath, path, sizeof(path));
+	if (r)
+		return r;
+	if ((r = dirfd_node(dirfd, &dir)))
+		return r;
+	r = vfs_walk_entry(dir, path, n, parent, name);
+	if (r == -ENOENT && parent && *parent)
+		return 0;
+	return r;
+}
+
+static struct node *file_of(struct node *n)
+{
+	return n && n->kind == K_HLINK ? n->target : n;
+}
+
 /* Device numbers as on Linux: mem devices are major 1, the console is ttyS0 (4, 64). */
 static uint64_t node_rdev(const struct node *n)
 {
@@ -85,7 +110,7 @@ static void fill_stat(struct node *n, struct linux_stat *st)
 	 */
 	st->dev = n->unnamed ? 0xc : n->fs == FS_PROC ? 0x16 : n->fs == FS_SYS ? 0x15 : 1;
 	st->ino = n->ino;
-	st->nlink = n->kind == K_DIR ? 2 : 1;
+	st->nlink = n->kind == K_DIR ? 2 : n->nlink;
 	st->mode = n->mode;
 	st->uid = n->uid;
 	st->gid = n->gid;
@@ -302,7 +327,9 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 				c = c->sibling;
 			if (!c)
 				break;
-			name = c->name, ino = c->ino;
+			name = c->name;
+			c = file_of(c);
+			ino = c->ino;
 			type = c->kind == K_DIR	   ? 4
 			       : c->kind == K_LINK ? 10
 			       : c->kind == K_FILE ? 8
@@ -350,7 +377,7 @@ SYSCALL2(mkdir, uint64_t, path, long, mode)
 SYSCALL3(unlinkat, long, dirfd, uint64_t, path, long, flags)
 {
 	struct node *n;
-	int r = lookup_at(dirfd, path, false, &n);
+	int r = lookup_entry(dirfd, path, &n, NULL, NULL);
 	if (r)
 		return r;
 	if (n == vfs_root)
@@ -385,13 +412,13 @@ SYSCALL5(renameat2, long, olddir, uint64_t, oldpath, long, newdir, uint64_t, new
 	char name[256];
 	if (flags & ~1l)
 		return -EINVAL;
-	int r = lookup_at(olddir, oldpath, false, &from);
+	int r = lookup_entry(olddir, oldpath, &from, NULL, NULL);
 	if (r)
 		return r;
-	if ((r = lookup_create(newdir, newpath, false, &to, &parent, name)))
+	if ((r = lookup_entry(newdir, newpath, &to, &parent, name)))
 		return r;
-	if (to == from)
-		return 0;
+	if (file_of(to) == file_of(from))
+		return 0; /* two names of one file: Linux does nothing */
 	if (to) {
 		if (flags & 1)
 			return -EEXIST;
@@ -420,6 +447,38 @@ SYSCALL4(renameat, long, olddir, uint64_t, oldpath, long, newdir, uint64_t, newp
 SYSCALL2(rename, uint64_t, oldpath, uint64_t, newpath)
 {
 	return do_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+}
+
+/* linkat: a further name for a file (not a directory); the file keeps one inode number */
+SYSCALL5(linkat, long, olddir, uint64_t, oldpath, long, newdir, uint64_t, newpath, long, flags)
+{
+	struct node *from, *to = NULL, *parent = NULL;
+	char name[256];
+	if (flags & ~(long)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int r;
+	if ((flags & AT_EMPTY_PATH) && vm_user_ok(oldpath, 1) && !*(char *)oldpath) {
+		struct file *f = fd_get(olddir);
+		if (!f)
+			return -EBADF;
+		from = f->n;
+	} else if ((r = lookup_at(olddir, oldpath, flags & AT_SYMLINK_FOLLOW, &from))) {
+		return r;
+	}
+	if (from->kind == K_DIR)
+		return -EPERM;
+	if (from->dead || from->unnamed)
+		return -ENOENT;
+	if ((r = lookup_entry(newdir, newpath, &to, &parent, name)))
+		return r;
+	if (to)
+		return -EEXIST;
+	return vfs_link(from, parent, name);
+}
+
+SYSCALL2(link, uint64_t, oldpath, uint64_t, newpath)
+{
+	return do_linkat(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
 SYSCALL4(readlinkat, long, dirfd, uint64_t, upath, uint64_t, buf, long, size)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Shared file mappings: stores seen by read, writes seen by the mapping, two mappings of one file, msync, memfd. */
+/* Shared file mappings: stores seen by read, writes seen by the mapping, two mappings of one file,
+ * msync, memfd. */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
