@@ -8,6 +8,7 @@ pkgs=(
   nginx libnginx-mod-http-dav-ext libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
   binutils util-linux clang-format git
   python3 python3-yaml sqlite3 curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
+  busybox-static bash-static
 )
 missing=()
 for p in "${pkgs[@]}"; do

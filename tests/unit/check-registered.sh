@@ -25,5 +25,12 @@ for f in "$top"/kernel/progs/*.c; do
 	n=$(basename "$f" .c)
 	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$n.c has no case in t-progs.sh"; bad=1; }
 done
+# a shell script is registered when a case of t-shell.sh's table runs it
+scripts=$(bash "$top/kernel/t-shell.sh" --list-scripts)
+for f in "$top"/kernel/shell/*.sh; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f")
+	printf '%s\n' "$scripts" | grep -qx "$n" || { echo "tests/kernel/shell/$n has no case in t-shell.sh"; bad=1; }
+done
 [ $bad = 0 ] && echo "all test files registered"
 exit $bad

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Shell scripts under Debian's static shells, in the unikernel and natively: same output, same status.
+#
+# t-shell.sh [CASE...] | --list-scripts
+#   Each CASE (table below) is a script in tests/kernel/shell/ and a shell
+#   (busybox: busybox-static's ash, bash: bash-static).  The script runs
+#   natively with the host's copy of the same static binary in an empty
+#   directory, then in the unikernel (microvm, TCG, direct boot) as the
+#   program on the kernel command line; the console (without CR) and the
+#   status must match exactly.  $SHELL_CMD runs the same shell again.
+# Environment (set by meson): KERNEL, MKIMAGE, SCRIPTS (tests/kernel/shell);
+#   QEMU (default qemu-system-x86_64), BOOT_TIMEOUT (s, default 60).
+# Exits 77 when the kernel or both shells are missing.
+set -u
+QEMU=${QEMU:-qemu-system-x86_64}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+declare -A shell_path=([busybox]=/bin/busybox [bash]=/bin/bash-static)
+declare -A shell_argv=([busybox]="/bin/busybox sh" [bash]="/bin/bash --norc --noprofile")
+
+# case NAME SHELL SCRIPT
+cases=()
+case_def() { cases+=("$1"); eval "case_$1=(\"\${@:2}\")"; }
+case_def heredoc_busybox busybox heredoc.sh
+case_def heredoc_bash bash heredoc.sh
+case_def trap_busybox busybox trap.sh
+case_def trap_bash bash trap.sh
+case_def builtins_busybox busybox builtins.sh
+case_def builtins_bash bash builtins.sh
+
+# the scripts the table runs (for tests/unit/check-registered.sh)
+if [ "${1:-}" = --list-scripts ]; then
+	for c in "${cases[@]}"; do eval "echo \${case_$c[1]}"; done | sort -u
+	exit 0
+fi
+for v in KERNEL MKIMAGE SCRIPTS; do
+	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-sh.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skipped=0
+
+run_case() { # run_case NAME SHELL SCRIPT
+	local name=$1 sh=$2 script=$SCRIPTS/$3 bin=${shell_path[$2]}
+	if [ ! -x "$bin" ]; then
+		skipped=$((skipped + 1))
+		echo "skip $name: $bin not installed (tests/deps.sh)"
+		return
+	fi
+	# natively: the shell's argv as in the guest, from an empty directory
+	local argv=(${shell_argv[$sh]})
+	rm -rf "$tmp/native" && mkdir "$tmp/native"
+	(cd "$tmp/native" && SHELL_CMD="$bin ${argv[*]:1:1}" "$bin" "${argv[@]:1}" "$script" \
+		</dev/null >"$tmp/want" 2>&1)
+	local want=$?
+	# in the unikernel
+	rm -f "$tmp/img" "$tmp/status"
+	if ! "$MKIMAGE" "$tmp/img" --kernel "$KERNEL" \
+		--cmdline "--quiet '--env=SHELL_CMD=${argv[*]:0:2}' ${shell_argv[$sh]} /test.sh" \
+		"${argv[0]}=$bin" "/test.sh=$script" >"$tmp/mk" 2>&1; then
+		fail=$((fail + 1))
+		echo "FAIL $name: mkimage: $(head -1 "$tmp/mk")"
+		return
+	fi
+	timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config -display none -serial stdio \
+		-no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-chardev "file,id=st,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=st \
+		-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL" \
+		-drive "id=d0,file=$tmp/img,format=raw,if=none" -device virtio-blk-device,drive=d0 \
+		</dev/null 2>&1 | tr -d '\r' >"$tmp/got"
+	local got
+	got=$(grep -E '^(exit|fault|panic)' "$tmp/status" 2>/dev/null | tail -1 | awk '{ print $2 }')
+	if [ "$got" != "$want" ]; then
+		fail=$((fail + 1))
+		echo "FAIL $name: status ${got:-none}, want $want"
+		diff "$tmp/want" "$tmp/got" | sed 's/^/    /' | head -30
+		return
+	fi
+	if ! diff -u "$tmp/want" "$tmp/got" >"$tmp/diff"; then
+		fail=$((fail + 1))
+		echo "FAIL $name: output differs (- native, + unikernel)"
+		sed 's/^/    /' "$tmp/diff" | head -40
+		return
+	fi
+	pass=$((pass + 1))
+	echo "ok   $name"
+}
+
+[ $# -gt 0 ] || set -- "${cases[@]}"
+for c in "$@"; do
+	ref="case_$c[@]"
+	spec=("${!ref}")
+	[ ${#spec[@]} -gt 0 ] || { fail=$((fail + 1)); echo "FAIL $c: no such case"; continue; }
+	run_case "$c" "${spec[@]}"
+done
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ] || exit 1
+[ $pass -gt 0 ] || exit 77
+exit 0
