@@ -9,6 +9,9 @@
 #   directory, then in the unikernel (microvm, TCG, direct boot) as the
 #   program on the kernel command line; the console (without CR) and the
 #   status must match exactly.  $SHELL_CMD runs the same shell again.
+#   An interactive case (icase) types INPUT on the console of the shell with
+#   no script, in the unikernel only (natively there is no terminal): the
+#   lines expected must appear in order and the status must be STATUS.
 # Environment (set by meson): KERNEL, MKIMAGE, SCRIPTS (tests/kernel/shell);
 #   QEMU (default qemu-system-x86_64), BOOT_TIMEOUT (s, default 60).
 # Exits 77 when the kernel or both shells are missing.
@@ -27,6 +30,13 @@ case_def trap_busybox busybox trap.sh
 case_def trap_bash bash trap.sh
 case_def builtins_busybox busybox builtins.sh
 case_def builtins_bash bash builtins.sh
+# icase NAME SHELL STATUS INPUT EXPECTED-LINE...
+icases=()
+icase_def() { icases+=("$1"); eval "icase_$1=(\"\${@:2}\")"; }
+icase_def interactive_busybox busybox 5 $'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 5\n' \
+	'sum 42' 'x=ayz'
+icase_def interactive_bash bash 6 $'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 6\n' \
+	'sum 42' 'x=ayz'
 
 # the scripts the table runs (for tests/unit/check-registered.sh)
 if [ "${1:-}" = --list-scripts ]; then
@@ -86,12 +96,60 @@ run_case() { # run_case NAME SHELL SCRIPT
 	echo "ok   $name"
 }
 
-[ $# -gt 0 ] || set -- "${cases[@]}"
+run_icase() { # run_icase NAME SHELL STATUS INPUT EXPECTED...
+	local name=$1 sh=$2 want=$3 input=$4 bin=${shell_path[$2]}
+	shift 4
+	if [ ! -x "$bin" ]; then
+		skipped=$((skipped + 1))
+		echo "skip $name: $bin not installed (tests/deps.sh)"
+		return
+	fi
+	local argv=(${shell_argv[$sh]})
+	rm -f "$tmp/img" "$tmp/status"
+	"$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet ${argv[*]:0:2} -i" \
+		"${argv[0]}=$bin" >"$tmp/mk" 2>&1 || { fail=$((fail + 1)); echo "FAIL $name: mkimage"; return; }
+	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config \
+		-display none -serial stdio -no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-chardev "file,id=st,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=st \
+		-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL" \
+		-drive "id=d0,file=$tmp/img,format=raw,if=none" -device virtio-blk-device,drive=d0 \
+		2>&1 | tr -d '\r' >"$tmp/got"
+	local got l
+	got=$(grep -E '^(exit|fault|panic)' "$tmp/status" 2>/dev/null | tail -1 | awk '{ print $2 }')
+	if [ "$got" != "$want" ]; then
+		fail=$((fail + 1))
+		echo "FAIL $name: status ${got:-none}, want $want"
+		sed 's/^/    /' "$tmp/got" | head -30
+		return
+	fi
+	cp "$tmp/got" "$tmp/rest"
+	for l in "$@"; do # each line in order, after the one before
+		local at
+		at=$(grep -nxF -- "$l" "$tmp/rest" | head -1 | cut -d: -f1)
+		if [ -z "$at" ]; then
+			fail=$((fail + 1))
+			echo "FAIL $name: missing line: $l"
+			sed 's/^/    /' "$tmp/got" | head -30
+			return
+		fi
+		tail -n +$((at + 1)) "$tmp/rest" >"$tmp/rest2" && mv "$tmp/rest2" "$tmp/rest"
+	done
+	pass=$((pass + 1))
+	echo "ok   $name"
+}
+
+[ $# -gt 0 ] || set -- "${cases[@]}" "${icases[@]}"
 for c in "$@"; do
 	ref="case_$c[@]"
-	spec=("${!ref}")
-	[ ${#spec[@]} -gt 0 ] || { fail=$((fail + 1)); echo "FAIL $c: no such case"; continue; }
-	run_case "$c" "${spec[@]}"
+	spec=("${!ref-}")
+	if [ -n "${spec[0]:-}" ]; then
+		run_case "$c" "${spec[@]}"
+		continue
+	fi
+	ref="icase_$c[@]"
+	spec=("${!ref-}")
+	[ -n "${spec[0]:-}" ] || { fail=$((fail + 1)); echo "FAIL $c: no such case"; continue; }
+	run_icase "$c" "${spec[@]}"
 done
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail = 0 ] || exit 1
