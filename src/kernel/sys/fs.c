@@ -203,15 +203,27 @@ SYSCALL5(statx, long, dirfd, uint64_t, path, long, flags, long, mask, uint64_t, 
 	memcpy(sx + 0, &m, 4);
 	memcpy(sx + 4, &blksize, 4);
 	memcpy(sx + 16, &nlink, 4);
+	memcpy(sx + 20, &st.uid, 4);
+	memcpy(sx + 24, &st.gid, 4);
 	memcpy(sx + 28, &mode, 2);
 	memcpy(sx + 32, &st.ino, 8);
 	memcpy(sx + 40, &st.size, 8);
 	memcpy(sx + 48, &st.blocks, 8);
-	for (int off = 0x40; off <= 0x70; off += 0x10)
-		memcpy(sx + off, &st.mtime, 8);
-	uint32_t rmaj = (uint32_t)(st.rdev >> 8), rmin = (uint32_t)(st.rdev & 0xff), dmin = 1;
+	/* atime, btime (the change time stands in), ctime, mtime: seconds then nanoseconds */
+	const int64_t t[4][2] = {{st.atime, st.atime_ns},
+				 {st.ctime, st.ctime_ns},
+				 {st.ctime, st.ctime_ns},
+				 {st.mtime, st.mtime_ns}};
+	for (int i = 0; i < 4; i++) {
+		uint32_t ns = (uint32_t)t[i][1];
+		memcpy(sx + 0x40 + 0x10 * i, &t[i][0], 8);
+		memcpy(sx + 0x48 + 0x10 * i, &ns, 4);
+	}
+	uint32_t rmaj = (uint32_t)(st.rdev >> 8), rmin = (uint32_t)(st.rdev & 0xff),
+		 dmaj = (uint32_t)(st.dev >> 8), dmin = (uint32_t)(st.dev & 0xff);
 	memcpy(sx + 0x80, &rmaj, 4);
 	memcpy(sx + 0x84, &rmin, 4);
+	memcpy(sx + 0x88, &dmaj, 4);
 	memcpy(sx + 0x8c, &dmin, 4);
 	memcpy((void *)ubuf, sx, sizeof(sx));
 	return 0;

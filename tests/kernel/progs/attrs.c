@@ -4,8 +4,10 @@
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <utime.h>
 #include "check.h"
 
@@ -52,6 +54,16 @@ static void times(const char *f)
 	CHECK(utimensat(AT_FDCWD, f, ts, 0) == 0 && stat(f, &st) == 0);
 	CHECK(st.st_atim.tv_sec == 1000000000 && st.st_atim.tv_nsec == 123456789);
 	CHECK(st.st_mtim.tv_sec == 1200000000 && st.st_mtim.tv_nsec == 987654321);
+	/* statx says the same: uid at byte 20, atime at 0x40, mtime at 0x70 (seconds, nanoseconds)
+	 */
+	unsigned char sx[256];
+	int64_t sec;
+	uint32_t ns, uid;
+	CHECK(syscall(SYS_statx, AT_FDCWD, f, 0, 0x7ff, sx) == 0);
+	memcpy(&sec, sx + 0x70, 8), memcpy(&ns, sx + 0x78, 4), memcpy(&uid, sx + 20, 4);
+	CHECK(sec == 1200000000 && ns == 987654321 && uid == geteuid());
+	memcpy(&sec, sx + 0x40, 8), memcpy(&ns, sx + 0x48, 4);
+	CHECK(sec == 1000000000 && ns == 123456789);
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1] = (struct timespec){1300000000, 0};
 	CHECK(utimensat(AT_FDCWD, f, ts, 0) == 0 && stat(f, &st) == 0);
