@@ -44,7 +44,7 @@ void file_put(struct file *f)
 	struct node *n = f->n;
 	if (--f->refs)
 		return;
-	if (n->kind == K_FIFO)
+	if (n->kind == K_FIFO && !(f->flags & O_PATH)) /* an O_PATH descriptor is no end */
 		pipe_close(f);
 	n->opens--;
 	if (n->dead && !n->opens && n->kind == K_FILE) {
