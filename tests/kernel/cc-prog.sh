@@ -4,6 +4,8 @@
 set -eu
 variant=$1 out=$2 src=$3
 flags="-O2 -g0 -D_GNU_SOURCE -Wall -Werror -Wno-unused-result -I$(dirname "$src")"
+# a program names the libraries it needs on a line "/* cc-prog-libs: ... */"
+libs=$(sed -n 's|^/\* cc-prog-libs: \(.*\) \*/$|\1|p' "$src")
 case $variant in
 musl)	exec musl-gcc $flags -static -o "$out" "$src" ;;
 musl-pie)
@@ -12,8 +14,8 @@ musl-pie)
 	exec musl-gcc $flags -fPIE -nostartfiles "$m/rcrt1.o" "$m/crti.o" \
 		"$(gcc -print-file-name=crtbeginS.o)" "$src" "$(gcc -print-file-name=crtendS.o)" "$m/crtn.o" \
 		-Wl,-static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text -o "$out" ;;
-glibc)	exec gcc $flags -static -o "$out" "$src" ;;
-glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" ;;
+glibc)	exec gcc $flags -static -o "$out" "$src" $libs ;;
+glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" $libs ;;
 dynamic) exec gcc $flags -o "$out" "$src" ;;
 musl-dynamic) exec musl-gcc $flags -o "$out" "$src" ;;
 *)	echo "cc-prog.sh: $variant: unknown variant" >&2; exit 2 ;;
