@@ -15,6 +15,7 @@ enum gen {
 	G_LOADAVG,
 	G_MOUNTS,
 	G_CPU_ONLINE,
+	G_MOUNTINFO,
 };
 
 #define USER_HZ 100 /* the clock ticks /proc counts in (AT_CLKTCK) */
@@ -297,6 +298,14 @@ static void gen_mounts(struct text *t)
 	tprintf(t, "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n");
 }
 
+/* mountinfo: id, parent, major:minor (st_dev), root, mount point, options - type source options */
+static void gen_mountinfo(struct text *t)
+{
+	tprintf(t, "1 1 0:1 / / rw,noatime - tmpfs capstan rw\n");
+	tprintf(t, "2 1 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw\n");
+	tprintf(t, "3 1 0:21 / /sys ro,nosuid,nodev,noexec - sysfs sysfs ro\n");
+}
+
 int procfs_fill(struct file *f)
 {
 	struct text t = {0};
@@ -336,6 +345,9 @@ int procfs_fill(struct file *f)
 		break;
 	case G_CPU_ONLINE:
 		tprintf(&t, "0\n");
+		break;
+	case G_MOUNTINFO:
+		gen_mountinfo(&t);
 		break;
 	}
 	if (t.oom) {
@@ -434,11 +446,9 @@ void procfs_init(void)
 	static const struct {
 		const char *name;
 		enum gen gen;
-	} pid_files[] = {{"cmdline", G_CMDLINE},
-			 {"environ", G_ENVIRON},
-			 {"stat", G_STAT},
-			 {"status", G_STATUS},
-			 {"maps", G_MAPS}},
+	} pid_files[] = {{"cmdline", G_CMDLINE},    {"environ", G_ENVIRON}, {"stat", G_STAT},
+			 {"status", G_STATUS},	    {"maps", G_MAPS},	    {"mounts", G_MOUNTS},
+			 {"mountinfo", G_MOUNTINFO}},
 	  top_files[] = {{"meminfo", G_MEMINFO}, {"cpuinfo", G_CPUINFO}, {"stat", G_SYSSTAT},
 			 {"uptime", G_UPTIME},	 {"loadavg", G_LOADAVG}, {"mounts", G_MOUNTS}};
 	struct node *p = mk(vfs_root, "proc", K_DIR, S_IFDIR | 0555);

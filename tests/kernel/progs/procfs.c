@@ -126,6 +126,7 @@ static void machine(void)
 	CHECK(slurp("/proc/loadavg") > 0 &&
 	      sscanf(buf, "%lf %lf %lf %d/%d %d", &l1, &l5, &l15, &run, &all, &last) == 6);
 	CHECK(slurp("/proc/mounts") > 0 && strstr(buf, " / "));
+	CHECK(slurp("/proc/self/mountinfo") > 0 && strstr(buf, " / / ") && strstr(buf, " - proc "));
 	CHECK(slurp("/sys/devices/system/cpu/online") > 0 && buf[0] == '0');
 	struct stat r, u;
 	CHECK(stat("/dev/random", &r) == 0 && stat("/dev/urandom", &u) == 0);
