@@ -166,6 +166,7 @@ void vfs_remove(struct node *n)
 
 void vfs_free(struct node *n)
 {
+	shm_forget(n);
 	kfree(n->name);
 	kfree(n->link);
 	kfree(n->data);

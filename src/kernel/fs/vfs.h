@@ -101,6 +101,7 @@ int vfs_make_ram(struct node *n); /* bring its data into the overlay */
 /* shared mappings (sys/shm.c): the mapped pages and the buffer kept equal */
 void shm_sync_in(struct node *n, uint64_t off, uint64_t len);
 void shm_sync_out(struct node *n, uint64_t off, uint64_t len);
+void shm_forget(struct node *n); /* the node goes: drop its (unmapped) page table */
 long vfs_pread(struct node *n, void *buf, size_t len, uint64_t off);
 long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off);
 int vfs_rename(struct node *n, struct node *newparent, const char *newname);

@@ -78,6 +78,16 @@ static void sync(struct node *n, uint64_t off, uint64_t len, bool into_buffer)
 	}
 }
 
+void shm_forget(struct node *n)
+{
+	if (!n->sh)
+		return;
+	kfree(n->sh->pa);
+	kfree(n->sh->ref);
+	kfree(n->sh);
+	n->sh = NULL;
+}
+
 void shm_sync_in(struct node *n, uint64_t off, uint64_t len)
 {
 	sync(n, off, len, true);
@@ -143,10 +153,6 @@ void shm_release(uint64_t va, uint64_t pa)
 				n->data = NULL;
 				if (n->unnamed) {
 					vfs_nodes--;
-					kfree(n->sh->pa);
-					kfree(n->sh->ref);
-					kfree(n->sh);
-					n->sh = NULL;
 					vfs_free(n);
 				}
 			}
