@@ -208,7 +208,7 @@ void time_delay_ns(uint64_t ns)
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
 		if (end - now > 50000) /* the last few microseconds: spin, a wakeup costs more */
-			cpu_idle(end - now);
+			kwait(end - now); /* typed ^C ends a sleep as on Linux */
 		else
 			cpu_relax();
 	}

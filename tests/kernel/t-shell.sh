@@ -9,9 +9,10 @@
 #   directory, then in the unikernel (microvm, TCG, direct boot) as the
 #   program on the kernel command line; the console (without CR) and the
 #   status must match exactly.  $SHELL_CMD runs the same shell again.
-#   An interactive case (icase) types INPUT on the console of the shell with
-#   no script, in the unikernel only (natively there is no terminal): the
-#   lines expected must appear in order and the status must be STATUS.
+#   An interactive case (icase) types INPUT on the console of COMMAND (an
+#   interactive shell, say), in the unikernel only (natively there is no
+#   terminal): the lines expected must appear in order and the status must
+#   be STATUS.
 # Environment (set by meson): KERNEL, MKIMAGE, SCRIPTS (tests/kernel/shell);
 #   QEMU (default qemu-system-x86_64), BOOT_TIMEOUT (s, default 60).
 # Exits 77 when the kernel or both shells are missing.
@@ -30,13 +31,15 @@ case_def trap_busybox busybox trap.sh
 case_def trap_bash bash trap.sh
 case_def builtins_busybox busybox builtins.sh
 case_def builtins_bash bash builtins.sh
-# icase NAME SHELL STATUS INPUT EXPECTED-LINE...
+# icase NAME SHELL STATUS COMMAND INPUT EXPECTED-LINE...
 icases=()
 icase_def() { icases+=("$1"); eval "icase_$1=(\"\${@:2}\")"; }
-icase_def interactive_busybox busybox 5 $'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 5\n' \
-	'sum 42' 'x=ayz'
-icase_def interactive_bash bash 6 $'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 6\n' \
-	'sum 42' 'x=ayz'
+icase_def interactive_busybox busybox 5 '/bin/busybox sh -i' \
+	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 5\n' 'sum 42' 'x=ayz'
+icase_def interactive_bash bash 6 '/bin/bash --norc -i' \
+	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 6\n' 'sum 42' 'x=ayz'
+# ^C typed while the program sleeps: SIGINT, status 130
+icase_def intr_sleep busybox 130 '/bin/busybox sleep 600' $'\x03' '^C'
 
 # the scripts the table runs (for tests/unit/check-registered.sh)
 if [ "${1:-}" = --list-scripts ]; then
@@ -96,17 +99,16 @@ run_case() { # run_case NAME SHELL SCRIPT
 	echo "ok   $name"
 }
 
-run_icase() { # run_icase NAME SHELL STATUS INPUT EXPECTED...
-	local name=$1 sh=$2 want=$3 input=$4 bin=${shell_path[$2]}
-	shift 4
+run_icase() { # run_icase NAME SHELL STATUS COMMAND INPUT EXPECTED...
+	local name=$1 sh=$2 want=$3 cmd=$4 input=$5 bin=${shell_path[$2]}
+	shift 5
 	if [ ! -x "$bin" ]; then
 		skipped=$((skipped + 1))
 		echo "skip $name: $bin not installed (tests/deps.sh)"
 		return
 	fi
-	local argv=(${shell_argv[$sh]})
 	rm -f "$tmp/img" "$tmp/status"
-	"$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet ${argv[*]:0:2} -i" \
+	"$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet $cmd" \
 		"${argv[0]}=$bin" >"$tmp/mk" 2>&1 || { fail=$((fail + 1)); echo "FAIL $name: mkimage"; return; }
 	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config \
 		-display none -serial stdio -no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4 \
