@@ -109,7 +109,7 @@ run_icase() { # run_icase NAME SHELL STATUS COMMAND INPUT EXPECTED...
 	fi
 	rm -f "$tmp/img" "$tmp/status"
 	"$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet $cmd" \
-		"${argv[0]}=$bin" >"$tmp/mk" 2>&1 || { fail=$((fail + 1)); echo "FAIL $name: mkimage"; return; }
+		"${cmd%% *}=$bin" >"$tmp/mk" 2>&1 || { fail=$((fail + 1)); echo "FAIL $name: mkimage"; return; }
 	printf '%s' "$input" | timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config \
 		-display none -serial stdio -no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-chardev "file,id=st,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=st \
