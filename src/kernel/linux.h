@@ -197,6 +197,8 @@
 /* ioctl */
 #define FIONREAD 0x541b
 #define FIONBIO	 0x5421
+#define FIONCLEX 0x5450
+#define FIOCLEX	 0x5451
 
 /* The structures user memory holds, laid out as the x86-64 ABI has them. */
 struct linux_timespec {

@@ -349,6 +349,16 @@ SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
+	switch (req) { /* the calls on any descriptor */
+	case FIONBIO:
+		UOK(arg, 4);
+		f->flags = *(int *)arg ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
+		return 0;
+	case FIOCLEX:
+	case FIONCLEX:
+		fds[fd].cloexec = req == FIOCLEX;
+		return 0;
+	}
 	if (f->n->kind == K_TTY)
 		return console_ioctl(req, arg);
 	if (f->n->kind == K_FIFO && req == FIONREAD) {

@@ -108,6 +108,17 @@ int main(void)
 	CHECK(revents(fds[1], POLLOUT) & POLLERR);
 	close(fds[1]);
 	CHECK(pipe2(fds, 0x12345) == -1 && errno == EINVAL);
+
+	/* ioctls every descriptor takes: FIONBIO, FIOCLEX, FIONCLEX */
+	int one = 1, zero = 0;
+	CHECK(pipe(fds) == 0 && ioctl(fds[0], FIONBIO, &one) == 0);
+	CHECK(read(fds[0], buf, 1) == -1 && errno == EAGAIN &&
+	      (fcntl(fds[0], F_GETFL) & O_NONBLOCK));
+	CHECK(ioctl(fds[0], FIONBIO, &zero) == 0 && !(fcntl(fds[0], F_GETFL) & O_NONBLOCK));
+	CHECK(ioctl(fds[1], FIOCLEX) == 0 && fcntl(fds[1], F_GETFD) == FD_CLOEXEC);
+	CHECK(ioctl(fds[1], FIONCLEX) == 0 && fcntl(fds[1], F_GETFD) == 0);
+	close(fds[0]);
+	close(fds[1]);
 	printf("pipe: readiness, O_NONBLOCK, EOF and EPIPE ok\n");
 
 	megabyte();
