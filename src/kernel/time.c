@@ -207,7 +207,7 @@ void time_delay_ns(uint64_t ns)
 	for (; (now = time_ns()) < end;) {
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		if (end - now > 50000) /* the last few microseconds: spin, a wakeup costs more */
+		if (end - now > 50000)	  /* the last few microseconds: spin, a wakeup costs more */
 			kwait(end - now); /* typed ^C ends a sleep as on Linux */
 		else
 			cpu_relax();
