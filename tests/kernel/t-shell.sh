@@ -38,6 +38,11 @@ icase_def interactive_busybox busybox 5 '/bin/busybox sh -i' \
 	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 5\n' 'sum 42' 'x=ayz'
 icase_def interactive_bash bash 6 '/bin/bash --norc -i' \
 	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 6\n' 'sum 42' 'x=ayz'
+# read -t polls the console: a waiting line is read, none times out
+icase_def read_t_line busybox 0 "/bin/busybox sh -c 'read -t 30 x; echo \"status \$? [\$x]\"'" \
+	$'typed line\n' 'status 0 [typed line]'
+icase_def read_t_timeout busybox 0 "/bin/busybox sh -c 'read -t 1 x; echo \"status \$? [\$x]\"'" \
+	'' 'status 1 []'
 # ^C typed while the program sleeps: SIGINT, status 130
 icase_def intr_sleep busybox 130 '/bin/busybox sleep 600' $'\x03' '^C'
 
