@@ -16,6 +16,7 @@ enum gen {
 	G_MOUNTS,
 	G_CPU_ONLINE,
 	G_MOUNTINFO,
+	G_COMM,
 };
 
 #define USER_HZ 100 /* the clock ticks /proc counts in (AT_CLKTCK) */
@@ -349,6 +350,9 @@ int procfs_fill(struct file *f)
 	case G_MOUNTINFO:
 		gen_mountinfo(&t);
 		break;
+	case G_COMM:
+		tprintf(&t, "%.15s\n", comm());
+		break;
 	}
 	if (t.oom) {
 		kfree(t.buf);
@@ -446,9 +450,9 @@ void procfs_init(void)
 	static const struct {
 		const char *name;
 		enum gen gen;
-	} pid_files[] = {{"cmdline", G_CMDLINE},    {"environ", G_ENVIRON}, {"stat", G_STAT},
-			 {"status", G_STATUS},	    {"maps", G_MAPS},	    {"mounts", G_MOUNTS},
-			 {"mountinfo", G_MOUNTINFO}},
+	} pid_files[] = {{"cmdline", G_CMDLINE},     {"environ", G_ENVIRON}, {"stat", G_STAT},
+			 {"status", G_STATUS},	     {"maps", G_MAPS},	     {"mounts", G_MOUNTS},
+			 {"mountinfo", G_MOUNTINFO}, {"comm", G_COMM}},
 	  top_files[] = {{"meminfo", G_MEMINFO}, {"cpuinfo", G_CPUINFO}, {"stat", G_SYSSTAT},
 			 {"uptime", G_UPTIME},	 {"loadavg", G_LOADAVG}, {"mounts", G_MOUNTS}};
 	struct node *p = mk(vfs_root, "proc", K_DIR, S_IFDIR | 0555);

@@ -59,6 +59,9 @@ static void self(int argc, char **argv)
 	snprintf(comm, sizeof(comm), "%s", basename(exe));
 	snprintf(head, sizeof(head), "%d (%s) R ", getpid(), comm);
 	CHECK(slurp("/proc/self/stat") > 0 && !strncmp(buf, head, strlen(head)));
+	char line[32];
+	snprintf(line, sizeof(line), "%s\n", comm);
+	CHECK(slurp("/proc/self/comm") > 0 && !strcmp(buf, line));
 	umask(027);
 	CHECK(slurp("/proc/self/status") > 0);
 	CHECK(field("Umask:\t") && !strcmp(strtok(strdup(field("Umask:\t")), "\n"), "0027"));
