@@ -45,6 +45,8 @@ icase_def read_t_timeout busybox 0 "/bin/busybox sh -c 'read -t 1 x; echo \"stat
 	'' 'status 1 []'
 # ^C typed while the program sleeps: SIGINT, status 130
 icase_def intr_sleep busybox 130 '/bin/busybox sleep 600' $'\x03' '^C'
+# ... also behind a typed line the program has not read yet
+icase_def intr_typeahead busybox 130 '/bin/busybox sleep 600' $'not read\n\x03' '^C'
 
 # the scripts the table runs (for tests/unit/check-registered.sh)
 if [ "${1:-}" = --list-scripts ]; then

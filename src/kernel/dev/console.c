@@ -190,9 +190,11 @@ static void rubout(void)
 		console_write("\b \b", 3);
 }
 
+static size_t ahead_len;
+
 static void flush_input(void)
 {
-	in_len = edit_len = 0;
+	in_len = edit_len = ahead_len = 0;
 	nlines = 0;
 }
 
@@ -287,12 +289,31 @@ static void input_char(char c)
  * only once the last was read).  In canonical mode it stops at the end of a
  * line until that line is read: type-ahead is echoed when the program comes
  * for it, so that input fed all at once does not interleave with the output.
+ * The type-ahead still passes through ahead[], unechoed, so that a ^C typed
+ * behind it acts at once, as on Linux.
  */
+static char ahead[256];
+
+static bool room(void)
+{
+	return canonical() ? !nlines : in_len < sizeof(in);
+}
+
 void console_pump(void)
 {
 	int c;
-	while ((canonical() ? !nlines : in_len < sizeof(in)) && (c = uart_getc()) >= 0)
+	size_t used = 0;
+	while (used < ahead_len && room())
+		input_char(ahead[used++]);
+	memmove(ahead, ahead + used, ahead_len - used);
+	ahead_len -= used;
+	while (room() && !ahead_len && (c = uart_getc()) >= 0)
 		input_char((char)c);
+	while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
+		if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
+			continue;
+		ahead[ahead_len++] = (char)c;
+	}
 }
 
 /* Bytes a read may take now: the first queued line in canonical mode, else all. */
