@@ -125,7 +125,7 @@ static void machine(void)
 	CHECK(slurp("/proc/stat") > 0 && field("cpu ") && field("btime "));
 	double up, idle, l1, l5, l15;
 	int run, all, last;
-	CHECK(slurp("/proc/uptime") > 0 && sscanf(buf, "%lf %lf", &up, &idle) == 2 && up > 0);
+	CHECK(slurp("/proc/uptime") > 0 && sscanf(buf, "%lf %lf", &up, &idle) == 2 && idle <= up);
 	CHECK(slurp("/proc/loadavg") > 0 &&
 	      sscanf(buf, "%lf %lf %lf %d/%d %d", &l1, &l5, &l15, &run, &all, &last) == 6);
 	CHECK(slurp("/proc/mounts") > 0 && strstr(buf, " / "));
