@@ -8,8 +8,6 @@
 #define STACK_TOP  0x7ffffffff000ul
 #define STACK_SIZE (8ul << 20)
 
-struct proc proc;
-
 static int seg_prot(uint32_t flags)
 {
 	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) |

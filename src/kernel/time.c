@@ -32,7 +32,15 @@ static uint64_t lapic_base(void)
  * inside this HLT.  An idle guest thus wakes ~20 times a second, not 1000:
  * under nested KVM each wakeup is a costly VM exit, for every idle instance.
  */
-void cpu_idle(uint64_t max_ns)
+static uint64_t timer_due; /* time_ns when the armed one-shot fires (0: none armed) */
+
+/* Whether a one-shot is armed to fire by `by` (time_ns): then arming another can wait. */
+bool lapic_armed_by(uint64_t by)
+{
+	return timer_due && timer_due > time_ns() && timer_due <= by;
+}
+
+void lapic_oneshot(uint64_t ns)
 {
 	static bool armed;
 	uint64_t b = lapic_base();
@@ -42,11 +50,19 @@ void cpu_idle(uint64_t max_ns)
 			0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
 		armed = true;
 	}
-	if (max_ns > IDLE_MAX_NS)
-		max_ns = IDLE_MAX_NS;
-	uint64_t count = max_ns / 16;
+	uint64_t count = ns / 16;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
 	lapic_w(b, 0x320, 32); /* one-shot, vector 32 */
 	lapic_w(b, 0x380, count ? (uint32_t)count : 1);
+	timer_due = time_ns() + ns;
+}
+
+void cpu_idle(uint64_t max_ns)
+{
+	if (max_ns > IDLE_MAX_NS)
+		max_ns = IDLE_MAX_NS;
+	lapic_oneshot(max_ns);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
@@ -151,18 +167,4 @@ int64_t time_realtime_offset(void)
 	    days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
 	wall_offset = t * 1000000000ll - (int64_t)time_ns();
 	return wall_offset;
-}
-
-void time_delay_ns(uint64_t ns)
-{
-	uint64_t now = time_ns();
-	uint64_t end = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-	for (; (now = time_ns()) < end;) {
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
-		if (end - now > 50000) /* the last few microseconds: spin, a wakeup costs more */
-			cpu_idle(end - now);
-		else
-			cpu_relax();
-	}
 }

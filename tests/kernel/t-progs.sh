@@ -101,6 +101,12 @@ case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
+case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
+	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' 'SUCCESS'
+case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
+	'futex: requeue and wake-op' 'SUCCESS'
+case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
+	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
@@ -140,9 +146,13 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds.
+# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc only.
 variants_of() {
-	if [ "$1" = dynamic ]; then echo "dynamic musl-dynamic"; else echo "musl musl-pie glibc glibc-pie"; fi
+	case $1 in
+	dynamic) echo "dynamic musl-dynamic" ;;
+	cxx*) echo "glibc glibc-pie" ;;
+	*) echo "musl musl-pie glibc glibc-pie" ;;
+	esac
 }
 
 # Splits ARGS the way the kernel does into the array words (no expansions).

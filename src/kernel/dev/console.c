@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 16550 console as a small tty (ONLCR, canonical input with echo), and the status channel. */
 #include "../kernel.h"
+#include "../proc/task.h"
 
 #define COM1	 0x3f8
 #define DEBUGCON 0xe9
@@ -119,7 +120,8 @@ static int wait_char(void)
 	while ((c = uart_getc()) < 0) {
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
-		cpu_idle(IDLE_CONSOLE_NS);
+		/* the UART is polled: look again after a while, other threads running meanwhile */
+		task_sleep(time_ns() + IDLE_CONSOLE_NS, false);
 	}
 	if (c == '\r' && (tio.c_iflag & ICRNL))
 		c = '\n';

@@ -359,6 +359,8 @@ SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
 		uint64_t wait = timeout_ms > 0 ? end - now : IDLE_MAX_NS;
-		cpu_idle(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+		if (task_sleep(now + (tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait),
+			       true) == W_SIGNAL)
+			return -EINTR;
 	}
 }
