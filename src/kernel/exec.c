@@ -8,8 +8,6 @@
 #define STACK_TOP  0x7ffffffff000ul
 #define STACK_SIZE (8ul << 20)
 
-struct proc proc;
-
 static int seg_prot(uint32_t flags)
 {
 	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) |
@@ -159,7 +157,6 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	proc.stack_start = STACK_TOP - STACK_SIZE;
 	proc.stack_end = STACK_TOP;
 	proc.start_ns = time_ns();
-	proc.start_idle_ns = time_idle_ns();
 	keep_strings(&proc.cmdline, &proc.cmdline_len, argv, argc);
 	keep_strings(&proc.environ, &proc.environ_len, envp, -1);
 

@@ -1,23 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The one process: its program, heap break, and the loader. */
+/* The loader: a program's image into the process's address space. */
 #ifndef KERNEL_EXEC_H
 #define KERNEL_EXEC_H
 
 #include "kelf.h"
 #include "kernel.h"
+#include "proc/task.h"
 
 #define KARGS 384
-
-struct proc {
-	const char *exe;
-	struct node *exe_node;
-	uint64_t brk_start, brk;
-	uint64_t image_start, stack_start, stack_end; /* for /proc/PID/maps */
-	char *cmdline, *environ; /* NUL-separated copies, for /proc/PID/cmdline and environ */
-	size_t cmdline_len, environ_len;
-	uint64_t start_ns, start_idle_ns; /* when it started, for /proc/PID/stat */
-};
-extern struct proc proc;
 
 struct exec_image {
 	struct node *n;

@@ -138,6 +138,7 @@ void cpu_init(void);
 extern uint64_t cpu_kstack_top, cpu_user_rsp;
 extern uint64_t boot_tsc;
 void enter_user(uint64_t rip, uint64_t rsp) NORETURN;
+void cpu_set_kstack(uint64_t top);
 struct trapframe {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vec, err, rip, cs, rflags, rsp, ss;
@@ -151,15 +152,17 @@ void time_init(void);
 uint64_t time_ns(void); /* monotonic since boot */
 uint64_t time_tsc_hz(void);
 int64_t time_realtime_offset(void); /* ns to add to time_ns for CLOCK_REALTIME */
-void time_delay_ns(uint64_t ns);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
 uint64_t time_idle_ns(void);	    /* time spent halted since boot */
 void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
-/* Nothing to do until some event: take console input, idle up to max_ns; a power stop ends here. */
-void kwait(uint64_t max_ns);
+/* Wait for some event: sleep up to max_ns (other tasks run), then take console input; a power
+ * stop ends here.  True when a signal interrupted the wait. */
+bool kwait(uint64_t max_ns);
 void lapic_eoi(void);
+void lapic_oneshot(uint64_t ns);  /* one timer interrupt (vector 32) after ns */
+bool lapic_armed_by(uint64_t by); /* a one-shot armed fires no later than by (time_ns) */
 
 /* power.c: leaving the machine */
 #define EXIT_FAULT_BASE 128

@@ -6,6 +6,7 @@
 #include "fs/vfs.h"
 #include "kcmdline.h"
 #include "kernel.h"
+#include "proc/task.h"
 #include "syscall.h"
 
 struct kopts kopt;
@@ -107,6 +108,7 @@ void kmain(uint32_t start_info)
 	uint64_t mem = memory_init(si);
 	mark("memory");
 	cpu_init();
+	sched_init();
 	mark("cpu");
 	vm_init();
 	mark("vm");

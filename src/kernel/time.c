@@ -2,6 +2,7 @@
 /* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock.
  */
 #include "kernel.h"
+#include "proc/task.h"
 
 static uint64_t tsc_hz, mult; /* ns = (tsc * mult) >> 32 */
 static int64_t wall_offset;
@@ -34,7 +35,15 @@ static uint64_t lapic_base(void)
  */
 static uint64_t idle_ns;
 
-void cpu_idle(uint64_t max_ns)
+static uint64_t timer_due; /* time_ns when the armed one-shot fires (0: none armed) */
+
+/* Whether a one-shot is armed to fire by `by` (time_ns): then arming another can wait. */
+bool lapic_armed_by(uint64_t by)
+{
+	return timer_due && timer_due > time_ns() && timer_due <= by;
+}
+
+void lapic_oneshot(uint64_t ns)
 {
 	static bool armed;
 	uint64_t b = lapic_base();
@@ -44,12 +53,20 @@ void cpu_idle(uint64_t max_ns)
 			0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
 		armed = true;
 	}
-	if (max_ns > IDLE_MAX_NS)
-		max_ns = IDLE_MAX_NS;
-	uint64_t count = max_ns / 16;
-	uint64_t t0 = time_ns();
+	uint64_t count = ns / 16;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
 	lapic_w(b, 0x320, 32); /* one-shot, vector 32 */
 	lapic_w(b, 0x380, count ? (uint32_t)count : 1);
+	timer_due = time_ns() + ns;
+}
+
+void cpu_idle(uint64_t max_ns)
+{
+	if (max_ns > IDLE_MAX_NS)
+		max_ns = IDLE_MAX_NS;
+	uint64_t t0 = time_ns();
+	lapic_oneshot(max_ns);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 	idle_ns += time_ns() - t0;
 	uint64_t unused[3];
@@ -89,12 +106,13 @@ void time_loadavg(uint64_t out[3])
 		out[i] = load[i];
 }
 
-void kwait(uint64_t max_ns)
+bool kwait(uint64_t max_ns)
 {
 	if (power_stop_requested())
 		kexit(128 + 15, "stopped by power button");
-	cpu_idle(max_ns);
+	bool signalled = task_sleep(time_ns() + max_ns, true) == W_SIGNAL;
 	console_pump();
+	return signalled;
 }
 
 void lapic_eoi(void)
@@ -198,18 +216,4 @@ int64_t time_realtime_offset(void)
 	    days_from_civil(cent * 100 + year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
 	wall_offset = t * 1000000000ll - (int64_t)time_ns();
 	return wall_offset;
-}
-
-void time_delay_ns(uint64_t ns)
-{
-	uint64_t now = time_ns();
-	uint64_t end = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-	for (; (now = time_ns()) < end;) {
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
-		if (end - now > 50000)	  /* the last few microseconds: spin, a wakeup costs more */
-			kwait(end - now); /* typed ^C ends a sleep as on Linux */
-		else
-			cpu_relax();
-	}
 }

@@ -1,8 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Builds one kernel test program one way: cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic OUT SRC.
+# A C++ source (SRC ending .cc) is built with g++, glibc and glibc-pie only.
 set -eu
 variant=$1 out=$2 src=$3
+case $src in
+*.cc)
+	flags="-O2 -g0 -Wall -Werror"
+	case $variant in
+	glibc) exec g++ $flags -static -o "$out" "$src" ;;
+	glibc-pie) exec g++ $flags -fPIE -static-pie -o "$out" "$src" ;;
+	*) echo "cc-prog.sh: $variant: no C++ build of that kind" >&2; exit 2 ;;
+	esac ;;
+esac
 flags="-O2 -g0 -D_GNU_SOURCE -Wall -Werror -Wno-unused-result -I$(dirname "$src")"
 # a program names the libraries it needs on a line "/* cc-prog-libs: ... */"
 libs=$(sed -n 's|^/\* cc-prog-libs: \(.*\) \*/$|\1|p' "$src")

@@ -112,6 +112,12 @@ case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
 case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'
+case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
+	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' 'SUCCESS'
+case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
+	'futex: requeue and wake-op' 'SUCCESS'
+case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
+	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
@@ -151,12 +157,12 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds; sqlitewal links
-# Debian's libsqlite3.a, which exists for glibc only.
+# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc
+# only, and so is sqlitewal, which links Debian's libsqlite3.a.
 variants_of() {
 	case $1 in
 	dynamic) echo "dynamic musl-dynamic" ;;
-	sqlitewal) echo "glibc glibc-pie" ;;
+	cxx* | sqlitewal) echo "glibc glibc-pie" ;;
 	*) echo "musl musl-pie glibc glibc-pie" ;;
 	esac
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 16550 console as a small tty (ONLCR, canonical input with echo), and the status channel. */
 #include "../kernel.h"
+#include "../proc/task.h"
 
 #define COM1	 0x3f8
 #define DEBUGCON 0xe9
@@ -349,7 +350,8 @@ static long raw_read(char *buf, size_t len, bool nonblock)
 		uint64_t now = time_ns();
 		if (deadline && now >= deadline)
 			break;
-		kwait(deadline ? MIN(deadline - now, IDLE_CONSOLE_NS) : IDLE_CONSOLE_NS);
+		if (kwait(deadline ? MIN(deadline - now, IDLE_CONSOLE_NS) : IDLE_CONSOLE_NS))
+			return in_len ? (long)take(buf, len) : -EINTR;
 		if (vmin && vtime && in_len > had) /* VTIME times the gap between bytes */
 			deadline = time_ns() + vtime;
 	}
@@ -366,7 +368,8 @@ long console_read(char *buf, size_t len, bool nonblock)
 	while (!nlines) {
 		if (nonblock)
 			return -EAGAIN;
-		kwait(IDLE_CONSOLE_NS);
+		if (kwait(IDLE_CONSOLE_NS))
+			return -EINTR;
 	}
 	if (!lines[0]) { /* VEOF at the start of a line: end of file, once */
 		memmove(lines, lines + 1, (size_t)--nlines * sizeof(lines[0]));

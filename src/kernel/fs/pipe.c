@@ -75,7 +75,10 @@ int pipe_open(struct file *f)
 	if (nonblock || (reads(f) && writes(f)))
 		return 0;
 	while (reads(f) ? !p->writers : !p->readers)
-		kwait(IDLE_CONSOLE_NS);
+		if (kwait(IDLE_CONSOLE_NS)) {
+			pipe_close(f);
+			return -EINTR;
+		}
 	return 0;
 }
 
@@ -107,7 +110,8 @@ long pipe_read(struct file *f, char *buf, size_t len)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		kwait(IDLE_CONSOLE_NS);
+		if (kwait(IDLE_CONSOLE_NS))
+			return -EINTR;
 	}
 	size_t n = MIN(len, p->len), first = MIN(n, PIPE_CAP - p->head);
 	memcpy(buf, p->buf + p->head, first);
@@ -133,7 +137,8 @@ long pipe_write(struct file *f, const char *buf, size_t len)
 		if (!space || (len <= PIPE_BUF && space < len)) {
 			if (f->flags & O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
-			kwait(IDLE_CONSOLE_NS);
+			if (kwait(IDLE_CONSOLE_NS))
+				return done ? (long)done : -EINTR;
 			continue;
 		}
 		size_t n = MIN(want, space), tail = (p->head + p->len) % PIPE_CAP;

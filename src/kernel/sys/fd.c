@@ -465,7 +465,8 @@ static long poll_wait(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
 		if (ready || timeout_ns == 0 || (timeout_ns > 0 && now >= end))
 			return ready;
 		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
-		kwait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+		if (kwait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait))
+			return -EINTR;
 	}
 }
 

@@ -67,10 +67,10 @@ static uint64_t ticks(uint64_t ns)
 	return ns / (1000000000 / USER_HZ);
 }
 
-/* CPU time of the program: the time since it started that the CPU was not halted */
+/* CPU time of the program: what its tasks ran */
 static uint64_t busy_ns(void)
 {
-	return time_ns() - proc.start_ns - (time_idle_ns() - proc.start_idle_ns);
+	return sched_cpu_ns();
 }
 
 struct mem_sum {
@@ -123,7 +123,8 @@ static void gen_status(struct text *t)
 		m.size / 1024, m.resident * 4);
 	tprintf(t, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\n", (proc.brk - proc.brk_start) / 1024,
 		(proc.stack_end - proc.stack_start) / 1024);
-	tprintf(t, "Threads:\t1\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n", 1024, 0, 0);
+	tprintf(t, "Threads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n", proc.nthreads,
+		1024, 0, 0);
 	tprintf(t, "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n", blocked, ignored, caught);
 	uint64_t caps = uid[1] == 0 ? 0x1fffffffffful : 0;
 	tprintf(t, "CapInh:\t%016x\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\n", 0, caps,

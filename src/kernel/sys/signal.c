@@ -2,9 +2,10 @@
 /* Signals: honest for a program that never receives one (no signal frames yet). */
 #include "sys.h"
 
-static uint64_t sigact[NSIG + 1][4];
-static uint64_t sigmask;
-static uint64_t altstack[3];
+/* the process's actions, each one the 32 bytes of the kernel's struct sigaction */
+#define sigact	 ((uint64_t(*)[4])current->proc->sigact)
+#define sigmask	 (current->sigmask)
+#define altstack (current->altstack)
 
 /* For /proc/PID/status: blocked, ignored and caught signals as bit sets (bit N-1 for N). */
 void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught)
@@ -129,10 +130,11 @@ void signal_raise(int sig)
 
 SYSCALL2(tkill, long, tid, long, sig)
 {
-	return tid == 1 ? do_kill(1, sig) : -ESRCH;
+	return task_by_tid(tid) ? do_kill(1, sig) : -ESRCH;
 }
 
 SYSCALL3(tgkill, long, tgid, long, tid, long, sig)
 {
-	return tgid == 1 && (tid == 1 || tid == 0) ? do_kill(1, sig) : -ESRCH;
+	struct task *t = task_by_tid(tid);
+	return t && t->proc->pid == tgid ? do_kill(1, sig) : -ESRCH;
 }
