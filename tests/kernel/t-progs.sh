@@ -105,6 +105,11 @@ case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: c
 	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
 	'futex: requeue and wake-op' 'SUCCESS'
+case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \
+	'sighandle: kill, on the alternate stack, reset after one' 'sighandle: SIGSEGV handler repaired the mapping' \
+	'sighandle: SIGFPE from a division by zero' 'sighandle: blocked signal pending, delivered on unblock' \
+	'sighandle: tgkill to a thread, per-thread masks' 'sighandle: setitimer raised SIGALRM 3 times' \
+	'sighandle: timer_create signal taken by sigwaitinfo' 'SUCCESS'
 case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
 	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'

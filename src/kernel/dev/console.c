@@ -114,6 +114,7 @@ static void echo(char c)
 		console_write(&c, 1);
 }
 
+/* The next character typed, or -ERESTARTSYS when a signal comes first. */
 static int wait_char(void)
 {
 	int c;
@@ -121,7 +122,8 @@ static int wait_char(void)
 		if (power_stop_requested())
 			kexit(128 + 15, "stopped by power button");
 		/* the UART is polled: look again after a while, other threads running meanwhile */
-		task_sleep(time_ns() + IDLE_CONSOLE_NS, false);
+		if (task_sleep(time_ns() + IDLE_CONSOLE_NS, true) == W_SIGNAL)
+			return -ERESTARTSYS;
 	}
 	if (c == '\r' && (tio.c_iflag & ICRNL))
 		c = '\n';
@@ -134,8 +136,10 @@ long console_read(char *buf, size_t len)
 		return 0;
 	if (!(tio.c_lflag & ICANON)) {
 		size_t n = 0;
-		buf[n++] = (char)wait_char();
-		int c;
+		int c = wait_char();
+		if (c < 0)
+			return c;
+		buf[n++] = (char)c;
 		while (n < len && (c = uart_getc()) >= 0)
 			buf[n++] = (char)c;
 		for (size_t i = 0; i < n; i++)
@@ -144,6 +148,8 @@ long console_read(char *buf, size_t len)
 	}
 	while (!line_ready && !line_eof) {
 		int c = wait_char();
+		if (c < 0)
+			return c;
 		if (c == tio.c_cc[4]) { /* VEOF */
 			if (line_len)
 				line_ready = line_len;
@@ -159,7 +165,14 @@ long console_read(char *buf, size_t len)
 			echo('^');
 			echo('C');
 			echo('\n');
-			kexit(128 + 2, "interrupted by ^C on the console");
+			line_len = 0; /* the line typed so far is dropped, as Linux flushes it */
+			struct linux_sigaction *a = &current->proc->sigact[SIGINT];
+			if (a->handler == SIG_DFL && !(current->sigmask & SIGBIT(SIGINT)))
+				kexit(128 + SIGINT, "interrupted by ^C on the console");
+			struct ksiginfo k = {.code = SI_KERNEL};
+			signal_send(NULL, SIGINT, &k);
+			if (signal_pending(current))
+				return -ERESTARTSYS;
 		} else if (line_len < sizeof(line)) {
 			line[line_len++] = (char)c;
 			echo((char)c);
