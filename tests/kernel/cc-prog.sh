@@ -1,10 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Builds one kernel test program one way: cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic OUT SRC.
-# A C++ source (SRC ending .cc) is built with g++, glibc and glibc-pie only.
+# A C++ source (SRC ending .cc) is built with g++, glibc and glibc-pie only; a Go one (.go)
+# with Debian's go, CGO_ENABLED=0 (variant go), its cache in the build tree.
 set -eu
 variant=$1 out=$2 src=$3
 case $src in
+*.go)
+	[ "$variant" = go ] || { echo "cc-prog.sh: $variant: no Go build of that kind" >&2; exit 2; }
+	cache=$(cd "$(dirname "$out")" && pwd)/go-cache
+	export CGO_ENABLED=0 GOCACHE="$cache" GOPATH="$cache/path" GOFLAGS=-mod=mod GO111MODULE=off
+	exec go build -trimpath -o "$out" "$src" ;;
 *.cc)
 	flags="-O2 -g0 -Wall -Werror"
 	case $variant in

@@ -113,11 +113,20 @@ case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
 case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'
 case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
-	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' 'SUCCESS'
+	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' \
+	'threads: pthread_cancel of a thread in pause' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
 	'futex: requeue and wake-op' 'SUCCESS'
+case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \
+	'sighandle: kill, on the alternate stack, reset after one' 'sighandle: SIGSEGV handler repaired the mapping' \
+	'sighandle: SIGFPE from a division by zero' 'sighandle: blocked signal pending, delivered on unblock' \
+	'sighandle: tgkill to a thread, per-thread masks' 'sighandle: setitimer raised SIGALRM 3 times' \
+	'sighandle: timer_create signal taken by sigwaitinfo' 'SUCCESS'
 case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
 	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
+case_def gothreads gothreads 0 '' '' 'go: GOMAXPROCS is the CPU count: true' 'go: 100 goroutines sent 4950' \
+	'go: 8 goroutines counted 800000' 'SUCCESS'
+case_def gopanic gothreads 2 'panic' '' 'go: 8 goroutines counted 800000' 'panic: on purpose' '~goroutine 1 [running]:'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
@@ -157,12 +166,12 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc
-# only, and so is sqlitewal, which links Debian's libsqlite3.a.
+# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc only; Go (go*) one.
 variants_of() {
 	case $1 in
 	dynamic) echo "dynamic musl-dynamic" ;;
-	cxx* | sqlitewal) echo "glibc glibc-pie" ;;
+	cxx* | sqlitewal) echo "glibc glibc-pie" ;; # sqlitewal: Debian's libsqlite3.a is glibc's
+	go*) echo "go" ;;
 	*) echo "musl musl-pie glibc glibc-pie" ;;
 	esac
 }
@@ -291,7 +300,7 @@ for c in "$@"; do
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
 			case $m.$v in
-			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic) ;;
+			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic | append.go | pvhpc.go) ;;
 			append.* | pvhpc.*) continue ;;
 			esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"

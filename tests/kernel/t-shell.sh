@@ -29,6 +29,8 @@ case_def heredoc_busybox busybox heredoc.sh
 case_def heredoc_bash bash heredoc.sh
 case_def trap_busybox busybox trap.sh
 case_def trap_bash bash trap.sh
+case_def trapsig_busybox busybox trapsig.sh
+case_def trapsig_bash bash trapsig.sh
 case_def builtins_busybox busybox builtins.sh
 case_def builtins_bash bash builtins.sh
 # icase NAME SHELL STATUS COMMAND INPUT EXPECTED-LINE...

@@ -20,11 +20,12 @@ for f in "$top"/kernel/t-*.sh; do
 done
 # a test program is registered when a case of t-progs.sh's table runs it
 progs=$(bash "$top/kernel/t-progs.sh" --list-progs)
-for f in "$top"/kernel/progs/*.c "$top"/kernel/progs/*.cc; do
+for f in "$top"/kernel/progs/*.c "$top"/kernel/progs/*.cc "$top"/kernel/progs/*.go; do
 	[ -e "$f" ] || continue
 	n=$(basename "$f")
 	n=${n%.c}
 	n=${n%.cc}
+	n=${n%.go}
 	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$(basename "$f") has no case in t-progs.sh"; bad=1; }
 done
 # a shell script is registered when a case of t-shell.sh's table runs it

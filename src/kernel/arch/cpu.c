@@ -165,6 +165,23 @@ static int vec_signal(uint64_t v)
 	}
 }
 
+/* si_code of a fault: SEGV_MAPERR/ACCERR, FPE_INTDIV, ILL_ILLOPN, BUS_ADRALN, TRAP_BRKPT */
+static int fault_code(const struct trapframe *f, int sig)
+{
+	switch (sig) {
+	case SIGSEGV:
+		return f->vec == 14 && (f->err & 1) ? 2 : 1;
+	case SIGFPE:
+		return f->vec == 0 ? 1 : 7; /* FPE_INTDIV, else FPE_FLTINV */
+	case SIGILL:
+		return 2;
+	case SIGBUS:
+		return 1;
+	default:
+		return 1;
+	}
+}
+
 void trap_handler(struct trapframe *f);
 void trap_handler(struct trapframe *f)
 {
@@ -198,9 +215,13 @@ void trap_handler(struct trapframe *f)
 					     .rflags = f->r11,
 					     .rsp = f->rsp};
 			syscall_dispatch(&s);
-			f->rax = s.rax;
-			f->rip = f->rcx;
-			f->rflags = (f->r11 & 0x3c0fd5) | 0x2;
+			f->rax = s.rax; /* and what a signal handler's frame changed */
+			f->rip = s.rip;
+			f->rsp = s.rsp;
+			f->rdi = s.rdi;
+			f->rsi = s.rsi;
+			f->rdx = s.rdx;
+			f->rflags = (s.rflags & 0x3c0fd5) | 0x2;
 			f->cs = SEL_UCODE;
 			f->ss = SEL_UDATA;
 			return;
@@ -208,8 +229,10 @@ void trap_handler(struct trapframe *f)
 	}
 	if (f->vec == 32) { /* the timer: a slice ended or a sleeper is due (or a spurious one) */
 		lapic_eoi();
-		if (f->cs & 3)
+		if (f->cs & 3) {
 			sched_tick(&f->rip);
+			signal_trap_exit(f);
+		}
 		return;
 	}
 	char what[96];
@@ -223,6 +246,8 @@ void trap_handler(struct trapframe *f)
 		ksnprintf(what, sizeof(what), "%s (error 0x%lx)", name, f->err);
 	if (f->cs & 3) {
 		int sig = vec_signal(f->vec);
+		if (signal_fault(f, sig, fault_code(f, sig), f->vec == 14 ? cr2 : f->rip))
+			return;
 		kprintf("capstan: program fault: %s, rip 0x%lx, rsp 0x%lx, cs 0x%lx, last syscall "
 			"%s (%ld)\n",
 			what, f->rip, f->rsp, f->cs, syscall_name(sys_last), sys_last);

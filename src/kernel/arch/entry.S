@@ -74,6 +74,13 @@ enter_user:
 	xor %r15d, %r15d
 	iretq
 
+	/* user_return_iret(frame): back to user mode with every register from a
+	 * trapframe (rt_sigreturn: SYSRET would lose RCX and R11). */
+	.globl user_return_iret
+user_return_iret:
+	mov %rdi, %rsp
+	jmp isr_return
+
 	/* switch_to(save_sp, new_sp): save the callee-saved registers and the stack
 	 * pointer of this task, continue the other one where it switched out. */
 	.globl switch_to
@@ -157,6 +164,7 @@ isr_common:
 	cld
 	mov %rsp, %rdi
 	call trap_handler
+isr_return:
 	pop %r15
 	pop %r14
 	pop %r13

@@ -351,7 +351,7 @@ static long raw_read(char *buf, size_t len, bool nonblock)
 		if (deadline && now >= deadline)
 			break;
 		if (kwait(deadline ? MIN(deadline - now, IDLE_CONSOLE_NS) : IDLE_CONSOLE_NS))
-			return in_len ? (long)take(buf, len) : -EINTR;
+			return in_len ? (long)take(buf, len) : -ERESTARTSYS;
 		if (vmin && vtime && in_len > had) /* VTIME times the gap between bytes */
 			deadline = time_ns() + vtime;
 	}
@@ -369,7 +369,7 @@ long console_read(char *buf, size_t len, bool nonblock)
 		if (nonblock)
 			return -EAGAIN;
 		if (kwait(IDLE_CONSOLE_NS))
-			return -EINTR;
+			return -ERESTARTSYS;
 	}
 	if (!lines[0]) { /* VEOF at the start of a line: end of file, once */
 		memmove(lines, lines + 1, (size_t)--nlines * sizeof(lines[0]));

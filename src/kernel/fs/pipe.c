@@ -77,7 +77,7 @@ int pipe_open(struct file *f)
 	while (reads(f) ? !p->writers : !p->readers)
 		if (kwait(IDLE_CONSOLE_NS)) {
 			pipe_close(f);
-			return -EINTR;
+			return -ERESTARTSYS;
 		}
 	return 0;
 }
@@ -111,7 +111,7 @@ long pipe_read(struct file *f, char *buf, size_t len)
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
 		if (kwait(IDLE_CONSOLE_NS))
-			return -EINTR;
+			return -ERESTARTSYS;
 	}
 	size_t n = MIN(len, p->len), first = MIN(n, PIPE_CAP - p->head);
 	memcpy(buf, p->buf + p->head, first);
@@ -138,7 +138,7 @@ long pipe_write(struct file *f, const char *buf, size_t len)
 			if (f->flags & O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
 			if (kwait(IDLE_CONSOLE_NS))
-				return done ? (long)done : -EINTR;
+				return done ? (long)done : -ERESTARTSYS;
 			continue;
 		}
 		size_t n = MIN(want, space), tail = (p->head + p->len) % PIPE_CAP;

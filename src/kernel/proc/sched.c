@@ -32,6 +32,25 @@ static void fpu_restore(const uint8_t *area)
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
 }
 
+void fpu_save_to(void *dst)
+{
+	fpu_save(dst);
+}
+
+/* Load a user-supplied image: MXCSR bits the CPU lacks would fault FXRSTOR. */
+void fpu_load_from(const void *src)
+{
+	uint32_t mask;
+	__asm__ volatile("fxsave64 (%0)" ::"r"(fpu_buf) : "memory");
+	memcpy(&mask, fpu_buf + 28, 4);
+	memcpy(fpu_buf, src, sizeof(fpu_buf));
+	uint32_t mxcsr;
+	memcpy(&mxcsr, fpu_buf + 24, 4);
+	mxcsr &= mask ? mask : 0xffbf;
+	memcpy(fpu_buf + 24, &mxcsr, 4);
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
+}
+
 void sched_init(void)
 {
 	boot_task.tid = 1;
@@ -135,7 +154,7 @@ static void account(struct task *t)
 /* Wake sleepers whose deadline passed; the earliest deadline still ahead (0: none). */
 static uint64_t expire(void)
 {
-	uint64_t now = time_ns(), next = 0;
+	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)
 			continue;
@@ -176,6 +195,11 @@ static void arm_timer(void)
 		lapic_oneshot(next > now ? next - now : 1);
 }
 
+void sched_timers_changed(void)
+{
+	arm_timer();
+}
+
 /* Give the CPU to the next runnable task; returns when current runs again. */
 static void schedule(void)
 {
@@ -212,6 +236,8 @@ enum wake_reason task_sleep(uint64_t deadline, bool interruptible)
 	t->state = T_SLEEP;
 	if (deadline && deadline <= time_ns())
 		task_wake(t, W_TIMEOUT);
+	else if (interruptible && signal_pending(t))
+		task_wake(t, W_SIGNAL);
 	schedule();
 	return t->wake;
 }

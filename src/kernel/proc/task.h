@@ -16,6 +16,31 @@
 struct linux_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
+#define SA_SIGINFO   0x4ul
+#define SA_ONSTACK   0x08000000ul
+#define SA_RESTART   0x10000000ul
+#define SA_NODEFER   0x40000000ul
+#define SA_RESETHAND 0x80000000ul
+#define SIGBIT(s)    (1ul << ((s)-1))
+
+/* What a pending signal carries into its siginfo_t. */
+struct ksiginfo {
+	int32_t code, pid; /* si_code; si_pid, or the timer id */
+	int32_t overrun, pad;
+	uint64_t addr; /* si_addr of a fault, or the timer's sigval */
+};
+#define SI_USER	  0
+#define SI_KERNEL 0x80
+#define SI_TIMER  (-2)
+#define SI_TKILL  (-6)
+#define NTIMERS	  8
+struct ktimer {
+	bool used;
+	int sig, notify, tid; /* notify: SIGEV_SIGNAL 0, SIGEV_NONE 1, SIGEV_THREAD_ID 4 */
+	int clk;
+	uint64_t value, due, interval; /* due: time_ns, 0 when disarmed */
+	int overrun;
+};
 
 /* What the threads of one program share.  Only pid 1 exists for now, but
  * every task points at its proc so that fork can make a second one. */
@@ -31,6 +56,8 @@ struct proc {
 	uint64_t start_ns; /* when it started, for /proc/PID/stat */
 	struct linux_sigaction sigact[NSIG + 1];
 	uint64_t sigpending; /* sent to the process, taken by any thread not blocking it */
+	struct ksiginfo siginfo[NSIG + 1];
+	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
 };
 
 enum task_state { T_RUN, T_SLEEP, T_DEAD };
@@ -46,7 +73,13 @@ struct task {
 	uint8_t *fpu;	     /* the user FPU/SSE/AVX state: a zeroed page, XSAVE format */
 	uint64_t fs, gs;     /* user FS and GS bases */
 	uint64_t sigmask, sigpending;
-	uint64_t altstack[3]; /* stack_t: sp, flags, size */
+	uint64_t saved_mask; /* rt_sigsuspend's caller's mask, restored after the handler */
+	bool mask_saved;
+	uint64_t sigwait; /* rt_sigtimedwait: these wake the task even while blocked */
+	struct ksiginfo siginfo[NSIG + 1];
+	long sys_nr;		   /* the call in progress, for restarting it */
+	struct sysframe *sysframe; /* and its user registers */
+	uint64_t altstack[3];	   /* stack_t: sp, flags, size */
 	uint64_t clear_child_tid, robust_list, robust_len;
 	uint64_t rseq; /* the registered struct rseq, or 0 */
 	char name[16];
@@ -76,11 +109,29 @@ void sched_yield_cpu(void);
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible);
 void task_wake(struct task *t, enum wake_reason why);
 void sched_tick(uint64_t *user_rip); /* the timer interrupted user mode at *user_rip */
-void task_exec_alone(void);	     /* execve: every other thread of the process ends */
+void task_exec_alone(void);
+void sched_timers_changed(void);
+/* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
+									 thread of the process
+									 ends */
 int sched_ncpus(void);
 uint64_t sched_cpu_ns(void); /* CPU time of every task of the process */
 void task_save_fs(uint64_t fs);
 void task_save_gs(uint64_t gs);
+
+/* signal.c */
+void signal_send(struct task *t, int sig, const struct ksiginfo *info); /* t NULL: the process */
+bool signal_pending(struct task *t);					/* one it does not block */
+int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
+void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
+int signal_default_ignored(int sig);
+void signal_syscall_exit(struct sysframe *f);
+void signal_trap_exit(struct trapframe *f);
+bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
+uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
+void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c) */
+void fpu_load_from(const void *src);
+void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
 
 /* futex.c */
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);

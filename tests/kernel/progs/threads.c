@@ -69,6 +69,13 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+static void *sleeper(void *arg)
+{
+	for (;;)
+		pause(); /* a cancellation point */
+	return NULL;
+}
+
 static void *quitter(void *arg)
 {
 	pthread_exit((void *)42);
@@ -132,5 +139,11 @@ int main(void)
 	stop = 1;
 	CHECK(pthread_join(t[0], NULL) == 0);
 	printf("threads: pthread_exit while another runs\n");
+
+	CHECK(pthread_create(&t[0], NULL, sleeper, NULL) == 0);
+	usleep(20000);
+	CHECK(pthread_cancel(t[0]) == 0);
+	CHECK(pthread_join(t[0], &ret) == 0 && ret == PTHREAD_CANCELED);
+	printf("threads: pthread_cancel of a thread in pause\n");
 	return check_done();
 }
