@@ -13,8 +13,6 @@
 #define STACK_TOP  0x7ffffffff000ul
 #define STACK_SIZE (8ul << 20)
 
-struct proc proc;
-
 static int seg_prot(uint32_t flags)
 {
 	return (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) |
@@ -112,13 +110,42 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 void exec_program(int argc, char **argv, char **envp, uint64_t t_kernel)
 {
 	static struct exec_image img;
+	static char path[4096], pool[4096];
+	static char *av[KARGS + 1];
 	char why[400], msg[700];
-	int r = exec_check(argv[0], &img, why, sizeof(why));
+	size_t used = 0;
+	ksnprintf(path, sizeof(path), "%s", argv[0]);
+	argc = MIN(argc, KARGS);
+	memcpy(av, argv, (size_t)argc * sizeof(char *));
+	av[argc] = NULL;
+	int r = exec_script(path, av, &argc, pool, &used, sizeof(pool));
+	if (r < 0) {
+		ksnprintf(msg, sizeof(msg), "%s: bad #! line", argv[0]);
+		kexit(EXIT_NOEXEC, msg);
+	}
+	r = exec_check(path, &img, why, sizeof(why));
 	if (r) {
-		ksnprintf(msg, sizeof(msg), "%s: %s", argv[0], why);
+		ksnprintf(msg, sizeof(msg), "%s: %s", path, why);
 		kexit(r == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, msg);
 	}
-	exec_enter(&img, argv[0], argc, argv, envp, t_kernel);
+	exec_enter(&img, path, argc, av, envp, t_kernel);
+}
+
+/* A NUL-separated copy of argv or envp (n < 0: up to the NULL), as /proc shows them. */
+static void keep_strings(char **out, size_t *len, char **v, int n)
+{
+	size_t total = 0;
+	for (int i = 0; n < 0 ? v[i] != NULL : i < n; i++)
+		total += strlen(v[i]) + 1;
+	kfree(*out);
+	*len = 0;
+	if (!(*out = kmalloc(total + 1)))
+		return;
+	for (int i = 0; n < 0 ? v[i] != NULL : i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+		memcpy(*out + *len, v[i], l);
+		*len += l;
+	}
 }
 
 /* Map the PT_LOAD segments of ELF file n at base, with their protections. */
@@ -180,6 +207,13 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	}
 	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
 	proc.exe = prog;
+	proc.exe_node = img->n;
+	proc.image_start = PAGE_ALIGN_DOWN(base + ip->lo);
+	proc.stack_start = STACK_TOP - STACK_SIZE;
+	proc.stack_end = STACK_TOP;
+	proc.start_ns = time_ns();
+	keep_strings(&proc.cmdline, &proc.cmdline_len, argv, argc);
+	keep_strings(&proc.environ, &proc.environ_len, envp, -1);
 
 	uint64_t vdso = vdso_map(VDSO_VVAR);
 

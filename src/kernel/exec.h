@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The one process: its program, heap break, and the loader. */
+/* The loader: a program's image into the process's address space. */
 #ifndef KERNEL_EXEC_H
 #define KERNEL_EXEC_H
 
 #include "kelf.h"
 #include "kernel.h"
+#include "proc/task.h"
 
 #define KARGS 384
-
-struct proc {
-	const char *exe;
-	uint64_t brk_start, brk;
-};
-extern struct proc proc;
 
 struct exec_image {
 	struct node *n;
@@ -27,5 +22,6 @@ int exec_check(const char *path, struct exec_image *img, char *why, size_t whyle
 void exec_enter(struct exec_image *img, const char *path, int argc, char **argv, char **envp,
 		uint64_t t_kernel) NORETURN;
 void random_fill(void *buf, size_t len);
+int exec_script(char *path, char **argv, int *argc, char *pool, size_t *used, size_t cap);
 
 #endif

@@ -127,7 +127,8 @@ void status_init(void);
 bool status_present(void);
 void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long console_write(const char *buf, size_t len);
-long console_read(char *buf, size_t len);
+long console_read(char *buf, size_t len, bool nonblock);
+void console_pump(void); /* run the line discipline over the input that arrived */
 int console_ioctl(unsigned long req, uint64_t arg);
 bool console_readable(void);
 void console_start_line(void);
@@ -137,6 +138,7 @@ void cpu_init(void);
 extern uint64_t cpu_kstack_top, cpu_user_rsp;
 extern uint64_t boot_tsc;
 void enter_user(uint64_t rip, uint64_t rsp) NORETURN;
+void cpu_set_kstack(uint64_t top);
 struct trapframe {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vec, err, rip, cs, rflags, rsp, ss;
@@ -157,11 +159,17 @@ bool time_wall(int64_t *offset);    /* time_realtime_offset(), once it has been 
 uint64_t vdso_map(uint64_t va);
 void vdso_update(void);
 void vdso_forget(void);
-void time_delay_ns(uint64_t ns);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
+uint64_t time_idle_ns(void);	    /* time spent halted since boot */
+void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
+/* Wait for some event: sleep up to max_ns (other tasks run), then take console input; a power
+ * stop ends here.  True when a signal interrupted the wait. */
+bool kwait(uint64_t max_ns);
 void lapic_eoi(void);
+void lapic_oneshot(uint64_t ns);  /* one timer interrupt (vector 32) after ns */
+bool lapic_armed_by(uint64_t by); /* a one-shot armed fires no later than by (time_ns) */
 
 /* power.c: leaving the machine */
 #define EXIT_FAULT_BASE 128
@@ -172,6 +180,7 @@ void power_init(void);
 bool power_stop_requested(void);
 void power_use_ged(bool on);
 void kexit(int status, const char *why) NORETURN;
+void signal_raise(int sig); /* sys/signal.c: a signal the kernel sends the program */
 void panic(const char *fmt, ...) NORETURN __attribute__((format(printf, 1, 2)));
 
 /* mm.c: physical pages, kernel heap, the user address space */
@@ -203,6 +212,11 @@ bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void *vm_kernel_addr(uint64_t va); /* a present user page, through the kernel's map of RAM */
 void vm_release_user(void);
+int vm_map_shared(uint64_t va, uint64_t pa, int prot);
+bool vm_has_shared(uint64_t va, uint64_t len);
+void shm_release(uint64_t va, uint64_t pa); /* sys/shm.c: a shared page's mapping went away */
+void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
+	       void *ctx);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 
 /* dev/blk.c: the image disk */

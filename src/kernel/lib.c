@@ -150,6 +150,10 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		int width = 0, prec = -1, lng = 0;
 		if (*fmt == '0')
 			pad = '0', fmt++;
+		if (*fmt == '*') {
+			width = va_arg(ap, int);
+			fmt++;
+		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
 		if (*fmt == '.') {
@@ -173,10 +177,15 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
+		case 'o':
 		case 'x':
 		case 'X': {
 			uint64_t v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-			put_num(&o, v, *fmt == 'u' ? 10 : 16, false, width, pad, *fmt == 'X');
+			put_num(&o, v,
+				*fmt == 'u'   ? 10
+				: *fmt == 'o' ? 8
+					      : 16,
+				false, width, pad, *fmt == 'X');
 			break;
 		}
 		case 'p':

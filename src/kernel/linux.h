@@ -116,6 +116,8 @@
 #define F_SETLK		6
 #define F_SETLKW	7
 #define F_DUPFD_CLOEXEC 1030
+#define F_SETPIPE_SZ	1031
+#define F_GETPIPE_SZ	1032
 #define FD_CLOEXEC	1
 
 /* memory */
@@ -189,12 +191,20 @@
 #define RLIM_NLIMITS  16
 
 /* poll */
-#define POLLIN	 0x001
-#define POLLPRI	 0x002
-#define POLLOUT	 0x004
-#define POLLERR	 0x008
-#define POLLHUP	 0x010
-#define POLLNVAL 0x020
+#define POLLIN	   0x001
+#define POLLPRI	   0x002
+#define POLLOUT	   0x004
+#define POLLERR	   0x008
+#define POLLHUP	   0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+
+/* ioctl */
+#define FIONREAD 0x541b
+#define FIONBIO	 0x5421
+#define FIONCLEX 0x5450
+#define FIOCLEX	 0x5451
 
 /* The structures user memory holds, laid out as the x86-64 ABI has them. */
 struct linux_timespec {

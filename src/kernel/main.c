@@ -7,6 +7,7 @@
 #include "kcmdline.h"
 #include "kernel.h"
 #include "net/knet.h"
+#include "proc/task.h"
 #include "syscall.h"
 
 struct kopts kopt;
@@ -108,6 +109,7 @@ void kmain(uint32_t start_info)
 	uint64_t mem = memory_init(si);
 	mark("memory");
 	cpu_init();
+	sched_init();
 	mark("cpu");
 	vm_init();
 	mark("vm");
@@ -151,6 +153,7 @@ void kmain(uint32_t start_info)
 
 	vfs_init();
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
+	procfs_init();
 	mark("cpio index");
 	if (!kopt.quiet) {
 		char m[24], d[24];

@@ -234,16 +234,17 @@ char *kstrdup(const char *s)
  * or, with PTE_FILE too, a page read from the file mapping that covers it;
  * PROT_NONE is a present page without PTE_U (or a lazy one marked PTE_NONE).
  */
-#define PTE_P	 0x1ul
-#define PTE_W	 0x2ul
-#define PTE_U	 0x4ul
-#define PTE_PS	 0x80ul
-#define PTE_LAZY 0x200ul
-#define PTE_NONE 0x400ul
-#define PTE_FILE 0x800ul
-#define PTE_NX	 (1ul << 63)
-#define PTE_ADDR 0x000ffffffffff000ul
-#define USER_TOP 0x800000000000ul
+#define PTE_P	   0x1ul
+#define PTE_W	   0x2ul
+#define PTE_U	   0x4ul
+#define PTE_PS	   0x80ul
+#define PTE_LAZY   0x200ul
+#define PTE_NONE   0x400ul
+#define PTE_FILE   0x800ul
+#define PTE_SHARED (1ul << 52) /* a page of a shared file mapping: sys/shm.c owns it */
+#define PTE_NX	   (1ul << 63)
+#define PTE_ADDR   0x000ffffffffff000ul
+#define USER_TOP   0x800000000000ul
 
 extern uint64_t boot_pml4[512];
 static uint64_t nx_bit;
@@ -327,7 +328,10 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 	uint64_t old = *pte;
 	*pte = 0;
 	if (old & PTE_P) { /* the TLB holds present entries only */
-		pmm_free(old & PTE_ADDR, 1);
+		if (old & PTE_SHARED)
+			shm_release(va, old & PTE_ADDR);
+		else
+			pmm_free(old & PTE_ADDR, 1);
 		invlpg(va);
 	}
 }
@@ -407,6 +411,28 @@ static bool file_page(uint64_t *pte, uint64_t va)
 	}
 	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
 	return true;
+}
+
+/* Map one page of a shared file mapping: the page stays shm's, never freed here. */
+int vm_map_shared(uint64_t va, uint64_t pa, int prot)
+{
+	uint64_t *pte = walk(va, true);
+	if (!pte)
+		return -12;
+	pte_clear(pte, va);
+	*pte = pa | PTE_P | PTE_SHARED | (prot ? PTE_U | prot_bits(prot) : 0);
+	return 0;
+}
+
+/* Does [va, va+len) hold a page of a shared mapping? (mremap cannot move them) */
+bool vm_has_shared(uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
+		uint64_t *pte = walk(a, false);
+		if (pte && (*pte & PTE_SHARED))
+			return true;
+	}
+	return false;
 }
 
 /* Map [va, va+len): lazily, or backed now.  Existing present pages are kept
@@ -566,17 +592,75 @@ void *vm_kernel_addr(uint64_t va)
 	return pte && (*pte & PTE_P) ? p2v(*pte & PTE_ADDR) : NULL;
 }
 
-static void free_table(uint64_t *table, int level)
+static void free_table(uint64_t *table, int level, uint64_t base)
 {
+	int shift = 12 + 9 * (level - 1);
 	for (int i = 0; i < 512; i++) {
-		uint64_t e = table[i];
+		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
 		table[i] = 0;
 		if (!(e & PTE_P))
 			continue;
 		if (level > 1)
-			free_table(p2v(e & PTE_ADDR), level - 1);
-		pmm_free(e & PTE_ADDR, 1);
+			free_table(p2v(e & PTE_ADDR), level - 1, va);
+		if (level == 1 && (e & PTE_SHARED))
+			shm_release(va, e & PTE_ADDR);
+		else
+			pmm_free(e & PTE_ADDR, 1);
 	}
+}
+
+/*
+ * The program's mappings as /proc/PID/maps lists them: maximal runs of pages
+ * with the same protection, each with how many of its pages are in memory.
+ */
+struct range_walk {
+	void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident);
+	void *ctx;
+	uint64_t start, end, resident;
+	int prot;
+};
+
+static void range_page(struct range_walk *w, uint64_t va, uint64_t e)
+{
+	int p = (e & PTE_NONE) ? 0
+			       : PROT_READ | ((e & PTE_W) ? PROT_WRITE : 0) |
+				     (nx_bit && (e & PTE_NX) ? 0 : PROT_EXEC);
+	if (p != w->prot || va != w->end) {
+		if (w->prot >= 0)
+			w->fn(w->ctx, w->start, w->end, w->prot, w->resident);
+		w->start = va, w->resident = 0, w->prot = p;
+	}
+	w->end = va + PAGE_SIZE;
+	w->resident += (e & PTE_P) ? 1 : 0;
+}
+
+static void range_table(struct range_walk *w, uint64_t *table, int level, uint64_t base)
+{
+	int shift = 12 + 9 * (level - 1);
+	for (int i = 0; i < 512; i++) {
+		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
+		if (level == 1) {
+			if (e)
+				range_page(w, va, e);
+		} else if (e & PTE_P) {
+			range_table(w, p2v(e & PTE_ADDR), level - 1, va);
+		}
+	}
+}
+
+/*
+ * The program's mappings as /proc/PID/maps lists them: maximal runs of pages
+ * with the same protection, each with how many of its pages are in memory.
+ */
+void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
+	       void *ctx)
+{
+	struct range_walk w = {fn, ctx, 0, 0, 0, -1};
+	for (int i = 0; i < 256; i++)
+		if (boot_pml4[i] & PTE_P)
+			range_table(&w, p2v(boot_pml4[i] & PTE_ADDR), 3, (uint64_t)i << 39);
+	if (w.prot >= 0)
+		fn(ctx, w.start, w.end, w.prot, w.resident);
 }
 
 /* Drop every user mapping and the page tables under them (execve). */
@@ -589,7 +673,7 @@ void vm_release_user(void)
 		boot_pml4[i] = 0;
 		if (!(e & PTE_P))
 			continue;
-		free_table(p2v(e & PTE_ADDR), 3);
+		free_table(p2v(e & PTE_ADDR), 3, (uint64_t)i << 39);
 		pmm_free(e & PTE_ADDR, 1);
 	}
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");

@@ -11,5 +11,6 @@ void syscall_report(void);
 void syscall_dispatch(struct sysframe *f);
 void syscall_init(void);
 uint32_t proc_umask(void);
+void procfs_init(void); /* sys/procfs.c: /proc and /sys, after the root is indexed */
 
 #endif

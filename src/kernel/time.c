@@ -2,6 +2,7 @@
 /* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock.
  */
 #include "kernel.h"
+#include "proc/task.h"
 
 static uint64_t tsc_hz, mult; /* ns = (tsc * mult) >> 32 */
 static int64_t wall_offset;
@@ -32,7 +33,17 @@ static uint64_t lapic_base(void)
  * inside this HLT.  An idle guest thus wakes ~20 times a second, not 1000:
  * under nested KVM each wakeup is a costly VM exit, for every idle instance.
  */
-void cpu_idle(uint64_t max_ns)
+static uint64_t idle_ns;
+
+static uint64_t timer_due; /* time_ns when the armed one-shot fires (0: none armed) */
+
+/* Whether a one-shot is armed to fire by `by` (time_ns): then arming another can wait. */
+bool lapic_armed_by(uint64_t by)
+{
+	return timer_due && timer_due > time_ns() && timer_due <= by;
+}
+
+void lapic_oneshot(uint64_t ns)
 {
 	static bool armed;
 	uint64_t b = lapic_base();
@@ -42,12 +53,66 @@ void cpu_idle(uint64_t max_ns)
 			0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
 		armed = true;
 	}
-	if (max_ns > IDLE_MAX_NS)
-		max_ns = IDLE_MAX_NS;
-	uint64_t count = max_ns / 16;
+	uint64_t count = ns / 16;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
 	lapic_w(b, 0x320, 32); /* one-shot, vector 32 */
 	lapic_w(b, 0x380, count ? (uint32_t)count : 1);
+	timer_due = time_ns() + ns;
+}
+
+void cpu_idle(uint64_t max_ns)
+{
+	if (max_ns > IDLE_MAX_NS)
+		max_ns = IDLE_MAX_NS;
+	uint64_t t0 = time_ns();
+	lapic_oneshot(max_ns);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	idle_ns += time_ns() - t0;
+	uint64_t unused[3];
+	time_loadavg(unused); /* fold in each period while its idle time is fresh */
+}
+
+uint64_t time_idle_ns(void)
+{
+	return idle_ns;
+}
+
+/*
+ * The load average as Linux keeps it: every 5 s each of three averages
+ * moves toward the number of runnable tasks (in 1/2048ths) by the factors
+ * for 1, 5 and 15 minutes.  With one task, runnable is the share of the
+ * period the CPU was not halted; idle time is counted to the oldest period
+ * not yet folded in, so a long busy stretch reads as busy.
+ */
+#define LOAD_FIXED_1 2048
+#define LOAD_PERIOD  5000000000ull
+static uint64_t load[3], load_next = LOAD_PERIOD, load_idle_seen;
+
+void time_loadavg(uint64_t out[3])
+{
+	static const uint64_t factor[3] = {1884, 2014, 2037};
+	uint64_t now = time_ns();
+	while (now >= load_next) {
+		uint64_t idle = MIN(idle_ns - load_idle_seen, LOAD_PERIOD);
+		load_idle_seen += idle;
+		uint64_t active = (LOAD_PERIOD - idle) * LOAD_FIXED_1 / LOAD_PERIOD;
+		for (int i = 0; i < 3; i++)
+			load[i] = (load[i] * factor[i] + active * (LOAD_FIXED_1 - factor[i])) /
+				  LOAD_FIXED_1;
+		load_next += LOAD_PERIOD;
+	}
+	for (int i = 0; i < 3; i++)
+		out[i] = load[i];
+}
+
+bool kwait(uint64_t max_ns)
+{
+	if (power_stop_requested())
+		kexit(128 + 15, "stopped by power button");
+	bool signalled = task_sleep(time_ns() + max_ns, true) == W_SIGNAL;
+	console_pump();
+	return signalled;
 }
 
 void lapic_eoi(void)
@@ -167,18 +232,4 @@ int64_t time_realtime_offset(void)
 	wall_offset = t * 1000000000ll - (int64_t)time_ns();
 	vdso_update();
 	return wall_offset;
-}
-
-void time_delay_ns(uint64_t ns)
-{
-	uint64_t now = time_ns();
-	uint64_t end = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-	for (; (now = time_ns()) < end;) {
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
-		if (end - now > 50000) /* the last few microseconds: spin, a wakeup costs more */
-			cpu_idle(end - now);
-		else
-			cpu_relax();
-	}
 }

@@ -3,9 +3,27 @@
 # Builds one kernel test program one way:
 # cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic|plugin|musl-plugin OUT SRC.
 # The dynamic programs export their symbols (-rdynamic) for the libraries they dlopen.
+# A C++ source (SRC ending .cc) is built with g++, glibc and glibc-pie only; a Go one (.go)
+# with Debian's go, CGO_ENABLED=0 (variant go), its cache in the build tree.
 set -eu
 variant=$1 out=$2 src=$3
+case $src in
+*.go)
+	[ "$variant" = go ] || { echo "cc-prog.sh: $variant: no Go build of that kind" >&2; exit 2; }
+	cache=$(cd "$(dirname "$out")" && pwd)/go-cache
+	export CGO_ENABLED=0 GOCACHE="$cache" GOPATH="$cache/path" GOFLAGS=-mod=mod GO111MODULE=off
+	exec go build -trimpath -o "$out" "$src" ;;
+*.cc)
+	flags="-O2 -g0 -Wall -Werror"
+	case $variant in
+	glibc) exec g++ $flags -static -o "$out" "$src" ;;
+	glibc-pie) exec g++ $flags -fPIE -static-pie -o "$out" "$src" ;;
+	*) echo "cc-prog.sh: $variant: no C++ build of that kind" >&2; exit 2 ;;
+	esac ;;
+esac
 flags="-O2 -g0 -D_GNU_SOURCE -Wall -Werror -Wno-unused-result -I$(dirname "$src")"
+# a program names the libraries it needs on a line "/* cc-prog-libs: ... */"
+libs=$(sed -n 's|^/\* cc-prog-libs: \(.*\) \*/$|\1|p' "$src")
 case $variant in
 musl)	exec musl-gcc $flags -static -o "$out" "$src" ;;
 musl-pie)
@@ -14,8 +32,8 @@ musl-pie)
 	exec musl-gcc $flags -fPIE -nostartfiles "$m/rcrt1.o" "$m/crti.o" \
 		"$(gcc -print-file-name=crtbeginS.o)" "$src" "$(gcc -print-file-name=crtendS.o)" "$m/crtn.o" \
 		-Wl,-static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text -o "$out" ;;
-glibc)	exec gcc $flags -static -o "$out" "$src" ;;
-glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" ;;
+glibc)	exec gcc $flags -static -o "$out" "$src" $libs ;;
+glibc-pie) exec gcc $flags -fPIE -static-pie -o "$out" "$src" $libs ;;
 dynamic) exec gcc $flags -rdynamic -o "$out" "$src" ;;
 musl-dynamic) exec musl-gcc $flags -rdynamic -o "$out" "$src" ;;
 plugin) exec gcc $flags -shared -fPIC -o "$out" "$src" ;;

@@ -76,6 +76,8 @@ case_def execve execve 42 '' '' 'execve: missing -> ENOENT, directory -> EACCES,
 	'second: env CAPSTAN_X=after exec' 'second: env CAPSTAN_EMPTY=' 'second: fd 5 kept, fd 6 closed on exec' 'SUCCESS'
 case_def auxv auxv 0 '' '' 'SUCCESS'
 case_def stdin stdin 0 '' $'hello\nworld\nquit\n' 'ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
+case_def ttymodes ttymodes 0 '' $'hello wxx\x7f\x7forld\njunk\x15kept\none two\x17three\nabc\x0412345678\n\x04xyz' \
+	'K:tty: canonical: erase, kill, werase, eof ok' 'K:tty: raw: bytes, VMIN/VTIME ok' 'SUCCESS'
 case_def cat cat 0 'data/hello.txt data/dir/a.txt' '' 'hello, file' 'second line' 'a' 'SUCCESS'
 case_def files files 0 '' '' 'read: hello, file' 'read: second line' 'SUCCESS'
 case_def writefile writefile 0 '' '' 'wrote /tmp/capstan-w.txt and data/new.txt' 'SUCCESS'
@@ -83,6 +85,7 @@ case_def iovec iovec 0 '' '' 'writev to stdout' 'SUCCESS'
 case_def stat stat 0 '' '' 'stat: size 24, dir, symlink of 9 bytes' 'SUCCESS'
 case_def dirs dirs 0 '' '' 'data/dir: a.txt b.txt' 'made: inner.txt sub' 'many: 100 entries' 'SUCCESS'
 case_def rename rename 0 '' '' 'rename: done' 'SUCCESS'
+case_def links links 0 '' '' 'links: names, nlink, unlink and rename of either ok' 'SUCCESS'
 case_def access access 0 '' '' 'access: link -> hello.txt' 'SUCCESS'
 case_def fdops fdops 0 '' '' 'via dup' 'via dup2' 'SUCCESS'
 case_def tty tty 0 '' '' 'K:stdout is a tty' 'SUCCESS'
@@ -90,6 +93,8 @@ case_def bigfile bigfile 0 '' '' 'bigfile: 2 MiB read, pread and mapped' 'SUCCES
 case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
+case_def mmapshared mmapshared 0 '' '' 'mmapshared: mappings, read/write, growth, msync, memfd ok' 'SUCCESS'
+case_def sqlitewal sqlitewal 0 '' '' 'sqlitewal: 1000 rows through the WAL and back' 'SUCCESS'
 case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc to 16 MiB' 'SUCCESS'
 case_def vdso vdso 0 '' '' 'vdso: clock_gettime, gettimeofday, time, getcpu under LINUX_2.6' 'SUCCESS'
 case_def time time 0 '' '' 'time: clocks advance, sleeps last' 'SUCCESS'
@@ -108,6 +113,27 @@ case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each
 	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
 case_def epoll epoll 0 '' '' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
+case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
+case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
+case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
+case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
+case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
+case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'
+case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
+	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' \
+	'threads: pthread_cancel of a thread in pause' 'SUCCESS'
+case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
+	'futex: requeue and wake-op' 'SUCCESS'
+case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \
+	'sighandle: kill, on the alternate stack, reset after one' 'sighandle: SIGSEGV handler repaired the mapping' \
+	'sighandle: SIGFPE from a division by zero' 'sighandle: blocked signal pending, delivered on unblock' \
+	'sighandle: tgkill to a thread, per-thread masks' 'sighandle: setitimer raised SIGALRM 3 times' \
+	'sighandle: timer_create signal taken by sigwaitinfo' 'SUCCESS'
+case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
+	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
+case_def gothreads gothreads 0 '' '' 'go: GOMAXPROCS is the CPU count: true' 'go: 100 goroutines sent 4950' \
+	'go: 8 goroutines counted 800000' 'SUCCESS'
+case_def gopanic gothreads 2 'panic' '' 'go: 8 goroutines counted 800000' 'panic: on purpose' '~goroutine 1 [running]:'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
@@ -148,10 +174,12 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: the dynamic ones are a pair of their own.
+# The builds of one program: the dynamic ones are a pair of their own; C++ (cxx*) is glibc only; Go (go*) one.
 variants_of() {
 	case $1 in
 	dynamic | dlopen) echo "dynamic musl-dynamic" ;;
+	cxx* | sqlitewal) echo "glibc glibc-pie" ;; # sqlitewal: Debian's libsqlite3.a is glibc's
+	go*) echo "go" ;;
 	*) echo "musl musl-pie glibc glibc-pie" ;;
 	esac
 }
@@ -281,7 +309,7 @@ for c in "$@"; do
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
 			case $m.$v in
-			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic) ;;
+			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic | append.go | pvhpc.go) ;;
 			append.* | pvhpc.*) continue ;;
 			esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"

@@ -20,10 +20,20 @@ for f in "$top"/kernel/t-*.sh; do
 done
 # a test program is registered when a case of t-progs.sh's table runs it
 progs=$(bash "$top/kernel/t-progs.sh" --list-progs)
-for f in "$top"/kernel/progs/*.c; do
+for f in "$top"/kernel/progs/*.c "$top"/kernel/progs/*.cc "$top"/kernel/progs/*.go; do
 	[ -e "$f" ] || continue
-	n=$(basename "$f" .c)
-	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$n.c has no case in t-progs.sh"; bad=1; }
+	n=$(basename "$f")
+	n=${n%.c}
+	n=${n%.cc}
+	n=${n%.go}
+	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$(basename "$f") has no case in t-progs.sh"; bad=1; }
+done
+# a shell script is registered when a case of t-shell.sh's table runs it
+scripts=$(bash "$top/kernel/t-shell.sh" --list-scripts)
+for f in "$top"/kernel/shell/*.sh; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f")
+	printf '%s\n' "$scripts" | grep -qx "$n" || { echo "tests/kernel/shell/$n has no case in t-shell.sh"; bad=1; }
 done
 [ $bad = 0 ] && echo "all test files registered"
 exit $bad

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* CPU setup (GDT, TSS, IDT, SYSCALL MSRs, SSE/AVX) and the trap handler that reports faults. */
 #include "../kernel.h"
+#include "../proc/task.h"
 #include "../syscall.h"
 
 struct tss {
@@ -94,18 +95,30 @@ void cpu_init(void)
 	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= 0x600;
+	/*
+	 * XSAVE on, with x87 and SSE state only: no AVX for the program.  Every
+	 * switch between threads saves the user's FPU state, and nested KVM on
+	 * some hosts (kvm_pvm) ends the VM on any XSAVE, XGETBV or AVX
+	 * instruction the guest kernel runs, so AVX state could not be kept;
+	 * FXSAVE works.  Libcs read XCR0 and use their SSE2 routines.
+	 */
 	uint32_t r[4];
 	cpuid(1, 0, r);
-	bool xsave = r[2] & (1u << 26), avx = r[2] & (1u << 28);
+	bool xsave = r[2] & (1u << 26);
 	if (xsave)
 		cr4 |= 1ul << 18;
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
-	if (xsave) {
-		uint64_t xcr0 = avx ? 7 : 3;
-		__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)xcr0), "d"(0));
-	}
+	if (xsave)
+		__asm__ volatile("xsetbv" ::"c"(0), "a"(3u), "d"(0));
 	/* MXCSR is 0x1f80 from reset; ldmxcsr here trips nested KVM on this machine */
 	__asm__ volatile("fninit");
+}
+
+/* The stack the next entry from user mode runs on: the current task's. */
+void cpu_set_kstack(uint64_t top)
+{
+	cpu_kstack_top = top;
+	tss.rsp0 = top;
 }
 
 static const char *const vec_names[] = {
@@ -152,6 +165,23 @@ static int vec_signal(uint64_t v)
 	}
 }
 
+/* si_code of a fault: SEGV_MAPERR/ACCERR, FPE_INTDIV, ILL_ILLOPN, BUS_ADRALN, TRAP_BRKPT */
+static int fault_code(const struct trapframe *f, int sig)
+{
+	switch (sig) {
+	case SIGSEGV:
+		return f->vec == 14 && (f->err & 1) ? 2 : 1;
+	case SIGFPE:
+		return f->vec == 0 ? 1 : 7; /* FPE_INTDIV, else FPE_FLTINV */
+	case SIGILL:
+		return 2;
+	case SIGBUS:
+		return 1;
+	default:
+		return 1;
+	}
+}
+
 void trap_handler(struct trapframe *f);
 void trap_handler(struct trapframe *f)
 {
@@ -185,16 +215,24 @@ void trap_handler(struct trapframe *f)
 					     .rflags = f->r11,
 					     .rsp = f->rsp};
 			syscall_dispatch(&s);
-			f->rax = s.rax;
-			f->rip = f->rcx;
-			f->rflags = (f->r11 & 0x3c0fd5) | 0x2;
+			f->rax = s.rax; /* and what a signal handler's frame changed */
+			f->rip = s.rip;
+			f->rsp = s.rsp;
+			f->rdi = s.rdi;
+			f->rsi = s.rsi;
+			f->rdx = s.rdx;
+			f->rflags = (s.rflags & 0x3c0fd5) | 0x2;
 			f->cs = SEL_UCODE;
 			f->ss = SEL_UDATA;
 			return;
 		}
 	}
-	if (f->vec == 32) { /* the idle tick (or a spurious interrupt) */
+	if (f->vec == 32) { /* the timer: a slice ended or a sleeper is due (or a spurious one) */
 		lapic_eoi();
+		if (f->cs & 3) {
+			sched_tick(&f->rip);
+			signal_trap_exit(f);
+		}
 		return;
 	}
 	char what[96];
@@ -208,6 +246,8 @@ void trap_handler(struct trapframe *f)
 		ksnprintf(what, sizeof(what), "%s (error 0x%lx)", name, f->err);
 	if (f->cs & 3) {
 		int sig = vec_signal(f->vec);
+		if (signal_fault(f, sig, fault_code(f, sig), f->vec == 14 ? cr2 : f->rip))
+			return;
 		kprintf("capstan: program fault: %s, rip 0x%lx, rsp 0x%lx, cs 0x%lx, last syscall "
 			"%s (%ld)\n",
 			what, f->rip, f->rsp, f->cs, syscall_name(sys_last), sys_last);

@@ -28,6 +28,9 @@ syscall_entry:
 	push %r15
 	mov %rsp, %rdi
 	call syscall_dispatch
+	/* a new thread starts here, on its own stack holding the frame clone made */
+	.globl syscall_exit
+syscall_exit:
 	pop %r15
 	pop %r14
 	pop %r13
@@ -51,7 +54,7 @@ syscall_entry:
 enter_user:
 	pushq $SEL_UDATA
 	push %rsi
-	pushq $0x202 & ~0x200
+	pushq $0x202 /* interrupts on in user mode: the timer preempts the program */
 	pushq $SEL_UCODE
 	push %rdi
 	xor %eax, %eax
@@ -70,6 +73,33 @@ enter_user:
 	xor %r14d, %r14d
 	xor %r15d, %r15d
 	iretq
+
+	/* user_return_iret(frame): back to user mode with every register from a
+	 * trapframe (rt_sigreturn: SYSRET would lose RCX and R11). */
+	.globl user_return_iret
+user_return_iret:
+	mov %rdi, %rsp
+	jmp isr_return
+
+	/* switch_to(save_sp, new_sp): save the callee-saved registers and the stack
+	 * pointer of this task, continue the other one where it switched out. */
+	.globl switch_to
+switch_to:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, (%rdi)
+	mov %rsi, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
 
 .macro ISR vec, has_err
 	.globl isr\vec
@@ -134,6 +164,7 @@ isr_common:
 	cld
 	mov %rsp, %rdi
 	call trap_handler
+isr_return:
 	pop %r15
 	pop %r14
 	pop %r13

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 16550 console as a small tty (ONLCR, canonical input with echo), and the status channel. */
 #include "../kernel.h"
+#include "../proc/task.h"
 
 #define COM1	 0x3f8
 #define DEBUGCON 0xe9
@@ -66,27 +67,78 @@ struct ktermios {
 	uint8_t c_line;
 	uint8_t c_cc[19];
 };
-#define ICRNL  0x100
-#define OPOST  0x1
-#define ONLCR  0x4
-#define ISIG   0x1
-#define ICANON 0x2
-#define ECHO   0x8
-#define ECHOE  0x10
-#define ECHOK  0x20
-#define IEXTEN 0x8000
+#define ISTRIP	0x20
+#define INLCR	0x40
+#define IGNCR	0x80
+#define ICRNL	0x100
+#define OPOST	0x1
+#define ONLCR	0x4
+#define ISIG	0x1
+#define ICANON	0x2
+#define ECHO	0x8
+#define ECHOE	0x10
+#define ECHOK	0x20
+#define ECHONL	0x40
+#define NOFLSH	0x80
+#define ECHOCTL 0x200
+#define ECHOKE	0x800
+#define IEXTEN	0x8000
+enum {
+	VINTR,
+	VQUIT,
+	VERASE,
+	VKILL,
+	VEOF,
+	VTIME,
+	VMIN,
+	VSWTC,
+	VSTART,
+	VSTOP,
+	VSUSP,
+	VEOL,
+	VREPRINT,
+	VDISCARD,
+	VWERASE,
+	VLNEXT,
+	VEOL2
+};
 
 static struct ktermios tio = {
     .c_iflag = ICRNL,
     .c_oflag = OPOST | ONLCR,
     .c_cflag = 0x1002 | 0x30 | 0x80, /* B115200 CS8 CREAD */
-    .c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | IEXTEN,
-    .c_cc = {3, 0x1c, 0x7f, 0x15, 4, 0, 1},
+    .c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN,
+    .c_cc = {[VINTR] = 3,
+	     [VQUIT] = 0x1c,
+	     [VERASE] = 0x7f,
+	     [VKILL] = 0x15,
+	     [VEOF] = 4,
+	     [VMIN] = 1,
+	     [VSTART] = 0x11,
+	     [VSTOP] = 0x13,
+	     [VSUSP] = 0x1a,
+	     [VREPRINT] = 0x12,
+	     [VDISCARD] = 0x0f,
+	     [VWERASE] = 0x17,
+	     [VLNEXT] = 0x16},
 };
-static char line[1024];
-static size_t line_len, line_ready; /* line_ready: bytes of a finished line still to deliver */
-static bool line_eof;
+
+/*
+ * Input, as Linux's line discipline keeps it: in[] holds what read may
+ * return.  In canonical mode that is whole lines only, their lengths queued
+ * in lines[] (a length of 0 is an end of file typed at the start of a line),
+ * while the line being typed is in edit[] until newline or VEOF ends it.
+ */
+static char in[4096], edit[1024];
+static size_t in_len, edit_len;
+static size_t lines[64];
+static int nlines;
 static bool out_midline; /* the last byte written was not a newline */
+
+static bool canonical(void)
+{
+	return tio.c_lflag & ICANON;
+}
 
 long console_write(const char *buf, size_t len)
 {
@@ -107,126 +159,315 @@ void console_start_line(void)
 		console_write("\n", 1);
 }
 
+static bool is_ctl(char c)
+{
+	return ((uint8_t)c < 32 && c != '\n' && c != '\t') || c == 0x7f;
+}
+
 static void echo(char c)
 {
-	if (tio.c_lflag & ECHO)
+	if (!(tio.c_lflag & ECHO))
+		return;
+	if ((tio.c_lflag & ECHOCTL) && is_ctl(c)) {
+		char two[2] = {'^', (char)(c == 0x7f ? '?' : c + '@')};
+		console_write(two, 2);
+	} else {
 		console_write(&c, 1);
+	}
 }
 
-static int wait_char(void)
+/* Takes the last typed character back off the screen. */
+static void rubout(void)
 {
-	int c;
-	while ((c = uart_getc()) < 0) {
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
-		cpu_idle(IDLE_CONSOLE_NS);
+	char c = edit[--edit_len];
+	if (!(tio.c_lflag & ECHO))
+		return;
+	if (!(tio.c_lflag & ECHOE)) {
+		echo(tio.c_cc[VERASE]);
+		return;
 	}
+	int cols = (tio.c_lflag & ECHOCTL) && is_ctl(c) ? 2 : 1;
+	for (int i = 0; i < cols; i++)
+		console_write("\b \b", 3);
+}
+
+static size_t ahead_len;
+
+static void flush_input(void)
+{
+	in_len = edit_len = ahead_len = 0;
+	nlines = 0;
+}
+
+/* The line being typed becomes readable (len 0 when it is an end of file). */
+static void end_line(void)
+{
+	if (nlines == (int)ARRAY_LEN(lines) || in_len + edit_len > sizeof(in))
+		return; /* the reader is far behind: the line waits in edit[] */
+	memcpy(in + in_len, edit, edit_len);
+	in_len += edit_len;
+	lines[nlines++] = edit_len;
+	edit_len = 0;
+}
+
+static bool signal_char(char c)
+{
+	static const int sig[3] = {SIGINT, SIGQUIT, SIGTSTP};
+	const int which[3] = {VINTR, VQUIT, VSUSP};
+	if (!(tio.c_lflag & ISIG))
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (c && c == (char)tio.c_cc[which[i]]) {
+			if (!(tio.c_lflag & NOFLSH))
+				flush_input();
+			echo(c);
+			if (tio.c_lflag & ECHO)
+				console_write("\n", 1);
+			signal_raise(sig[i]);
+			return true;
+		}
+	return false;
+}
+
+static void canon_char(char c)
+{
+	const uint8_t *cc = tio.c_cc;
+	bool ext = tio.c_lflag & IEXTEN;
+	if (c == (char)cc[VERASE] || c == '\b') {
+		if (edit_len)
+			rubout();
+	} else if (c == (char)cc[VKILL]) {
+		if ((tio.c_lflag & ECHOK) && !(tio.c_lflag & ECHOKE) && edit_len) {
+			edit_len = 0;
+			echo(c);
+			console_write("\n", 1);
+		}
+		while (edit_len)
+			rubout();
+	} else if (ext && c == (char)cc[VWERASE]) {
+		while (edit_len && edit[edit_len - 1] == ' ')
+			rubout();
+		while (edit_len && edit[edit_len - 1] != ' ')
+			rubout();
+	} else if (c == (char)cc[VEOF]) {
+		end_line();
+	} else if (c == '\n' || (c && (c == (char)cc[VEOL] || (ext && c == (char)cc[VEOL2])))) {
+		if (edit_len < sizeof(edit))
+			edit[edit_len++] = c;
+		if (c == '\n' && (tio.c_lflag & (ECHO | ECHONL)))
+			console_write("\n", 1);
+		else
+			echo(c);
+		end_line();
+	} else if (edit_len < sizeof(edit) - 1) { /* room is kept for the newline */
+		edit[edit_len++] = c;
+		echo(c);
+	}
+}
+
+static void input_char(char c)
+{
+	if (tio.c_iflag & ISTRIP)
+		c &= 0x7f;
+	if (c == '\r' && (tio.c_iflag & IGNCR))
+		return;
 	if (c == '\r' && (tio.c_iflag & ICRNL))
 		c = '\n';
-	return c;
+	else if (c == '\n' && (tio.c_iflag & INLCR))
+		c = '\r';
+	if (signal_char(c))
+		return;
+	if (canonical()) {
+		canon_char(c);
+	} else if (in_len < sizeof(in)) {
+		in[in_len++] = c;
+		echo(c);
+	}
 }
 
-long console_read(char *buf, size_t len)
+/*
+ * Takes input from the UART, which holds back the rest (QEMU sends a byte
+ * only once the last was read).  In canonical mode it stops at the end of a
+ * line until that line is read: type-ahead is echoed when the program comes
+ * for it, so that input fed all at once does not interleave with the output.
+ * The type-ahead still passes through ahead[], unechoed, so that a ^C typed
+ * behind it acts at once, as on Linux.
+ */
+static char ahead[256];
+
+static bool room(void)
+{
+	return canonical() ? !nlines : in_len < sizeof(in);
+}
+
+void console_pump(void)
+{
+	int c;
+	size_t used = 0;
+	while (used < ahead_len && room())
+		input_char(ahead[used++]);
+	memmove(ahead, ahead + used, ahead_len - used);
+	ahead_len -= used;
+	while (room() && !ahead_len && (c = uart_getc()) >= 0)
+		input_char((char)c);
+	while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
+		if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
+			continue;
+		ahead[ahead_len++] = (char)c;
+	}
+}
+
+/* Bytes a read may take now: the first queued line in canonical mode, else all. */
+static size_t available(void)
+{
+	return canonical() ? (nlines ? lines[0] : 0) : in_len;
+}
+
+static size_t take(char *buf, size_t len)
+{
+	size_t n = MIN(len, available());
+	memcpy(buf, in, n);
+	memmove(in, in + n, in_len - n);
+	in_len -= n;
+	if (canonical() && (lines[0] -= n) == 0) {
+		memmove(lines, lines + 1, (size_t)--nlines * sizeof(lines[0]));
+	}
+	return n;
+}
+
+/* Non-canonical reads follow VMIN and VTIME (in tenths of a second) as termios(3) says. */
+static long raw_read(char *buf, size_t len, bool nonblock)
+{
+	size_t vmin = tio.c_cc[VMIN], want = MIN(MAX(vmin, 1), len);
+	uint64_t vtime = tio.c_cc[VTIME] * 100000000ull, deadline = 0;
+	console_pump();
+	if (nonblock && !in_len)
+		return -EAGAIN;
+	if (!vmin && vtime)
+		deadline = time_ns() + vtime;
+	while (in_len < want && (vmin || vtime) && !nonblock) {
+		size_t had = in_len;
+		uint64_t now = time_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (kwait(deadline ? MIN(deadline - now, IDLE_CONSOLE_NS) : IDLE_CONSOLE_NS))
+			return in_len ? (long)take(buf, len) : -ERESTARTSYS;
+		if (vmin && vtime && in_len > had) /* VTIME times the gap between bytes */
+			deadline = time_ns() + vtime;
+	}
+	return (long)take(buf, len);
+}
+
+long console_read(char *buf, size_t len, bool nonblock)
 {
 	if (!len)
 		return 0;
-	if (!(tio.c_lflag & ICANON)) {
-		size_t n = 0;
-		buf[n++] = (char)wait_char();
-		int c;
-		while (n < len && (c = uart_getc()) >= 0)
-			buf[n++] = (char)c;
-		for (size_t i = 0; i < n; i++)
-			echo(buf[i]);
-		return (long)n;
+	if (!canonical())
+		return raw_read(buf, len, nonblock);
+	console_pump();
+	while (!nlines) {
+		if (nonblock)
+			return -EAGAIN;
+		if (kwait(IDLE_CONSOLE_NS))
+			return -ERESTARTSYS;
 	}
-	while (!line_ready && !line_eof) {
-		int c = wait_char();
-		if (c == tio.c_cc[4]) { /* VEOF */
-			if (line_len)
-				line_ready = line_len;
-			else
-				line_eof = true;
-		} else if (c == tio.c_cc[2] || c == 8) { /* VERASE */
-			if (line_len) {
-				line_len--;
-				if (tio.c_lflag & ECHO)
-					console_write("\b \b", 3);
-			}
-		} else if (c == tio.c_cc[0] && (tio.c_lflag & ISIG)) {
-			echo('^');
-			echo('C');
-			echo('\n');
-			kexit(128 + 2, "interrupted by ^C on the console");
-		} else if (line_len < sizeof(line)) {
-			line[line_len++] = (char)c;
-			echo((char)c);
-			if (c == '\n' || line_len == sizeof(line))
-				line_ready = line_len;
-		}
-	}
-	if (line_eof && !line_ready) {
-		line_eof = false;
+	if (!lines[0]) { /* VEOF at the start of a line: end of file, once */
+		memmove(lines, lines + 1, (size_t)--nlines * sizeof(lines[0]));
 		return 0;
 	}
-	size_t n = MIN(len, line_ready);
-	memcpy(buf, line, n);
-	memmove(line, line + n, line_len - n);
-	line_len -= n;
-	line_ready -= n;
-	return (long)n;
+	return (long)take(buf, len);
+}
+
+/* A switch of mode keeps what was typed: the line being edited becomes readable bytes. */
+static void set_termios(const struct ktermios *t, bool flush)
+{
+	bool was = canonical();
+	tio = *t;
+	if (flush)
+		flush_input();
+	if (was && !canonical()) {
+		memcpy(in + in_len, edit, MIN(edit_len, sizeof(in) - in_len));
+		in_len += MIN(edit_len, sizeof(in) - in_len);
+		edit_len = 0;
+		nlines = 0;
+	} else if (!was && canonical()) {
+		nlines = 0;
+		if (in_len)
+			lines[nlines++] = in_len;
+	}
 }
 
 #define TCGETS	   0x5401
 #define TCSETS	   0x5402
 #define TCSETSW	   0x5403
 #define TCSETSF	   0x5404
+#define TCFLSH	   0x540b
 #define TIOCGPGRP  0x540f
+#define TIOCSPGRP  0x5410
+#define TIOCOUTQ   0x5411
 #define TIOCGWINSZ 0x5413
 #define TIOCSWINSZ 0x5414
-#define FIONREAD   0x541b
+#define TIOCSCTTY  0x540e
+#define TIOCGSID   0x5429
 
 int console_ioctl(unsigned long req, uint64_t arg)
 {
 	switch (req) {
 	case TCGETS:
 		if (!vm_user_ok(arg, sizeof(tio)))
-			return -14;
+			return -EFAULT;
 		memcpy((void *)arg, &tio, sizeof(tio));
 		return 0;
 	case TCSETS:
 	case TCSETSW:
 	case TCSETSF:
 		if (!vm_user_ok(arg, sizeof(tio)))
-			return -14;
-		memcpy(&tio, (void *)arg, sizeof(tio));
+			return -EFAULT;
+		set_termios((const struct ktermios *)arg, req == TCSETSF);
+		return 0;
+	case TCFLSH:
+		if (arg > 2)
+			return -EINVAL;
+		if (arg != 1) /* TCIFLUSH, TCIOFLUSH: output is never queued */
+			flush_input();
 		return 0;
 	case TIOCGWINSZ: {
 		uint16_t ws[4] = {24, 80, 0, 0};
 		if (!vm_user_ok(arg, sizeof(ws)))
-			return -14;
+			return -EFAULT;
 		memcpy((void *)arg, ws, sizeof(ws));
 		return 0;
 	}
 	case TIOCSWINSZ:
 		return 0;
 	case TIOCGPGRP:
+	case TIOCGSID: /* the one process leads its group and session */
 		if (!vm_user_ok(arg, 4))
-			return -14;
+			return -EFAULT;
 		*(int *)arg = 1;
 		return 0;
-	case FIONREAD:
+	case TIOCSPGRP:
 		if (!vm_user_ok(arg, 4))
-			return -14;
-		*(int *)arg = (int)line_ready;
+			return -EFAULT;
+		return *(int *)arg == 1 ? 0 : -EPERM;
+	case TIOCSCTTY:
+		return 0;
+	case FIONREAD:
+	case TIOCOUTQ:
+		if (!vm_user_ok(arg, 4))
+			return -EFAULT;
+		console_pump();
+		*(int *)arg = req == FIONREAD ? (int)in_len : 0;
 		return 0;
 	}
-	return -25; /* ENOTTY */
+	return -ENOTTY;
 }
 
+/* Readable exactly when read would not wait (Linux's rule: VMIN bytes, or one, in raw mode). */
 bool console_readable(void)
 {
-	if (line_ready || line_eof)
-		return true;
-	return !(tio.c_lflag & ICANON) && (inb(COM1 + 5) & 0x01);
+	console_pump();
+	if (canonical())
+		return nlines > 0;
+	return in_len >= MAX((size_t)tio.c_cc[VMIN], 1);
 }

@@ -7,6 +7,7 @@
 static struct node *bucket[NBUCKET];
 struct node *vfs_root, *vfs_cwd;
 long vfs_nodes;
+uint32_t vfs_uid, vfs_gid;
 static uint64_t next_ino = 1;
 
 static uint32_t hash(const struct node *parent, const char *name)
@@ -28,6 +29,11 @@ static struct node *child(struct node *dir, const char *name, size_t len)
 		if (n->parent == dir && !strcmp(n->name, tmp))
 			return n;
 	return NULL;
+}
+
+struct node *vfs_lookup(struct node *dir, const char *name)
+{
+	return child(dir, name, strlen(name));
 }
 
 static void link_in(struct node *n)
@@ -54,6 +60,19 @@ static void link_out(struct node *n)
 		}
 }
 
+struct linux_timespec vfs_now(void)
+{
+	int64_t ns = time_realtime_offset() + (int64_t)time_ns();
+	return (struct linux_timespec){ns / 1000000000, ns % 1000000000};
+}
+
+void vfs_touch(struct node *n, bool modified)
+{
+	n->ctime = vfs_now();
+	if (modified)
+		n->mtime = n->ctime;
+}
+
 struct node *vfs_create(struct node *parent, const char *name, enum node_kind kind, uint32_t mode)
 {
 	struct node *n = kzalloc(sizeof(*n));
@@ -64,17 +83,76 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 	n->parent = parent ? parent : n;
 	n->kind = kind;
 	n->mode = mode;
+	n->uid = vfs_uid;
+	n->gid = vfs_gid;
 	n->ino = next_ino++;
 	n->ram = true;
-	n->mtime = (int64_t)((time_realtime_offset() + (int64_t)time_ns()) / 1000000000);
+	n->nlink = 1;
+	n->atime = n->mtime = n->ctime = vfs_now();
 	if (parent)
 		link_in(n);
 	vfs_nodes++;
 	return n;
 }
 
+/* A hard link's name goes: the file keeps its other names. */
+static void remove_alias(struct node *a)
+{
+	struct node *t = a->target, **pp;
+	link_out(a);
+	for (pp = &t->aliases; *pp; pp = &(*pp)->next_alias)
+		if (*pp == a) {
+			*pp = a->next_alias;
+			break;
+		}
+	t->nlink--;
+	vfs_touch(t, false);
+	vfs_nodes--;
+	vfs_free(a);
+}
+
+/* The file's own name goes while it has others: it moves into the place of one of them. */
+static void take_alias_place(struct node *n)
+{
+	struct node *a = n->aliases;
+	char *name = a->name;
+	link_out(a);
+	link_out(n);
+	n->aliases = a->next_alias;
+	kfree(n->name);
+	n->name = name;
+	n->parent = a->parent;
+	link_in(n);
+	a->name = NULL;
+	n->nlink--;
+	vfs_touch(n, false);
+	vfs_nodes--;
+	vfs_free(a);
+}
+
+int vfs_link(struct node *target, struct node *parent, const char *name)
+{
+	struct node *a = vfs_create(parent, name, K_HLINK, target->mode);
+	if (!a)
+		return -12;
+	a->target = target;
+	a->next_alias = target->aliases;
+	target->aliases = a;
+	target->nlink++;
+	vfs_touch(target, false);
+	return 0;
+}
+
 void vfs_remove(struct node *n)
 {
+	if (n->kind == K_HLINK) {
+		remove_alias(n);
+		return;
+	}
+	if (n->aliases) {
+		take_alias_place(n);
+		return;
+	}
 	link_out(n);
 	n->dead = true;
 	n->parent = n; /* unreachable: keep it valid for open descriptors */
@@ -84,6 +162,15 @@ void vfs_remove(struct node *n)
 		n->cap = 0;
 	}
 	vfs_nodes--;
+}
+
+void vfs_free(struct node *n)
+{
+	shm_forget(n);
+	kfree(n->name);
+	kfree(n->link);
+	kfree(n->data);
+	kfree(n);
 }
 
 int vfs_rename(struct node *n, struct node *newparent, const char *newname)
@@ -99,8 +186,23 @@ int vfs_rename(struct node *n, struct node *newparent, const char *newname)
 	return 0;
 }
 
+static int walk(struct node *dir, const char *path, bool follow, bool entry, struct node **out,
+		struct node **parent, char *last);
+
 int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 	     struct node **parent, char *last)
+{
+	return walk(dir, path, follow, false, out, parent, last);
+}
+
+int vfs_walk_entry(struct node *dir, const char *path, struct node **out, struct node **parent,
+		   char *last)
+{
+	return walk(dir, path, false, true, out, parent, last);
+}
+
+static int walk(struct node *dir, const char *path, bool follow, bool entry, struct node **out,
+		struct node **parent, char *last)
 {
 	char buf[4096];
 	int hops = 0;
@@ -143,7 +245,11 @@ int vfs_walk(struct node *dir, const char *path, bool follow, struct node **out,
 			p = end;
 			continue;
 		}
+		if (cur->refresh)
+			cur->refresh(cur);
 		struct node *n = child(cur, p, clen);
+		if (n && n->kind == K_HLINK && !(entry && is_last))
+			n = n->target;
 		if (!n) {
 			if (!is_last || !parent)
 				return -2;
@@ -224,6 +330,11 @@ static int copy_up(struct node *n, size_t want)
 	return 0;
 }
 
+int vfs_make_ram(struct node *n)
+{
+	return copy_up(n, (size_t)n->size);
+}
+
 int vfs_truncate(struct node *n, uint64_t size)
 {
 	if (n->kind != K_FILE)
@@ -231,9 +342,14 @@ int vfs_truncate(struct node *n, uint64_t size)
 	int r = copy_up(n, MAX((size_t)size, (size_t)n->size));
 	if (r)
 		return r;
+	if (n->sh) /* what stays may be newer in a mapping */
+		shm_sync_in(n, 0, n->size);
 	if (size > n->size)
 		memset(n->data + n->size, 0, size - n->size);
 	n->size = size;
+	if (n->sh) /* and what went reads as zeros there */
+		shm_sync_out(n, 0, ~0ull >> 1);
+	vfs_touch(n, true);
 	return 0;
 }
 
@@ -242,6 +358,8 @@ long vfs_pread(struct node *n, void *buf, size_t len, uint64_t off)
 	if (off >= n->size)
 		return 0;
 	len = MIN(len, n->size - off);
+	if (n->sh)
+		shm_sync_in(n, off, len);
 	if (n->ram)
 		memcpy(buf, n->data + off, len);
 	else if (blk_read(n->disk_off + off, buf, len))
@@ -258,10 +376,14 @@ long vfs_pwrite(struct node *n, const void *buf, size_t len, uint64_t off)
 		return r;
 	if (off > n->size)
 		memset(n->data + n->size, 0, off - n->size);
+	if (n->sh) /* the rest of the pages written may be newer in a mapping */
+		shm_sync_in(n, off, len);
 	memcpy(n->data + off, buf, len);
 	if (off + len > n->size)
 		n->size = off + len;
-	n->mtime = (int64_t)((time_realtime_offset() + (int64_t)time_ns()) / 1000000000);
+	if (n->sh)
+		shm_sync_out(n, off, len);
+	vfs_touch(n, true);
 	return (long)len;
 }
 
@@ -302,7 +424,7 @@ void vfs_init(void)
 	vfs_create(dev, "null", K_NULL, S_IFCHR | 0666);
 	vfs_create(dev, "zero", K_ZERO, S_IFCHR | 0666);
 	vfs_create(dev, "random", K_RANDOM, S_IFCHR | 0666);
-	vfs_create(dev, "urandom", K_RANDOM, S_IFCHR | 0666);
+	vfs_create(dev, "urandom", K_URANDOM, S_IFCHR | 0666);
 	vfs_create(dev, "tty", K_TTY, S_IFCHR | 0666);
 	vfs_create(dev, "console", K_TTY, S_IFCHR | 0600);
 	vfs_create(vfs_root, "tmp", K_DIR, S_IFDIR | 01777);
@@ -341,8 +463,11 @@ static int scan_entry(void *ctx, const struct kcpio_entry *e)
 	case S_IFREG:
 		kind = K_FILE;
 		break;
+	case S_IFIFO:
+		kind = K_FIFO;
+		break;
 	default:
-		return 0; /* devices, fifos: not in a unikernel's root */
+		return 0; /* devices and sockets: not in a unikernel's root */
 	}
 	struct node *n = child(dir, base, strlen(base));
 	if (n && n->kind == K_DIR && kind == K_DIR) {
@@ -354,7 +479,9 @@ static int scan_entry(void *ctx, const struct kcpio_entry *e)
 	n = vfs_create(dir, base, kind, e->mode);
 	if (!n)
 		return -12;
-	n->mtime = e->mtime;
+	n->atime = n->mtime = n->ctime = (struct linux_timespec){e->mtime, 0};
+	n->uid = e->uid;
+	n->gid = e->gid;
 	n->ram = false;
 	n->size = kind == K_DIR ? 0 : e->size;
 	n->disk_off = s->base + e->data_off;

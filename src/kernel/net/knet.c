@@ -27,20 +27,23 @@ void knet_poll(void)
 
 /*
  * Wait for the network (or anything else) for at most max_ns.  The NIC raises
- * no interrupts here, so it is polled between short HLTs: every 1 ms while
+ * no interrupts here, so it is polled between short sleeps: every 1 ms while
  * traffic flows, every 10 ms when it has been quiet, so an idle server does
- * not wake the host a thousand times a second.
+ * not wake the host a thousand times a second.  The caller's thread sleeps
+ * (other threads run meanwhile); true when a signal cut the wait short.
  */
-void knet_wait(uint64_t max_ns)
+bool knet_wait(uint64_t max_ns)
 {
+	bool signalled = false;
 	knet_poll();
 	uint64_t t = net_next_timer();
 	uint64_t ns = t == UINT64_MAX ? max_ns : MIN(max_ns, t * 1000000);
 	if (eth)
 		ns = MIN(ns, net_now_ms - last_traffic < BUSY_MS ? 1000000ull : 10000000ull);
 	if (ns)
-		cpu_idle(ns);
+		signalled = kwait(ns);
 	knet_poll();
+	return signalled;
 }
 
 /* "ADDR/PREFIX[,GW[,DNS]]" */

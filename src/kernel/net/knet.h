@@ -9,7 +9,7 @@
 /* bring up lo and eth0 (DHCP, or ip_opt "ADDR/PREFIX[,GW[,DNS]]"); prints "eth0: ADDR" */
 int knet_init(const char *ip_opt, bool quiet);
 void knet_poll(void);		 /* the NIC, the loopback queue, the timers */
-void knet_wait(uint64_t max_ns); /* poll, idle a while, poll */
+bool knet_wait(uint64_t max_ns); /* poll, sleep a while, poll; true: a signal came */
 bool knet_has_nic(void);
 
 #endif

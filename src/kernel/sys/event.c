@@ -110,15 +110,15 @@ static uint64_t next_timer_ns(void)
 }
 
 /* Wait for the network, a timer or max_ns, whichever comes first. */
-void anon_wait(uint64_t max_ns)
+bool anon_wait(uint64_t max_ns)
 {
 	uint64_t t = next_timer_ns(), now = time_ns();
 	if (t != UINT64_MAX)
 		max_ns = MIN(max_ns, t > now ? t - now : 0);
 	if (max_ns)
-		knet_wait(max_ns);
-	else
-		knet_poll();
+		return knet_wait(max_ns);
+	knet_poll();
+	return false;
 }
 
 SYSCALL2(timerfd_create, long, clock, long, flags)
@@ -242,7 +242,8 @@ static long wait_until(struct file *f, unsigned want)
 			return -EAGAIN;
 		if (power_stop_requested())
 			kexit(128 + SIGTERM, "stopped by power button");
-		anon_wait(IDLE_MAX_NS);
+		if (anon_wait(IDLE_MAX_NS))
+			return -EINTR;
 	}
 	return 0;
 }
@@ -296,7 +297,8 @@ long anon_write(struct file *f, const void *buf, size_t len)
 		while (e->count > UINT64_MAX - 1 - v) {
 			if (f->flags & O_NONBLOCK)
 				return -EAGAIN;
-			anon_wait(IDLE_MAX_NS); /* nothing but this program could read it */
+			if (anon_wait(IDLE_MAX_NS)) /* another thread of the program may read it */
+				return -EINTR;
 		}
 		e->count += v;
 		return 8;
@@ -518,7 +520,8 @@ static long epoll_wait_common(long epfd, uint64_t uev, long max, long timeout_ms
 			return n;
 		if (power_stop_requested())
 			kexit(128 + SIGTERM, "stopped by power button");
-		anon_wait(timeout_ms > 0 ? end - now : IDLE_MAX_NS);
+		if (anon_wait(timeout_ms > 0 ? end - now : IDLE_MAX_NS))
+			return -EINTR;
 	}
 }
 

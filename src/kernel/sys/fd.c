@@ -42,19 +42,27 @@ void fd_close_on_exec(void)
 
 void file_put(struct file *f)
 {
+	struct node *n = f->n;
 	if (--f->refs)
 		return;
-	f->n->opens--;
-	if (f->n->kind >= K_SOCKET) {
-		if (!f->n->opens)
-			anon_release(f->n);
+	n->opens--;
+	if (n->kind >= K_SOCKET) {
+		if (!n->opens)
+			anon_release(n);
 		kfree(f);
 		return;
 	}
-	if (f->n->dead && !f->n->opens && f->n->kind == K_FILE) {
-		kfree(f->n->data);
-		f->n->data = NULL;
+	if (n->kind == K_FIFO && !(f->flags & O_PATH)) /* an O_PATH descriptor is no end */
+		pipe_close(f);
+	if (n->dead && !n->opens && n->kind == K_FILE) {
+		kfree(n->data);
+		n->data = NULL;
 	}
+	if (n->unnamed && !n->opens) {
+		vfs_free(n);
+		vfs_nodes--;
+	}
+	kfree(f->text);
 	kfree(f);
 }
 
@@ -89,17 +97,28 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off, bool 
 		return anon_read(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
-		return console_read(buf, len);
+		return console_read(buf, len, f->flags & O_NONBLOCK);
+	case K_FIFO:
+		return pipe_read(f, buf, len);
 	case K_NULL:
 		return 0;
 	case K_ZERO:
 		memset(buf, 0, len);
 		return (long)len;
 	case K_RANDOM:
+	case K_URANDOM:
 		random_fill(buf, len);
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
+	case K_PROC: {
+		uint64_t at = seekable ? off : f->off;
+		if (at >= f->text_len)
+			return 0;
+		size_t l = MIN(len, f->text_len - at);
+		memcpy(buf, f->text + at, l);
+		return (long)l;
+	}
 	default:
 		return vfs_pread(n, buf, len, seekable ? off : f->off);
 	}
@@ -115,12 +134,21 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 	switch (n->kind) {
 	case K_TTY:
 		return console_write(buf, len);
+	case K_FIFO: {
+		long r = pipe_write(f, buf, len);
+		if (r == -EPIPE)
+			signal_raise(SIGPIPE);
+		return r;
+	}
 	case K_NULL:
 	case K_ZERO:
 	case K_RANDOM:
+	case K_URANDOM:
 		return (long)len;
 	case K_DIR:
 		return -EISDIR;
+	case K_PROC:
+		return -EINVAL; /* as Linux for a /proc file without a write method */
 	default:
 		if (!positioned)
 			off = (f->flags & O_APPEND) ? n->size : f->off;
@@ -135,7 +163,7 @@ SYSCALL3(read, long, fd, uint64_t, buf, size_t, len)
 		return -EBADF;
 	UOK(buf, len);
 	long r = file_read(f, (void *)buf, len, 0, false);
-	if (r > 0 && f->n->kind == K_FILE)
+	if (r > 0 && (f->n->kind == K_FILE || f->n->kind == K_PROC))
 		f->off += (uint64_t)r;
 	return r;
 }
@@ -157,7 +185,7 @@ static long rw_at(long fd, uint64_t buf, size_t len, int64_t off, bool write)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
+	if (f->n->kind == K_TTY || f->n->kind == K_FIFO || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (off < 0)
 		return -EINVAL;
@@ -212,7 +240,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (f->n->kind == K_TTY || f->n->kind >= K_SOCKET)
+	if (f->n->kind == K_TTY || f->n->kind == K_FIFO || f->n->kind >= K_SOCKET)
 		return -ESPIPE;
 	if (f->n->kind == K_DIR) {
 		if (whence != 0 || off != 0)
@@ -222,7 +250,7 @@ SYSCALL3(lseek, long, fd, int64_t, off, long, whence)
 	}
 	int64_t base = whence == 0   ? 0
 		       : whence == 1 ? (int64_t)f->off
-		       : whence == 2 ? (int64_t)f->n->size
+		       : whence == 2 ? (int64_t)(f->n->kind == K_PROC ? f->text_len : f->n->size)
 				     : -1;
 	if (base < 0 && whence != 0)
 		return -EINVAL;
@@ -262,6 +290,24 @@ static long dup_to(long old, long new, long flags, bool dup2)
 	fds[new].cloexec = flags & O_CLOEXEC;
 	f->refs++;
 	return new;
+}
+
+/* close_range: CLOSE_RANGE_UNSHARE has nothing to unshare, the table is the process's own */
+SYSCALL3(close_range, uint32_t, first, uint32_t, last, uint32_t, flags)
+{
+	if (flags & ~6u || first > last)
+		return -EINVAL;
+	for (uint64_t fd = first; fd <= last && fd < NFD; fd++) {
+		if (!fds[fd].f)
+			continue;
+		if (flags & 4) { /* CLOSE_RANGE_CLOEXEC */
+			fds[fd].cloexec = true;
+		} else {
+			file_put(fds[fd].f);
+			fds[fd].f = NULL;
+		}
+	}
+	return 0;
 }
 
 SYSCALL1(dup, long, fd)
@@ -308,6 +354,8 @@ SYSCALL3(fcntl, long, fd, long, cmd, uint64_t, arg)
 	case 6:
 	case 7:
 		return 0;
+	case F_GETPIPE_SZ:
+		return f->n->kind == K_FIFO ? (long)pipe_capacity() : -EBADF;
 	}
 	return -EINVAL;
 }
@@ -317,28 +365,56 @@ SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (req == FIONBIO) { /* nginx makes its sockets non-blocking this way */
+	switch (req) { /* the calls on any descriptor */
+	case FIONBIO:  /* nginx makes its sockets non-blocking this way */
 		UOK(arg, 4);
 		f->flags = *(int *)arg ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
 		return 0;
-	}
-	if (req == FIONREAD && f->n->kind == K_SOCKET) {
-		UOK(arg, 4);
-		*(int *)arg = (int)sock_fionread(f);
+	case FIOCLEX:
+	case FIONCLEX:
+		fds[fd].cloexec = req == FIOCLEX;
 		return 0;
 	}
-	return f->n->kind == K_TTY ? console_ioctl(req, arg) : -ENOTTY;
+	if (f->n->kind == K_TTY)
+		return console_ioctl(req, arg);
+	if (req == FIONREAD && (f->n->kind == K_FIFO || f->n->kind == K_SOCKET)) {
+		UOK(arg, 4);
+		*(int *)arg = f->n->kind == K_FIFO ? (int)pipe_pending(f) : (int)sock_fionread(f);
+		return 0;
+	}
+	return -ENOTTY;
 }
 
-/* RAM is all there is: syncing a valid descriptor has nothing to do. */
-SYSCALL1(fsync, long, fd)
+/* pipe2: fds[0] reads what fds[1] writes */
+SYSCALL2(pipe2, uint64_t, ufds, long, flags)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	struct file *rd, *wr;
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+		return -EINVAL;
+	UOK(ufds, 2 * sizeof(int));
+	int r = pipe_new(&rd, &wr);
+	if (r)
+		return r;
+	rd->flags |= (int)flags & O_NONBLOCK;
+	wr->flags |= (int)flags & O_NONBLOCK;
+	int a = fd_alloc(rd, 0, flags & O_CLOEXEC);
+	int b = a < 0 ? a : fd_alloc(wr, 0, flags & O_CLOEXEC);
+	if (b < 0) {
+		if (a >= 0)
+			fds[a].f = NULL;
+		rd->refs = wr->refs = 1;
+		file_put(rd);
+		file_put(wr);
+		return -EMFILE;
+	}
+	((int *)ufds)[0] = a;
+	((int *)ufds)[1] = b;
+	return 0;
 }
 
-SYSCALL1(fdatasync, long, fd)
+SYSCALL1(pipe, uint64_t, ufds)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	return do_pipe2(ufds, 0);
 }
 
 SYSCALL2(ftruncate, long, fd, int64_t, len)
@@ -351,48 +427,81 @@ SYSCALL2(ftruncate, long, fd, int64_t, len)
 	return vfs_truncate(f->n, (uint64_t)len);
 }
 
-/* What a descriptor is ready for now (POLLIN, POLLOUT, POLLERR, POLLHUP). */
-static unsigned ready_now(struct file *f, unsigned events, bool *tty_in)
+/*
+ * Readiness, one hook per kind of file: what read or write would do now
+ * without blocking, in poll's bits.  Files and devices never block.
+ */
+static short file_poll(struct file *f)
 {
 	switch (f->n->kind) {
 	case K_TTY:
-		*tty_in |= events & POLLIN;
-		return POLLOUT | (console_readable() ? POLLIN : 0);
+		return (short)(POLLOUT | (console_readable() ? POLLIN : 0));
+	case K_FIFO:
+		return pipe_poll(f);
 	default:
-		/* files and devices never block */
-		return f->n->kind >= K_SOCKET ? anon_poll(f) : POLLIN | POLLOUT;
+		return f->n->kind >= K_SOCKET ? (short)anon_poll(f) : POLLIN | POLLOUT;
 	}
 }
 
-/* The wait poll, ppoll, select and pselect6 share; timeout_ns < 0: none. */
-static long poll_fds(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
+/* One pass over the descriptors: how many have something to report. */
+static long poll_scan(struct linux_pollfd *p, uint64_t nfds, bool *tty_in)
+{
+	long ready = 0;
+	for (uint64_t i = 0; i < nfds; i++) {
+		p[i].revents = 0;
+		if (p[i].fd < 0)
+			continue;
+		struct file *f = fd_get(p[i].fd);
+		if (!f) {
+			p[i].revents = POLLNVAL;
+		} else {
+			short ev = file_poll(f);
+			if (ev & POLLIN)
+				ev |= POLLRDNORM;
+			if (ev & POLLOUT)
+				ev |= POLLWRNORM;
+			/* errors and hang-ups are reported whether asked for or not */
+			p[i].revents = (int16_t)(ev & (p[i].events | POLLERR | POLLHUP));
+			*tty_in |= f->n->kind == K_TTY && (p[i].events & POLLIN);
+		}
+		if (p[i].revents)
+			ready++;
+	}
+	return ready;
+}
+
+/* poll's loop, for poll, ppoll, select and pselect6; timeout_ns < 0 waits for ever. */
+static long poll_wait(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
 {
 	uint64_t end = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
 	for (;;) {
-		long ready = 0;
 		bool tty_in = false; /* waiting for console input: poll the UART often */
 		knet_poll();
-		for (uint64_t i = 0; i < nfds; i++) {
-			p[i].revents = 0;
-			if (p[i].fd < 0)
-				continue;
-			struct file *f = fd_get(p[i].fd);
-			unsigned want = (uint16_t)p[i].events | POLLERR | POLLHUP;
-			if (!f)
-				p[i].revents = POLLNVAL;
-			else
-				p[i].revents = (int16_t)(ready_now(f, want, &tty_in) & want);
-			if (p[i].revents)
-				ready++;
-		}
+		long ready = poll_scan(p, nfds, &tty_in);
 		uint64_t now = time_ns();
 		if (ready || timeout_ns == 0 || (timeout_ns > 0 && now >= end))
 			return ready;
-		if (power_stop_requested())
-			kexit(128 + 15, "stopped by power button");
 		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
-		anon_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait);
+		if (anon_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait))
+			return -EINTR;
 	}
+}
+
+static int64_t ts_timeout(uint64_t uts, int *err)
+{
+	*err = 0;
+	if (!uts)
+		return -1;
+	if (!vm_user_ok(uts, sizeof(struct linux_timespec))) {
+		*err = -EFAULT;
+		return 0;
+	}
+	const struct linux_timespec *ts = (const void *)uts;
+	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= 1000000000) {
+		*err = -EINVAL;
+		return 0;
+	}
+	return ts->sec > INT64_MAX / 1000000000 - 1 ? -1 : ts->sec * 1000000000 + ts->nsec;
 }
 
 SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
@@ -400,102 +509,92 @@ SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
 	if (nfds > NFD)
 		return -EINVAL;
 	UOK(ufds, nfds * sizeof(struct linux_pollfd));
-	return poll_fds((struct linux_pollfd *)ufds, nfds,
-			timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
+	return poll_wait((struct linux_pollfd *)ufds, nfds,
+			 timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-static long timeout_of(uint64_t uts, int64_t *ns)
+/* ppoll: the signal mask is kept as it is, since no signal is ever delivered while waiting */
+SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmask, size_t,
+	 sigsetsize)
 {
-	*ns = -1;
-	if (!uts)
-		return 0;
-	UOK(uts, sizeof(struct linux_timespec));
-	const struct linux_timespec *ts = (const struct linux_timespec *)uts;
-	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= 1000000000)
-		return -EINVAL;
-	*ns = ts->sec * 1000000000 + ts->nsec;
-	return 0;
-}
-
-/* The signal mask argument changes nothing: no signal is ever delivered during the wait. */
-SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmask, size_t, sigsz)
-{
-	int64_t ns;
-	long e = timeout_of(uts, &ns);
-	if (e)
-		return e;
+	int err;
 	if (nfds > NFD)
 		return -EINVAL;
 	UOK(ufds, nfds * sizeof(struct linux_pollfd));
-	return poll_fds((struct linux_pollfd *)ufds, nfds, ns);
+	int64_t t = ts_timeout(uts, &err);
+	if (err)
+		return err;
+	return poll_wait((struct linux_pollfd *)ufds, nfds, t);
 }
 
-/* select on top of poll: the fd_sets become a pollfd array and back. */
-static long select_fds(long n, uint64_t rd, uint64_t wr, uint64_t ex, int64_t ns)
+/* select: the three bit sets become pollfds and the answers go back into the sets */
+static long select_wait(long nfds, uint64_t ur, uint64_t uw, uint64_t ue, int64_t timeout_ns)
 {
-	if (n < 0 || n > NFD)
-		return -EINVAL;
-	size_t bytes = (size_t)(n + 63) / 64 * 8;
-	uint64_t *sets[3] = {(uint64_t *)rd, (uint64_t *)wr, (uint64_t *)ex};
-	for (int k = 0; k < 3; k++)
-		if (sets[k])
-			UOK(sets[k], bytes);
 	static struct linux_pollfd p[NFD];
-	uint64_t np = 0;
-	for (long fd = 0; fd < n; fd++) {
+	uint64_t *set[3] = {(uint64_t *)ur, (uint64_t *)uw, (uint64_t *)ue};
+	const int16_t want[3] = {POLLIN, POLLOUT, POLLPRI};
+	if (nfds < 0)
+		return -EINVAL;
+	nfds = MIN(nfds, NFD);
+	size_t bytes = (size_t)(nfds + 63) / 64 * 8;
+	for (int k = 0; k < 3; k++)
+		if (set[k])
+			UOK(set[k], bytes);
+	uint64_t n = 0;
+	for (long fd = 0; fd < nfds; fd++) {
 		int16_t ev = 0;
 		for (int k = 0; k < 3; k++)
-			if (sets[k] && (sets[k][fd / 64] >> (fd % 64) & 1))
-				ev |= k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI;
+			if (set[k] && (set[k][fd / 64] >> (fd % 64) & 1))
+				ev |= want[k];
 		if (!ev)
 			continue;
 		if (!fd_get(fd))
 			return -EBADF;
-		p[np++] = (struct linux_pollfd){(int32_t)fd, ev, 0};
+		p[n++] = (struct linux_pollfd){(int)fd, ev, 0};
 	}
-	long r = poll_fds(p, np, ns);
-	if (r < 0)
-		return r;
+	long r = poll_wait(p, n, timeout_ns);
 	for (int k = 0; k < 3; k++)
-		if (sets[k])
-			memset(sets[k], 0, bytes);
+		if (set[k])
+			memset(set[k], 0, bytes);
 	long count = 0;
-	for (uint64_t i = 0; i < np; i++) {
-		int fd = p[i].fd;
-		int16_t rv = p[i].revents;
-		bool in = rv & (POLLIN | POLLHUP | POLLERR), out = rv & (POLLOUT | POLLERR);
-		if (sets[0] && in && (p[i].events & POLLIN)) {
-			sets[0][fd / 64] |= 1ull << (fd % 64);
-			count++;
-		}
-		if (sets[1] && out && (p[i].events & POLLOUT)) {
-			sets[1][fd / 64] |= 1ull << (fd % 64);
-			count++;
-		}
-		if (sets[2] && (rv & POLLPRI) && (p[i].events & POLLPRI)) {
-			sets[2][fd / 64] |= 1ull << (fd % 64);
-			count++;
-		}
+	for (uint64_t i = 0; r > 0 && i < n; i++) {
+		int16_t rev = p[i].revents;
+		bool hit[3] = {rev & (POLLIN | POLLHUP | POLLERR), rev & (POLLOUT | POLLERR),
+			       rev & POLLPRI};
+		for (int k = 0; k < 3; k++)
+			if (set[k] && (p[i].events & want[k]) && hit[k]) {
+				set[k][p[i].fd / 64] |= 1ull << (p[i].fd % 64);
+				count++;
+			}
 	}
-	return count;
+	return r < 0 ? r : count;
 }
 
-SYSCALL5(select, long, n, uint64_t, rd, uint64_t, wr, uint64_t, ex, uint64_t, utv)
+SYSCALL5(select, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t, utv)
 {
-	int64_t ns = -1;
+	int64_t t = -1;
 	if (utv) {
 		UOK(utv, sizeof(struct linux_timeval));
-		const struct linux_timeval *tv = (const struct linux_timeval *)utv;
-		if (tv->sec < 0 || tv->usec < 0 || tv->usec >= 1000000)
+		struct linux_timeval *tv = (struct linux_timeval *)utv;
+		if (tv->sec < 0 || tv->usec < 0)
 			return -EINVAL;
-		ns = tv->sec * 1000000000 + tv->usec * 1000;
+		t = tv->sec * 1000000000 + tv->usec * 1000;
 	}
-	return select_fds(n, rd, wr, ex, ns);
+	uint64_t start = time_ns();
+	long r = select_wait(nfds, ur, uw, ue, t);
+	if (utv && t > 0) { /* Linux leaves the time not slept */
+		int64_t left = t - (int64_t)(time_ns() - start);
+		left = left < 0 ? 0 : left;
+		struct linux_timeval *tv = (struct linux_timeval *)utv;
+		*tv = (struct linux_timeval){left / 1000000000, left % 1000000000 / 1000};
+	}
+	return r;
 }
 
-SYSCALL6(pselect6, long, n, uint64_t, rd, uint64_t, wr, uint64_t, ex, uint64_t, uts, uint64_t, usig)
+SYSCALL6(pselect6, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t, uts, uint64_t,
+	 usig)
 {
-	int64_t ns;
-	long e = timeout_of(uts, &ns);
-	return e ? e : select_fds(n, rd, wr, ex, ns);
+	int err;
+	int64_t t = ts_timeout(uts, &err);
+	return err ? err : select_wait(nfds, ur, uw, ue, t);
 }

@@ -59,26 +59,72 @@ int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, stru
 	return r;
 }
 
+/*
+ * The name itself, not the file a hard link names: for unlink and rename.
+ * *n is NULL with *parent and name set when only the last component is missing.
+ */
+static int lookup_entry(long dirfd, uint64_t upath, struct node **n, struct node **parent,
+			char *name)
+{
+	char path[4096];
+	struct node *dir;
+	int r = ustr(upath, path, sizeof(path));
+	if (r)
+		return r;
+	if ((r = dirfd_node(dirfd, &dir)))
+		return r;
+	r = vfs_walk_entry(dir, path, n, parent, name);
+	if (r == -ENOENT && parent && *parent)
+		return 0;
+	return r;
+}
+
+static struct node *file_of(struct node *n)
+{
+	return n && n->kind == K_HLINK ? n->target : n;
+}
+
+/* Device numbers as on Linux: mem devices are major 1, the console is ttyS0 (4, 64). */
+static uint64_t node_rdev(const struct node *n)
+{
+	switch (n->kind) {
+	case K_NULL:
+		return (1 << 8) | 3;
+	case K_ZERO:
+		return (1 << 8) | 5;
+	case K_RANDOM:
+		return (1 << 8) | 8;
+	case K_URANDOM:
+		return (1 << 8) | 9;
+	case K_TTY:
+		return (4 << 8) | 64;
+	default:
+		return 0;
+	}
+}
+
 static void fill_stat(struct node *n, struct linux_stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->dev = 1;
+	/* device numbers of the file systems as Linux numbers them; anonymous pipes have their own
+	 */
+	st->dev = n->unnamed ? 0xc : n->fs == FS_PROC ? 0x16 : n->fs == FS_SYS ? 0x15 : 1;
 	st->ino = n->ino;
-	st->nlink = n->kind == K_DIR ? 2 : 1;
+	st->nlink = n->kind == K_DIR ? 2 : n->nlink;
 	st->mode = n->mode;
+	st->uid = n->uid;
+	st->gid = n->gid;
 	if (n->kind == K_LINK)
 		st->size = (int64_t)strlen(n->link);
 	else if (n->kind == K_FILE)
 		st->size = (int64_t)n->size;
-	if (n->kind >= K_NULL && n->kind < K_SOCKET)
-		st->rdev = n->kind == K_TTY ? (4 << 8) | 64
-					    : (1 << 8) | (n->kind == K_NULL   ? 3
-							  : n->kind == K_ZERO ? 5
-									      : 9);
+	st->rdev = node_rdev(n);
 	st->blksize = 4096;
 	if (n->kind == K_FILE) /* whole pages, as tmpfs counts them; links and folders hold none */
 		st->blocks = (st->size + 4095) / 4096 * 8;
-	st->atime = st->mtime = st->ctime = n->mtime;
+	st->atime = n->atime.sec, st->atime_ns = n->atime.nsec;
+	st->mtime = n->mtime.sec, st->mtime_ns = n->mtime.nsec;
+	st->ctime = n->ctime.sec, st->ctime_ns = n->ctime.nsec;
 }
 
 static long put_stat(struct node *n, uint64_t ust)
@@ -158,15 +204,27 @@ SYSCALL5(statx, long, dirfd, uint64_t, path, long, flags, long, mask, uint64_t, 
 	memcpy(sx + 0, &m, 4);
 	memcpy(sx + 4, &blksize, 4);
 	memcpy(sx + 16, &nlink, 4);
+	memcpy(sx + 20, &st.uid, 4);
+	memcpy(sx + 24, &st.gid, 4);
 	memcpy(sx + 28, &mode, 2);
 	memcpy(sx + 32, &st.ino, 8);
 	memcpy(sx + 40, &st.size, 8);
 	memcpy(sx + 48, &st.blocks, 8);
-	for (int off = 0x40; off <= 0x70; off += 0x10)
-		memcpy(sx + off, &st.mtime, 8);
-	uint32_t rmaj = (uint32_t)(st.rdev >> 8), rmin = (uint32_t)(st.rdev & 0xff), dmin = 1;
+	/* atime, btime (the change time stands in), ctime, mtime: seconds then nanoseconds */
+	const int64_t t[4][2] = {{st.atime, st.atime_ns},
+				 {st.ctime, st.ctime_ns},
+				 {st.ctime, st.ctime_ns},
+				 {st.mtime, st.mtime_ns}};
+	for (int i = 0; i < 4; i++) {
+		uint32_t ns = (uint32_t)t[i][1];
+		memcpy(sx + 0x40 + 0x10 * i, &t[i][0], 8);
+		memcpy(sx + 0x48 + 0x10 * i, &ns, 4);
+	}
+	uint32_t rmaj = (uint32_t)(st.rdev >> 8), rmin = (uint32_t)(st.rdev & 0xff),
+		 dmaj = (uint32_t)(st.dev >> 8), dmin = (uint32_t)(st.dev & 0xff);
 	memcpy(sx + 0x80, &rmaj, 4);
 	memcpy(sx + 0x84, &rmin, 4);
+	memcpy(sx + 0x88, &dmaj, 4);
 	memcpy(sx + 0x8c, &dmin, 4);
 	memcpy((void *)ubuf, sx, sizeof(sx));
 	return 0;
@@ -204,12 +262,50 @@ SYSCALL4(openat, long, dirfd, uint64_t, upath, long, flags, long, mode)
 	struct file *f = file_new(n, (int)flags);
 	if (!f)
 		return -ENOMEM;
-	r = fd_alloc(f, 0, flags & O_CLOEXEC);
-	if (r < 0) {
+	if (n->kind == K_PROC && !(flags & O_PATH) && (r = procfs_fill(f))) {
 		n->opens--;
 		kfree(f);
+		return r;
+	}
+	if (n->kind == K_FIFO && !(flags & O_PATH) && (r = pipe_open(f))) {
+		n->opens--;
+		kfree(f);
+		return r;
+	}
+	r = fd_alloc(f, 0, flags & O_CLOEXEC);
+	if (r < 0) {
+		f->refs = 1;
+		file_put(f);
 	}
 	return r;
+}
+
+/* mknod makes FIFOs and regular files; device nodes have no driver behind them here. */
+SYSCALL4(mknodat, long, dirfd, uint64_t, path, long, mode, long, dev)
+{
+	struct node *n = NULL, *parent = NULL;
+	char name[256];
+	uint32_t type = (uint32_t)mode & S_IFMT, perm = (uint32_t)mode & 07777 & ~proc_umask();
+	if (type != 0 && type != S_IFREG && type != S_IFIFO)
+		return type == S_IFCHR || type == 0060000 || type == S_IFSOCK ? -EPERM : -EINVAL;
+	int r = lookup_create(dirfd, path, false, &n, &parent, name);
+	if (r)
+		return r;
+	if (n)
+		return -EEXIST;
+	if (type == S_IFIFO)
+		return vfs_create(parent, name, K_FIFO, S_IFIFO | perm) ? 0 : -ENOMEM;
+	return vfs_create(parent, name, K_FILE, S_IFREG | perm) ? 0 : -ENOMEM;
+}
+
+SYSCALL3(mknod, uint64_t, path, long, mode, long, dev)
+{
+	return do_mknodat(AT_FDCWD, path, mode, dev);
+}
+
+SYSCALL2(creat, uint64_t, upath, long, mode)
+{
+	return do_openat(AT_FDCWD, upath, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 SYSCALL3(open, uint64_t, upath, long, flags, long, mode)
@@ -233,6 +329,8 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 		uint64_t ino;
 		uint8_t type;
 		if (f->dirpos == 0) {
+			if (f->n->refresh)
+				f->n->refresh(f->n);
 			name = ".", ino = f->n->ino, type = 4;
 		} else if (f->dirpos == 1) {
 			name = "..", ino = f->n->parent->ino, type = 4;
@@ -242,10 +340,13 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 				c = c->sibling;
 			if (!c)
 				break;
-			name = c->name, ino = c->ino;
+			name = c->name;
+			c = file_of(c);
+			ino = c->ino;
 			type = c->kind == K_DIR	   ? 4
 			       : c->kind == K_LINK ? 10
 			       : c->kind == K_FILE ? 8
+			       : c->kind == K_FIFO ? 1
 						   : 2;
 		}
 		size_t nl = strlen(name), rec = (19 + nl + 1 + 7) & ~7ul;
@@ -289,7 +390,7 @@ SYSCALL2(mkdir, uint64_t, path, long, mode)
 SYSCALL3(unlinkat, long, dirfd, uint64_t, path, long, flags)
 {
 	struct node *n;
-	int r = lookup_at(dirfd, path, false, &n);
+	int r = lookup_entry(dirfd, path, &n, NULL, NULL);
 	if (r)
 		return r;
 	if (n == vfs_root)
@@ -324,13 +425,13 @@ SYSCALL5(renameat2, long, olddir, uint64_t, oldpath, long, newdir, uint64_t, new
 	char name[256];
 	if (flags & ~1l)
 		return -EINVAL;
-	int r = lookup_at(olddir, oldpath, false, &from);
+	int r = lookup_entry(olddir, oldpath, &from, NULL, NULL);
 	if (r)
 		return r;
-	if ((r = lookup_create(newdir, newpath, false, &to, &parent, name)))
+	if ((r = lookup_entry(newdir, newpath, &to, &parent, name)))
 		return r;
-	if (to == from)
-		return 0;
+	if (file_of(to) == file_of(from))
+		return 0; /* two names of one file: Linux does nothing */
 	if (to) {
 		if (flags & 1)
 			return -EEXIST;
@@ -361,31 +462,50 @@ SYSCALL2(rename, uint64_t, oldpath, uint64_t, newpath)
 	return do_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
+/* linkat: a further name for a file (not a directory); the file keeps one inode number */
+SYSCALL5(linkat, long, olddir, uint64_t, oldpath, long, newdir, uint64_t, newpath, long, flags)
+{
+	struct node *from, *to = NULL, *parent = NULL;
+	char name[256];
+	if (flags & ~(long)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int r;
+	if ((flags & AT_EMPTY_PATH) && vm_user_ok(oldpath, 1) && !*(char *)oldpath) {
+		struct file *f = fd_get(olddir);
+		if (!f)
+			return -EBADF;
+		from = f->n;
+	} else if ((r = lookup_at(olddir, oldpath, flags & AT_SYMLINK_FOLLOW, &from))) {
+		return r;
+	}
+	if (from->kind == K_DIR)
+		return -EPERM;
+	if (from->dead || from->unnamed)
+		return -ENOENT;
+	if ((r = lookup_entry(newdir, newpath, &to, &parent, name)))
+		return r;
+	if (to)
+		return -EEXIST;
+	return vfs_link(from, parent, name);
+}
+
+SYSCALL2(link, uint64_t, oldpath, uint64_t, newpath)
+{
+	return do_linkat(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+}
+
 SYSCALL4(readlinkat, long, dirfd, uint64_t, upath, uint64_t, buf, long, size)
 {
-	char path[4096];
 	struct node *n;
 	if (size <= 0)
 		return -EINVAL;
 	UOK(buf, (uint64_t)size);
-	int r = ustr(upath, path, sizeof(path));
+	int r = lookup_at(dirfd, upath, false, &n);
 	if (r)
 		return r;
-	const char *target;
-	char exe[4096];
-	if (!strcmp(path, "/proc/self/exe")) {
-		struct node *e;
-		if (vfs_walk(vfs_root, proc.exe, true, &e, NULL, NULL) ||
-		    vfs_path(e, exe, sizeof(exe)) < 0)
-			return -ENOENT;
-		target = exe;
-	} else {
-		if ((r = lookup_at(dirfd, upath, false, &n)))
-			return r;
-		if (n->kind != K_LINK)
-			return -EINVAL;
-		target = n->link;
-	}
+	if (n->kind != K_LINK)
+		return -EINVAL;
+	const char *target = n->link;
 	size_t l = MIN(strlen(target), (size_t)size);
 	memcpy((void *)buf, target, l);
 	return (long)l;

@@ -42,8 +42,6 @@ SYSCALL6(mmap, uint64_t, addr, uint64_t, len, long, prot, long, flags, long, fd,
 			return -EBADF;
 		if (f->n->kind != K_FILE && f->n->kind != K_ZERO)
 			return -ENODEV;
-		if ((flags & MAP_SHARED) && (prot & PROT_WRITE))
-			return -ENODEV; /* shared writable file mappings are not supported */
 	}
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (addr & 4095)
@@ -65,6 +63,8 @@ SYSCALL6(mmap, uint64_t, addr, uint64_t, len, long, prot, long, flags, long, fd,
 		mmap_next = addr;
 	}
 	bool file = f && f->n->kind == K_FILE;
+	if (file && (flags & 3) == MAP_SHARED) /* shm.c: the file's own pages */
+		return shm_map(f, addr, len, (int)prot & 7, (uint64_t)off / PAGE_SIZE);
 	if (file && !(flags & MAP_POPULATE) &&
 	    !vm_map_file(addr, len, (int)prot & 7, f->n, (uint64_t)off))
 		return (long)addr;
@@ -106,6 +106,8 @@ SYSCALL5(mremap, uint64_t, old, uint64_t, oldlen, uint64_t, newlen, long, flags,
 	newlen = PAGE_ALIGN_UP(newlen);
 	if (!vm_user_ok(old, oldlen))
 		return -EFAULT;
+	if (vm_has_shared(old, oldlen))
+		return -EINVAL; /* shared file mappings stay where they were made */
 	if (flags & 2) {
 		if (newaddr & 4095)
 			return -EINVAL;

@@ -322,7 +322,8 @@ static long blocking(op_fn *op, void *ctx, bool nb, uint64_t timeout_ns)
 			return -EAGAIN;
 		if (power_stop_requested())
 			kexit(128 + SIGTERM, "stopped by power button");
-		knet_wait(end ? MIN(end - now, IDLE_MAX_NS) : IDLE_MAX_NS);
+		if (knet_wait(end ? MIN(end - now, IDLE_MAX_NS) : IDLE_MAX_NS))
+			return -EINTR;
 	}
 }
 
@@ -480,11 +481,11 @@ SYSCALL2(shutdown, long, fd, long, how)
 
 /* ---- data ---- */
 
-/* EPIPE raises SIGPIPE, whose default action ends the program (no signal frames yet). */
+/* EPIPE raises SIGPIPE in the writing thread, as a pipe does. */
 static long epipe(long flags)
 {
-	if (!(flags & MSG_NOSIGNAL) && signal_disposition(SIGPIPE) == SIG_DFL)
-		kexit(128 + SIGPIPE, "killed by SIGPIPE");
+	if (!(flags & MSG_NOSIGNAL))
+		signal_raise(SIGPIPE);
 	return -EPIPE;
 }
 

@@ -2,17 +2,6 @@
 /* The process: exit, execve, identity, limits, the machine it runs on. */
 #include "sys.h"
 
-/* ---- exit ---- */
-SYSCALL_FRAME(exit, 1)
-{
-	kexit((int)(SYS_A0 & 0xff), NULL);
-}
-
-SYSCALL_FRAME(exit_group, 1)
-{
-	kexit((int)(SYS_A0 & 0xff), NULL);
-}
-
 /* ---- execve: the new program replaces the old one ---- */
 #define EXEC_STRINGS (256u << 10) /* bytes of argv and envp strings, like a small ARG_MAX */
 
@@ -57,6 +46,10 @@ SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 		return envc;
 	if (!path[0])
 		return -ENOENT;
+	int ac = (int)argc;
+	if ((r = exec_script(path, argv, &ac, pool, &used, EXEC_STRINGS)))
+		return r;
+	argc = ac;
 	r = exec_check(path, &img, why, sizeof(why));
 	if (r) {
 		if (img.info.interp_size) /* the message the kernel gives at boot */
@@ -73,73 +66,18 @@ SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 	/* past the point of no return: tear down the old program */
 	fd_close_on_exec();
 	signal_reset_on_exec();
-	wrmsr(0xc0000100, 0); /* FS and GS bases */
-	wrmsr(0xc0000101, 0);
+	task_exec_alone(); /* the other threads end */
+	task_save_fs(0);
+	task_save_gs(0);
 	vm_release_user();
 	mm_reset();
 	exec_enter(&img, path, (int)argc, argv, envp, 0);
 }
 
-/* ---- identity: the one process, run as root ---- */
-SYSCALL0(getpid)
-{
-	return 1;
-}
-
-SYSCALL0(gettid)
-{
-	return 1;
-}
-
+/* ---- identity: run as root ---- */
 SYSCALL0(getppid)
 {
 	return 0;
-}
-
-SYSCALL0(getuid)
-{
-	return 0;
-}
-
-SYSCALL0(geteuid)
-{
-	return 0;
-}
-
-SYSCALL0(getgid)
-{
-	return 0;
-}
-
-SYSCALL0(getegid)
-{
-	return 0;
-}
-
-/* set_tid_address: one thread, whose exit is the program's, so the address is never cleared */
-SYSCALL1(set_tid_address, uint64_t, addr)
-{
-	return 1;
-}
-
-/* set_robust_list: no other thread to wake when this one dies */
-SYSCALL2(set_robust_list, uint64_t, head, size_t, len)
-{
-	return 0;
-}
-
-SYSCALL0(sched_yield)
-{
-	return 0;
-}
-
-SYSCALL3(sched_getaffinity, long, pid, size_t, len, uint64_t, umask)
-{
-	if (len < 8)
-		return -EINVAL;
-	UOK(umask, 8);
-	*(uint64_t *)umask = 1; /* CPU 0 */
-	return 8;
 }
 
 /* ---- identity, limits ---- */
@@ -156,7 +94,7 @@ void limits_init(void)
 
 SYSCALL4(prlimit64, long, pid, long, res, uint64_t, unew, uint64_t, uold)
 {
-	if (pid != 0 && pid != 1)
+	if (pid != 0 && pid != current->proc->pid && !task_by_tid(pid))
 		return -ESRCH;
 	if (res < 0 || res >= 16)
 		return -EINVAL;
@@ -238,17 +176,17 @@ SYSCALL2(arch_prctl, long, code, uint64_t, addr)
 	case 0x1001: /* ARCH_SET_GS */
 		if (addr >= 0x800000000000ul)
 			return -EPERM;
-		wrmsr(0xc0000101, addr);
+		task_save_gs(addr);
 		return 0;
 	case 0x1002: /* ARCH_SET_FS */
 		if (addr >= 0x800000000000ul)
 			return -EPERM;
-		wrmsr(0xc0000100, addr);
+		task_save_fs(addr);
 		return 0;
 	case 0x1003:
 	case 0x1004:
 		UOK(addr, 8);
-		*(uint64_t *)addr = rdmsr(code == 0x1003 ? 0xc0000100 : 0xc0000101);
+		*(uint64_t *)addr = code == 0x1003 ? current->fs : current->gs;
 		return 0;
 	}
 	return -EINVAL;
@@ -265,13 +203,16 @@ SYSCALL3(getrandom, uint64_t, buf, size_t, len, long, flags)
 
 SYSCALL4(rseq, uint64_t, rs, uint32_t, len, long, flags, uint32_t, sig)
 {
-	if (flags == 1)
+	if (flags == 1) { /* RSEQ_FLAG_UNREGISTER */
+		current->rseq = 0;
 		return 0;
+	}
 	if (flags || len < 32)
 		return -EINVAL;
 	UOK(rs, 32);
-	/* one CPU, never preempted: the critical sections never need aborting */
+	/* one CPU: the CPU ids are 0; a preempted critical section is aborted (sched.c) */
 	((uint32_t *)rs)[0] = 0;
 	((uint32_t *)rs)[1] = 0;
+	current->rseq = rs;
 	return 0;
 }

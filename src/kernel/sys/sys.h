@@ -95,8 +95,6 @@ struct file *fd_get(long fd);
 int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
 void fd_close_on_exec(void);
-struct file *file_new(struct node *n, int flags);
-void file_put(struct file *f);
 void fd_init_console(void);
 
 long fd_close(long fd);
@@ -113,8 +111,20 @@ long anon_read(struct file *f, void *buf, size_t len);
 long anon_write(struct file *f, const void *buf, size_t len);
 unsigned anon_poll(struct file *f);
 void anon_release(struct node *n);
-void anon_wait(uint64_t max_ns);      /* the network, a timerfd or max_ns */
-uint64_t signal_disposition(int sig); /* signal.c */
+bool anon_wait(uint64_t max_ns);      /* the network, a timerfd or max_ns; true: a signal came */
+
+/* /proc and /sys (procfs.c) */
+int procfs_fill(struct file *f); /* make a K_PROC file's text as it is opened */
+
+/* shared file mappings (shm.c) */
+long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff);
+
+/* credentials (cred.c) */
+#define NGROUPS 64 /* supplementary groups kept */
+uint32_t cred_fsuid(void);
+uint32_t cred_fsgid(void);
+void cred_ids(uint32_t uid[4], uint32_t gid[4], const uint32_t **groups, int *ngroups);
+void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught); /* signal.c */
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);

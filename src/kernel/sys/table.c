@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The syscall table made from syscalls.def: a guarded dispatch by number, names, -ENOSYS counts. */
+#include "../proc/task.h"
 #include "sys.h"
 
 #define NSYS 451 /* one past the highest number syscalls.def has */
@@ -74,10 +75,13 @@ void syscall_dispatch(struct sysframe *fr)
 {
 	long nr = (long)fr->rax;
 	sys_last = nr;
+	current->sys_nr = nr;
+	current->sysframe = fr;
 	if (power_stop_requested())
 		kexit(128 + SIGTERM, "stopped by power button");
 	if (nr >= 0 && nr < NSYS && table[nr].fn) {
 		fr->rax = (uint64_t)table[nr].fn(fr);
+		signal_syscall_exit(fr);
 		return;
 	}
 	if (nr >= 0 && nr < NSYS)

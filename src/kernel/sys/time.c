@@ -63,9 +63,17 @@ SYSCALL4(clock_nanosleep, long, clk, long, flags, uint64_t, ureq, uint64_t, urem
 		uint64_t now = clock_ns(clk);
 		ns = ns > now ? ns - now : 0;
 	}
-	time_delay_ns(ns);
-	if (urem && vm_user_ok(urem, sizeof(struct linux_timespec)))
-		memset((void *)urem, 0, sizeof(struct linux_timespec));
+	uint64_t end = time_ns() + ns;
+	while (time_ns() < end)
+		if (task_sleep(end, true) == W_SIGNAL) {
+			if (urem && !(flags & 1) &&
+			    vm_user_ok(urem, sizeof(struct linux_timespec))) {
+				uint64_t left = end - MIN(end, time_ns());
+				*(struct linux_timespec *)urem = (struct linux_timespec){
+				    (int64_t)(left / 1000000000), (int64_t)(left % 1000000000)};
+			}
+			return -EINTR;
+		}
 	return 0;
 }
 

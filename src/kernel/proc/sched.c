@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tasks and the scheduler: round robin, preemptive in user mode (local APIC timer), idle by HLT. */
+#include "task.h"
+
+#define KSTACK_PAGES 4
+#define SLICE_NS     10000000ull /* 10 ms, as Linux's CFS gives a CPU-bound task about */
+
+struct proc proc = {.pid = 1, .nthreads = 1};
+static struct task boot_task;
+struct task *current = &boot_task;
+struct task *task_list = &boot_task;
+static struct task *run_head, *run_tail;
+static struct task *zombies; /* ended tasks whose stacks are freed by the next task to run */
+static int next_tid = 2;
+
+/*
+ * The user FPU state: FXSAVE's 512 bytes (x87 and SSE; cpu.c leaves AVX off,
+ * for the reason it gives).  It goes through a buffer in the kernel image,
+ * 16-byte aligned as FXSAVE wants.
+ */
+static uint8_t fpu_buf[512] __attribute__((aligned(64)));
+
+static void fpu_save(uint8_t *area)
+{
+	__asm__ volatile("fxsave64 (%0)" ::"r"(fpu_buf) : "memory");
+	memcpy(area, fpu_buf, sizeof(fpu_buf));
+}
+
+static void fpu_restore(const uint8_t *area)
+{
+	memcpy(fpu_buf, area, sizeof(fpu_buf));
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
+}
+
+void fpu_save_to(void *dst)
+{
+	fpu_save(dst);
+}
+
+/* Load a user-supplied image: MXCSR bits the CPU lacks would fault FXRSTOR. */
+void fpu_load_from(const void *src)
+{
+	uint32_t mask;
+	__asm__ volatile("fxsave64 (%0)" ::"r"(fpu_buf) : "memory");
+	memcpy(&mask, fpu_buf + 28, 4);
+	memcpy(fpu_buf, src, sizeof(fpu_buf));
+	uint32_t mxcsr;
+	memcpy(&mxcsr, fpu_buf + 24, 4);
+	mxcsr &= mask ? mask : 0xffbf;
+	memcpy(fpu_buf + 24, &mxcsr, 4);
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
+}
+
+void sched_init(void)
+{
+	boot_task.tid = 1;
+	boot_task.proc = &proc;
+	boot_task.kstack_top = cpu_kstack_top;
+	boot_task.fpu = p2v(pmm_alloc(1));
+	if (!v2p(boot_task.fpu))
+		panic("out of memory for the first task");
+	memcpy(boot_task.name, "main", 5);
+	boot_task.last_in = rdtsc();
+}
+
+struct task *task_by_tid(long tid)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->tid == tid && t->state != T_DEAD)
+			return t;
+	return NULL;
+}
+
+static void runq_push(struct task *t)
+{
+	t->next_run = NULL;
+	if (run_tail)
+		run_tail->next_run = t;
+	else
+		run_head = t;
+	run_tail = t;
+}
+
+static struct task *runq_pop(void)
+{
+	struct task *t = run_head;
+	if (t) {
+		run_head = t->next_run;
+		if (!run_head)
+			run_tail = NULL;
+	}
+	return t;
+}
+
+/* A new task of the caller's process, with a copy of the caller's FPU state. */
+struct task *task_new(void)
+{
+	struct task *t = kzalloc(sizeof(*t));
+	uint64_t ks = pmm_alloc_raw(KSTACK_PAGES), fpu = pmm_alloc(1);
+	if (!t || !ks || !fpu) {
+		kfree(t);
+		if (ks)
+			pmm_free(ks, KSTACK_PAGES);
+		if (fpu)
+			pmm_free(fpu, 1);
+		return NULL;
+	}
+	t->tid = next_tid++;
+	t->proc = current->proc;
+	t->kstack = p2v(ks);
+	t->kstack_top = (uint64_t)t->kstack + KSTACK_PAGES * PAGE_SIZE;
+	t->fpu = p2v(fpu);
+	fpu_save(t->fpu);
+	t->fs = current->fs;
+	t->gs = current->gs;
+	t->sigmask = current->sigmask;
+	memcpy(t->name, current->name, sizeof(t->name));
+	t->state = T_SLEEP;
+	return t;
+}
+
+void task_start(struct task *t)
+{
+	t->proc->nthreads++;
+	t->next_all = task_list;
+	task_list = t;
+	t->state = T_RUN;
+	runq_push(t);
+}
+
+static void reap(void)
+{
+	while (zombies) {
+		struct task *z = zombies;
+		zombies = z->next_run;
+		for (struct task **p = &task_list; *p; p = &(*p)->next_all)
+			if (*p == z) {
+				*p = z->next_all;
+				break;
+			}
+		pmm_free(v2p(z->kstack), KSTACK_PAGES);
+		pmm_free(v2p(z->fpu), 1);
+		kfree(z);
+	}
+}
+
+static void account(struct task *t)
+{
+	uint64_t now = rdtsc();
+	t->run_ns += (now - t->last_in) * 1000000000ull / time_tsc_hz();
+	t->last_in = now;
+}
+
+/* Wake sleepers whose deadline passed; the earliest deadline still ahead (0: none). */
+static uint64_t expire(void)
+{
+	uint64_t now = time_ns(), next = timers_expire(now);
+	for (struct task *t = task_list; t; t = t->next_all) {
+		if (t->state != T_SLEEP || !t->deadline)
+			continue;
+		if (t->deadline <= now)
+			task_wake(t, W_TIMEOUT);
+		else if (!next || t->deadline < next)
+			next = t->deadline;
+	}
+	return next;
+}
+
+/* Nothing to run: HLT until the next deadline or interrupt, noticing the power button. */
+static void idle(void)
+{
+	uint64_t next = expire();
+	if (run_head)
+		return;
+	uint64_t now = time_ns();
+	cpu_idle(next ? (next > now ? next - now : 0) : IDLE_MAX_NS);
+	if (power_stop_requested())
+		kexit(128 + SIGTERM, "stopped by power button");
+	console_pump(); /* typed ^C acts while every task sleeps */
+	expire();
+}
+
+/*
+ * The timer ends the slice of a task in user mode while others wait, or wakes
+ * a sleeper.  An armed one-shot that fires no later than needed is left
+ * alone (an early tick only looks again): under nested KVM each write to the
+ * local APIC is a costly exit, and switches between threads are frequent.
+ */
+static void arm_timer(void)
+{
+	uint64_t next = expire(), now = time_ns();
+	if (run_head && (!next || next > now + SLICE_NS))
+		next = now + SLICE_NS;
+	if (next && !lapic_armed_by(next))
+		lapic_oneshot(next > now ? next - now : 1);
+}
+
+void sched_timers_changed(void)
+{
+	arm_timer();
+}
+
+/* Give the CPU to the next runnable task; returns when current runs again. */
+static void schedule(void)
+{
+	struct task *prev = current, *next;
+	while (!(next = runq_pop()))
+		idle();
+	if (next != prev) {
+		account(prev);
+		fpu_save(prev->fpu);
+		fpu_restore(next->fpu);
+		wrmsr(0xc0000100, next->fs);
+		wrmsr(0xc0000101, next->gs);
+		cpu_set_kstack(next->kstack_top);
+		current = next;
+		next->last_in = rdtsc();
+		switch_to(&prev->ksp, next->ksp);
+	}
+	reap();
+	arm_timer();
+}
+
+void sched_yield_cpu(void)
+{
+	runq_push(current);
+	schedule();
+}
+
+enum wake_reason task_sleep(uint64_t deadline, bool interruptible)
+{
+	struct task *t = current;
+	t->deadline = deadline;
+	t->interruptible = interruptible;
+	t->wake = W_NONE;
+	t->state = T_SLEEP;
+	if (deadline && deadline <= time_ns())
+		task_wake(t, W_TIMEOUT);
+	else if (interruptible && signal_pending(t))
+		task_wake(t, W_SIGNAL);
+	schedule();
+	return t->wake;
+}
+
+void task_wake(struct task *t, enum wake_reason why)
+{
+	if (t->state != T_SLEEP)
+		return;
+	if (why == W_SIGNAL && !t->interruptible)
+		return;
+	t->wake = why;
+	t->state = T_RUN;
+	t->deadline = 0;
+	runq_push(t);
+}
+
+/* A preempted thread inside an rseq critical section resumes at its abort handler. */
+static void rseq_abort(struct task *t, uint64_t *rip)
+{
+	if (!t->rseq || !vm_user_ok(t->rseq + 8, 8))
+		return;
+	uint64_t csp = *(volatile uint64_t *)(t->rseq + 8);
+	if (!csp || !vm_user_ok(csp, 32))
+		return;
+	const uint64_t *cs = (const uint64_t *)csp; /* version+flags, start, length, abort */
+	if (*rip - cs[1] < cs[2]) {
+		*rip = cs[3];
+		*(volatile uint64_t *)(t->rseq + 8) = 0;
+	}
+}
+
+void sched_tick(uint64_t *user_rip)
+{
+	if (power_stop_requested())
+		kexit(128 + SIGTERM, "stopped by power button");
+	expire();
+	if (run_head) {
+		rseq_abort(current, user_rip);
+		sched_yield_cpu();
+	} else {
+		arm_timer();
+	}
+}
+
+void task_exec_alone(void)
+{
+	struct task *keep = NULL, *t;
+	while ((t = runq_pop()))
+		if (t == current)
+			keep = t;
+	for (t = task_list; t; t = t->next_all)
+		if (t != current && t->state != T_DEAD && t->proc == current->proc) {
+			t->state = T_DEAD;
+			t->proc->nthreads--;
+			if (t->kstack) {
+				t->next_run = zombies;
+				zombies = t;
+			}
+		}
+	if (keep)
+		runq_push(keep);
+	reap();
+}
+
+void task_exit(void)
+{
+	struct task *t = current;
+	if (--t->proc->nthreads == 0)
+		kexit(0, NULL); /* not reached: exit() ends the last thread with its status */
+	robust_list_exit(t);
+	if (t->clear_child_tid && vm_user_ok(t->clear_child_tid, 4)) {
+		*(uint32_t *)t->clear_child_tid = 0;
+		futex_wake(t->clear_child_tid, 1, ~0u);
+	}
+	t->state = T_DEAD;
+	t->next_run = zombies;
+	zombies = t;
+	if (!t->kstack) /* the boot task's static stack is never freed */
+		zombies = t->next_run;
+	schedule();
+	panic("an ended task ran again");
+}
+
+int sched_ncpus(void)
+{
+	return 1;
+}
+
+uint64_t sched_cpu_ns(void)
+{
+	account(current);
+	uint64_t ns = 0;
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == current->proc)
+			ns += t->run_ns;
+	return ns;
+}
+
+void task_save_fs(uint64_t fs)
+{
+	current->fs = fs;
+	wrmsr(0xc0000100, fs);
+}
+
+void task_save_gs(uint64_t gs)
+{
+	current->gs = gs;
+	wrmsr(0xc0000101, gs);
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Signal delivery: pending sets, default actions, Linux's rt_sigframe on the user stack, timers. */
+#include "../sys/sys.h"
+#include "task.h"
+
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define STOPS	    (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+#define IGNORED	    (SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT))
+
+/* The x86-64 signal frame, as Linux lays it out (arch/x86/include/uapi/asm/sigcontext.h). */
+struct sigcontext64 {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip,
+	    eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+struct ucontext64 {
+	uint64_t flags, link;
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+	struct sigcontext64 mc;
+	uint64_t sigmask;
+};
+struct siginfo64 {
+	int32_t signo, err, code, pad;
+	union {
+		struct {
+			int32_t pid, uid;
+		} kill;
+		struct {
+			int32_t tid, overrun;
+			uint64_t value;
+		} timer;
+		uint64_t addr;
+		uint8_t bytes[112];
+	};
+};
+struct rt_sigframe {
+	uint64_t pretcode; /* sa_restorer: the handler returns into rt_sigreturn */
+	struct ucontext64 uc;
+	struct siginfo64 info;
+};
+_Static_assert(sizeof(struct ucontext64) == 304, "ucontext layout");
+_Static_assert(sizeof(struct siginfo64) == 128, "siginfo layout");
+
+int signal_default_ignored(int sig)
+{
+	return sig >= 1 && sig <= 64 && ((IGNORED | STOPS) & SIGBIT(sig));
+}
+
+static struct linux_sigaction *action(int sig)
+{
+	return &current->proc->sigact[sig];
+}
+
+bool signal_pending(struct task *t)
+{
+	return ((t->sigpending | t->proc->sigpending) & ~t->sigmask) ||
+	       ((t->sigpending | t->proc->sigpending) & t->sigwait);
+}
+
+/* Would the signal do nothing at all if delivered now?  Then it is not queued. */
+static bool discarded(struct proc *p, int sig)
+{
+	uint64_t h = p->sigact[sig].handler;
+	return h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig));
+}
+
+void signal_send(struct task *t, int sig, const struct ksiginfo *info)
+{
+	struct proc *p = t ? t->proc : current->proc;
+	if (sig < 1 || sig > NSIG || discarded(p, sig))
+		return;
+	if (!t) { /* for the process: a thread that does not block it, else any later */
+		for (struct task *c = current; c; c = c == current ? task_list : c->next_all)
+			if (c->proc == p && c->state != T_DEAD &&
+			    (!(c->sigmask & SIGBIT(sig)) || (c->sigwait & SIGBIT(sig)))) {
+				t = c;
+				break;
+			}
+	}
+	struct ksiginfo *slot = t ? &t->siginfo[sig] : &p->siginfo[sig];
+	uint64_t *pend = t ? &t->sigpending : &p->sigpending;
+	if (!(*pend & SIGBIT(sig))) { /* standard signals do not queue; neither do these */
+		*slot = *info;
+		*pend |= SIGBIT(sig);
+	}
+	if (t && t->state == T_SLEEP && signal_pending(t))
+		task_wake(t, W_SIGNAL);
+}
+
+/* Take the lowest deliverable signal of current (in `set` when given); 0 when none. */
+static int take(uint64_t set, struct ksiginfo *info)
+{
+	struct task *t = current;
+	uint64_t ready = (t->sigpending | t->proc->sigpending) & set;
+	if (!ready)
+		return 0;
+	int sig = __builtin_ctzl(ready) + 1;
+	if (t->sigpending & SIGBIT(sig)) {
+		t->sigpending &= ~SIGBIT(sig);
+		*info = t->siginfo[sig];
+	} else {
+		t->proc->sigpending &= ~SIGBIT(sig);
+		*info = t->proc->siginfo[sig];
+	}
+	return sig;
+}
+
+int signal_take(uint64_t set, struct ksiginfo *info)
+{
+	return take(set, info);
+}
+
+static void fill_info(struct siginfo64 *si, int sig, const struct ksiginfo *k)
+{
+	memset(si, 0, sizeof(*si));
+	si->signo = sig;
+	si->code = k->code;
+	if (k->code > 0 && k->code < SI_KERNEL) { /* a fault */
+		si->addr = k->addr;
+		return;
+	}
+	if (k->code == SI_TIMER) {
+		si->timer.tid = k->pid;
+		si->timer.overrun = k->overrun;
+		si->timer.value = k->addr;
+	} else {
+		si->kill.pid = k->pid;
+		si->kill.uid = 0;
+	}
+}
+
+void signal_fill_info(void *usi, int sig, const struct ksiginfo *k)
+{
+	fill_info(usi, sig, k);
+}
+
+NORETURN static void die(int sig)
+{
+	char msg[48];
+	ksnprintf(msg, sizeof(msg), "killed by signal %d", sig);
+	kexit(128 + sig, msg);
+}
+
+/* Push an rt_sigframe and point the registers at the handler; false when the stack is bad. */
+static bool setup_frame(struct trapframe *f, int sig, const struct ksiginfo *k)
+{
+	struct task *t = current;
+	struct linux_sigaction *a = action(sig);
+	uint64_t sp = f->rsp;
+	bool on_alt = t->altstack[2] && sp - t->altstack[0] <= t->altstack[2];
+	if ((a->flags & SA_ONSTACK) && t->altstack[2] && !(t->altstack[1] & SS_DISABLE) && !on_alt)
+		sp = t->altstack[0] + t->altstack[2];
+	else
+		sp -= 128; /* the red zone */
+	sp = (sp - 512) & ~63ul;
+	uint64_t fpstate = sp;
+	sp = ((sp - sizeof(struct rt_sigframe)) & ~15ul) - 8; /* as after a call */
+	if (!vm_user_ok(sp, fpstate + 512 - sp))
+		return false;
+	struct rt_sigframe *fr = (struct rt_sigframe *)sp;
+	fpu_save_to((void *)fpstate);
+	memset(&fr->uc, 0, sizeof(fr->uc));
+	fr->pretcode = a->restorer;
+	fr->uc.ss_sp = t->altstack[0];
+	fr->uc.ss_flags = on_alt ? 1 : t->altstack[2] ? (int32_t)t->altstack[1] : SS_DISABLE;
+	fr->uc.ss_size = t->altstack[2];
+	struct sigcontext64 *m = &fr->uc.mc;
+	*m = (struct sigcontext64){.r8 = f->r8,
+				   .r9 = f->r9,
+				   .r10 = f->r10,
+				   .r11 = f->r11,
+				   .r12 = f->r12,
+				   .r13 = f->r13,
+				   .r14 = f->r14,
+				   .r15 = f->r15,
+				   .rdi = f->rdi,
+				   .rsi = f->rsi,
+				   .rbp = f->rbp,
+				   .rbx = f->rbx,
+				   .rdx = f->rdx,
+				   .rax = f->rax,
+				   .rcx = f->rcx,
+				   .rsp = f->rsp,
+				   .rip = f->rip,
+				   .eflags = f->rflags,
+				   .cs = SEL_UCODE,
+				   .ss = SEL_UDATA,
+				   .fpstate = fpstate};
+	if (k->code > 0 && k->code < SI_KERNEL) { /* a fault: what the CPU said */
+		m->trapno = f->vec;
+		m->err = f->err;
+		m->cr2 = f->vec == 14 ? k->addr : 0;
+	}
+	fr->uc.sigmask = t->mask_saved ? t->saved_mask : t->sigmask;
+	m->oldmask = fr->uc.sigmask;
+	t->mask_saved = false;
+	fill_info(&fr->info, sig, k);
+
+	f->rsp = sp;
+	f->rip = a->handler;
+	f->rdi = (uint64_t)sig;
+	f->rsi = (uint64_t)&fr->info;
+	f->rdx = (uint64_t)&fr->uc;
+	f->rax = 0;
+	f->rflags &= ~(0x100ul | 0x400ul); /* TF, DF */
+	t->sigmask |= a->mask | (a->flags & SA_NODEFER ? 0 : SIGBIT(sig));
+	t->sigmask &= ~UNBLOCKABLE;
+	if (a->flags & SA_RESETHAND) {
+		a->handler = SIG_DFL;
+		a->flags &= ~SA_SIGINFO;
+	}
+	return true;
+}
+
+/* Act on current's pending signals before it returns to user mode with registers f. */
+static void deliver(struct trapframe *f)
+{
+	struct ksiginfo k;
+	int sig;
+	while ((sig = take(~current->sigmask, &k))) {
+		uint64_t h = action(sig)->handler;
+		if (h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig)))
+			continue;
+		if (h == SIG_DFL)
+			die(sig);
+		if (!setup_frame(f, sig, &k))
+			die(SIGSEGV);
+		return; /* one frame; the next signal goes when this handler returns */
+	}
+	if (current->mask_saved) { /* rt_sigsuspend woke without running a handler */
+		current->sigmask = current->saved_mask;
+		current->mask_saved = false;
+	}
+}
+
+/* Will a signal interrupting a call be handled with SA_RESTART (or not at all)? */
+static bool restart_after(void)
+{
+	uint64_t ready = (current->sigpending | current->proc->sigpending) & ~current->sigmask;
+	for (int sig = 1; sig <= NSIG; sig++) {
+		if (!(ready & SIGBIT(sig)))
+			continue;
+		struct linux_sigaction *a = action(sig);
+		if (a->handler == SIG_IGN || (a->handler == SIG_DFL && signal_default_ignored(sig)))
+			continue;
+		return a->handler != SIG_DFL && (a->flags & SA_RESTART);
+	}
+	return true;
+}
+
+void signal_syscall_exit(struct sysframe *s)
+{
+	if ((long)s->rax == -ERESTARTSYS) {
+		if (restart_after()) {
+			s->rax = (uint64_t)current->sys_nr;
+			s->rip -= 2; /* the SYSCALL instruction again */
+		} else {
+			s->rax = (uint64_t)-EINTR;
+		}
+	}
+	if (!signal_pending(current) && !current->mask_saved)
+		return;
+	struct trapframe f = {.r15 = s->r15,
+			      .r14 = s->r14,
+			      .r13 = s->r13,
+			      .r12 = s->r12,
+			      .r11 = s->rflags,
+			      .r10 = s->r10,
+			      .r9 = s->r9,
+			      .r8 = s->r8,
+			      .rbp = s->rbp,
+			      .rdi = s->rdi,
+			      .rsi = s->rsi,
+			      .rdx = s->rdx,
+			      .rcx = s->rip,
+			      .rbx = s->rbx,
+			      .rax = s->rax,
+			      .rip = s->rip,
+			      .cs = SEL_UCODE,
+			      .rflags = s->rflags,
+			      .rsp = s->rsp,
+			      .ss = SEL_UDATA};
+	deliver(&f);
+	s->rip = f.rip;
+	s->rsp = f.rsp;
+	s->rdi = f.rdi;
+	s->rsi = f.rsi;
+	s->rdx = f.rdx;
+	s->rax = f.rax;
+	s->rflags = f.rflags;
+}
+
+void signal_trap_exit(struct trapframe *f)
+{
+	if (signal_pending(current) || current->mask_saved)
+		deliver(f);
+}
+
+/* A fault in user mode: to the program's handler if it has one that may run now. */
+bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr)
+{
+	struct linux_sigaction *a = action(sig);
+	if (a->handler == SIG_DFL || a->handler == SIG_IGN || (current->sigmask & SIGBIT(sig)))
+		return false;
+	struct ksiginfo k = {.code = code, .addr = addr};
+	return setup_frame(f, sig, &k);
+}
+
+SYSCALL_FRAME(rt_sigreturn, 0)
+{
+	struct trapframe f;
+	uint64_t uc = fr->rsp; /* the handler's RET took the return address */
+	if (!vm_user_ok(uc, sizeof(struct ucontext64)))
+		die(SIGSEGV);
+	const struct ucontext64 *u = (const struct ucontext64 *)uc;
+	const struct sigcontext64 *m = &u->mc;
+	f = (struct trapframe){.r15 = m->r15,
+			       .r14 = m->r14,
+			       .r13 = m->r13,
+			       .r12 = m->r12,
+			       .r11 = m->r11,
+			       .r10 = m->r10,
+			       .r9 = m->r9,
+			       .r8 = m->r8,
+			       .rbp = m->rbp,
+			       .rdi = m->rdi,
+			       .rsi = m->rsi,
+			       .rdx = m->rdx,
+			       .rcx = m->rcx,
+			       .rbx = m->rbx,
+			       .rax = m->rax,
+			       .rip = m->rip,
+			       .cs = SEL_UCODE,
+			       .rflags = (m->eflags & 0x50dd5) | 0x202,
+			       .rsp = m->rsp,
+			       .ss = SEL_UDATA};
+	if (f.rip >= 0x800000000000ul)
+		die(SIGSEGV);
+	current->sigmask = u->sigmask & ~UNBLOCKABLE;
+	if (m->fpstate && vm_user_ok(m->fpstate, 512))
+		fpu_load_from((const void *)m->fpstate);
+	signal_trap_exit(&f);
+	user_return_iret(&f);
+}
+
+/* ---- timers: ITIMER_REAL (alarm, setitimer) and timer_create's, on the monotonic clock ---- */
+static void fire(struct proc *p, int id, struct ktimer *tm, uint64_t now)
+{
+	if (tm->interval) {
+		uint64_t missed = (now - tm->due) / tm->interval;
+		tm->overrun = (int)MIN(missed, 0x7fffffffu);
+		tm->due += (missed + 1) * tm->interval;
+	} else {
+		tm->due = 0;
+	}
+	if (tm->notify == 1) /* SIGEV_NONE */
+		return;
+	struct ksiginfo k = {.code = id ? SI_TIMER : SI_KERNEL,
+			     .pid = id ? id - 1 : 0,
+			     .overrun = tm->overrun,
+			     .addr = tm->value};
+	struct task *t = tm->notify == 4 ? task_by_tid(tm->tid) : NULL;
+	if (t && t->proc != p)
+		t = NULL;
+	signal_send(t, tm->sig, &k);
+}
+
+uint64_t timers_expire(uint64_t now)
+{
+	uint64_t next = 0;
+	struct proc *p = current->proc;
+	for (int i = 0; i < NTIMERS; i++) {
+		struct ktimer *tm = &p->timers[i];
+		if (!tm->used || !tm->due)
+			continue;
+		if (tm->due <= now)
+			fire(p, i, tm, now);
+		if (tm->due && (!next || tm->due < next))
+			next = tm->due;
+	}
+	return next;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Processes and threads: struct proc (what threads share), struct task (one thread), the scheduler.
+ */
+#ifndef KERNEL_TASK_H
+#define KERNEL_TASK_H
+
+#include "../kernel.h"
+
+/*
+ * The kernel is not preemptible: it runs with interrupts off, and a task
+ * leaves the CPU only where it chooses to (task_sleep, sched_yield) or when
+ * the timer interrupts it in user mode.  Only one CPU runs tasks, so kernel
+ * data needs no locks.
+ */
+
+struct linux_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+#define SA_SIGINFO   0x4ul
+#define SA_ONSTACK   0x08000000ul
+#define SA_RESTART   0x10000000ul
+#define SA_NODEFER   0x40000000ul
+#define SA_RESETHAND 0x80000000ul
+#define SIGBIT(s)    (1ul << ((s)-1))
+
+/* What a pending signal carries into its siginfo_t. */
+struct ksiginfo {
+	int32_t code, pid; /* si_code; si_pid, or the timer id */
+	int32_t overrun, pad;
+	uint64_t addr; /* si_addr of a fault, or the timer's sigval */
+};
+#define SI_USER	  0
+#define SI_KERNEL 0x80
+#define SI_TIMER  (-2)
+#define SI_TKILL  (-6)
+#define NTIMERS	  8
+struct ktimer {
+	bool used;
+	int sig, notify, tid; /* notify: SIGEV_SIGNAL 0, SIGEV_NONE 1, SIGEV_THREAD_ID 4 */
+	int clk;
+	uint64_t value, due, interval; /* due: time_ns, 0 when disarmed */
+	int overrun;
+};
+
+/* What the threads of one program share.  Only pid 1 exists for now, but
+ * every task points at its proc so that fork can make a second one. */
+struct proc {
+	int pid;
+	int nthreads; /* live tasks */
+	const char *exe;
+	struct node *exe_node;
+	uint64_t brk_start, brk;
+	uint64_t image_start, stack_start, stack_end; /* for /proc/PID/maps */
+	char *cmdline, *environ; /* NUL-separated copies, for /proc/PID/cmdline and environ */
+	size_t cmdline_len, environ_len;
+	uint64_t start_ns; /* when it started, for /proc/PID/stat */
+	struct linux_sigaction sigact[NSIG + 1];
+	uint64_t sigpending; /* sent to the process, taken by any thread not blocking it */
+	struct ksiginfo siginfo[NSIG + 1];
+	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
+};
+
+enum task_state { T_RUN, T_SLEEP, T_DEAD };
+enum wake_reason { W_NONE, W_WOKEN, W_TIMEOUT, W_SIGNAL };
+
+struct task {
+	int tid;
+	enum task_state state;
+	struct proc *proc;
+	uint64_t ksp;	     /* saved kernel stack pointer while switched out */
+	uint64_t kstack_top; /* syscall and interrupt entry stack */
+	void *kstack;	     /* NULL for the boot task's static stack */
+	uint8_t *fpu;	     /* the user FPU/SSE/AVX state: a zeroed page, XSAVE format */
+	uint64_t fs, gs;     /* user FS and GS bases */
+	uint64_t sigmask, sigpending;
+	uint64_t saved_mask; /* rt_sigsuspend's caller's mask, restored after the handler */
+	bool mask_saved;
+	uint64_t sigwait; /* rt_sigtimedwait: these wake the task even while blocked */
+	struct ksiginfo siginfo[NSIG + 1];
+	long sys_nr;		   /* the call in progress, for restarting it */
+	struct sysframe *sysframe; /* and its user registers */
+	uint64_t altstack[3];	   /* stack_t: sp, flags, size */
+	uint64_t clear_child_tid, robust_list, robust_len;
+	uint64_t rseq; /* the registered struct rseq, or 0 */
+	char name[16];
+	/* sleeping: until woken, the deadline (time_ns, 0 = none), or a signal */
+	uint64_t deadline;
+	enum wake_reason wake;
+	bool interruptible;
+	uint64_t futex_addr; /* waiting on this futex word (0: not) */
+	uint32_t futex_bitset;
+	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
+	struct task *next_run;	  /* the run queue */
+	struct task *next_all;	  /* every task */
+};
+
+extern struct task *current;
+extern struct proc proc; /* pid 1 */
+extern struct task *task_list;
+
+void sched_init(void);
+struct task *
+task_new(void); /* a runnable-to-be task of current's process; NULL when out of memory */
+void task_start(struct task *t);
+void task_exit(void) NORETURN; /* the calling thread ends; the last one ends the program */
+struct task *task_by_tid(long tid);
+void sched_yield_cpu(void);
+/* Sleep until task_wake, the deadline (time_ns; 0: none) or, if interruptible, a signal. */
+enum wake_reason task_sleep(uint64_t deadline, bool interruptible);
+void task_wake(struct task *t, enum wake_reason why);
+void sched_tick(uint64_t *user_rip); /* the timer interrupted user mode at *user_rip */
+void task_exec_alone(void);
+void sched_timers_changed(void);
+/* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
+									 thread of the process
+									 ends */
+int sched_ncpus(void);
+uint64_t sched_cpu_ns(void); /* CPU time of every task of the process */
+void task_save_fs(uint64_t fs);
+void task_save_gs(uint64_t gs);
+
+/* signal.c */
+void signal_send(struct task *t, int sig, const struct ksiginfo *info); /* t NULL: the process */
+bool signal_pending(struct task *t);					/* one it does not block */
+int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
+void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
+int signal_default_ignored(int sig);
+void signal_syscall_exit(struct sysframe *f);
+void signal_trap_exit(struct trapframe *f);
+bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
+uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
+void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c) */
+void fpu_load_from(const void *src);
+void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
+
+/* futex.c */
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
+void robust_list_exit(struct task *t);
+
+/* entry.S */
+void switch_to(uint64_t *save_sp, uint64_t new_sp);
+extern char syscall_exit[];
+
+#endif
