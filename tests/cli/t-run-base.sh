@@ -16,12 +16,12 @@ expect 0 "stdin at EOF ends the guest's read (</dev/null)" timeout 120 "$CAPSTAN
 has "$OUT" '^capstan shell' "the shell ran"
 printf 'echo piped in\nexit 3' >"$TESTDIR/in"
 expect 3 "piped commands, the last without a newline" timeout 120 "$CAPSTAN" run capstan/base <"$TESTDIR/in"
-has "$OUT" '^piped in' "the piped command ran"
+has "$OUT" '^(\$ )?piped in' "the piped command ran"
 
 # --env NAME=VALUE reaches the program's environment; --execute is -e.
 printf 'env\n' >"$TESTDIR/env"
 expect 0 "--env" timeout 120 "$CAPSTAN" run --env FOO=bar --env 'SP=a b' --execute /bin/sh capstan/base <"$TESTDIR/env"
-has "$OUT" '^FOO=bar' "--env FOO=bar"
+has "$OUT" '^(\$ )?FOO=bar' "--env FOO=bar"
 has "$OUT" '^SP=a b' "--env with a space"
 expect 64 "--env without =" "$CAPSTAN" run --env FOO capstan/base </dev/null
 one_line "$ERR" "--env without =: one line"
@@ -30,7 +30,7 @@ one_line "$ERR" "--env without =: one line"
 expect 127 "--boot disk -e runs the given program" timeout 120 "$CAPSTAN" run --boot disk -e /bin/nope capstan/base </dev/null
 has "$OUT" '/bin/nope: program not found' "the kernel got -e"
 expect 0 "--boot disk --env" timeout 120 "$CAPSTAN" run --boot disk --env WHERE=disk capstan/base <"$TESTDIR/env"
-has "$OUT" '^WHERE=disk' "--env with --boot disk"
+has "$OUT" '^(\$ )?WHERE=disk' "--env with --boot disk"
 
 # -p as Capstan has it: qemu runs, what we cannot run says what we run.
 expect 0 "-p qemu" timeout 120 "$CAPSTAN" run -p qemu capstan/base </dev/null

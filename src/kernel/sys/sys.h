@@ -111,7 +111,7 @@ long anon_read(struct file *f, void *buf, size_t len);
 long anon_write(struct file *f, const void *buf, size_t len);
 unsigned anon_poll(struct file *f);
 void anon_release(struct node *n);
-bool anon_wait(uint64_t max_ns);      /* the network, a timerfd or max_ns; true: a signal came */
+bool anon_wait(uint64_t max_ns); /* the network, a timerfd or max_ns; true: a signal came */
 
 /* /proc and /sys (procfs.c) */
 int procfs_fill(struct file *f); /* make a K_PROC file's text as it is opened */
