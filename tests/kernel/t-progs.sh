@@ -116,6 +116,9 @@ case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep a
 case_def gothreads gothreads 0 '' '' 'go: GOMAXPROCS is the CPU count: true' 'go: 100 goroutines sent 4950' \
 	'go: 8 goroutines counted 800000' 'SUCCESS'
 case_def gopanic gothreads 2 'panic' '' 'go: 8 goroutines counted 800000' 'panic: on purpose' '~goroutine 1 [running]:'
+case_def rsthreads rsthreads 0 '' '' 'rust: 8 threads counted 8000, sent 28' 'rust: catch_unwind caught a panic: true' \
+	"rust: a thread's panic reached join: true" 'SUCCESS'
+case_def rspanic rsthreads 101 'panic' '' "rust: a thread's panic reached join: true" "~thread 'main' panicked at 'on purpose'"
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dynamic dynamic refused:126 '' '' '~(interpreter @INTERP@)'
 
@@ -155,12 +158,13 @@ result() { # result OK|FAIL|SKIP LABEL [WHY]
 	esac
 }
 
-# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc only; Go (go*) one.
+# The builds of one program: dynamic is its own pair of builds; C++ (cxx*) is glibc only; Go (go*) and Rust (rs*) one each.
 variants_of() {
 	case $1 in
 	dynamic) echo "dynamic musl-dynamic" ;;
 	cxx*) echo "glibc glibc-pie" ;;
 	go*) echo "go" ;;
+	rs*) echo "rust" ;;
 	*) echo "musl musl-pie glibc glibc-pie" ;;
 	esac
 }
@@ -289,7 +293,7 @@ for c in "$@"; do
 		for m in $modes; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
 			case $m.$v in
-			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic | append.go | pvhpc.go) ;;
+			append.musl | append.dynamic | pvhpc.musl | pvhpc.dynamic | append.go | pvhpc.go | append.rust | pvhpc.rust) ;;
 			append.* | pvhpc.*) continue ;;
 			esac
 			run_boot $m "$c.$v $m" "$bin" "$want" "$args" "$input" "${exp[@]}"
