@@ -64,10 +64,14 @@ void cpu_idle(uint64_t max_ns)
 		max_ns = IDLE_MAX_NS;
 	lapic_oneshot(max_ns);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	timer_due = 0;
 }
 
+/* The timer interrupt came: nothing is armed any more, whatever the TSC says about its due
+ * time (under TCG the APIC's clock and the TSC drift apart). */
 void lapic_eoi(void)
 {
+	timer_due = 0;
 	lapic_w(lapic_base(), 0xb0, 0);
 }
 

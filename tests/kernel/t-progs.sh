@@ -103,7 +103,7 @@ case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the en
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
 case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
 	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' \
-	'threads: pthread_cancel of a thread in pause' 'SUCCESS'
+	'threads: two spinning threads both ran' 'threads: floating point kept across preemption' 'threads: pthread_cancel of a thread in pause' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
 	'futex: requeue and wake-op' 'SUCCESS'
 case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \

@@ -106,9 +106,9 @@ void task_wake(struct task *t, enum wake_reason why);
 void sched_tick(uint64_t *user_rip); /* the timer interrupted user mode at *user_rip */
 void task_exec_alone(void);
 void sched_timers_changed(void);
-    /* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
-									     thread of the process
-									     ends */
+/* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
+									 thread of the process
+									 ends */
 int sched_ncpus(void);
 uint64_t sched_cpu_ns(void); /* CPU time of every task of the process */
 void task_save_fs(uint64_t fs);
@@ -126,6 +126,7 @@ bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
 uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
 void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c) */
 void fpu_load_from(const void *src);
+void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
 
 /* futex.c */
