@@ -75,7 +75,7 @@ check "--trace" 1 "exit 0" "capstan: boot trace: program entry at" "cpio index" 
 
 image "--nosys /bin/enosys"
 boot microvm $(mmio)
-check "--nosys" 1 "exit 0" "capstan: unimplemented syscalls: ?(400) x1"
+check "--nosys" 1 "exit 0" "capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1"
 
 image "--cwd=/data --env=X=1 /bin/cat hello.txt"
 boot microvm $(mmio)
