@@ -101,7 +101,7 @@ case_def stack stack 0 '' '' 'stack: 512 KiB array, 10000 frames' 'SUCCESS'
 case_def enosys enosys 0 '' '' 'enosys: syscall 1000, 400 and 184 -> ENOSYS' 'SUCCESS'
 case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the end' \
 	'K:capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1'
-case_def threads threads 0 '' '' 'threads: 64 joined, counter 32000' 'threads: condition variable turns 8' \
+case_def threads threads 0 '' '' 'threads: 64 joined, counter 12800' 'threads: condition variable turns 8' \
 	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' \
 	'threads: two spinning threads both ran' 'threads: floating point kept across preemption' 'threads: pthread_cancel of a thread in pause' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \

@@ -15,13 +15,12 @@ static int next_tid = 2;
 
 /*
  * The user FPU state: FXSAVE's 512 bytes (x87 and SSE; cpu.c leaves AVX off,
- * for the reason it gives), switched lazily.  The registers hold the state of
- * fpu_owner; a switch to another task sets CR0.TS, and that task's first FPU
- * instruction traps (#NM, fpu_trap) to save the owner's state and load its
- * own.  Threads that synchronise without touching the FPU never pay for it,
- * which matters under nested KVM, where each FXSAVE is a slow exit.  The
- * images go through a buffer in the kernel image, 16-byte aligned as FXSAVE
- * wants.
+ * for the reason it gives).  The registers hold the state of fpu_owner, which
+ * every switch makes the next task.  Lazy switching by CR0.TS (fpu_trap on
+ * #NM) is kept for the day it can be used: under nested KVM (kvm_pvm) a
+ * thread's FPU state came out wrong with it, so TS is never set for now.
+ * The images go through a buffer in the kernel image, 16-byte aligned as
+ * FXSAVE wants.
  */
 static uint8_t fpu_buf[512] __attribute__((aligned(64)));
 static struct task *fpu_owner = &boot_task;
@@ -261,7 +260,12 @@ static void schedule(void)
 	arm_timer(); /* here: a new task goes from switch_to straight to user mode */
 	if (next != prev) {
 		account(prev);
-		set_ts(next != fpu_owner);
+		/* eagerly: under nested KVM (kvm_pvm) CR0.TS does not reliably raise #NM */
+		if (fpu_owner && fpu_owner != next)
+			fxsave_live(fpu_owner->fpu);
+		if (fpu_owner != next)
+			fxrstor_live(next->fpu);
+		fpu_owner = next;
 		wrmsr(0xc0000100, next->fs);
 		wrmsr(0xc0000101, next->gs);
 		cpu_set_kstack(next->kstack_top);

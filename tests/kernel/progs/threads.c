@@ -8,7 +8,7 @@
 #include "check.h"
 
 #define NTHREADS 64
-#define ROUNDS	 500
+#define ROUNDS	 200
 
 static __thread int tls_value = 7;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
