@@ -68,6 +68,7 @@ void cpu_idle(uint64_t max_ns)
 	uint64_t t0 = time_ns();
 	lapic_oneshot(max_ns);
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	timer_due = 0;
 	idle_ns += time_ns() - t0;
 	uint64_t unused[3];
 	time_loadavg(unused); /* fold in each period while its idle time is fresh */
@@ -115,8 +116,11 @@ bool kwait(uint64_t max_ns)
 	return signalled;
 }
 
+/* The timer interrupt came: nothing is armed any more, whatever the TSC says about its due
+ * time (under TCG the APIC's clock and the TSC drift apart). */
 void lapic_eoi(void)
 {
+	timer_due = 0;
 	lapic_w(lapic_base(), 0xb0, 0);
 }
 

@@ -4,10 +4,16 @@
 # cc-prog.sh musl|musl-pie|glibc|glibc-pie|dynamic|musl-dynamic|plugin|musl-plugin OUT SRC.
 # The dynamic programs export their symbols (-rdynamic) for the libraries they dlopen.
 # A C++ source (SRC ending .cc) is built with g++, glibc and glibc-pie only; a Go one (.go)
-# with Debian's go, CGO_ENABLED=0 (variant go), its cache in the build tree.
+# with Debian's go, CGO_ENABLED=0 (variant go), its cache in the build tree; a Rust one (.rs)
+# with Debian's rustc, statically linked against glibc (variant rust).
 set -eu
 variant=$1 out=$2 src=$3
 case $src in
+*.rs)
+	[ "$variant" = rust ] || { echo "cc-prog.sh: $variant: no Rust build of that kind" >&2; exit 2; }
+	rustc=rustc
+	[ ! -x /usr/bin/rustc ] || rustc=/usr/bin/rustc # Debian's, ahead of a rustup one in PATH
+	exec "$rustc" -O -C debuginfo=0 -C target-feature=+crt-static -o "$out" "$src" ;;
 *.go)
 	[ "$variant" = go ] || { echo "cc-prog.sh: $variant: no Go build of that kind" >&2; exit 2; }
 	cache=$(cd "$(dirname "$out")" && pwd)/go-cache

@@ -20,12 +20,13 @@ for f in "$top"/kernel/t-*.sh; do
 done
 # a test program is registered when a case of t-progs.sh's table runs it
 progs=$(bash "$top/kernel/t-progs.sh" --list-progs)
-for f in "$top"/kernel/progs/*.c "$top"/kernel/progs/*.cc "$top"/kernel/progs/*.go; do
+for f in "$top"/kernel/progs/*.c "$top"/kernel/progs/*.cc "$top"/kernel/progs/*.go "$top"/kernel/progs/*.rs; do
 	[ -e "$f" ] || continue
 	n=$(basename "$f")
 	n=${n%.c}
 	n=${n%.cc}
 	n=${n%.go}
+	n=${n%.rs}
 	printf '%s\n' "$progs" | grep -qx "$n" || { echo "tests/kernel/progs/$(basename "$f") has no case in t-progs.sh"; bad=1; }
 done
 # a shell script is registered when a case of t-shell.sh's table runs it

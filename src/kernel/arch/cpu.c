@@ -227,6 +227,10 @@ void trap_handler(struct trapframe *f)
 			return;
 		}
 	}
+	if (f->vec == 7 && (f->cs & 3)) { /* lazy FPU switching (sched.c) */
+		fpu_trap();
+		return;
+	}
 	if (f->vec == 32) { /* the timer: a slice ended or a sleeper is due (or a spurious one) */
 		lapic_eoi();
 		if (f->cs & 3) {

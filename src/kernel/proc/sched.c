@@ -15,32 +15,68 @@ static int next_tid = 2;
 
 /*
  * The user FPU state: FXSAVE's 512 bytes (x87 and SSE; cpu.c leaves AVX off,
- * for the reason it gives).  It goes through a buffer in the kernel image,
- * 16-byte aligned as FXSAVE wants.
+ * for the reason it gives).  The registers hold the state of fpu_owner, which
+ * every switch makes the next task.  Lazy switching by CR0.TS (fpu_trap on
+ * #NM) is kept for the day it can be used: under nested KVM (kvm_pvm) a
+ * thread's FPU state came out wrong with it, so TS is never set for now.
+ * The images go through a buffer in the kernel image, 16-byte aligned as
+ * FXSAVE wants.
  */
 static uint8_t fpu_buf[512] __attribute__((aligned(64)));
+static struct task *fpu_owner = &boot_task;
+static bool ts_set;
 
-static void fpu_save(uint8_t *area)
+static void set_ts(bool on)
+{
+	if (on == ts_set)
+		return;
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	cr0 = on ? cr0 | 8 : cr0 & ~8ul;
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+	ts_set = on;
+}
+
+static void fxsave_live(uint8_t *area)
 {
 	__asm__ volatile("fxsave64 (%0)" ::"r"(fpu_buf) : "memory");
 	memcpy(area, fpu_buf, sizeof(fpu_buf));
 }
 
-static void fpu_restore(const uint8_t *area)
+static void fxrstor_live(const uint8_t *area)
 {
 	memcpy(fpu_buf, area, sizeof(fpu_buf));
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
 }
 
+/* Make the registers hold current's state. */
+static void fpu_take(void)
+{
+	set_ts(false);
+	if (fpu_owner == current)
+		return;
+	if (fpu_owner)
+		fxsave_live(fpu_owner->fpu);
+	fxrstor_live(current->fpu);
+	fpu_owner = current;
+}
+
+void fpu_trap(void)
+{
+	fpu_take();
+}
+
 void fpu_save_to(void *dst)
 {
-	fpu_save(dst);
+	fpu_take();
+	fxsave_live(dst);
 }
 
 /* Load a user-supplied image: MXCSR bits the CPU lacks would fault FXRSTOR. */
 void fpu_load_from(const void *src)
 {
 	uint32_t mask;
+	fpu_take();
 	__asm__ volatile("fxsave64 (%0)" ::"r"(fpu_buf) : "memory");
 	memcpy(&mask, fpu_buf + 28, 4);
 	memcpy(fpu_buf, src, sizeof(fpu_buf));
@@ -49,6 +85,12 @@ void fpu_load_from(const void *src)
 	mxcsr &= mask ? mask : 0xffbf;
 	memcpy(fpu_buf + 24, &mxcsr, 4);
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_buf) : "memory");
+}
+
+static void fpu_forget(struct task *t)
+{
+	if (fpu_owner == t)
+		fpu_owner = NULL;
 }
 
 void sched_init(void)
@@ -71,8 +113,18 @@ struct task *task_by_tid(long tid)
 	return NULL;
 }
 
+/* Something else can run: the running task's slice must end (a timer at most SLICE_NS away). */
+static void slice_timer(void)
+{
+	uint64_t end = time_ns() + SLICE_NS;
+	if (!lapic_armed_by(end))
+		lapic_oneshot(SLICE_NS);
+}
+
 static void runq_push(struct task *t)
 {
+	if (t != current)
+		slice_timer(); /* the running task must give way within a slice */
 	t->next_run = NULL;
 	if (run_tail)
 		run_tail->next_run = t;
@@ -110,7 +162,7 @@ struct task *task_new(void)
 	t->kstack = p2v(ks);
 	t->kstack_top = (uint64_t)t->kstack + KSTACK_PAGES * PAGE_SIZE;
 	t->fpu = p2v(fpu);
-	fpu_save(t->fpu);
+	fpu_save_to(t->fpu); /* the parent's state, as clone copies it */
 	t->fs = current->fs;
 	t->gs = current->gs;
 	t->sigmask = current->sigmask;
@@ -206,10 +258,15 @@ static void schedule(void)
 	struct task *prev = current, *next;
 	while (!(next = runq_pop()))
 		idle();
+	arm_timer(); /* here: a new task goes from switch_to straight to user mode */
 	if (next != prev) {
 		account(prev);
-		fpu_save(prev->fpu);
-		fpu_restore(next->fpu);
+		/* eagerly: under nested KVM (kvm_pvm) CR0.TS does not reliably raise #NM */
+		if (fpu_owner && fpu_owner != next)
+			fxsave_live(fpu_owner->fpu);
+		if (fpu_owner != next)
+			fxrstor_live(next->fpu);
+		fpu_owner = next;
 		wrmsr(0xc0000100, next->fs);
 		wrmsr(0xc0000101, next->gs);
 		cpu_set_kstack(next->kstack_top);
@@ -218,7 +275,6 @@ static void schedule(void)
 		switch_to(&prev->ksp, next->ksp);
 	}
 	reap();
-	arm_timer();
 }
 
 void sched_yield_cpu(void)
@@ -291,6 +347,7 @@ void task_exec_alone(void)
 	for (t = task_list; t; t = t->next_all)
 		if (t != current && t->state != T_DEAD && t->proc == current->proc) {
 			t->state = T_DEAD;
+			fpu_forget(t);
 			t->proc->nthreads--;
 			if (t->kstack) {
 				t->next_run = zombies;
@@ -313,6 +370,7 @@ void task_exit(void)
 		futex_wake(t->clear_child_tid, 1, ~0u);
 	}
 	t->state = T_DEAD;
+	fpu_forget(t);
 	t->next_run = zombies;
 	zombies = t;
 	if (!t->kstack) /* the boot task's static stack is never freed */

@@ -131,6 +131,7 @@ bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
 uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
 void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c) */
 void fpu_load_from(const void *src);
+void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
 
 /* futex.c */

@@ -8,7 +8,7 @@
 #include "check.h"
 
 #define NTHREADS 64
-#define ROUNDS	 500
+#define ROUNDS	 200
 
 static __thread int tls_value = 7;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -67,6 +67,34 @@ static void *spinner(void *arg)
 	while (!*stop)
 		sched_yield();
 	return NULL;
+}
+
+/* Floating point across preemption: a long loop keeps its values in SSE registers while
+ * the timer switches between the threads; each must end as it does alone. */
+static double fp_series(double seed)
+{
+	double acc = seed;
+	for (int i = 1; i <= 3000000; i++)
+		acc = acc * 0.999999 + seed / i;
+	return acc;
+}
+
+static double fp_expected[4];
+static volatile int spin_a, spin_b;
+
+/* Spins without a system call until main answers: only preemption lets main run on one CPU. */
+static void *spin_partner(void *arg)
+{
+	spin_a = 1;
+	while (!spin_b)
+		;
+	return NULL;
+}
+
+static void *fp_worker(void *arg)
+{
+	long i = (long)arg;
+	return (void *)(long)(fp_series((double)i + 0.25) == fp_expected[i]);
 }
 
 static void *sleeper(void *arg)
@@ -139,6 +167,23 @@ int main(void)
 	stop = 1;
 	CHECK(pthread_join(t[0], NULL) == 0);
 	printf("threads: pthread_exit while another runs\n");
+
+	CHECK(pthread_create(&t[0], NULL, spin_partner, NULL) == 0);
+	while (!spin_a)
+		;
+	spin_b = 1;
+	CHECK(pthread_join(t[0], NULL) == 0);
+	printf("threads: two spinning threads both ran\n");
+
+	for (long i = 0; i < 4; i++)
+		fp_expected[i] = fp_series((double)i + 0.25);
+	for (long i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, fp_worker, (void *)i) == 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK(pthread_join(t[i], &ret) == 0);
+		CHECK(ret == (void *)1);
+	}
+	printf("threads: floating point kept across preemption\n");
 
 	CHECK(pthread_create(&t[0], NULL, sleeper, NULL) == 0);
 	usleep(20000);
