@@ -232,6 +232,8 @@ struct blkdev {
 	const char *name;
 };
 int virtio_probe(struct blkdev **out);
+void virtio_mmio_ring(uint64_t base, uint32_t version, uint16_t qsz, void *desc, void *avail,
+		      void *used);
 int blk_read(uint64_t off, void *buf, size_t len); /* byte-granular, through a small cache */
 const void *blk_peek(uint64_t off, size_t len);
 void blk_prefetch(const uint64_t *offs, int n); /* bring chunks in with one round trip */

@@ -263,20 +263,7 @@ static int mmio_queue(uint64_t b, uint16_t qi, uint32_t version)
 		return -EIO;
 	if (vq_alloc(q, (uint16_t)MIN(max, (uint32_t)MAX_Q)))
 		return -ENOMEM;
-	mmio_w32(b + 0x38, q->qsz);
-	if (version == 2) {
-		uint64_t d = v2p(q->desc), a = v2p((void *)q->avail), u = v2p((void *)q->used);
-		mmio_w32(b + 0x80, (uint32_t)d);
-		mmio_w32(b + 0x84, (uint32_t)(d >> 32));
-		mmio_w32(b + 0x90, (uint32_t)a);
-		mmio_w32(b + 0x94, (uint32_t)(a >> 32));
-		mmio_w32(b + 0xa0, (uint32_t)u);
-		mmio_w32(b + 0xa4, (uint32_t)(u >> 32));
-		mmio_w32(b + 0x44, 1);
-	} else {
-		mmio_w32(b + 0x3c, 4096);
-		mmio_w32(b + 0x40, (uint32_t)(v2p(q->desc) >> 12));
-	}
+	virtio_mmio_ring(b, version, q->qsz, q->desc, (void *)q->avail, (void *)q->used);
 	return 0;
 }
 

@@ -156,6 +156,30 @@ static int pci_probe(struct vblk *v)
 	return -19;
 }
 
+/*
+ * Give an MMIO device the selected queue: its size, and where its rings are
+ * (version 2: each ring's address; the legacy version 1: the page frame of
+ * one contiguous area starting with the descriptors).
+ */
+void virtio_mmio_ring(uint64_t b, uint32_t version, uint16_t qsz, void *desc, void *avail,
+		      void *used)
+{
+	mmio_w32(b + 0x38, qsz);
+	if (version == 2) {
+		uint64_t d = v2p(desc), a = v2p(avail), u = v2p(used);
+		mmio_w32(b + 0x80, (uint32_t)d);
+		mmio_w32(b + 0x84, (uint32_t)(d >> 32));
+		mmio_w32(b + 0x90, (uint32_t)a);
+		mmio_w32(b + 0x94, (uint32_t)(a >> 32));
+		mmio_w32(b + 0xa0, (uint32_t)u);
+		mmio_w32(b + 0xa4, (uint32_t)(u >> 32));
+		mmio_w32(b + 0x44, 1);
+	} else {
+		mmio_w32(b + 0x3c, 4096);
+		mmio_w32(b + 0x40, (uint32_t)(v2p(desc) >> 12));
+	}
+}
+
 static int mmio_init(struct vblk *v, uint64_t b)
 {
 	uint32_t version = mmio_r32(b + 4);
@@ -184,20 +208,7 @@ static int mmio_init(struct vblk *v, uint64_t b)
 	v->qsz = (uint16_t)MIN(max, 16u);
 	if (ring_alloc(v))
 		return -12;
-	mmio_w32(b + 0x38, v->qsz);
-	if (version == 2) {
-		uint64_t d = v2p(v->desc), a = v2p((void *)v->avail), u = v2p((void *)v->used);
-		mmio_w32(b + 0x80, (uint32_t)d);
-		mmio_w32(b + 0x84, (uint32_t)(d >> 32));
-		mmio_w32(b + 0x90, (uint32_t)a);
-		mmio_w32(b + 0x94, (uint32_t)(a >> 32));
-		mmio_w32(b + 0xa0, (uint32_t)u);
-		mmio_w32(b + 0xa4, (uint32_t)(u >> 32));
-		mmio_w32(b + 0x44, 1);
-	} else {
-		mmio_w32(b + 0x3c, 4096);
-		mmio_w32(b + 0x40, (uint32_t)(v2p(v->desc) >> 12));
-	}
+	virtio_mmio_ring(b, version, v->qsz, v->desc, (void *)v->avail, (void *)v->used);
 	mmio_w32(b + 0x70, mmio_r32(b + 0x70) | VIRTIO_DRIVER_OK);
 	v->dev.sectors = mmio_r32(b + 0x100) | (uint64_t)mmio_r32(b + 0x104) << 32;
 	v->dev.name = "virtio-blk-mmio";
