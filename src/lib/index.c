@@ -485,7 +485,9 @@ static int parse_images(struct doc *doc, const yaml_node_t *v, struct index_cata
 	struct nameset seen;
 	int ret = 0;
 
-	out->images = xcalloc(n ? n : 1, sizeof(*out->images));
+	if (!n)
+		return 0; /* "images: []" */
+	out->images = xcalloc(n, sizeof(*out->images));
 	nameset_init(&seen, n);
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
 	     i++) {

@@ -197,9 +197,11 @@ static void test_catalog(void **state)
 	assert_int_equal(index_emit_catalog(&empty, &sb), 0);
 	assert_int_equal(index_parse_catalog("e", sb.buf, sb.len, &back), 0);
 	assert_int_equal(back.n, 0);
+	index_catalog_release(&back);
 	sb_release(&sb);
 	assert_int_equal(index_parse_catalog("e", "format_version: '1'\nimages:\n", 28, &back), 0);
 	assert_int_equal(back.n, 0);
+	index_catalog_release(&back);
 }
 
 static const struct bad bad_catalogs[] = {
