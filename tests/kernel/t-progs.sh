@@ -132,7 +132,8 @@ case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo 
 case_def cxxthreads cxxthreads 0 '' '' 'cxx: iostream works' 'cxx: caught deep across 50 frames' \
 	'cxx: 8 std::threads, total 28000' 'cxx: rethrown from a thread' 'SUCCESS'
 case_def gothreads gothreads 0 '' '' 'go: GOMAXPROCS is the CPU count: true' 'go: 100 goroutines sent 4950' \
-	'go: 8 goroutines counted 800000' 'SUCCESS'
+	'go: 8 goroutines counted 800000' \
+	'go: slept, and a timer fired: true' 'SUCCESS'
 case_def gopanic gothreads 2 'panic' '' 'go: 8 goroutines counted 800000' 'panic: on purpose' '~goroutine 1 [running]:'
 case_def rsthreads rsthreads 0 '' '' 'rust: 8 threads counted 8000, sent 28' 'rust: catch_unwind caught a panic: true' \
 	"rust: a thread's panic reached join: true" 'SUCCESS'

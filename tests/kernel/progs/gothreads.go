@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Go (CGO_ENABLED=0): goroutines over OS threads, channels, a mutex, runtime.GOMAXPROCS, a GC,
+// time.Sleep and timers (the runtime's netpoller: epoll and a pipe),
 // and with "panic" a panic that ends the program with status 2 and its trace.
 package main
 
@@ -8,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 )
 
 func main() {
@@ -46,6 +48,12 @@ func main() {
 	busy.Wait()
 	fmt.Println("go: 8 goroutines counted", count)
 	runtime.GC()
+
+	t0 := time.Now()
+	time.Sleep(30 * time.Millisecond)
+	timer := time.NewTimer(10 * time.Millisecond)
+	<-timer.C
+	fmt.Println("go: slept, and a timer fired:", time.Since(t0) >= 40*time.Millisecond)
 	if len(os.Args) > 1 && os.Args[1] == "panic" {
 		panic("on purpose")
 	}
