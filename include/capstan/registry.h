@@ -35,6 +35,9 @@
  * MiB, with -CAP_E_INTR once ctx->interrupted is set.
  */
 
+/* url for messages and listings: "user:password@" becomes "***@" (malloc'd). */
+char *reg_url_shown(const char *url);
+
 /* GET url into out (at most max bytes).  404 (or a missing file://) is -CAP_E_NOTFOUND. */
 int reg_get(const struct cap_ctx *ctx, const char *url, size_t max, struct strbuf *out);
 

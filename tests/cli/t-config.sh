@@ -56,6 +56,11 @@ has "$OUT" '^CAPSTAN_DISABLE_KVM: true$' "config print: disable_kvm from config.
 has "$OUT" '^CAPSTAN_QEMU_PATH: \(searched in PATH\)$' "config print: qemu path"
 CAPSTAN_REPO_URL=file:///env expect 0 "config print with the environment" "$CAPSTAN" config print -u file:///flag
 has "$OUT" '^CAPSTAN_REPO_URL: file:///flag$' "config print: -u wins"
+expect 0 "config print with a password in the URL" "$CAPSTAN" config print -u https://ci:s3cret@registry.example/capstan
+has "$OUT" '^CAPSTAN_REPO_URL: https://\*\*\*@registry.example/capstan$' "config print: the URL's credentials are masked"
+hasnt "$OUT" 's3cret' "config print: the password is not printed"
+expect 0 "config print --json with a password" "$CAPSTAN" config print --json -u https://ci:s3cret@registry.example/
+hasnt "$OUT" 's3cret' "config print --json: the password is not printed"
 CAPSTAN_DISABLE_KVM=0 expect 0 "config print --json" "$CAPSTAN" config print --json
 [ "$(cat "$OUT")" = "{\"root\":\"$CAPSTAN_ROOT\",\"repo_url\":\"file:///srv/capstan\",\"disable_kvm\":false,\"qemu_path\":null}" ] &&
 	ok "config print --json" || fail "config print --json"

@@ -30,8 +30,6 @@ bool reg_is_file_url(const char *url);
 char *reg_url_join(const char *base, const char *rel);
 /* The local path of a file:// URL (percent-decoded; libcurl loaded), or NULL. */
 char *reg_file_url_path(const char *url);
-/* url for messages: "user:password@" becomes "***@" (malloc'd). */
-char *reg_url_shown(const char *url);
 /* "name" of "ns/name". */
 const char *reg_base_name(const char *name);
 
