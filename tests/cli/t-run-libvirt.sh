@@ -21,7 +21,9 @@ fi
 
 # A private system-mode libvirtd: its own /etc/libvirt, /run/libvirt, /var/lib and
 # /var/cache/libvirt bind-mounted in a mount namespace, QEMU run as root without
-# a security driver (the instance folders are 0700), no virtlogd, no networks.
+# a security driver (the instance folders are 0700), no virtlogd, no networks, and
+# no private /dev for QEMU (libvirt cannot build one where /dev is not a devtmpfs,
+# as in some containers).
 LV=$TESTDIR/lv
 mkdir -p "$LV"/etc "$LV"/run "$LV"/lib "$LV"/cache
 cp -r /etc/libvirt/. "$LV/etc/"
@@ -33,6 +35,7 @@ dynamic_ownership = 0
 remember_owner = 0
 security_driver = "none"
 stdio_handler = "file"
+namespaces = []
 CONF
 cat >"$LV/etc/libvirtd.conf" <<'CONF'
 unix_sock_group = "root"
