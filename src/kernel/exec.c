@@ -196,7 +196,6 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 	struct kelf_info *ip = &img->info;
 	ksnprintf(exe, sizeof(exe), "%s", path);
 	const char *prog = exe;
-	vdso_forget(); /* the old program's vvar page is gone */
 	uint64_t base = ip->pie ? PIE_BASE - ip->lo : 0;
 	map_elf(img->n, ip, base, prog);
 	uint64_t ibase = 0, entry = base + ip->entry;
@@ -205,15 +204,16 @@ void exec_enter(struct exec_image *img, const char *path, int argc, char **argv,
 		map_elf(img->interp, &img->interp_info, ibase, img->interp_path);
 		entry = ibase + img->interp_info.entry;
 	}
-	proc.brk_start = proc.brk = PAGE_ALIGN_UP(base + ip->hi);
-	proc.exe = prog;
-	proc.exe_node = img->n;
-	proc.image_start = PAGE_ALIGN_DOWN(base + ip->lo);
-	proc.stack_start = STACK_TOP - STACK_SIZE;
-	proc.stack_end = STACK_TOP;
-	proc.start_ns = time_ns();
-	keep_strings(&proc.cmdline, &proc.cmdline_len, argv, argc);
-	keep_strings(&proc.environ, &proc.environ_len, envp, -1);
+	current->proc->brk_start = current->proc->brk = PAGE_ALIGN_UP(base + ip->hi);
+	kfree(current->proc->exe);
+	current->proc->exe = kstrdup(prog);
+	current->proc->exe_node = img->n;
+	current->proc->image_start = PAGE_ALIGN_DOWN(base + ip->lo);
+	current->proc->stack_start = STACK_TOP - STACK_SIZE;
+	current->proc->stack_end = STACK_TOP;
+	current->proc->start_ns = time_ns();
+	keep_strings(&current->proc->cmdline, &current->proc->cmdline_len, argv, argc);
+	keep_strings(&current->proc->environ, &current->proc->environ_len, envp, -1);
 
 	uint64_t vdso = vdso_map(VDSO_VVAR);
 

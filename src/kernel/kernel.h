@@ -158,7 +158,6 @@ bool time_wall(int64_t *offset);    /* time_realtime_offset(), once it has been 
 /* the vDSO (vdso/kvdso.c) */
 uint64_t vdso_map(uint64_t va);
 void vdso_update(void);
-void vdso_forget(void);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
 uint64_t time_idle_ns(void);	    /* time spent halted since boot */
@@ -212,6 +211,16 @@ bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void *vm_kernel_addr(uint64_t va); /* a present user page, through the kernel's map of RAM */
 void vm_release_user(void);
+/* address spaces: one per process; the scheduler switches them (vm_switch loads CR3) */
+struct mm;
+struct mm *vm_current(void);
+void vm_switch(struct mm *mm);
+struct mm *vm_new(void);  /* empty; NULL when out of memory */
+struct mm *vm_fork(void); /* a copy-on-write copy of the current one */
+void vm_get(struct mm *mm);
+void vm_put(struct mm *mm);
+bool vm_shared(const struct mm *mm); /* held by more than one process (vfork) */
+int vm_map_pinned(uint64_t va, uint64_t pa, int prot);
 int vm_map_shared(uint64_t va, uint64_t pa, int prot);
 bool vm_has_shared(uint64_t va, uint64_t len);
 void shm_release(uint64_t va, uint64_t pa); /* sys/shm.c: a shared page's mapping went away */

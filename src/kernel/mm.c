@@ -5,6 +5,7 @@
 
 #define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
 static uint64_t *bitmap;      /* bit set = page used; sized to the RAM, placed after the kernel */
+static uint16_t *shares; /* per page: how many address spaces share it beyond the first (COW) */
 static uint64_t npages, total_pages, free_pages, hint;
 
 static uint64_t popcount(uint64_t x)
@@ -46,14 +47,17 @@ void pmm_reserve(uint64_t base, uint64_t len)
 	mark(PAGE_ALIGN_DOWN(base) / PAGE_SIZE, PAGE_ALIGN_UP(base + len) / PAGE_SIZE, true);
 }
 
-/* The bitmap goes at phys (page-aligned, below top); returns its size in bytes. */
+/* The bitmap and the share counts go at phys (page-aligned, below top); returns their size in
+ * bytes. */
 uint64_t pmm_init(uint64_t phys, uint64_t top)
 {
 	npages = MIN(top, MAX_PAGES * PAGE_SIZE) / PAGE_SIZE;
 	npages = (npages + 63) & ~63ul;
 	bitmap = p2v(phys);
 	memset(bitmap, 0xff, npages / 8);
-	return npages / 8;
+	shares = p2v(phys + npages / 8);
+	memset(shares, 0, npages * sizeof(*shares));
+	return npages / 8 + npages * sizeof(*shares);
 }
 
 uint64_t pmm_alloc(size_t n)
@@ -229,10 +233,14 @@ char *kstrdup(const char *s)
 }
 
 /*
- * The user address space: the lower half of the one page table.  Pages are
- * 4 KiB.  A non-present PTE with PTE_LAZY gets a zeroed page on first touch,
- * or, with PTE_FILE too, a page read from the file mapping that covers it;
- * PROT_NONE is a present page without PTE_U (or a lazy one marked PTE_NONE).
+ * Address spaces: the lower half of a page table, one per process (threads
+ * and a vfork child share their parent's).  The upper half, the kernel's, is
+ * the same in every one.  Pages are 4 KiB.  A non-present PTE with PTE_LAZY
+ * gets a zeroed page on first touch, or, with PTE_FILE too, a page read from
+ * the file mapping that covers it; PROT_NONE is a present page without PTE_U
+ * (or a lazy one marked PTE_NONE).  After fork a private page is shared
+ * read-only by both processes and counted in shares[]; PTE_COW marks the
+ * ones the program may write, which the first write copies.
  */
 #define PTE_P	   0x1ul
 #define PTE_W	   0x2ul
@@ -242,12 +250,36 @@ char *kstrdup(const char *s)
 #define PTE_NONE   0x400ul
 #define PTE_FILE   0x800ul
 #define PTE_SHARED (1ul << 52) /* a page of a shared file mapping: sys/shm.c owns it */
-#define PTE_NX	   (1ul << 63)
-#define PTE_ADDR   0x000ffffffffff000ul
-#define USER_TOP   0x800000000000ul
+#define PTE_COW	   (1ul << 53) /* writable once copied: the page may be shared since a fork */
+#define PTE_PINNED                                                                                 \
+	(1ul << 54) /* the kernel's page (the vDSO), in every address space, never freed */
+#define PTE_NX	 (1ul << 63)
+#define PTE_ADDR 0x000ffffffffff000ul
+#define USER_TOP 0x800000000000ul
+
+/*
+ * Private file mappings, read a page at a time on first touch: a shared
+ * library is mapped whole but only partly used, and every page the kernel
+ * does not write costs nothing.  Each entry holds its file open; the newest
+ * entry covering an address is the one its PTE_FILE page comes from.
+ */
+#define NFMAP 256
+struct fmap {
+	uint64_t start, end, off;
+	struct node *n;
+};
+
+struct mm {
+	int refs;
+	uint64_t *pml4;
+	int nfmaps;
+	struct fmap fmaps[NFMAP];
+};
 
 extern uint64_t boot_pml4[512];
 static uint64_t nx_bit;
+static struct mm boot_mm = {.refs = 1, .pml4 = boot_pml4};
+static struct mm *cur = &boot_mm; /* the one CR3 holds */
 
 /* The boot code maps the first and the last GiB; RAM beyond 1 GiB gets the middle two. */
 void vm_map_ram(uint64_t top)
@@ -265,9 +297,62 @@ void vm_init(void)
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 }
 
-static uint64_t *walk(uint64_t va, bool create)
+struct mm *vm_current(void)
 {
-	uint64_t *table = boot_pml4;
+	return cur;
+}
+
+/* The one place CR3 is loaded: the scheduler calls it when the next task's address space differs.
+ */
+void vm_switch(struct mm *mm)
+{
+	if (mm == cur)
+		return;
+	cur = mm;
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v2p(mm->pml4)) : "memory");
+}
+
+/* An address space with nothing in its lower half; NULL when out of memory. */
+struct mm *vm_new(void)
+{
+	struct mm *mm = kzalloc(sizeof(*mm));
+	uint64_t pa = pmm_alloc(1);
+	if (!mm || !pa) {
+		kfree(mm);
+		if (pa)
+			pmm_free(pa, 1);
+		return NULL;
+	}
+	mm->refs = 1;
+	mm->pml4 = p2v(pa);
+	memcpy(mm->pml4 + 256, boot_pml4 + 256, 256 * sizeof(uint64_t));
+	return mm;
+}
+
+void vm_get(struct mm *mm)
+{
+	mm->refs++;
+}
+
+bool vm_shared(const struct mm *mm)
+{
+	return mm->refs > 1;
+}
+
+/* A page one address space lets go of: freed unless another still maps it. */
+static void page_put(uint64_t e)
+{
+	uint64_t pa = e & PTE_ADDR;
+	if (e & PTE_PINNED)
+		return;
+	if (shares[pa / PAGE_SIZE])
+		shares[pa / PAGE_SIZE]--;
+	else
+		pmm_free(pa, 1);
+}
+
+static uint64_t *walk_in(uint64_t *table, uint64_t va, bool create)
+{
 	for (int shift = 39; shift > 12; shift -= 9) {
 		uint64_t *e = &table[(va >> shift) & 511];
 		if (!(*e & PTE_P)) {
@@ -283,6 +368,11 @@ static uint64_t *walk(uint64_t va, bool create)
 	return &table[(va >> 12) & 511];
 }
 
+static uint64_t *walk(uint64_t va, bool create)
+{
+	return walk_in(cur->pml4, va, create);
+}
+
 /* The PTE for va, reusing the previous one while in the same page table. */
 static uint64_t *next_pte(uint64_t va, uint64_t *prev, bool create)
 {
@@ -296,6 +386,11 @@ static inline void invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
+static void flush_tlb(void)
+{
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+}
+
 static uint64_t prot_bits(int prot)
 {
 	uint64_t b = 0;
@@ -304,6 +399,23 @@ static uint64_t prot_bits(int prot)
 	if (!(prot & PROT_EXEC))
 		b |= nx_bit;
 	return b;
+}
+
+/* A write to a COW page: copy it unless this address space is the last to hold it. */
+static bool cow_break(uint64_t *pte, uint64_t va)
+{
+	uint64_t e = *pte, pa = e & PTE_ADDR;
+	if (shares[pa / PAGE_SIZE]) {
+		uint64_t copy = pmm_alloc_raw(1);
+		if (!copy)
+			return false;
+		memcpy(p2v(copy), p2v(pa), PAGE_SIZE);
+		shares[pa / PAGE_SIZE]--;
+		e = copy | (e & ~PTE_ADDR);
+	}
+	*pte = (e & ~PTE_COW) | PTE_W;
+	invlpg(PAGE_ALIGN_DOWN(va));
+	return true;
 }
 
 bool vm_is_free(uint64_t va, uint64_t len)
@@ -331,49 +443,37 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 		if (old & PTE_SHARED)
 			shm_release(va, old & PTE_ADDR);
 		else
-			pmm_free(old & PTE_ADDR, 1);
+			page_put(old);
 		invlpg(va);
 	}
 }
 
-/*
- * Private file mappings, read a page at a time on first touch: a shared
- * library is mapped whole but only partly used, and every page the kernel
- * does not write costs nothing.  Each entry holds its file open; the newest
- * entry covering an address is the one its PTE_FILE page comes from.
- */
-#define NFMAP 256
-static struct fmap {
-	uint64_t start, end, off;
-	struct node *n;
-} fmaps[NFMAP];
-static int nfmaps;
-
-static void fmap_drop(int i)
+static void fmap_drop(struct mm *mm, int i)
 {
-	struct node *n = fmaps[i].n;
+	struct node *n = mm->fmaps[i].n;
 	if (--n->opens == 0 && n->dead && n->kind == K_FILE) {
 		kfree(n->data);
 		n->data = NULL;
 		n->cap = 0;
 	}
-	memmove(&fmaps[i], &fmaps[i + 1], (size_t)(nfmaps - i - 1) * sizeof(fmaps[0]));
-	nfmaps--;
+	memmove(&mm->fmaps[i], &mm->fmaps[i + 1],
+		(size_t)(mm->nfmaps - i - 1) * sizeof(mm->fmaps[0]));
+	mm->nfmaps--;
 }
 
 /* Forget the entries that [va, va+len) covers whole. */
 static void fmap_forget(uint64_t va, uint64_t len)
 {
-	for (int i = nfmaps - 1; i >= 0; i--)
-		if (fmaps[i].start >= va && fmaps[i].end <= va + len)
-			fmap_drop(i);
+	for (int i = cur->nfmaps - 1; i >= 0; i--)
+		if (cur->fmaps[i].start >= va && cur->fmaps[i].end <= va + len)
+			fmap_drop(cur, i);
 }
 
 static const struct fmap *fmap_find(uint64_t va)
 {
-	for (int i = nfmaps - 1; i >= 0; i--)
-		if (va >= fmaps[i].start && va < fmaps[i].end)
-			return &fmaps[i];
+	for (int i = cur->nfmaps - 1; i >= 0; i--)
+		if (va >= cur->fmaps[i].start && va < cur->fmaps[i].end)
+			return &cur->fmaps[i];
 	return NULL;
 }
 
@@ -382,7 +482,7 @@ static const struct fmap *fmap_find(uint64_t va)
 int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t off)
 {
 	fmap_forget(va, len);
-	if (nfmaps == NFMAP)
+	if (cur->nfmaps == NFMAP)
 		return -12;
 	int r = vm_map(va, len, prot, true);
 	if (r)
@@ -392,7 +492,7 @@ int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t of
 		pte = next_pte(a, pte, false);
 		*pte |= PTE_FILE | PTE_LAZY;
 	}
-	fmaps[nfmaps++] = (struct fmap){va, va + len, off, n};
+	cur->fmaps[cur->nfmaps++] = (struct fmap){va, va + len, off, n};
 	n->opens++;
 	return 0;
 }
@@ -421,6 +521,17 @@ int vm_map_shared(uint64_t va, uint64_t pa, int prot)
 		return -12;
 	pte_clear(pte, va);
 	*pte = pa | PTE_P | PTE_SHARED | (prot ? PTE_U | prot_bits(prot) : 0);
+	return 0;
+}
+
+/* Map one of the kernel's own pages (the vDSO's) that every address space holds. */
+int vm_map_pinned(uint64_t va, uint64_t pa, int prot)
+{
+	uint64_t *pte = walk(va, true);
+	if (!pte)
+		return -12;
+	pte_clear(pte, va);
+	*pte = pa | PTE_P | PTE_PINNED | PTE_U | prot_bits(prot);
 	return 0;
 }
 
@@ -491,11 +602,14 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 	}
 	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
 		uint64_t *pte = walk(a, false);
-		uint64_t e = *pte & ~(PTE_W | PTE_NX | PTE_U | PTE_NONE);
+		uint64_t e = *pte & ~(PTE_W | PTE_NX | PTE_U | PTE_NONE | PTE_COW);
 		if (e & PTE_P)
 			e |= prot ? PTE_U | prot_bits(prot) : 0;
 		else
 			e |= prot ? prot_bits(prot) : PTE_NONE;
+		if ((e & PTE_P) && (e & PTE_W) && !(e & (PTE_SHARED | PTE_PINNED)) &&
+		    shares[(e & PTE_ADDR) / PAGE_SIZE])
+			e = (e & ~PTE_W) | PTE_COW; /* still shared with another process */
 		*pte = e;
 		if (e & PTE_P)
 			invlpg(a);
@@ -529,6 +643,11 @@ bool vm_fault(uint64_t va, bool write, bool user)
 	if (va >= USER_TOP)
 		return false;
 	uint64_t *pte = walk(va, false);
+	if (pte && (*pte & PTE_P) && (*pte & PTE_COW) && write) {
+		if (!cow_break(pte, va))
+			kexit(128 + 9, "out of memory");
+		return true;
+	}
 	if (!pte || (*pte & PTE_P) || !(*pte & PTE_LAZY) || (*pte & PTE_NONE))
 		return false;
 	if (write && user && !(*pte & PTE_W))
@@ -564,7 +683,12 @@ bool vm_fault(uint64_t va, bool write, bool user)
 	return true;
 }
 
-/* Is [va, va+len) user memory the kernel may touch on the program's behalf? */
+/*
+ * Is [va, va+len) user memory the kernel may touch on the program's behalf?
+ * The kernel runs with CR0.WP off, so its stores would go straight into a
+ * page still shared since a fork: the COW pages of the range are copied
+ * here, before any handler writes to them.
+ */
 bool vm_user_ok(uint64_t va, uint64_t len)
 {
 	if (va + len < va || va + len > USER_TOP)
@@ -575,6 +699,8 @@ bool vm_user_ok(uint64_t va, uint64_t len)
 		uint64_t *pte = walk(a, false);
 		if (!pte || !*pte || (*pte & PTE_NONE) || ((*pte & PTE_P) && !(*pte & PTE_U)))
 			return false;
+		if ((*pte & PTE_COW) && !cow_break(pte, a))
+			return false;
 	}
 	return true;
 }
@@ -582,6 +708,11 @@ bool vm_user_ok(uint64_t va, uint64_t len)
 void vm_zero_page(uint64_t va)
 {
 	uint64_t *pte = walk(va, false);
+	if (pte && (*pte & PTE_COW) && !cow_break(pte, va)) {
+		pte_clear(pte, va); /* no memory for a copy: a lazy zero page instead */
+		*pte = PTE_LAZY | PTE_W;
+		return;
+	}
 	if (pte && (*pte & PTE_P))
 		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
 }
@@ -600,13 +731,105 @@ static void free_table(uint64_t *table, int level, uint64_t base)
 		table[i] = 0;
 		if (!(e & PTE_P))
 			continue;
-		if (level > 1)
+		if (level > 1) {
 			free_table(p2v(e & PTE_ADDR), level - 1, va);
-		if (level == 1 && (e & PTE_SHARED))
-			shm_release(va, e & PTE_ADDR);
-		else
 			pmm_free(e & PTE_ADDR, 1);
+		} else if (e & PTE_SHARED) {
+			shm_release(va, e & PTE_ADDR);
+		} else {
+			page_put(e);
+		}
 	}
+}
+
+/*
+ * fork: the child's tables are a copy of the parent's, and every private
+ * page is shared by both, read-only; writable ones become PTE_COW in both.
+ * A page of a MAP_SHARED file mapping is copied instead (sys/shm.c tracks
+ * its mappings per address, in one address space).
+ */
+static int copy_table(uint64_t *src, uint64_t *dst, int level)
+{
+	for (int i = 0; i < (level == 4 ? 256 : 512); i++) { /* the upper half is the kernel's */
+		uint64_t e = src[i];
+		if (!e)
+			continue;
+		if (level > 1) {
+			if (!(e & PTE_P))
+				continue;
+			uint64_t pa = pmm_alloc(1);
+			if (!pa)
+				return -12;
+			dst[i] = pa | (e & ~PTE_ADDR);
+			int r = copy_table(p2v(e & PTE_ADDR), p2v(pa), level - 1);
+			if (r)
+				return r;
+			continue;
+		}
+		if ((e & PTE_P) && (e & PTE_SHARED)) {
+			uint64_t pa = pmm_alloc_raw(1);
+			if (!pa)
+				return -12;
+			memcpy(p2v(pa), p2v(e & PTE_ADDR), PAGE_SIZE);
+			dst[i] = pa | (e & ~(PTE_ADDR | PTE_SHARED));
+			continue;
+		}
+		if ((e & PTE_P) && !(e & PTE_PINNED)) {
+			if (e & PTE_W)
+				src[i] = e = (e & ~PTE_W) | PTE_COW;
+			shares[(e & PTE_ADDR) / PAGE_SIZE]++;
+		}
+		dst[i] = e;
+	}
+	return 0;
+}
+
+static void release_user(struct mm *mm)
+{
+	while (mm->nfmaps)
+		fmap_drop(mm, mm->nfmaps - 1);
+	for (int i = 0; i < 256; i++) {
+		uint64_t e = mm->pml4[i];
+		mm->pml4[i] = 0;
+		if (!(e & PTE_P))
+			continue;
+		free_table(p2v(e & PTE_ADDR), 3, (uint64_t)i << 39);
+		pmm_free(e & PTE_ADDR, 1);
+	}
+}
+
+/* A copy-on-write copy of the current address space; NULL when out of memory. */
+struct mm *vm_fork(void)
+{
+	struct mm *mm = vm_new();
+	if (!mm)
+		return NULL;
+	for (int i = 0; i < cur->nfmaps; i++) {
+		mm->fmaps[i] = cur->fmaps[i];
+		mm->fmaps[i].n->opens++;
+	}
+	mm->nfmaps = cur->nfmaps;
+	int r = copy_table(cur->pml4, mm->pml4, 4);
+	flush_tlb(); /* the parent's pages lost PTE_W */
+	if (r) {
+		vm_put(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* Let go of an address space; the last holder frees it (not while CR3 holds it). */
+void vm_put(struct mm *mm)
+{
+	if (--mm->refs)
+		return;
+	if (mm == &boot_mm)
+		panic("the first address space was freed");
+	if (cur == mm)
+		vm_switch(&boot_mm);
+	release_user(mm);
+	pmm_free(v2p(mm->pml4), 1);
+	kfree(mm);
 }
 
 /*
@@ -623,7 +846,7 @@ struct range_walk {
 static void range_page(struct range_walk *w, uint64_t va, uint64_t e)
 {
 	int p = (e & PTE_NONE) ? 0
-			       : PROT_READ | ((e & PTE_W) ? PROT_WRITE : 0) |
+			       : PROT_READ | ((e & (PTE_W | PTE_COW)) ? PROT_WRITE : 0) |
 				     (nx_bit && (e & PTE_NX) ? 0 : PROT_EXEC);
 	if (p != w->prot || va != w->end) {
 		if (w->prot >= 0)
@@ -648,17 +871,13 @@ static void range_table(struct range_walk *w, uint64_t *table, int level, uint64
 	}
 }
 
-/*
- * The program's mappings as /proc/PID/maps lists them: maximal runs of pages
- * with the same protection, each with how many of its pages are in memory.
- */
 void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
 	       void *ctx)
 {
 	struct range_walk w = {fn, ctx, 0, 0, 0, -1};
 	for (int i = 0; i < 256; i++)
-		if (boot_pml4[i] & PTE_P)
-			range_table(&w, p2v(boot_pml4[i] & PTE_ADDR), 3, (uint64_t)i << 39);
+		if (cur->pml4[i] & PTE_P)
+			range_table(&w, p2v(cur->pml4[i] & PTE_ADDR), 3, (uint64_t)i << 39);
 	if (w.prot >= 0)
 		fn(ctx, w.start, w.end, w.prot, w.resident);
 }
@@ -666,15 +885,6 @@ void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uin
 /* Drop every user mapping and the page tables under them (execve). */
 void vm_release_user(void)
 {
-	while (nfmaps)
-		fmap_drop(nfmaps - 1);
-	for (int i = 0; i < 256; i++) {
-		uint64_t e = boot_pml4[i];
-		boot_pml4[i] = 0;
-		if (!(e & PTE_P))
-			continue;
-		free_table(p2v(e & PTE_ADDR), 3, (uint64_t)i << 39);
-		pmm_free(e & PTE_ADDR, 1);
-	}
-	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	release_user(cur);
+	flush_tlb();
 }

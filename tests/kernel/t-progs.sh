@@ -115,6 +115,13 @@ case_def epoll epoll 0 '' '' 'eventfd: counter and semaphore' 'timerfd: one-shot
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
+case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kept its own' \
+	'wait: exit 7, SIGTERM, SIGSEGV, WNOHANG and waitid ok' 'child: from vfork, ppid set' \
+	'child: from posix_spawn, ppid set' 'exec: vfork and posix_spawn children ran the program again' \
+	'pipe: 1 MiB from a child, in order, then EOF' 'pipeline: generate | transform | check passed 300000 bytes' \
+	'sigchld: handler told pid and status; ignored SIGCHLD reaps' \
+	'zombies: kept until waited for; an orphan came to its reaper' 'SUCCESS'
+case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' 'SUCCESS'
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'

@@ -8,7 +8,9 @@
 #   natively with the host's copy of the same static binary in an empty
 #   directory, then in the unikernel (microvm, TCG, direct boot) as the
 #   program on the kernel command line; the console (without CR) and the
-#   status must match exactly.  $SHELL_CMD runs the same shell again.
+#   status must match exactly.  $SHELL_CMD runs the same shell again;
+#   busybox is in every image, for the external commands scripts run (and
+#   as /bin/gzip, which its tar -z runs).
 #   An interactive case (icase) types INPUT on the console of COMMAND (an
 #   interactive shell, say), in the unikernel only (natively there is no
 #   terminal): the lines expected must appear in order and the status must
@@ -33,6 +35,8 @@ case_def trapsig_busybox busybox trapsig.sh
 case_def trapsig_bash bash trapsig.sh
 case_def builtins_busybox busybox builtins.sh
 case_def builtins_bash bash builtins.sh
+case_def pipelines_busybox busybox pipelines.sh
+case_def pipelines_bash bash pipelines.sh
 # icase NAME SHELL STATUS COMMAND INPUT EXPECTED-LINE...
 icases=()
 icase_def() { icases+=("$1"); eval "icase_$1=(\"\${@:2}\")"; }
@@ -79,7 +83,8 @@ run_case() { # run_case NAME SHELL SCRIPT
 	rm -f "$tmp/img" "$tmp/status"
 	if ! "$MKIMAGE" "$tmp/img" --kernel "$KERNEL" \
 		--cmdline "--quiet '--env=SHELL_CMD=${argv[*]:0:2}' ${shell_argv[$sh]} /test.sh" \
-		"${argv[0]}=$bin" "/test.sh=$script" >"$tmp/mk" 2>&1; then
+		"${argv[0]}=$bin" "/bin/busybox=${shell_path[busybox]}" \
+		"/bin/gzip=${shell_path[busybox]}" "/test.sh=$script" >"$tmp/mk" 2>&1; then
 		fail=$((fail + 1))
 		echo "FAIL $name: mkimage: $(head -1 "$tmp/mk")"
 		return

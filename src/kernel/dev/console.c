@@ -223,7 +223,7 @@ static bool signal_char(char c)
 			echo(c);
 			if (tio.c_lflag & ECHO)
 				console_write("\n", 1);
-			signal_raise(sig[i]);
+			tty_signal(sig[i]);
 			return true;
 		}
 	return false;
@@ -402,13 +402,9 @@ static void set_termios(const struct ktermios *t, bool flush)
 #define TCSETSW	   0x5403
 #define TCSETSF	   0x5404
 #define TCFLSH	   0x540b
-#define TIOCGPGRP  0x540f
-#define TIOCSPGRP  0x5410
 #define TIOCOUTQ   0x5411
 #define TIOCGWINSZ 0x5413
 #define TIOCSWINSZ 0x5414
-#define TIOCSCTTY  0x540e
-#define TIOCGSID   0x5429
 
 int console_ioctl(unsigned long req, uint64_t arg)
 {
@@ -441,17 +437,10 @@ int console_ioctl(unsigned long req, uint64_t arg)
 	case TIOCSWINSZ:
 		return 0;
 	case TIOCGPGRP:
-	case TIOCGSID: /* the one process leads its group and session */
-		if (!vm_user_ok(arg, 4))
-			return -EFAULT;
-		*(int *)arg = 1;
-		return 0;
+	case TIOCGSID:
 	case TIOCSPGRP:
-		if (!vm_user_ok(arg, 4))
-			return -EFAULT;
-		return *(int *)arg == 1 ? 0 : -EPERM;
 	case TIOCSCTTY:
-		return 0;
+		return tty_ioctl_pgrp(req, arg); /* proc/pgrp.c */
 	case FIONREAD:
 	case TIOCOUTQ:
 		if (!vm_user_ok(arg, 4))

@@ -5,9 +5,8 @@
 
 #define NBUCKET 1024
 static struct node *bucket[NBUCKET];
-struct node *vfs_root, *vfs_cwd;
+struct node *vfs_root;
 long vfs_nodes;
-uint32_t vfs_uid, vfs_gid;
 static uint64_t next_ino = 1;
 
 static uint32_t hash(const struct node *parent, const char *name)
@@ -83,8 +82,8 @@ struct node *vfs_create(struct node *parent, const char *name, enum node_kind ki
 	n->parent = parent ? parent : n;
 	n->kind = kind;
 	n->mode = mode;
-	n->uid = vfs_uid;
-	n->gid = vfs_gid;
+	n->uid = cred_fsuid();
+	n->gid = cred_fsgid();
 	n->ino = next_ino++;
 	n->ram = true;
 	n->nlink = 1;

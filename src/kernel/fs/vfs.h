@@ -83,9 +83,12 @@ void vfs_touch(struct node *n, bool modified); /* ctime, and mtime when modified
 
 void vfs_init(void);
 int vfs_index(uint64_t rootfs_off, uint64_t rootfs_size);
-extern struct node *vfs_root, *vfs_cwd;
+extern struct node *vfs_root;
+struct node **proc_cwd(void); /* proc/fork.c: the calling process's working directory */
+#define vfs_cwd (*proc_cwd())
 extern long vfs_nodes;
-extern uint32_t vfs_uid, vfs_gid; /* owner of new nodes: the process's effective ids */
+uint32_t cred_fsuid(void); /* owner of new nodes: the process's effective ids (sys/cred.c) */
+uint32_t cred_fsgid(void);
 
 /* Resolve path from dir (absolute paths ignore it).  When parent is given and
  * only the last component is missing, returns -ENOENT with *parent set and

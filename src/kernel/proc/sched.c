@@ -2,10 +2,10 @@
 /* Tasks and the scheduler: round robin, preemptive in user mode (local APIC timer), idle by HLT. */
 #include "task.h"
 
-#define KSTACK_PAGES 4
+#define KSTACK_PAGES 8 /* as the boot stack: execve walks paths with 4 KiB buffers on it */
 #define SLICE_NS     10000000ull /* 10 ms, as Linux's CFS gives a CPU-bound task about */
 
-struct proc proc = {.pid = 1, .nthreads = 1};
+struct proc proc = {.pid = 1, .nthreads = 1, .ntasks = 1, .pgid = 1, .sid = 1, .umask = 022};
 static struct task boot_task;
 struct task *current = &boot_task;
 struct task *task_list = &boot_task;
@@ -97,6 +97,7 @@ void sched_init(void)
 {
 	boot_task.tid = 1;
 	boot_task.proc = &proc;
+	proc.mm = vm_current();
 	boot_task.kstack_top = cpu_kstack_top;
 	boot_task.fpu = p2v(pmm_alloc(1));
 	if (!v2p(boot_task.fpu))
@@ -159,6 +160,7 @@ struct task *task_new(void)
 	}
 	t->tid = next_tid++;
 	t->proc = current->proc;
+	t->proc->ntasks++;
 	t->kstack = p2v(ks);
 	t->kstack_top = (uint64_t)t->kstack + KSTACK_PAGES * PAGE_SIZE;
 	t->fpu = p2v(fpu);
@@ -169,6 +171,15 @@ struct task *task_new(void)
 	memcpy(t->name, current->name, sizeof(t->name));
 	t->state = T_SLEEP;
 	return t;
+}
+
+/* A task made by task_new that will not start after all. */
+void task_discard(struct task *t)
+{
+	t->proc->ntasks--;
+	pmm_free(v2p(t->kstack), KSTACK_PAGES);
+	pmm_free(v2p(t->fpu), 1);
+	kfree(t);
 }
 
 void task_start(struct task *t)
@@ -192,6 +203,8 @@ static void reap(void)
 			}
 		pmm_free(v2p(z->kstack), KSTACK_PAGES);
 		pmm_free(v2p(z->fpu), 1);
+		z->proc->ntasks--;
+		proc_free_if_done(z->proc);
 		kfree(z);
 	}
 }
@@ -269,6 +282,7 @@ static void schedule(void)
 		fpu_owner = next;
 		wrmsr(0xc0000100, next->fs);
 		wrmsr(0xc0000101, next->gs);
+		vm_switch(next->proc->mm); /* the one place a process switch changes CR3 */
 		cpu_set_kstack(next->kstack_top);
 		current = next;
 		next->last_in = rdtsc();
@@ -340,10 +354,19 @@ void sched_tick(uint64_t *user_rip)
 
 void task_exec_alone(void)
 {
-	struct task *keep = NULL, *t;
-	while ((t = runq_pop()))
-		if (t == current)
+	struct task *keep = NULL, *others = NULL, **tail = &others, *t;
+	while ((t = runq_pop())) /* the queue keeps current and other processes' tasks */
+		if (t == current) {
 			keep = t;
+		} else if (t->proc != current->proc) {
+			*tail = t;
+			tail = &t->next_run;
+		}
+	*tail = NULL;
+	while ((t = others)) {
+		others = t->next_run;
+		runq_push(t);
+	}
 	for (t = task_list; t; t = t->next_all)
 		if (t != current && t->state != T_DEAD && t->proc == current->proc) {
 			t->state = T_DEAD;
@@ -362,8 +385,8 @@ void task_exec_alone(void)
 void task_exit(void)
 {
 	struct task *t = current;
-	if (--t->proc->nthreads == 0)
-		kexit(0, NULL); /* not reached: exit() ends the last thread with its status */
+	if (--t->proc->nthreads == 0 && t->proc->state == P_LIVE)
+		proc_exit(0); /* not reached: exit() ends the last thread with its status */
 	robust_list_exit(t);
 	if (t->clear_child_tid && vm_user_ok(t->clear_child_tid, 4)) {
 		*(uint32_t *)t->clear_child_tid = 0;

@@ -60,6 +60,8 @@ bool signal_pending(struct task *t)
 	       ((t->sigpending | t->proc->sigpending) & t->sigwait);
 }
 
+static void signal_to(struct proc *p, struct task *t, int sig, const struct ksiginfo *info);
+
 /* Would the signal do nothing at all if delivered now?  Then it is not queued. */
 static bool discarded(struct proc *p, int sig)
 {
@@ -69,16 +71,36 @@ static bool discarded(struct proc *p, int sig)
 
 void signal_send(struct task *t, int sig, const struct ksiginfo *info)
 {
-	struct proc *p = t ? t->proc : current->proc;
+	if (t)
+		signal_to(t->proc, t, sig, info);
+	else
+		signal_to(current->proc, NULL, sig, info);
+}
+
+void signal_to_proc(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	if (p->state == P_LIVE)
+		signal_to(p, NULL, sig, info);
+}
+
+/* Would thread c of p take sig now? */
+static bool takes(const struct task *c, const struct proc *p, int sig)
+{
+	return c->proc == p && c->state != T_DEAD &&
+	       (!(c->sigmask & SIGBIT(sig)) || (c->sigwait & SIGBIT(sig)));
+}
+
+static void signal_to(struct proc *p, struct task *t, int sig, const struct ksiginfo *info)
+{
 	if (sig < 1 || sig > NSIG || discarded(p, sig))
 		return;
-	if (!t) { /* for the process: a thread that does not block it, else any later */
-		for (struct task *c = current; c; c = c == current ? task_list : c->next_all)
-			if (c->proc == p && c->state != T_DEAD &&
-			    (!(c->sigmask & SIGBIT(sig)) || (c->sigwait & SIGBIT(sig)))) {
+	if (!t) { /* for the process: a thread that does not block it (the caller first), else any
+		     later */
+		if (takes(current, p, sig))
+			t = current;
+		for (struct task *c = task_list; c && !t; c = c->next_all)
+			if (takes(c, p, sig))
 				t = c;
-				break;
-			}
 	}
 	struct ksiginfo *slot = t ? &t->siginfo[sig] : &p->siginfo[sig];
 	uint64_t *pend = t ? &t->sigpending : &p->sigpending;
@@ -118,6 +140,11 @@ static void fill_info(struct siginfo64 *si, int sig, const struct ksiginfo *k)
 	memset(si, 0, sizeof(*si));
 	si->signo = sig;
 	si->code = k->code;
+	if (sig == SIGCHLD && k->code > 0 && k->code < SI_KERNEL) { /* CLD_*: pid, uid, status */
+		si->kill.pid = k->pid;
+		memcpy(si->bytes + 8, &k->overrun, 4);
+		return;
+	}
 	if (k->code > 0 && k->code < SI_KERNEL) { /* a fault */
 		si->addr = k->addr;
 		return;
@@ -139,9 +166,7 @@ void signal_fill_info(void *usi, int sig, const struct ksiginfo *k)
 
 NORETURN static void die(int sig)
 {
-	char msg[48];
-	ksnprintf(msg, sizeof(msg), "killed by signal %d", sig);
-	kexit(128 + sig, msg);
+	proc_exit(sig);
 }
 
 /* Push an rt_sigframe and point the registers at the handler; false when the stack is bad. */

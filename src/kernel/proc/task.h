@@ -42,12 +42,38 @@ struct ktimer {
 	int overrun;
 };
 
-/* What the threads of one program share.  Only pid 1 exists for now, but
- * every task points at its proc so that fork can make a second one. */
+#define NGROUPS 64 /* supplementary groups kept */
+struct kcred {
+	uint32_t uid, euid, suid, gid, egid, sgid;
+	uint32_t groups[NGROUPS];
+	int ngroups;
+};
+
+/* A process is live until its last thread ends, then a zombie until its parent waits for it
+ * (or until its last task is freed, once reaped: P_DEAD). */
+enum proc_state { P_LIVE, P_ZOMBIE, P_DEAD };
+struct fdtable;
+
+/* What the threads of one program share; fork copies it. */
 struct proc {
 	int pid;
 	int nthreads; /* live tasks */
-	const char *exe;
+	int ntasks;   /* task structs not yet freed: the proc outlives them all */
+	enum proc_state state;
+	int wstatus;	 /* once a zombie: the status wait4 reports */
+	int exit_signal; /* what the parent gets when it ends: SIGCHLD, or clone's choice */
+	struct proc *parent, *next;
+	int pgid, sid;
+	bool execed;	/* it ran execve since its fork: setpgid from the parent is refused */
+	bool subreaper; /* PR_SET_CHILD_SUBREAPER: orphans below it come to it, not to pid 1 */
+	struct task *vfork_parent; /* suspended in vfork until this one execs or exits */
+	uint64_t children_ns;	   /* CPU time of the children waited for */
+	struct mm *mm;		   /* the address space; a vfork child shares its parent's */
+	struct fdtable *fdt;
+	struct node *cwd;
+	uint32_t umask;
+	struct kcred cred;
+	char *exe;
 	struct node *exe_node;
 	uint64_t brk_start, brk;
 	uint64_t image_start, stack_start, stack_end; /* for /proc/PID/maps */
@@ -88,6 +114,8 @@ struct task {
 	enum wake_reason wake;
 	bool interruptible;
 	uint64_t futex_addr; /* waiting on this futex word (0: not) */
+	bool in_wait;	     /* in wait4 or waitid: a child's end wakes it */
+	bool in_vfork;	     /* suspended until its vfork child execs or exits */
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
 	struct task *next_run;	  /* the run queue */
@@ -97,12 +125,14 @@ struct task {
 extern struct task *current;
 extern struct proc proc; /* pid 1 */
 extern struct task *task_list;
+extern struct proc *proc_list; /* every process, pid 1 first */
 
 void sched_init(void);
 struct task *
 task_new(void); /* a runnable-to-be task of current's process; NULL when out of memory */
 void task_start(struct task *t);
-void task_exit(void) NORETURN; /* the calling thread ends; the last one ends the program */
+void task_discard(struct task *t); /* one task_new made that will not start */
+void task_exit(void) NORETURN;	   /* the calling thread ends; the last one ends the program */
 struct task *task_by_tid(long tid);
 void sched_yield_cpu(void);
 /* Sleep until task_wake, the deadline (time_ns; 0: none) or, if interruptible, a signal. */
@@ -133,6 +163,25 @@ void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c
 void fpu_load_from(const void *src);
 void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
+
+/* fork.c and wait.c: processes */
+struct proc *proc_by_pid(long pid); /* a live process or a zombie */
+long proc_clone(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
+		uint64_t tls);
+void proc_exec_mm(void);	      /* execve: a vfork child leaves its parent's address space */
+void proc_exit(int wstatus) NORETURN; /* exit_group, or a deadly signal: Linux's wait status */
+void proc_free_if_done(struct proc *p);
+void clone_frame(struct task *t, const struct sysframe *fr, uint64_t sp); /* thread.c */
+void signal_to_proc(struct proc *p, int sig, const struct ksiginfo *info);
+
+/* pgrp.c: process groups, and the console as their terminal */
+#define TIOCSCTTY 0x540e
+#define TIOCGPGRP 0x540f
+#define TIOCSPGRP 0x5410
+#define TIOCGSID  0x5429
+bool signal_pgrp(long pgid, int sig, const struct ksiginfo *info);
+void tty_signal(int sig); /* VINTR, VQUIT, VSUSP: to the foreground group */
+int tty_ioctl_pgrp(unsigned long req, uint64_t arg);
 
 /* futex.c */
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);

@@ -22,16 +22,33 @@
 	 CLONE_IO | 0xfful)
 
 /*
- * A new thread of the caller's process.  Its kernel stack holds a copy of
- * the caller's syscall frame (RAX 0, the new stack) under a switch_to frame
- * whose return address is the syscall exit path: the first switch to it
- * returns to user mode as if from this very clone.
+ * A new task's kernel stack holds a copy of the caller's syscall frame (RAX
+ * 0, the new stack) under a switch_to frame whose return address is the
+ * syscall exit path: the first switch to it returns to user mode as if from
+ * this very clone.
  */
+void clone_frame(struct task *t, const struct sysframe *fr, uint64_t sp)
+{
+	struct sysframe *cf = (struct sysframe *)(t->kstack_top - sizeof(*cf));
+	*cf = *fr;
+	cf->rax = 0;
+	if (sp)
+		cf->rsp = sp;
+	uint64_t *ks = (uint64_t *)cf;
+	*--ks = (uint64_t)syscall_exit;
+	for (int i = 0; i < 6; i++) /* rbp rbx r12..r15 */
+		*--ks = 0;
+	t->ksp = (uint64_t)ks;
+}
+
+/* A new thread of the caller's process, or (without CLONE_THREAD) a new process. */
 static long clone_thread(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid,
 			 uint64_t ctid, uint64_t tls)
 {
+	if (!(flags & (CLONE_THREAD | CLONE_SIGHAND)))
+		return proc_clone(fr, flags, sp, ptid, ctid, tls); /* fork, vfork, posix_spawn */
 	if ((flags & THREAD_NEEDS) != THREAD_NEEDS)
-		return -ENOSYS; /* a new process (fork, vfork, posix_spawn): not here */
+		return -EINVAL;
 	if (flags & ~THREAD_MAY)
 		return -EINVAL;
 	if (flags & CLONE_PARENT_SETTID)
@@ -43,16 +60,7 @@ static long clone_thread(struct sysframe *fr, uint64_t flags, uint64_t sp, uint6
 	struct task *t = task_new();
 	if (!t)
 		return -EAGAIN;
-	struct sysframe *cf = (struct sysframe *)(t->kstack_top - sizeof(*cf));
-	*cf = *fr;
-	cf->rax = 0;
-	if (sp)
-		cf->rsp = sp;
-	uint64_t *ks = (uint64_t *)cf;
-	*--ks = (uint64_t)syscall_exit;
-	for (int i = 0; i < 6; i++) /* rbp rbx r12..r15 */
-		*--ks = 0;
-	t->ksp = (uint64_t)ks;
+	clone_frame(t, fr, sp);
 	if (flags & CLONE_SETTLS)
 		t->fs = tls;
 	if (flags & CLONE_PARENT_SETTID)
@@ -93,17 +101,17 @@ SYSCALL_FRAME(clone3, 2)
 			    a.parent_tid, a.child_tid, a.tls);
 }
 
-/* exit ends the calling thread, and the program with the last one */
+/* exit ends the calling thread, and the process with the last one */
 SYSCALL_FRAME(exit, 1)
 {
 	if (current->proc->nthreads == 1)
-		kexit((int)(SYS_A0 & 0xff), NULL);
+		proc_exit((int)(SYS_A0 & 0xff) << 8);
 	task_exit();
 }
 
 SYSCALL_FRAME(exit_group, 1)
 {
-	kexit((int)(SYS_A0 & 0xff), NULL);
+	proc_exit((int)(SYS_A0 & 0xff) << 8);
 }
 
 SYSCALL1(set_tid_address, uint64_t, addr)
@@ -182,21 +190,23 @@ SYSCALL3(getcpu, uint64_t, ucpu, uint64_t, unode, uint64_t, cache)
 }
 
 /* ---- prctl: the thread's name, and what runtimes ask at start ---- */
-#define PR_SET_PDEATHSIG    1
-#define PR_GET_PDEATHSIG    2
-#define PR_GET_DUMPABLE	    3
-#define PR_SET_DUMPABLE	    4
-#define PR_GET_KEEPCAPS	    7
-#define PR_SET_KEEPCAPS	    8
-#define PR_SET_NAME	    15
-#define PR_GET_NAME	    16
-#define PR_CAPBSET_READ	    23
-#define PR_GET_TIMERSLACK   30
-#define PR_SET_TIMERSLACK   29
-#define PR_SET_NO_NEW_PRIVS 38
-#define PR_GET_NO_NEW_PRIVS 39
-#define PR_GET_THP_DISABLE  42
-#define CAP_LAST_CAP	    40
+#define PR_SET_PDEATHSIG       1
+#define PR_GET_PDEATHSIG       2
+#define PR_GET_DUMPABLE	       3
+#define PR_SET_DUMPABLE	       4
+#define PR_GET_KEEPCAPS	       7
+#define PR_SET_KEEPCAPS	       8
+#define PR_SET_NAME	       15
+#define PR_GET_NAME	       16
+#define PR_CAPBSET_READ	       23
+#define PR_GET_TIMERSLACK      30
+#define PR_SET_TIMERSLACK      29
+#define PR_SET_NO_NEW_PRIVS    38
+#define PR_GET_NO_NEW_PRIVS    39
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
+#define PR_GET_THP_DISABLE     42
+#define CAP_LAST_CAP	       40
 
 static struct {
 	int pdeathsig, dumpable, keepcaps, no_new_privs;
@@ -259,6 +269,13 @@ SYSCALL5(prctl, long, opt, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64_t, a
 		return 0;
 	case PR_GET_NO_NEW_PRIVS:
 		return prc.no_new_privs;
+	case PR_SET_CHILD_SUBREAPER:
+		current->proc->subreaper = a2 != 0;
+		return 0;
+	case PR_GET_CHILD_SUBREAPER:
+		UOK(a2, 4);
+		*(int32_t *)a2 = current->proc->subreaper;
+		return 0;
 	case PR_GET_THP_DISABLE:
 		return 0;
 	}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Credentials (real, effective, saved and file-system ids, groups) and the process group and
- * session. */
+/* Credentials: real, effective, saved and file-system ids, and groups. */
 #include "sys.h"
 
 /*
@@ -10,11 +9,7 @@
  * owned by its effective ids.  Access checks on files are not made: the
  * kernel runs one application and keeps no users apart.
  */
-static struct {
-	uint32_t uid, euid, suid, gid, egid, sgid;
-	uint32_t groups[NGROUPS];
-	int ngroups;
-} cred;
+#define cred (current->proc->cred) /* the calling process's; fork copies them */
 
 uint32_t cred_fsuid(void)
 {
@@ -72,7 +67,6 @@ static long set_res(uint32_t *ids, uint32_t r, uint32_t e, uint32_t s)
 	for (int i = 0; i < 3; i++)
 		if (want[i] != (uint32_t)-1)
 			ids[i] = want[i];
-	vfs_uid = cred.euid;
 	return 0;
 }
 
@@ -103,7 +97,6 @@ SYSCALL3(setresgid, uint32_t, r, uint32_t, e, uint32_t, s)
 	for (int i = 0; i < 3; i++)
 		if (want[i] != (uint32_t)-1)
 			g[i] = want[i];
-	vfs_gid = cred.egid;
 	return 0;
 }
 
@@ -195,36 +188,4 @@ SYSCALL2(setgroups, long, size, uint64_t, ulist)
 	memcpy(cred.groups, (void *)ulist, (size_t)size * 4);
 	cred.ngroups = (int)size;
 	return 0;
-}
-
-/* ---- process group and session: the one process leads both (pid, pgid and sid 1) ---- */
-SYSCALL0(getpgrp)
-{
-	return 1;
-}
-
-SYSCALL1(getpgid, long, pid)
-{
-	return pid == 0 || pid == 1 ? 1 : -ESRCH;
-}
-
-SYSCALL1(getsid, long, pid)
-{
-	return pid == 0 || pid == 1 ? 1 : -ESRCH;
-}
-
-/* setpgid: the process is already its own group's leader, the only change allowed */
-SYSCALL2(setpgid, long, pid, long, pgid)
-{
-	if (pid < 0 || pgid < 0)
-		return -EINVAL;
-	if (pid != 0 && pid != 1)
-		return -ESRCH;
-	return pgid == 0 || pgid == 1 ? 0 : -EPERM;
-}
-
-/* setsid: a group leader may not start a session, and pid 1 leads its group */
-SYSCALL0(setsid)
-{
-	return -EPERM;
 }

@@ -3,10 +3,45 @@
 #include "../net/knet.h"
 #include "sys.h"
 
-static struct {
-	struct file *f;
-	bool cloexec;
-} fds[NFD];
+/* The descriptors of a process: fork copies the table (the files are shared), clone with
+ * CLONE_FILES shares it. */
+struct fdtable {
+	int refs;
+	struct {
+		struct file *f;
+		bool cloexec;
+	} fd[NFD];
+};
+#define fds (current->proc->fdt->fd) /* the calling process's */
+
+struct fdtable *fd_table_copy(void)
+{
+	struct fdtable *t = kmalloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	memcpy(t, current->proc->fdt, sizeof(*t));
+	t->refs = 1;
+	for (int i = 0; i < NFD; i++)
+		if (t->fd[i].f)
+			t->fd[i].f->refs++;
+	return t;
+}
+
+void fd_table_get(struct fdtable *t)
+{
+	t->refs++;
+}
+
+/* The last holder closes every descriptor in it. */
+void fd_table_put(struct fdtable *t)
+{
+	if (--t->refs)
+		return;
+	for (int i = 0; i < NFD; i++)
+		if (t->fd[i].f)
+			file_put(t->fd[i].f);
+	kfree(t);
+}
 
 int fd_alloc(struct file *f, int from, bool cloexec)
 {
@@ -81,6 +116,9 @@ struct file *file_new(struct node *n, int flags)
 void fd_init_console(void)
 {
 	struct node *tty;
+	if (!(current->proc->fdt = kzalloc(sizeof(struct fdtable))))
+		panic("out of memory for the descriptors");
+	current->proc->fdt->refs = 1;
 	if (vfs_walk(vfs_root, "/dev/tty", true, &tty, NULL, NULL))
 		panic("no /dev/tty");
 	struct file *f = file_new(tty, O_RDWR);

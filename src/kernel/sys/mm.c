@@ -8,25 +8,25 @@ static uint64_t mmap_next = MMAP_TOP;
 void mm_reset(void)
 {
 	mmap_next = MMAP_TOP;
-	proc.brk_start = proc.brk = 0;
+	current->proc->brk_start = current->proc->brk = 0;
 }
 
 SYSCALL1(brk, uint64_t, addr)
 {
-	if (addr < proc.brk_start)
-		return (long)proc.brk;
-	uint64_t old = PAGE_ALIGN_UP(proc.brk), want = PAGE_ALIGN_UP(addr);
-	if (addr > proc.brk_start + (1ul << 40))
-		return (long)proc.brk;
+	if (addr < current->proc->brk_start)
+		return (long)current->proc->brk;
+	uint64_t old = PAGE_ALIGN_UP(current->proc->brk), want = PAGE_ALIGN_UP(addr);
+	if (addr > current->proc->brk_start + (1ul << 40))
+		return (long)current->proc->brk;
 	if (want > old) {
 		if (!vm_is_free(old, want - old) ||
 		    vm_map(old, want - old, PROT_READ | PROT_WRITE, true))
-			return (long)proc.brk;
+			return (long)current->proc->brk;
 	} else if (want < old) {
 		vm_unmap(want, old - want);
 	}
-	proc.brk = addr;
-	return (long)proc.brk;
+	current->proc->brk = addr;
+	return (long)current->proc->brk;
 }
 
 SYSCALL6(mmap, uint64_t, addr, uint64_t, len, long, prot, long, flags, long, fd, int64_t, off)

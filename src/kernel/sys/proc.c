@@ -69,15 +69,9 @@ SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 	task_exec_alone(); /* the other threads end */
 	task_save_fs(0);
 	task_save_gs(0);
-	vm_release_user();
+	proc_exec_mm(); /* a new address space, or the old one emptied */
 	mm_reset();
 	exec_enter(&img, path, (int)argc, argv, envp, 0);
-}
-
-/* ---- identity: run as root ---- */
-SYSCALL0(getppid)
-{
-	return 0;
 }
 
 /* ---- identity, limits ---- */
@@ -126,16 +120,15 @@ SYSCALL2(setrlimit, long, res, uint64_t, unew)
 	return do_prlimit64(0, res, unew, 0);
 }
 
-static uint32_t umask_val = 022;
 uint32_t proc_umask(void)
 {
-	return umask_val;
+	return current->proc->umask;
 }
 
 SYSCALL1(umask, long, mask)
 {
-	uint32_t old = umask_val;
-	umask_val = (uint32_t)mask & 0777;
+	uint32_t old = current->proc->umask;
+	current->proc->umask = (uint32_t)mask & 0777;
 	return old;
 }
 

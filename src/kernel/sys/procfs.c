@@ -57,7 +57,7 @@ static void tprintf(struct text *t, const char *fmt, ...)
 /* ---- the process ---- */
 static const char *comm(void)
 {
-	const char *e = proc.exe ? proc.exe : "";
+	const char *e = current->proc->exe ? current->proc->exe : "";
 	const char *slash = strrchr(e, '/');
 	return slash ? slash + 1 : e;
 }
@@ -93,10 +93,13 @@ static void gen_stat(struct text *t)
 	signal_sets(&blocked, &ignored, &caught);
 	ksnprintf(name, sizeof(name), "%s", comm());
 	tprintf(t, "1 (%s) R 0 1 1 %d 1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu ", name,
-		(4 << 8) | 64, ticks(busy_ns()), ticks(proc.start_ns), m.size, m.resident);
+		(4 << 8) | 64, ticks(busy_ns()), ticks(current->proc->start_ns), m.size,
+		m.resident);
 	tprintf(t, "18446744073709551615 %lu %lu %lu 0 0 0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ",
-		proc.image_start, proc.brk_start, proc.stack_end, blocked, ignored, caught);
-	tprintf(t, "%lu %lu %lu 0 0 0 0 0\n", proc.image_start, proc.brk_start, proc.brk_start);
+		current->proc->image_start, current->proc->brk_start, current->proc->stack_end,
+		blocked, ignored, caught);
+	tprintf(t, "%lu %lu %lu 0 0 0 0 0\n", current->proc->image_start, current->proc->brk_start,
+		current->proc->brk_start);
 }
 
 static void gen_status(struct text *t)
@@ -121,10 +124,11 @@ static void gen_status(struct text *t)
 	tprintf(t, "\nNStgid:\t1\nNSpid:\t1\nNSpgid:\t1\nNSsid:\t1\n");
 	tprintf(t, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n", m.size / 1024,
 		m.size / 1024, m.resident * 4);
-	tprintf(t, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\n", (proc.brk - proc.brk_start) / 1024,
-		(proc.stack_end - proc.stack_start) / 1024);
-	tprintf(t, "Threads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n", proc.nthreads,
-		1024, 0, 0);
+	tprintf(t, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\n",
+		(current->proc->brk - current->proc->brk_start) / 1024,
+		(current->proc->stack_end - current->proc->stack_start) / 1024);
+	tprintf(t, "Threads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n",
+		current->proc->nthreads, 1024, 0, 0);
 	tprintf(t, "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n", blocked, ignored, caught);
 	uint64_t caps = uid[1] == 0 ? 0x1fffffffffful : 0;
 	tprintf(t, "CapInh:\t%016x\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\n", 0, caps,
@@ -141,8 +145,8 @@ static void map_line(struct text *t, uint64_t start, uint64_t end, int prot, con
 	char head[128];
 	int n = ksnprintf(head, sizeof(head), "%08lx-%08lx %c%c%cp %08lx %02x:%02x %lu ", start,
 			  end, prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
-			  prot & PROT_EXEC ? 'x' : '-', ino ? start - proc.image_start : 0ul, 0,
-			  ino ? 1 : 0, ino);
+			  prot & PROT_EXEC ? 'x' : '-',
+			  ino ? start - current->proc->image_start : 0ul, 0, ino ? 1 : 0, ino);
 	tput(t, head, (size_t)n);
 	if (*name) {
 		for (; n < 73; n++)
@@ -161,9 +165,9 @@ struct maps_ctx {
 static void maps_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident)
 {
 	struct maps_ctx *m = ctx;
-	uint64_t heap_end = PAGE_ALIGN_UP(proc.brk);
-	const uint64_t cuts[] = {proc.image_start, proc.brk_start, heap_end, proc.stack_start,
-				 proc.stack_end};
+	uint64_t heap_end = PAGE_ALIGN_UP(current->proc->brk);
+	const uint64_t cuts[] = {current->proc->image_start, current->proc->brk_start, heap_end,
+				 current->proc->stack_start, current->proc->stack_end};
 	while (start < end) {
 		uint64_t stop = end;
 		for (size_t i = 0; i < ARRAY_LEN(cuts); i++)
@@ -171,12 +175,13 @@ static void maps_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64
 				stop = cuts[i];
 		const char *name = "";
 		uint64_t ino = 0;
-		if (start >= proc.image_start && start < proc.brk_start) {
+		if (start >= current->proc->image_start && start < current->proc->brk_start) {
 			name = m->exe;
-			ino = proc.exe_node ? proc.exe_node->ino : 0;
-		} else if (start >= proc.brk_start && start < heap_end) {
+			ino = current->proc->exe_node ? current->proc->exe_node->ino : 0;
+		} else if (start >= current->proc->brk_start && start < heap_end) {
 			name = "[heap]";
-		} else if (start >= proc.stack_start && start < proc.stack_end) {
+		} else if (start >= current->proc->stack_start &&
+			   start < current->proc->stack_end) {
 			name = "[stack]";
 		}
 		map_line(m->t, start, stop, prot, name, ino);
@@ -187,8 +192,8 @@ static void maps_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64
 static void gen_maps(struct text *t)
 {
 	struct maps_ctx m = {t, ""};
-	if (proc.exe_node && vfs_path(proc.exe_node, m.exe, sizeof(m.exe)) < 0)
-		ksnprintf(m.exe, sizeof(m.exe), "%s (deleted)", proc.exe);
+	if (current->proc->exe_node && vfs_path(current->proc->exe_node, m.exe, sizeof(m.exe)) < 0)
+		ksnprintf(m.exe, sizeof(m.exe), "%s (deleted)", current->proc->exe);
 	vm_ranges(maps_range, &m);
 }
 
@@ -313,10 +318,12 @@ int procfs_fill(struct file *f)
 	struct text t = {0};
 	switch ((enum gen)f->n->gen) {
 	case G_CMDLINE:
-		tput(&t, proc.cmdline ? proc.cmdline : "", proc.cmdline_len);
+		tput(&t, current->proc->cmdline ? current->proc->cmdline : "",
+		     current->proc->cmdline_len);
 		break;
 	case G_ENVIRON:
-		tput(&t, proc.environ ? proc.environ : "", proc.environ_len);
+		tput(&t, current->proc->environ ? current->proc->environ : "",
+		     current->proc->environ_len);
 		break;
 	case G_STAT:
 		gen_stat(&t);
@@ -438,8 +445,10 @@ static void refresh_pid(struct node *dir)
 	char path[4096];
 	struct node *exe = vfs_lookup(dir, "exe"), *cwd = vfs_lookup(dir, "cwd");
 	if (exe) {
-		if (!proc.exe_node || vfs_path(proc.exe_node, path, sizeof(path)) < 0)
-			ksnprintf(path, sizeof(path), "%s", proc.exe ? proc.exe : "");
+		if (!current->proc->exe_node ||
+		    vfs_path(current->proc->exe_node, path, sizeof(path)) < 0)
+			ksnprintf(path, sizeof(path), "%s",
+				  current->proc->exe ? current->proc->exe : "");
 		set_link(exe, path);
 	}
 	if (cwd && vfs_path(vfs_cwd, path, sizeof(path)) > 0)

@@ -133,21 +133,34 @@ static struct ksiginfo from_user(int code)
 	return (struct ksiginfo){.code = code, .pid = current->proc->pid};
 }
 
-SYSCALL2(kill, long, pid, long, sig)
+/* kill: pid > 0 a process, 0 the caller's group, -1 every process but pid 1 and the caller,
+ * below -1 the group -pid. */
+SYSCALL2(kill, int, pid, int, sig)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
-	struct task *t = pid > 0 ? task_by_tid(pid) : NULL;
-	if (pid > 0 && !t)
+	if (pid == INT32_MIN)
 		return -ESRCH;
-	if (pid < -1) /* a process group: ours is 1 */
-		if (pid != -current->proc->pid)
+	struct ksiginfo k = from_user(SI_USER);
+	struct proc *me = current->proc;
+	if (pid > 0) {
+		struct proc *p = proc_by_pid(pid);
+		if (!p)
 			return -ESRCH;
-	if (sig) {
-		struct ksiginfo k = from_user(SI_USER);
-		signal_send(NULL, (int)sig, &k);
+		if (sig)
+			signal_to_proc(p, (int)sig, &k);
+		return 0;
 	}
-	return 0;
+	long pgid = pid == 0 ? me->pgid : -pid;
+	int found = 0;
+	for (struct proc *p = proc_list; p; p = p->next) {
+		if (p->state == P_DEAD || (pid == -1 ? p->pid == 1 || p == me : p->pgid != pgid))
+			continue;
+		found++;
+		if (sig)
+			signal_to_proc(p, (int)sig, &k);
+	}
+	return found ? 0 : -ESRCH;
 }
 
 static long thread_kill(struct task *t, long sig)

@@ -96,6 +96,9 @@ int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
 void fd_close_on_exec(void);
 void fd_init_console(void);
+struct fdtable *fd_table_copy(void); /* fork: NULL when out of memory */
+void fd_table_get(struct fdtable *t);
+void fd_table_put(struct fdtable *t);
 
 long fd_close(long fd);
 
@@ -120,7 +123,6 @@ int procfs_fill(struct file *f); /* make a K_PROC file's text as it is opened */
 long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff);
 
 /* credentials (cred.c) */
-#define NGROUPS 64 /* supplementary groups kept */
 uint32_t cred_fsuid(void);
 uint32_t cred_fsgid(void);
 void cred_ids(uint32_t uid[4], uint32_t gid[4], const uint32_t **groups, int *ngroups);

@@ -6,21 +6,26 @@
 
 extern const char vdso_start[], vdso_end[];
 
-static struct vvar *vvar; /* the current program's page, through the kernel's map of RAM */
+/* One vvar page and one copy of the vDSO, mapped into every address space: the clocks are the
+ * same for every process. */
+static struct vvar *vvar;
+static uint64_t vdso_pa; /* the vvar page, then the vDSO's pages */
 
 /* Map the vvar page at va and the vDSO after it; returns the vDSO's address for AT_SYSINFO_EHDR. */
 uint64_t vdso_map(uint64_t va)
 {
 	uint64_t size = PAGE_ALIGN_UP((uint64_t)(vdso_end - vdso_start));
-	if (vm_map(va, PAGE_SIZE + size, PROT_READ | PROT_WRITE, false))
-		kexit(128 + 9, "out of memory for the vDSO");
-	memcpy((void *)(va + PAGE_SIZE), vdso_start, (size_t)(vdso_end - vdso_start));
-	vvar = vm_kernel_addr(va);
-	memset(vvar, 0, PAGE_SIZE);
-	vvar->boot_tsc = boot_tsc;
-	vdso_update();
-	vm_protect(va, PAGE_SIZE, PROT_READ);
-	vm_protect(va + PAGE_SIZE, size, PROT_READ | PROT_EXEC);
+	if (!vdso_pa) {
+		if (!(vdso_pa = pmm_alloc(1 + size / PAGE_SIZE)))
+			kexit(128 + 9, "out of memory for the vDSO");
+		memcpy(p2v(vdso_pa + PAGE_SIZE), vdso_start, (size_t)(vdso_end - vdso_start));
+		vvar = p2v(vdso_pa);
+		vvar->boot_tsc = boot_tsc;
+		vdso_update();
+	}
+	for (uint64_t off = 0; off < PAGE_SIZE + size; off += PAGE_SIZE)
+		if (vm_map_pinned(va + off, vdso_pa + off, off ? PROT_READ | PROT_EXEC : PROT_READ))
+			kexit(128 + 9, "out of memory for the vDSO");
 	return va + PAGE_SIZE;
 }
 
@@ -39,10 +44,4 @@ void vdso_update(void)
 		vvar->wall_offset = wall;
 		vvar->wall_ready = 1;
 	}
-}
-
-/* The old program's pages are gone (execve). */
-void vdso_forget(void)
-{
-	vvar = NULL;
 }

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Process groups and sessions, and the console as their controlling terminal. */
+#include "../sys/sys.h"
+#include "task.h"
+
+/* The console: the session it controls and its foreground group (pid 1's at boot). */
+static int tty_sid = 1, tty_pgrp = 1;
+
+static bool group_in_session(long pgid, int sid)
+{
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (p->state != P_DEAD && p->pgid == pgid && p->sid == sid)
+			return true;
+	return false;
+}
+
+/* A signal to every process of group pgid; false when there is none. */
+bool signal_pgrp(long pgid, int sig, const struct ksiginfo *info)
+{
+	bool found = false;
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (p->state != P_DEAD && p->pgid == pgid) {
+			found = true;
+			signal_to_proc(p, sig, info);
+		}
+	return found;
+}
+
+/* VINTR, VQUIT and VSUSP typed on the console go to its foreground group. */
+void tty_signal(int sig)
+{
+	struct ksiginfo k = {.code = SI_KERNEL};
+	signal_pgrp(tty_pgrp, sig, &k);
+}
+
+int tty_ioctl_pgrp(unsigned long req, uint64_t arg)
+{
+	struct proc *me = current->proc;
+	if (!vm_user_ok(arg, 4))
+		return req == TIOCSCTTY ? 0 : -EFAULT;
+	switch (req) {
+	case TIOCGPGRP:
+	case TIOCGSID:
+		if (me->sid != tty_sid)
+			return -ENOTTY; /* not our controlling terminal */
+		*(int32_t *)arg = req == TIOCGPGRP ? tty_pgrp : tty_sid;
+		return 0;
+	case TIOCSPGRP: {
+		int32_t pgid = *(int32_t *)arg;
+		if (me->sid != tty_sid)
+			return -ENOTTY;
+		if (pgid < 0)
+			return -EINVAL;
+		if (!group_in_session(pgid, me->sid))
+			return -EPERM;
+		tty_pgrp = pgid;
+		return 0;
+	}
+	default: /* TIOCSCTTY: a session leader takes the console (root may take it from another) */
+		if (me->sid == tty_sid)
+			return 0;
+		if (me->sid != me->pid)
+			return -EPERM;
+		tty_sid = me->sid;
+		tty_pgrp = me->pgid;
+		return 0;
+	}
+}
+
+SYSCALL0(getpgrp)
+{
+	return current->proc->pgid;
+}
+
+static struct proc *target(int pid)
+{
+	return pid ? proc_by_pid(pid) : current->proc;
+}
+
+SYSCALL1(getpgid, int, pid)
+{
+	struct proc *p = target(pid);
+	return p ? p->pgid : -ESRCH;
+}
+
+SYSCALL1(getsid, int, pid)
+{
+	struct proc *p = target(pid);
+	return p ? p->sid : -ESRCH;
+}
+
+/* setpgid: the caller or a child of its, not yet exec'd, within one session; the group is new
+ * (pgid = its pid) or one the session has. */
+SYSCALL2(setpgid, int, pid, int, pgid)
+{
+	struct proc *me = current->proc, *p = target(pid);
+	if (pgid < 0)
+		return -EINVAL;
+	if (!p || (p != me && p->parent != me))
+		return -ESRCH;
+	if (p != me && p->execed)
+		return -EACCES;
+	if (p->sid != me->sid || p->sid == p->pid)
+		return -EPERM;
+	if (!pgid)
+		pgid = p->pid;
+	if (pgid != p->pid && !group_in_session(pgid, me->sid))
+		return -EPERM;
+	p->pgid = pgid;
+	return 0;
+}
+
+/* setsid: a new session and group led by the caller, which must not lead a group already. */
+SYSCALL0(setsid)
+{
+	struct proc *me = current->proc;
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (p->state != P_DEAD && p->pgid == me->pid)
+			return -EPERM;
+	me->sid = me->pgid = me->pid;
+	return me->sid;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# An interactive busybox sh in the unikernel on a real terminal (tmux): external commands, a
+# pipeline, and ^C ending the foreground job while the shell goes on.
+#
+# The guest runs under QEMU in a tmux pane (microvm, TCG, direct boot); keys are typed with
+# tmux send-keys and every step waits until the pane shows what it expects.
+# Environment (set by meson): KERNEL, MKIMAGE; QEMU (default qemu-system-x86_64).
+# Exits 77 when the kernel, busybox-static or tmux is missing.
+set -u
+QEMU=${QEMU:-qemu-system-x86_64}
+BUSYBOX=/bin/busybox
+for v in KERNEL MKIMAGE; do
+	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
+done
+command -v tmux >/dev/null || { echo "skip: tmux is not installed"; exit 77; }
+[ -x "$BUSYBOX" ] || { echo "skip: $BUSYBOX not installed (tests/deps.sh)"; exit 77; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-tty.XXXXXX") || exit 1
+SOCK=$tmp/tmux.sock
+T() { tmux -S "$SOCK" "$@"; }
+cleanup() {
+	T kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL $1"
+	T capture-pane -p -t t 2>/dev/null | sed 's/^/    /' | tail -15
+}
+screen() { T capture-pane -p -t t; }
+# wait_for REGEX: until the pane shows a line matching it (60 s at most: TCG on a busy host).
+wait_for() {
+	for _ in $(seq 600); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+type_line() { T send-keys -t t -l -- "$1" && T send-keys -t t Enter; }
+
+if ! "$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet '--env=PS1=sh> ' /bin/busybox sh -i" \
+	"/bin/busybox=$BUSYBOX" >"$tmp/mk" 2>&1; then
+	echo "FAIL mkimage: $(head -1 "$tmp/mk")"
+	exit 1
+fi
+# signal=off: ^C typed in the pane goes to the guest, not to QEMU
+T -f /dev/null new-session -d -s t -x 120 -y 40 \
+	"'$QEMU' -nodefaults -no-user-config -display none -no-reboot -m 128M \
+	-chardev stdio,id=con,signal=off -serial chardev:con \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 \
+	-chardev file,id=st,path='$tmp/status' -device isa-debugcon,iobase=0xe9,chardev=st \
+	-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel '$KERNEL' \
+	-drive id=d0,file='$tmp/img',format=raw,if=none -device virtio-blk-device,drive=d0; \
+	echo RC=\$?; sleep 600" || { echo "FAIL tmux session starts"; exit 1; }
+
+wait_for '^sh> ?$' && ok "the interactive shell prompts" || bad "the interactive shell prompts"
+type_line 'busybox echo one two three | busybox wc -w'
+wait_for '^3$' && ok "a pipeline of external commands" || bad "a pipeline of external commands"
+type_line 'busybox sh -c "echo job started; exec busybox sleep 600"'
+wait_for '^job started$' || bad "the foreground job starts"
+T send-keys -t t C-c
+type_line 'echo "after $?"'
+wait_for '^after 130$' && ok "^C ends the foreground job (status 130), the shell goes on" ||
+	bad "^C ends the foreground job (status 130), the shell goes on"
+type_line 'exit 7'
+wait_for '^RC=' && grep -qx 'exit 7' "$tmp/status" && ok "exit 7 ends the VM with status 7" ||
+	bad "exit 7 ends the VM with status 7 ($(cat "$tmp/status" 2>/dev/null))"
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
