@@ -67,9 +67,8 @@ static bool discarded(struct proc *p, int sig)
 	return h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig));
 }
 
-void signal_send(struct task *t, int sig, const struct ksiginfo *info)
+static void post(struct proc *p, struct task *t, int sig, const struct ksiginfo *info)
 {
-	struct proc *p = t ? t->proc : current->proc;
 	if (sig < 1 || sig > NSIG || discarded(p, sig))
 		return;
 	if (!t) { /* for the process: a thread that does not block it, else any later */
@@ -88,6 +87,16 @@ void signal_send(struct task *t, int sig, const struct ksiginfo *info)
 	}
 	if (t && t->state == T_SLEEP && signal_pending(t))
 		task_wake(t, W_SIGNAL);
+}
+
+void signal_send(struct task *t, int sig, const struct ksiginfo *info)
+{
+	post(t ? t->proc : current->proc, t, sig, info);
+}
+
+void signal_send_proc(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	post(p, NULL, sig, info);
 }
 
 /* Take the lowest deliverable signal of current (in `set` when given); 0 when none. */
@@ -137,9 +146,11 @@ void signal_fill_info(void *usi, int sig, const struct ksiginfo *k)
 	fill_info(usi, sig, k);
 }
 
-NORETURN static void die(int sig)
+NORETURN static void die(int sig, const struct ksiginfo *k)
 {
 	char msg[48];
+	if (sig == SIGTERM && k && k->code == SI_KERNEL) /* only power.c sends that */
+		kexit(128 + sig, "stopped by power button");
 	ksnprintf(msg, sizeof(msg), "killed by signal %d", sig);
 	kexit(128 + sig, msg);
 }
@@ -225,9 +236,9 @@ static void deliver(struct trapframe *f)
 		if (h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig)))
 			continue;
 		if (h == SIG_DFL)
-			die(sig);
+			die(sig, &k);
 		if (!setup_frame(f, sig, &k))
-			die(SIGSEGV);
+			die(SIGSEGV, NULL);
 		return; /* one frame; the next signal goes when this handler returns */
 	}
 	if (current->mask_saved) { /* rt_sigsuspend woke without running a handler */
@@ -314,7 +325,7 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 	struct trapframe f;
 	uint64_t uc = fr->rsp; /* the handler's RET took the return address */
 	if (!vm_user_ok(uc, sizeof(struct ucontext64)))
-		die(SIGSEGV);
+		die(SIGSEGV, NULL);
 	const struct ucontext64 *u = (const struct ucontext64 *)uc;
 	const struct sigcontext64 *m = &u->mc;
 	f = (struct trapframe){.r15 = m->r15,
@@ -338,7 +349,7 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 			       .rsp = m->rsp,
 			       .ss = SEL_UDATA};
 	if (f.rip >= 0x800000000000ul)
-		die(SIGSEGV);
+		die(SIGSEGV, NULL);
 	current->sigmask = u->sigmask & ~UNBLOCKABLE;
 	if (m->fpstate && vm_user_ok(m->fpstate, 512))
 		fpu_load_from((const void *)m->fpstate);

@@ -121,7 +121,8 @@ void task_save_gs(uint64_t gs);
 
 /* signal.c */
 void signal_send(struct task *t, int sig, const struct ksiginfo *info); /* t NULL: the process */
-bool signal_pending(struct task *t);					/* one it does not block */
+void signal_send_proc(struct proc *p, int sig, const struct ksiginfo *info);
+bool signal_pending(struct task *t);		      /* one it does not block */
 int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
 void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
 int signal_default_ignored(int sig);

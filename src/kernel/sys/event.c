@@ -240,8 +240,6 @@ static long wait_until(struct file *f, unsigned want)
 	while (!(ready_of(f) & want)) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (power_stop_requested())
-			kexit(128 + SIGTERM, "stopped by power button");
 		if (anon_wait(IDLE_MAX_NS))
 			return -EINTR;
 	}
@@ -518,8 +516,6 @@ static long epoll_wait_common(long epfd, uint64_t uev, long max, long timeout_ms
 		uint64_t now = time_ns();
 		if (n || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
 			return n;
-		if (power_stop_requested())
-			kexit(128 + SIGTERM, "stopped by power button");
 		if (anon_wait(timeout_ms > 0 ? end - now : IDLE_MAX_NS))
 			return -EINTR;
 	}
