@@ -1115,6 +1115,12 @@ unsigned sock_poll(struct file *f)
 	return m;
 }
 
+uint32_t sock_arrivals(struct file *f)
+{
+	struct ksock *s = sock_of(f);
+	return s->tcp ? s->tcp->arrivals : 0;
+}
+
 long sock_fionread(struct file *f)
 {
 	struct ksock *s = sock_of(f);
