@@ -41,5 +41,5 @@ const struct cmd_spec spec_build = {
 	     "guest path in 'files' goes under '/', with a warning, as in Capstan.\n"
 	     "\n"
 	     "The same inputs give a byte-identical image; file times in the image are\n"
-	     "SOURCE_DATE_EPOCH, or 0 when it is unset.\n",
+	     "SOURCE_DATE_EPOCH when it is set, else each file's own.\n",
 };

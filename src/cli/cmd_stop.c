@@ -61,7 +61,8 @@ const struct cmd_spec spec_stop = {
     .missing = "which instance? (see 'capstan instances')",
     .synopsis = "[-t SECS] NAME...",
     .about = "Stop instances.  Each VM is first asked to power off (the ACPI power button,\n"
-	     "which the capstan kernel answers by ending the program); if it is still up\n"
-	     "after SECS seconds (default 10) it is ended by force.  The message says which\n"
-	     "of the two happened.  Stopping an instance that is not running is not an error.\n",
+	     "which the capstan kernel turns into SIGTERM for the program); if it is still\n"
+	     "up after SECS seconds (default 10) it is ended by force.  The message says\n"
+	     "which of the two happened.  Stopping an instance that is not running is not\n"
+	     "an error.\n",
 };

@@ -158,13 +158,13 @@ bool time_wall(int64_t *offset);    /* time_realtime_offset(), once it has been 
 /* the vDSO (vdso/kvdso.c) */
 uint64_t vdso_map(uint64_t va);
 void vdso_update(void);
-#define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
+#define IDLE_MAX_NS	50000000ull /* longest HLT: the power button is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
 uint64_t time_idle_ns(void);	    /* time spent halted since boot */
 void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
-/* Wait for some event: sleep up to max_ns (other tasks run), then take console input; a power
- * stop ends here.  True when a signal interrupted the wait. */
+/* Wait for some event: sleep up to max_ns (other tasks run), then take console input.  True
+ * when a signal (the power button's SIGTERM too) interrupted the wait. */
 bool kwait(uint64_t max_ns);
 void lapic_eoi(void);
 void lapic_oneshot(uint64_t ns);  /* one timer interrupt (vector 32) after ns */
@@ -176,7 +176,7 @@ bool lapic_armed_by(uint64_t by); /* a one-shot armed fires no later than by (ti
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
 void power_init(void);
-bool power_stop_requested(void);
+void power_poll(void); /* the power button pressed: SIGTERM for pid 1 */
 void power_use_ged(bool on);
 void kexit(int status, const char *why) NORETURN;
 void signal_raise(int sig); /* sys/signal.c: a signal the kernel sends the program */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Leaving the machine (exit status to the host) and noticing a graceful stop request. */
 #include "kernel.h"
+#include "proc/task.h"
 #include "syscall.h"
 
 /*
@@ -32,18 +33,33 @@ void power_use_ged(bool on)
 	have_ged = on;
 }
 
-/* Rate-limited: the PM and GED registers cost a VM exit each. */
-bool power_stop_requested(void)
+/* Rate-limited: the PM and GED registers cost a VM exit each.  Reading GED's event clears it. */
+static bool pressed(void)
 {
 	uint64_t now = rdtsc();
 	if (now < next_poll)
 		return false;
 	next_poll = now + 20 * 1000 * 1000; /* ~10 ms at 2 GHz, exactness does not matter */
-	if (have_pm && (inw(PM_BASE) & 0x100))
+	if (have_pm && (inw(PM_BASE) & 0x100)) {
+		outw(PM_BASE, 0x100); /* write 1 to clear: the next press is seen again */
 		return true;
+	}
 	if (have_ged && (*(volatile uint32_t *)p2v(GED_EVT) & 0x2))
 		return true;
 	return false;
+}
+
+/*
+ * The power button is SIGTERM for pid 1, as a Linux init gets it from its
+ * ACPI daemon: a server with a handler shuts itself down and exits with its
+ * own status; one without dies of it (143, "stopped by power button").
+ */
+void power_poll(void)
+{
+	if (!pressed())
+		return;
+	struct ksiginfo k = {.code = SI_KERNEL};
+	signal_to_proc(&proc, SIGTERM, &k);
 }
 
 static void NORETURN power_off(int status)

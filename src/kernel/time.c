@@ -109,8 +109,6 @@ void time_loadavg(uint64_t out[3])
 
 bool kwait(uint64_t max_ns)
 {
-	if (power_stop_requested())
-		kexit(128 + 15, "stopped by power button");
 	bool signalled = task_sleep(time_ns() + max_ns, true) == W_SIGNAL;
 	console_pump();
 	return signalled;

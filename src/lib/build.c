@@ -35,15 +35,16 @@
  * guest path that 'files' yields twice is an error), then write base MBR +
  * base kernel + base root fs + new files + new cmdline into a lazily
  * allocated qcow2 and install it.  Everything in the image that could vary
- * between runs (times, owners, order) is fixed, so the same inputs give the
- * same bytes.
+ * between runs (owners, order, and times when SOURCE_DATE_EPOCH is set) is
+ * fixed, so the same inputs give the same bytes.
  */
 
 struct gather {
 	struct layout_file *v;
 	size_t n, cap;
 	size_t first_new; /* entries from 'files' start here (duplicates are checked among them) */
-	int64_t mtime;
+	int64_t mtime;	  /* of what the build makes: SOURCE_DATE_EPOCH, else 0 */
+	bool fixed;	  /* SOURCE_DATE_EPOCH is set: every file gets mtime */
 	const volatile sig_atomic_t *interrupted; /* the context's: Ctrl-C ends the walk */
 };
 
@@ -150,6 +151,20 @@ static void walk_push(struct walk *w, char *host, char *guest)
 	w->n++;
 }
 
+/*
+ * A file's time in the image: SOURCE_DATE_EPOCH when that is set, so that the
+ * same files give the same image whatever their times (a fresh checkout);
+ * else the file's own, so that a cache that checks its source's time
+ * (Python's .pyc beside Debian's .py) still matches it in the guest instead
+ * of being compiled again at every boot.
+ */
+static int64_t file_time(const struct gather *g, const struct stat *st)
+{
+	if (g->fixed)
+		return g->mtime;
+	return st->st_mtime < 0 ? 0 : (int64_t)st->st_mtime;
+}
+
 /* Push the children of folder host in reverse order, so they are popped sorted. */
 static int push_children(struct walk *w, const char *host, const char *guest, const char *what)
 {
@@ -201,7 +216,7 @@ static int add_one(struct gather *g, struct walk *w, const char *host, const cha
 	f = gather_add(g);
 	f->path = xstrdup(guest);
 	f->mode = (st.st_mode & S_IFMT) | (st.st_mode & 07777);
-	f->mtime = g->mtime;
+	f->mtime = file_time(g, &st);
 	if (S_ISREG(st.st_mode)) {
 		f->host = xstrdup(host);
 		f->size = (uint64_t)st.st_size;
@@ -317,7 +332,7 @@ static void add_link_targets(const struct cap_ctx *ctx, struct gather *g, const 
 				break;
 			struct layout_file *f = gather_add(g);
 			f->path = xstrdup(guest);
-			f->mtime = g->mtime;
+			f->mtime = file_time(g, &st);
 			f->mode = (st.st_mode & S_IFMT) | (st.st_mode & 07777);
 			if (S_ISLNK(st.st_mode)) {
 				n = readlink(host, target, sizeof(target) - 1);
@@ -374,6 +389,7 @@ static int add_elf_deps(const struct cap_ctx *ctx, struct gather *g)
 			break;
 		}
 		f->mode = S_IFREG | (st.st_mode & 0777);
+		f->mtime = file_time(g, &st);
 		f->host = xstrdup(a->host);
 		f->size = (uint64_t)st.st_size;
 		cap_verbose(ctx, "added %s from %s (%s, needed by %s)", a->guest, a->host, a->how,
@@ -399,18 +415,21 @@ static int add_elf_deps(const struct cap_ctx *ctx, struct gather *g)
 	return ret;
 }
 
-static int64_t build_time(void)
+/* SOURCE_DATE_EPOCH, else 0; *set says whether it was given (and valid). */
+static int64_t build_time(bool *set)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	char *end;
 	long long v;
 
+	*set = false;
 	if (!s || !*s)
 		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || *end || v < 0)
 		return 0;
+	*set = true;
 	return v;
 }
 
@@ -668,7 +687,7 @@ int build_image(const struct cap_ctx *ctx, const struct build_opts *o)
 	if ((ret = load_base(ctx, cf.base, &base, &img)))
 		goto out;
 
-	g.mtime = build_time();
+	g.mtime = build_time(&g.fixed);
 	g.interrupted = &ctx->interrupted;
 	if (cf.rootfs && (ret = add_path(&g, cf.rootfs, "/", cf.path)))
 		goto out;
@@ -752,7 +771,7 @@ int build_compose(const struct cap_ctx *ctx, const struct compose_opts *o)
 		goto out;
 	if ((ret = bundled_kernel(ctx, &img)))
 		goto out;
-	g.mtime = build_time();
+	g.mtime = build_time(&g.fixed);
 	g.interrupted = &ctx->interrupted;
 	/* Capstan's layout: a folder's content at '/', a file as /<its name> */
 	tmp = xstrdup(o->source);

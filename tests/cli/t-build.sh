@@ -72,6 +72,11 @@ expect 0 "rebuild" "$CAPSTAN" build -q
 if cmp -s "$repo/app/app.qemu" "$TESTDIR/first.qemu"; then ok "same inputs give the same bytes"; else fail "same inputs give the same bytes"; fi
 SOURCE_DATE_EPOCH=1700000001 "$CAPSTAN" build -q >/dev/null 2>&1
 if cmp -s "$repo/app/app.qemu" "$TESTDIR/first.qemu"; then fail "SOURCE_DATE_EPOCH changes the image"; else ok "SOURCE_DATE_EPOCH changes the image"; fi
+# Without SOURCE_DATE_EPOCH each file keeps its own time (Python checks a .pyc against its .py's).
+expect 0 "build without SOURCE_DATE_EPOCH" env -u SOURCE_DATE_EPOCH "$CAPSTAN" build -q app-times
+dump app-times
+has "$TESTDIR/dump" '^100750 10 978307200 /tool$' "a file's own time kept"
+has "$TESTDIR/dump" '^100644 6 978307200 /etc/conf.d/a.conf$' "a file in a folder keeps its own time"
 expect 0 "verbose shows the build step" "$CAPSTAN" build -v
 has "$OUT" '^step-output$' "build step output shown with -v"
 

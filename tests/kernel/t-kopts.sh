@@ -112,7 +112,7 @@ check "bad quoting: 126" 253 "exit 126 command line: unterminated single quote"
 boot microvm
 check "no disk: panic" 255 "panic no virtio-blk disk"
 
-# graceful stop: stdin waits for a line; system_powerdown ends it with 143
+# graceful stop: stdin waits for a line; system_powerdown (SIGTERM, no handler) ends it with 143
 cat >"$tmp/qmp.py" <<'PY'
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
@@ -125,8 +125,15 @@ for _ in range(200):
 f = s.makefile("rw")
 f.readline()
 for cmd in ("qmp_capabilities", "system_powerdown"):
-    if cmd == "system_powerdown":
-        time.sleep(float(sys.argv[2]))
+    if cmd == "system_powerdown":  # once the program says "ready" (its handler is in place)
+        for _ in range(1000):
+            try:
+                with open(sys.argv[2], "rb") as out:
+                    if b"ready" in out.read():
+                        break
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
     f.write(json.dumps({"execute": cmd}) + "\n")
     f.flush()
     f.readline()
@@ -135,13 +142,27 @@ image "/bin/stdin"
 for m in microvm pc; do
 	args=(-qmp "unix:$tmp/qmp.sock,server=on,wait=off")
 	if [ $m = microvm ]; then args+=($(mmio)); else args+=(-drive "file=$tmp/img,format=raw,if=virtio"); fi
-	rm -f "$tmp/qmp.sock" "$tmp/qst"
+	rm -f "$tmp/qmp.sock" "$tmp/qst" "$tmp/out"
 	boot $m "${args[@]}" &
 	bootpid=$!
-	python3 "$tmp/qmp.py" "$tmp/qmp.sock" 2 || true
+	python3 "$tmp/qmp.py" "$tmp/qmp.sock" "$tmp/out" || true
 	wait $bootpid
 	st=$(cat "$tmp/qst")
 	check "graceful stop ($m)" 255 "exit 143 stopped by power button" "ready" "capstan: stopped by power button"
+done
+
+# a program that handles SIGTERM: the power button interrupts its read, it exits with its own status
+image "/bin/stdin term"
+for m in microvm pc; do
+	args=(-qmp "unix:$tmp/qmp.sock,server=on,wait=off")
+	if [ $m = microvm ]; then args+=($(mmio)); else args+=(-drive "file=$tmp/img,format=raw,if=virtio"); fi
+	rm -f "$tmp/qmp.sock" "$tmp/qst" "$tmp/out"
+	boot $m "${args[@]}" &
+	bootpid=$!
+	python3 "$tmp/qmp.py" "$tmp/qmp.sock" "$tmp/out" || true
+	wait $bootpid
+	st=$(cat "$tmp/qst")
+	check "SIGTERM handled ($m)" 7 "exit 3" "ready" "SIGTERM while reading (EINTR)" "!stopped by power button"
 done
 
 echo "$pass passed, $fail failed"

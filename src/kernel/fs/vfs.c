@@ -415,6 +415,19 @@ static struct node *mkdirs(const char *path, size_t len)
 	return cur;
 }
 
+/* A symbolic link the kernel makes at boot. */
+static void boot_link(struct node *dir, const char *name, const char *target)
+{
+	struct node *n = vfs_create(dir, name, K_LINK, S_IFLNK | 0777);
+	if (!n || !(n->link = kstrdup(target)))
+		panic("out of memory for /%s/%s", dir->name, name);
+}
+
+/*
+ * What a Linux system has before its first program runs: the devices, the
+ * links devtmpfs and init add (/dev/stdout for a log "file" such as nginx's
+ * access_log, /dev/fd for bash), a /tmp and a /run (pid files, sockets).
+ */
 void vfs_init(void)
 {
 	vfs_root = vfs_create(NULL, "", K_DIR, S_IFDIR | 0755);
@@ -426,7 +439,12 @@ void vfs_init(void)
 	vfs_create(dev, "urandom", K_URANDOM, S_IFCHR | 0666);
 	vfs_create(dev, "tty", K_TTY, S_IFCHR | 0666);
 	vfs_create(dev, "console", K_TTY, S_IFCHR | 0600);
+	boot_link(dev, "fd", "/proc/self/fd");
+	boot_link(dev, "stdin", "/proc/self/fd/0");
+	boot_link(dev, "stdout", "/proc/self/fd/1");
+	boot_link(dev, "stderr", "/proc/self/fd/2");
 	vfs_create(vfs_root, "tmp", K_DIR, S_IFDIR | 01777);
+	vfs_create(vfs_root, "run", K_DIR, S_IFDIR | 0755);
 }
 
 struct scan_ctx {

@@ -123,6 +123,10 @@ struct tcp_sock {
 	struct tcp_sock *parent;
 	struct tcp_sock *acceptq, *acceptq_next; /* ready children, in order */
 	int backlog, nchild;
+
+	/* bumped by every segment taken in and every child queued for accept(): each arrival
+	 * is a new edge for edge-triggered epoll, even when the socket was ready already */
+	uint32_t arrivals;
 };
 
 struct udp_sock {

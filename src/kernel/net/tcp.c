@@ -1069,6 +1069,7 @@ static bool trim_to_window(struct tcp_sock *t, struct seg *s)
 /* Returns true when t was freed. */
 static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 {
+	t->arrivals++;
 	if (t->state == TCP_SYN_SENT)
 		return syn_sent_input(t, h, s);
 	t->last_rx = net_now_ms;
@@ -1127,6 +1128,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 				pp = &(*pp)->acceptq_next;
 			t->acceptq_next = NULL;
 			*pp = t;
+			t->parent->arrivals++;
 		}
 	}
 

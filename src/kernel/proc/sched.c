@@ -216,9 +216,13 @@ static void account(struct task *t)
 	t->last_in = now;
 }
 
-/* Wake sleepers whose deadline passed; the earliest deadline still ahead (0: none). */
+/*
+ * Wake sleepers whose deadline passed; the earliest deadline still ahead (0: none).  Every
+ * wait, switch and tick comes here: the power button is looked at here too.
+ */
 static uint64_t expire(void)
 {
+	power_poll();
 	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)
@@ -231,7 +235,7 @@ static uint64_t expire(void)
 	return next;
 }
 
-/* Nothing to run: HLT until the next deadline or interrupt, noticing the power button. */
+/* Nothing to run: HLT until the next deadline or interrupt. */
 static void idle(void)
 {
 	uint64_t next = expire();
@@ -239,8 +243,6 @@ static void idle(void)
 		return;
 	uint64_t now = time_ns();
 	cpu_idle(next ? (next > now ? next - now : 0) : IDLE_MAX_NS);
-	if (power_stop_requested())
-		kexit(128 + SIGTERM, "stopped by power button");
 	console_pump(); /* typed ^C acts while every task sleeps */
 	expire();
 }
@@ -341,8 +343,6 @@ static void rseq_abort(struct task *t, uint64_t *rip)
 
 void sched_tick(uint64_t *user_rip)
 {
-	if (power_stop_requested())
-		kexit(128 + SIGTERM, "stopped by power button");
 	expire();
 	if (run_head) {
 		rseq_abort(current, user_rip);

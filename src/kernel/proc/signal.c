@@ -164,8 +164,10 @@ void signal_fill_info(void *usi, int sig, const struct ksiginfo *k)
 	fill_info(usi, sig, k);
 }
 
-NORETURN static void die(int sig)
+NORETURN static void die(int sig, const struct ksiginfo *k)
 {
+	if (sig == SIGTERM && k && k->code == SI_KERNEL && current->proc->pid == 1)
+		kexit(128 + sig, "stopped by power button"); /* only power.c sends that */
 	proc_exit(sig);
 }
 
@@ -250,9 +252,9 @@ static void deliver(struct trapframe *f)
 		if (h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig)))
 			continue;
 		if (h == SIG_DFL)
-			die(sig);
+			die(sig, &k);
 		if (!setup_frame(f, sig, &k))
-			die(SIGSEGV);
+			die(SIGSEGV, NULL);
 		return; /* one frame; the next signal goes when this handler returns */
 	}
 	if (current->mask_saved) { /* rt_sigsuspend woke without running a handler */
@@ -339,7 +341,7 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 	struct trapframe f;
 	uint64_t uc = fr->rsp; /* the handler's RET took the return address */
 	if (!vm_user_ok(uc, sizeof(struct ucontext64)))
-		die(SIGSEGV);
+		die(SIGSEGV, NULL);
 	const struct ucontext64 *u = (const struct ucontext64 *)uc;
 	const struct sigcontext64 *m = &u->mc;
 	f = (struct trapframe){.r15 = m->r15,
@@ -363,7 +365,7 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 			       .rsp = m->rsp,
 			       .ss = SEL_UDATA};
 	if (f.rip >= 0x800000000000ul)
-		die(SIGSEGV);
+		die(SIGSEGV, NULL);
 	current->sigmask = u->sigmask & ~UNBLOCKABLE;
 	if (m->fpstate && vm_user_ok(m->fpstate, 512))
 		fpu_load_from((const void *)m->fpstate);

@@ -28,8 +28,9 @@ struct epitem {
 	uint32_t events;
 	uint64_t data;
 	bool disabled; /* EPOLLONESHOT fired */
-	unsigned last; /* edge-triggered: what was ready at the last report */
+	unsigned last; /* edge-triggered: what was ready at the last scan */
 	long last_avail;
+	uint32_t last_arrivals;
 };
 
 struct epoll {
@@ -240,8 +241,6 @@ static long wait_until(struct file *f, unsigned want)
 	while (!(ready_of(f) & want)) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (power_stop_requested())
-			kexit(128 + SIGTERM, "stopped by power button");
 		if (anon_wait(IDLE_MAX_NS))
 			return -EINTR;
 	}
@@ -440,7 +439,7 @@ SYSCALL4(epoll_ctl, long, epfd, long, op, long, fd, uint64_t, uev)
 		struct epitem *i = kzalloc(sizeof(*i));
 		if (!i)
 			return -ENOMEM;
-		*i = (struct epitem){NULL, (int)fd, f, ev.events, ev.data, false, 0, 0};
+		*i = (struct epitem){NULL, (int)fd, f, ev.events, ev.data, false, 0, 0, 0};
 		*pp = i;
 		return 0;
 	}
@@ -469,6 +468,11 @@ static long avail_of(struct file *f)
 	return f->n->kind == K_SOCKET ? sock_fionread(f) : 0;
 }
 
+static uint32_t arrivals_of(struct file *f)
+{
+	return f->n->kind == K_SOCKET ? sock_arrivals(f) : 0;
+}
+
 /* One scan: fill out[] with what is ready, as level/edge/oneshot say. */
 static int epoll_scan(struct epoll *ep, struct linux_epoll_event *out, int max)
 {
@@ -481,12 +485,20 @@ static int epoll_scan(struct epoll *ep, struct linux_epoll_event *out, int max)
 		    (i->events & (EPOLLIN | EPOLLOUT | EPOLLRDHUP | 0x2)) | EPOLLERR | EPOLLHUP;
 		unsigned m = ready_of(i->f) & want;
 		if (i->events & EPOLLET) {
-			/* a report on each rise of a condition, and on new data to read */
+			/*
+			 * A report on each rise of a condition and on each arrival, as Linux
+			 * wakes on each.  Scans only sample: a program may drain a socket and
+			 * get new data between two of them, and the state looks unchanged.
+			 * TCP counts its arrivals; other sockets show growing data.
+			 */
 			long avail = avail_of(i->f);
+			uint32_t arrivals = arrivals_of(i->f);
 			unsigned rose = m & ~i->last;
-			bool more = (m & EPOLLIN) && avail > i->last_avail;
+			bool more = ((m & EPOLLIN) && avail > i->last_avail) ||
+				    arrivals != i->last_arrivals;
 			i->last = m;
 			i->last_avail = avail;
+			i->last_arrivals = arrivals;
 			if (!rose && !more)
 				continue;
 		}
@@ -518,8 +530,6 @@ static long epoll_wait_common(long epfd, uint64_t uev, long max, long timeout_ms
 		uint64_t now = time_ns();
 		if (n || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
 			return n;
-		if (power_stop_requested())
-			kexit(128 + SIGTERM, "stopped by power button");
 		if (anon_wait(timeout_ms > 0 ? end - now : IDLE_MAX_NS))
 			return -EINTR;
 	}

@@ -320,8 +320,6 @@ static long blocking(op_fn *op, void *ctx, bool nb, uint64_t timeout_ns)
 		uint64_t now = time_ns();
 		if (end && now >= end)
 			return -EAGAIN;
-		if (power_stop_requested())
-			kexit(128 + SIGTERM, "stopped by power button");
 		if (knet_wait(end ? MIN(end - now, IDLE_MAX_NS) : IDLE_MAX_NS))
 			return -EINTR;
 	}
@@ -1115,6 +1113,12 @@ unsigned sock_poll(struct file *f)
 	if (s->peer_gone || (s->shut_rd && s->shut_wr))
 		m |= POLLHUP;
 	return m;
+}
+
+uint32_t sock_arrivals(struct file *f)
+{
+	struct ksock *s = sock_of(f);
+	return s->tcp ? s->tcp->arrivals : 0;
 }
 
 long sock_fionread(struct file *f)

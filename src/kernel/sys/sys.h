@@ -107,7 +107,8 @@ long sock_read(struct file *f, void *buf, size_t len);
 long sock_write(struct file *f, const void *buf, size_t len);
 unsigned sock_poll(struct file *f); /* POLL* bits ready now */
 long sock_fionread(struct file *f);
-void sock_release(struct node *n); /* the last descriptor is gone */
+uint32_t sock_arrivals(struct file *f); /* TCP: moves with every segment and queued connection */
+void sock_release(struct node *n);	/* the last descriptor is gone */
 
 /* descriptors without a file: sockets, epoll, eventfd, timerfd (event.c) */
 long anon_read(struct file *f, void *buf, size_t len);

@@ -109,6 +109,19 @@ static void fds(void)
 		found += atoi(e->d_name) == fd || atoi(e->d_name) == p[1];
 	CHECK(found == 2);
 	closedir(d);
+	/* /dev/fd/N and /dev/stdout (a log "file" of nginx) go through /proc/self/fd */
+	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	int again = open(path, O_RDONLY);
+	CHECK(again >= 0 && read(again, link, 12) == 12 && !memcmp(link, "hello, file\n", 12));
+	close(again);
+	n = readlink("/dev/stdout", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = 0;
+	CHECK(!strcmp(link, "/proc/self/fd/1"));
+	n = readlink("/dev/stderr", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = 0;
+	CHECK(!strcmp(link, "/proc/self/fd/2"));
+	struct stat st;
+	CHECK(stat("/run", &st) == 0 && S_ISDIR(st.st_mode)); /* pid files go there */
 	close(p[0]);
 	close(p[1]);
 	close(fd);

@@ -1,0 +1,3 @@
+module capstan.example/go-http
+
+go 1.19
