@@ -111,7 +111,7 @@ case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the en
 case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each way intact' \
 	'tcp: EOF, then refused once the listener is closed' 'udp: datagrams, truncation, connected send' \
 	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
-case_def epoll epoll 0 '' '' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
+case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has no writer' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'

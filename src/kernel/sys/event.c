@@ -323,6 +323,8 @@ static unsigned ready_of(struct file *f)
 	}
 	case K_TTY:
 		return POLLOUT | (console_readable() ? POLLIN : 0);
+	case K_FIFO:
+		return (unsigned short)pipe_poll(f);
 	case K_EPOLL: {
 		struct epoll *ep = (struct epoll *)f->n->data;
 		for (struct epitem *i = ep->items; i; i = i->next)

@@ -71,6 +71,22 @@ void syscall_init(void)
 	fd_init_console();
 }
 
+/*
+ * --strace: a line when a call starts (a call that blocks shows where a
+ * program waits) and one with its result, both with the pid and tid.
+ */
+static void strace_enter(const struct sysframe *fr, long nr)
+{
+	kprintf("[%d.%d] %s(0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx)\n", current->proc->pid,
+		current->tid, syscall_name(nr), fr->rdi, fr->rsi, fr->rdx, fr->r10, fr->r8, fr->r9);
+}
+
+static void strace_exit(const struct sysframe *fr, long nr)
+{
+	kprintf("[%d.%d] %s = %ld\n", current->proc->pid, current->tid, syscall_name(nr),
+		(long)fr->rax);
+}
+
 void syscall_dispatch(struct sysframe *fr)
 {
 	long nr = (long)fr->rax;
@@ -78,8 +94,12 @@ void syscall_dispatch(struct sysframe *fr)
 	current->sys_nr = nr;
 	current->sysframe = fr;
 	power_poll(); /* a program that never waits still hears the power button */
+	if (kopt.strace)
+		strace_enter(fr, nr);
 	if (nr >= 0 && nr < NSYS && table[nr].fn) {
 		fr->rax = (uint64_t)table[nr].fn(fr);
+		if (kopt.strace)
+			strace_exit(fr, nr);
 		signal_syscall_exit(fr);
 		return;
 	}
@@ -87,4 +107,6 @@ void syscall_dispatch(struct sysframe *fr)
 		nosys_count[nr]++;
 	kverbose("capstan: unimplemented syscall %s (%ld)\n", syscall_name(nr), nr);
 	fr->rax = (uint64_t)-ENOSYS;
+	if (kopt.strace)
+		strace_exit(fr, nr);
 }

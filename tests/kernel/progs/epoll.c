@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* epoll (level, edge, oneshot), eventfd and timerfd, on socketpairs and loopback TCP. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -194,9 +195,29 @@ static void tcp_edges(void)
 	printf("epoll: edge-triggered TCP reports each arrival after a drain\n");
 }
 
+/* A pipe is ready exactly when read would not block (Erlang's wake-up pipe). */
+static void pipes(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7}, out[8];
+	int p[2], ep = epoll_create1(0);
+	char b[4];
+	CHECK(ep >= 0 && pipe2(p, O_NONBLOCK) == 0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0);
+	CHECK(wait_n(ep, out, 0) == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(wait_n(ep, out, 0) == 1 && out[0].data.u64 == 7 && out[0].events == EPOLLIN);
+	CHECK(read(p[0], b, sizeof(b)) == 1);
+	CHECK(wait_n(ep, out, 0) == 0);
+	CHECK(close(p[1]) == 0);
+	CHECK(wait_n(ep, out, 0) == 1 && (out[0].events & EPOLLHUP));
+	CHECK(close(p[0]) == 0 && close(ep) == 0);
+	printf("epoll: a pipe is ready when it holds data or has no writer\n");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	pipes();
 	eventfds();
 	timerfds();
 	triggers();
