@@ -77,6 +77,10 @@ image "--nosys /bin/enosys"
 boot microvm $(mmio)
 check "--nosys" 1 "exit 0" "capstan: unimplemented syscalls: tuxcall(184) x1, ?(400) x1"
 
+image "--strace /bin/enosys"
+boot microvm $(mmio)
+check "--strace" 1 "exit 0" "[1.1] tuxcall(0x" "[1.1] tuxcall = -38" "[1.1] exit_group(0x0, " "enosys: syscall 1000"
+
 image "--cwd=/data --env=X=1 /bin/cat hello.txt"
 boot microvm $(mmio)
 check "--cwd" 1 "exit 0" "hello, file"
