@@ -17,9 +17,12 @@
 #                             boots it in the background (-M pc: Debian's kernel does not
 #                             boot on microvm without a PIT), each console line stamped
 #                             with its arrival time into PREFIX.log; LG_PID, LG_T0
-#   lg_wait PREFIX [SECS]     waits for QEMU's end (killing it after SECS, default 600);
-#                             sets LG_STATUS to the program's exit status (-1 if none)
+#   lg_wait PREFIX [SECS]     waits for QEMU's end (killing it after SECS, default 600, or
+#                             when init has said nothing after LG_BOOT_SECS, default 120, or
+#                             when KVM gave up on the guest); sets LG_STATUS to the program's
+#                             exit status (-1 if none) and LG_FAILURE to why there is none
 #   lg_stop PREFIX            ends a guest that does not end by itself (a server)
+#   lg_cleanup                ends every guest still running (for an EXIT trap)
 #   lg_ms PREFIX REGEX        ms from QEMU's spawn to the first console line matching REGEX
 #   lg_output PREFIX          the program's output: the console lines between init's
 #                             "program start" and "exit" lines, without stamps or CRs
@@ -35,6 +38,7 @@ LG_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LG_CACHE=${LG_CACHE:-${CAPSTAN_BUILD_ROOT:-$LG_SRC/../../build}/bench-cache}
 LG_PKG=linux-image-cloud-amd64
 LG_NET_MODULES="virtio_pci virtio_net"
+LG_BOOT_SECS=${LG_BOOT_SECS:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 
 # The versioned package the meta-package depends on, e.g. linux-image-6.1.0-57-cloud-amd64.
@@ -172,15 +176,24 @@ lg_start() {
 		echo $? >"$prefix.status"
 	} | while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >>"$prefix.log" &
 	LG_PID=$!
+	LG_STARTED="${LG_STARTED:-} $prefix"
 }
 
 lg_wait() {
 	local prefix=$1 secs=${2:-600} i st
+	LG_FAILURE=
 	for ((i = 0; i < secs * 10; i++)); do
 		[ -s "$prefix.status" ] && break
+		if grep -q 'KVM internal error' "$prefix.log"; then
+			LG_FAILURE="KVM internal error (QEMU pauses the guest)"
+		elif [ $i -ge $((LG_BOOT_SECS * 10)) ] && ! grep -q '^[^ ]* lginit: ' "$prefix.log"; then
+			LG_FAILURE="no sign of init within $LG_BOOT_SECS s"
+		fi
+		[ -z "$LG_FAILURE" ] || break
 		sleep 0.1
 	done
 	[ -s "$prefix.status" ] || lg_stop "$prefix"
+	[ -n "$LG_FAILURE" ] || [ ! -e "$prefix.stopped" ] || LG_FAILURE="still running after $secs s"
 	wait "$LG_PID" 2>/dev/null
 	st=$(cat "$prefix.status" 2>/dev/null)
 	LG_STATUS=-1
@@ -196,6 +209,14 @@ lg_stop() {
 	: >"$1.stopped"
 	[ -s "$1.pid" ] && kill "$(cat "$1.pid")" 2>/dev/null
 	wait "$LG_PID" 2>/dev/null
+}
+
+# lg_cleanup: ends every guest lg_start started that is still running (for an EXIT trap).
+lg_cleanup() {
+	local p
+	for p in ${LG_STARTED:-}; do
+		[ -s "$p.status" ] || [ ! -s "$p.pid" ] || kill "$(cat "$p.pid")" 2>/dev/null
+	done
 }
 
 lg_ms() {
@@ -230,7 +251,7 @@ lg_main() {
 	[ $# -ge 1 ] || { echo "usage: linuxguest.sh [options] PROG [ARG]..." >&2; return 64; }
 	t=$(mktemp -d "${TMPDIR:-/tmp}/linuxguest.XXXXXX") || return 74
 	# shellcheck disable=SC2064 # $t is fixed now
-	trap "rm -rf '$t'" EXIT
+	trap "lg_cleanup; rm -rf '$t'" EXIT
 	lg_kernel || return
 	lg_initramfs "$t/initrd.gz" "$@" || return
 	echo "linuxguest: $(basename "$LG_VMLINUZ"), initramfs $(stat -c %s "$t/initrd.gz") bytes, $accel, -smp $cpus, -m $mem" >&2
@@ -238,6 +259,7 @@ lg_main() {
 	tail -f --pid="$LG_PID" -n +1 "$t/g.log" | sed 's/^[^ ]* //' &
 	lg_wait "$t/g" 3600
 	wait
+	[ -z "$LG_FAILURE" ] || echo "linuxguest: $LG_FAILURE" >&2
 	echo "linuxguest: program start at $(lg_ms "$t/g" '^lginit: program start') ms, exit at $(lg_ms "$t/g" '^lginit: exit') ms after QEMU's spawn; status $LG_STATUS" >&2
 	return $((LG_STATUS < 0 ? 1 : LG_STATUS))
 }
