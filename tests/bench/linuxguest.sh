@@ -17,6 +17,8 @@
 #                             boots it in the background (-M pc: Debian's kernel does not
 #                             boot on microvm without a PIT), each console line stamped
 #                             with its arrival time into PREFIX.log; LG_PID, LG_T0
+#   lg_stamp PREFIX CMD [ARG]...
+#                             the same for any command (our kernel's QEMU, to time it alike)
 #   lg_wait PREFIX [SECS]     waits for QEMU's end (killing it after SECS, default 600, or
 #                             when init has said nothing after LG_BOOT_SECS, default 120, or
 #                             when KVM gave up on the guest); sets LG_STATUS to the program's
@@ -161,16 +163,25 @@ lg_start() {
 		net=(-netdev "user,id=n0$fwd" -device virtio-net-pci,netdev=n0,romfile=)
 	fi
 	[ -n "${LG_VMLINUZ:-}" ] || lg_kernel || return
+	# shellcheck disable=SC2046 # the accelerator's words
+	lg_stamp "$prefix" "$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-M pc $(lg_accel_args "$accel") -smp "$cpus" -m "$mem" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "${net[@]}" \
+		-kernel "$LG_VMLINUZ" -initrd "$initrd" -append "console=ttyS0 quiet ${LG_APPEND:-}"
+}
+
+# lg_stamp PREFIX CMD [ARG]...: runs CMD in the background, its output's lines stamped with
+# their arrival time into PREFIX.log, its pid in PREFIX.pid, its status in PREFIX.status;
+# sets LG_T0 (just before the spawn) and LG_PID. lg_start uses it; a benchmark may boot
+# our kernel through it to time both guests alike.
+lg_stamp() {
+	local prefix=$1
+	shift
 	: >"$prefix.log"
 	rm -f "$prefix.status" "$prefix.pid" "$prefix.stopped"
 	LG_T0=$EPOCHREALTIME
-	# shellcheck disable=SC2046 # the accelerator's words
 	{
-		"$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-			-M pc $(lg_accel_args "$accel") -smp "$cpus" -m "$mem" \
-			-device isa-debug-exit,iobase=0xf4,iosize=4 "${net[@]}" \
-			-kernel "$LG_VMLINUZ" -initrd "$initrd" -append "console=ttyS0 quiet ${LG_APPEND:-}" \
-			</dev/null 2>&1 &
+		"$@" </dev/null 2>&1 &
 		echo $! >"$prefix.pid"
 		wait $!
 		echo $? >"$prefix.status"
