@@ -47,6 +47,10 @@ row() {
 	echo "$c $p $s" >"$4.fig"
 }
 speedup() { # speedup LABEL ACCEL FILE1 FILE2
+	if [ ! -e "$3.fig" ] || [ ! -e "$4.fig" ]; then
+		echo "$1, $2: speedup not measured"
+		return
+	fi
 	awk -v l="$1" -v a="$2" 'NR == FNR { one = $3; next } { two = $3 }
 		END { if (one + 0 > 0 && two + 0 > 0) printf "%s, %s: -smp 2 over -smp 1 speedup %.2fx (%s s / %s s)\n", l, a, one / two, one, two;
 		      else printf "%s, %s: speedup not measured\n", l, a }' "$3.fig" "$4.fig"
