@@ -133,7 +133,7 @@ fi
 
 # 5. spawn to hello's output: our kernel against the Linux guest
 to_output() { # to_output PREFIX: ms to "hello, world", appended to PREFIX.ms ('-' if none)
-	lg_wait "$1" 120
+	lg_wait "$1" 300
 	local ms
 	ms=$(lg_ms "$1" '^hello, world')
 	echo "${ms:--}" >>"$1.ms"
