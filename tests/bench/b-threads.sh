@@ -9,7 +9,8 @@
 # -kernel); Debian's kernel does not boot on microvm without its PIT, so it boots on pc.
 # Environment (set by meson): KERNEL, MBR, MKIMAGE, THREADBENCH, CAPSTAN_BUILD_ROOT; QEMU;
 # TB_ARGS_TCG, TB_ARGS_KVM (threadbench's arguments: threads rounds iterations; nested KVM
-# makes our kernel's thread switches slow, so KVM runs fewer).
+# makes our kernel's thread switches slow, so KVM runs fewer); BENCH_ACCELS (default: tcg, and
+# kvm where /dev/kvm works).
 # Reports figures; fails only when something does not run.
 set -u
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -20,6 +21,7 @@ for v in KERNEL MBR MKIMAGE THREADBENCH; do
 done
 # shellcheck source=tests/bench/linuxguest.sh
 . "$(dirname "$0")/linuxguest.sh"
+ACCELS=${BENCH_ACCELS:-$(lg_accels | tr '\n' ' ')}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-bench.XXXXXX") || exit 1
 trap 'lg_cleanup; rm -rf "$tmp"' EXIT
 bad=0
@@ -85,7 +87,7 @@ linuxguest() { # linuxguest ACCEL CPUS ARGS OUT
 
 echo "threadbench: create+join rate, futex ping-pong round trip, two CPU-bound threads' wall time"
 printf '%-16s %-4s %3s %14s %16s %18s\n' guest accel cpu "create+join/s" "ping-pong us" "2 CPU-bound (s)"
-for accel in $(lg_accels); do
+for accel in $ACCELS; do
 	args=$TB_ARGS_TCG
 	[ "$accel" = tcg ] || args=$TB_ARGS_KVM
 	for cpus in 1 2; do
@@ -103,7 +105,7 @@ done
 row "host $(uname -r | cut -d- -f1)" - "$(nproc)" "$tmp/host"
 cat "$tmp"/args.*
 echo "  (host: threadbench $TB_ARGS_TCG)"
-for accel in $(lg_accels); do
+for accel in $ACCELS; do
 	speedup "capstan kernel" "$accel" "$tmp/ours.$accel.1" "$tmp/ours.$accel.2"
 	[ $linux = 0 ] || speedup "Linux guest" "$accel" "$tmp/linux.$accel.1" "$tmp/linux.$accel.2"
 done
