@@ -77,6 +77,7 @@ linuxguest() { # linuxguest ACCEL CPUS ARGS OUT
 	lg_start "$tmp/lg" "$1" "$2" 256M "$tmp/initrd.gz"
 	lg_wait "$tmp/lg" 900
 	lg_output "$tmp/lg" >"$4"
+	lg_clock_check "$tmp/lg"
 	if [ "$LG_STATUS" != 0 ]; then
 		echo "Linux guest, $1, -smp $2: ${LG_FAILURE:-status $LG_STATUS}; not tried again under $1:"
 		tr -d '\r' <"$tmp/lg.log" | sed 's/^[^ ]* /    /' | grep -v '^    [A-Z][A-Z0-9 ]*[=:]' | tail -n 8

@@ -26,6 +26,7 @@
 #   lg_stop PREFIX            ends a guest that does not end by itself (a server)
 #   lg_cleanup                ends every guest still running (for an EXIT trap)
 #   lg_ms PREFIX REGEX        ms from QEMU's spawn to the first console line matching REGEX
+#   lg_clock_check PREFIX     warns when the guest's clock ran faster than the host's
 #   lg_output PREFIX          the program's output: the console lines between init's
 #                             "program start" and "exit" lines, without stamps or CRs
 #   lg_accels                 "tcg", plus "kvm" when /dev/kvm works
@@ -106,13 +107,25 @@ lg_put() {
 }
 
 lg_initramfs() {
-	local out=$1 prog=$2 stage f lib m seen=" "
-	shift 2
+	local out=$1 prog=$2 stage st
 	[ -x "$prog" ] || { echo "linuxguest: $prog: not an executable" >&2; return 65; }
 	[ -n "${LG_VMLINUZ:-}" ] || lg_kernel || return
 	lg_init_bin || return
 	stage=$(mktemp -d "${TMPDIR:-/tmp}/lg-stage.XXXXXX") || return 74
-	cp "$LG_INIT" "$stage/init"
+	shift 2
+	lg_stage "$stage" "$prog" "$@" &&
+		(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip) >"$out.part" &&
+		mv "$out.part" "$out"
+	st=$?
+	rm -rf "$stage" "$out.part"
+	return $st
+}
+
+# lg_stage STAGE PROG [ARG]...: the initramfs's tree
+lg_stage() {
+	local stage=$1 prog=$2 f lib m mods a seen=" "
+	shift 2
+	cp "$LG_INIT" "$stage/init" || return 74
 	lg_put "$stage" "$prog" "/bin/$(basename "$prog")" || return 74
 	: >"$stage/lg.conf"
 	# a dynamic program's interpreter and libraries, at the paths ldd names
@@ -127,10 +140,12 @@ lg_initramfs() {
 	if [ "${LG_NET:-0}" = 1 ]; then
 		mkdir -p "$stage/lib/modules" "$stage/etc"
 		for m in $LG_NET_MODULES; do
-			for f in $(lg_module_deps "$m") ; do
+			mods=$(lg_module_deps "$m") || return
+			for f in $mods; do
 				case $seen in *" $f "*) continue ;; esac
 				seen="$seen$f "
-				cp "$f" "$stage/lib/modules/" && echo "module /lib/modules/$(basename "$f")" >>"$stage/lg.conf"
+				cp "$f" "$stage/lib/modules/" || return 74
+				echo "module /lib/modules/$(basename "$f")" >>"$stage/lg.conf"
 			done
 		done
 		echo "net 10.0.2.15/24 10.0.2.2" >>"$stage/lg.conf"
@@ -142,11 +157,6 @@ lg_initramfs() {
 		echo "arg /bin/$(basename "$prog")"
 		for a in "$@"; do echo "arg $a"; done
 	} >>"$stage/lg.conf"
-	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip) >"$out.part" &&
-		mv "$out.part" "$out"
-	local st=$?
-	rm -rf "$stage"
-	return $st
 }
 
 lg_accel_args() {
@@ -235,6 +245,18 @@ lg_ms() {
 		line ~ re { printf "%.1f\n", ($1 - t0) * 1000; exit }' "$1.log"
 }
 
+# lg_clock_check PREFIX: warns when the guest's clock ran faster than the host's (init's
+# CLOCK_BOOTTIME at its last line beyond the host's time since QEMU's spawn, which includes
+# the firmware): Linux calibrates its TSC at boot, and on a loaded host it can get it wrong.
+lg_clock_check() {
+	local host guest
+	host=$(lg_ms "$1" '^lginit: (exit|program start)')
+	guest=$(tr -d '\r' <"$1.log" | sed -n 's/^[^ ]* lginit: \(exit [0-9]*\|program start\) at \([0-9.]*\) ms$/\2/p' | head -n 1)
+	[ -n "$host" ] && [ -n "$guest" ] || return 0
+	awk -v h="$host" -v g="$guest" 'BEGIN { exit !(g > h * 1.05) }' || return 0
+	echo "linuxguest: warning: the guest's clock ran fast ($guest ms since its boot at a line the host saw $host ms after QEMU's spawn); its own timings are suspect"
+}
+
 lg_output() {
 	tr -d '\r' <"$1.log" | sed 's/^[^ ]* //' |
 		sed -n '/^lginit: program start/,/^lginit: exit/{/^lginit: /d;p}'
@@ -271,6 +293,7 @@ lg_main() {
 	lg_wait "$t/g" 3600
 	wait
 	[ -z "$LG_FAILURE" ] || echo "linuxguest: $LG_FAILURE" >&2
+	lg_clock_check "$t/g" >&2
 	echo "linuxguest: program start at $(lg_ms "$t/g" '^lginit: program start') ms, exit at $(lg_ms "$t/g" '^lginit: exit') ms after QEMU's spawn; status $LG_STATUS" >&2
 	return $((LG_STATUS < 0 ? 1 : LG_STATUS))
 }
