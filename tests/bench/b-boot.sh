@@ -10,10 +10,15 @@
 #  3. disk boot under TCG (pc, SeaBIOS, our MBR, virtio-blk-pci): hello against
 #     a boot sector that exits at once, on the same disk (target: <= 20 ms more);
 #  4. under KVM where it works: the kernel's boot trace from its first
-#     instruction to the program's entry point (target: < 1 ms).
+#     instruction to the program's entry point (target: < 1 ms);
+#  5. QEMU spawn to hello's output on the console: our kernel (direct boot) against
+#     the same hello in the Linux guest (linuxguest.sh: Debian's cloud kernel on pc,
+#     a minimal initramfs), both with -m 256M (Debian's kernel does not boot in 64M),
+#     each console line stamped as it arrives; medians of LG_RUNS (default 5), TCG and,
+#     where it works, KVM.
 # Medians of RUNS (default 15) runs, the two commands of a pair interleaved so
 # that load from elsewhere on the machine hits both alike.  Environment (set by meson):
-# KERNEL, MBR, MKIMAGE, HELLO (hello.musl), EMPTY_PVH, EXIT_MBR; QEMU.
+# KERNEL, MBR, MKIMAGE, HELLO (hello.musl), EMPTY_PVH, EXIT_MBR, CAPSTAN_BUILD_ROOT; QEMU.
 # Fails only when something does not run or the size budget is exceeded;
 # the timing targets are reported, not asserted.
 set -u
@@ -22,8 +27,11 @@ RUNS=${RUNS:-15}
 for v in KERNEL MBR MKIMAGE HELLO EMPTY_PVH EXIT_MBR; do
 	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
 done
+# shellcheck source=tests/bench/linuxguest.sh
+. "$(dirname "$0")/linuxguest.sh"
+LG_RUNS=${LG_RUNS:-5}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-bench.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap 'lg_cleanup; rm -rf "$tmp"' EXIT
 bad=0
 
 calc() { awk "BEGIN { print $1 }"; }
@@ -111,7 +119,9 @@ fi
 # KVM is usable when the empty kernel runs under it (isa-debug-exit: odd status above 1).
 timeout 20 $common -M microvm -accel kvm -cpu host,-arch-capabilities -kernel "$EMPTY_PVH" </dev/null >/dev/null 2>&1
 st=$?
+kvm=0
 if [ -r /dev/kvm ] && [ $st != 124 ] && [ $st -gt 1 ] && [ $((st % 2)) = 1 ]; then
+	kvm=1
 	if trace -accel kvm -cpu host,-arch-capabilities; then
 		printf 'kernel entry to program entry, KVM, median of %d: %s us (target < 1000)\n' "$RUNS" "$us"
 	else
@@ -119,5 +129,47 @@ if [ -r /dev/kvm ] && [ $st != 124 ] && [ $st -gt 1 ] && [ $((st % 2)) = 1 ]; th
 	fi
 else
 	echo "kernel entry to program entry, KVM: skipped (no usable /dev/kvm)"
+fi
+
+# 5. spawn to hello's output: our kernel against the Linux guest
+to_output() { # to_output PREFIX: ms to "hello, world", appended to PREFIX.ms ('-' if none)
+	lg_wait "$1" 300
+	local ms
+	ms=$(lg_ms "$1" '^hello, world')
+	echo "${ms:--}" >>"$1.ms"
+	[ -n "$ms" ]
+}
+if lg_kernel 2>"$tmp/lgerr" && lg_initramfs "$tmp/hello.cpio.gz" "$HELLO" 2>>"$tmp/lgerr"; then
+	accels=tcg
+	[ $kvm = 0 ] || accels="tcg kvm"
+	for accel in $accels; do
+		: >"$tmp/ours.ms"
+		: >"$tmp/lg.ms"
+		lg_ok=1
+		for i in $(seq "$LG_RUNS"); do
+			# shellcheck disable=SC2046 # the accelerator's words
+			lg_stamp "$tmp/ours" $common -serial stdio -M microvm,x-option-roms=off,pit=off,pic=off,rtc=off \
+				-m 256M $(lg_accel_args $accel) -kernel "$KERNEL" -drive "id=d0,file=$hello,format=raw,if=none" \
+				-device virtio-blk-device,drive=d0
+			to_output "$tmp/ours" || { echo "our kernel, $accel: no hello: $(tr -d '\r' <"$tmp/ours.log" | head -c 300)"; bad=1; }
+			[ "$lg_ok" = 1 ] || continue
+			lg_start "$tmp/lg" $accel 1 256M "$tmp/hello.cpio.gz"
+			if ! to_output "$tmp/lg"; then
+				# one failure is enough: a guest that does not boot here will not next time
+				echo "Linux guest, $accel: no hello (${LG_FAILURE:-status $LG_STATUS}); not tried again"
+				lg_ok=0
+			fi
+		done
+		sed -i '/^-$/d' "$tmp/ours.ms" "$tmp/lg.ms"
+		mo=-
+		ml=-
+		[ -s "$tmp/ours.ms" ] && mo=$(med "$tmp/ours.ms")
+		[ -s "$tmp/lg.ms" ] && ml=$(med "$tmp/lg.ms")
+		printf 'QEMU spawn to hello'"'"'s output, %s, -m 256M, median of %d: our kernel (microvm, -kernel) %s ms, Linux guest (%s, pc) %s ms' \
+			"$accel" "$LG_RUNS" "$mo" "$(basename "$LG_VMLINUZ")" "$ml"
+		if [ "$mo" != - ] && [ "$ml" != - ]; then printf ', ratio %.3f\n' "$(calc "$mo / $ml")"; else echo; fi
+	done
+else
+	echo "QEMU spawn to hello's output, Linux guest: unavailable: $(cat "$tmp/lgerr")"
 fi
 exit $bad

@@ -17,10 +17,16 @@
 #                             boots it in the background (-M pc: Debian's kernel does not
 #                             boot on microvm without a PIT), each console line stamped
 #                             with its arrival time into PREFIX.log; LG_PID, LG_T0
-#   lg_wait PREFIX [SECS]     waits for QEMU's end (killing it after SECS, default 600);
-#                             sets LG_STATUS to the program's exit status (-1 if none)
+#   lg_stamp PREFIX CMD [ARG]...
+#                             the same for any command (our kernel's QEMU, to time it alike)
+#   lg_wait PREFIX [SECS]     waits for QEMU's end (killing it after SECS, default 600, or
+#                             when init has said nothing after LG_BOOT_SECS, default 120, or
+#                             when KVM gave up on the guest); sets LG_STATUS to the program's
+#                             exit status (-1 if none) and LG_FAILURE to why there is none
 #   lg_stop PREFIX            ends a guest that does not end by itself (a server)
+#   lg_cleanup                ends every guest still running (for an EXIT trap)
 #   lg_ms PREFIX REGEX        ms from QEMU's spawn to the first console line matching REGEX
+#   lg_clock_check PREFIX     warns when the guest's clock ran faster than the host's
 #   lg_output PREFIX          the program's output: the console lines between init's
 #                             "program start" and "exit" lines, without stamps or CRs
 #   lg_accels                 "tcg", plus "kvm" when /dev/kvm works
@@ -35,6 +41,7 @@ LG_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LG_CACHE=${LG_CACHE:-${CAPSTAN_BUILD_ROOT:-$LG_SRC/../../build}/bench-cache}
 LG_PKG=linux-image-cloud-amd64
 LG_NET_MODULES="virtio_pci virtio_net"
+LG_BOOT_SECS=${LG_BOOT_SECS:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 
 # The versioned package the meta-package depends on, e.g. linux-image-6.1.0-57-cloud-amd64.
@@ -100,13 +107,25 @@ lg_put() {
 }
 
 lg_initramfs() {
-	local out=$1 prog=$2 stage f lib m seen=" "
-	shift 2
+	local out=$1 prog=$2 stage st
 	[ -x "$prog" ] || { echo "linuxguest: $prog: not an executable" >&2; return 65; }
 	[ -n "${LG_VMLINUZ:-}" ] || lg_kernel || return
 	lg_init_bin || return
 	stage=$(mktemp -d "${TMPDIR:-/tmp}/lg-stage.XXXXXX") || return 74
-	cp "$LG_INIT" "$stage/init"
+	shift 2
+	lg_stage "$stage" "$prog" "$@" &&
+		(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip) >"$out.part" &&
+		mv "$out.part" "$out"
+	st=$?
+	rm -rf "$stage" "$out.part"
+	return $st
+}
+
+# lg_stage STAGE PROG [ARG]...: the initramfs's tree
+lg_stage() {
+	local stage=$1 prog=$2 f lib m mods a seen=" "
+	shift 2
+	cp "$LG_INIT" "$stage/init" || return 74
 	lg_put "$stage" "$prog" "/bin/$(basename "$prog")" || return 74
 	: >"$stage/lg.conf"
 	# a dynamic program's interpreter and libraries, at the paths ldd names
@@ -121,10 +140,12 @@ lg_initramfs() {
 	if [ "${LG_NET:-0}" = 1 ]; then
 		mkdir -p "$stage/lib/modules" "$stage/etc"
 		for m in $LG_NET_MODULES; do
-			for f in $(lg_module_deps "$m") ; do
+			mods=$(lg_module_deps "$m") || return
+			for f in $mods; do
 				case $seen in *" $f "*) continue ;; esac
 				seen="$seen$f "
-				cp "$f" "$stage/lib/modules/" && echo "module /lib/modules/$(basename "$f")" >>"$stage/lg.conf"
+				cp "$f" "$stage/lib/modules/" || return 74
+				echo "module /lib/modules/$(basename "$f")" >>"$stage/lg.conf"
 			done
 		done
 		echo "net 10.0.2.15/24 10.0.2.2" >>"$stage/lg.conf"
@@ -136,11 +157,6 @@ lg_initramfs() {
 		echo "arg /bin/$(basename "$prog")"
 		for a in "$@"; do echo "arg $a"; done
 	} >>"$stage/lg.conf"
-	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip) >"$out.part" &&
-		mv "$out.part" "$out"
-	local st=$?
-	rm -rf "$stage"
-	return $st
 }
 
 lg_accel_args() {
@@ -157,30 +173,48 @@ lg_start() {
 		net=(-netdev "user,id=n0$fwd" -device virtio-net-pci,netdev=n0,romfile=)
 	fi
 	[ -n "${LG_VMLINUZ:-}" ] || lg_kernel || return
+	# shellcheck disable=SC2046 # the accelerator's words
+	lg_stamp "$prefix" "$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-M pc $(lg_accel_args "$accel") -smp "$cpus" -m "$mem" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "${net[@]}" \
+		-kernel "$LG_VMLINUZ" -initrd "$initrd" -append "console=ttyS0 quiet ${LG_APPEND:-}"
+}
+
+# lg_stamp PREFIX CMD [ARG]...: runs CMD in the background, its output's lines stamped with
+# their arrival time into PREFIX.log, its pid in PREFIX.pid, its status in PREFIX.status;
+# sets LG_T0 (just before the spawn) and LG_PID. lg_start uses it; a benchmark may boot
+# our kernel through it to time both guests alike.
+lg_stamp() {
+	local prefix=$1
+	shift
 	: >"$prefix.log"
 	rm -f "$prefix.status" "$prefix.pid" "$prefix.stopped"
 	LG_T0=$EPOCHREALTIME
-	# shellcheck disable=SC2046 # the accelerator's words
 	{
-		"$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-			-M pc $(lg_accel_args "$accel") -smp "$cpus" -m "$mem" \
-			-device isa-debug-exit,iobase=0xf4,iosize=4 "${net[@]}" \
-			-kernel "$LG_VMLINUZ" -initrd "$initrd" -append "console=ttyS0 quiet ${LG_APPEND:-}" \
-			</dev/null 2>&1 &
+		"$@" </dev/null 2>&1 &
 		echo $! >"$prefix.pid"
 		wait $!
 		echo $? >"$prefix.status"
 	} | while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >>"$prefix.log" &
 	LG_PID=$!
+	LG_STARTED="${LG_STARTED:-} $prefix"
 }
 
 lg_wait() {
 	local prefix=$1 secs=${2:-600} i st
+	LG_FAILURE=
 	for ((i = 0; i < secs * 10; i++)); do
 		[ -s "$prefix.status" ] && break
+		if grep -q 'KVM internal error' "$prefix.log"; then
+			LG_FAILURE="KVM internal error (QEMU pauses the guest)"
+		elif [ $i -ge $((LG_BOOT_SECS * 10)) ] && ! grep -q '^[^ ]* lginit: ' "$prefix.log"; then
+			LG_FAILURE="no sign of init within $LG_BOOT_SECS s"
+		fi
+		[ -z "$LG_FAILURE" ] || break
 		sleep 0.1
 	done
 	[ -s "$prefix.status" ] || lg_stop "$prefix"
+	[ -n "$LG_FAILURE" ] || [ ! -e "$prefix.stopped" ] || LG_FAILURE="still running after $secs s"
 	wait "$LG_PID" 2>/dev/null
 	st=$(cat "$prefix.status" 2>/dev/null)
 	LG_STATUS=-1
@@ -198,9 +232,29 @@ lg_stop() {
 	wait "$LG_PID" 2>/dev/null
 }
 
+# lg_cleanup: ends every guest lg_start started that is still running (for an EXIT trap).
+lg_cleanup() {
+	local p
+	for p in ${LG_STARTED:-}; do
+		[ -s "$p.status" ] || [ ! -s "$p.pid" ] || kill "$(cat "$p.pid")" 2>/dev/null
+	done
+}
+
 lg_ms() {
 	awk -v t0="$LG_T0" -v re="$2" '{ sub(/\r$/, "") } { line = $0; sub(/^[^ ]* /, "", line) }
 		line ~ re { printf "%.1f\n", ($1 - t0) * 1000; exit }' "$1.log"
+}
+
+# lg_clock_check PREFIX: warns when the guest's clock ran faster than the host's (init's
+# CLOCK_BOOTTIME at its last line beyond the host's time since QEMU's spawn, which includes
+# the firmware): Linux calibrates its TSC at boot, and on a loaded host it can get it wrong.
+lg_clock_check() {
+	local host guest
+	host=$(lg_ms "$1" '^lginit: (exit|program start)')
+	guest=$(tr -d '\r' <"$1.log" | sed -n 's/^[^ ]* lginit: \(exit [0-9]*\|program start\) at \([0-9.]*\) ms$/\2/p' | head -n 1)
+	[ -n "$host" ] && [ -n "$guest" ] || return 0
+	awk -v h="$host" -v g="$guest" 'BEGIN { exit !(g > h * 1.05) }' || return 0
+	echo "linuxguest: warning: the guest's clock ran fast ($guest ms since its boot at a line the host saw $host ms after QEMU's spawn); its own timings are suspect"
 }
 
 lg_output() {
@@ -230,7 +284,7 @@ lg_main() {
 	[ $# -ge 1 ] || { echo "usage: linuxguest.sh [options] PROG [ARG]..." >&2; return 64; }
 	t=$(mktemp -d "${TMPDIR:-/tmp}/linuxguest.XXXXXX") || return 74
 	# shellcheck disable=SC2064 # $t is fixed now
-	trap "rm -rf '$t'" EXIT
+	trap "lg_cleanup; rm -rf '$t'" EXIT
 	lg_kernel || return
 	lg_initramfs "$t/initrd.gz" "$@" || return
 	echo "linuxguest: $(basename "$LG_VMLINUZ"), initramfs $(stat -c %s "$t/initrd.gz") bytes, $accel, -smp $cpus, -m $mem" >&2
@@ -238,6 +292,8 @@ lg_main() {
 	tail -f --pid="$LG_PID" -n +1 "$t/g.log" | sed 's/^[^ ]* //' &
 	lg_wait "$t/g" 3600
 	wait
+	[ -z "$LG_FAILURE" ] || echo "linuxguest: $LG_FAILURE" >&2
+	lg_clock_check "$t/g" >&2
 	echo "linuxguest: program start at $(lg_ms "$t/g" '^lginit: program start') ms, exit at $(lg_ms "$t/g" '^lginit: exit') ms after QEMU's spawn; status $LG_STATUS" >&2
 	return $((LG_STATUS < 0 ? 1 : LG_STATUS))
 }
