@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Sockets: AF_INET stream and datagram on the kernel's stack (net/), AF_UNIX
+ * Sockets: AF_INET and AF_INET6 stream and datagram on the kernel's stack
+ * (net/; an AF_INET6 socket takes IPv4 too, as ::ffff:a.b.c.d, unless
+ * IPV6_V6ONLY is set), AF_UNIX
  * stream and datagram pairs (socketpair), their options, and the readiness
  * poll and select see.  A socket is an anonymous node of kind K_SOCKET whose
  * data points at its struct ksock; blocking calls wait in knet_wait.
@@ -17,10 +19,12 @@
 #define SOCK_NONBLOCK 04000
 #define SOCK_CLOEXEC  02000000
 
-#define SOL_SOCKET  1
-#define IPPROTO_IP  0
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
+#define SOL_SOCKET   1
+#define IPPROTO_IP   0
+#define IPPROTO_TCP  6
+#define IPPROTO_UDP  17
+#define IPPROTO_IPV6 41
+#define IPV6_V6ONLY  26
 
 #define MSG_PEEK     0x2
 #define MSG_TRUNC    0x20
@@ -51,6 +55,13 @@ struct linux_sockaddr_in {
 	uint16_t family, port; /* port and address in network order */
 	uint32_t addr;
 	uint8_t zero[8];
+};
+
+struct linux_sockaddr_in6 {
+	uint16_t family, port;
+	uint32_t flowinfo;
+	uint8_t addr[16];
+	uint32_t scope_id;
 };
 
 struct linux_msghdr {
@@ -115,6 +126,30 @@ static long install(struct ksock *s, long flags)
 	return fd;
 }
 
+/* sockets alive, for --netstat: a leak shows as a count that does not come back down */
+static unsigned live_tcp, live_udp, live_unix;
+
+static void count_sock(const struct ksock *s, int d)
+{
+	unsigned *c = s->tcp ? &live_tcp : s->udp ? &live_udp : &live_unix;
+	*c += (unsigned)d;
+}
+
+void sock_report(void)
+{
+	unsigned st[TCP_TIME_WAIT + 1] = {0};
+	for (struct tcp_sock *t = N ? N->tcbs : NULL; t; t = t->next)
+		st[t->state]++;
+	unsigned conns = 0;
+	for (int i = 0; i <= TCP_TIME_WAIT; i++)
+		conns += st[i];
+	kprintf("capstan: netstat: sockets %u (tcp %u, udp %u, unix %u); tcp connections %u "
+		"(listen %u, established %u, time-wait %u, other %u)\n",
+		live_tcp + live_udp + live_unix, live_tcp, live_udp, live_unix, conns,
+		st[TCP_LISTEN], st[TCP_ESTABLISHED], st[TCP_TIME_WAIT],
+		conns - st[TCP_LISTEN] - st[TCP_ESTABLISHED] - st[TCP_TIME_WAIT]);
+}
+
 static struct ksock *ksock_new(int family, int type, int proto)
 {
 	struct ksock *s = kzalloc(sizeof(*s));
@@ -124,15 +159,31 @@ static struct ksock *ksock_new(int family, int type, int proto)
 	s->type = type;
 	s->proto = proto;
 	s->rcvbuf = s->sndbuf = 2 * 128 * 1024;
-	if (family == AF_INET && type == SOCK_STREAM)
+	bool inet = family == AF_INET || family == AF_INET6;
+	if (inet && type == SOCK_STREAM)
 		s->tcp = tcp_new();
-	else if (family == AF_INET)
+	else if (inet)
 		s->udp = udp_new();
-	if (family == AF_INET && !s->tcp && !s->udp) {
+	if (inet && !s->tcp && !s->udp) {
 		kfree(s);
 		return NULL;
 	}
+	/* an AF_INET socket's unspecified address is 0.0.0.0, which takes no IPv6 */
+	if (family == AF_INET && s->tcp)
+		s->tcp->laddr = na_v4(0);
+	if (family == AF_INET && s->udp)
+		s->udp->laddr = na_v4(0);
+	count_sock(s, 1);
 	return s;
+}
+
+/* a socket that never had a descriptor */
+static void ksock_free(struct ksock *s)
+{
+	if (s) {
+		count_sock(s, -1);
+		kfree(s);
+	}
 }
 
 static void unix_drop_queue(struct ksock *s)
@@ -148,6 +199,7 @@ static void unix_drop_queue(struct ksock *s)
 static void sock_release_state(struct node *n)
 {
 	struct ksock *s = (struct ksock *)n->data;
+	count_sock(s, -1);
 	knet_poll();
 	if (s->tcp)
 		tcp_close(s->tcp, s->linger && s->linger_s == 0);
@@ -173,9 +225,7 @@ SYSCALL3(socket, long, family, long, type, long, proto)
 	int t = (int)(type & 0xf);
 	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	if (family == AF_INET6)
-		return -EAFNOSUPPORT; /* IPv6 comes once IPv4 is solid */
-	if (family != AF_INET)
+	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT; /* AF_UNIX: socketpair only */
 	if (t != SOCK_STREAM && t != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
@@ -192,7 +242,7 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 {
 	int t = (int)(type & 0xf);
 	if (family != AF_UNIX)
-		return family == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
+		return family == AF_INET || family == AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
 	if (t != SOCK_STREAM && t != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	if (proto)
@@ -200,15 +250,15 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 	UOK(usv, 8);
 	struct ksock *a = ksock_new(AF_UNIX, t, 0), *b = ksock_new(AF_UNIX, t, 0);
 	if (!a || !b) {
-		kfree(a);
-		kfree(b);
+		ksock_free(a);
+		ksock_free(b);
 		return -ENOMEM;
 	}
 	a->peer = b;
 	b->peer = a;
 	long fa = install(a, type);
 	if (fa < 0) {
-		kfree(b); /* a was released and told b nothing it needs */
+		ksock_free(b); /* a was released and told b nothing it needs */
 		return fa;
 	}
 	long fb = install(b, type);
@@ -223,26 +273,41 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 
 /* ---- addresses ---- */
 
-static long get_sin(uint64_t uaddr, uint64_t len, uint32_t *addr, uint16_t *port, bool *unspec)
+/* A sockaddr_in or, for an AF_INET6 socket, a sockaddr_in6 (unspec: AF_UNSPEC allowed). */
+static long get_sin(const struct ksock *s, uint64_t uaddr, uint64_t len, struct naddr *addr,
+		    uint16_t *port, bool *unspec)
 {
 	if (len < 2)
 		return -EINVAL;
 	UOK(uaddr, len);
-	const struct linux_sockaddr_in *sin = (const struct linux_sockaddr_in *)uaddr;
+	uint16_t family = *(const uint16_t *)uaddr;
 	if (unspec)
-		*unspec = sin->family == 0;
-	if (sin->family == 0 && unspec)
+		*unspec = family == 0;
+	if (family == 0 && unspec)
 		return 0;
+	if (s->family == AF_INET6) {
+		const struct linux_sockaddr_in6 *sin6 = (const struct linux_sockaddr_in6 *)uaddr;
+		if (len < 24) /* RFC 2133's size, without scope_id, as Linux takes */
+			return -EINVAL;
+		if (family != AF_INET6)
+			return -EAFNOSUPPORT;
+		*port = bswap16(sin6->port);
+		memcpy(addr->b, sin6->addr, 16);
+		return 0;
+	}
+	const struct linux_sockaddr_in *sin = (const struct linux_sockaddr_in *)uaddr;
 	if (len < sizeof(*sin))
 		return -EINVAL;
-	if (sin->family != AF_INET)
+	if (family != AF_INET)
 		return -EAFNOSUPPORT;
 	*port = bswap16(sin->port);
-	*addr = rd32((const uint8_t *)&sin->addr);
+	*addr = na_v4(rd32((const uint8_t *)&sin->addr));
 	return 0;
 }
 
-static long put_sin(uint64_t uaddr, uint64_t ulen, uint32_t addr, uint16_t port)
+/* Copy a socket address out as the socket's family shows it. */
+static long put_sin(const struct ksock *s, uint64_t uaddr, uint64_t ulen, struct naddr addr,
+		    uint16_t port)
 {
 	if (!uaddr)
 		return 0;
@@ -250,12 +315,27 @@ static long put_sin(uint64_t uaddr, uint64_t ulen, uint32_t addr, uint16_t port)
 	uint32_t len = *(uint32_t *)ulen;
 	if ((int32_t)len < 0)
 		return -EINVAL;
-	struct linux_sockaddr_in sin = {.family = AF_INET, .port = bswap16(port)};
-	wr32((uint8_t *)&sin.addr, addr);
-	uint32_t n = MIN(len, (uint32_t)sizeof(sin));
+	union {
+		struct linux_sockaddr_in in;
+		struct linux_sockaddr_in6 in6;
+	} u;
+	uint32_t size;
+	memset(&u, 0, sizeof(u));
+	if (s->family == AF_INET6) {
+		u.in6.family = AF_INET6;
+		u.in6.port = bswap16(port);
+		memcpy(u.in6.addr, addr.b, 16);
+		size = sizeof(u.in6);
+	} else {
+		u.in.family = AF_INET;
+		u.in.port = bswap16(port);
+		wr32((uint8_t *)&u.in.addr, na_is_any(addr) ? 0 : na_to_v4(addr));
+		size = sizeof(u.in);
+	}
+	uint32_t n = MIN(len, size);
 	UOK(uaddr, n);
-	memcpy((void *)uaddr, &sin, n);
-	*(uint32_t *)ulen = sizeof(sin);
+	memcpy((void *)uaddr, &u, n);
+	*(uint32_t *)ulen = size;
 	return 0;
 }
 
@@ -279,11 +359,11 @@ SYSCALL3(bind, long, fd, uint64_t, uaddr, uint64_t, len)
 	long e = sock_fd(fd, NULL, &s);
 	if (e)
 		return e;
-	if (s->family != AF_INET)
+	if (s->family == AF_UNIX)
 		return -EINVAL;
-	uint32_t addr;
+	struct naddr addr;
 	uint16_t port;
-	if ((e = get_sin(uaddr, len, &addr, &port, NULL)))
+	if ((e = get_sin(s, uaddr, len, &addr, &port, NULL)))
 		return e;
 	return s->tcp ? tcp_bind(s->tcp, addr, port) : udp_bind(s->udp, addr, port);
 }
@@ -360,16 +440,17 @@ static long do_accept_flags(long fd, uint64_t uaddr, uint64_t ulen, long flags)
 		tcp_close(c.out, true);
 		return -ENOMEM;
 	}
-	n->family = AF_INET;
+	n->family = s->family;
 	n->type = SOCK_STREAM;
 	n->proto = IPPROTO_TCP;
 	n->tcp = c.out;
+	count_sock(n, 1);
 	n->rcvbuf = s->rcvbuf;
 	n->sndbuf = s->sndbuf;
 	long nfd = install(n, flags);
 	if (nfd < 0)
 		return nfd; /* the connection was reset with the socket */
-	put_sin(uaddr, ulen, c.out->raddr, c.out->rport);
+	put_sin(s, uaddr, ulen, c.out->raddr, c.out->rport);
 	return nfd;
 }
 
@@ -400,15 +481,15 @@ SYSCALL3(connect, long, fd, uint64_t, uaddr, uint64_t, len)
 	long e = sock_fd(fd, &f, &s);
 	if (e)
 		return e;
-	if (s->family != AF_INET)
+	if (s->family == AF_UNIX)
 		return -EISCONN; /* a socketpair end is connected */
-	uint32_t addr;
+	struct naddr addr;
 	uint16_t port;
 	bool unspec;
-	if ((e = get_sin(uaddr, len, &addr, &port, &unspec)))
+	if ((e = get_sin(s, uaddr, len, &addr, &port, &unspec)))
 		return e;
 	if (s->udp)
-		return udp_connect(s->udp, unspec ? 0 : addr, unspec ? 0 : port);
+		return udp_connect(s->udp, unspec ? (struct naddr){{0}} : addr, unspec ? 0 : port);
 	if (unspec)
 		return -EINVAL;
 	knet_poll();
@@ -429,8 +510,8 @@ SYSCALL3(getsockname, long, fd, uint64_t, uaddr, uint64_t, ulen)
 	if (s->family == AF_UNIX)
 		return put_unix_unnamed(uaddr, ulen);
 	if (s->tcp)
-		return put_sin(uaddr, ulen, s->tcp->laddr, s->tcp->lport);
-	return put_sin(uaddr, ulen, s->udp->laddr, s->udp->lport);
+		return put_sin(s, uaddr, ulen, s->tcp->laddr, s->tcp->lport);
+	return put_sin(s, uaddr, ulen, s->udp->laddr, s->udp->lport);
 }
 
 SYSCALL3(getpeername, long, fd, uint64_t, uaddr, uint64_t, ulen)
@@ -445,11 +526,11 @@ SYSCALL3(getpeername, long, fd, uint64_t, uaddr, uint64_t, ulen)
 		enum tcp_state st = s->tcp->state;
 		if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
 			return -ENOTCONN;
-		return put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+		return put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
 	}
 	if (!s->udp->rport)
 		return -ENOTCONN;
-	return put_sin(uaddr, ulen, s->udp->raddr, s->udp->rport);
+	return put_sin(s, uaddr, ulen, s->udp->raddr, s->udp->rport);
 }
 
 SYSCALL2(shutdown, long, fd, long, how)
@@ -494,7 +575,7 @@ struct io {
 	uint8_t *buf;
 	size_t len;
 	long flags;
-	uint32_t addr; /* sendto destination / recvfrom source */
+	struct naddr addr; /* sendto destination / recvfrom source */
 	uint16_t port;
 	size_t done;   /* MSG_WAITALL progress */
 	long full_len; /* datagrams: the length before truncation */
@@ -693,7 +774,7 @@ SYSCALL6(sendto, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, ua
 	UOK(buf, len);
 	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
 	if (uaddr && s->udp) {
-		if ((e = get_sin(uaddr, alen, &io.addr, &io.port, NULL)))
+		if ((e = get_sin(s, uaddr, alen, &io.addr, &io.port, NULL)))
 			return e;
 		if (!io.port)
 			return -EINVAL;
@@ -717,9 +798,9 @@ SYSCALL6(recvfrom, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, 
 	if (r < 0)
 		return r;
 	if (uaddr && s->udp)
-		put_sin(uaddr, ulen, io.addr, io.port);
+		put_sin(s, uaddr, ulen, io.addr, io.port);
 	else if (uaddr && s->tcp)
-		put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+		put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
 	else if (uaddr)
 		put_unix_unnamed(uaddr, ulen);
 	if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
@@ -765,7 +846,7 @@ SYSCALL3(sendmsg, long, fd, uint64_t, umsg, long, flags)
 	const struct linux_msghdr *m = (const struct linux_msghdr *)umsg;
 	struct io io = {.s = s, .flags = flags};
 	if (m->name && s->udp) {
-		if ((e = get_sin(m->name, m->namelen, &io.addr, &io.port, NULL)))
+		if ((e = get_sin(s, m->name, m->namelen, &io.addr, &io.port, NULL)))
 			return e;
 	}
 	if (m->controllen)
@@ -809,9 +890,9 @@ SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
 		}
 		uint64_t lenp = umsg + 8; /* &m->namelen */
 		if (m->name && s->udp)
-			put_sin(m->name, lenp, io.addr, io.port);
+			put_sin(s, m->name, lenp, io.addr, io.port);
 		else if (m->name && s->tcp)
-			put_sin(m->name, lenp, s->tcp->raddr, s->tcp->rport);
+			put_sin(s, m->name, lenp, s->tcp->raddr, s->tcp->rport);
 		else if (m->name)
 			put_unix_unnamed(m->name, lenp);
 		m->controllen = 0;
@@ -971,6 +1052,16 @@ SYSCALL5(setsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		}
 		return -ENOPROTOOPT;
 	}
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		/* Linux: fixed once the socket is bound */
+		if ((t && t->lport) || (s->udp && s->udp->lport))
+			return -EINVAL;
+		if (t)
+			t->v6only = v;
+		else
+			s->udp->v6only = v;
+		return 0;
+	}
 	if (level == IPPROTO_TCP && t) {
 		switch (name) {
 		case TCP_NODELAY:
@@ -1062,6 +1153,8 @@ SYSCALL5(getsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		default:
 			return -ENOPROTOOPT;
 		}
+	} else if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		v[0] = t ? t->v6only : s->udp->v6only;
 	} else if (level == IPPROTO_TCP && t) {
 		switch (name) {
 		case TCP_NODELAY:
