@@ -120,6 +120,8 @@ int kcmdline_parse(struct kcmdline *c, const char *in)
 			c->flags |= KCMD_TRACE;
 		} else if (!strcmp(w, "--nosys")) {
 			c->flags |= KCMD_NOSYS;
+		} else if (!strcmp(w, "--netstat")) {
+			c->flags |= KCMD_NETSTAT;
 		} else if (!strcmp(w, "--quiet")) {
 			c->flags |= KCMD_QUIET;
 		} else {

@@ -10,10 +10,11 @@
 #define KCMD_ARGS 256
 #define KCMD_ENVS 128
 
-#define KCMD_VERBOSE 0x1 /* --verbose: print the init steps */
-#define KCMD_TRACE   0x2 /* --trace: boot time from the first instruction to the program */
-#define KCMD_NOSYS   0x4 /* --nosys: name the unimplemented syscalls at exit */
-#define KCMD_QUIET   0x8 /* --quiet: no boot line */
+#define KCMD_VERBOSE 0x1  /* --verbose: print the init steps */
+#define KCMD_TRACE   0x2  /* --trace: boot time from the first instruction to the program */
+#define KCMD_NOSYS   0x4  /* --nosys: name the unimplemented syscalls at exit */
+#define KCMD_QUIET   0x8  /* --quiet: no boot line */
+#define KCMD_NETSTAT 0x10 /* --netstat: count the sockets and connections left at exit */
 
 struct kcmdline {
 	char buf[KCMD_MAX];	   /* the unquoted words, NUL-separated */
@@ -28,8 +29,8 @@ struct kcmdline {
 
 /*
  * Parse in: leading "--option" words are the kernel's (--verbose, --trace,
- * --nosys, --quiet, --cwd=DIR, --ip=ADDR/PREFIX[,GW[,DNS]], --env=K=V, and "--" to end them); the
- * first other word is the program.  Quoting follows sh: '...' literal, "..." with
+ * --nosys, --netstat, --quiet, --cwd=DIR, --ip=ADDR/PREFIX[,GW[,DNS]], --env=K=V, and "--" to end
+ * them); the first other word is the program.  Quoting follows sh: '...' literal, "..." with
  * \" \\ \$ \` escapes, \x outside quotes.  Trailing words that QEMU appends
  * (virtio_mmio.device=...) are dropped.  Returns 0 or -1 with err set.
  */

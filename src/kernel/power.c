@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Leaving the machine (exit status to the host) and noticing a graceful stop request. */
 #include "kernel.h"
+#include "net/knet.h"
 #include "syscall.h"
 
 /*
@@ -64,12 +65,14 @@ static void NORETURN power_off(int status)
 
 void kexit(int status, const char *why)
 {
-	if (why || kopt.nosys)
+	if (why || kopt.nosys || kopt.netstat)
 		console_start_line();
 	if (why)
 		kprintf("capstan: %s\n", why);
 	if (kopt.nosys)
 		syscall_report();
+	if (kopt.netstat)
+		sock_report();
 	if (why)
 		status_printf("exit %d %s\n", status, why);
 	else
