@@ -73,6 +73,7 @@ void kexit(int status, const char *why)
 		syscall_report();
 	if (kopt.netstat)
 		sock_report();
+	knet_exit();
 	if (why)
 		status_printf("exit %d %s\n", status, why);
 	else

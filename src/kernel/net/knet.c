@@ -135,6 +135,21 @@ static void write_etc(void)
 	write_file("/proc/sys/net/core", "somaxconn", buf);
 }
 
+#define EXIT_DRAIN_NS 3000000000ull
+
+void knet_exit(void)
+{
+	if (!N)
+		return;
+	knet_poll();
+	tcp_close_all();
+	uint64_t end = time_ns() + EXIT_DRAIN_NS;
+	while (tcp_output_pending() && time_ns() < end) {
+		cpu_relax();
+		knet_poll();
+	}
+}
+
 bool knet_has_nic(void)
 {
 	return eth != NULL;

@@ -341,6 +341,10 @@ int tcp_set_bufsize(struct tcp_sock *t, bool snd, uint32_t bytes);
 void tcp_tick(void);
 uint64_t tcp_next_timer(void);
 void tcp_release_all(void);
+/* close every connection a socket still holds (FIN after the data, RST with unread data) */
+void tcp_close_all(void);
+/* is data or a FIN still waiting for the peer's acknowledgement? */
+bool tcp_output_pending(void);
 const char *tcp_state_name(enum tcp_state s);
 
 /* dhcp.c */

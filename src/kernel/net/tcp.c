@@ -1332,6 +1332,40 @@ uint64_t tcp_next_timer(void)
 	return m;
 }
 
+/* The program is gone: close what it left open, as Linux closes a process's descriptors. */
+void tcp_close_all(void)
+{
+	for (;;) {
+		struct tcp_sock *t = N->tcbs;
+		while (t && t->user_closed)
+			t = t->next;
+		if (!t)
+			return;
+		tcp_close(t, false); /* may free children: start over */
+	}
+}
+
+bool tcp_output_pending(void)
+{
+	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
+		switch (t->state) {
+		case TCP_FIN_WAIT_1:
+		case TCP_CLOSING:
+		case TCP_LAST_ACK:
+			return true;
+		case TCP_ESTABLISHED:
+		case TCP_CLOSE_WAIT:
+		case TCP_SYN_RCVD:
+			if (t->sndbuf.len || t->fin_queued)
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 void tcp_release_all(void)
 {
 	while (N->tcbs)
