@@ -1291,6 +1291,7 @@ static void test_ip6_tcp_udp_dual_stack(void **state)
 	run_ms(10);
 	assert_int_equal(frames_sent[1], before + 1);
 	/* ::1 stays on lo */
+	use(0);
 	before = frames_sent[0];
 	struct udp_sock *lo = udp_new();
 	assert_int_equal(udp_bind(lo, na_loopback6(), 5353), 0);
@@ -1298,6 +1299,14 @@ static void test_ip6_tcp_udp_dual_stack(void **state)
 	net_poll();
 	assert_int_equal(udp_recvfrom(lo, buf, sizeof(buf), &from, &port, false), 2);
 	assert_true(na_eq(from, na_loopback6()));
+	/* and so does what goes to the machine's own link-local address */
+	assert_int_equal(udp_sendto(cl, "ll", 2, ia.ll6, 5353), 2);
+	struct udp_sock *own = udp_new();
+	assert_int_equal(udp_bind(own, ia.ll6, 5354), 0);
+	assert_int_equal(udp_sendto(cl, "ll", 2, ia.ll6, 5354), 2);
+	net_poll();
+	assert_int_equal(udp_recvfrom(own, buf, sizeof(buf), &from, &port, false), 2);
+	assert_true(na_eq(from, ia.ll6));
 	assert_int_equal(frames_sent[0], before);
 }
 

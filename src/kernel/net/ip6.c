@@ -336,6 +336,8 @@ static bool for_us(struct netif *nif, struct naddr dst)
 {
 	if (!nif->v6)
 		return false;
+	if (nif->loopback) /* what the machine sends to any of its own addresses */
+		return net_is_local_na(dst);
 	if (ours_on(nif, dst))
 		return true;
 	if (na_eq(dst, multicast(2, 1)) || na_eq(dst, multicast(1, 1)))
