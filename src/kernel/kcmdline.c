@@ -122,6 +122,8 @@ int kcmdline_parse(struct kcmdline *c, const char *in)
 			c->flags |= KCMD_NOSYS;
 		} else if (!strcmp(w, "--strace")) {
 			c->flags |= KCMD_STRACE;
+		} else if (!strcmp(w, "--netstat")) {
+			c->flags |= KCMD_NETSTAT;
 		} else if (!strcmp(w, "--quiet")) {
 			c->flags |= KCMD_QUIET;
 		} else {

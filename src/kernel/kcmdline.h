@@ -15,6 +15,7 @@
 #define KCMD_NOSYS   0x4  /* --nosys: name the unimplemented syscalls at exit */
 #define KCMD_QUIET   0x8  /* --quiet: no boot line */
 #define KCMD_STRACE  0x10 /* --strace: every syscall, its arguments and result, on the console */
+#define KCMD_NETSTAT 0x20 /* --netstat: count the sockets and connections left at exit */
 
 struct kcmdline {
 	char buf[KCMD_MAX];	   /* the unquoted words, NUL-separated */
@@ -29,8 +30,9 @@ struct kcmdline {
 
 /*
  * Parse in: leading "--option" words are the kernel's (--verbose, --trace,
- * --nosys, --strace, --quiet, --cwd=DIR, --ip=ADDR/PREFIX[,GW[,DNS]], --env=K=V, and "--" to end
- * them); the first other word is the program.  Quoting follows sh: '...' literal, "..." with
+ * --nosys, --strace, --netstat, --quiet, --cwd=DIR, --ip=ADDR/PREFIX[,GW[,DNS]], --env=K=V, and
+ * "--" to end them); the first other word is the program.  Quoting follows sh: '...' literal, "..."
+ * with
  * \" \\ \$ \` escapes, \x outside quotes.  Trailing words that QEMU appends
  * (virtio_mmio.device=...) are dropped.  Returns 0 or -1 with err set.
  */

@@ -104,7 +104,7 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((forma
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* kernel options from the cmdline */
 struct kopts {
-	bool verbose, trace, nosys, quiet, strace;
+	bool verbose, trace, nosys, quiet, strace, netstat;
 };
 extern struct kopts kopt;
 struct trace_mark {

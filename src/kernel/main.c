@@ -147,6 +147,7 @@ void kmain(uint32_t start_info)
 	kopt.verbose = cm->flags & KCMD_VERBOSE;
 	kopt.trace = cm->flags & KCMD_TRACE;
 	kopt.nosys = cm->flags & KCMD_NOSYS;
+	kopt.netstat = cm->flags & KCMD_NETSTAT;
 	kopt.quiet = cm->flags & KCMD_QUIET;
 	kopt.strace = cm->flags & KCMD_STRACE;
 	kverbose("capstan: command line from %s: %s\n", line == disk_cmdline ? "the disk" : "PVH",

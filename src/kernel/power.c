@@ -2,6 +2,7 @@
 /* Leaving the machine (exit status to the host) and noticing a graceful stop request. */
 #include "kernel.h"
 #include "proc/task.h"
+#include "net/knet.h"
 #include "syscall.h"
 
 /*
@@ -80,12 +81,15 @@ static void NORETURN power_off(int status)
 
 void kexit(int status, const char *why)
 {
-	if (why || kopt.nosys)
+	if (why || kopt.nosys || kopt.netstat)
 		console_start_line();
 	if (why)
 		kprintf("capstan: %s\n", why);
 	if (kopt.nosys)
 		syscall_report();
+	if (kopt.netstat)
+		sock_report();
+	knet_exit();
 	if (why)
 		status_printf("exit %d %s\n", status, why);
 	else

@@ -147,6 +147,59 @@ EOP
 [ "$(cat "$OUT")" = capstan-udp ] && ok "UDP datagram echoed through -f .../udp" || fail "UDP datagram echoed through -f .../udp"
 expect 0 "delete echo" "$CAPSTAN" delete echo
 
+# a program that writes 2 MiB to a host server and returns from main without closing:
+# the kernel closes the connection at exit and lets the data reach the host first
+mkdir -p "$TESTDIR/burst" && cd "$TESTDIR/burst" || exit 1
+cat >burst.c <<'EOC'
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	static unsigned char buf[1 << 21];
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+	inet_pton(AF_INET, "10.0.2.2", &a.sin_addr);
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + i / 4096);
+	for (size_t o = 0; o < sizeof(buf);) {
+		ssize_t n = write(s, buf + o, sizeof(buf) - o);
+		if (n <= 0)
+			return 2;
+		o += (size_t)n;
+	}
+	return 0; /* no close: exit does it */
+}
+EOC
+printf 'base: capstan/base\nbuild: %s -static -O2 -o burst burst.c\ncmdline: /burst\nfiles:\n  /burst: burst\n' "$cc_static" >Capstanfile
+expect 0 "capstan build a program that exits right after writing" "$CAPSTAN" build -q
+python3 -u -c '
+import hashlib, socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+l.settimeout(120)
+c, _ = l.accept(); c.settimeout(60)
+h, n = hashlib.sha256(), 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    h.update(d); n += len(d)
+want = hashlib.sha256(bytes((i * 7 + i // 4096) & 255 for i in range(1 << 21))).hexdigest()
+print("got %d bytes, %s" % (n, "intact" if h.hexdigest() == want else "corrupt"))' >"$TESTDIR/burst.out" 2>&1 &
+srv=$!
+for _ in $(seq 100); do [ -s "$TESTDIR/burst.out" ] && break; sleep 0.1; done
+bport=$(head -1 "$TESTDIR/burst.out")
+run timeout -k 5 120 "$CAPSTAN" run --rm -e "/burst $bport" burst </dev/null
+[ "$RC" = 0 ] && ok "the writer exits 0" || fail "the writer exits 0 (got $RC)"
+wait "$srv"
+srv=
+[ "$(sed -n 2p "$TESTDIR/burst.out")" = "got 2097152 bytes, intact" ] &&
+	ok "all it wrote reached the host, then EOF" || fail "all it wrote reached the host, then EOF ($(tail -1 "$TESTDIR/burst.out"))"
+
 # an unmodified static client in the guest: busybox wget from a server on the host
 # (QEMU's user network shows the host's loopback as 10.0.2.2)
 if file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
@@ -167,6 +220,24 @@ if file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
 		fail "the file fetched in the guest is intact (sha256)"
 	kill "$srv" 2>/dev/null
 	srv=
+	# the same over IPv6: the guest takes an address from QEMU's router advertisement
+	# (SLAAC, fec0::/64) and reaches the host's ::1 as fec0::2.  (QEMU 7.2 cannot
+	# forward a host port to the guest over IPv6, so this goes guest to host.)
+	hport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])' 2>/dev/null)
+	if [ -n "$hport" ]; then
+		(cd www && exec python3 -m http.server --bind ::1 "$hport") >/dev/null 2>&1 &
+		srv=$!
+		for _ in $(seq 100); do curl -s -o /dev/null "http://[::1]:$hport/data.txt" && break; sleep 0.1; done
+		run timeout -k 5 120 "$CAPSTAN" run --rm -e "/bin/busybox wget -q -O - http://[fec0::2]:$hport/data.txt" wget </dev/null
+		[ "$RC" = 0 ] && ok "busybox wget over IPv6 exits 0" || fail "busybox wget over IPv6 exits 0 (got $RC)"
+		got=$(tr -d '\r' <"$OUT" | sed -n '/^BEGIN$/,/^END$/p' | sha256sum | cut -d' ' -f1)
+		[ "$got" = "$want" ] && ok "the file fetched over IPv6 is intact (sha256)" ||
+			fail "the file fetched over IPv6 is intact (sha256)"
+		kill "$srv" 2>/dev/null
+		srv=
+	else
+		echo "skip: the host has no ::1 for the IPv6 fetch"
+	fi
 else
 	echo "skip: no static /bin/busybox for the in-guest client"
 fi

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer harness for the kernel's TCP/IP stack (src/kernel/net): arbitrary frames in.
 // The input is a sequence of records: u16 length, u8 flags (bit 0: the device verified the
-// checksum, bits 1-7: ms to let pass), then the frame.  The stack listens on TCP 80, has a
-// UDP socket on 53, a connection in progress and a DHCP client, so every path has a target.
+// checksum, bits 1-7: ms to let pass), then the frame.  The stack listens on TCP 80 (both
+// families), has a UDP socket on 53 (both), connections in progress over IPv4 and IPv6, IPv6
+// on eth0 (link-local, soliciting routers) and a DHCP client, so every path has a target.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,13 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	net_add_if(&eth);
 	net_add_if(&eth1);
 	dhcp_start(&eth1);
+	ip6_start(&eth);
+	const struct naddr any6 = {{0}}, router6 = {{0xfe, 0x80, [15] = 1}};
 	struct tcp_sock *l = tcp_new();
-	tcp_bind(l, 0, 80);
+	tcp_bind(l, any6, 80);
 	tcp_listen(l, 4);
 	struct tcp_sock *c = tcp_new();
-	tcp_connect(c, 0x0a000202, 8080);
+	tcp_connect(c, na_v4(0x0a000202), 8080);
+	struct tcp_sock *c6 = tcp_new();
+	tcp_connect(c6, router6, 8080);
 	struct udp_sock *u = udp_new();
-	udp_bind(u, 0, 53);
+	udp_bind(u, any6, 53);
 
 	uint8_t buf[4096];
 	while (size >= 3) {
@@ -76,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!t->user_closed && t != l)
 				while (tcp_recv(t, buf, sizeof(buf), false) > 0)
 					;
-		uint32_t from;
+		struct naddr from;
 		uint16_t port;
 		while (udp_recvfrom(u, buf, sizeof(buf), &from, &port, false) >= 0)
 			udp_sendto(u, "x", 1, from, port);

@@ -111,6 +111,14 @@ case_def nosys enosys 0 '--nosys @PROG@ nonl' '' 'SUCCESS' 'no newline at the en
 case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each way intact' \
 	'tcp: EOF, then refused once the listener is closed' 'udp: datagrams, truncation, connected send' \
 	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
+case_def sockets6 sockets6 0 '' '' 'tcp6: connected to ::1, accepted from ::1' 'tcp6: 256 KiB each way intact' \
+	'dual: IPv4 client accepted as ::ffff:127.0.0.1' 'dual: AF_INET6 client to ::ffff:127.0.0.1 connected' \
+	'v6only: IPv4 refused, the port free for an AF_INET listener' \
+	'udp6: datagrams over ::1, IPv4 sender seen as ::ffff:127.0.0.1' 'SUCCESS'
+case_def unixsock unixsock 0 '' '' 'unix: stream over /tmp/capstan-srv.sock, names, ENOENT once unlinked' \
+	'unix: abstract names and autobind' 'unix: datagrams between names, connected and unnamed' \
+	'unix: SCM_RIGHTS passes pipes and files, truncation closes the rest' \
+	'unix: SO_PEERCRED and SCM_CREDENTIALS name this process' 'SUCCESS'
 case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has no writer' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'

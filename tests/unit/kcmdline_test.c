@@ -41,10 +41,10 @@ static void test_words_and_quotes(void **state)
 static void test_options_and_env(void **state)
 {
 	assert_int_equal(
-	    kcmdline_parse(&c,
-			   "--verbose --trace --nosys --env=A=1 '--env=B=b c' --cwd=/data /p x"),
+	    kcmdline_parse(
+		&c, "--verbose --trace --nosys --netstat --env=A=1 '--env=B=b c' --cwd=/data /p x"),
 	    0);
-	assert_int_equal(c.flags, KCMD_VERBOSE | KCMD_TRACE | KCMD_NOSYS);
+	assert_int_equal(c.flags, KCMD_VERBOSE | KCMD_TRACE | KCMD_NOSYS | KCMD_NETSTAT);
 	assert_int_equal(c.envc, 2);
 	assert_string_equal(c.envp[0], "A=1");
 	assert_string_equal(c.envp[1], "B=b c");

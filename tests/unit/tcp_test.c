@@ -205,11 +205,11 @@ static void connect_pair(struct pair *p, uint16_t port)
 	memset(p, 0, sizeof(*p));
 	use(1);
 	p->listener = tcp_new();
-	assert_int_equal(tcp_bind(p->listener, 0, port), 0);
+	assert_int_equal(tcp_bind(p->listener, na_v4(0), port), 0);
 	assert_int_equal(tcp_listen(p->listener, 16), 0);
 	use(0);
 	p->client = tcp_new();
-	assert_int_equal(tcp_connect(p->client, IP_B, port), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(p->client, na_v4(IP_B), port), -NET_EINPROGRESS);
 	assert_true(run_until(accepted, p, 60000));
 	assert_int_equal(p->server->state, TCP_ESTABLISHED);
 }
@@ -461,13 +461,13 @@ static void test_zero_window(void **state)
 	use(1);
 	struct tcp_sock *l = tcp_new();
 	assert_int_equal(tcp_set_bufsize(l, false, 8192), 0);
-	assert_int_equal(tcp_bind(l, 0, 81), 0);
+	assert_int_equal(tcp_bind(l, na_v4(0), 81), 0);
 	assert_int_equal(tcp_listen(l, 4), 0);
 	memset(&p, 0, sizeof(p));
 	p.listener = l;
 	use(0);
 	p.client = tcp_new();
-	assert_int_equal(tcp_connect(p.client, IP_B, 81), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(p.client, na_v4(IP_B), 81), -NET_EINPROGRESS);
 	assert_true(run_until(accepted, &p, 10000));
 	struct xfer x = {.src = p.client,
 			 .dst = p.server,
@@ -497,7 +497,7 @@ static void test_refused(void **state)
 	(void)state;
 	use(0);
 	struct tcp_sock *c = tcp_new();
-	assert_int_equal(tcp_connect(c, IP_B, 9), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(c, na_v4(IP_B), 9), -NET_EINPROGRESS);
 	run_ms(100);
 	use(0);
 	assert_int_equal(c->state, TCP_CLOSED);
@@ -582,14 +582,14 @@ static void test_simultaneous_open(void **state)
 	(void)state;
 	use(0);
 	struct tcp_sock *a = tcp_new();
-	assert_int_equal(tcp_bind(a, 0, 5000), 0);
+	assert_int_equal(tcp_bind(a, na_v4(0), 5000), 0);
 	use(1);
 	struct tcp_sock *b = tcp_new();
-	assert_int_equal(tcp_bind(b, 0, 6000), 0);
+	assert_int_equal(tcp_bind(b, na_v4(0), 6000), 0);
 	use(0);
-	assert_int_equal(tcp_connect(a, IP_B, 6000), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(a, na_v4(IP_B), 6000), -NET_EINPROGRESS);
 	use(1);
-	assert_int_equal(tcp_connect(b, IP_A, 5000), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(b, na_v4(IP_A), 5000), -NET_EINPROGRESS);
 	run_ms(1000);
 	assert_int_equal(a->state, TCP_ESTABLISHED);
 	assert_int_equal(b->state, TCP_ESTABLISHED);
@@ -626,13 +626,13 @@ static void test_backlog(void **state)
 	(void)state;
 	use(1);
 	struct tcp_sock *l = tcp_new();
-	assert_int_equal(tcp_bind(l, 0, 80), 0);
+	assert_int_equal(tcp_bind(l, na_v4(0), 80), 0);
 	assert_int_equal(tcp_listen(l, 2), 0);
 	struct tcp_sock *c[3];
 	use(0);
 	for (int i = 0; i < 3; i++) {
 		c[i] = tcp_new();
-		assert_int_equal(tcp_connect(c[i], IP_B, 80), -NET_EINPROGRESS);
+		assert_int_equal(tcp_connect(c[i], na_v4(IP_B), 80), -NET_EINPROGRESS);
 	}
 	run_ms(500);
 	assert_int_equal(l->nchild, 2);
@@ -748,12 +748,12 @@ static void test_window_scale_and_mss(void **state)
 	use(1);
 	struct tcp_sock *l = tcp_new();
 	tcp_set_bufsize(l, false, 1 << 20);
-	assert_int_equal(tcp_bind(l, 0, 80), 0);
+	assert_int_equal(tcp_bind(l, na_v4(0), 80), 0);
 	assert_int_equal(tcp_listen(l, 4), 0);
 	struct pair p = {.listener = l};
 	use(0);
 	p.client = tcp_new();
-	assert_int_equal(tcp_connect(p.client, IP_B, 80), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(p.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
 	assert_true(run_until(accepted, &p, 10000));
 	assert_int_equal(p.server->rcv_wscale, 5); /* 1 MiB in 16 bits */
 	assert_int_equal(p.client->snd_wscale, 5);
@@ -787,10 +787,10 @@ static void test_loopback(void **state)
 	(void)state;
 	use(0);
 	struct tcp_sock *l = tcp_new();
-	assert_int_equal(tcp_bind(l, IP_LOOPBACK, 4369), 0); /* epmd */
+	assert_int_equal(tcp_bind(l, na_v4(IP_LOOPBACK), 4369), 0); /* epmd */
 	assert_int_equal(tcp_listen(l, 8), 0);
 	struct tcp_sock *c = tcp_new();
-	assert_int_equal(tcp_connect(c, IP_LOOPBACK, 4369), -NET_EINPROGRESS);
+	assert_int_equal(tcp_connect(c, na_v4(IP_LOOPBACK), 4369), -NET_EINPROGRESS);
 	for (int i = 0; i < 10; i++)
 		net_poll();
 	struct tcp_sock *s;
@@ -802,14 +802,14 @@ static void test_loopback(void **state)
 	transfer(p.client, 0, p.server, 0, 1 << 20, 10000);
 	/* our own Ethernet address is local too, and goes through lo */
 	struct udp_sock *u1 = udp_new(), *u2 = udp_new();
-	assert_int_equal(udp_bind(u1, 0, 53), 0);
-	assert_int_equal(udp_sendto(u2, "ping", 4, IP_A, 53), 4);
+	assert_int_equal(udp_bind(u1, na_v4(0), 53), 0);
+	assert_int_equal(udp_sendto(u2, "ping", 4, na_v4(IP_A), 53), 4);
 	net_poll();
 	char buf[8];
-	uint32_t from;
+	struct naddr from;
 	uint16_t port;
 	assert_int_equal(udp_recvfrom(u1, buf, sizeof(buf), &from, &port, false), 4);
-	assert_int_equal(from, IP_A);
+	assert_true(na_eq(from, na_v4(IP_A)));
 	assert_int_equal(port, u2->lport);
 	assert_int_equal(frames_sent[0], 0);
 }
@@ -819,36 +819,36 @@ static void test_udp(void **state)
 	(void)state;
 	use(1);
 	struct udp_sock *srv = udp_new();
-	assert_int_equal(udp_bind(srv, 0, 7), 0);
-	assert_int_equal(udp_bind(udp_new(), 0, 7), -NET_EADDRINUSE);
+	assert_int_equal(udp_bind(srv, na_v4(0), 7), 0);
+	assert_int_equal(udp_bind(udp_new(), na_v4(0), 7), -NET_EADDRINUSE);
 	use(0);
 	struct udp_sock *cl = udp_new();
-	assert_int_equal(udp_sendto(cl, "hello", 5, IP_B, 7), 5);
+	assert_int_equal(udp_sendto(cl, "hello", 5, na_v4(IP_B), 7), 5);
 	run_ms(10); /* ARP, then the datagram */
 	use(1);
 	assert_true(udp_poll(srv) & NET_POLLIN);
 	char buf[3];
-	uint32_t from;
+	struct naddr from;
 	uint16_t port;
 	/* truncated copy, full length returned (MSG_TRUNC is the caller's) */
 	assert_int_equal(udp_recvfrom(srv, buf, sizeof(buf), &from, &port, false), 5);
 	assert_memory_equal(buf, "hel", 3);
-	assert_int_equal(from, IP_A);
+	assert_true(na_eq(from, na_v4(IP_A)));
 	assert_int_equal(udp_recvfrom(srv, buf, sizeof(buf), &from, &port, false), -NET_EAGAIN);
 	/* a closed port answers with ICMP port unreachable */
 	int before = frames_sent[1];
 	use(0);
-	assert_int_equal(udp_sendto(cl, "x", 1, IP_B, 9999), 1);
+	assert_int_equal(udp_sendto(cl, "x", 1, na_v4(IP_B), 9999), 1);
 	run_ms(10);
 	assert_int_equal(frames_sent[1], before + 1);
 	/* a connected socket takes only its peer's datagrams */
 	use(0);
 	struct udp_sock *conn = udp_new();
-	assert_int_equal(udp_bind(conn, 0, 7000), 0);
-	assert_int_equal(udp_connect(conn, IP_B, 8000), 0);
+	assert_int_equal(udp_bind(conn, na_v4(0), 7000), 0);
+	assert_int_equal(udp_connect(conn, na_v4(IP_B), 8000), 0);
 	use(1);
 	struct udp_sock *other = udp_new();
-	assert_int_equal(udp_sendto(other, "no", 2, IP_A, 7000), 2);
+	assert_int_equal(udp_sendto(other, "no", 2, na_v4(IP_A), 7000), 2);
 	run_ms(10);
 	use(0);
 	assert_int_equal(udp_recvfrom(conn, buf, sizeof(buf), NULL, NULL, false), -NET_EAGAIN);
@@ -993,17 +993,17 @@ static void test_bind_rules(void **state)
 	(void)state;
 	use(0);
 	struct tcp_sock *a = tcp_new(), *b = tcp_new();
-	assert_int_equal(tcp_bind(a, 0, 8080), 0);
+	assert_int_equal(tcp_bind(a, na_v4(0), 8080), 0);
 	assert_int_equal(tcp_listen(a, 4), 0);
-	assert_int_equal(tcp_bind(b, 0, 8080), -NET_EADDRINUSE);
+	assert_int_equal(tcp_bind(b, na_v4(0), 8080), -NET_EADDRINUSE);
 	b->reuseaddr = true;
-	assert_int_equal(tcp_bind(b, 0, 8080), -NET_EADDRINUSE); /* a listener holds it */
-	assert_int_equal(tcp_bind(b, 0x0b000001, 8081), -NET_EADDRNOTAVAIL);
+	assert_int_equal(tcp_bind(b, na_v4(0), 8080), -NET_EADDRINUSE); /* a listener holds it */
+	assert_int_equal(tcp_bind(b, na_v4(0x0b000001), 8081), -NET_EADDRNOTAVAIL);
 	struct tcp_sock *c = tcp_new(), *d = tcp_new();
 	c->reuseport = d->reuseport = true;
-	assert_int_equal(tcp_bind(c, 0, 9090), 0);
-	assert_int_equal(tcp_bind(d, 0, 9090), 0);
-	assert_int_equal(tcp_connect(a, IP_B, 80), -NET_EINVAL);
+	assert_int_equal(tcp_bind(c, na_v4(0), 9090), 0);
+	assert_int_equal(tcp_bind(d, na_v4(0), 9090), 0);
+	assert_int_equal(tcp_connect(a, na_v4(IP_B), 80), -NET_EINVAL);
 	uint32_t x;
 	assert_int_equal(net_parse_ip("10.0.2.15", &x), 0);
 	assert_int_equal(x, 0x0a00020f);
@@ -1013,6 +1013,301 @@ static void test_bind_rules(void **state)
 	char buf[16];
 	net_fmt_ip(buf, sizeof(buf), 0xc0a87a0f);
 	assert_string_equal(buf, "192.168.122.15");
+}
+
+/* ---- IPv6 ---- */
+
+static const uint8_t router_mac[6] = {0x52, 0x54, 0, 0, 0, 0x99};
+
+static struct naddr addr6(uint16_t a, uint16_t b, uint16_t c, uint16_t last)
+{
+	struct naddr n = {{0}};
+	wr16(n.b, a);
+	wr16(n.b + 2, b);
+	wr16(n.b + 4, c);
+	wr16(n.b + 14, last);
+	return n;
+}
+
+static void drain_wire(void)
+{
+	for (int i = 0; i < nq; i++)
+		free(q[i]);
+	nq = 0;
+}
+
+/* An ICMPv6 frame from the router's MAC: header, message (checksum filled in). */
+static size_t icmp6_frame(uint8_t *f, const uint8_t *dmac, struct naddr src, struct naddr dst,
+			  uint8_t hops, const uint8_t *msg, size_t mlen)
+{
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, router_mac, 6);
+	wr16(f + 12, 0x86dd);
+	uint8_t *h = f + ETH_HLEN, *m = h + IP6_HLEN;
+	memset(h, 0, IP6_HLEN);
+	h[0] = 0x60;
+	wr16(h + 4, (uint16_t)mlen);
+	h[6] = 58;
+	h[7] = hops;
+	memcpy(h + 8, src.b, 16);
+	memcpy(h + 24, dst.b, 16);
+	memcpy(m, msg, mlen);
+	wr16(m + 2, 0);
+	wr16(m + 2, inet_csum(m, mlen, net_pseudo(src, dst, 58, (uint32_t)mlen)));
+	return ETH_HLEN + IP6_HLEN + mlen;
+}
+
+/* the ICMPv6 message of a frame A sent (checksum checked), or NULL */
+static const uint8_t *icmp6_of(const struct frame *fr)
+{
+	const uint8_t *h = fr->d + ETH_HLEN;
+	if (fr->len < ETH_HLEN + IP6_HLEN + 4 || rd16(fr->d + 12) != 0x86dd || h[6] != 58)
+		return NULL;
+	struct naddr s, d;
+	memcpy(s.b, h + 8, 16);
+	memcpy(d.b, h + 24, 16);
+	uint16_t plen = rd16(h + 4);
+	assert_int_equal(inet_csum(h + IP6_HLEN, plen, net_pseudo(s, d, 58, plen)), 0);
+	return h + IP6_HLEN;
+}
+
+static size_t router_advert(uint8_t *f, uint16_t lifetime, uint8_t hops, uint16_t prefix_hi)
+{
+	uint8_t m[16 + 8 + 32] = {134, 0, 0, 0, 64, 0};
+	wr16(m + 6, lifetime);
+	uint8_t *o = m + 16;
+	o[0] = 1; /* source link-layer address */
+	o[1] = 1;
+	memcpy(o + 2, router_mac, 6);
+	o += 8;
+	o[0] = 3; /* prefix information: on-link, autonomous */
+	o[1] = 4;
+	o[2] = 64;
+	o[3] = 0xc0;
+	wr32(o + 4, 86400);
+	wr32(o + 8, 14400);
+	struct naddr pfx = addr6(0x2001, 0xdb8, prefix_hi, 0);
+	memcpy(o + 16, pfx.b, 16);
+	const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+	return icmp6_frame(f, all_nodes_mac, addr6(0xfe80, 0, 0, 1), addr6(0xff02, 0, 0, 1), hops,
+			   m, sizeof(m));
+}
+
+static void test_ip6_slaac(void **state)
+{
+	(void)state;
+	use(0);
+	ip6_start(&ia);
+	char buf[48];
+	net_fmt_ip6(buf, sizeof(buf), ia.ll6);
+	assert_string_equal(buf, "fe80::5054:ff:fe12:3401");
+	/* a router solicitation to ff02::2 (33:33:00:00:00:02), hop limit 255 */
+	assert_int_equal(nq, 1);
+	const uint8_t rs_mac[6] = {0x33, 0x33, 0, 0, 0, 2};
+	assert_memory_equal(q[0]->d, rs_mac, 6);
+	assert_int_equal(q[0]->d[ETH_HLEN + 7], 255);
+	const uint8_t *m = icmp6_of(q[0]);
+	assert_non_null(m);
+	assert_int_equal(m[0], 133);
+	assert_memory_equal(m + 10, ia.mac, 6); /* its source link-layer option */
+	/* unanswered, it asks three times in all, then stops */
+	drain_wire();
+	run_ms(20000);
+	assert_int_equal(frames_sent[0], 3);
+	assert_int_equal(ip6_next_timer(), UINT64_MAX);
+	/* a router advertisement that did not come from the link is ignored */
+	uint8_t f[256];
+	size_t n = router_advert(f, 1800, 64, 1);
+	use(0);
+	net_input(&ia, f, n, false);
+	assert_int_equal(ia.prefix6, 0);
+	/* a real one: the address from the prefix and the MAC, the router as the default */
+	n = router_advert(f, 1800, 255, 1);
+	net_input(&ia, f, n, false);
+	assert_int_equal(ia.prefix6, 64);
+	net_fmt_ip6(buf, sizeof(buf), ia.addr6);
+	assert_string_equal(buf, "2001:db8:1:0:5054:ff:fe12:3401");
+	assert_true(na_eq(ia.gw6, addr6(0xfe80, 0, 0, 1)));
+	assert_true(net_is_local_na(ia.addr6));
+	struct naddr src = {{0}}, nh;
+	assert_ptr_equal(ip6_route(addr6(0x2001, 0xdb8, 2, 1), &nh, &src), &ia);
+	assert_true(na_eq(nh, ia.gw6) && na_eq(src, ia.addr6));
+	/* on the prefix: direct; link-local: from the link-local address */
+	src = (struct naddr){{0}};
+	assert_ptr_equal(ip6_route(addr6(0x2001, 0xdb8, 1, 7), &nh, &src), &ia);
+	assert_true(na_eq(nh, addr6(0x2001, 0xdb8, 1, 7)) && na_eq(src, ia.addr6));
+	src = (struct naddr){{0}};
+	assert_ptr_equal(ip6_route(addr6(0xfe80, 0, 0, 7), &nh, &src), &ia);
+	assert_true(na_eq(src, ia.ll6));
+	/* the router learned from its advertisement: a packet to it needs no solicitation */
+	drain_wire();
+	struct udp_sock *u = udp_new();
+	assert_int_equal(udp_sendto(u, "x", 1, addr6(0x2001, 0xdb8, 2, 1), 53), 1);
+	assert_int_equal(nq, 1);
+	assert_memory_equal(q[0]->d, router_mac, 6);
+	/* lifetime 0: no longer a default router */
+	n = router_advert(f, 0, 255, 1);
+	net_input(&ia, f, n, false);
+	assert_true(na_is_any(ia.gw6));
+	assert_int_equal(udp_sendto(u, "x", 1, addr6(0x2001, 0xdb8, 2, 1), 53), -NET_ENETUNREACH);
+	/* text forms */
+	net_fmt_ip6(buf, sizeof(buf), na_loopback6());
+	assert_string_equal(buf, "::1");
+	net_fmt_ip6(buf, sizeof(buf), (struct naddr){{0}});
+	assert_string_equal(buf, "::");
+	net_fmt_ip6(buf, sizeof(buf), addr6(0x2001, 0xdb8, 0, 0));
+	assert_string_equal(buf, "2001:db8::");
+}
+
+static void test_ip6_neighbors_and_echo(void **state)
+{
+	(void)state;
+	use(0);
+	ip6_start(&ia);
+	drain_wire();
+	/* an echo request from a neighbor A does not know yet */
+	uint8_t req[12] = {128, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'}, f[256];
+	struct naddr peer = addr6(0xfe80, 0, 0, 0x99);
+	size_t n = icmp6_frame(f, ia.mac, peer, ia.ll6, 64, req, sizeof(req));
+	net_input(&ia, f, n, false);
+	/* A asks for it: a neighbor solicitation to its solicited-node group */
+	assert_int_equal(nq, 1);
+	const uint8_t *m = icmp6_of(q[0]);
+	assert_non_null(m);
+	assert_int_equal(m[0], 135);
+	assert_memory_equal(m + 8, peer.b, 16);
+	const uint8_t sn_mac[6] = {0x33, 0x33, 0xff, 0, 0, 0x99};
+	assert_memory_equal(q[0]->d, sn_mac, 6);
+	drain_wire();
+	/* the advertisement releases the held reply */
+	uint8_t na[32] = {136, 0, 0, 0, 0x60};
+	memcpy(na + 8, peer.b, 16);
+	na[24] = 2;
+	na[25] = 1;
+	memcpy(na + 26, router_mac, 6);
+	n = icmp6_frame(f, ia.mac, peer, ia.ll6, 255, na, sizeof(na));
+	net_input(&ia, f, n, false);
+	assert_int_equal(nq, 1);
+	assert_memory_equal(q[0]->d, router_mac, 6);
+	m = icmp6_of(q[0]);
+	assert_non_null(m);
+	assert_int_equal(m[0], 129);
+	assert_memory_equal(m + 4, req + 4, sizeof(req) - 4);
+	drain_wire();
+	/* A answers a solicitation for its own address, solicited and override */
+	uint8_t ns[32] = {135};
+	memcpy(ns + 8, ia.ll6.b, 16);
+	ns[24] = 1;
+	ns[25] = 1;
+	memcpy(ns + 26, router_mac, 6);
+	n = icmp6_frame(f, ia.mac, peer, ia.ll6, 255, ns, sizeof(ns));
+	net_input(&ia, f, n, false);
+	assert_int_equal(nq, 1);
+	m = icmp6_of(q[0]);
+	assert_non_null(m);
+	assert_int_equal(m[0], 136);
+	assert_int_equal(m[4], 0x60);
+	assert_memory_equal(m + 8, ia.ll6.b, 16);
+	assert_memory_equal(m + 26, ia.mac, 6);
+	drain_wire();
+	/* and ignores one for an address that is not its own, or one that was routed */
+	ns[23] ^= 1;
+	n = icmp6_frame(f, ia.mac, peer, ia.ll6, 255, ns, sizeof(ns));
+	net_input(&ia, f, n, false);
+	ns[23] ^= 1;
+	n = icmp6_frame(f, ia.mac, peer, ia.ll6, 64, ns, sizeof(ns));
+	net_input(&ia, f, n, false);
+	/* a bad checksum is dropped too */
+	n = icmp6_frame(f, ia.mac, peer, ia.ll6, 64, req, sizeof(req));
+	f[n - 1] ^= 0xff;
+	net_input(&ia, f, n, false);
+	assert_int_equal(nq, 0);
+}
+
+static void test_ip6_tcp_udp_dual_stack(void **state)
+{
+	(void)state;
+	use(0);
+	ip6_start(&ia);
+	use(1);
+	ip6_start(&ib);
+	run_ms(10);
+	/* B listens on :: for both families; A connects to B's link-local address */
+	struct pair p = {0};
+	const struct naddr any6 = {{0}};
+	p.listener = tcp_new();
+	assert_int_equal(tcp_bind(p.listener, any6, 80), 0);
+	assert_int_equal(tcp_listen(p.listener, 16), 0);
+	use(0);
+	p.client = tcp_new();
+	assert_int_equal(tcp_connect(p.client, ib.ll6, 80), -NET_EINPROGRESS);
+	assert_true(run_until(accepted, &p, 60000));
+	assert_true(na_eq(p.server->raddr, ia.ll6) && na_eq(p.client->laddr, ia.ll6));
+	assert_int_equal(p.client->mss, 1440); /* the IPv6 header is 20 bytes longer */
+	transfer(p.client, 0, p.server, 1, 1 << 20, 600000);
+	transfer(p.server, 1, p.client, 0, 256 << 10, 600000);
+	/* an IPv4 client of the same listener is seen as ::ffff:10.0.0.1 */
+	struct pair p4 = {.listener = p.listener};
+	use(0);
+	p4.client = tcp_new();
+	p4.client->laddr = na_v4(0);
+	assert_int_equal(tcp_connect(p4.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
+	assert_true(run_until(accepted, &p4, 60000));
+	assert_true(na_eq(p4.server->raddr, na_v4(IP_A)));
+	transfer(p4.client, 0, p4.server, 1, 64 << 10, 600000);
+	/* the port is taken for IPv4 as well; a v6only listener leaves it to IPv4 */
+	use(1);
+	struct tcp_sock *t4 = tcp_new(), *l6 = tcp_new(), *t4b = tcp_new();
+	assert_int_equal(tcp_bind(t4, na_v4(0), 80), -NET_EADDRINUSE);
+	l6->v6only = true;
+	assert_int_equal(tcp_bind(l6, any6, 81), 0);
+	assert_int_equal(tcp_listen(l6, 4), 0);
+	assert_int_equal(tcp_bind(t4b, na_v4(0), 81), 0);
+	/* which refuses an IPv4 connection when nothing else listens there */
+	use(0);
+	struct tcp_sock *c = tcp_new();
+	assert_int_equal(tcp_connect(c, na_v4(IP_B), 81), -NET_EINPROGRESS);
+	run_ms(100);
+	assert_int_equal(c->state, TCP_CLOSED);
+	assert_int_equal(tcp_take_error(c), NET_ECONNREFUSED);
+	/* UDP over IPv6, and ICMPv6 port unreachable for a closed port */
+	use(1);
+	struct udp_sock *srv = udp_new();
+	assert_int_equal(udp_bind(srv, any6, 53), 0);
+	use(0);
+	struct udp_sock *cl = udp_new();
+	assert_int_equal(udp_sendto(cl, "q6", 2, ib.ll6, 53), 2);
+	run_ms(10);
+	use(1);
+	char buf[8];
+	struct naddr from;
+	uint16_t port;
+	assert_int_equal(udp_recvfrom(srv, buf, sizeof(buf), &from, &port, false), 2);
+	assert_true(na_eq(from, ia.ll6));
+	assert_int_equal(port, cl->lport);
+	int before = frames_sent[1];
+	use(0);
+	assert_int_equal(udp_sendto(cl, "x", 1, ib.ll6, 9999), 1);
+	run_ms(10);
+	assert_int_equal(frames_sent[1], before + 1);
+	/* ::1 stays on lo */
+	use(0);
+	before = frames_sent[0];
+	struct udp_sock *lo = udp_new();
+	assert_int_equal(udp_bind(lo, na_loopback6(), 5353), 0);
+	assert_int_equal(udp_sendto(cl, "lo", 2, na_loopback6(), 5353), 2);
+	net_poll();
+	assert_int_equal(udp_recvfrom(lo, buf, sizeof(buf), &from, &port, false), 2);
+	assert_true(na_eq(from, na_loopback6()));
+	/* and so does what goes to the machine's own link-local address */
+	assert_int_equal(udp_sendto(cl, "ll", 2, ia.ll6, 5353), 2);
+	struct udp_sock *own = udp_new();
+	assert_int_equal(udp_bind(own, ia.ll6, 5354), 0);
+	assert_int_equal(udp_sendto(cl, "ll", 2, ia.ll6, 5354), 2);
+	net_poll();
+	assert_int_equal(udp_recvfrom(own, buf, sizeof(buf), &from, &port, false), 2);
+	assert_true(na_eq(from, ia.ll6));
+	assert_int_equal(frames_sent[0], before);
 }
 
 int main(void)
@@ -1046,6 +1341,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dhcp_retries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ip6_slaac, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ip6_neighbors_and_echo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ip6_tcp_udp_dual_stack, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * virtio-net over legacy/transitional PCI and over virtio-mmio (v1 legacy and v2), polled:
+ * virtio-net over legacy/transitional PCI, modern (virtio 1.0) PCI and virtio-mmio (v1
+ * legacy and v2), polled:
  * receive buffers stay posted and are reaped by netdev_poll; no interrupts.  Offered
  * features taken: MAC, MRG_RXBUF (one buffer per frame suffices without GSO, but the header
  * grows and num_buffers must be honoured), GUEST_CSUM (frames the device marks
@@ -43,8 +44,9 @@ struct vq {
 
 static struct vnet {
 	struct netif nif;
-	bool mmio;
-	uint64_t base;
+	bool mmio, modern;
+	uint64_t base;	       /* legacy PCI: the I/O port; MMIO and modern PCI: common config */
+	uint64_t notify_pa[2]; /* modern PCI: where each queue is notified */
 	uint32_t hdr_len;
 	bool mrg;
 	struct vq rx, tx;
@@ -54,7 +56,9 @@ static bool present;
 
 static void notify(uint16_t q)
 {
-	if (vn.mmio)
+	if (vn.modern)
+		*(volatile uint16_t *)p2v(vn.notify_pa[q]) = q;
+	else if (vn.mmio)
 		mmio_w32(vn.base + 0x50, q);
 	else
 		outw((uint16_t)(vn.base + 16), q);
@@ -220,9 +224,13 @@ static void set_features(uint32_t f)
 		memcpy(vn.nif.mac, "\x52\x54\x00\x12\x34\x56", 6);
 }
 
+static int modern_init(int dev);
+
 static int pci_init(void)
 {
 	for (int dev = 0; dev < 32; dev++) {
+		if (pci_cfg(dev, 0) == 0x10411af4)
+			return modern_init(dev);
 		if (pci_cfg(dev, 0) != 0x10001af4)
 			continue;
 		uint32_t bar0 = pci_cfg(dev, 0x10);
@@ -252,6 +260,144 @@ static int pci_init(void)
 		return 0;
 	}
 	return -ENODEV;
+}
+
+/* ---- modern PCI (virtio 1.0, 4.1): the registers are found through capabilities ---- */
+
+#define CAP_COMMON 1
+#define CAP_NOTIFY 2
+#define CAP_DEVICE 4
+
+/* common configuration offsets */
+#define C_DFSEL	  0x00
+#define C_DF	  0x04
+#define C_GFSEL	  0x08
+#define C_GF	  0x0c
+#define C_STATUS  0x14
+#define C_QSEL	  0x16
+#define C_QSIZE	  0x18
+#define C_QENABLE 0x1c
+#define C_QNOTIFY 0x1e
+#define C_QDESC	  0x20
+#define C_QDRIVER 0x28
+#define C_QDEVICE 0x30
+
+static uint8_t rd8(uint64_t pa)
+{
+	return *(volatile uint8_t *)p2v(pa);
+}
+static void wr8(uint64_t pa, uint8_t v)
+{
+	*(volatile uint8_t *)p2v(pa) = v;
+}
+static uint16_t rd16m(uint64_t pa)
+{
+	return *(volatile uint16_t *)p2v(pa);
+}
+static void wr16m(uint64_t pa, uint16_t v)
+{
+	*(volatile uint16_t *)p2v(pa) = v;
+}
+static void wr64m(uint64_t pa, uint64_t v)
+{
+	mmio_w32(pa, (uint32_t)v);
+	mmio_w32(pa + 4, (uint32_t)(v >> 32));
+}
+
+/* A memory BAR's address; 0 when it is not a memory BAR or lies above what is mapped. */
+static uint64_t bar_addr(int dev, int bar)
+{
+	uint32_t lo = pci_cfg(dev, 0x10 + 4 * bar);
+	if (lo & 1)
+		return 0;
+	uint64_t a = lo & ~0xfull;
+	if ((lo & 6) == 4)
+		a |= (uint64_t)pci_cfg(dev, 0x14 + 4 * bar) << 32;
+	return a && a < (4ull << 30) ? a : 0;
+}
+
+/* Walk the vendor capabilities for the common, notify and device configuration. */
+static int modern_caps(int dev, uint64_t *common, uint64_t *notify, uint32_t *mult,
+		       uint64_t *devcfg)
+{
+	if (!(pci_cfg(dev, 4) & (1u << 20))) /* no capability list */
+		return -ENODEV;
+	*common = *notify = *devcfg = 0;
+	int guard = 48;
+	for (uint8_t at = pci_cfg(dev, 0x34) & 0xfc; at && guard--;) {
+		uint32_t w0 = pci_cfg(dev, at);
+		uint8_t next = (uint8_t)(w0 >> 8) & 0xfc;
+		if ((w0 & 0xff) == 0x09) { /* vendor-specific: virtio_pci_cap */
+			uint8_t type = (uint8_t)(w0 >> 24), bar = pci_cfg(dev, at + 4) & 0xff;
+			uint64_t base = bar < 6 ? bar_addr(dev, bar) : 0;
+			uint64_t pa = base ? base + pci_cfg(dev, at + 8) : 0;
+			if (type == CAP_COMMON && !*common)
+				*common = pa;
+			else if (type == CAP_NOTIFY && !*notify) {
+				*notify = pa;
+				*mult = pci_cfg(dev, at + 16);
+			} else if (type == CAP_DEVICE && !*devcfg)
+				*devcfg = pa;
+		}
+		at = next;
+	}
+	return *common && *notify && *devcfg ? 0 : -ENODEV;
+}
+
+static int modern_queue(uint64_t c, uint16_t qi, uint64_t notify, uint32_t mult)
+{
+	struct vq *q = qi ? &vn.tx : &vn.rx;
+	wr16m(c + C_QSEL, qi);
+	uint16_t max = rd16m(c + C_QSIZE);
+	if (!max)
+		return -EIO;
+	if (vq_alloc(q, (uint16_t)MIN(max, (uint16_t)MAX_Q)))
+		return -ENOMEM;
+	wr16m(c + C_QSIZE, q->qsz);
+	wr64m(c + C_QDESC, v2p(q->desc));
+	wr64m(c + C_QDRIVER, v2p((void *)q->avail));
+	wr64m(c + C_QDEVICE, v2p((void *)q->used));
+	vn.notify_pa[qi] = notify + (uint64_t)rd16m(c + C_QNOTIFY) * mult;
+	wr16m(c + C_QENABLE, 1);
+	return 0;
+}
+
+/* A modern-only device (PCI id 0x1041, e.g. virtio-net-pci,disable-legacy=on). */
+static int modern_init(int dev)
+{
+	uint64_t c, notify, devcfg;
+	uint32_t mult = 0;
+	if (modern_caps(dev, &c, &notify, &mult, &devcfg))
+		return -ENODEV;
+	pci_cfg_w(dev, 4, pci_cfg(dev, 4) | 0x6); /* memory space, bus master */
+	vn.base = c;
+	vn.modern = true;
+	wr8(c + C_STATUS, 0);
+	while (rd8(c + C_STATUS)) /* the reset is done when it reads back 0 */
+		cpu_relax();
+	wr8(c + C_STATUS, VIRTIO_ACK);
+	wr8(c + C_STATUS, VIRTIO_ACK | VIRTIO_DRIVER);
+	mmio_w32(c + C_DFSEL, 0);
+	uint32_t f = want_features(mmio_r32(c + C_DF));
+	mmio_w32(c + C_DFSEL, 1);
+	if (!(mmio_r32(c + C_DF) & 1)) /* VIRTIO_F_VERSION_1 */
+		return -EIO;
+	mmio_w32(c + C_GFSEL, 0);
+	mmio_w32(c + C_GF, f);
+	mmio_w32(c + C_GFSEL, 1);
+	mmio_w32(c + C_GF, 1);
+	set_features(f);
+	vn.hdr_len = 12; /* VERSION_1: the header always has num_buffers */
+	wr8(c + C_STATUS, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_FEATURES_OK);
+	if (!(rd8(c + C_STATUS) & VIRTIO_FEATURES_OK))
+		return -EIO;
+	if (modern_queue(c, 0, notify, mult) || modern_queue(c, 1, notify, mult))
+		return -EIO;
+	if (f & (1u << F_MAC))
+		for (int i = 0; i < 6; i++)
+			vn.nif.mac[i] = rd8(devcfg + (uint64_t)i);
+	wr8(c + C_STATUS, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_FEATURES_OK | VIRTIO_DRIVER_OK);
+	return 0;
 }
 
 static int mmio_queue(uint64_t b, uint16_t qi, uint32_t version)
@@ -326,5 +472,7 @@ struct netif *netdev_probe(void)
 
 const char *netdev_name(void)
 {
-	return vn.mmio ? "virtio-net-mmio" : "virtio-net-pci";
+	return vn.mmio	   ? "virtio-net-mmio"
+	       : vn.modern ? "virtio-net-pci (modern)"
+			   : "virtio-net-pci";
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Ethernet framing and ARP (RFC 826): a small cache, a few frames held per unresolved address. */
+/*
+ * Ethernet framing and the neighbor cache: ARP (RFC 826) for IPv4 and
+ * neighbor solicitations (ip6.c) for IPv6, a few frames held per unresolved
+ * address.
+ */
 #include "net.h"
 
 #define ETH_IP	  0x0800
 #define ETH_ARP	  0x0806
+#define ETH_IP6	  0x86dd
 #define ARP_TTL	  (60 * 1000)
 #define ARP_WAIT  1000 /* between requests */
 #define ARP_TRIES 3
@@ -36,10 +41,24 @@ static void arp_send(struct netif *nif, uint16_t op, const uint8_t *tha, uint32_
 	xmit(nif, op == 1 ? bcast : tha, ETH_ARP, f, sizeof(f));
 }
 
-static struct arp_entry *arp_find(uint32_t ip)
+static uint16_t ethertype(struct naddr a)
+{
+	return na_is_v4(a) ? ETH_IP : ETH_IP6;
+}
+
+/* ask who has ip: an ARP request or a neighbor solicitation */
+static void solicit(struct netif *nif, struct naddr ip)
+{
+	if (na_is_v4(ip))
+		arp_send(nif, 1, NULL, na_to_v4(ip));
+	else
+		nd_solicit(nif, ip);
+}
+
+static struct arp_entry *arp_find(struct naddr ip)
 {
 	for (int i = 0; i < ARP_SLOTS; i++)
-		if (N->arp[i].ip == ip && (N->arp[i].valid || N->arp[i].tries))
+		if (na_eq(N->arp[i].ip, ip) && (N->arp[i].valid || N->arp[i].tries))
 			return &N->arp[i];
 	return NULL;
 }
@@ -54,7 +73,7 @@ static void drop_pending(struct arp_entry *e)
 }
 
 /* A slot for ip: its own, a free one, or the one expiring first. */
-static struct arp_entry *arp_slot(uint32_t ip)
+static struct arp_entry *arp_slot(struct naddr ip)
 {
 	struct arp_entry *e = arp_find(ip), *old = NULL;
 	if (e)
@@ -71,7 +90,7 @@ static struct arp_entry *arp_slot(uint32_t ip)
 	return old;
 }
 
-static void arp_learn(struct netif *nif, uint32_t ip, const uint8_t *mac, bool create)
+void neigh_learn(struct netif *nif, struct naddr ip, const uint8_t *mac, bool create)
 {
 	struct arp_entry *e = arp_find(ip);
 	if (!e && !create)
@@ -88,7 +107,7 @@ static void arp_learn(struct netif *nif, uint32_t ip, const uint8_t *mac, bool c
 	e->pending = NULL;
 	while (p) {
 		struct pkt *n = p->next;
-		xmit(nif, mac, ETH_IP, p->data, p->len);
+		xmit(nif, mac, ethertype(ip), pkt_frame(p), p->len);
 		net_free(p);
 		p = n;
 	}
@@ -104,7 +123,7 @@ static void arp_input(struct netif *nif, const uint8_t *a, size_t len)
 		return;
 	bool for_us = tpa == nif->addr;
 	/* RFC 826: update an entry we have; add one only when the request is for us */
-	arp_learn(nif, spa, a + 8, for_us);
+	neigh_learn(nif, na_v4(spa), a + 8, for_us);
 	if (for_us && op == 1)
 		arp_send(nif, 2, a + 8, spa);
 }
@@ -115,13 +134,18 @@ void eth_input(struct netif *nif, const uint8_t *f, size_t len, bool csum_ok)
 		nif->rx_dropped++;
 		return;
 	}
-	if (!nif->loopback && memcmp(f, nif->mac, 6) && memcmp(f, bcast, 6)) {
+	/* ours, broadcast, or IPv6 multicast (33:33:...) */
+	if (!nif->loopback && memcmp(f, nif->mac, 6) && memcmp(f, bcast, 6) &&
+	    !(f[0] == 0x33 && f[1] == 0x33)) {
 		nif->rx_dropped++;
 		return;
 	}
 	switch (rd16(f + 12)) {
 	case ETH_IP:
 		ip_input(nif, f + ETH_HLEN, len - ETH_HLEN, csum_ok);
+		break;
+	case ETH_IP6:
+		ip6_input(nif, f + ETH_HLEN, len - ETH_HLEN, csum_ok);
 		break;
 	case ETH_ARP:
 		if (!nif->loopback)
@@ -132,18 +156,40 @@ void eth_input(struct netif *nif, const uint8_t *f, size_t len, bool csum_ok)
 	}
 }
 
-void eth_output_ip(struct netif *nif, uint32_t nexthop, struct pkt *p)
+/* The link address a packet to ip goes to without asking: broadcast, multicast, loopback. */
+static bool direct_mac(struct netif *nif, struct naddr ip, uint8_t mac[6])
 {
-	if (nif->loopback || nexthop == IP_BROADCAST ||
-	    (nif->mask && (nexthop | nif->mask) == IP_BROADCAST)) {
-		xmit(nif, nif->loopback ? (const uint8_t *)"\0\0\0\0\0\0" : bcast, ETH_IP, p->data,
-		     p->len);
+	if (nif->loopback) {
+		memset(mac, 0, 6);
+		return true;
+	}
+	if (na_is_v4(ip)) {
+		uint32_t a = na_to_v4(ip);
+		if (a == IP_BROADCAST || (nif->mask && (a | nif->mask) == IP_BROADCAST)) {
+			memcpy(mac, bcast, 6);
+			return true;
+		}
+		return false;
+	}
+	if (na_is_multicast6(ip)) { /* RFC 2464 7 */
+		mac[0] = mac[1] = 0x33;
+		memcpy(mac + 2, ip.b + 12, 4);
+		return true;
+	}
+	return false;
+}
+
+void eth_output(struct netif *nif, struct naddr nexthop, struct pkt *p)
+{
+	uint8_t mac[6];
+	if (direct_mac(nif, nexthop, mac)) {
+		xmit(nif, mac, ethertype(nexthop), pkt_frame(p), p->len);
 		net_free(p);
 		return;
 	}
 	struct arp_entry *e = arp_find(nexthop);
 	if (e && e->valid && e->nif == nif) {
-		xmit(nif, e->mac, ETH_IP, p->data, p->len);
+		xmit(nif, e->mac, ethertype(nexthop), pkt_frame(p), p->len);
 		net_free(p);
 		return;
 	}
@@ -154,7 +200,7 @@ void eth_output_ip(struct netif *nif, uint32_t nexthop, struct pkt *p)
 		e->tries = 1;
 		e->expires = net_now_ms + ARP_WAIT * ARP_TRIES;
 		e->retry_at = net_now_ms + ARP_WAIT;
-		arp_send(nif, 1, NULL, nexthop);
+		solicit(nif, nexthop);
 	}
 	int n = 0;
 	struct pkt **pp = &e->pending;
@@ -185,7 +231,7 @@ void arp_tick(void)
 			e->tries++;
 			e->retry_at = net_now_ms + ARP_WAIT;
 			e->expires = e->retry_at;
-			arp_send(e->nif, 1, NULL, e->ip);
+			solicit(e->nif, e->ip);
 		}
 	}
 }

@@ -37,9 +37,9 @@ uint32_t inet_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
 
 struct pkt *ip_pkt_alloc(size_t len)
 {
-	struct pkt *p = net_alloc(sizeof(*p) + ETH_HLEN + IP_HLEN + len);
+	struct pkt *p = net_alloc(sizeof(*p) + ETH_HLEN + IP6_HLEN + len);
 	if (p)
-		p->len = (uint32_t)(ETH_HLEN + IP_HLEN + len);
+		p->len = (uint32_t)(ETH_HLEN + IP6_HLEN + len);
 	return p;
 }
 
@@ -77,7 +77,8 @@ struct netif *ip_route(uint32_t dst, uint32_t *nexthop, uint32_t *src)
 static int send_on(struct netif *nif, uint32_t nexthop, struct pkt *p, uint32_t src, uint32_t dst,
 		   uint8_t proto, size_t len)
 {
-	uint8_t *h = p->data + ETH_HLEN;
+	p->off = IP6_HLEN - IP_HLEN;
+	uint8_t *h = pkt_frame(p) + ETH_HLEN;
 	if (IP_HLEN + len > nif->mtu) {
 		net_free(p);
 		return -NET_EMSGSIZE;
@@ -94,7 +95,7 @@ static int send_on(struct netif *nif, uint32_t nexthop, struct pkt *p, uint32_t 
 	wr32(h + 16, dst);
 	wr16(h + 10, inet_csum(h, IP_HLEN, 0));
 	p->len = (uint32_t)(ETH_HLEN + IP_HLEN + len);
-	eth_output_ip(nif, nexthop, p);
+	eth_output(nif, na_v4(nexthop), p);
 	return 0;
 }
 
@@ -177,11 +178,11 @@ void ip_input(struct netif *nif, const uint8_t *h, size_t len, bool csum_ok)
 		icmp_input(src, dst, p, plen);
 		return;
 	case PROTO_UDP:
-		if (!udp_input(nif, src, dst, p, plen, csum_ok))
+		if (!udp_input(nif, na_v4(src), na_v4(dst), p, plen, csum_ok))
 			icmp_port_unreachable(src, dst, h, tot);
 		return;
 	case PROTO_TCP:
-		tcp_input(nif, src, dst, p, plen, csum_ok);
+		tcp_input(nif, na_v4(src), na_v4(dst), p, plen, csum_ok);
 		return;
 	}
 drop:

@@ -135,6 +135,21 @@ static void write_etc(void)
 	write_file("/proc/sys/net/core", "somaxconn", buf);
 }
 
+#define EXIT_DRAIN_NS 3000000000ull
+
+void knet_exit(void)
+{
+	if (!N)
+		return;
+	knet_poll();
+	tcp_close_all();
+	uint64_t end = time_ns() + EXIT_DRAIN_NS;
+	while (tcp_output_pending() && time_ns() < end) {
+		cpu_relax();
+		knet_poll();
+	}
+}
+
 bool knet_has_nic(void)
 {
 	return eth != NULL;
@@ -150,6 +165,7 @@ int knet_init(const char *ip_opt, bool quiet)
 		return ip_opt ? -ENODEV : 0;
 	}
 	net_add_if(eth);
+	ip6_start(eth); /* link-local now; SLAAC when a router advertisement comes */
 	char a[16];
 	if (ip_opt) {
 		if (parse_static(ip_opt, eth))
@@ -163,6 +179,11 @@ int knet_init(const char *ip_opt, bool quiet)
 	}
 	kverbose("capstan: %s %02x:%02x:%02x:%02x:%02x:%02x\n", netdev_name(), eth->mac[0],
 		 eth->mac[1], eth->mac[2], eth->mac[3], eth->mac[4], eth->mac[5]);
+	if (eth->prefix6) {
+		char a6[48];
+		net_fmt_ip6(a6, sizeof(a6), eth->addr6);
+		kverbose("capstan: eth0 inet6 %s/64\n", a6);
+	}
 	if (!quiet) {
 		if (eth->addr) {
 			net_fmt_ip(a, sizeof(a), eth->addr);

@@ -11,5 +11,10 @@ int knet_init(const char *ip_opt, bool quiet);
 void knet_poll(void);		 /* the NIC, the loopback queue, the timers */
 bool knet_wait(uint64_t max_ns); /* poll, sleep a while, poll; true: a signal came */
 bool knet_has_nic(void);
+/* at exit: close the connections left open and let their data and FINs reach the peers,
+ * for a few seconds at most (without scheduling: no thread runs any more) */
+void knet_exit(void);
+/* sys/net.c: the sockets open and the stack's connections, on the console (--netstat) */
+void sock_report(void);
 
 #endif

@@ -32,6 +32,9 @@ void net_stack_init(struct netstack *s)
 	lo->mask = 0xff000000u;
 	lo->mtu = LO_MTU;
 	lo->loopback = true;
+	lo->addr6 = na_loopback6();
+	lo->prefix6 = 128;
+	lo->v6 = true;
 	lo->xmit = lo_xmit;
 	s->ifs = lo;
 	s->somaxconn = 4096;
@@ -94,6 +97,7 @@ void net_poll(void)
 		p = n;
 	}
 	arp_tick();
+	ip6_tick();
 	tcp_tick();
 	dhcp_tick();
 }
@@ -103,6 +107,7 @@ uint64_t net_next_timer(void)
 	if (N->loq)
 		return 0;
 	uint64_t t = MIN(MIN(arp_next_timer(), tcp_next_timer()), dhcp_next_timer());
+	t = MIN(t, ip6_next_timer());
 	if (t == UINT64_MAX)
 		return t;
 	return t > net_now_ms ? t - net_now_ms : 0;
@@ -118,6 +123,74 @@ bool net_is_local(uint32_t addr)
 	return false;
 }
 
+bool net_is_local_na(struct naddr a)
+{
+	if (na_is_v4(a))
+		return net_is_local(na_to_v4(a));
+	for (struct netif *i = N->ifs; i; i = i->next)
+		if (i->v6 && ((i->prefix6 && na_eq(a, i->addr6)) ||
+			      (!na_is_any(i->ll6) && na_eq(a, i->ll6))))
+			return true;
+	return false;
+}
+
+bool net_addr_accepts(struct naddr laddr, bool v6only, struct naddr dst)
+{
+	if (!na_is_any(laddr))
+		return na_eq(laddr, dst);
+	if (na_is_v4(laddr)) /* 0.0.0.0 */
+		return na_is_v4(dst);
+	return !(v6only && na_is_v4(dst));
+}
+
+bool net_addr_overlap(struct naddr a, bool a6only, struct naddr b, bool b6only)
+{
+	if (!na_is_any(a) && !na_is_any(b))
+		return na_eq(a, b);
+	if (na_is_any(a) && na_is_any(b)) {
+		bool a4 = na_is_v4(a) || !a6only, b4 = na_is_v4(b) || !b6only;
+		bool a6 = !na_is_v4(a), b6 = !na_is_v4(b);
+		return (a4 && b4) || (a6 && b6);
+	}
+	return na_is_any(a) ? net_addr_accepts(a, a6only, b) : net_addr_accepts(b, b6only, a);
+}
+
+struct netif *net_route(struct naddr dst, struct naddr *src)
+{
+	if (na_is_v4(dst)) {
+		uint32_t nexthop, s = na_is_any(*src) ? 0 : na_to_v4(*src);
+		if (!na_is_any(*src) && !na_is_v4(*src))
+			return NULL;
+		struct netif *nif = ip_route(na_to_v4(dst), &nexthop, &s);
+		if (nif)
+			*src = na_v4(s);
+		return nif;
+	}
+	if (na_is_v4(*src) && !na_is_any(*src))
+		return NULL;
+	struct naddr nexthop, s = na_is_v4(*src) ? (struct naddr){{0}} : *src;
+	struct netif *nif = ip6_route(dst, &nexthop, &s);
+	if (nif)
+		*src = s;
+	return nif;
+}
+
+uint32_t net_pseudo(struct naddr src, struct naddr dst, uint8_t proto, uint32_t len)
+{
+	if (na_is_v4(dst))
+		return inet_pseudo(na_to_v4(src), na_to_v4(dst), proto, len);
+	uint32_t s = inet_csum_add(src.b, 16, 0);
+	s = inet_csum_add(dst.b, 16, s);
+	return s + (len >> 16) + (len & 0xffff) + proto;
+}
+
+int net_output(struct pkt *p, struct naddr src, struct naddr dst, uint8_t proto, size_t len)
+{
+	if (na_is_v4(dst))
+		return ip_output(p, na_to_v4(src), na_to_v4(dst), proto, len);
+	return ip6_output(p, src, dst, proto, len);
+}
+
 uint32_t net_random32(void)
 {
 	uint32_t r;
@@ -126,7 +199,7 @@ uint32_t net_random32(void)
 }
 
 /* The next free port of the Linux default range 32768-60999. */
-uint16_t net_ephemeral_port(bool tcp, uint32_t laddr)
+uint16_t net_ephemeral_port(bool tcp)
 {
 	for (int tries = 0; tries < 28232; tries++) {
 		uint16_t p = N->next_eport++;
@@ -145,7 +218,6 @@ uint16_t net_ephemeral_port(bool tcp, uint32_t laddr)
 		if (!used)
 			return p;
 	}
-	(void)laddr;
 	return 0;
 }
 

@@ -211,12 +211,12 @@ static void send_seg(struct tcp_sock *t, uint32_t seq, uint8_t flags, uint32_t o
 	uint8_t opt[8];
 	size_t olen = 0;
 	if (flags & F_SYN) {
-		uint32_t nexthop, src = t->laddr;
-		struct netif *nif = ip_route(t->raddr, &nexthop, &src);
+		struct naddr src = t->laddr;
+		struct netif *nif = net_route(t->raddr, &src);
 		uint32_t mtu = nif ? nif->mtu : ETH_MTU;
 		opt[0] = 2;
 		opt[1] = 4;
-		wr16(opt + 2, (uint16_t)(mtu - IP_HLEN - TCP_HLEN));
+		wr16(opt + 2, (uint16_t)(mtu - net_hlen(t->raddr) - TCP_HLEN));
 		olen = 4;
 		/* offer scaling in a SYN; answer it in a SYN-ACK only when offered */
 		if (t->state == TCP_SYN_SENT || t->wscale_ok) {
@@ -245,7 +245,7 @@ static void send_seg(struct tcp_sock *t, uint32_t seq, uint8_t flags, uint32_t o
 	if (len)
 		ring_peek(&t->sndbuf, off, h + hl, len);
 	wr16(h + 16, inet_csum(h, hl + len,
-			       inet_pseudo(t->laddr, t->raddr, PROTO_TCP, (uint32_t)(hl + len))));
+			       net_pseudo(t->laddr, t->raddr, PROTO_TCP, (uint32_t)(hl + len))));
 	if (flags & F_ACK) {
 		uint32_t adv =
 		    t->rcv_nxt + ((uint32_t)rd16(h + 14) << (flags & F_SYN ? 0 : t->rcv_wscale));
@@ -255,11 +255,11 @@ static void send_seg(struct tcp_sock *t, uint32_t seq, uint8_t flags, uint32_t o
 		t->delack_at = 0;
 		t->unacked_segs = 0;
 	}
-	ip_output(p, t->laddr, t->raddr, PROTO_TCP, hl + len);
+	net_output(p, t->laddr, t->raddr, PROTO_TCP, hl + len);
 }
 
 /* A RST answering a segment that belongs to no connection (RFC 793 "reset generation"). */
-static void send_rst_for(uint32_t src, uint32_t dst, const uint8_t *h, uint32_t seglen)
+static void send_rst_for(struct naddr src, struct naddr dst, const uint8_t *h, uint32_t seglen)
 {
 	uint8_t flags = h[13];
 	if (flags & F_RST)
@@ -279,9 +279,9 @@ static void send_rst_for(uint32_t src, uint32_t dst, const uint8_t *h, uint32_t 
 		r[13] = F_RST | F_ACK;
 	}
 	r[12] = (TCP_HLEN / 4) << 4;
-	wr16(r + 16, inet_csum(r, TCP_HLEN, inet_pseudo(dst, src, PROTO_TCP, TCP_HLEN)));
+	wr16(r + 16, inet_csum(r, TCP_HLEN, net_pseudo(dst, src, PROTO_TCP, TCP_HLEN)));
 	N->stat_tcp_rst_sent++;
-	ip_output(p, dst, src, PROTO_TCP, TCP_HLEN);
+	net_output(p, dst, src, PROTO_TCP, TCP_HLEN);
 }
 
 static void send_rst(struct tcp_sock *t)
@@ -297,9 +297,9 @@ static void send_rst(struct tcp_sock *t)
 	wr32(r + 8, t->rcv_nxt);
 	r[12] = (TCP_HLEN / 4) << 4;
 	r[13] = F_RST | F_ACK;
-	wr16(r + 16, inet_csum(r, TCP_HLEN, inet_pseudo(t->laddr, t->raddr, PROTO_TCP, TCP_HLEN)));
+	wr16(r + 16, inet_csum(r, TCP_HLEN, net_pseudo(t->laddr, t->raddr, PROTO_TCP, TCP_HLEN)));
 	N->stat_tcp_rst_sent++;
-	ip_output(p, t->laddr, t->raddr, PROTO_TCP, TCP_HLEN);
+	net_output(p, t->laddr, t->raddr, PROTO_TCP, TCP_HLEN);
 }
 
 static uint32_t flight(const struct tcp_sock *t)
@@ -434,29 +434,29 @@ static void start_cc(struct tcp_sock *t)
 
 /* ---- user calls ---- */
 
-static bool tuple_used(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+static bool tuple_used(struct naddr laddr, uint16_t lport, struct naddr raddr, uint16_t rport)
 {
 	for (struct tcp_sock *t = N->tcbs; t; t = t->next)
-		if (t->lport == lport && t->rport == rport && t->raddr == raddr &&
-		    t->laddr == laddr && t->state != TCP_CLOSED)
+		if (t->lport == lport && t->rport == rport && na_eq(t->raddr, raddr) &&
+		    na_eq(t->laddr, laddr) && t->state != TCP_CLOSED)
 			return true;
 	return false;
 }
 
-int tcp_bind(struct tcp_sock *t, uint32_t addr, uint16_t port)
+int tcp_bind(struct tcp_sock *t, struct naddr addr, uint16_t port)
 {
 	if (t->lport)
 		return -NET_EINVAL;
-	if (addr && !net_is_local(addr))
+	if (!na_is_any(addr) && !net_is_local_na(addr))
 		return -NET_EADDRNOTAVAIL;
 	if (!port)
-		port = net_ephemeral_port(true, addr);
+		port = net_ephemeral_port(true);
 	if (!port)
 		return -NET_EADDRINUSE;
 	for (struct tcp_sock *o = N->tcbs; o; o = o->next) {
 		if (o == t || o->lport != port || o->parent)
 			continue;
-		if (o->laddr && addr && o->laddr != addr)
+		if (!net_addr_overlap(o->laddr, o->v6only, addr, t->v6only))
 			continue;
 		if (t->reuseport && o->reuseport)
 			continue;
@@ -477,7 +477,7 @@ int tcp_listen(struct tcp_sock *t, int backlog)
 	if (t->state != TCP_CLOSED && t->state != TCP_LISTEN)
 		return -NET_EINVAL;
 	if (!t->lport) {
-		int e = tcp_bind(t, 0, 0);
+		int e = tcp_bind(t, t->laddr, 0);
 		if (e)
 			return e;
 	}
@@ -501,7 +501,7 @@ int tcp_accept(struct tcp_sock *t, struct tcp_sock **out)
 	return 0;
 }
 
-int tcp_connect(struct tcp_sock *t, uint32_t addr, uint16_t port)
+int tcp_connect(struct tcp_sock *t, struct naddr addr, uint16_t port)
 {
 	switch (t->state) {
 	case TCP_CLOSED:
@@ -518,11 +518,11 @@ int tcp_connect(struct tcp_sock *t, uint32_t addr, uint16_t port)
 		return -tcp_take_error(t);
 	if (!port)
 		return -NET_ECONNREFUSED;
-	uint32_t nexthop, src = t->laddr;
-	if (!ip_route(addr, &nexthop, &src))
+	struct naddr src = t->laddr;
+	if ((t->v6only && na_is_v4(addr)) || !net_route(addr, &src))
 		return -NET_ENETUNREACH;
 	if (!t->lport) {
-		int e = tcp_bind(t, 0, 0);
+		int e = tcp_bind(t, t->laddr, 0);
 		if (e)
 			return e;
 	}
@@ -549,7 +549,7 @@ long tcp_send(struct tcp_sock *t, const void *buf, size_t len)
 	if (!can_send(t) || t->fin_queued) {
 		if (syn_states(t))
 			return -NET_EAGAIN;
-		return t->state == TCP_CLOSED && !t->raddr ? -NET_ENOTCONN : -NET_EPIPE;
+		return t->state == TCP_CLOSED && !t->rport ? -NET_ENOTCONN : -NET_EPIPE;
 	}
 	uint32_t n = ring_write(&t->sndbuf, buf, (uint32_t)MIN(len, (size_t)UINT32_MAX));
 	if (!n)
@@ -589,7 +589,7 @@ long tcp_recv(struct tcp_sock *t, void *buf, size_t len, bool peek)
 	if (t->fin_rcvd)
 		return 0;
 	if (t->state == TCP_CLOSED)
-		return t->raddr ? 0 : -NET_ENOTCONN;
+		return t->rport ? 0 : -NET_ENOTCONN;
 	if (t->state == TCP_LISTEN)
 		return -NET_ENOTCONN;
 	return -NET_EAGAIN;
@@ -665,7 +665,7 @@ unsigned tcp_poll(struct tcp_sock *t)
 		m |= NET_POLLOUT;
 	if (t->error)
 		m |= NET_POLLERR;
-	if (t->state == TCP_CLOSED && t->raddr)
+	if (t->state == TCP_CLOSED && t->rport)
 		m |= NET_POLLHUP | NET_POLLIN;
 	if (t->fin_rcvd && t->fin_queued)
 		m |= NET_POLLHUP;
@@ -722,19 +722,21 @@ static void parse_options(struct seg *s, const uint8_t *o, size_t n)
 	}
 }
 
-static struct tcp_sock *lookup(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static struct tcp_sock *lookup(struct naddr src, uint16_t sport, struct naddr dst, uint16_t dport)
 {
 	struct tcp_sock *listener = NULL;
 	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
 		if (t->lport != dport)
 			continue;
 		if (t->state == TCP_LISTEN) {
-			if ((!t->laddr || t->laddr == dst) && (!listener || t->laddr))
+			/* a listener on the address itself over a wildcard one */
+			if (net_addr_accepts(t->laddr, t->v6only, dst) &&
+			    (!listener || !na_is_any(t->laddr)))
 				listener = t;
 			continue;
 		}
-		if (t->state != TCP_CLOSED && t->rport == sport && t->raddr == src &&
-		    t->laddr == dst)
+		if (t->state != TCP_CLOSED && t->rport == sport && na_eq(t->raddr, src) &&
+		    na_eq(t->laddr, dst))
 			return t;
 	}
 	return listener;
@@ -742,9 +744,9 @@ static struct tcp_sock *lookup(uint32_t src, uint16_t sport, uint32_t dst, uint1
 
 static void apply_syn_options(struct tcp_sock *t, const struct seg *s)
 {
-	uint32_t nexthop, src = t->laddr;
-	struct netif *nif = ip_route(t->raddr, &nexthop, &src);
-	uint32_t ours = (nif ? nif->mtu : ETH_MTU) - IP_HLEN - TCP_HLEN;
+	struct naddr src = t->laddr;
+	struct netif *nif = net_route(t->raddr, &src);
+	uint32_t ours = (nif ? nif->mtu : ETH_MTU) - net_hlen(t->raddr) - TCP_HLEN;
 	t->mss = (uint16_t)MIN(ours, s->mss ? MAX(s->mss, 64u) : (uint32_t)DEFAULT_MSS);
 	if (s->wscale >= 0 &&
 	    (t->state == TCP_SYN_SENT || t->state == TCP_LISTEN || t->state == TCP_SYN_RCVD)) {
@@ -757,7 +759,7 @@ static void apply_syn_options(struct tcp_sock *t, const struct seg *s)
 	}
 }
 
-static void listen_input(struct tcp_sock *l, uint32_t src, uint32_t dst, const uint8_t *h,
+static void listen_input(struct tcp_sock *l, struct naddr src, struct naddr dst, const uint8_t *h,
 			 struct seg *s)
 {
 	if (s->flags & F_RST)
@@ -1201,7 +1203,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 	return false;
 }
 
-void tcp_input(struct netif *nif, uint32_t src, uint32_t dst, const uint8_t *h, size_t len,
+void tcp_input(struct netif *nif, struct naddr src, struct naddr dst, const uint8_t *h, size_t len,
 	       bool csum_ok)
 {
 	if (len < TCP_HLEN)
@@ -1209,11 +1211,12 @@ void tcp_input(struct netif *nif, uint32_t src, uint32_t dst, const uint8_t *h, 
 	size_t hl = (size_t)(h[12] >> 4) * 4;
 	if (hl < TCP_HLEN || hl > len)
 		return;
-	if (!csum_ok && inet_csum(h, len, inet_pseudo(src, dst, PROTO_TCP, (uint32_t)len))) {
+	if (!csum_ok && inet_csum(h, len, net_pseudo(src, dst, PROTO_TCP, (uint32_t)len))) {
 		N->stat_bad_csum++;
 		return;
 	}
-	if (dst == IP_BROADCAST || (nif->mask && dst == (nif->addr | ~nif->mask)))
+	if (na_is_v4(dst) && (na_to_v4(dst) == IP_BROADCAST ||
+			      (nif->mask && na_to_v4(dst) == (nif->addr | ~nif->mask))))
 		return;
 	struct seg s = {
 	    .seq = rd32(h + 4),
@@ -1329,6 +1332,40 @@ uint64_t tcp_next_timer(void)
 				       (uint64_t)t->keep_probes * t->keepintvl * 1000);
 	}
 	return m;
+}
+
+/* The program is gone: close what it left open, as Linux closes a process's descriptors. */
+void tcp_close_all(void)
+{
+	for (;;) {
+		struct tcp_sock *t = N->tcbs;
+		while (t && t->user_closed)
+			t = t->next;
+		if (!t)
+			return;
+		tcp_close(t, false); /* may free children: start over */
+	}
+}
+
+bool tcp_output_pending(void)
+{
+	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
+		switch (t->state) {
+		case TCP_FIN_WAIT_1:
+		case TCP_CLOSING:
+		case TCP_LAST_ACK:
+			return true;
+		case TCP_ESTABLISHED:
+		case TCP_CLOSE_WAIT:
+		case TCP_SYN_RCVD:
+			if (t->sndbuf.len || t->fin_queued)
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
 }
 
 void tcp_release_all(void)

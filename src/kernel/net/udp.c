@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* UDP (RFC 768): sockets with a queue of whole datagrams. */
+/* UDP (RFC 768) over IPv4 and IPv6: sockets with a queue of whole datagrams. */
 #include "net.h"
 
 #define PROTO_UDP	17
@@ -31,12 +31,12 @@ void udp_free(struct udp_sock *u)
 	net_free(u);
 }
 
-static bool port_taken(const struct udp_sock *self, uint32_t addr, uint16_t port)
+static bool port_taken(const struct udp_sock *self, struct naddr addr, uint16_t port)
 {
 	for (struct udp_sock *u = N->udps; u; u = u->next) {
 		if (u == self || u->lport != port)
 			continue;
-		if (u->laddr && addr && u->laddr != addr)
+		if (!net_addr_overlap(u->laddr, u->v6only, addr, self->v6only))
 			continue;
 		if ((self->reuseaddr && u->reuseaddr) || (self->reuseport && u->reuseport))
 			continue;
@@ -45,14 +45,14 @@ static bool port_taken(const struct udp_sock *self, uint32_t addr, uint16_t port
 	return false;
 }
 
-int udp_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
+int udp_bind(struct udp_sock *u, struct naddr addr, uint16_t port)
 {
 	if (u->lport)
 		return -NET_EINVAL;
-	if (addr && !net_is_local(addr) && addr != IP_BROADCAST)
+	if (!na_is_any(addr) && !net_is_local_na(addr) && !na_eq(addr, na_v4(IP_BROADCAST)))
 		return -NET_EADDRNOTAVAIL;
 	if (!port)
-		port = net_ephemeral_port(false, addr);
+		port = net_ephemeral_port(false);
 	if (!port || port_taken(u, addr, port))
 		return -NET_EADDRINUSE;
 	u->laddr = addr;
@@ -60,31 +60,33 @@ int udp_bind(struct udp_sock *u, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-int udp_connect(struct udp_sock *u, uint32_t addr, uint16_t port)
+int udp_connect(struct udp_sock *u, struct naddr addr, uint16_t port)
 {
-	if (!addr && !port) { /* AF_UNSPEC: dissolve the association */
-		u->raddr = 0;
+	if (na_is_any(addr) && !port) { /* AF_UNSPEC: dissolve the association */
+		u->raddr = (struct naddr){{0}};
 		u->rport = 0;
 		return 0;
 	}
-	uint32_t nexthop, src = u->laddr;
-	if (!ip_route(addr, &nexthop, &src))
+	if (u->v6only && na_is_v4(addr))
+		return -NET_ENETUNREACH;
+	struct naddr src = u->laddr;
+	if (!net_route(addr, &src))
 		return -NET_ENETUNREACH;
 	if (!u->lport) {
-		int e = udp_bind(u, 0, 0);
+		int e = udp_bind(u, u->laddr, 0);
 		if (e)
 			return e;
 	}
-	if (!u->laddr)
+	if (na_is_any(u->laddr))
 		u->laddr = src;
 	u->raddr = addr;
 	u->rport = port;
 	return 0;
 }
 
-long udp_sendto(struct udp_sock *u, const void *buf, size_t len, uint32_t dst, uint16_t dport)
+long udp_sendto(struct udp_sock *u, const void *buf, size_t len, struct naddr dst, uint16_t dport)
 {
-	if (!dst && !dport) {
+	if (na_is_any(dst) && !dport) {
 		if (!u->rport)
 			return -NET_ENOTCONN; /* Linux: EDESTADDRREQ for unconnected; close enough
 					       */
@@ -95,16 +97,18 @@ long udp_sendto(struct udp_sock *u, const void *buf, size_t len, uint32_t dst, u
 		return -NET_EINVAL;
 	if (len > UDP_MAX_PAYLOAD)
 		return -NET_EMSGSIZE;
+	if (u->v6only && na_is_v4(dst))
+		return -NET_ENETUNREACH;
 	if (!u->lport) {
-		int e = udp_bind(u, 0, 0);
+		int e = udp_bind(u, u->laddr, 0);
 		if (e)
 			return e;
 	}
-	uint32_t nexthop, src = u->laddr;
-	struct netif *nif = ip_route(dst, &nexthop, &src);
+	struct naddr src = u->laddr;
+	struct netif *nif = net_route(dst, &src);
 	if (!nif)
 		return -NET_ENETUNREACH;
-	if (IP_HLEN + UDP_HLEN + len > nif->mtu)
+	if (net_hlen(dst) + UDP_HLEN + len > nif->mtu)
 		return -NET_EMSGSIZE; /* no fragmentation */
 	struct pkt *p = ip_pkt_alloc(UDP_HLEN + len);
 	if (!p)
@@ -116,13 +120,13 @@ long udp_sendto(struct udp_sock *u, const void *buf, size_t len, uint32_t dst, u
 	wr16(h + 6, 0);
 	memcpy(h + UDP_HLEN, buf, len);
 	uint16_t c = inet_csum(h, UDP_HLEN + len,
-			       inet_pseudo(src, dst, PROTO_UDP, (uint32_t)(UDP_HLEN + len)));
+			       net_pseudo(src, dst, PROTO_UDP, (uint32_t)(UDP_HLEN + len)));
 	wr16(h + 6, c ? c : 0xffff);
-	int e = ip_output(p, src, dst, PROTO_UDP, UDP_HLEN + len);
+	int e = net_output(p, src, dst, PROTO_UDP, UDP_HLEN + len);
 	return e ? e : (long)len;
 }
 
-long udp_recvfrom(struct udp_sock *u, void *buf, size_t len, uint32_t *src, uint16_t *sport,
+long udp_recvfrom(struct udp_sock *u, void *buf, size_t len, struct naddr *src, uint16_t *sport,
 		  bool peek)
 {
 	struct pkt *p = u->rxq;
@@ -155,21 +159,24 @@ unsigned udp_poll(struct udp_sock *u)
 }
 
 /* The best match: a connected socket over a bound-address one over a wildcard. */
-static struct udp_sock *lookup(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static struct udp_sock *lookup(struct naddr src, uint16_t sport, struct naddr dst, uint16_t dport)
 {
 	struct udp_sock *best = NULL;
 	int best_score = -1;
+	bool bcast = na_eq(dst, na_v4(IP_BROADCAST));
 	for (struct udp_sock *u = N->udps; u; u = u->next) {
 		if (u->lport != dport)
 			continue;
 		int score = 0;
-		if (u->laddr) {
-			if (u->laddr != dst && dst != IP_BROADCAST)
+		if (!na_is_any(u->laddr)) {
+			if (!na_eq(u->laddr, dst) && !(bcast && na_is_v4(u->laddr)))
 				continue;
 			score += 1;
+		} else if (!net_addr_accepts(u->laddr, u->v6only, bcast ? na_v4(0) : dst)) {
+			continue;
 		}
 		if (u->rport) {
-			if (u->raddr != src || u->rport != sport)
+			if (!na_eq(u->raddr, src) || u->rport != sport)
 				continue;
 			score += 2;
 		}
@@ -181,7 +188,7 @@ static struct udp_sock *lookup(uint32_t src, uint16_t sport, uint32_t dst, uint1
 	return best;
 }
 
-bool udp_input(struct netif *nif, uint32_t src, uint32_t dst, const uint8_t *h, size_t len,
+bool udp_input(struct netif *nif, struct naddr src, struct naddr dst, const uint8_t *h, size_t len,
 	       bool csum_ok)
 {
 	if (len < UDP_HLEN)
@@ -189,19 +196,21 @@ bool udp_input(struct netif *nif, uint32_t src, uint32_t dst, const uint8_t *h, 
 	size_t ulen = rd16(h + 4);
 	if (ulen < UDP_HLEN || ulen > len)
 		return true;
+	if (!na_is_v4(dst) && !rd16(h + 6))
+		return true; /* RFC 8200 8.1: mandatory over IPv6 */
 	if (!csum_ok && rd16(h + 6) &&
-	    inet_csum(h, ulen, inet_pseudo(src, dst, PROTO_UDP, (uint32_t)ulen))) {
+	    inet_csum(h, ulen, net_pseudo(src, dst, PROTO_UDP, (uint32_t)ulen))) {
 		N->stat_bad_csum++;
 		return true;
 	}
 	uint16_t sport = rd16(h), dport = rd16(h + 2);
-	if (dport == 68 && nif->dhcp) {
+	if (dport == 68 && nif->dhcp && na_is_v4(dst)) {
 		dhcp_input(nif, h + UDP_HLEN, ulen - UDP_HLEN);
 		return true;
 	}
 	struct udp_sock *u = lookup(src, sport, dst, dport);
 	if (!u)
-		return dst == IP_BROADCAST;
+		return na_eq(dst, na_v4(IP_BROADCAST));
 	size_t n = ulen - UDP_HLEN;
 	if (u->rxbytes + n > u->rcvbuf)
 		return true; /* full: dropped, as Linux does */

@@ -256,6 +256,8 @@ SYSCALL4(openat, long, dirfd, uint64_t, upath, long, flags, long, mode)
 			return -ENOTDIR;
 		if (n->kind == K_DIR && acc != 0 && !(flags & O_PATH))
 			return -EISDIR;
+		if ((n->mode & S_IFMT) == S_IFSOCK && !(flags & O_PATH))
+			return -ENXIO; /* an AF_UNIX socket's name: connect(2), not open */
 		if ((flags & O_TRUNC) && acc != 0 && n->kind == K_FILE && (r = vfs_truncate(n, 0)))
 			return r;
 	}
@@ -343,11 +345,12 @@ SYSCALL3(getdents64, long, fd, uint64_t, ubuf, size_t, len)
 			name = c->name;
 			c = file_of(c);
 			ino = c->ino;
-			type = c->kind == K_DIR	   ? 4
-			       : c->kind == K_LINK ? 10
-			       : c->kind == K_FILE ? 8
-			       : c->kind == K_FIFO ? 1
-						   : 2;
+			type = (c->mode & S_IFMT) == S_IFSOCK ? 12
+			       : c->kind == K_DIR	      ? 4
+			       : c->kind == K_LINK	      ? 10
+			       : c->kind == K_FILE	      ? 8
+			       : c->kind == K_FIFO	      ? 1
+							      : 2;
 		}
 		size_t nl = strlen(name), rec = (19 + nl + 1 + 7) & ~7ul;
 		if (pos + rec > len) {

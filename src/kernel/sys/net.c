@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Sockets: AF_INET stream and datagram on the kernel's stack (net/), AF_UNIX
+ * Sockets: AF_INET and AF_INET6 stream and datagram on the kernel's stack
+ * (net/; an AF_INET6 socket takes IPv4 too, as ::ffff:a.b.c.d, unless
+ * IPV6_V6ONLY is set), AF_UNIX
  * stream and datagram pairs (socketpair), their options, and the readiness
  * poll and select see.  A socket is an anonymous node of kind K_SOCKET whose
  * data points at its struct ksock; blocking calls wait in knet_wait.
  */
 #include "../net/knet.h"
 #include "../net/net.h"
+#include "../proc/task.h"
 #include "sys.h"
 
 #define AF_UNIX	      1
@@ -17,10 +20,12 @@
 #define SOCK_NONBLOCK 04000
 #define SOCK_CLOEXEC  02000000
 
-#define SOL_SOCKET  1
-#define IPPROTO_IP  0
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
+#define SOL_SOCKET   1
+#define IPPROTO_IP   0
+#define IPPROTO_TCP  6
+#define IPPROTO_UDP  17
+#define IPPROTO_IPV6 41
+#define IPV6_V6ONLY  26
 
 #define MSG_PEEK     0x2
 #define MSG_TRUNC    0x20
@@ -28,7 +33,35 @@
 #define MSG_WAITALL  0x100
 #define MSG_NOSIGNAL 0x4000
 
-#define UNIX_BUF (208 * 1024)
+#define UNIX_BUF	 (208 * 1024)
+#define UNIX_PATH	 108 /* sun_path's size */
+#define SCM_MAX_FD	 253 /* descriptors in one message, as Linux */
+#define SCM_RIGHTS	 1
+#define SCM_CREDS	 2 /* SCM_CREDENTIALS */
+#define MSG_CTRUNC	 0x8
+#define MSG_CMSG_CLOEXEC 0x40000000
+
+struct ucred {
+	int32_t pid;
+	uint32_t uid, gid;
+};
+
+/* An AF_UNIX name: sun_path's bytes (an abstract one starts with a 0 byte); len 0: unnamed. */
+struct uname {
+	uint32_t len;
+	char path[UNIX_PATH];
+};
+
+/* What an AF_UNIX socket queues for its reader: bytes, and what travels with them. */
+struct uchunk {
+	struct uchunk *next;
+	uint32_t len;
+	int nfiles;
+	struct file **files; /* SCM_RIGHTS in flight, each holding a reference */
+	struct ucred cred;   /* the sender's, for SCM_CREDENTIALS */
+	struct uname from;   /* datagrams: the sender's name */
+	uint8_t data[];
+};
 
 struct ksock {
 	int family, type, proto;
@@ -36,9 +69,17 @@ struct ksock {
 	struct udp_sock *udp;
 	/* AF_UNIX: what the peer wrote, as a queue of chunks (datagrams keep bounds) */
 	struct ksock *peer;
-	struct pkt *uq, *uqtail;
+	struct uchunk *uq, *uqtail;
 	uint32_t uqbytes, uoff; /* uoff: bytes of the head chunk a stream read consumed */
 	bool peer_gone;
+	/* AF_UNIX names: its own (bind), its peer's, a datagram socket's destination */
+	struct uname name, peername, dest;
+	struct node *unode;  /* the socket file a path name made */
+	struct ksock *unext; /* the named AF_UNIX sockets */
+	bool ulisten, passcred;
+	int ubacklog, nacc;
+	struct ksock *accq, *accnext; /* connected server ends waiting for accept */
+	struct ucred peercred;	      /* SO_PEERCRED */
 	bool shut_rd, shut_wr;
 	bool linger;
 	int linger_s;
@@ -51,6 +92,13 @@ struct linux_sockaddr_in {
 	uint16_t family, port; /* port and address in network order */
 	uint32_t addr;
 	uint8_t zero[8];
+};
+
+struct linux_sockaddr_in6 {
+	uint16_t family, port;
+	uint32_t flowinfo;
+	uint8_t addr[16];
+	uint32_t scope_id;
 };
 
 struct linux_msghdr {
@@ -115,6 +163,30 @@ static long install(struct ksock *s, long flags)
 	return fd;
 }
 
+/* sockets alive, for --netstat: a leak shows as a count that does not come back down */
+static unsigned live_tcp, live_udp, live_unix;
+
+static void count_sock(const struct ksock *s, int d)
+{
+	unsigned *c = s->tcp ? &live_tcp : s->udp ? &live_udp : &live_unix;
+	*c += (unsigned)d;
+}
+
+void sock_report(void)
+{
+	unsigned st[TCP_TIME_WAIT + 1] = {0};
+	for (struct tcp_sock *t = N ? N->tcbs : NULL; t; t = t->next)
+		st[t->state]++;
+	unsigned conns = 0;
+	for (int i = 0; i <= TCP_TIME_WAIT; i++)
+		conns += st[i];
+	kprintf("capstan: netstat: sockets %u (tcp %u, udp %u, unix %u); tcp connections %u "
+		"(listen %u, established %u, time-wait %u, other %u)\n",
+		live_tcp + live_udp + live_unix, live_tcp, live_udp, live_unix, conns,
+		st[TCP_LISTEN], st[TCP_ESTABLISHED], st[TCP_TIME_WAIT],
+		conns - st[TCP_LISTEN] - st[TCP_ESTABLISHED] - st[TCP_TIME_WAIT]);
+}
+
 static struct ksock *ksock_new(int family, int type, int proto)
 {
 	struct ksock *s = kzalloc(sizeof(*s));
@@ -124,30 +196,70 @@ static struct ksock *ksock_new(int family, int type, int proto)
 	s->type = type;
 	s->proto = proto;
 	s->rcvbuf = s->sndbuf = 2 * 128 * 1024;
-	if (family == AF_INET && type == SOCK_STREAM)
+	bool inet = family == AF_INET || family == AF_INET6;
+	if (inet && type == SOCK_STREAM)
 		s->tcp = tcp_new();
-	else if (family == AF_INET)
+	else if (inet)
 		s->udp = udp_new();
-	if (family == AF_INET && !s->tcp && !s->udp) {
+	if (inet && !s->tcp && !s->udp) {
 		kfree(s);
 		return NULL;
 	}
+	/* an AF_INET socket's unspecified address is 0.0.0.0, which takes no IPv6 */
+	if (family == AF_INET && s->tcp)
+		s->tcp->laddr = na_v4(0);
+	if (family == AF_INET && s->udp)
+		s->udp->laddr = na_v4(0);
+	count_sock(s, 1);
 	return s;
+}
+
+static struct ucred my_cred(void)
+{
+	return (struct ucred){current->proc->pid, cred_fsuid(), cred_fsgid()};
+}
+
+/* a socket that never had a descriptor */
+static void ksock_free(struct ksock *s)
+{
+	if (s) {
+		count_sock(s, -1);
+		kfree(s);
+	}
+}
+
+static void drop_files(struct file **files, int n)
+{
+	for (int i = 0; i < n; i++)
+		file_put(files[i]);
+	kfree(files);
 }
 
 static void unix_drop_queue(struct ksock *s)
 {
-	for (struct pkt *p = s->uq, *n; p; p = n) {
+	for (struct uchunk *p = s->uq, *n; p; p = n) {
 		n = p->next;
+		drop_files(p->files, p->nfiles);
 		kfree(p);
 	}
 	s->uq = s->uqtail = NULL;
 	s->uqbytes = 0;
 }
 
-static void sock_release_state(struct node *n)
+static struct ksock *named; /* AF_UNIX sockets with a name, through unext */
+
+static void unix_unname(struct ksock *s)
 {
-	struct ksock *s = (struct ksock *)n->data;
+	for (struct ksock **pp = &named; *pp; pp = &(*pp)->unext)
+		if (*pp == s) {
+			*pp = s->unext;
+			break;
+		}
+}
+
+static void ksock_destroy(struct ksock *s)
+{
+	count_sock(s, -1);
 	knet_poll();
 	if (s->tcp)
 		tcp_close(s->tcp, s->linger && s->linger_s == 0);
@@ -157,8 +269,21 @@ static void sock_release_state(struct node *n)
 		s->peer->peer = NULL;
 		s->peer->peer_gone = true;
 	}
-	unix_drop_queue(s);
+	if (s->name.len)
+		unix_unname(s);
+	/* connections nobody accepted: their clients see the other end gone */
+	while (s->accq) {
+		struct ksock *c = s->accq;
+		s->accq = c->accnext;
+		ksock_destroy(c);
+	}
+	unix_drop_queue(s); /* may close sockets in flight, and so come back here */
 	kfree(s);
+}
+
+static void sock_release_state(struct node *n)
+{
+	ksock_destroy((struct ksock *)n->data);
 }
 
 /* The last descriptor is gone (fd.c's file_put calls this). */
@@ -173,16 +298,17 @@ SYSCALL3(socket, long, family, long, type, long, proto)
 	int t = (int)(type & 0xf);
 	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	if (family == AF_INET6)
-		return -EAFNOSUPPORT; /* IPv6 comes once IPv4 is solid */
-	if (family != AF_INET)
-		return -EAFNOSUPPORT; /* AF_UNIX: socketpair only */
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+		return -EAFNOSUPPORT;
 	if (t != SOCK_STREAM && t != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
+	if (family == AF_UNIX && proto)
+		return -EPROTONOSUPPORT;
 	if (proto && !(t == SOCK_STREAM && proto == IPPROTO_TCP) &&
 	    !(t == SOCK_DGRAM && proto == IPPROTO_UDP))
 		return -EPROTONOSUPPORT;
-	struct ksock *s = ksock_new((int)family, t, t == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+	int p = family == AF_UNIX ? 0 : t == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	struct ksock *s = ksock_new((int)family, t, p);
 	if (!s)
 		return -ENOMEM;
 	return install(s, type);
@@ -192,7 +318,7 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 {
 	int t = (int)(type & 0xf);
 	if (family != AF_UNIX)
-		return family == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
+		return family == AF_INET || family == AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
 	if (t != SOCK_STREAM && t != SOCK_DGRAM)
 		return -ESOCKTNOSUPPORT;
 	if (proto)
@@ -200,15 +326,16 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 	UOK(usv, 8);
 	struct ksock *a = ksock_new(AF_UNIX, t, 0), *b = ksock_new(AF_UNIX, t, 0);
 	if (!a || !b) {
-		kfree(a);
-		kfree(b);
+		ksock_free(a);
+		ksock_free(b);
 		return -ENOMEM;
 	}
 	a->peer = b;
 	b->peer = a;
+	a->peercred = b->peercred = my_cred();
 	long fa = install(a, type);
 	if (fa < 0) {
-		kfree(b); /* a was released and told b nothing it needs */
+		ksock_free(b); /* a was released and told b nothing it needs */
 		return fa;
 	}
 	long fb = install(b, type);
@@ -223,26 +350,41 @@ SYSCALL4(socketpair, long, family, long, type, long, proto, uint64_t, usv)
 
 /* ---- addresses ---- */
 
-static long get_sin(uint64_t uaddr, uint64_t len, uint32_t *addr, uint16_t *port, bool *unspec)
+/* A sockaddr_in or, for an AF_INET6 socket, a sockaddr_in6 (unspec: AF_UNSPEC allowed). */
+static long get_sin(const struct ksock *s, uint64_t uaddr, uint64_t len, struct naddr *addr,
+		    uint16_t *port, bool *unspec)
 {
 	if (len < 2)
 		return -EINVAL;
 	UOK(uaddr, len);
-	const struct linux_sockaddr_in *sin = (const struct linux_sockaddr_in *)uaddr;
+	uint16_t family = *(const uint16_t *)uaddr;
 	if (unspec)
-		*unspec = sin->family == 0;
-	if (sin->family == 0 && unspec)
+		*unspec = family == 0;
+	if (family == 0 && unspec)
 		return 0;
+	if (s->family == AF_INET6) {
+		const struct linux_sockaddr_in6 *sin6 = (const struct linux_sockaddr_in6 *)uaddr;
+		if (len < 24) /* RFC 2133's size, without scope_id, as Linux takes */
+			return -EINVAL;
+		if (family != AF_INET6)
+			return -EAFNOSUPPORT;
+		*port = bswap16(sin6->port);
+		memcpy(addr->b, sin6->addr, 16);
+		return 0;
+	}
+	const struct linux_sockaddr_in *sin = (const struct linux_sockaddr_in *)uaddr;
 	if (len < sizeof(*sin))
 		return -EINVAL;
-	if (sin->family != AF_INET)
+	if (family != AF_INET)
 		return -EAFNOSUPPORT;
 	*port = bswap16(sin->port);
-	*addr = rd32((const uint8_t *)&sin->addr);
+	*addr = na_v4(rd32((const uint8_t *)&sin->addr));
 	return 0;
 }
 
-static long put_sin(uint64_t uaddr, uint64_t ulen, uint32_t addr, uint16_t port)
+/* Copy a socket address out as the socket's family shows it. */
+static long put_sin(const struct ksock *s, uint64_t uaddr, uint64_t ulen, struct naddr addr,
+		    uint16_t port)
 {
 	if (!uaddr)
 		return 0;
@@ -250,26 +392,232 @@ static long put_sin(uint64_t uaddr, uint64_t ulen, uint32_t addr, uint16_t port)
 	uint32_t len = *(uint32_t *)ulen;
 	if ((int32_t)len < 0)
 		return -EINVAL;
-	struct linux_sockaddr_in sin = {.family = AF_INET, .port = bswap16(port)};
-	wr32((uint8_t *)&sin.addr, addr);
-	uint32_t n = MIN(len, (uint32_t)sizeof(sin));
+	union {
+		struct linux_sockaddr_in in;
+		struct linux_sockaddr_in6 in6;
+	} u;
+	uint32_t size;
+	memset(&u, 0, sizeof(u));
+	if (s->family == AF_INET6) {
+		u.in6.family = AF_INET6;
+		u.in6.port = bswap16(port);
+		memcpy(u.in6.addr, addr.b, 16);
+		size = sizeof(u.in6);
+	} else {
+		u.in.family = AF_INET;
+		u.in.port = bswap16(port);
+		wr32((uint8_t *)&u.in.addr, na_is_any(addr) ? 0 : na_to_v4(addr));
+		size = sizeof(u.in);
+	}
+	uint32_t n = MIN(len, size);
 	UOK(uaddr, n);
-	memcpy((void *)uaddr, &sin, n);
-	*(uint32_t *)ulen = sizeof(sin);
+	memcpy((void *)uaddr, &u, n);
+	*(uint32_t *)ulen = size;
 	return 0;
 }
 
-static long put_unix_unnamed(uint64_t uaddr, uint64_t ulen)
+/* ---- AF_UNIX names ---- */
+
+/* A sockaddr_un: a path (up to its NUL), an abstract name (a 0 byte, then every byte), or
+ * nothing but the family (len 0: bind picks an abstract name). */
+static long get_sun(uint64_t uaddr, uint64_t len, struct uname *u, bool *unspec)
+{
+	if (len < 2 || len > 2 + UNIX_PATH)
+		return -EINVAL;
+	UOK(uaddr, len);
+	uint16_t family = *(const uint16_t *)uaddr;
+	if (unspec)
+		*unspec = family == 0;
+	if (family == 0 && unspec)
+		return 0;
+	if (family != AF_UNIX)
+		return -EINVAL;
+	const char *p = (const char *)uaddr + 2;
+	uint32_t n = (uint32_t)len - 2;
+	if (n && p[0]) {
+		uint32_t k = 0;
+		while (k < n && p[k])
+			k++;
+		n = k;
+	}
+	u->len = n;
+	memcpy(u->path, p, n);
+	return 0;
+}
+
+/* As Linux: a path counts its NUL; an unnamed sender of what was received has no address. */
+static long put_sun(uint64_t uaddr, uint64_t ulen, const struct uname *u, bool received)
 {
 	if (!uaddr)
 		return 0;
 	UOK(ulen, 4);
 	uint32_t len = *(uint32_t *)ulen;
-	if (len >= 2) {
-		UOK(uaddr, 2);
-		*(uint16_t *)uaddr = AF_UNIX;
+	if ((int32_t)len < 0)
+		return -EINVAL;
+	uint8_t b[2 + UNIX_PATH + 1];
+	uint16_t family = AF_UNIX;
+	memcpy(b, &family, 2);
+	memcpy(b + 2, u->path, u->len);
+	uint32_t size = 2 + u->len;
+	if (u->len && u->path[0])
+		b[size++] = 0;
+	if (!u->len && received)
+		size = 0;
+	uint32_t n = MIN(len, size);
+	UOK(uaddr, n);
+	memcpy((void *)uaddr, b, n);
+	*(uint32_t *)ulen = size;
+	return 0;
+}
+
+static struct ksock *find_abstract(const struct uname *u)
+{
+	for (struct ksock *k = named; k; k = k->unext)
+		if (!k->unode && k->name.len == u->len && !memcmp(k->name.path, u->path, u->len))
+			return k;
+	return NULL;
+}
+
+static void path_of(const struct uname *u, char *out)
+{
+	memcpy(out, u->path, u->len);
+	out[u->len] = 0;
+}
+
+/* The socket bound to a name: -ENOENT without the file, -ECONNREFUSED without a socket. */
+static long unix_lookup(const struct uname *u, struct ksock **out)
+{
+	if (!u->len)
+		return -EINVAL;
+	if (!u->path[0]) {
+		*out = find_abstract(u);
+		return *out ? 0 : -ECONNREFUSED;
 	}
-	*(uint32_t *)ulen = 2;
+	char path[UNIX_PATH + 1];
+	path_of(u, path);
+	struct node *n;
+	int r = vfs_walk(vfs_cwd, path, true, &n, NULL, NULL);
+	if (r)
+		return r;
+	if (n->kind == K_HLINK)
+		n = n->target;
+	if ((n->mode & S_IFMT) != S_IFSOCK)
+		return -ECONNREFUSED;
+	for (struct ksock *k = named; k; k = k->unext)
+		if (k->unode == n) {
+			*out = k;
+			return 0;
+		}
+	return -ECONNREFUSED;
+}
+
+/* A path name makes a socket file; an abstract one lives in the socket alone. */
+static long unix_bind(struct ksock *s, const struct uname *want)
+{
+	static uint32_t autobind_next;
+	if (s->name.len)
+		return -EINVAL;
+	struct uname u = *want;
+	if (!u.len) { /* five hex digits, as Linux's autobind */
+		do {
+			u.path[0] = 0;
+			ksnprintf(u.path + 1, 6, "%05x", autobind_next++ & 0xfffff);
+			u.len = 6;
+		} while (find_abstract(&u));
+	}
+	if (!u.path[0]) {
+		if (find_abstract(&u))
+			return -EADDRINUSE;
+	} else {
+		char path[UNIX_PATH + 1], leaf[256];
+		path_of(&u, path);
+		struct node *n = NULL, *parent = NULL;
+		int r = vfs_walk(vfs_cwd, path, false, &n, &parent, leaf);
+		if (!r)
+			return -EADDRINUSE;
+		if (r != -ENOENT || !parent)
+			return r;
+		if (parent->kind != K_DIR)
+			return -ENOTDIR;
+		n = vfs_create(parent, leaf, K_FILE, S_IFSOCK | (0777 & ~proc_umask()));
+		if (!n)
+			return -ENOMEM;
+		s->unode = n;
+	}
+	s->name = u;
+	s->unext = named;
+	named = s;
+	return 0;
+}
+
+static long unix_listen(struct ksock *s, long backlog)
+{
+	if (s->type != SOCK_STREAM)
+		return -EOPNOTSUPP;
+	if (s->peer || s->peer_gone)
+		return -EINVAL;
+	if (!s->name.len) {
+		struct uname none = {0};
+		long e = unix_bind(s, &none);
+		if (e)
+			return e;
+	}
+	s->ulisten = true;
+	s->ubacklog = (int)MIN(MAX(backlog, 1), 4096);
+	s->peercred = my_cred();
+	return 0;
+}
+
+struct uconnect {
+	struct ksock *s;
+	struct uname to;
+};
+
+/* A stream connection is made at once: the server's end waits in the listener's queue. */
+static long unix_connect_op(void *arg)
+{
+	struct uconnect *c = arg;
+	struct ksock *s = c->s, *l;
+	if (s->peer || s->peer_gone || s->ulisten)
+		return s->ulisten ? -EINVAL : -EISCONN;
+	long e = unix_lookup(&c->to, &l);
+	if (e)
+		return e;
+	if (l->type != s->type)
+		return -EPROTOTYPE;
+	if (!l->ulisten)
+		return -ECONNREFUSED;
+	if (l->nacc >= l->ubacklog)
+		return -EAGAIN;
+	struct ksock *n = ksock_new(AF_UNIX, s->type, 0);
+	if (!n)
+		return -ENOMEM;
+	n->name = l->name;
+	n->peername = s->name;
+	n->peercred = my_cred();
+	n->rcvbuf = l->rcvbuf;
+	n->sndbuf = l->sndbuf;
+	n->peer = s;
+	s->peer = n;
+	s->peername = l->name;
+	s->peercred = l->peercred;
+	struct ksock **pp = &l->accq;
+	while (*pp)
+		pp = &(*pp)->accnext;
+	*pp = n;
+	l->nacc++;
+	return 0;
+}
+
+static long unix_accept_op(void *arg)
+{
+	struct ksock **io = arg, *l = io[0];
+	if (!l->accq)
+		return -EAGAIN;
+	io[1] = l->accq;
+	l->accq = io[1]->accnext;
+	io[1]->accnext = NULL;
+	l->nacc--;
 	return 0;
 }
 
@@ -279,11 +627,15 @@ SYSCALL3(bind, long, fd, uint64_t, uaddr, uint64_t, len)
 	long e = sock_fd(fd, NULL, &s);
 	if (e)
 		return e;
-	if (s->family != AF_INET)
-		return -EINVAL;
-	uint32_t addr;
+	if (s->family == AF_UNIX) {
+		struct uname u;
+		if ((e = get_sun(uaddr, len, &u, NULL)))
+			return e;
+		return unix_bind(s, &u);
+	}
+	struct naddr addr;
 	uint16_t port;
-	if ((e = get_sin(uaddr, len, &addr, &port, NULL)))
+	if ((e = get_sin(s, uaddr, len, &addr, &port, NULL)))
 		return e;
 	return s->tcp ? tcp_bind(s->tcp, addr, port) : udp_bind(s->udp, addr, port);
 }
@@ -294,6 +646,8 @@ SYSCALL2(listen, long, fd, long, backlog)
 	long e = sock_fd(fd, NULL, &s);
 	if (e)
 		return e;
+	if (s->family == AF_UNIX)
+		return unix_listen(s, backlog);
 	if (!s->tcp)
 		return -EOPNOTSUPP;
 	return tcp_listen(s->tcp, backlog > 0x7fffffff ? 0x7fffffff : (int)backlog);
@@ -345,6 +699,19 @@ static long do_accept_flags(long fd, uint64_t uaddr, uint64_t ulen, long flags)
 		return e;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
+	if (s->family == AF_UNIX) {
+		if (!s->ulisten)
+			return s->type == SOCK_STREAM ? -EINVAL : -EOPNOTSUPP;
+		struct ksock *io[2] = {s, NULL};
+		e = blocking(unix_accept_op, io, nonblocking(f, 0), s->rcvtimeo_ns);
+		if (e)
+			return e;
+		struct uname peer = io[1]->peername;
+		long nfd = install(io[1], flags);
+		if (nfd >= 0)
+			put_sun(uaddr, ulen, &peer, false);
+		return nfd;
+	}
 	if (!s->tcp)
 		return -EOPNOTSUPP;
 	if (s->tcp->state != TCP_LISTEN)
@@ -358,16 +725,17 @@ static long do_accept_flags(long fd, uint64_t uaddr, uint64_t ulen, long flags)
 		tcp_close(c.out, true);
 		return -ENOMEM;
 	}
-	n->family = AF_INET;
+	n->family = s->family;
 	n->type = SOCK_STREAM;
 	n->proto = IPPROTO_TCP;
 	n->tcp = c.out;
+	count_sock(n, 1);
 	n->rcvbuf = s->rcvbuf;
 	n->sndbuf = s->sndbuf;
 	long nfd = install(n, flags);
 	if (nfd < 0)
 		return nfd; /* the connection was reset with the socket */
-	put_sin(uaddr, ulen, c.out->raddr, c.out->rport);
+	put_sin(s, uaddr, ulen, c.out->raddr, c.out->rport);
 	return nfd;
 }
 
@@ -398,15 +766,37 @@ SYSCALL3(connect, long, fd, uint64_t, uaddr, uint64_t, len)
 	long e = sock_fd(fd, &f, &s);
 	if (e)
 		return e;
-	if (s->family != AF_INET)
-		return -EISCONN; /* a socketpair end is connected */
-	uint32_t addr;
+	if (s->family == AF_UNIX) {
+		struct uconnect c = {.s = s};
+		bool unspec;
+		if ((e = get_sun(uaddr, len, &c.to, &unspec)))
+			return e;
+		if (s->type == SOCK_DGRAM) {
+			/* the default destination, checked now and looked up at each send */
+			struct ksock *d;
+			if (unspec) {
+				memset(&s->dest, 0, sizeof(s->dest));
+				return 0;
+			}
+			if ((e = unix_lookup(&c.to, &d)))
+				return e;
+			if (d->type != SOCK_DGRAM)
+				return -EPROTOTYPE;
+			s->dest = c.to;
+			s->peername = c.to;
+			return 0;
+		}
+		if (unspec)
+			return -EINVAL;
+		return blocking(unix_connect_op, &c, nonblocking(f, 0), s->sndtimeo_ns);
+	}
+	struct naddr addr;
 	uint16_t port;
 	bool unspec;
-	if ((e = get_sin(uaddr, len, &addr, &port, &unspec)))
+	if ((e = get_sin(s, uaddr, len, &addr, &port, &unspec)))
 		return e;
 	if (s->udp)
-		return udp_connect(s->udp, unspec ? 0 : addr, unspec ? 0 : port);
+		return udp_connect(s->udp, unspec ? (struct naddr){{0}} : addr, unspec ? 0 : port);
 	if (unspec)
 		return -EINVAL;
 	knet_poll();
@@ -425,10 +815,10 @@ SYSCALL3(getsockname, long, fd, uint64_t, uaddr, uint64_t, ulen)
 	if (e)
 		return e;
 	if (s->family == AF_UNIX)
-		return put_unix_unnamed(uaddr, ulen);
+		return put_sun(uaddr, ulen, &s->name, false);
 	if (s->tcp)
-		return put_sin(uaddr, ulen, s->tcp->laddr, s->tcp->lport);
-	return put_sin(uaddr, ulen, s->udp->laddr, s->udp->lport);
+		return put_sin(s, uaddr, ulen, s->tcp->laddr, s->tcp->lport);
+	return put_sin(s, uaddr, ulen, s->udp->laddr, s->udp->lport);
 }
 
 SYSCALL3(getpeername, long, fd, uint64_t, uaddr, uint64_t, ulen)
@@ -438,16 +828,18 @@ SYSCALL3(getpeername, long, fd, uint64_t, uaddr, uint64_t, ulen)
 	if (e)
 		return e;
 	if (s->family == AF_UNIX)
-		return s->peer ? put_unix_unnamed(uaddr, ulen) : -ENOTCONN;
+		return s->peer || s->peer_gone || s->dest.len
+			   ? put_sun(uaddr, ulen, &s->peername, false)
+			   : -ENOTCONN;
 	if (s->tcp) {
 		enum tcp_state st = s->tcp->state;
 		if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
 			return -ENOTCONN;
-		return put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+		return put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
 	}
 	if (!s->udp->rport)
 		return -ENOTCONN;
-	return put_sin(uaddr, ulen, s->udp->raddr, s->udp->rport);
+	return put_sin(s, uaddr, ulen, s->udp->raddr, s->udp->rport);
 }
 
 SYSCALL2(shutdown, long, fd, long, how)
@@ -492,16 +884,50 @@ struct io {
 	uint8_t *buf;
 	size_t len;
 	long flags;
-	uint32_t addr; /* sendto destination / recvfrom source */
+	struct naddr addr; /* sendto destination / recvfrom source */
 	uint16_t port;
 	size_t done;   /* MSG_WAITALL progress */
 	long full_len; /* datagrams: the length before truncation */
+	/* AF_UNIX: the destination, and what came with the data: sender, credentials, and
+	 * descriptors (SCM_RIGHTS; owned by the io until queued or installed) */
+	struct uname to, from;
+	struct ucred cred;
+	bool has_cred;
+	struct file **files;
+	int nfiles;
 };
 
 static bool unix_writer_shut(const struct ksock *s)
 {
 	/* what this end reads comes from the peer: its SHUT_WR or its close ends the stream */
 	return s->peer_gone || (s->peer && s->peer->shut_wr);
+}
+
+/* Take chunk p off s's queue (its descriptors were taken or are dropped with it). */
+static void unix_pop(struct ksock *s, struct uchunk *p)
+{
+	s->uq = p->next;
+	if (!s->uq)
+		s->uqtail = NULL;
+	s->uqbytes -= p->len;
+	drop_files(p->files, p->nfiles);
+	kfree(p);
+}
+
+/* What travels with a chunk goes to the reader: its sender, credentials, descriptors. */
+static void unix_take_extras(struct io *io, struct uchunk *p, bool peek)
+{
+	if (!io->has_cred) {
+		io->cred = p->cred;
+		io->has_cred = true;
+		io->from = p->from;
+	}
+	if (p->nfiles && !peek && !io->files) {
+		io->files = p->files;
+		io->nfiles = p->nfiles;
+		p->files = NULL;
+		p->nfiles = 0;
+	}
 }
 
 static long unix_recv(struct io *io)
@@ -514,36 +940,31 @@ static long unix_recv(struct io *io)
 	}
 	bool peek = io->flags & MSG_PEEK;
 	if (s->type == SOCK_DGRAM) {
-		struct pkt *p = s->uq;
+		struct uchunk *p = s->uq;
 		memcpy(io->buf, p->data, MIN(io->len, (size_t)p->len));
 		io->full_len = p->len;
-		if (!peek) {
-			s->uq = p->next;
-			if (!s->uq)
-				s->uqtail = NULL;
-			s->uqbytes -= p->len;
-			kfree(p);
-		}
+		unix_take_extras(io, p, peek);
+		if (!peek)
+			unix_pop(s, p);
 		return (long)MIN(io->len, (size_t)io->full_len);
 	}
 	size_t got = 0;
-	struct pkt *p = s->uq;
+	struct uchunk *p = s->uq;
 	uint32_t off = s->uoff;
 	while (p && got < io->len) {
+		/* as on Linux, descriptors end a read: they come with the bytes sent with them */
+		if ((got || io->files) && p->nfiles)
+			break;
 		size_t n = MIN(io->len - got, (size_t)(p->len - off));
 		memcpy(io->buf + got, p->data + off, n);
+		unix_take_extras(io, p, peek);
 		got += n;
 		off += (uint32_t)n;
 		if (off < p->len)
 			break;
-		struct pkt *next = p->next;
-		if (!peek) {
-			s->uq = next;
-			if (!s->uq)
-				s->uqtail = NULL;
-			s->uqbytes -= p->len;
-			kfree(p);
-		}
+		struct uchunk *next = p->next;
+		if (!peek)
+			unix_pop(s, p);
 		p = next;
 		off = 0;
 	}
@@ -555,6 +976,17 @@ static long unix_recv(struct io *io)
 static long unix_send(struct io *io)
 {
 	struct ksock *s = io->s, *d = s->peer;
+	if (s->type == SOCK_DGRAM && (io->to.len || (!d && s->dest.len))) {
+		long e = unix_lookup(io->to.len ? &io->to : &s->dest, &d);
+		if (e)
+			return e;
+		if (d->type != SOCK_DGRAM)
+			return -EPROTOTYPE;
+	} else if (io->to.len && s->type == SOCK_STREAM) {
+		return s->peer ? -EISCONN : -EOPNOTSUPP;
+	}
+	if (!d && !s->peer_gone && !s->shut_wr)
+		return -ENOTCONN;
 	if (s->shut_wr || !d || d->shut_rd)
 		return -EPIPE;
 	if (s->type == SOCK_DGRAM && io->len > UNIX_BUF)
@@ -565,12 +997,18 @@ static long unix_send(struct io *io)
 		return -EAGAIN;
 	if (s->type == SOCK_STREAM)
 		n = MIN(n, (size_t)room);
-	struct pkt *p = kmalloc(sizeof(*p) + n);
+	struct uchunk *p = kzalloc(sizeof(*p) + n);
 	if (!p)
 		return -ENOMEM;
-	p->next = NULL;
 	p->len = (uint32_t)n;
+	p->cred = my_cred();
+	p->from = s->name;
 	memcpy(p->data, io->buf, n);
+	/* descriptors go with the first chunk of the message */
+	p->files = io->files;
+	p->nfiles = io->nfiles;
+	io->files = NULL;
+	io->nfiles = 0;
 	if (d->uqtail)
 		d->uqtail->next = p;
 	else
@@ -588,9 +1026,14 @@ static long recv_op(void *arg)
 	part.buf += io->done;
 	part.len -= io->done;
 	long r;
-	if (s->family == AF_UNIX)
+	if (s->family == AF_UNIX) {
 		r = unix_recv(&part);
-	else if (s->udp) {
+		io->files = part.files;
+		io->nfiles = part.nfiles;
+		io->cred = part.cred;
+		io->has_cred = part.has_cred;
+		io->from = part.from;
+	} else if (s->udp) {
 		r = udp_recvfrom(s->udp, part.buf, part.len, &io->addr, &io->port,
 				 io->flags & MSG_PEEK);
 		if (r >= 0) {
@@ -624,9 +1067,11 @@ static long send_op(void *arg)
 	part.buf += io->done;
 	part.len -= io->done;
 	long r;
-	if (s->family == AF_UNIX)
+	if (s->family == AF_UNIX) {
 		r = unix_send(&part);
-	else if (s->udp)
+		io->files = part.files;
+		io->nfiles = part.nfiles;
+	} else if (s->udp)
 		return udp_sendto(s->udp, io->buf, io->len, io->addr, io->port);
 	else
 		r = tcp_send(s->tcp, part.buf, part.len);
@@ -669,10 +1114,20 @@ static long sock_send_io(struct file *f, struct io *io)
 }
 
 /* read(2) and write(2) on a socket (fd.c) */
+/* descriptors that came with data read without recvmsg are closed, as on Linux */
+static void io_release(struct io *io)
+{
+	drop_files(io->files, io->nfiles);
+	io->files = NULL;
+	io->nfiles = 0;
+}
+
 long sock_read(struct file *f, void *buf, size_t len)
 {
 	struct io io = {.s = sock_of(f), .buf = buf, .len = len};
-	return sock_recv_io(f, &io);
+	long r = sock_recv_io(f, &io);
+	io_release(&io);
+	return r;
 }
 
 long sock_write(struct file *f, const void *buf, size_t len)
@@ -690,8 +1145,11 @@ SYSCALL6(sendto, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, ua
 		return e;
 	UOK(buf, len);
 	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
-	if (uaddr && s->udp) {
-		if ((e = get_sin(uaddr, alen, &io.addr, &io.port, NULL)))
+	if (uaddr && s->family == AF_UNIX) {
+		if ((e = get_sun(uaddr, alen, &io.to, NULL)))
+			return e;
+	} else if (uaddr && s->udp) {
+		if ((e = get_sin(s, uaddr, alen, &io.addr, &io.port, NULL)))
 			return e;
 		if (!io.port)
 			return -EINVAL;
@@ -712,14 +1170,15 @@ SYSCALL6(recvfrom, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, 
 	UOK(buf, len);
 	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
 	long r = sock_recv_io(f, &io);
+	io_release(&io);
 	if (r < 0)
 		return r;
 	if (uaddr && s->udp)
-		put_sin(uaddr, ulen, io.addr, io.port);
+		put_sin(s, uaddr, ulen, io.addr, io.port);
 	else if (uaddr && s->tcp)
-		put_sin(uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+		put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
 	else if (uaddr)
-		put_unix_unnamed(uaddr, ulen);
+		put_sun(uaddr, ulen, &io.from, true);
 	if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
 		return io.full_len;
 	return r;
@@ -752,6 +1211,103 @@ static long gather(const struct linux_msghdr *m, uint8_t **out, size_t *len)
 	return 0;
 }
 
+struct linux_cmsghdr {
+	uint64_t len; /* header included */
+	int32_t level, type;
+};
+#define CMSG_ALIGN(n) (((n) + 7) & ~(size_t)7)
+
+/* sendmsg's ancillary data on an AF_UNIX socket: descriptors to pass, credentials to check. */
+static long take_cmsgs(const struct linux_msghdr *m, struct io *io)
+{
+	if (m->controllen > 65536)
+		return -ENOBUFS;
+	UOK(m->control, m->controllen);
+	const uint8_t *c = (const uint8_t *)m->control;
+	size_t left = m->controllen;
+	while (left >= sizeof(struct linux_cmsghdr)) {
+		struct linux_cmsghdr h;
+		memcpy(&h, c, sizeof(h));
+		if (h.len < sizeof(h) || h.len > left || h.level != SOL_SOCKET)
+			return -EINVAL;
+		const uint8_t *data = c + sizeof(h);
+		size_t dlen = h.len - sizeof(h);
+		if (h.type == SCM_RIGHTS) {
+			size_t n = dlen / 4;
+			if (n > SCM_MAX_FD || io->files)
+				return -EINVAL;
+			if (n && !(io->files = kzalloc(n * sizeof(*io->files))))
+				return -ENOMEM;
+			for (size_t i = 0; i < n; i++) {
+				int32_t fd;
+				memcpy(&fd, data + 4 * i, 4);
+				struct file *f = fd_get(fd);
+				if (!f)
+					return -EBADF; /* the caller drops those taken */
+				f->refs++;
+				io->files[io->nfiles++] = f;
+			}
+		} else if (h.type == SCM_CREDS) {
+			struct ucred u, me = my_cred();
+			if (dlen < sizeof(u))
+				return -EINVAL;
+			memcpy(&u, data, sizeof(u));
+			/* one's own only (Linux lets privileged senders claim others) */
+			if (u.pid != me.pid || u.uid != me.uid || u.gid != me.gid)
+				return -EPERM;
+		} else {
+			return -EINVAL;
+		}
+		size_t adv = CMSG_ALIGN(h.len);
+		if (adv >= left)
+			break;
+		c += adv;
+		left -= adv;
+	}
+	return 0;
+}
+
+/* Append one control message at *used if it fits in room; false when it did not. */
+static bool put_cmsg(uint8_t *out, size_t room, size_t *used, int type, const void *data,
+		     size_t len)
+{
+	struct linux_cmsghdr h = {sizeof(h) + len, SOL_SOCKET, type};
+	if (*used + h.len > room)
+		return false;
+	memcpy(out + *used, &h, sizeof(h));
+	memcpy(out + *used + sizeof(h), data, len);
+	*used = MIN(*used + CMSG_ALIGN(h.len), room);
+	return true;
+}
+
+/* recvmsg's ancillary data: install the descriptors that came, and the sender's credentials. */
+static void give_cmsgs(struct linux_msghdr *m, struct io *io, long flags)
+{
+	uint8_t *out = (uint8_t *)m->control;
+	size_t room = out ? m->controllen : 0, used = 0;
+	if (io->nfiles) {
+		int fds[SCM_MAX_FD], n = 0;
+		size_t fit = room > sizeof(struct linux_cmsghdr)
+				 ? (room - sizeof(struct linux_cmsghdr)) / 4
+				 : 0;
+		for (int i = 0; i < io->nfiles && (size_t)i < fit; i++) {
+			int fd = fd_alloc(io->files[i], 0, flags & MSG_CMSG_CLOEXEC);
+			if (fd < 0)
+				break;
+			fds[n++] = fd;
+		}
+		if (n < io->nfiles)
+			m->flags |= MSG_CTRUNC;
+		if (n)
+			put_cmsg(out, room, &used, SCM_RIGHTS, fds, 4 * (size_t)n);
+		io_release(io); /* the installed ones live on in their descriptors */
+	}
+	if (io->s->passcred && io->has_cred &&
+	    !put_cmsg(out, room, &used, SCM_CREDS, &io->cred, sizeof(io->cred)))
+		m->flags |= MSG_CTRUNC;
+	m->controllen = used;
+}
+
 SYSCALL3(sendmsg, long, fd, uint64_t, umsg, long, flags)
 {
 	struct file *f;
@@ -762,15 +1318,25 @@ SYSCALL3(sendmsg, long, fd, uint64_t, umsg, long, flags)
 	UOK(umsg, sizeof(struct linux_msghdr));
 	const struct linux_msghdr *m = (const struct linux_msghdr *)umsg;
 	struct io io = {.s = s, .flags = flags};
-	if (m->name && s->udp) {
-		if ((e = get_sin(m->name, m->namelen, &io.addr, &io.port, NULL)))
+	if (m->name && s->family == AF_UNIX) {
+		if ((e = get_sun(m->name, m->namelen, &io.to, NULL)))
+			return e;
+	} else if (m->name && s->udp) {
+		if ((e = get_sin(s, m->name, m->namelen, &io.addr, &io.port, NULL)))
 			return e;
 	}
-	if (m->controllen)
-		return -EOPNOTSUPP; /* no descriptor passing or ancillary data yet */
-	if ((e = gather(m, &io.buf, &io.len)))
+	if (m->controllen && s->family != AF_UNIX)
+		return -EOPNOTSUPP; /* no ancillary data over IP */
+	if (m->controllen && (e = take_cmsgs(m, &io))) {
+		io_release(&io);
 		return e;
+	}
+	if ((e = gather(m, &io.buf, &io.len))) {
+		io_release(&io);
+		return e;
+	}
 	long r = sock_send_io(f, &io);
+	io_release(&io); /* not sent: the references go */
 	kfree(io.buf);
 	return r;
 }
@@ -793,11 +1359,15 @@ SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
 		UOK(iov[i].base, iov[i].len);
 		total += iov[i].len;
 	}
+	if (m->control && m->controllen)
+		UOK(m->control, m->controllen);
 	uint8_t *b = kmalloc(total ? total : 1);
 	if (!b)
 		return -ENOMEM;
 	struct io io = {.s = s, .buf = b, .len = total, .flags = flags};
 	long r = sock_recv_io(f, &io);
+	if (r < 0)
+		io_release(&io);
 	if (r >= 0) {
 		size_t o = 0;
 		for (uint64_t i = 0; i < m->iovlen && o < (size_t)r; i++) {
@@ -807,13 +1377,13 @@ SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
 		}
 		uint64_t lenp = umsg + 8; /* &m->namelen */
 		if (m->name && s->udp)
-			put_sin(m->name, lenp, io.addr, io.port);
+			put_sin(s, m->name, lenp, io.addr, io.port);
 		else if (m->name && s->tcp)
-			put_sin(m->name, lenp, s->tcp->raddr, s->tcp->rport);
+			put_sin(s, m->name, lenp, s->tcp->raddr, s->tcp->rport);
 		else if (m->name)
-			put_unix_unnamed(m->name, lenp);
-		m->controllen = 0;
+			put_sun(m->name, lenp, &io.from, true);
 		m->flags = 0;
+		give_cmsgs(m, &io, flags);
 		if (s->type == SOCK_DGRAM && io.full_len > r)
 			m->flags |= MSG_TRUNC;
 		if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
@@ -888,6 +1458,8 @@ SYSCALL4(sendfile, long, out, long, in, uint64_t, uoff, size_t, count)
 #define SO_KEEPALIVE  9
 #define SO_LINGER     13
 #define SO_REUSEPORT  15
+#define SO_PASSCRED   16
+#define SO_PEERCRED   17
 #define SO_RCVTIMEO   20
 #define SO_SNDTIMEO   21
 #define SO_ACCEPTCONN 30
@@ -927,6 +1499,9 @@ SYSCALL5(setsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		case SO_BROADCAST:
 			if (s->udp)
 				s->udp->broadcast = v;
+			return 0;
+		case SO_PASSCRED:
+			s->passcred = v;
 			return 0;
 		case SO_KEEPALIVE:
 			if (t)
@@ -968,6 +1543,16 @@ SYSCALL5(setsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		}
 		}
 		return -ENOPROTOOPT;
+	}
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		/* Linux: fixed once the socket is bound */
+		if ((t && t->lport) || (s->udp && s->udp->lport))
+			return -EINVAL;
+		if (t)
+			t->v6only = v;
+		else
+			s->udp->v6only = v;
+		return 0;
 	}
 	if (level == IPPROTO_TCP && t) {
 		switch (name) {
@@ -1034,6 +1619,17 @@ SYSCALL5(getsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		case SO_BROADCAST:
 			v[0] = s->udp ? s->udp->broadcast : 0;
 			break;
+		case SO_PASSCRED:
+			v[0] = s->passcred;
+			break;
+		case SO_PEERCRED: {
+			/* the peer's when it connected (or listened); none: pid 0, ids -1 */
+			struct ucred none = {0, ~0u, ~0u};
+			bool have = s->family == AF_UNIX && (s->peer || s->peer_gone);
+			memcpy(v, have ? &s->peercred : &none, sizeof(struct ucred));
+			n = sizeof(struct ucred);
+			break;
+		}
 		case SO_SNDBUF:
 			v[0] = (int)s->sndbuf;
 			break;
@@ -1041,7 +1637,7 @@ SYSCALL5(getsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 			v[0] = (int)s->rcvbuf;
 			break;
 		case SO_ACCEPTCONN:
-			v[0] = t && t->state == TCP_LISTEN;
+			v[0] = (t && t->state == TCP_LISTEN) || s->ulisten;
 			break;
 		case SO_LINGER:
 			v[0] = s->linger;
@@ -1060,6 +1656,8 @@ SYSCALL5(getsockopt, long, fd, long, level, long, name, uint64_t, uval, uint64_t
 		default:
 			return -ENOPROTOOPT;
 		}
+	} else if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		v[0] = t ? t->v6only : s->udp->v6only;
 	} else if (level == IPPROTO_TCP && t) {
 		switch (name) {
 		case TCP_NODELAY:
@@ -1103,9 +1701,13 @@ unsigned sock_poll(struct file *f)
 	}
 	if (s->udp)
 		return udp_poll(s->udp);
+	if (s->ulisten)
+		return s->accq ? POLLIN : 0;
 	unsigned m = 0;
 	if (s->uq || s->shut_rd || unix_writer_shut(s))
 		m |= POLLIN;
+	if (s->type == SOCK_DGRAM && !s->peer && !s->peer_gone && !s->shut_wr)
+		m |= POLLOUT; /* a datagram to a name is checked when it is sent */
 	if (unix_writer_shut(s))
 		m |= NET_POLLRDHUP;
 	if (s->peer && !s->shut_wr && s->peer->uqbytes < UNIX_BUF && !s->peer->shut_rd)
