@@ -135,7 +135,6 @@ void console_start_line(void);
 
 /* cpu.c */
 void cpu_init(void);
-extern uint64_t cpu_kstack_top, cpu_user_rsp;
 extern uint64_t boot_tsc;
 void enter_user(uint64_t rip, uint64_t rsp) NORETURN;
 void cpu_set_kstack(uint64_t top);
@@ -161,13 +160,15 @@ void vdso_update(void);
 void vdso_forget(void);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: a stop (power button) is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
-uint64_t time_idle_ns(void);	    /* time spent halted since boot */
+uint64_t time_idle_ns(void);	    /* time spent halted since boot, all CPUs */
+uint64_t time_cpu_idle_ns(int cpu); /* and by one CPU */
 void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
 /* Wait for some event: sleep up to max_ns (other tasks run), then take console input; a power
  * stop ends here.  True when a signal interrupted the wait. */
 bool kwait(uint64_t max_ns);
-void lapic_eoi(void);
+void lapic_eoi(void);		  /* the timer's interrupt */
+void lapic_ack(void);		  /* another interrupt's */
 void lapic_oneshot(uint64_t ns);  /* one timer interrupt (vector 32) after ns */
 bool lapic_armed_by(uint64_t by); /* a one-shot armed fires no later than by (time_ns) */
 
@@ -208,6 +209,8 @@ int vm_protect(uint64_t va, uint64_t len, int prot);
 int vm_move(uint64_t from, uint64_t to, uint64_t len);
 bool vm_is_free(uint64_t va, uint64_t len);
 bool vm_fault(uint64_t va, bool write, bool user);
+bool vm_present(uint64_t va, bool write, bool user); /* a not-present fault's page is there now */
+void tlb_shootdown(void); /* proc/cpu.c: the other CPUs flush their TLBs */
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void *vm_kernel_addr(uint64_t va); /* a present user page, through the kernel's map of RAM */

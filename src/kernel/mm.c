@@ -296,6 +296,21 @@ static inline void invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
+/*
+ * A present entry changed or went: other CPUs may hold it in their TLBs.
+ * The functions that change mappings flush them once, at their end, before
+ * the freed pages can be handed out again (proc/cpu.c).
+ */
+static bool tlb_stale;
+
+static void tlb_sync(void)
+{
+	if (tlb_stale) {
+		tlb_stale = false;
+		tlb_shootdown();
+	}
+}
+
 static uint64_t prot_bits(int prot)
 {
 	uint64_t b = 0;
@@ -333,6 +348,7 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 		else
 			pmm_free(old & PTE_ADDR, 1);
 		invlpg(va);
+		tlb_stale = true;
 	}
 }
 
@@ -444,10 +460,13 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
 		return -22;
 	uint64_t *pte = NULL;
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+	int r = 0;
+	for (uint64_t a = va; a < va + len && !r; a += PAGE_SIZE) {
 		pte = next_pte(a, pte, true);
-		if (!pte)
-			return -12;
+		if (!pte) {
+			r = -12;
+			break;
+		}
 		if (keep && (*pte & PTE_P))
 			continue;
 		pte_clear(pte, a);
@@ -458,11 +477,13 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 		} else {
 			uint64_t pa = pmm_alloc(1);
 			if (!pa)
-				return -12;
-			*pte = pa | PTE_P | PTE_U | prot_bits(prot);
+				r = -12;
+			else
+				*pte = pa | PTE_P | PTE_U | prot_bits(prot);
 		}
 	}
-	return 0;
+	tlb_sync();
+	return r;
 }
 
 void vm_unmap(uint64_t va, uint64_t len)
@@ -478,6 +499,7 @@ void vm_unmap(uint64_t va, uint64_t len)
 		if (*pte)
 			pte_clear(pte, a);
 	}
+	tlb_sync();
 }
 
 int vm_protect(uint64_t va, uint64_t len, int prot)
@@ -497,31 +519,41 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 		else
 			e |= prot ? prot_bits(prot) : PTE_NONE;
 		*pte = e;
-		if (e & PTE_P)
+		if (e & PTE_P) {
 			invlpg(a);
+			tlb_stale = true;
+		}
 	}
+	tlb_sync();
 	return 0;
 }
 
 int vm_move(uint64_t from, uint64_t to, uint64_t len)
 {
-	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+	int r = 0;
+	for (uint64_t off = 0; off < len && !r; off += PAGE_SIZE) {
 		uint64_t *src = walk(from + off, false);
 		uint64_t *dst = walk(to + off, true);
-		if (!dst)
-			return -12;
+		if (!dst) {
+			r = -12;
+			break;
+		}
 		src = walk(from + off, false); /* the tables may have grown */
 		if (src && (*src & PTE_FILE) && !(*src & PTE_P) && !(*src & PTE_NONE) &&
-		    !file_page(src, from + off)) /* its file offset belongs to the old address */
-			return -12;
+		    !file_page(src, from + off)) { /* its file offset belongs to the old address */
+			r = -12;
+			break;
+		}
 		pte_clear(dst, to + off);
 		if (src) {
 			*dst = *src;
 			*src = 0;
 			invlpg(from + off);
+			tlb_stale = true;
 		}
 	}
-	return 0;
+	tlb_sync();
+	return r;
 }
 
 bool vm_fault(uint64_t va, bool write, bool user)
@@ -565,6 +597,14 @@ bool vm_fault(uint64_t va, bool write, bool user)
 }
 
 /* Is [va, va+len) user memory the kernel may touch on the program's behalf? */
+/* Whether an access that found no page would now succeed: another CPU filled it in while
+ * this one waited for the kernel lock. */
+bool vm_present(uint64_t va, bool write, bool user)
+{
+	uint64_t *pte = va < USER_TOP ? walk(va, false) : NULL;
+	return pte && (*pte & PTE_P) && (!write || (*pte & PTE_W)) && (!user || (*pte & PTE_U));
+}
+
 bool vm_user_ok(uint64_t va, uint64_t len)
 {
 	if (va + len < va || va + len > USER_TOP)
@@ -677,4 +717,6 @@ void vm_release_user(void)
 		pmm_free(e & PTE_ADDR, 1);
 	}
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	tlb_stale = false;
+	tlb_shootdown();
 }

@@ -19,7 +19,8 @@
 #   --native runs the builds on the host instead, in a copy of the data tree,
 #   to check that the expectations are what Linux itself does.
 # Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
-#   KERNEL, MBR, MKIMAGE, PAYLOAD (pvhcheck.elf, to probe KVM); QEMU (default qemu-system-x86_64); BOOT_TIMEOUT (s, default 60; KVM boots get 5 times as long).
+#   KERNEL, MBR, MKIMAGE, PAYLOAD (pvhcheck.elf, to probe KVM); QEMU (default qemu-system-x86_64); BOOT_TIMEOUT (s, default 60; KVM boots get 5 times as long);
+#   CPUS (vCPUs of each boot, default 1; above 1, TCG runs one host thread per vCPU).
 # Prints one line per boot and "N passed, N failed"; exits 77 when nothing could run.
 set -u
 
@@ -35,6 +36,9 @@ while [ $# -gt 0 ]; do
 done
 QEMU=${QEMU:-qemu-system-x86_64}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+CPUS=${CPUS:-1}
+tcg=tcg
+[ "$CPUS" = 1 ] || tcg=tcg,thread=multi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-kt.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0 skipped=0
@@ -245,18 +249,18 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
-	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M
+	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M -smp "$CPUS"
 		-device isa-debug-exit,iobase=0xf4,iosize=4
 		-chardev "file,id=status,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=status)
 	rm -f "$tmp/status"
 	case $mode in
-	direct) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+	direct) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$tcg" -kernel "$KERNEL"
 		-drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
 		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
-	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
-	pvhpc) q+=(-M pc -accel tcg -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
-	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+	disk) q+=(-M pc -accel "$tcg" -drive "file=$img,format=raw,if=virtio") ;;
+	pvhpc) q+=(-M pc -accel "$tcg" -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
+	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$tcg" -kernel "$KERNEL"
 		-append "$cmdline" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	esac
 	local st

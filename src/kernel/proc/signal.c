@@ -88,6 +88,8 @@ void signal_send(struct task *t, int sig, const struct ksiginfo *info)
 	}
 	if (t && t->state == T_SLEEP && signal_pending(t))
 		task_wake(t, W_SIGNAL);
+	else if (t)
+		task_kick(t); /* running on another CPU: it acts on the signal now */
 }
 
 /* Take the lowest deliverable signal of current (in `set` when given); 0 when none. */
