@@ -78,6 +78,7 @@ void cpu_idle(uint64_t max_ns)
 	c->idle = false;
 	c->timer_due = 0;
 	klock_acquire();
+	tlb_flush_stale();
 	c->idle_ns += time_ns() - t0;
 	uint64_t unused[3];
 	time_loadavg(unused); /* fold in each period while its idle time is fresh */

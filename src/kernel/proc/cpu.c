@@ -97,14 +97,31 @@ void cpu_kick_idle(void)
  */
 void tlb_shootdown(void)
 {
-	if (ncpus < 2)
-		return;
-	tlb_pending = ncpus - 1;
+	int n = 0;
 	for (int i = 0; i < ncpus; i++)
-		if (&cpus[i] != this_cpu())
-			lapic_ipi(cpus[i].apic_id, 0x4000 | VEC_TLB);
+		if (&cpus[i] != this_cpu() && !cpus[i].idle)
+			n++;
+	tlb_pending = n;
+	for (int i = 0; i < ncpus; i++) {
+		struct cpu *c = &cpus[i];
+		if (c == this_cpu())
+			continue;
+		if (c->idle) /* halted: it flushes when it takes the lock back (cpu_idle) */
+			c->tlb_stale = true;
+		else
+			lapic_ipi(c->apic_id, 0x4000 | VEC_TLB);
+	}
 	while (__atomic_load_n(&tlb_pending, __ATOMIC_ACQUIRE))
 		cpu_relax();
+}
+
+void tlb_flush_stale(void)
+{
+	struct cpu *c = this_cpu();
+	if (c->tlb_stale) {
+		c->tlb_stale = false;
+		__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	}
 }
 
 void tlb_flush_ipi(void)

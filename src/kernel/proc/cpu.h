@@ -48,6 +48,7 @@ struct cpu {
 	volatile bool online;
 	int boot_state;		/* an AP's start: AP_WAITING, AP_UP or AP_ABANDONED (smp.c) */
 	volatile bool idle;	/* halted with the lock released */
+	bool tlb_stale;		/* a shootdown came while it was halted */
 	struct task *idle_task; /* runs when nothing else does, on the CPU's own stack */
 	struct task *fpu_owner; /* whose state the FPU registers hold */
 	bool ts_set;
@@ -80,10 +81,11 @@ void klock_release(void);
 void klock_enter(void); /* entry.S, on entry from user mode */
 void klock_yield(void); /* let others take it once, then take it back */
 void cpu_kick(struct cpu *c);
-void cpu_kick_idle(void); /* wake one halted CPU: a task became runnable */
-void tlb_shootdown(void); /* the other CPUs flush their TLBs; returns when they did */
-void tlb_flush_ipi(void); /* entry.S: the VEC_TLB handler */
-uint32_t lapic_id(void);  /* time.c */
+void cpu_kick_idle(void);   /* wake one halted CPU: a task became runnable */
+void tlb_shootdown(void);   /* the other CPUs flush their TLBs; returns when they did */
+void tlb_flush_ipi(void);   /* entry.S: the VEC_TLB handler */
+void tlb_flush_stale(void); /* a halted CPU, back: flush if a shootdown passed it by */
+uint32_t lapic_id(void);    /* time.c */
 void lapic_enable(void);
 void lapic_ipi(uint32_t apic_id, uint32_t icr);
 
