@@ -74,7 +74,7 @@ void signal_send(struct task *t, int sig, const struct ksiginfo *info)
 		return;
 	if (!t) { /* for the process: a thread that does not block it, else any later */
 		for (struct task *c = current; c; c = c == current ? task_list : c->next_all)
-			if (c->proc == p && c->state != T_DEAD &&
+			if (c->tid && c->proc == p && c->state != T_DEAD && /* not an idle task */
 			    (!(c->sigmask & SIGBIT(sig)) || (c->sigwait & SIGBIT(sig)))) {
 				t = c;
 				break;
