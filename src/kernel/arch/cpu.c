@@ -236,7 +236,6 @@ static void trap_handler(struct trapframe *f)
 		return;
 	}
 	if (f->vec == VEC_TIMER) { /* a slice ended or a sleeper is due (or a spurious one) */
-		lapic_eoi();
 		if (f->cs & 3) {
 			sched_tick(&f->rip);
 			signal_trap_exit(f);
@@ -244,7 +243,6 @@ static void trap_handler(struct trapframe *f)
 		return;
 	}
 	if (f->vec == VEC_KICK) { /* another CPU: a task to run, or a signal for this one */
-		lapic_ack();
 		if (f->cs & 3) {
 			sched_tick(&f->rip);
 			signal_trap_exit(f);
@@ -275,8 +273,12 @@ static void trap_handler(struct trapframe *f)
 	      what, f->rip, f->rsp, f->rax, f->rdi, f->rsi, syscall_name(sys_last), sys_last);
 }
 
-/* Every interrupt and exception (entry.S).  A TLB shootdown is answered
- * without the kernel lock: its sender holds the lock while it waits. */
+/*
+ * Every interrupt and exception (entry.S).  A TLB shootdown is answered
+ * without the kernel lock: its sender holds the lock while it waits.  The
+ * other interrupts are acknowledged before the lock is taken: one in
+ * service would hold back the shootdown (the same priority class).
+ */
 void trap_entry(struct trapframe *f);
 void trap_entry(struct trapframe *f)
 {
@@ -284,6 +286,10 @@ void trap_entry(struct trapframe *f)
 		tlb_flush_ipi();
 		return;
 	}
+	if (f->vec == VEC_TIMER)
+		lapic_eoi();
+	else if (f->vec == VEC_KICK)
+		lapic_ack();
 	if (f->cs & 3)
 		klock_enter();
 	trap_handler(f);

@@ -97,20 +97,20 @@ void cpu_kick_idle(void)
  */
 void tlb_shootdown(void)
 {
+	bool ipi[MAXCPU];
 	int n = 0;
-	for (int i = 0; i < ncpus; i++)
-		if (&cpus[i] != this_cpu() && !cpus[i].idle)
-			n++;
-	tlb_pending = n;
+	/* once per CPU: a halted one may wake meanwhile, and must be counted as it was sent */
 	for (int i = 0; i < ncpus; i++) {
 		struct cpu *c = &cpus[i];
-		if (c == this_cpu())
-			continue;
-		if (c->idle) /* halted: it flushes when it takes the lock back (cpu_idle) */
+		ipi[i] = c != this_cpu() && !c->idle;
+		if (c != this_cpu() && !ipi[i]) /* halted: it flushes when it wakes (cpu_idle) */
 			c->tlb_stale = true;
-		else
-			lapic_ipi(c->apic_id, 0x4000 | VEC_TLB);
+		n += ipi[i];
 	}
+	tlb_pending = n;
+	for (int i = 0; i < ncpus; i++)
+		if (ipi[i])
+			lapic_ipi(cpus[i].apic_id, 0x4000 | VEC_TLB);
 	while (__atomic_load_n(&tlb_pending, __ATOMIC_ACQUIRE))
 		cpu_relax();
 }

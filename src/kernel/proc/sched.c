@@ -161,8 +161,8 @@ static void runq_push(struct task *t)
 	else
 		run_head = t;
 	run_tail = t;
-	if (t != current)
-		cpu_kick_idle(); /* or a halted CPU takes it now */
+	if (t != current && current != this_cpu()->idle_task)
+		cpu_kick_idle(); /* a halted CPU takes it now (an idle one takes it itself) */
 }
 
 void task_kick(struct task *t)
