@@ -13,4 +13,17 @@
 #define SEL_UCODE 0x23
 #define SEL_TSS	  0x28
 
+/* interrupt vectors past the exceptions */
+#define VEC_TIMER 32 /* the local APIC timer */
+#define VEC_KICK  33 /* an IPI: something to run, or a signal for the running task */
+#define VEC_TLB	  34 /* an IPI: flush the TLB (the sender holds the kernel lock) */
+
+/* struct cpu (proc/cpu.h) as entry.S reaches it through GS */
+#define CPU_KSTACK   8
+#define CPU_USER_RSP 16
+#define CPU_LOCK_ID  32
+
+/* where the APs' real-mode start code is copied (smp.c, boot/ap.S) */
+#define AP_TRAMPOLINE 0x8000
+
 #endif

@@ -135,7 +135,6 @@ void console_start_line(void);
 
 /* cpu.c */
 void cpu_init(void);
-extern uint64_t cpu_kstack_top, cpu_user_rsp;
 extern uint64_t boot_tsc;
 void enter_user(uint64_t rip, uint64_t rsp) NORETURN;
 void cpu_set_kstack(uint64_t top);
@@ -160,13 +159,15 @@ uint64_t vdso_map(uint64_t va);
 void vdso_update(void);
 #define IDLE_MAX_NS	50000000ull /* longest HLT: the power button is noticed within this */
 #define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
-uint64_t time_idle_ns(void);	    /* time spent halted since boot */
+uint64_t time_idle_ns(void);	    /* time spent halted since boot, all CPUs */
+uint64_t time_cpu_idle_ns(int cpu); /* and by one CPU */
 void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
 /* Wait for some event: sleep up to max_ns (other tasks run), then take console input.  True
  * when a signal (the power button's SIGTERM too) interrupted the wait. */
 bool kwait(uint64_t max_ns);
-void lapic_eoi(void);
+void lapic_eoi(void);		  /* the timer's interrupt */
+void lapic_ack(void);		  /* another interrupt's */
 void lapic_oneshot(uint64_t ns);  /* one timer interrupt (vector 32) after ns */
 bool lapic_armed_by(uint64_t by); /* a one-shot armed fires no later than by (time_ns) */
 
@@ -207,6 +208,8 @@ int vm_protect(uint64_t va, uint64_t len, int prot);
 int vm_move(uint64_t from, uint64_t to, uint64_t len);
 bool vm_is_free(uint64_t va, uint64_t len);
 bool vm_fault(uint64_t va, bool write, bool user);
+bool vm_present(uint64_t va, bool write, bool user); /* a not-present fault's page is there now */
+void tlb_shootdown(void); /* proc/cpu.c: the other CPUs flush their TLBs */
 bool vm_user_ok(uint64_t va, uint64_t len);
 void vm_zero_page(uint64_t va);
 void *vm_kernel_addr(uint64_t va); /* a present user page, through the kernel's map of RAM */
@@ -214,6 +217,7 @@ void vm_release_user(void);
 /* address spaces: one per process; the scheduler switches them (vm_switch loads CR3) */
 struct mm;
 struct mm *vm_current(void);
+struct mm *vm_first(void); /* pid 1's first, never freed: what an idle CPU holds */
 void vm_switch(struct mm *mm);
 struct mm *vm_new(void);  /* empty; NULL when out of memory */
 struct mm *vm_fork(void); /* a copy-on-write copy of the current one */

@@ -103,6 +103,7 @@ void kmain(uint32_t start_info)
 	struct cap_img_header hdr;
 	const struct hvm_start_info *si = p2v(start_info);
 
+	cpu_early_init(); /* first: `current` and the kernel lock go through it */
 	uart_init();
 	status_init();
 	mark("uart");
@@ -157,12 +158,14 @@ void kmain(uint32_t start_info)
 	int files = vfs_index(hdr.rootfs_offset, hdr.rootfs_size);
 	procfs_init();
 	mark("cpio index");
+	const char *cpu_note = cpu_start_aps(si->rsdp_paddr);
+	mark("cpus");
 	if (!kopt.quiet) {
 		char m[24], d[24];
 		fmt_size(m, sizeof(m), mem);
 		fmt_size(d, sizeof(d), rootdev->sectors * 512);
-		kprintf("capstan %s: %s RAM, %s %s, %d files\n", CAPSTAN_VERSION, m, rootdev->name,
-			d, files);
+		kprintf("capstan %s: %s RAM, %d CPU%s%s, %s %s, %d files\n", CAPSTAN_VERSION, m,
+			ncpus, ncpus == 1 ? "" : "s", cpu_note, rootdev->name, d, files);
 	}
 	kverbose("capstan: memory: %lu KiB free of %lu KiB usable\n", pmm_free_pages() * 4,
 		 pmm_total_pages() * 4);

@@ -2,6 +2,7 @@
 /* Memory: a bitmap of physical pages, a size-class kernel heap, and the user address space. */
 #include "kernel.h"
 #include "fs/vfs.h"
+#include "proc/cpu.h"
 
 #define MAX_PAGES (1ul << 20) /* 4 GiB: what the boot page tables map */
 static uint64_t *bitmap;      /* bit set = page used; sized to the RAM, placed after the kernel */
@@ -279,7 +280,15 @@ struct mm {
 extern uint64_t boot_pml4[512];
 static uint64_t nx_bit;
 static struct mm boot_mm = {.refs = 1, .pml4 = boot_pml4};
-static struct mm *cur = &boot_mm; /* the one CR3 holds */
+/* The address space this CPU's CR3 holds; every CPU starts on the first one. */
+static struct mm **cur_slot(void)
+{
+	struct cpu *c = this_cpu();
+	if (!c->mm)
+		c->mm = &boot_mm;
+	return &c->mm;
+}
+#define cur (*cur_slot())
 
 /* The boot code maps the first and the last GiB; RAM beyond 1 GiB gets the middle two. */
 void vm_map_ram(uint64_t top)
@@ -300,6 +309,11 @@ void vm_init(void)
 struct mm *vm_current(void)
 {
 	return cur;
+}
+
+struct mm *vm_first(void)
+{
+	return &boot_mm;
 }
 
 /* The one place CR3 is loaded: the scheduler calls it when the next task's address space differs.
@@ -386,9 +400,27 @@ static inline void invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
+/*
+ * A present entry changed or went: other CPUs may hold it in their TLBs.
+ * The functions that change mappings flush them once, at their end, before
+ * the freed pages can be handed out again (proc/cpu.c).
+ */
+static bool tlb_stale;
+
+static void tlb_sync(void)
+{
+	if (tlb_stale) {
+		tlb_stale = false;
+		tlb_shootdown();
+	}
+}
+
+/* Every CPU forgets every user translation: after a fork or an address space went. */
 static void flush_tlb(void)
 {
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	tlb_stale = false;
+	tlb_shootdown();
 }
 
 static uint64_t prot_bits(int prot)
@@ -413,8 +445,13 @@ static bool cow_break(uint64_t *pte, uint64_t va)
 		shares[pa / PAGE_SIZE]--;
 		e = copy | (e & ~PTE_ADDR);
 	}
+	bool copied = (e & PTE_ADDR) != pa;
 	*pte = (e & ~PTE_COW) | PTE_W;
 	invlpg(PAGE_ALIGN_DOWN(va));
+	if (copied) { /* the process's other threads may still read the old page */
+		tlb_stale = true;
+		tlb_sync();
+	}
 	return true;
 }
 
@@ -445,6 +482,7 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 		else
 			page_put(old);
 		invlpg(va);
+		tlb_stale = true;
 	}
 }
 
@@ -555,10 +593,13 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
 		return -22;
 	uint64_t *pte = NULL;
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+	int r = 0;
+	for (uint64_t a = va; a < va + len && !r; a += PAGE_SIZE) {
 		pte = next_pte(a, pte, true);
-		if (!pte)
-			return -12;
+		if (!pte) {
+			r = -12;
+			break;
+		}
 		if (keep && (*pte & PTE_P))
 			continue;
 		pte_clear(pte, a);
@@ -569,11 +610,13 @@ int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
 		} else {
 			uint64_t pa = pmm_alloc(1);
 			if (!pa)
-				return -12;
-			*pte = pa | PTE_P | PTE_U | prot_bits(prot);
+				r = -12;
+			else
+				*pte = pa | PTE_P | PTE_U | prot_bits(prot);
 		}
 	}
-	return 0;
+	tlb_sync();
+	return r;
 }
 
 void vm_unmap(uint64_t va, uint64_t len)
@@ -589,6 +632,7 @@ void vm_unmap(uint64_t va, uint64_t len)
 		if (*pte)
 			pte_clear(pte, a);
 	}
+	tlb_sync();
 }
 
 int vm_protect(uint64_t va, uint64_t len, int prot)
@@ -611,31 +655,41 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 		    shares[(e & PTE_ADDR) / PAGE_SIZE])
 			e = (e & ~PTE_W) | PTE_COW; /* still shared with another process */
 		*pte = e;
-		if (e & PTE_P)
+		if (e & PTE_P) {
 			invlpg(a);
+			tlb_stale = true;
+		}
 	}
+	tlb_sync();
 	return 0;
 }
 
 int vm_move(uint64_t from, uint64_t to, uint64_t len)
 {
-	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+	int r = 0;
+	for (uint64_t off = 0; off < len && !r; off += PAGE_SIZE) {
 		uint64_t *src = walk(from + off, false);
 		uint64_t *dst = walk(to + off, true);
-		if (!dst)
-			return -12;
+		if (!dst) {
+			r = -12;
+			break;
+		}
 		src = walk(from + off, false); /* the tables may have grown */
 		if (src && (*src & PTE_FILE) && !(*src & PTE_P) && !(*src & PTE_NONE) &&
-		    !file_page(src, from + off)) /* its file offset belongs to the old address */
-			return -12;
+		    !file_page(src, from + off)) { /* its file offset belongs to the old address */
+			r = -12;
+			break;
+		}
 		pte_clear(dst, to + off);
 		if (src) {
 			*dst = *src;
 			*src = 0;
 			invlpg(from + off);
+			tlb_stale = true;
 		}
 	}
-	return 0;
+	tlb_sync();
+	return r;
 }
 
 bool vm_fault(uint64_t va, bool write, bool user)
@@ -681,6 +735,14 @@ bool vm_fault(uint64_t va, bool write, bool user)
 		pte[i] = pa | PTE_P | PTE_U | (e & (PTE_W | PTE_NX));
 	}
 	return true;
+}
+
+/* Whether an access that found no page would now succeed: another CPU filled it in while
+ * this one waited for the kernel lock. */
+bool vm_present(uint64_t va, bool write, bool user)
+{
+	uint64_t *pte = va < USER_TOP ? walk(va, false) : NULL;
+	return pte && (*pte & PTE_P) && (!write || (*pte & PTE_W)) && (!user || (*pte & PTE_U));
 }
 
 /*

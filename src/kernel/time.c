@@ -2,6 +2,7 @@
 /* Time: the TSC, calibrated against the local APIC timer (1 GHz in QEMU and KVM), and a wall clock.
  */
 #include "kernel.h"
+#include "proc/cpu.h"
 #include "proc/task.h"
 
 static uint64_t tsc_hz, mult; /* ns = (tsc * mult) >> 32 */
@@ -33,50 +34,67 @@ static uint64_t lapic_base(void)
  * inside this HLT.  An idle guest thus wakes ~20 times a second, not 1000:
  * under nested KVM each wakeup is a costly VM exit, for every idle instance.
  */
-static uint64_t idle_ns;
 
-static uint64_t timer_due; /* time_ns when the armed one-shot fires (0: none armed) */
-
-/* Whether a one-shot is armed to fire by `by` (time_ns): then arming another can wait. */
+/* Whether this CPU's one-shot is armed to fire by `by` (time_ns): then arming another can wait. */
 bool lapic_armed_by(uint64_t by)
 {
-	return timer_due && timer_due > time_ns() && timer_due <= by;
+	uint64_t due = this_cpu()->timer_due;
+	return due && due > time_ns() && due <= by;
+}
+
+void lapic_enable(void)
+{
+	uint64_t b = lapic_base();
+	lapic_w(b, 0xf0, 0x100 | 32); /* software enable; spurious vector 32 */
+	lapic_w(b, 0x3e0, 0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
+	this_cpu()->lapic_on = true;
 }
 
 void lapic_oneshot(uint64_t ns)
 {
-	static bool armed;
+	struct cpu *c = this_cpu();
 	uint64_t b = lapic_base();
-	if (!armed) {
-		lapic_w(b, 0xf0, 0x100 | 32); /* software enable; spurious vector 32 */
-		lapic_w(b, 0x3e0,
-			0x3); /* divide by 16: 62.5 MHz on QEMU's and KVM's 1 GHz APIC bus */
-		armed = true;
-	}
+	if (!c->lapic_on)
+		lapic_enable();
 	uint64_t count = ns / 16;
 	if (count > 0xffffffffu)
 		count = 0xffffffffu;
 	lapic_w(b, 0x320, 32); /* one-shot, vector 32 */
 	lapic_w(b, 0x380, count ? (uint32_t)count : 1);
-	timer_due = time_ns() + ns;
+	c->timer_due = time_ns() + ns;
 }
 
+/* HLT with the kernel lock released: the other CPUs go on meanwhile. */
 void cpu_idle(uint64_t max_ns)
 {
+	struct cpu *c = this_cpu();
 	if (max_ns > IDLE_MAX_NS)
 		max_ns = IDLE_MAX_NS;
 	uint64_t t0 = time_ns();
 	lapic_oneshot(max_ns);
+	c->idle = true; /* before the lock goes: a CPU that makes a task runnable kicks this one */
+	klock_release();
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	timer_due = 0;
-	idle_ns += time_ns() - t0;
+	c->idle = false;
+	c->timer_due = 0;
+	klock_acquire();
+	tlb_flush_stale();
+	c->idle_ns += time_ns() - t0;
 	uint64_t unused[3];
 	time_loadavg(unused); /* fold in each period while its idle time is fresh */
 }
 
 uint64_t time_idle_ns(void)
 {
-	return idle_ns;
+	uint64_t ns = 0;
+	for (int i = 0; i < ncpus; i++)
+		ns += cpus[i].idle_ns;
+	return ns;
+}
+
+uint64_t time_cpu_idle_ns(int cpu)
+{
+	return cpus[cpu].idle_ns;
 }
 
 /*
@@ -95,9 +113,9 @@ void time_loadavg(uint64_t out[3])
 	static const uint64_t factor[3] = {1884, 2014, 2037};
 	uint64_t now = time_ns();
 	while (now >= load_next) {
-		uint64_t idle = MIN(idle_ns - load_idle_seen, LOAD_PERIOD);
+		uint64_t idle = MIN(time_idle_ns() - load_idle_seen, LOAD_PERIOD * ncpus);
 		load_idle_seen += idle;
-		uint64_t active = (LOAD_PERIOD - idle) * LOAD_FIXED_1 / LOAD_PERIOD;
+		uint64_t active = (LOAD_PERIOD * ncpus - idle) * LOAD_FIXED_1 / LOAD_PERIOD;
 		for (int i = 0; i < 3; i++)
 			load[i] = (load[i] * factor[i] + active * (LOAD_FIXED_1 - factor[i])) /
 				  LOAD_FIXED_1;
@@ -118,8 +136,28 @@ bool kwait(uint64_t max_ns)
  * time (under TCG the APIC's clock and the TSC drift apart). */
 void lapic_eoi(void)
 {
-	timer_due = 0;
+	this_cpu()->timer_due = 0;
+	lapic_ack();
+}
+
+void lapic_ack(void)
+{
 	lapic_w(lapic_base(), 0xb0, 0);
+}
+
+uint32_t lapic_id(void)
+{
+	return lapic_r(lapic_base(), 0x20) >> 24;
+}
+
+/* Send an interrupt command (ICR low word) to one CPU, once the last one left. */
+void lapic_ipi(uint32_t apic_id, uint32_t icr)
+{
+	uint64_t b = lapic_base();
+	while (lapic_r(b, 0x300) & 0x1000) /* delivery pending */
+		cpu_relax();
+	lapic_w(b, 0x310, apic_id << 24);
+	lapic_w(b, 0x300, icr);
 }
 
 /* Lazily: calibration costs ~200 us, which boot should not pay. */

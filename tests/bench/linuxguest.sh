@@ -81,10 +81,15 @@ lg_module_deps() {
 		echo "linuxguest: module $name: not in $LG_MODDIR" >&2
 		return 65
 	fi
-	for dep in $(objcopy -O binary --only-section=.modinfo "$ko" /dev/stdout | tr '\0' '\n' |
-		sed -n 's/^depends=//p' | tr ',' ' '); do
-		lg_module_deps "$dep" || return
+	# objcopy writes a temporary file and renames it over its output: never name
+	# /dev/stdout there (it would replace the host's /dev/stdout link)
+	local info
+	info=$(mktemp) || return
+	objcopy -O binary --only-section=.modinfo "$ko" "$info" || { rm -f "$info"; return 65; }
+	for dep in $(tr '\0' '\n' <"$info" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		lg_module_deps "$dep" || { rm -f "$info"; return 65; }
 	done
+	rm -f "$info"
 	echo "$ko"
 }
 

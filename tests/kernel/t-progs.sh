@@ -3,6 +3,7 @@
 # Boots the test programs in the unikernel under QEMU (or runs them natively) and checks output and status.
 #
 # t-progs.sh [--native] [--modes=LIST] CASE...
+# t-progs.sh --smp    (the thread programs with 2 vCPUs: direct and kvm modes)
 # t-progs.sh --list-cases | --list-progs   (the table below, for meson)
 #   Each CASE (table below) names a program, its arguments, its console input,
 #   the status it ends with and lines that must appear, in order, on the console.
@@ -19,15 +20,18 @@
 #   --native runs the builds on the host instead, in a copy of the data tree,
 #   to check that the expectations are what Linux itself does.
 # Environment (set by meson): PROGS (dir with NAME.VARIANT), DATA (tests/kernel/data),
-#   KERNEL, MBR, MKIMAGE, PAYLOAD (pvhcheck.elf, to probe KVM); QEMU (default qemu-system-x86_64); BOOT_TIMEOUT (s, default 60; KVM boots get 5 times as long).
+#   KERNEL, MBR, MKIMAGE, PAYLOAD (pvhcheck.elf, to probe KVM); QEMU (default qemu-system-x86_64); BOOT_TIMEOUT (s, default 60; KVM boots get 5 times as long);
+#   CPUS (vCPUs of each boot, default 1; above 1, TCG runs one host thread per vCPU).
 # Prints one line per boot and "N passed, N failed"; exits 77 when nothing could run.
 set -u
 
 native=0
+smp=0
 modes="direct disk kvm append pvhpc"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--native) native=1 ;;
+	--smp) smp=1 ;;
 	--modes=*) modes=${1#--modes=} ;;
 	*) break ;;
 	esac
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
 done
 QEMU=${QEMU:-qemu-system-x86_64}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+CPUS=${CPUS:-1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-kt.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0 skipped=0
@@ -153,9 +158,16 @@ case_def gopanic gothreads 2 'panic' '' 'go: 8 goroutines counted 800000' 'panic
 case_def rsthreads rsthreads 0 '' '' 'rust: 8 threads counted 8000, sent 28' 'rust: catch_unwind caught a panic: true' \
 	"rust: a thread's panic reached join: true" 'SUCCESS'
 case_def rspanic rsthreads 101 'panic' '' "rust: a thread's panic reached join: true" "~thread 'main' panicked at 'on purpose'"
+case_def parallel parallel 0 '' '' 'parallel: affinity, sysconf, /proc/cpuinfo and /sys agree on several CPUs' \
+	'parallel: two threads ran at once on two CPUs' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
+
+# The thread programs, which --smp boots with 2 vCPUs as well; the cases in
+# smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel"
+smp_only="parallel"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
 case ${1:-} in
@@ -260,18 +272,20 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 		result FAIL "$label" "mkimage: $(head -1 "$tmp/mk")"
 		return
 	fi
-	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M
+	local tcg=tcg
+	[ "$cpus" = 1 ] || tcg=tcg,thread=multi # one host thread per vCPU, as capstan run does
+	local q=("$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 128M -smp "$cpus"
 		-device isa-debug-exit,iobase=0xf4,iosize=4
 		-chardev "file,id=status,path=$tmp/status" -device isa-debugcon,iobase=0xe9,chardev=status)
 	rm -f "$tmp/status"
 	case $mode in
-	direct) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+	direct) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$tcg" -kernel "$KERNEL"
 		-drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	kvm) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel kvm -cpu host,-arch-capabilities
 		-kernel "$KERNEL" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
-	disk) q+=(-M pc -accel tcg -drive "file=$img,format=raw,if=virtio") ;;
-	pvhpc) q+=(-M pc -accel tcg -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
-	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel tcg -kernel "$KERNEL"
+	disk) q+=(-M pc -accel "$tcg" -drive "file=$img,format=raw,if=virtio") ;;
+	pvhpc) q+=(-M pc -accel "$tcg" -kernel "$KERNEL" -drive "file=$img,format=raw,if=virtio") ;;
+	append) q+=(-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$tcg" -kernel "$KERNEL"
 		-append "$cmdline" -drive "id=d0,file=$img,format=raw,if=none" -device virtio-blk-device,drive=d0) ;;
 	esac
 	local st
@@ -300,6 +314,11 @@ run_boot() { # run_boot MODE LABEL BIN STATUS ARGS STDIN EXPECTED...
 	result OK "$label"
 }
 
+if [ $smp = 1 ]; then
+	set -- $smp_cases
+	CPUS=2
+	modes="direct kvm"
+fi
 [ $# -gt 0 ] || set -- "${cases[@]}"
 # The data tree of every image: tests/kernel/data plus a generated 2 MiB file.
 mkdir "$tmp/data" && cp -a "$DATA/." "$tmp/data/" || exit 1
@@ -319,10 +338,13 @@ for c in "$@"; do
 	[ ${#spec[@]} -gt 0 ] || { result FAIL "$c" "no such case"; continue; }
 	prog=${spec[0]} want=${spec[1]} args=${spec[2]} input=${spec[3]}
 	exp=("${spec[@]:4}")
+	cpus=$CPUS
+	case " $smp_only " in *" $c "*) [ "$cpus" -ge 2 ] || cpus=2 ;; esac
 	for v in $(variants_of "$prog"); do
 		bin=$PROGS/$prog.$v
 		[ -x "$bin" ] || { result FAIL "$c.$v" "$bin not built"; continue; }
 		if [ $native = 1 ]; then
+			if [ "$cpus" -gt "$(nproc)" ]; then result SKIP "$c.$v native" "needs $cpus CPUs"; continue; fi
 			run_native "$c.$v native" "$bin" "$want" "$args" "$input" "${exp[@]}"
 			continue
 		fi

@@ -75,6 +75,13 @@ static void test_qemu_direct(void **state)
 	assert_null(strstr(s, "vnc"));
 	free(s);
 	hv_qemu_argv_free(argv);
+
+	c.cpus = 2; /* TCG runs the vCPUs in parallel */
+	assert_int_equal(hv_qemu_build_argv(&c, "qemu", true, &argv), 0);
+	s = joined(argv);
+	assert_non_null(strstr(s, "-accel tcg,thread=multi -m 64M -smp 2"));
+	free(s);
+	hv_qemu_argv_free(argv);
 }
 
 static void test_qemu_disk_kvm(void **state)

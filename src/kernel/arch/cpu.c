@@ -4,14 +4,6 @@
 #include "../proc/task.h"
 #include "../syscall.h"
 
-struct tss {
-	uint32_t rsv0;
-	uint64_t rsp0, rsp1, rsp2, rsv1;
-	uint64_t ist[7];
-	uint64_t rsv2;
-	uint16_t rsv3, iomap;
-} __attribute__((packed));
-
 struct idt_gate {
 	uint16_t off_lo, sel;
 	uint8_t ist, attr;
@@ -19,7 +11,8 @@ struct idt_gate {
 	uint32_t off_hi, zero;
 } __attribute__((packed));
 
-static uint64_t gdt[7] = {
+/* every CPU gets a copy, with its own TSS in the last two entries */
+static const uint64_t gdt_template[7] = {
     0,
     0x00af9a000000ffff, /* 0x08 kernel code */
     0x00cf92000000ffff, /* 0x10 kernel data */
@@ -28,12 +21,9 @@ static uint64_t gdt[7] = {
     0,
     0, /* 0x28 TSS */
 };
-static struct tss tss;
 static struct idt_gate idt[256];
 static uint8_t kstack[32768] __attribute__((aligned(16), section(".stacks")));
-static uint8_t ist_stack[8192] __attribute__((aligned(16), section(".stacks")));
-uint64_t cpu_kstack_top, cpu_user_rsp;
-extern const uint64_t isr_table[33];
+extern const uint64_t isr_table[35];
 extern void syscall_entry(void);
 
 struct __attribute__((packed)) dtr {
@@ -41,17 +31,45 @@ struct __attribute__((packed)) dtr {
 	uint64_t base;
 };
 
+static void idt_build(void)
+{
+	for (int v = 0; v < (int)ARRAY_LEN(isr_table); v++) {
+		uint64_t a = isr_table[v];
+		idt[v] = (struct idt_gate){(uint16_t)a,
+					   SEL_KCODE,
+					   (v == 8 || v == 2) ? 1 : 0,
+					   0x8e,
+					   (uint16_t)(a >> 16),
+					   (uint32_t)(a >> 32),
+					   0};
+	}
+}
+
+/* The boot CPU: its stack, the shared IDT, the legacy PIC silenced, then what every CPU sets up. */
 void cpu_init(void)
 {
-	uint64_t t = (uint64_t)&tss;
-	cpu_kstack_top = (uint64_t)kstack + sizeof(kstack);
-	tss.rsp0 = cpu_kstack_top;
-	tss.ist[0] = (uint64_t)ist_stack + sizeof(ist_stack);
-	tss.iomap = sizeof(tss);
-	gdt[5] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ul << 40) |
+	this_cpu()->kstack_top = (uint64_t)kstack + sizeof(kstack);
+	idt_build();
+	/* no legacy PIC interrupts: the kernel polls */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	cpu_setup(this_cpu());
+}
+
+/* What each CPU sets up for itself: descriptor tables, SYSCALL, the FPU. */
+void cpu_setup(struct cpu *c)
+{
+	struct tss *tss = &c->tss;
+	uint64_t t = (uint64_t)tss, *gdt = c->gdt;
+	memcpy(gdt, gdt_template, sizeof(c->gdt));
+	tss->rsp0 = c->kstack_top;
+	tss->ist[0] = (uint64_t)c->ist_stack + sizeof(c->ist_stack);
+	tss->iomap = sizeof(*tss);
+	gdt[5] = (sizeof(*tss) - 1) | ((t & 0xffffff) << 16) | (0x89ul << 40) |
 		 (((t >> 24) & 0xff) << 56);
 	gdt[6] = t >> 32;
-	struct dtr g = {sizeof(gdt) - 1, (uint64_t)gdt};
+	struct dtr g = {sizeof(c->gdt) - 1, (uint64_t)gdt};
+	/* loading GS would clear its base: it is left alone */
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq $0x08\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
@@ -64,24 +82,8 @@ void cpu_init(void)
 			 "mov $0x28, %%eax\n\t"
 			 "ltr %%ax" ::"m"(g)
 			 : "rax", "memory");
-
-	for (int v = 0; v < 33; v++) {
-		uint64_t a = isr_table[v];
-		idt[v] = (struct idt_gate){(uint16_t)a,
-					   SEL_KCODE,
-					   (v == 8 || v == 2) ? 1 : 0,
-					   0x8e,
-					   (uint16_t)(a >> 16),
-					   (uint32_t)(a >> 32),
-					   0};
-	}
 	struct dtr i = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(i));
-
-	/* no legacy PIC interrupts: the kernel polls */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-
 	/* SYSCALL: SYSRET selectors from 0x10 (user data 0x1b, user code 0x23) */
 	wrmsr(0xc0000081, (0x13ul << 48) | ((uint64_t)SEL_KCODE << 32));
 	wrmsr(0xc0000082, (uint64_t)syscall_entry);
@@ -117,8 +119,9 @@ void cpu_init(void)
 /* The stack the next entry from user mode runs on: the current task's. */
 void cpu_set_kstack(uint64_t top)
 {
-	cpu_kstack_top = top;
-	tss.rsp0 = top;
+	struct cpu *c = this_cpu();
+	c->kstack_top = top;
+	c->tss.rsp0 = top;
 }
 
 static const char *const vec_names[] = {
@@ -182,14 +185,15 @@ static int fault_code(const struct trapframe *f, int sig)
 	}
 }
 
-void trap_handler(struct trapframe *f);
-void trap_handler(struct trapframe *f)
+static void trap_handler(struct trapframe *f)
 {
 	uint64_t cr2 = 0;
 	const char *name = f->vec < ARRAY_LEN(vec_names) ? vec_names[f->vec] : "interrupt";
 	if (f->vec == 14) {
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 		if (vm_fault(cr2, f->err & 2, f->cs & 3))
+			return;
+		if (!(f->err & 1) && vm_present(cr2, f->err & 2, f->cs & 3))
 			return;
 		/*
 		 * A SYSCALL that reached the entry point without leaving ring 3:
@@ -231,8 +235,14 @@ void trap_handler(struct trapframe *f)
 		fpu_trap();
 		return;
 	}
-	if (f->vec == 32) { /* the timer: a slice ended or a sleeper is due (or a spurious one) */
-		lapic_eoi();
+	if (f->vec == VEC_TIMER) { /* a slice ended or a sleeper is due (or a spurious one) */
+		if (f->cs & 3) {
+			sched_tick(&f->rip);
+			signal_trap_exit(f);
+		}
+		return;
+	}
+	if (f->vec == VEC_KICK) { /* another CPU: a task to run, or a signal for this one */
 		if (f->cs & 3) {
 			sched_tick(&f->rip);
 			signal_trap_exit(f);
@@ -261,4 +271,26 @@ void trap_handler(struct trapframe *f)
 	}
 	panic("kernel %s, rip 0x%lx rsp 0x%lx rax 0x%lx rdi 0x%lx rsi 0x%lx, in syscall %s (%ld)",
 	      what, f->rip, f->rsp, f->rax, f->rdi, f->rsi, syscall_name(sys_last), sys_last);
+}
+
+/*
+ * Every interrupt and exception (entry.S).  A TLB shootdown is answered
+ * without the kernel lock: its sender holds the lock while it waits.  The
+ * other interrupts are acknowledged before the lock is taken: one in
+ * service would hold back the shootdown (the same priority class).
+ */
+void trap_entry(struct trapframe *f);
+void trap_entry(struct trapframe *f)
+{
+	if (f->vec == VEC_TLB) {
+		tlb_flush_ipi();
+		return;
+	}
+	if (f->vec == VEC_TIMER)
+		lapic_eoi();
+	else if (f->vec == VEC_KICK)
+		lapic_ack();
+	if (f->cs & 3)
+		klock_enter();
+	trap_handler(f);
 }

@@ -2,15 +2,26 @@
 /* SYSCALL entry, the exception entry points and the first drop to ring 3. */
 #include "../asm.h"
 
+	/* Drop the kernel lock if this CPU holds it (proc/cpu.c): on every way
+	 * back to user mode.  Clobbers EAX; GS must still be the kernel's. */
+.macro KLOCK_RELEASE
+	mov %gs:CPU_LOCK_ID, %eax
+	cmp %eax, klock(%rip)
+	jne 88f
+	movl $0, klock(%rip)
+88:
+.endm
+
 	.text
 	.code64
 
 	/* SYSCALL: RCX = user RIP, R11 = user RFLAGS, RSP still the user's. */
 	.globl syscall_entry
 syscall_entry:
-	mov %rsp, cpu_user_rsp(%rip)
-	mov cpu_kstack_top(%rip), %rsp
-	pushq cpu_user_rsp(%rip)
+	swapgs
+	mov %rsp, %gs:CPU_USER_RSP
+	mov %gs:CPU_KSTACK, %rsp
+	pushq %gs:CPU_USER_RSP
 	push %r11
 	push %rcx
 	push %rax
@@ -26,11 +37,13 @@ syscall_entry:
 	push %r13
 	push %r14
 	push %r15
+	call klock_enter
 	mov %rsp, %rdi
 	call syscall_dispatch
 	/* a new thread starts here, on its own stack holding the frame clone made */
 	.globl syscall_exit
 syscall_exit:
+	KLOCK_RELEASE
 	pop %r15
 	pop %r14
 	pop %r13
@@ -47,6 +60,7 @@ syscall_exit:
 	pop %rcx
 	pop %r11
 	pop %rsp
+	swapgs
 	sysretq
 
 	/* enter_user(rip, rsp): iretq to ring 3 with every register clear (psABI: RDX = 0). */
@@ -72,6 +86,9 @@ enter_user:
 	xor %r13d, %r13d
 	xor %r14d, %r14d
 	xor %r15d, %r15d
+	KLOCK_RELEASE
+	xor %eax, %eax
+	swapgs
 	iretq
 
 	/* user_return_iret(frame): back to user mode with every register from a
@@ -144,9 +161,14 @@ isr\vec:
 	ISR 30, 1
 	ISR 31, 0
 	ISR 32, 0
+	ISR 33, 0
+	ISR 34, 0
 
 isr_common:
-	push %rax
+	testb $3, 24(%rsp) /* from user mode: the kernel's GS */
+	jz 1f
+	swapgs
+1:	push %rax
 	push %rbx
 	push %rcx
 	push %rdx
@@ -163,9 +185,13 @@ isr_common:
 	push %r15
 	cld
 	mov %rsp, %rdi
-	call trap_handler
+	call trap_entry
 isr_return:
-	pop %r15
+	testb $3, 144(%rsp) /* CS: back to user mode */
+	jz 2f
+	KLOCK_RELEASE
+	swapgs
+2:	pop %r15
 	pop %r14
 	pop %r13
 	pop %r12
@@ -187,6 +213,6 @@ isr_return:
 	.globl isr_table
 	.balign 8
 isr_table:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34
 	.quad isr\v
 	.endr

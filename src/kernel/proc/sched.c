@@ -7,7 +7,6 @@
 
 struct proc proc = {.pid = 1, .nthreads = 1, .ntasks = 1, .pgid = 1, .sid = 1, .umask = 022};
 static struct task boot_task;
-struct task *current = &boot_task;
 struct task *task_list = &boot_task;
 static struct task *run_head, *run_tail;
 static struct task *zombies; /* ended tasks whose stacks are freed by the next task to run */
@@ -15,26 +14,26 @@ static int next_tid = 2;
 
 /*
  * The user FPU state: FXSAVE's 512 bytes (x87 and SSE; cpu.c leaves AVX off,
- * for the reason it gives).  The registers hold the state of fpu_owner, which
- * every switch makes the next task.  Lazy switching by CR0.TS (fpu_trap on
+ * for the reason it gives).  A CPU's registers hold the state of its
+ * fpu_owner, which every switch makes the next task; a task switched out
+ * has its state saved, so it can resume on any CPU.  Lazy switching by CR0.TS (fpu_trap on
  * #NM) is kept for the day it can be used: under nested KVM (kvm_pvm) a
  * thread's FPU state came out wrong with it, so TS is never set for now.
- * The images go through a buffer in the kernel image, 16-byte aligned as
- * FXSAVE wants.
+ * The images go through a buffer in the kernel image (used under the kernel
+ * lock), 16-byte aligned as FXSAVE wants.
  */
 static uint8_t fpu_buf[512] __attribute__((aligned(64)));
-static struct task *fpu_owner = &boot_task;
-static bool ts_set;
 
 static void set_ts(bool on)
 {
-	if (on == ts_set)
+	struct cpu *c = this_cpu();
+	if (on == c->ts_set)
 		return;
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	cr0 = on ? cr0 | 8 : cr0 & ~8ul;
 	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
-	ts_set = on;
+	c->ts_set = on;
 }
 
 static void fxsave_live(uint8_t *area)
@@ -52,13 +51,14 @@ static void fxrstor_live(const uint8_t *area)
 /* Make the registers hold current's state. */
 static void fpu_take(void)
 {
+	struct cpu *c = this_cpu();
 	set_ts(false);
-	if (fpu_owner == current)
+	if (c->fpu_owner == current)
 		return;
-	if (fpu_owner)
-		fxsave_live(fpu_owner->fpu);
+	if (c->fpu_owner)
+		fxsave_live(c->fpu_owner->fpu);
 	fxrstor_live(current->fpu);
-	fpu_owner = current;
+	c->fpu_owner = current;
 }
 
 void fpu_trap(void)
@@ -89,21 +89,51 @@ void fpu_load_from(const void *src)
 
 static void fpu_forget(struct task *t)
 {
-	if (fpu_owner == t)
-		fpu_owner = NULL;
+	if (this_cpu()->fpu_owner == t)
+		this_cpu()->fpu_owner = NULL;
+}
+
+static void idle_first(void) NORETURN;
+
+/* A CPU's idle task: not in task_list, no user state; switching to it first starts idle_first. */
+struct task *sched_new_idle(void)
+{
+	struct task *t = kzalloc(sizeof(*t));
+	uint64_t ks = pmm_alloc_raw(KSTACK_PAGES);
+	if (!t || !ks) {
+		kfree(t);
+		if (ks)
+			pmm_free(ks, KSTACK_PAGES);
+		return NULL;
+	}
+	t->proc = &proc;
+	t->kstack = p2v(ks);
+	t->kstack_top = (uint64_t)t->kstack + KSTACK_PAGES * PAGE_SIZE;
+	memcpy(t->name, "idle", 5);
+	/* what switch_to pops: six callee-saved registers, then the return address */
+	uint64_t *sp = (uint64_t *)t->kstack_top - 8;
+	memset(sp, 0, 8 * sizeof(*sp));
+	sp[6] = (uint64_t)idle_first;
+	t->ksp = (uint64_t)sp;
+	return t;
 }
 
 void sched_init(void)
 {
+	struct cpu *c = this_cpu();
 	boot_task.tid = 1;
 	boot_task.proc = &proc;
 	proc.mm = vm_current();
-	boot_task.kstack_top = cpu_kstack_top;
+	boot_task.kstack_top = c->kstack_top;
 	boot_task.fpu = p2v(pmm_alloc(1));
-	if (!v2p(boot_task.fpu))
+	c->idle_task = sched_new_idle();
+	if (!v2p(boot_task.fpu) || !c->idle_task)
 		panic("out of memory for the first task");
 	memcpy(boot_task.name, "main", 5);
 	boot_task.last_in = rdtsc();
+	boot_task.cpu = c;
+	c->fpu_owner = &boot_task;
+	current = &boot_task;
 }
 
 struct task *task_by_tid(long tid)
@@ -132,6 +162,14 @@ static void runq_push(struct task *t)
 	else
 		run_head = t;
 	run_tail = t;
+	if (t != current && current != this_cpu()->idle_task)
+		cpu_kick_idle(); /* a halted CPU takes it now (an idle one takes it itself) */
+}
+
+void task_kick(struct task *t)
+{
+	if (t->cpu && t->cpu != this_cpu())
+		cpu_kick(t->cpu);
 }
 
 static struct task *runq_pop(void)
@@ -267,30 +305,85 @@ void sched_timers_changed(void)
 	arm_timer();
 }
 
-/* Give the CPU to the next runnable task; returns when current runs again. */
+static void switch_task(struct cpu *c, struct task *prev, struct task *next)
+{
+	account(prev);
+	/* eagerly: under nested KVM (kvm_pvm) CR0.TS does not reliably raise #NM.  The
+	 * idle task has no FPU state: a task that leaves the CPU always has its saved. */
+	if (c->fpu_owner && c->fpu_owner != next) {
+		fxsave_live(c->fpu_owner->fpu);
+		c->fpu_owner = NULL;
+	}
+	if (next->fpu && c->fpu_owner != next) {
+		fxrstor_live(next->fpu);
+		c->fpu_owner = next;
+	}
+	if (next != c->idle_task) {
+		wrmsr(0xc0000100, next->fs);
+		wrmsr(MSR_KERNEL_GS, next->gs); /* swapped in on the way to user mode */
+		cpu_set_kstack(next->kstack_top);
+	}
+	/* The one place a process switch changes CR3.  An idle CPU holds the first
+	 * address space, which is never freed: the one it leaves may be. */
+	vm_switch(next == c->idle_task ? vm_first() : next->proc->mm);
+	prev->cpu = NULL;
+	next->cpu = c;
+	current = next;
+	next->last_in = rdtsc();
+	switch_to(&prev->ksp, next->ksp);
+}
+
+/* glibc's sched_getcpu reads the CPU from the registered struct rseq. */
+static void rseq_cpu(void)
+{
+	struct task *t = current;
+	if (t->rseq && vm_user_ok(t->rseq, 8)) {
+		((volatile uint32_t *)t->rseq)[0] = (uint32_t)this_cpu()->id;
+		((volatile uint32_t *)t->rseq)[1] = (uint32_t)this_cpu()->id;
+	}
+}
+
+/*
+ * Give the CPU to the next runnable task, or to this CPU's idle task when
+ * there is none (a sleeping task's stack must be free for the CPU that
+ * wakes it); returns when current runs again, on whichever CPU.
+ */
 static void schedule(void)
 {
-	struct task *prev = current, *next;
-	while (!(next = runq_pop()))
-		idle();
-	arm_timer(); /* here: a new task goes from switch_to straight to user mode */
-	if (next != prev) {
-		account(prev);
-		/* eagerly: under nested KVM (kvm_pvm) CR0.TS does not reliably raise #NM */
-		if (fpu_owner && fpu_owner != next)
-			fxsave_live(fpu_owner->fpu);
-		if (fpu_owner != next)
-			fxrstor_live(next->fpu);
-		fpu_owner = next;
-		wrmsr(0xc0000100, next->fs);
-		wrmsr(0xc0000101, next->gs);
-		vm_switch(next->proc->mm); /* the one place a process switch changes CR3 */
-		cpu_set_kstack(next->kstack_top);
-		current = next;
-		next->last_in = rdtsc();
-		switch_to(&prev->ksp, next->ksp);
-	}
+	struct cpu *c = this_cpu();
+	struct task *prev = current, *next = runq_pop();
+	if (!next)
+		next = c->idle_task;
+	else
+		arm_timer(); /* here: a new task goes from switch_to straight to user mode */
+	if (next != prev)
+		switch_task(c, prev, next);
 	reap();
+	rseq_cpu();
+}
+
+/* The idle task: run what becomes runnable, else halt. */
+static void idle_loop(void) NORETURN;
+static void idle_loop(void)
+{
+	for (;;) {
+		if (run_head)
+			schedule();
+		else
+			idle();
+	}
+}
+
+static void idle_first(void)
+{
+	reap();
+	idle_loop();
+}
+
+void sched_start_cpu(void)
+{
+	klock_acquire();
+	idle_loop();
 }
 
 void sched_yield_cpu(void)
@@ -352,6 +445,15 @@ void sched_tick(uint64_t *user_rip)
 	}
 }
 
+/* A thread of current's process still in user mode on another CPU, though ended. */
+static bool dead_running(void)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->state == T_DEAD && t->cpu && t != current && t->proc == current->proc)
+			return true;
+	return false;
+}
+
 void task_exec_alone(void)
 {
 	struct task *keep = NULL, *others = NULL, **tail = &others, *t;
@@ -372,6 +474,10 @@ void task_exec_alone(void)
 			t->state = T_DEAD;
 			fpu_forget(t);
 			t->proc->nthreads--;
+			if (t->cpu) { /* it ends itself on its next entry (klock_enter) */
+				task_kick(t);
+				continue;
+			}
 			if (t->kstack) {
 				t->next_run = zombies;
 				zombies = t;
@@ -380,6 +486,21 @@ void task_exec_alone(void)
 	if (keep)
 		runq_push(keep);
 	reap();
+	/* the old address space goes next: those threads must have left user mode */
+	while (dead_running())
+		klock_yield(); /* an execve in yet another thread may end this one there */
+}
+
+void task_reap_self(void)
+{
+	struct task *t = current;
+	fpu_forget(t);
+	if (t->kstack) { /* the boot task's static stack is never freed */
+		t->next_run = zombies;
+		zombies = t;
+	}
+	schedule();
+	panic("an ended task ran again");
 }
 
 void task_exit(void)
@@ -404,7 +525,7 @@ void task_exit(void)
 
 int sched_ncpus(void)
 {
-	return 1;
+	return ncpus;
 }
 
 uint64_t sched_cpu_ns(void)
@@ -426,5 +547,5 @@ void task_save_fs(uint64_t fs)
 void task_save_gs(uint64_t gs)
 {
 	current->gs = gs;
-	wrmsr(0xc0000101, gs);
+	wrmsr(MSR_KERNEL_GS, gs); /* swapped in on the way to user mode */
 }

@@ -86,7 +86,7 @@ void signal_to_proc(struct proc *p, int sig, const struct ksiginfo *info)
 /* Would thread c of p take sig now? */
 static bool takes(const struct task *c, const struct proc *p, int sig)
 {
-	return c->proc == p && c->state != T_DEAD &&
+	return c->tid && c->proc == p && c->state != T_DEAD && /* not a CPU's idle task */
 	       (!(c->sigmask & SIGBIT(sig)) || (c->sigwait & SIGBIT(sig)));
 }
 
@@ -110,6 +110,8 @@ static void signal_to(struct proc *p, struct task *t, int sig, const struct ksig
 	}
 	if (t && t->state == T_SLEEP && signal_pending(t))
 		task_wake(t, W_SIGNAL);
+	else if (t)
+		task_kick(t); /* running on another CPU: it acts on the signal now */
 }
 
 /* Take the lowest deliverable signal of current (in `set` when given); 0 when none. */

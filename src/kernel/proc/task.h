@@ -5,12 +5,14 @@
 #define KERNEL_TASK_H
 
 #include "../kernel.h"
+#include "cpu.h"
 
 /*
  * The kernel is not preemptible: it runs with interrupts off, and a task
  * leaves the CPU only where it chooses to (task_sleep, sched_yield) or when
- * the timer interrupts it in user mode.  Only one CPU runs tasks, so kernel
- * data needs no locks.
+ * the timer interrupts it in user mode.  Several CPUs may run tasks, but
+ * the kernel runs on one at a time under the big kernel lock (cpu.h), so
+ * kernel data needs no other locks.
  */
 
 struct linux_sigaction {
@@ -118,12 +120,13 @@ struct task {
 	bool in_vfork;	     /* suspended until its vfork child execs or exits */
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
+	struct cpu *cpu;	  /* the CPU running it, NULL when switched out */
 	struct task *next_run;	  /* the run queue */
 	struct task *next_all;	  /* every task */
 };
 
-extern struct task *current;
-extern struct proc proc; /* pid 1 */
+#define current (this_cpu()->cur) /* the task this CPU runs */
+extern struct proc proc;	  /* pid 1 */
 extern struct task *task_list;
 extern struct proc *proc_list; /* every process, pid 1 first */
 
@@ -131,8 +134,12 @@ void sched_init(void);
 struct task *
 task_new(void); /* a runnable-to-be task of current's process; NULL when out of memory */
 void task_start(struct task *t);
-void task_discard(struct task *t); /* one task_new made that will not start */
-void task_exit(void) NORETURN;	   /* the calling thread ends; the last one ends the program */
+void task_discard(struct task *t);   /* one task_new made that will not start */
+void task_exit(void) NORETURN;	     /* the calling thread ends; the last one ends the program */
+void task_reap_self(void) NORETURN;  /* current was ended by another thread's execve */
+void task_kick(struct task *t);	     /* running on another CPU: enter the kernel soon */
+struct task *sched_new_idle(void);   /* a CPU's idle task; NULL when out of memory */
+void sched_start_cpu(void) NORETURN; /* an AP, set up, on its idle task's stack: run tasks */
 struct task *task_by_tid(long tid);
 void sched_yield_cpu(void);
 /* Sleep until task_wake, the deadline (time_ns; 0: none) or, if interruptible, a signal. */

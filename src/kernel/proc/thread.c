@@ -180,7 +180,7 @@ SYSCALL3(getcpu, uint64_t, ucpu, uint64_t, unode, uint64_t, cache)
 {
 	if (ucpu) {
 		UOK(ucpu, 4);
-		*(uint32_t *)ucpu = 0;
+		*(uint32_t *)ucpu = (uint32_t)this_cpu()->id;
 	}
 	if (unode) {
 		UOK(unode, 4);

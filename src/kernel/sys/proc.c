@@ -203,9 +203,10 @@ SYSCALL4(rseq, uint64_t, rs, uint32_t, len, long, flags, uint32_t, sig)
 	if (flags || len < 32)
 		return -EINVAL;
 	UOK(rs, 32);
-	/* one CPU: the CPU ids are 0; a preempted critical section is aborted (sched.c) */
-	((uint32_t *)rs)[0] = 0;
-	((uint32_t *)rs)[1] = 0;
+	/* cpu_id_start and cpu_id, kept up to date by schedule(); a preempted critical
+	 * section is aborted (sched.c) */
+	((uint32_t *)rs)[0] = (uint32_t)this_cpu()->id;
+	((uint32_t *)rs)[1] = (uint32_t)this_cpu()->id;
 	current->rseq = rs;
 	return 0;
 }

@@ -209,7 +209,7 @@ static void gen_meminfo(struct text *t)
 		tprintf(t, "%s:%*s%8d kB\n", zero[i], (int)(15 - strlen(zero[i])), "", 0);
 }
 
-static void gen_cpuinfo(struct text *t)
+static void cpuinfo_one(struct text *t, int cpu)
 {
 	static const char *const edx[32] = {
 	    "fpu", "vme",  "de",   "pse", "tsc",  "msr", "pae",	  "mce", "cx8",	    "apic", NULL,
@@ -244,12 +244,14 @@ static void gen_cpuinfo(struct text *t)
 	if (fam >= 6)
 		mod |= ((r[0] >> 16) & 15) << 4;
 	uint64_t mhz = time_tsc_hz() / 1000;
-	tprintf(t, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n", vendor,
-		fam, mod);
+	tprintf(t, "processor\t: %d\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n", cpu,
+		vendor, fam, mod);
 	tprintf(t, "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: %lu.%03lu\n", model, r[0] & 15,
 		mhz / 1000, mhz % 1000);
-	tprintf(t,
-		"physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n");
+	tprintf(
+	    t,
+	    "physical id\t: 0\nsiblings\t: %d\ncore id\t\t: %d\ncpu cores\t: %d\napicid\t\t: %u\n",
+	    ncpus, cpu, ncpus, cpus[cpu].apic_id);
 	tprintf(t, "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: %u\nwp\t\t: yes\nflags\t\t:",
 		level);
 	for (int i = 0; i < 32; i++)
@@ -271,12 +273,21 @@ static void gen_cpuinfo(struct text *t)
 		mhz * 2 / 1000, mhz * 2 % 1000 / 10);
 }
 
+static void gen_cpuinfo(struct text *t)
+{
+	for (int i = 0; i < ncpus; i++)
+		cpuinfo_one(t, i);
+}
+
 static void gen_sysstat(struct text *t)
 {
-	uint64_t idle = ticks(time_idle_ns()), busy = ticks(time_ns()) - idle;
+	uint64_t idle = ticks(time_idle_ns()), busy = ticks(time_ns()) * (uint64_t)ncpus - idle;
 	int64_t boot = (time_realtime_offset() + 0) / 1000000000;
-	for (int i = 0; i < 2; i++)
-		tprintf(t, "cpu%s %lu 0 0 %lu 0 0 0 0 0 0\n", i ? "0" : " ", busy, idle);
+	tprintf(t, "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n", busy, idle);
+	for (int i = 0; i < ncpus; i++) {
+		uint64_t ci = ticks(time_cpu_idle_ns(i)), cb = ticks(time_ns()) - ci;
+		tprintf(t, "cpu%d %lu 0 0 %lu 0 0 0 0 0 0\n", i, cb, ci);
+	}
 	tprintf(t, "intr 0\nctxt 0\nbtime %ld\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n",
 		boot);
 	tprintf(t, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
@@ -353,7 +364,10 @@ int procfs_fill(struct file *f)
 		gen_mounts(&t);
 		break;
 	case G_CPU_ONLINE:
-		tprintf(&t, "0\n");
+		if (ncpus == 1)
+			tprintf(&t, "0\n");
+		else
+			tprintf(&t, "0-%d\n", ncpus - 1);
 		break;
 	case G_MOUNTINFO:
 		gen_mountinfo(&t);

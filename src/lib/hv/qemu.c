@@ -318,8 +318,9 @@ int hv_qemu_build_argv(const struct hv_config *cfg, const char *bin, bool sandbo
 		add(&a, "-cpu");
 		add(&a, "host,-arch-capabilities");
 	} else {
+		/* several vCPUs: one host thread each (QEMU's default for x86 hosts, made sure) */
 		add(&a, "-accel");
-		add(&a, "tcg");
+		add(&a, cfg->cpus > 1 ? "tcg,thread=multi" : "tcg");
 	}
 	add(&a, "-m");
 	addf(&a, "%lluM", (unsigned long long)((cfg->memory + (1 << 20) - 1) >> 20));
