@@ -279,7 +279,7 @@ struct mm {
 
 extern uint64_t boot_pml4[512];
 static uint64_t nx_bit;
-static struct mm boot_mm = {.refs = 1, .pml4 = boot_pml4};
+static struct mm boot_mm; /* pid 1's: the boot page table (in .bss: it is 8 KiB) */
 /* The address space this CPU's CR3 holds; every CPU starts on the first one. */
 static struct mm **cur_slot(void)
 {
@@ -302,6 +302,8 @@ void vm_init(void)
 {
 	if (rdmsr(0xc0000080) & 0x800)
 		nx_bit = PTE_NX;
+	boot_mm.refs = 1;
+	boot_mm.pml4 = boot_pml4;
 	boot_pml4[0] = 0; /* drop the boot identity map: the lower half is the program's */
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Pipes and FIFOs: a ring buffer shared by the read and the write ends of a K_FIFO node. */
+#include "../proc/task.h"
 #include "vfs.h"
 
 #define PIPE_CAP 65536u /* what Linux gives a pipe by default */
@@ -19,6 +20,26 @@ static bool reads(const struct file *f)
 static bool writes(const struct file *f)
 {
 	return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/*
+ * Waiting on a pipe: the sleeper notes the pipe, and whatever changes it
+ * (data in or out, an end opened or closed) wakes its sleepers at once, in
+ * any process; the 10 ms bound stays for the console and the power button.
+ */
+static bool pipe_sleep(struct pipe *p)
+{
+	current->wait_on = p;
+	bool signalled = kwait(IDLE_CONSOLE_NS);
+	current->wait_on = NULL;
+	return signalled;
+}
+
+static void pipe_changed(const struct pipe *p)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->wait_on == p && t->state == T_SLEEP)
+			task_wake(t, W_WOKEN);
 }
 
 static int pipe_alloc(struct node *n)
@@ -72,10 +93,11 @@ int pipe_open(struct file *f)
 		p->readers++;
 	if (writes(f))
 		p->writers++;
+	pipe_changed(p);
 	if (nonblock || (reads(f) && writes(f)))
 		return 0;
 	while (reads(f) ? !p->writers : !p->readers)
-		if (kwait(IDLE_CONSOLE_NS)) {
+		if (pipe_sleep(p)) {
 			pipe_close(f);
 			return -ERESTARTSYS;
 		}
@@ -93,6 +115,7 @@ void pipe_close(struct file *f)
 		p->readers--;
 	if (writes(f))
 		p->writers--;
+	pipe_changed(p);
 	if (p->readers || p->writers)
 		return;
 	kfree(p->buf);
@@ -110,7 +133,7 @@ long pipe_read(struct file *f, char *buf, size_t len)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (kwait(IDLE_CONSOLE_NS))
+		if (pipe_sleep(p))
 			return -ERESTARTSYS;
 	}
 	size_t n = MIN(len, p->len), first = MIN(n, PIPE_CAP - p->head);
@@ -120,6 +143,7 @@ long pipe_read(struct file *f, char *buf, size_t len)
 	p->len -= n;
 	if (!p->len)
 		p->head = 0;
+	pipe_changed(p); /* room for a waiting writer */
 	return (long)n;
 }
 
@@ -137,7 +161,7 @@ long pipe_write(struct file *f, const char *buf, size_t len)
 		if (!space || (len <= PIPE_BUF && space < len)) {
 			if (f->flags & O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
-			if (kwait(IDLE_CONSOLE_NS))
+			if (pipe_sleep(p))
 				return done ? (long)done : -ERESTARTSYS;
 			continue;
 		}
@@ -147,6 +171,7 @@ long pipe_write(struct file *f, const char *buf, size_t len)
 		memcpy(p->buf, buf + done + first, n - first);
 		p->len += n;
 		done += n;
+		pipe_changed(p); /* data for a waiting reader */
 	}
 	return (long)done;
 }

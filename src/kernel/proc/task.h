@@ -118,6 +118,7 @@ struct task {
 	uint64_t futex_addr; /* waiting on this futex word (0: not) */
 	bool in_wait;	     /* in wait4 or waitid: a child's end wakes it */
 	bool in_vfork;	     /* suspended until its vfork child execs or exits */
+	const void *wait_on; /* a pipe whose change wakes it (fs/pipe.c) */
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
 	struct cpu *cpu;	  /* the CPU running it, NULL when switched out */

@@ -165,10 +165,12 @@ static void pipeline(void)
 	CHECK(pipe(a) == 0 && pipe(b) == 0);
 	pid_t gen = fork();
 	if (gen == 0) {
+		uint8_t buf[3000];
 		close(a[0]), close(b[0]), close(b[1]);
-		for (size_t i = 0; i < total; i++) {
-			uint8_t c = pattern(i);
-			if (write(a[1], &c, 1) != 1)
+		for (size_t i = 0; i < total; i += sizeof(buf)) {
+			for (size_t j = 0; j < sizeof(buf); j++)
+				buf[j] = pattern(i + j);
+			if (write(a[1], buf, sizeof(buf)) != sizeof(buf))
 				_exit(1);
 		}
 		_exit(0);
