@@ -299,7 +299,7 @@ static const struct builtin {
     {"help", cmd_help, "help                 this list"},
     {"ls", cmd_ls, "ls [-l] [PATH...]    list folders"},
     {"pwd", cmd_pwd, "pwd                  print the current folder"},
-    {"run", cmd_run, "run PATH [ARGS]      run a program in the shell's place"},
+    {"run", cmd_run, "run PATH [ARGS]      run a program and wait for it"},
     {"status", cmd_status, "status               exit status of the last command"},
     {"uname", cmd_uname, "uname [-a]           system name"},
 };
