@@ -28,9 +28,18 @@ has "$OUT" 'errors: 0, replies: 1000' "1000 pipelined SETs"
 run cli get key:777
 [ "$(cat "$OUT")" = 777 ] && ok "a pipelined key reads back" || fail "a pipelined key reads back"
 
+# BGSAVE forks a child that writes the snapshot while the parent serves
+run cli bgsave
+has "$OUT" 'Background saving started' "BGSAVE starts"
+saved() { cli info persistence | tr -d '\r' | grep -q '^rdb_bgsave_in_progress:0$'; }
+wait_until 60 saved && ok "the forked child finished the snapshot" || fail "the forked child finished the snapshot"
+run cli info persistence
+has "$OUT" '^rdb_last_bgsave_status:ok' "the background save succeeded"
+
 stop_example 0
 has "$LOG" 'Ready to accept connections' "the console shows redis' log"
 has "$LOG" 'Received SIGTERM scheduling shutdown' "redis saw SIGTERM"
 has "$LOG" 'DB saved on disk' "redis saved its data (in the overlay) before exiting"
 has "$LOG" 'Redis is now ready to exit, bye bye' "redis exited by itself"
+has "$LOG" 'Background saving terminated with success' "the console shows the forked save"
 done_testing
