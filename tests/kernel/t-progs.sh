@@ -113,6 +113,8 @@ case_def sockets sockets 0 '' '' 'tcp: connected over loopback' 'tcp: 1 MiB each
 	'socketpair: stream and datagram' 'select: readiness' 'SUCCESS'
 case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has no writer' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
+case_def timerwait timerwait 0 '' '' 'timerwait: epoll_wait and poll sleep while another timerfd expired unread' \
+	'timerwait: a re-armed one-shot item expired, epoll_wait still sleeps' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
 case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kept its own' \
