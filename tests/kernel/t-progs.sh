@@ -133,6 +133,7 @@ case_def threads threads 0 '' '' 'threads: 64 joined, counter 12800' 'threads: c
 	'threads: two spinning threads both ran' 'threads: floating point kept across preemption' 'threads: pthread_cancel of a thread in pause' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
 	'futex: requeue and wake-op' 'SUCCESS'
+case_def futexfork futexfork 0 '' '' "futexfork: a wake in the parent woke the parent's waiter, not the child's" 'SUCCESS'
 case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \
 	'sighandle: kill, on the alternate stack, reset after one' 'sighandle: SIGSEGV handler repaired the mapping' \
 	'sighandle: SIGFPE from a division by zero' 'sighandle: blocked signal pending, delivered on unblock' \
