@@ -2,7 +2,7 @@
 /*
  * A private futex belongs to its process: after fork, parent and child wait on
  * the same address in two address spaces, and a wake in the parent wakes the
- * parent's waiter only (Erlang's beam forks erl_child_setup, both with threads).
+ * parent's waiter only (as when a program full of threads, like beam.smp, forks).
  */
 #include <pthread.h>
 #include <stdint.h>
