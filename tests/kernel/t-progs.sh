@@ -126,6 +126,8 @@ case_def unixsock unixsock 0 '' '' 'unix: stream over /tmp/capstan-srv.sock, nam
 	'unix: SO_PEERCRED and SCM_CREDENTIALS name this process' 'SUCCESS'
 case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has no writer' 'eventfd: counter and semaphore' 'timerfd: one-shot and periodic' \
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
+case_def timerwait timerwait 0 '' '' 'timerwait: epoll_wait and poll sleep while another timerfd expired unread' \
+	'timerwait: a re-armed one-shot item expired, epoll_wait still sleeps' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
 case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kept its own' \
@@ -144,6 +146,7 @@ case_def threads threads 0 '' '' 'threads: 64 joined, counter 12800' 'threads: c
 	'threads: two spinning threads both ran' 'threads: floating point kept across preemption' 'threads: pthread_cancel of a thread in pause' 'SUCCESS'
 case_def futex futex 0 '' '' 'futex: EAGAIN, EINVAL and timeouts as Linux' 'futex: wake and bitset wake' \
 	'futex: requeue and wake-op' 'SUCCESS'
+case_def futexfork futexfork 0 '' '' "futexfork: a wake in the parent woke the parent's waiter, not the child's" 'SUCCESS'
 case_def sighandle sighandle 0 '' '' 'sighandle: raise ran the handler, siginfo SI_TKILL' \
 	'sighandle: kill, on the alternate stack, reset after one' 'sighandle: SIGSEGV handler repaired the mapping' \
 	'sighandle: SIGFPE from a division by zero' 'sighandle: blocked signal pending, delivered on unblock' \

@@ -18,15 +18,29 @@
 #define ROBUST_LIST_LIMIT    2048
 
 /*
- * One address space, so a futex is its user address, private or not.  The
- * waiters are the sleeping tasks with futex_addr set; a program has few
- * threads, and the scan over them is short next to a context switch.
+ * A futex is its user address in an address space: after fork, parent and
+ * child have the same addresses over different pages, and a wake in one must
+ * not take the other's waiters.  A word in a page of a shared file mapping is
+ * everyone's (futex_mm NULL), as such mappings sit where they were made before
+ * a fork.  The waiters are the sleeping tasks with futex_addr set; the scan
+ * over them is short next to a context switch.
  */
+static struct mm *futex_space(uint64_t uaddr)
+{
+	return vm_has_shared(uaddr, 4) ? NULL : current->proc->mm;
+}
+
+static bool waits_on(const struct task *t, uint64_t uaddr, const struct mm *space)
+{
+	return t->state == T_SLEEP && t->futex_addr == uaddr && t->futex_mm == space;
+}
+
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset)
 {
 	int woken = 0;
+	struct mm *space = futex_space(uaddr);
 	for (struct task *t = task_list; t && woken < n; t = t->next_all)
-		if (t->state == T_SLEEP && t->futex_addr == uaddr && (t->futex_bitset & bitset)) {
+		if (waits_on(t, uaddr, space) && (t->futex_bitset & bitset)) {
 			t->futex_addr = 0;
 			task_wake(t, W_WOKEN);
 			woken++;
@@ -38,9 +52,11 @@ static int futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nwake, int nmove)
 {
 	int done = futex_wake(uaddr, nwake, ~0u);
 	int moved = 0;
+	struct mm *space = futex_space(uaddr), *space2 = futex_space(uaddr2);
 	for (struct task *t = task_list; t && moved < nmove; t = t->next_all)
-		if (t->state == T_SLEEP && t->futex_addr == uaddr) {
+		if (waits_on(t, uaddr, space)) {
 			t->futex_addr = uaddr2;
+			t->futex_mm = space2;
 			moved++;
 		}
 	return done + moved;
@@ -56,6 +72,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline, uint32_t
 	if (*(volatile uint32_t *)uaddr != val)
 		return -EAGAIN;
 	current->futex_addr = uaddr;
+	current->futex_mm = futex_space(uaddr);
 	current->futex_bitset = bitset;
 	enum wake_reason why = task_sleep(deadline, true);
 	current->futex_addr = 0;

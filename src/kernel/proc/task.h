@@ -116,6 +116,7 @@ struct task {
 	enum wake_reason wake;
 	bool interruptible;
 	uint64_t futex_addr; /* waiting on this futex word (0: not) */
+	struct mm *futex_mm; /* in this address space (NULL: a shared mapping's word) */
 	bool in_wait;	     /* in wait4 or waitid: a child's end wakes it */
 	bool in_vfork;	     /* suspended until its vfork child execs or exits */
 	const void *wait_on; /* a pipe whose change wakes it (fs/pipe.c) */

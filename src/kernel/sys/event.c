@@ -101,12 +101,22 @@ static void timer_update(struct timerfd *t)
 #define MAX_TIMERS 64
 static struct timerfd *timers[MAX_TIMERS];
 
+/*
+ * The next time a timerfd fires.  Those already due count their expirations
+ * first: a one-shot that fired unread (or sits in an epoll set as an
+ * EPOLLONESHOT item already reported, as Erlang's poller keeps it) would
+ * otherwise be "due now" for ever, and every waiter would spin in the kernel
+ * without ever letting the thread run that it waits for.
+ */
 static uint64_t next_timer_ns(void)
 {
 	uint64_t m = UINT64_MAX;
 	for (int i = 0; i < MAX_TIMERS; i++)
-		if (timers[i] && timers[i]->next_ns)
-			m = MIN(m, timers[i]->next_ns);
+		if (timers[i] && timers[i]->next_ns) {
+			timer_update(timers[i]);
+			if (timers[i]->next_ns)
+				m = MIN(m, timers[i]->next_ns);
+		}
 	return m;
 }
 
