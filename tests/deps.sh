@@ -5,7 +5,7 @@ pkgs=(
   build-essential meson ninja-build pkg-config
   libcurl4-openssl-dev libyaml-dev libarchive-dev zlib1g-dev libsqlite3-dev libvirt-dev libcmocka-dev
   qemu-system-x86 qemu-utils musl-tools mandoc clang lld libclang-rt-14-dev
-  nginx libnginx-mod-http-dav-ext redis-server redis-tools wrk libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+  nginx libnginx-mod-http-dav-ext redis-server redis-tools erlang-base wrk libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
   binutils util-linux clang-format git g++ golang-go rustc
   python3 python3-yaml sqlite3 lua5.4 coreutils curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
   busybox-static bash-static
