@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // capstan instances: list instances, their state reconciled with the hypervisor.
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,25 @@
 #include "cmd.h"
 #include "capstan/banned.h"
 
+/* "1 minute ago", "5 minutes ago": the CREATED column, as docker ps words it */
 static const char *ago(int64_t ms, char *buf, size_t len)
 {
+	static const struct {
+		int64_t secs, below; /* the unit, and the age from which the next one is used */
+		const char *name;
+	} units[] = {{1, 60, "second"},
+		     {60, 3600, "minute"},
+		     {3600, 86400 * 2, "hour"},
+		     {86400, INT64_MAX, "day"}};
 	int64_t s = (db_now_ms() - ms) / 1000;
+	size_t i = 0;
 
 	if (s < 0)
 		s = 0;
-	if (s < 60)
-		snprintf(buf, len, "%lld seconds ago", (long long)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lld minutes ago", (long long)(s / 60));
-	else if (s < 86400 * 2)
-		snprintf(buf, len, "%lld hours ago", (long long)(s / 3600));
-	else
-		snprintf(buf, len, "%lld days ago", (long long)(s / 86400));
+	while (s >= units[i].below)
+		i++;
+	long long n = (long long)(s / units[i].secs);
+	snprintf(buf, len, "%lld %s%s ago", n, units[i].name, n == 1 ? "" : "s");
 	return buf;
 }
 

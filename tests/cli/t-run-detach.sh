@@ -11,7 +11,7 @@ expect 0 "run -d" "$CAPSTAN" run -d --name sleeper test/pvh -e sleep
 [ "$(cat "$OUT")" = "sleeper" ] && ok "run -d prints the name" || fail "run -d prints the name"
 expect 0 "instances" "$CAPSTAN" instances
 has "$OUT" '^NAME +IMAGE +BACKEND +STATE +ADDRESS +PORTS +CREATED$' "instances header"
-has "$OUT" '^sleeper +test/pvh +qemu +running +- +- +[0-9]+ seconds ago$' "the instance runs"
+has "$OUT" '^sleeper +test/pvh +qemu +running +- +- +[0-9]+ seconds? ago$' "the instance runs"
 expect 0 "instances via alias I" "$CAPSTAN" I
 has "$OUT" '^sleeper ' "alias I lists it"
 for _ in $(seq 100); do "$CAPSTAN" logs sleeper | grep -q 'pvh: sleep' && break; sleep 0.1; done

@@ -21,7 +21,6 @@ static sigjmp_buf jb;
 
 static void on_info(int sig, siginfo_t *si, void *uc)
 {
-	got = sig;
 	got_code = si->si_code;
 	got_pid = si->si_pid;
 	handler_tid = (pid_t)syscall(SYS_gettid);
@@ -29,6 +28,9 @@ static void on_info(int sig, siginfo_t *si, void *uc)
 	on_alt = &here >= altstack && &here < altstack + sizeof(altstack);
 	volatile double x = 1.5; /* the handler's own FP use must not leak out */
 	x = x * 3.25;
+	/* last: main waits for got, then reads what the handler recorded (set
+	 * first, main could see got while handler_tid was still the last one's) */
+	got = sig;
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
