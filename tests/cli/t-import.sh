@@ -151,6 +151,8 @@ CAPSTAN_ROOT="$CR" "$CAPSTAN" import same disk.raw -v b >"$TESTDIR/c9.out" 2>&1 
 pids+=($!)
 bad=0
 for p in "${pids[@]}"; do wait "$p" || bad=1; done
+cat "$TESTDIR"/c[0-9].out >"$ERR"
+: >"$OUT"
 [ $bad = 0 ] && ok "10 concurrent imports all succeed" || fail "10 concurrent imports all succeed"
 run env CAPSTAN_ROOT="$CR" "$CAPSTAN" images --json
 if $PY -c 'import json, sys; v = json.load(open(sys.argv[1])); names = sorted(i["name"] for i in v); assert names == sorted(["ns%d/img%d" % (i % 2, i) for i in range(8)] + ["same"]), names' "$OUT" 2>"$ERR"; then ok "every concurrent import is listed"; else fail "every concurrent import is listed"; fi
@@ -162,6 +164,7 @@ for f in files:
     d = yaml.safe_load(open(f))
     assert d["format_version"] == "1" and d["version"] in [str(i) for i in range(8)] + ["a", "b"], (f, d)
 ' "$CR" 2>"$ERR"; then ok "every index.yaml parses"; else fail "every index.yaml parses"; fi
+bad=0
 for i in 0 1 2 3 4 5 6 7; do cmp -s disk.qcow2 "$CR/repository/ns$((i % 2))/img$i/img$i.qemu" || bad=1; done
 [ $bad = 0 ] && ok "every concurrent image is intact" || fail "every concurrent image is intact"
 [ -z "$(find "$CR" -name '*.tmp.*')" ] && ok "no temp files after concurrent imports" || fail "no temp files after concurrent imports"

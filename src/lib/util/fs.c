@@ -188,11 +188,56 @@ int fs_sync_dir(const char *dir)
 	return 0;
 }
 
+/*
+ * A temp file appears in its folder already holding its owner's shared
+ * flock (the mark fs_tmp_orphaned() looks for), so a concurrent sweep never
+ * sees it unmarked: it is made unnamed (O_TMPFILE), locked, then linked
+ * under a random name.  Filesystems without O_TMPFILE get mkostemp and a
+ * lock taken right after, which leaves a window of a few instructions.
+ */
+static int tmp_link_named(struct fs_tmp *t, const char *final_path)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char *dir = xstrdup(final_path), *slash = strrchr(dir, '/');
+	char proc[64];
+	int fd, e = EEXIST;
+
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	fd = open(slash ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	flock(fd, LOCK_SH);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int tries = 0; tries < 100 && e == EEXIST; tries++) {
+		unsigned char rnd[6];
+		size_t n = strlen(t->tmp_path);
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			break;
+		for (int i = 0; i < 6; i++)
+			t->tmp_path[n - 6 + i] = set[rnd[i] % (sizeof(set) - 1)];
+		e = linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp_path, AT_SYMLINK_FOLLOW) == 0 ? 0
+											  : errno;
+	}
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 int fs_tmp_open(struct fs_tmp *t, const char *final_path, mode_t mode)
 {
 	t->final_path = xstrdup(final_path);
 	t->tmp_path = xasprintf("%s.tmp.XXXXXX", final_path);
-	t->fd = mkostemp(t->tmp_path, O_CLOEXEC);
+	t->fd = tmp_link_named(t, final_path);
+	if (t->fd < 0) {
+		memcpy(t->tmp_path + strlen(t->tmp_path) - 6, "XXXXXX", 6);
+		t->fd = mkostemp(t->tmp_path, O_CLOEXEC);
+		if (t->fd >= 0)
+			flock(t->fd, LOCK_SH);
+	}
 	if (t->fd < 0) {
 		int e = errno;
 		free(t->tmp_path);
@@ -201,8 +246,6 @@ int fs_tmp_open(struct fs_tmp *t, const char *final_path, mode_t mode)
 		return cap_errnof(e, "cannot create a file beside '%s'", final_path);
 	}
 	fchmod(t->fd, mode);
-	/* the owner's mark: see fs_tmp_orphaned() */
-	flock(t->fd, LOCK_SH | LOCK_NB);
 	return 0;
 }
 
