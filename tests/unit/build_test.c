@@ -21,56 +21,10 @@
 #include "capstan/layout.h"
 #include "capstan/fs.h"
 #include "capstan/str.h"
+#include "fixture.h"
 
 static char tmpdir[64];
 static struct cap_ctx ctx;
-
-static void p16(unsigned char *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void p32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void p64(unsigned char *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-/* A minimal kernel ELF64: one PT_LOAD of the whole file at 1 MiB and a PVH note. */
-static void make_kernel(const char *path)
-{
-	unsigned char k[4096] = {0};
-	unsigned char *ph = k + 64, *n = k + 1024;
-
-	memcpy(k, "\177ELF", 4);
-	k[4] = 2;
-	k[5] = 1;
-	k[6] = 1;
-	p16(k + 16, 2);
-	p16(k + 18, 62);
-	p32(k + 20, 1);
-	p64(k + 32, 64);
-	p16(k + 52, 64);
-	p16(k + 54, 56);
-	p16(k + 56, 2);
-	p32(ph, 1);
-	p64(ph + 16, 0x100000);
-	p64(ph + 24, 0x100000);
-	p64(ph + 32, sizeof(k));
-	p64(ph + 40, sizeof(k));
-	ph += 56;
-	p32(ph, 4);
-	p64(ph + 8, 1024);
-	p64(ph + 32, 20);
-	p32(n, 4);
-	p32(n + 4, 4);
-	p32(n + 8, 18);
-	memcpy(n + 12, "Xen", 4);
-	p32(n + 16, 0x100400);
-	assert_int_equal(fs_write_atomic(path, k, sizeof(k), 0644), 0);
-}
 
 static char *tpath(const char *rel)
 {
@@ -105,7 +59,7 @@ static int setup(void **state)
 	fs_mkdirs(ctx.datadir, 0755);
 	k = tpath("data/capstan-kernel.elf");
 	m = tpath("data/mbr.bin");
-	make_kernel(k);
+	fixture_kernel(k, true, 0x100800);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
 	assert_int_equal(fs_write_atomic(m, mbr, sizeof(mbr), 0644), 0);

@@ -19,63 +19,10 @@
 #include "capstan/fs.h"
 #include "capstan/layout.h"
 #include "capstan/str.h"
+#include "fixture.h"
 
 static char tmpdir[] = "/tmp/compose-test.XXXXXX";
 static char *kpath, *mpath;
-
-static void p16(unsigned char *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void p32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void p64(unsigned char *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-/* A minimal ELF64: one PT_LOAD of the whole file at paddr 1 MiB, a PVH note (unless !note). */
-static void make_kernel(const char *path, bool note, uint64_t second_paddr)
-{
-	unsigned char k[4096] = {0};
-
-	memcpy(k, "\177ELF", 4);
-	k[4] = 2;
-	k[5] = 1;
-	k[6] = 1;
-	p16(k + 16, 2);
-	p16(k + 18, 62);
-	p32(k + 20, 1);
-	p64(k + 32, 64); /* phoff */
-	p16(k + 52, 64);
-	p16(k + 54, 56);
-	p16(k + 56, 3);
-	unsigned char *ph = k + 64;
-	p32(ph, 1); /* PT_LOAD */
-	p64(ph + 8, 0);
-	p64(ph + 16, 0x100000);
-	p64(ph + 24, 0x100000);
-	p64(ph + 32, 2048);
-	p64(ph + 40, 2048);
-	ph += 56;
-	p32(ph, 1); /* PT_LOAD, same delta unless told */
-	p64(ph + 8, 2048);
-	p64(ph + 24, second_paddr);
-	p64(ph + 32, 2048);
-	ph += 56;
-	p32(ph, 4); /* PT_NOTE */
-	p64(ph + 8, 1024);
-	p64(ph + 32, note ? 20 : 0);
-	unsigned char *n = k + 1024;
-	p32(n, 4);
-	p32(n + 4, 4);
-	p32(n + 8, 18);
-	memcpy(n + 12, "Xen", 4);
-	p32(n + 16, 0x100400);
-	assert_int_equal(fs_write_atomic(path, k, sizeof(k), 0644), 0);
-}
 
 static int setup(void **state)
 {
@@ -85,7 +32,7 @@ static int setup(void **state)
 		return -1;
 	kpath = xasprintf("%s/kernel.elf", tmpdir);
 	mpath = xasprintf("%s/mbr.bin", tmpdir);
-	make_kernel(kpath, true, 0x100800);
+	fixture_kernel(kpath, true, 0x100800);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
 	return fs_write_atomic(mpath, mbr, sizeof(mbr), 0644);
@@ -203,10 +150,10 @@ static void test_kernel_errors(void **state)
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not an x86-64 ELF64 file"));
 	assert_int_equal(layout_image_kernel(&img, kpath, p, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not 512 bytes ending in 55aa"));
-	make_kernel(p, false, 0x100800);
+	fixture_kernel(p, false, 0x100800);
 	assert_int_equal(layout_image_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "no PVH entry note"));
-	make_kernel(p, true, 0x200000);
+	fixture_kernel(p, true, 0x200000);
 	assert_int_equal(layout_image_kernel(&img, p, mpath, "1"), -CAP_E_DATA);
 	assert_non_null(strstr(cap_errmsg(-CAP_E_DATA), "not laid out as in the file"));
 	assert_int_equal(layout_image_kernel(&img, "/nonexistent", mpath, "1"), -ENOENT);

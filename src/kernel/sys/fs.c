@@ -30,16 +30,19 @@ static int dirfd_node(long dirfd, struct node **dir)
 	return 0;
 }
 
+/* The user's path copied in, and the folder a relative one starts from. */
+static int walk_from(long dirfd, uint64_t upath, char *path, struct node **dir)
+{
+	int r = ustr(upath, path, 4096);
+	return r ? r : dirfd_node(dirfd, dir);
+}
+
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out)
 {
 	char path[4096];
 	struct node *dir;
-	int r = ustr(upath, path, sizeof(path));
-	if (r)
-		return r;
-	if ((r = dirfd_node(dirfd, &dir)))
-		return r;
-	return vfs_walk(dir, path, follow, out, NULL, NULL);
+	int r = walk_from(dirfd, upath, path, &dir);
+	return r ? r : vfs_walk(dir, path, follow, out, NULL, NULL);
 }
 
 /* For creating: *n is the existing node or NULL with *parent/name set. */
@@ -48,15 +51,11 @@ int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, stru
 {
 	char path[4096];
 	struct node *dir;
-	int r = ustr(upath, path, sizeof(path));
+	int r = walk_from(dirfd, upath, path, &dir);
 	if (r)
 		return r;
-	if ((r = dirfd_node(dirfd, &dir)))
-		return r;
 	r = vfs_walk(dir, path, follow, n, parent, name);
-	if (r == -ENOENT && *parent)
-		return 0;
-	return r;
+	return r == -ENOENT && *parent ? 0 : r;
 }
 
 /*
@@ -68,15 +67,11 @@ static int lookup_entry(long dirfd, uint64_t upath, struct node **n, struct node
 {
 	char path[4096];
 	struct node *dir;
-	int r = ustr(upath, path, sizeof(path));
+	int r = walk_from(dirfd, upath, path, &dir);
 	if (r)
 		return r;
-	if ((r = dirfd_node(dirfd, &dir)))
-		return r;
 	r = vfs_walk_entry(dir, path, n, parent, name);
-	if (r == -ENOENT && parent && *parent)
-		return 0;
-	return r;
+	return r == -ENOENT && parent && *parent ? 0 : r;
 }
 
 static struct node *file_of(struct node *n)
