@@ -123,6 +123,7 @@ struct task {
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
 	struct cpu *cpu;	  /* the CPU running it, NULL when switched out */
+	uint64_t affinity;	  /* the CPUs (bit = cpu id) it may run on: sched_setaffinity */
 	struct task *next_run;	  /* the run queue */
 	struct task *next_all;	  /* every task */
 };
@@ -148,13 +149,16 @@ void sched_yield_cpu(void);
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible);
 void task_wake(struct task *t, enum wake_reason why);
 void sched_tick(uint64_t *user_rip); /* the timer interrupted user mode at *user_rip */
+void sched_entered(void);	     /* klock_enter: current came from user mode */
 void task_exec_alone(void);
 void sched_timers_changed(void);
 /* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
 									 thread of the process
 									 ends */
 int sched_ncpus(void);
-uint64_t sched_cpu_ns(void); /* CPU time of every task of the process */
+uint64_t sched_cpu_mask(void);			       /* the CPUs online, as an affinity mask */
+void task_set_affinity(struct task *t, uint64_t mask); /* moves it off a CPU it left out */
+uint64_t sched_cpu_ns(void);			       /* CPU time of every task of the process */
 void task_save_fs(uint64_t fs);
 void task_save_gs(uint64_t gs);
 
