@@ -166,13 +166,16 @@ case_def parallel parallel 0 '' '' 'parallel: affinity, sysconf, /proc/cpuinfo a
 case_def affinity affinity 0 '' '' 'affinity: empty and offline masks EINVAL, unknown thread ESRCH' \
 	'affinity: pinned to one CPU, then another, getcpu always said so' 'affinity: a new thread inherits the mask' \
 	'affinity: a thread pinned by tid ran only where it was put' 'affinity: two threads pinned to one CPU shared it' 'SUCCESS'
+case_def rtsignals rtsignals 0 '' '' 'rtsignals: 3 queued in order with their values, the standard signal once' \
+	'rtsignals: the handler ran 5 times, values in order' 'rtsignals: SIG_IGN dropped the queued ones' \
+	'rtsignals: a thread took 3 from rt_tgsigqueueinfo in order' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals"
 smp_only="parallel"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.

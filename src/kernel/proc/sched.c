@@ -285,6 +285,7 @@ static void reap(void)
 			}
 		pmm_free(v2p(z->kstack), KSTACK_PAGES);
 		pmm_free(v2p(z->fpu), 1);
+		signal_forget(&z->sigq);
 		z->proc->ntasks--;
 		proc_free_if_done(z->proc);
 		kfree(z);

@@ -86,6 +86,7 @@ struct proc {
 	uint64_t sigpending; /* sent to the process, taken by any thread not blocking it */
 	struct ksiginfo siginfo[NSIG + 1];
 	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
+	struct sigq *sigq;	       /* real-time signals sent while one was pending (signal.c) */
 };
 
 enum task_state { T_RUN, T_SLEEP, T_DEAD };
@@ -105,6 +106,7 @@ struct task {
 	bool mask_saved;
 	uint64_t sigwait; /* rt_sigtimedwait: these wake the task even while blocked */
 	struct ksiginfo siginfo[NSIG + 1];
+	struct sigq *sigq;	   /* as proc's, for this thread */
 	long sys_nr;		   /* the call in progress, for restarting it */
 	struct sysframe *sysframe; /* and its user registers */
 	uint64_t altstack[3];	   /* stack_t: sp, flags, size */
@@ -168,6 +170,9 @@ bool signal_pending(struct task *t);					/* one it does not block */
 int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
 void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
 int signal_default_ignored(int sig);
+bool signal_queue_full(void);		   /* rt_sigqueueinfo: EAGAIN */
+void signal_drop(struct proc *p, int sig); /* pending instances of sig in p: gone */
+void signal_forget(struct sigq **q);	   /* a task or process freed: its queued signals too */
 void signal_syscall_exit(struct sysframe *f);
 void signal_trap_exit(struct trapframe *f);
 bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
