@@ -8,7 +8,7 @@
 #   "CASE MODE: P passed, F failed (K KVM internal errors)".
 #   Not part of meson test: a by-hand tool (run it under nice).
 # Environment: as t-progs.sh (PROGS, DATA, KERNEL, MBR, MKIMAGE, PAYLOAD); BOOT_TIMEOUT
-#   (default 20 s, so a stalled boot shows up soon: KVM boots get 5 times as long).
+#   (default 60 s as t-progs.sh; KVM boots get 5 times as long).
 set -u
 runs=20
 modes="direct kvm"
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -gt 0 ] || set -- parallel futex threads
-export CPUS=2 BOOT_TIMEOUT=${BOOT_TIMEOUT:-20}
+export CPUS=2 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60} STRESS_PARALLEL=1 # parallel runs under nested KVM too
 here=$(dirname "$0")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-stress.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT

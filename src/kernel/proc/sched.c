@@ -187,7 +187,7 @@ static struct task *runq_unlink(struct task **p)
 static void runq_push(struct task *t)
 {
 	struct cpu *c = this_cpu();
-	bool here = runs_on(t, c);
+	bool here = runs_on(t, c), others_wait = run_head != NULL;
 	if (t != current && here)
 		slice_timer(); /* the running task must give way within a slice */
 	t->next_run = NULL;
@@ -199,9 +199,10 @@ static void runq_push(struct task *t)
 	if (!here) {
 		if (!cpu_kick_idle(t->affinity))
 			cpu_kick_one(t->affinity);
-	} else if (t != current && current != c->idle_task) {
-		cpu_kick_idle(t->affinity); /* a halted CPU takes it now (an idle one takes it
-					       itself) */
+	} else if (t != current ? current != c->idle_task : others_wait) {
+		/* a halted CPU takes it now.  An idle one takes it itself, and a task that
+		 * gives way here runs on when nothing else waits */
+		cpu_kick_idle(t->affinity);
 	}
 }
 
