@@ -64,8 +64,16 @@ void lapic_oneshot(uint64_t ns)
 	c->timer_due = time_ns() + ns;
 }
 
-/* HLT with the kernel lock released: the other CPUs go on meanwhile. */
-void cpu_idle(uint64_t max_ns)
+/*
+ * HLT with the kernel lock released: the other CPUs go on meanwhile.  A
+ * wakeup kick or the timer may come while interrupts are still off; STI
+ * holds it back until HLT has begun, on hardware.  Emulated (nested KVM's
+ * kvm_pvm emulates STI and HLT) it may come between the two: trap_entry
+ * then steps over the HLT (idle_hlt), which would wait for an interrupt
+ * that already came.  (An AP halted so for good while a task waited on
+ * the run queue: two threads then shared one CPU for minutes.)
+ */
+__attribute__((noinline)) void cpu_idle(uint64_t max_ns)
 {
 	struct cpu *c = this_cpu();
 	if (max_ns > IDLE_MAX_NS)
@@ -74,7 +82,11 @@ void cpu_idle(uint64_t max_ns)
 	lapic_oneshot(max_ns);
 	c->idle = true; /* before the lock goes: a CPU that makes a task runnable kicks this one */
 	klock_release();
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	__asm__ volatile("sti\n\t"
+			 ".globl idle_hlt\n"
+			 "idle_hlt: hlt\n\t"
+			 "cli" ::
+			     : "memory");
 	c->idle = false;
 	c->timer_due = 0;
 	klock_acquire();

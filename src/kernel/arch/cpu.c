@@ -282,6 +282,10 @@ static void trap_handler(struct trapframe *f)
 void trap_entry(struct trapframe *f);
 void trap_entry(struct trapframe *f)
 {
+	extern const char idle_hlt[]; /* time.c: cpu_idle's HLT */
+	if (!(f->cs & 3) && f->rip == (uint64_t)idle_hlt) {
+		f->rip++; /* the HLT (one byte) would wait for what just came */
+	}
 	if (f->vec == VEC_TLB) {
 		tlb_flush_ipi();
 		return;

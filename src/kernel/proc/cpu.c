@@ -71,6 +71,7 @@ void klock_enter(void)
 	klock_acquire();
 	if (current->state == T_DEAD)
 		task_reap_self();
+	sched_entered(); /* a kick for a task only this CPU may run came while it waited */
 }
 
 void cpu_kick(struct cpu *c)
@@ -79,10 +80,20 @@ void cpu_kick(struct cpu *c)
 		lapic_ipi(c->apic_id, 0x4000 | VEC_KICK); /* fixed, assert, physical */
 }
 
-void cpu_kick_idle(void)
+bool cpu_kick_idle(uint64_t mask)
 {
 	for (int i = 0; i < ncpus; i++)
-		if (cpus[i].idle && &cpus[i] != this_cpu()) {
+		if (cpus[i].idle && &cpus[i] != this_cpu() && (mask >> i & 1)) {
+			cpu_kick(&cpus[i]);
+			return true;
+		}
+	return false;
+}
+
+void cpu_kick_one(uint64_t mask)
+{
+	for (int i = 0; i < ncpus; i++)
+		if (&cpus[i] != this_cpu() && (mask >> i & 1)) {
 			cpu_kick(&cpus[i]);
 			return;
 		}

@@ -82,11 +82,12 @@ void klock_release(void);
 void klock_enter(void); /* entry.S, on entry from user mode */
 void klock_yield(void); /* let others take it once, then take it back */
 void cpu_kick(struct cpu *c);
-void cpu_kick_idle(void);   /* wake one halted CPU: a task became runnable */
-void tlb_shootdown(void);   /* the other CPUs flush their TLBs; returns when they did */
-void tlb_flush_ipi(void);   /* entry.S: the VEC_TLB handler */
-void tlb_flush_stale(void); /* a halted CPU, back: flush if a shootdown passed it by */
-uint32_t lapic_id(void);    /* time.c */
+bool cpu_kick_idle(uint64_t mask); /* wake one halted CPU of mask: a task became runnable */
+void cpu_kick_one(uint64_t mask);  /* interrupt one other CPU of mask, busy or not */
+void tlb_shootdown(void);	   /* the other CPUs flush their TLBs; returns when they did */
+void tlb_flush_ipi(void);	   /* entry.S: the VEC_TLB handler */
+void tlb_flush_stale(void);	   /* a halted CPU, back: flush if a shootdown passed it by */
+uint32_t lapic_id(void);	   /* time.c */
 void lapic_enable(void);
 void lapic_ipi(uint32_t apic_id, uint32_t icr);
 

@@ -62,6 +62,7 @@ static struct proc *proc_copy(struct proc *parent, struct task *t)
 	p->execed = false;
 	p->children_ns = 0;
 	p->sigpending = 0;
+	p->sigq = NULL;
 	memset(p->siginfo, 0, sizeof(p->siginfo));
 	memset(p->timers, 0, sizeof(p->timers));
 	p->start_ns = time_ns();
@@ -88,6 +89,7 @@ void proc_free_if_done(struct proc *p)
 	if (p->state != P_DEAD || p->ntasks || p == &proc)
 		return;
 	proc_unlink(p);
+	signal_forget(&p->sigq);
 	kfree(p->exe);
 	kfree(p->cmdline);
 	kfree(p->environ);

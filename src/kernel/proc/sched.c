@@ -123,6 +123,7 @@ void sched_init(void)
 	struct cpu *c = this_cpu();
 	boot_task.tid = 1;
 	boot_task.proc = &proc;
+	boot_task.affinity = ~0ull; /* every CPU, the ones still to start too */
 	proc.mm = vm_current();
 	boot_task.kstack_top = c->kstack_top;
 	boot_task.fpu = p2v(pmm_alloc(1));
@@ -152,9 +153,42 @@ static void slice_timer(void)
 		lapic_oneshot(SLICE_NS);
 }
 
+/* Whether t may run on CPU c (sched_setaffinity). */
+static bool runs_on(const struct task *t, const struct cpu *c)
+{
+	return t->affinity >> c->id & 1;
+}
+
+/* Where the first queued task that CPU c may run is linked (NULL: there is none). */
+static struct task **runq_find(const struct cpu *c)
+{
+	for (struct task **p = &run_head; *p; p = &(*p)->next_run)
+		if (runs_on(*p, c))
+			return p;
+	return NULL;
+}
+
+static struct task *runq_unlink(struct task **p)
+{
+	struct task *t = *p;
+	*p = t->next_run;
+	if (run_tail == t) /* p is the previous task's link, or run_head */
+		run_tail =
+		    p == &run_head
+			? NULL
+			: (struct task *)((char *)p - __builtin_offsetof(struct task, next_run));
+	return t;
+}
+
+/*
+ * A task left out of this CPU's affinity goes to a CPU it may run on: an
+ * idle one, else a busy one, which the kick makes yield (sched_tick).
+ */
 static void runq_push(struct task *t)
 {
-	if (t != current)
+	struct cpu *c = this_cpu();
+	bool here = runs_on(t, c), others_wait = run_head != NULL;
+	if (t != current && here)
 		slice_timer(); /* the running task must give way within a slice */
 	t->next_run = NULL;
 	if (run_tail)
@@ -162,8 +196,22 @@ static void runq_push(struct task *t)
 	else
 		run_head = t;
 	run_tail = t;
-	if (t != current && current != this_cpu()->idle_task)
-		cpu_kick_idle(); /* a halted CPU takes it now (an idle one takes it itself) */
+	if (!here) {
+		if (!cpu_kick_idle(t->affinity))
+			cpu_kick_one(t->affinity);
+	} else if (t != current ? current != c->idle_task : others_wait) {
+		/* a halted CPU takes it now.  An idle one takes it itself, and a task that
+		 * gives way here runs on when nothing else waits */
+		cpu_kick_idle(t->affinity);
+	}
+}
+
+/* Entered from user mode: a task queued for this CPU alone must get it within a slice. */
+void sched_entered(void)
+{
+	struct cpu *c = this_cpu();
+	if (current != c->idle_task && (runq_find(c) || !runs_on(current, c)))
+		slice_timer();
 }
 
 void task_kick(struct task *t)
@@ -172,15 +220,11 @@ void task_kick(struct task *t)
 		cpu_kick(t->cpu);
 }
 
+/* The next task this CPU may run, off the queue (NULL: none). */
 static struct task *runq_pop(void)
 {
-	struct task *t = run_head;
-	if (t) {
-		run_head = t->next_run;
-		if (!run_head)
-			run_tail = NULL;
-	}
-	return t;
+	struct task **p = runq_find(this_cpu());
+	return p ? runq_unlink(p) : NULL;
 }
 
 /* A new task of the caller's process, with a copy of the caller's FPU state. */
@@ -206,6 +250,7 @@ struct task *task_new(void)
 	t->fs = current->fs;
 	t->gs = current->gs;
 	t->sigmask = current->sigmask;
+	t->affinity = current->affinity;
 	memcpy(t->name, current->name, sizeof(t->name));
 	t->state = T_SLEEP;
 	return t;
@@ -241,6 +286,7 @@ static void reap(void)
 			}
 		pmm_free(v2p(z->kstack), KSTACK_PAGES);
 		pmm_free(v2p(z->fpu), 1);
+		signal_forget(&z->sigq);
 		z->proc->ntasks--;
 		proc_free_if_done(z->proc);
 		kfree(z);
@@ -277,7 +323,7 @@ static uint64_t expire(void)
 static void idle(void)
 {
 	uint64_t next = expire();
-	if (run_head)
+	if (runq_find(this_cpu()))
 		return;
 	uint64_t now = time_ns();
 	cpu_idle(next ? (next > now ? next - now : 0) : IDLE_MAX_NS);
@@ -294,7 +340,7 @@ static void idle(void)
 static void arm_timer(void)
 {
 	uint64_t next = expire(), now = time_ns();
-	if (run_head && (!next || next > now + SLICE_NS))
+	if (runq_find(this_cpu()) && (!next || next > now + SLICE_NS))
 		next = now + SLICE_NS;
 	if (next && !lapic_armed_by(next))
 		lapic_oneshot(next > now ? next - now : 1);
@@ -367,7 +413,7 @@ static void idle_loop(void) NORETURN;
 static void idle_loop(void)
 {
 	for (;;) {
-		if (run_head)
+		if (runq_find(this_cpu()))
 			schedule();
 		else
 			idle();
@@ -437,7 +483,8 @@ static void rseq_abort(struct task *t, uint64_t *rip)
 void sched_tick(uint64_t *user_rip)
 {
 	expire();
-	if (run_head) {
+	struct cpu *c = this_cpu();
+	if (runq_find(c) || !runs_on(current, c)) {
 		rseq_abort(current, user_rip);
 		sched_yield_cpu();
 	} else {
@@ -457,8 +504,8 @@ static bool dead_running(void)
 void task_exec_alone(void)
 {
 	struct task *keep = NULL, *others = NULL, **tail = &others, *t;
-	while ((t = runq_pop())) /* the queue keeps current and other processes' tasks */
-		if (t == current) {
+	while (run_head) /* the queue keeps current and other processes' tasks */
+		if ((t = runq_unlink(&run_head)) == current) {
 			keep = t;
 		} else if (t->proc != current->proc) {
 			*tail = t;
@@ -526,6 +573,21 @@ void task_exit(void)
 int sched_ncpus(void)
 {
 	return ncpus;
+}
+
+uint64_t sched_cpu_mask(void)
+{
+	return ncpus >= 64 ? ~0ull : (1ull << ncpus) - 1;
+}
+
+/* As Linux: a task running where it may no longer run moves at once. */
+void task_set_affinity(struct task *t, uint64_t mask)
+{
+	t->affinity = mask;
+	if (t == current && !runs_on(t, this_cpu()))
+		sched_yield_cpu();
+	else if (t->cpu && !runs_on(t, t->cpu))
+		task_kick(t); /* it yields on the kick (sched_tick) */
 }
 
 uint64_t sched_cpu_ns(void)

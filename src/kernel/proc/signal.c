@@ -62,6 +62,75 @@ bool signal_pending(struct task *t)
 
 static void signal_to(struct proc *p, struct task *t, int sig, const struct ksiginfo *info);
 
+/*
+ * Real-time signals queue, as on Linux: while one instance is pending (its
+ * bit and siginfo slot), each further send waits here, in order, with its
+ * own siginfo.  Standard signals stay coalesced.
+ */
+#define SIGRT_FIRST 32
+#define SIGQ_MAX    4096 /* instances queued in all, as RLIMIT_SIGPENDING bounds Linux's */
+struct sigq {
+	struct sigq *next;
+	int sig;
+	struct ksiginfo info;
+};
+static int sigq_count;
+
+bool signal_queue_full(void)
+{
+	return sigq_count >= SIGQ_MAX;
+}
+
+static void sigq_add(struct sigq **q, int sig, const struct ksiginfo *info)
+{
+	struct sigq *e = sigq_count < SIGQ_MAX ? kmalloc(sizeof(*e)) : NULL;
+	if (!e)
+		return; /* past the limit a send is lost, as on Linux */
+	e->next = NULL;
+	e->sig = sig;
+	e->info = *info;
+	while (*q)
+		q = &(*q)->next;
+	*q = e;
+	sigq_count++;
+}
+
+/* The first queued instance of sig (or of any signal, sig 0) leaves q: its siginfo to *info
+ * when given; whether there was one. */
+static bool sigq_take(struct sigq **q, int sig, struct ksiginfo *info)
+{
+	for (; *q; q = &(*q)->next)
+		if (!sig || (*q)->sig == sig) {
+			struct sigq *e = *q;
+			if (info)
+				*info = e->info;
+			*q = e->next;
+			kfree(e);
+			sigq_count--;
+			return true;
+		}
+	return false;
+}
+
+void signal_forget(struct sigq **q)
+{
+	while (sigq_take(q, 0, NULL))
+		;
+}
+
+void signal_drop(struct proc *p, int sig)
+{
+	p->sigpending &= ~SIGBIT(sig);
+	while (sigq_take(&p->sigq, sig, NULL))
+		;
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == p) {
+			t->sigpending &= ~SIGBIT(sig);
+			while (sigq_take(&t->sigq, sig, NULL))
+				;
+		}
+}
+
 /* Would the signal do nothing at all if delivered now?  Then it is not queued. */
 static bool discarded(struct proc *p, int sig)
 {
@@ -104,9 +173,11 @@ static void signal_to(struct proc *p, struct task *t, int sig, const struct ksig
 	}
 	struct ksiginfo *slot = t ? &t->siginfo[sig] : &p->siginfo[sig];
 	uint64_t *pend = t ? &t->sigpending : &p->sigpending;
-	if (!(*pend & SIGBIT(sig))) { /* standard signals do not queue; neither do these */
+	if (!(*pend & SIGBIT(sig))) {
 		*slot = *info;
 		*pend |= SIGBIT(sig);
+	} else if (sig >= SIGRT_FIRST) { /* standard signals do not queue */
+		sigq_add(t ? &t->sigq : &p->sigq, sig, info);
 	}
 	if (t && t->state == T_SLEEP && signal_pending(t))
 		task_wake(t, W_SIGNAL);
@@ -123,11 +194,13 @@ static int take(uint64_t set, struct ksiginfo *info)
 		return 0;
 	int sig = __builtin_ctzl(ready) + 1;
 	if (t->sigpending & SIGBIT(sig)) {
-		t->sigpending &= ~SIGBIT(sig);
 		*info = t->siginfo[sig];
+		if (!sigq_take(&t->sigq, sig, &t->siginfo[sig])) /* the next one stays pending */
+			t->sigpending &= ~SIGBIT(sig);
 	} else {
-		t->proc->sigpending &= ~SIGBIT(sig);
 		*info = t->proc->siginfo[sig];
+		if (!sigq_take(&t->proc->sigq, sig, &t->proc->siginfo[sig]))
+			t->proc->sigpending &= ~SIGBIT(sig);
 	}
 	return sig;
 }
@@ -155,9 +228,10 @@ static void fill_info(struct siginfo64 *si, int sig, const struct ksiginfo *k)
 		si->timer.tid = k->pid;
 		si->timer.overrun = k->overrun;
 		si->timer.value = k->addr;
-	} else {
+	} else { /* kill, tgkill, sigqueue (whose value sits where a timer's does) */
 		si->kill.pid = k->pid;
 		si->kill.uid = 0;
+		si->timer.value = k->addr;
 	}
 }
 

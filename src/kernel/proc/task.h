@@ -86,6 +86,7 @@ struct proc {
 	uint64_t sigpending; /* sent to the process, taken by any thread not blocking it */
 	struct ksiginfo siginfo[NSIG + 1];
 	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
+	struct sigq *sigq;	       /* real-time signals sent while one was pending (signal.c) */
 };
 
 enum task_state { T_RUN, T_SLEEP, T_DEAD };
@@ -105,6 +106,7 @@ struct task {
 	bool mask_saved;
 	uint64_t sigwait; /* rt_sigtimedwait: these wake the task even while blocked */
 	struct ksiginfo siginfo[NSIG + 1];
+	struct sigq *sigq;	   /* as proc's, for this thread */
 	long sys_nr;		   /* the call in progress, for restarting it */
 	struct sysframe *sysframe; /* and its user registers */
 	uint64_t altstack[3];	   /* stack_t: sp, flags, size */
@@ -123,6 +125,7 @@ struct task {
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
 	struct cpu *cpu;	  /* the CPU running it, NULL when switched out */
+	uint64_t affinity;	  /* the CPUs (bit = cpu id) it may run on: sched_setaffinity */
 	struct task *next_run;	  /* the run queue */
 	struct task *next_all;	  /* every task */
 };
@@ -148,13 +151,16 @@ void sched_yield_cpu(void);
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible);
 void task_wake(struct task *t, enum wake_reason why);
 void sched_tick(uint64_t *user_rip); /* the timer interrupted user mode at *user_rip */
+void sched_entered(void);	     /* klock_enter: current came from user mode */
 void task_exec_alone(void);
 void sched_timers_changed(void);
 /* a timer was armed: the local APIC timer may need to fire sooner */ /* execve: every other
 									 thread of the process
 									 ends */
 int sched_ncpus(void);
-uint64_t sched_cpu_ns(void); /* CPU time of every task of the process */
+uint64_t sched_cpu_mask(void);			       /* the CPUs online, as an affinity mask */
+void task_set_affinity(struct task *t, uint64_t mask); /* moves it off a CPU it left out */
+uint64_t sched_cpu_ns(void);			       /* CPU time of every task of the process */
 void task_save_fs(uint64_t fs);
 void task_save_gs(uint64_t gs);
 
@@ -164,6 +170,9 @@ bool signal_pending(struct task *t);					/* one it does not block */
 int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
 void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
 int signal_default_ignored(int sig);
+bool signal_queue_full(void);		   /* rt_sigqueueinfo: EAGAIN */
+void signal_drop(struct proc *p, int sig); /* pending instances of sig in p: gone */
+void signal_forget(struct sigq **q);	   /* a task or process freed: its queued signals too */
 void signal_syscall_exit(struct sysframe *f);
 void signal_trap_exit(struct trapframe *f);
 bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);

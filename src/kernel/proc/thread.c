@@ -143,12 +143,6 @@ static long task_of(long tid, struct task **t)
 	return *t ? 0 : -ESRCH;
 }
 
-static uint64_t cpu_mask(void)
-{
-	int n = sched_ncpus();
-	return n >= 64 ? ~0ul : (1ul << n) - 1;
-}
-
 SYSCALL3(sched_getaffinity, long, tid, size_t, len, uint64_t, umask)
 {
 	struct task *t;
@@ -158,21 +152,26 @@ SYSCALL3(sched_getaffinity, long, tid, size_t, len, uint64_t, umask)
 	if (len < 8 || len % 8)
 		return -EINVAL;
 	UOK(umask, 8);
-	*(uint64_t *)umask = cpu_mask();
+	*(uint64_t *)umask = t->affinity & sched_cpu_mask();
 	return 8;
 }
 
+/* As Linux: a shorter mask names the first CPUs, a longer one's extra CPUs are offline. */
 SYSCALL3(sched_setaffinity, long, tid, size_t, len, uint64_t, umask)
 {
 	struct task *t;
 	long r = task_of(tid, &t);
 	if (r)
 		return r;
-	if (len < 8)
+	uint64_t mask = 0;
+	if (len) {
+		UOK(umask, MIN(len, 8));
+		memcpy(&mask, (const void *)umask, MIN(len, 8));
+	}
+	mask &= sched_cpu_mask();
+	if (!mask)
 		return -EINVAL;
-	UOK(umask, 8);
-	if (!(*(const uint64_t *)umask & cpu_mask()))
-		return -EINVAL;
+	task_set_affinity(t, mask);
 	return 0;
 }
 

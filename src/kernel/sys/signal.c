@@ -51,10 +51,7 @@ SYSCALL4(rt_sigaction, long, sig, uint64_t, act, uint64_t, oact, long, size)
 		a->mask &= ~UNBLOCKABLE;
 		if (a->handler == SIG_IGN ||
 		    (a->handler == SIG_DFL && signal_default_ignored(sig))) {
-			/* pending instances are dropped, as Linux does */
-			current->proc->sigpending &= ~SIGBIT(sig);
-			for (struct task *t = task_list; t; t = t->next_all)
-				t->sigpending &= ~SIGBIT(sig);
+			signal_drop(current->proc, (int)sig); /* as Linux does */
 		}
 	}
 	return 0;
@@ -194,6 +191,48 @@ SYSCALL3(tgkill, long, tgid, long, tid, long, sig)
 		return -EINVAL;
 	struct task *t = task_by_tid(tid);
 	return thread_kill(t && t->proc->pid == tgid ? t : NULL, sig);
+}
+
+/*
+ * sigqueue and pthread_sigqueue: the caller's siginfo (si_code, si_pid, si_value) goes with
+ * the signal.  As Linux, only a process itself may pretend to be the kernel or kill().
+ */
+static long queue_info(struct proc *p, struct task *t, long sig, uint64_t uinfo)
+{
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	UOK(uinfo, 128);
+	int32_t code, pid;
+	uint64_t value;
+	memcpy(&code, (const char *)uinfo + 8, 4);
+	memcpy(&pid, (const char *)uinfo + 16, 4);
+	memcpy(&value, (const char *)uinfo + 24, 8);
+	if ((code >= 0 || code == SI_TKILL) && p != current->proc)
+		return -EPERM;
+	if (!sig)
+		return 0;
+	if (sig >= 32 && signal_queue_full())
+		return -EAGAIN;
+	struct ksiginfo k = {.code = code, .pid = pid, .addr = value};
+	if (t)
+		signal_send(t, (int)sig, &k);
+	else
+		signal_to_proc(p, (int)sig, &k);
+	return 0;
+}
+
+SYSCALL3(rt_sigqueueinfo, long, pid, long, sig, uint64_t, uinfo)
+{
+	struct proc *p = pid > 0 ? proc_by_pid(pid) : NULL;
+	return p && p->state == P_LIVE ? queue_info(p, NULL, sig, uinfo) : -ESRCH;
+}
+
+SYSCALL4(rt_tgsigqueueinfo, long, tgid, long, tid, long, sig, uint64_t, uinfo)
+{
+	if (tid <= 0 || tgid <= 0)
+		return -EINVAL;
+	struct task *t = task_by_tid(tid);
+	return t && t->proc->pid == tgid ? queue_info(t->proc, t, sig, uinfo) : -ESRCH;
 }
 
 /* ---- waiting ---- */
