@@ -62,6 +62,7 @@ static struct proc *proc_copy(struct proc *parent, struct task *t)
 	p->execed = false;
 	p->children_ns = 0;
 	p->sigpending = 0;
+	p->wait_stop = p->wait_cont = false; /* the parent's, not yet waited for */
 	memset(p->siginfo, 0, sizeof(p->siginfo));
 	memset(p->timers, 0, sizeof(p->timers));
 	p->start_ns = time_ns();

@@ -26,6 +26,42 @@ bool signal_pgrp(long pgid, int sig, const struct ksiginfo *info)
 	return found;
 }
 
+/* Linux's orphaned process group: no member has its parent in another group of the same
+ * session, so no job-control shell is left to continue it.  (A parent that is pid 1 counts as
+ * any other: pid 1 here is often the shell itself, as in a container.) */
+bool pgrp_orphaned(long pgid)
+{
+	for (struct proc *p = proc_list; p; p = p->next) {
+		if (p->state != P_LIVE || p->pgid != pgid)
+			continue;
+		const struct proc *par = p->parent;
+		if (par && par->pgid != pgid && par->sid == p->sid)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A process of the console's session, outside its foreground group, reads it (sig SIGTTIN),
+ * or writes with TOSTOP or changes its settings (SIGTTOU).  As Linux: its group gets the
+ * signal and the call is tried again once the group is continued (-ERESTARTSYS); with the
+ * signal blocked or ignored a read fails with EIO and the rest goes ahead; an orphaned group
+ * (and pid 1, which stop signals do not stop) gets EIO.
+ */
+int tty_job_check(int sig)
+{
+	struct proc *me = current->proc;
+	if (me->sid != tty_sid || me->pgid == tty_pgrp)
+		return 0;
+	if (me->sigact[sig].handler == SIG_IGN || (current->sigmask & SIGBIT(sig)))
+		return sig == SIGTTIN ? -EIO : 0;
+	if (me->pid == 1 || pgrp_orphaned(me->pgid))
+		return -EIO;
+	struct ksiginfo k = {.code = SI_KERNEL};
+	signal_pgrp(me->pgid, sig, &k);
+	return -ERESTARTSYS;
+}
+
 /* VINTR, VQUIT and VSUSP typed on the console go to its foreground group. */
 void tty_signal(int sig)
 {
