@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # An interactive busybox sh in the unikernel on a real terminal (tmux): external commands, a
-# pipeline, and ^C ending the foreground job while the shell goes on.
+# pipeline, ^C ending the foreground job while the shell goes on, and job control: ^Z, fg,
+# a background job, a background reader stopped by SIGTTIN.
 #
 # The guest runs under QEMU in a tmux pane (microvm, TCG, direct boot); keys are typed with
 # tmux send-keys and every step waits until the pane shows what it expects.
@@ -40,6 +41,16 @@ wait_for() {
 	return 1
 }
 type_line() { T send-keys -t t -l -- "$1" && T send-keys -t t Enter; }
+# retype_until REGEX LINE: type LINE again until the pane shows REGEX (for what comes true in
+# its own time, as a background job's stop; a bounded number of times).
+retype_until() {
+	for _ in $(seq 100); do
+		screen | grep -Eq -- "$1" && return 0
+		type_line "$2"
+		sleep 0.3
+	done
+	return 1
+}
 
 if ! "$MKIMAGE" "$tmp/img" --kernel "$KERNEL" --cmdline "--quiet '--env=PS1=sh> ' /bin/busybox sh -i" \
 	"/bin/busybox=$BUSYBOX" >"$tmp/mk" 2>&1; then
@@ -65,6 +76,37 @@ T send-keys -t t C-c
 type_line 'echo "after $?"'
 wait_for '^after 130$' && ok "^C ends the foreground job (status 130), the shell goes on" ||
 	bad "^C ends the foreground job (status 130), the shell goes on"
+# Job control: ^Z stops the foreground job, fg continues it, ^C ends it; a background job.
+type_line 'busybox sh -c "echo job two; exec busybox sleep 600"'
+wait_for '^job two$' || bad "the second foreground job starts"
+T send-keys -t t C-z
+wait_for '^\[1\]\+ +Stopped +busybox sh -c' && ok "^Z stops the foreground job, the shell says so" ||
+	bad "^Z stops the foreground job, the shell says so"
+type_line 'echo "stopped $?"'
+wait_for '^stopped 148$' && ok "a stopped job's status is 128+SIGTSTP" || bad "a stopped job's status is 128+SIGTSTP"
+type_line 'fg'
+wait_for '^busybox sh -c "echo job two; exec busybox sleep 600"$' || bad "fg names the job"
+T send-keys -t t C-c
+type_line 'echo "after fg $?"'
+wait_for '^after fg 130$' && ok "fg continues the job in the foreground, ^C ends it" ||
+	bad "fg continues the job in the foreground, ^C ends it"
+type_line 'busybox sleep 600 &'
+type_line 'jobs'
+wait_for '^\[1\]\+ +Running +busybox sleep 600$' && ok "jobs lists the background job" ||
+	bad "jobs lists the background job"
+type_line 'fg'
+wait_for '^busybox sleep 600$' || bad "fg brings the background job"
+T send-keys -t t C-c
+type_line 'echo "after bg $?"'
+wait_for '^after bg 130$' && ok "fg brings a background job to the foreground, ^C ends it" ||
+	bad "fg brings a background job to the foreground, ^C ends it"
+type_line 'busybox cat &'
+retype_until '^\[1\]\+ +Stopped \(tty input\) +busybox cat$' jobs &&
+	ok "a background job reading the terminal stops (SIGTTIN)" ||
+	bad "a background job reading the terminal stops (SIGTTIN)"
+type_line 'kill -9 %1'
+retype_until '^\[1\]\+ +Killed +busybox cat$' jobs && ok "kill -9 ends a stopped job" ||
+	bad "kill -9 ends a stopped job"
 type_line 'exit 7'
 wait_for '^RC=' && grep -qx 'exit 7' "$tmp/status" && ok "exit 7 ends the VM with status 7" ||
 	bad "exit 7 ends the VM with status 7 ($(cat "$tmp/status" 2>/dev/null))"
