@@ -136,7 +136,8 @@ case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kep
 	'pipe: 1 MiB from a child, in order, then EOF' 'pipeline: generate | transform | check passed 300000 bytes' \
 	'sigchld: handler told pid and status; ignored SIGCHLD reaps' \
 	'zombies: kept until waited for; an orphan came to its reaper' 'SUCCESS'
-case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' 'SUCCESS'
+case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' \
+	'pgroups: nice values set, read and inherited' 'SUCCESS'
 case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuses once each, SIGCHLD codes ok' \
 	'jobctl: waitid WSTOPPED/WCONTINUED/WNOWAIT, SA_NOCLDSTOP, SIGKILL when stopped ok' \
 	'jobctl: a stop signal discards a pending SIGCONT, SIGCONT a pending stop' \

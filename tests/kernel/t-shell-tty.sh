@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Interactive shells in the unikernel on a real terminal (tmux): busybox sh with external
-# commands, a pipeline, ^C ending the foreground job while the shell goes on; then job control
-# in busybox sh and bash-static: ^Z, fg, a background job, a background reader stopped by
-# SIGTTIN, kill -9 of a stopped job (what each shell prints is what it prints on Linux).
+# commands, a pipeline, ^C ending the foreground job while the shell goes on; then job
+# control in busybox sh, bash-static and zsh-static: ^Z, fg, a background job, a background
+# reader stopped by SIGTTIN, kill -9 of a stopped job (each shell prints what it does on Linux).
 #
 # The guest runs under QEMU in a tmux pane (microvm, TCG, direct boot); keys are typed with
 # tmux send-keys and every step waits until the pane shows what it expects.
 # Environment (set by meson): KERNEL, MKIMAGE; QEMU (default qemu-system-x86_64).
-# Exits 77 when the kernel, busybox-static or tmux is missing; the bash part is skipped
-# without bash-static.
+# Exits 77 when the kernel, busybox-static or tmux is missing; the bash and zsh parts are
+# skipped without bash-static or zsh-static.
 set -u
 QEMU=${QEMU:-qemu-system-x86_64}
 BUSYBOX=/bin/busybox
 BASH_STATIC=/bin/bash-static
+ZSH_STATIC=/bin/zsh-static
 for v in KERNEL MKIMAGE; do
 	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
 done
@@ -76,38 +77,38 @@ boot() {
 }
 
 # Job control: ^Z stops the foreground job, fg continues it, ^C ends it; a background job;
-# one that reads the terminal stops.  (busybox sh and bash word a few things differently.)
+# one that reads the terminal stops.  (busybox sh, bash and zsh word a few things differently.)
 job_control() {
 	type_line 'busybox sh -c "echo job two; exec busybox sleep 600"'
 	wait_for '^job two$' || bad "$sess: the second foreground job starts"
 	key C-z
-	wait_for '^\[1\]\+ +Stopped +busybox sh -c' && ok "$sess: ^Z stops the foreground job" ||
+	wait_for '^(\[1\]\+ +Stopped|zsh: suspended) +busybox sh -c' && ok "$sess: ^Z stops the foreground job" ||
 		bad "$sess: ^Z stops the foreground job"
 	type_line 'echo "stopped $?"'
 	wait_for '^stopped 148$' && ok "$sess: a stopped job's status is 128+SIGTSTP" ||
 		bad "$sess: a stopped job's status is 128+SIGTSTP"
 	type_line 'fg'
-	wait_for '^busybox sh -c "echo job two; exec busybox sleep 600"$' || bad "$sess: fg names the job"
+	wait_for '^(\[1\]  \+ continued  )?busybox sh -c "echo job two; exec busybox sleep 600"$' || bad "$sess: fg names the job"
 	key C-c
 	type_line 'echo "after fg $?"'
 	wait_for '^after fg 130$' && ok "$sess: fg continues the job in the foreground, ^C ends it" ||
 		bad "$sess: fg continues the job in the foreground, ^C ends it"
 	type_line 'busybox sleep 600 &'
 	type_line 'jobs'
-	wait_for '^\[1\]\+ +Running +busybox sleep 600( &)?$' && ok "$sess: jobs lists the background job" ||
+	wait_for '^\[1\] *\+ +[Rr]unning +busybox sleep 600( &)?$' && ok "$sess: jobs lists the background job" ||
 		bad "$sess: jobs lists the background job"
 	type_line 'fg'
-	wait_for '^busybox sleep 600$' || bad "$sess: fg brings the background job"
+	wait_for '^(\[1\]  \+ running    )?busybox sleep 600$' || bad "$sess: fg brings the background job"
 	key C-c
 	type_line 'echo "after bg $?"'
 	wait_for '^after bg 130$' && ok "$sess: fg brings a background job to the foreground, ^C ends it" ||
 		bad "$sess: fg brings a background job to the foreground, ^C ends it"
 	type_line 'busybox cat &'
-	retype_until '^\[1\]\+ +Stopped( \(tty input\))? +busybox cat$' jobs &&
+	retype_until '^\[1\] *\+ +([Ss]topped|suspended)( \(tty input\))? +busybox cat$' jobs &&
 		ok "$sess: a background job reading the terminal stops (SIGTTIN)" ||
 		bad "$sess: a background job reading the terminal stops (SIGTTIN)"
 	type_line 'kill -9 %1'
-	retype_until '^\[1\]\+ +Killed +busybox cat$' jobs && ok "$sess: kill -9 ends a stopped job" ||
+	retype_until '^\[1\] *\+ +[Kk]illed +busybox cat$' jobs && ok "$sess: kill -9 ends a stopped job" ||
 		bad "$sess: kill -9 ends a stopped job"
 	type_line 'exit 7'
 	wait_for '^RC=' && grep -qx 'exit 7' "$tmp/$sess.status" && ok "$sess: exit 7 ends the VM with status 7" ||
@@ -131,6 +132,12 @@ if [ -x "$BASH_STATIC" ]; then
 	job_control
 else
 	echo "skip bash: $BASH_STATIC not installed (tests/deps.sh)"
+fi
+if [ -x "$ZSH_STATIC" ]; then
+	boot zsh "--quiet '--env=PS1=sh> ' /bin/zsh -f -i" "/bin/busybox=$BUSYBOX" "/bin/zsh=$ZSH_STATIC"
+	job_control
+else
+	echo "skip zsh: $ZSH_STATIC not installed (tests/deps.sh)"
 fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

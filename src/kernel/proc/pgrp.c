@@ -156,3 +156,51 @@ SYSCALL0(setsid)
 	me->sid = me->pgid = me->pid;
 	return me->sid;
 }
+
+/* ---- nice values: a process's, its group's, the (only) user's ---- */
+#define PRIO_PROCESS 0
+#define PRIO_PGRP    1
+#define PRIO_USER    2
+
+/* Is p one that setpriority's (which, who) names? */
+static bool prio_names(const struct proc *p, int which, int who)
+{
+	struct proc *me = current->proc;
+	if (p->state != P_LIVE)
+		return false;
+	switch (which) {
+	case PRIO_PROCESS:
+		return p->pid == (who ? who : me->pid);
+	case PRIO_PGRP:
+		return p->pgid == (who ? who : me->pgid);
+	default: /* PRIO_USER: every process belongs to the one user, root */
+		return (uint32_t)who == p->cred.uid || (!who && p->cred.uid == me->cred.uid);
+	}
+}
+
+/* The raw call returns 20 - nice (1..40) of the highest-priority process named. */
+SYSCALL2(getpriority, int, which, int, who)
+{
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	int best = 20; /* above any nice */
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (prio_names(p, which, who) && p->nice < best)
+			best = p->nice;
+	return best == 20 ? -ESRCH : 20 - best;
+}
+
+/* Root may raise and lower it; the scheduler is round robin and does not use it (yet). */
+SYSCALL3(setpriority, int, which, int, who, int, nice)
+{
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+	bool found = false;
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (prio_names(p, which, who)) {
+			p->nice = nice;
+			found = true;
+		}
+	return found ? 0 : -ESRCH;
+}

@@ -90,6 +90,7 @@ struct proc {
 	bool stopped;
 	int stop_sig;		   /* the signal that stopped it, for wait's status */
 	bool wait_stop, wait_cont; /* a stop, a continue, not yet reported to a wait */
+	int nice;		   /* setpriority's: kept and inherited, unused by the scheduler */
 };
 
 enum task_state { T_RUN, T_SLEEP, T_DEAD };
