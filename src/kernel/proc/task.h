@@ -180,10 +180,29 @@ void fpu_load_from(const void *src);
 void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
 
+/* clone's flags, as Linux numbers them; the low byte is the exit signal of a new process */
+#define CLONE_VM	     0x100ul
+#define CLONE_FS	     0x200ul
+#define CLONE_FILES	     0x400ul
+#define CLONE_SIGHAND	     0x800ul
+#define CLONE_VFORK	     0x4000ul
+#define CLONE_THREAD	     0x10000ul
+#define CLONE_SYSVSEM	     0x40000ul
+#define CLONE_SETTLS	     0x80000ul
+#define CLONE_PARENT_SETTID  0x100000ul
+#define CLONE_CHILD_CLEARTID 0x200000ul
+#define CLONE_DETACHED	     0x400000ul
+#define CLONE_CHILD_SETTID   0x1000000ul
+#define CLONE_IO	     0x80000000ul
+#define CLONE_CLEAR_SIGHAND  0x100000000ul
+/* thread.c: clone's flags and the addresses they name checked, for a thread (CLONE_THREAD or
+ * CLONE_SIGHAND) or a process: 0, -EINVAL, -EFAULT or -EPERM */
+long clone_check(uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t tls);
+
 /* fork.c and wait.c: processes */
 struct proc *proc_by_pid(long pid); /* a live process or a zombie */
 long proc_clone(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
-		uint64_t tls);
+		uint64_t tls);	      /* flags that passed clone_check */
 void proc_exec_mm(void);	      /* execve: a vfork child leaves its parent's address space */
 void proc_exit(int wstatus) NORETURN; /* exit_group, or a deadly signal: Linux's wait status */
 void proc_free_if_done(struct proc *p);
