@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Interactive shells in the unikernel on a real terminal (tmux): busybox sh with external
 # commands, a pipeline, ^C ending the foreground job while the shell goes on; then job
-# control in busybox sh, bash-static and zsh-static: ^Z, fg, a background job, a background
+# control in busybox sh, bash-static and zsh-static: ^Z, bg, fg, a background job, a background
 # reader stopped by SIGTTIN, kill -9 of a stopped job (each shell prints what it does on Linux).
 #
 # The guest runs under QEMU in a tmux pane (microvm, TCG, direct boot); keys are typed with
@@ -76,8 +76,9 @@ boot() {
 	wait_for '^sh> ?$' && ok "$1: the interactive shell prompts" || bad "$1: the interactive shell prompts"
 }
 
-# Job control: ^Z stops the foreground job, fg continues it, ^C ends it; a background job;
-# one that reads the terminal stops.  (busybox sh, bash and zsh word a few things differently.)
+# Job control: ^Z stops the foreground job, bg continues it in the background, fg brings it
+# back, ^C ends it; a background job; one that reads the terminal stops.  (busybox sh, bash
+# and zsh word a few things differently.)
 job_control() {
 	type_line 'busybox sh -c "echo job two; exec busybox sleep 600"'
 	wait_for '^job two$' || bad "$sess: the second foreground job starts"
@@ -87,8 +88,12 @@ job_control() {
 	type_line 'echo "stopped $?"'
 	wait_for '^stopped 148$' && ok "$sess: a stopped job's status is 128+SIGTSTP" ||
 		bad "$sess: a stopped job's status is 128+SIGTSTP"
+	type_line 'bg'
+	retype_until '^\[1\] *\+ +[Rr]unning +busybox sh -c' jobs && ok "$sess: bg continues the job in the background" ||
+		bad "$sess: bg continues the job in the background"
 	type_line 'fg'
-	wait_for '^(\[1\]  \+ continued  )?busybox sh -c "echo job two; exec busybox sleep 600"$' || bad "$sess: fg names the job"
+	wait_for '^(\[1\]  \+ running    )?busybox sh -c "echo job two; exec busybox sleep 600"$' ||
+		bad "$sess: fg names the job"
 	key C-c
 	type_line 'echo "after fg $?"'
 	wait_for '^after fg 130$' && ok "$sess: fg continues the job in the foreground, ^C ends it" ||
