@@ -8,7 +8,7 @@ pkgs=(
   nginx libnginx-mod-http-dav-ext redis-server redis-tools erlang-base wrk libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
   binutils util-linux clang-format git g++ golang-go rustc
   python3 python3-yaml sqlite3 lua5.4 coreutils curl openssl tmux cpio xz-utils file procps iproute2 ca-certificates hyperfine
-  busybox-static bash-static
+  busybox-static bash-static zsh-static
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -127,6 +127,8 @@ void status_init(void);
 bool status_present(void);
 void status_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long console_write(const char *buf, size_t len);
+long console_write_user(const char *buf,
+			size_t len); /* a program's: TOSTOP stops a background job */
 long console_read(char *buf, size_t len, bool nonblock);
 void console_pump(void); /* run the line discipline over the input that arrived */
 int console_ioctl(unsigned long req, uint64_t arg);

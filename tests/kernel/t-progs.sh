@@ -136,7 +136,14 @@ case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kep
 	'pipe: 1 MiB from a child, in order, then EOF' 'pipeline: generate | transform | check passed 300000 bytes' \
 	'sigchld: handler told pid and status; ignored SIGCHLD reaps' \
 	'zombies: kept until waited for; an orphan came to its reaper' 'SUCCESS'
-case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' 'SUCCESS'
+case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' \
+	'pgroups: nice values set, read and inherited' 'SUCCESS'
+case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuses once each, SIGCHLD codes ok' \
+	'jobctl: waitid WSTOPPED/WCONTINUED/WNOWAIT, SA_NOCLDSTOP, SIGKILL when stopped ok' \
+	'jobctl: a stop signal discards a pending SIGCONT, SIGCONT a pending stop' \
+	'jobctl: in an orphaned group SIGTSTP and SIGTTIN are discarded, SIGSTOP stops' \
+	'K:jobctl: the terminal stops a background read (SIGTTIN), settings and TOSTOP writes (SIGTTOU)' \
+	'SUCCESS'
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'

@@ -4,7 +4,7 @@
 #
 # t-shell.sh [CASE...] | --list-scripts
 #   Each CASE (table below) is a script in tests/kernel/shell/ and a shell
-#   (busybox: busybox-static's ash, bash: bash-static).  The script runs
+#   (busybox: busybox-static's ash, bash: bash-static, zsh: zsh-static).  The script runs
 #   natively with the host's copy of the same static binary in an empty
 #   directory, then in the unikernel (microvm, TCG, direct boot) as the
 #   program on the kernel command line; the console (without CR) and the
@@ -21,22 +21,27 @@
 set -u
 QEMU=${QEMU:-qemu-system-x86_64}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
-declare -A shell_path=([busybox]=/bin/busybox [bash]=/bin/bash-static)
-declare -A shell_argv=([busybox]="/bin/busybox sh" [bash]="/bin/bash --norc --noprofile")
+declare -A shell_path=([busybox]=/bin/busybox [bash]=/bin/bash-static [zsh]=/bin/zsh-static)
+declare -A shell_argv=([busybox]="/bin/busybox sh" [bash]="/bin/bash --norc --noprofile" [zsh]="/bin/zsh -f")
 
 # case NAME SHELL SCRIPT
 cases=()
 case_def() { cases+=("$1"); eval "case_$1=(\"\${@:2}\")"; }
 case_def heredoc_busybox busybox heredoc.sh
 case_def heredoc_bash bash heredoc.sh
+case_def heredoc_zsh zsh heredoc.sh
 case_def trap_busybox busybox trap.sh
 case_def trap_bash bash trap.sh
+case_def trap_zsh zsh trap.sh
 case_def trapsig_busybox busybox trapsig.sh
 case_def trapsig_bash bash trapsig.sh
+case_def trapsig_zsh zsh trapsig.sh
 case_def builtins_busybox busybox builtins.sh
 case_def builtins_bash bash builtins.sh
+case_def builtins_zsh zsh builtins.sh
 case_def pipelines_busybox busybox pipelines.sh
 case_def pipelines_bash bash pipelines.sh
+case_def pipelines_zsh zsh pipelines.sh
 # icase NAME SHELL STATUS COMMAND INPUT EXPECTED-LINE...
 icases=()
 icase_def() { icases+=("$1"); eval "icase_$1=(\"\${@:2}\")"; }
@@ -44,6 +49,8 @@ icase_def interactive_busybox busybox 5 '/bin/busybox sh -i' \
 	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 5\n' 'sum 42' 'x=ayz'
 icase_def interactive_bash bash 6 '/bin/bash --norc -i' \
 	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 6\n' 'sum 42' 'x=ayz'
+icase_def interactive_zsh zsh 8 '/bin/zsh -f -i' \
+	$'echo "sum $((6 * 7))"\nx=abc\x7f\x7fyz\necho "x=$x"\nexit 8\n' 'sum 42' 'x=ayz'
 # read -t polls the console: a waiting line is read, none times out
 icase_def read_t_line busybox 0 "/bin/busybox sh -c 'read -t 30 x; echo \"status \$? [\$x]\"'" \
 	$'typed line\n' 'status 0 [typed line]'

@@ -80,6 +80,7 @@ struct ktermios {
 #define ECHOK	0x20
 #define ECHONL	0x40
 #define NOFLSH	0x80
+#define TOSTOP	0x100
 #define ECHOCTL 0x200
 #define ECHOKE	0x800
 #define IEXTEN	0x8000
@@ -360,6 +361,9 @@ static long raw_read(char *buf, size_t len, bool nonblock)
 
 long console_read(char *buf, size_t len, bool nonblock)
 {
+	int r = tty_job_check(SIGTTIN); /* a background job stops here */
+	if (r)
+		return r;
 	if (!len)
 		return 0;
 	if (!canonical())
@@ -406,8 +410,25 @@ static void set_termios(const struct ktermios *t, bool flush)
 #define TIOCGWINSZ 0x5413
 #define TIOCSWINSZ 0x5414
 
+/* A program's write to the console: a background job with TOSTOP set stops first. */
+long console_write_user(const char *buf, size_t len)
+{
+	int r = tio.c_lflag & TOSTOP ? tty_job_check(SIGTTOU) : 0;
+	return r ? r : console_write(buf, len);
+}
+
+/* The calls that change the terminal: a background job stops first (SIGTTOU). */
+static bool changes_tty(unsigned long req)
+{
+	return req == TCSETS || req == TCSETSW || req == TCSETSF || req == TCFLSH ||
+	       req == TIOCSPGRP;
+}
+
 int console_ioctl(unsigned long req, uint64_t arg)
 {
+	int r = changes_tty(req) ? tty_job_check(SIGTTOU) : 0;
+	if (r)
+		return r;
 	switch (req) {
 	case TCGETS:
 		if (!vm_user_ok(arg, sizeof(tio)))

@@ -3,23 +3,6 @@
 #include "../sys/sys.h"
 #include "task.h"
 
-#define CLONE_VM	     0x100ul
-#define CLONE_FS	     0x200ul
-#define CLONE_FILES	     0x400ul
-#define CLONE_VFORK	     0x4000ul
-#define CLONE_SYSVSEM	     0x40000ul
-#define CLONE_SETTLS	     0x80000ul
-#define CLONE_PARENT_SETTID  0x100000ul
-#define CLONE_CHILD_CLEARTID 0x200000ul
-#define CLONE_DETACHED	     0x400000ul
-#define CLONE_CHILD_SETTID   0x1000000ul
-#define CLONE_IO	     0x80000000ul
-#define CLONE_CLEAR_SIGHAND  0x100000000ul
-#define PROC_MAY                                                                                   \
-	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_SYSVSEM | CLONE_SETTLS |          \
-	 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID |        \
-	 CLONE_IO | CLONE_CLEAR_SIGHAND | 0xfful)
-
 struct proc *proc_list = &proc;
 
 struct node **proc_cwd(void)
@@ -63,6 +46,7 @@ static struct proc *proc_copy(struct proc *parent, struct task *t)
 	p->children_ns = 0;
 	p->sigpending = 0;
 	p->sigq = NULL;
+	p->wait_stop = p->wait_cont = false; /* the parent's, not yet waited for */
 	memset(p->siginfo, 0, sizeof(p->siginfo));
 	memset(p->timers, 0, sizeof(p->timers));
 	p->start_ns = time_ns();
@@ -111,16 +95,6 @@ static struct mm *fork_mm(uint64_t ctid, int tid, bool settid)
 long proc_clone(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
 		uint64_t tls)
 {
-	if (flags & ~PROC_MAY)
-		return -EINVAL;
-	if ((flags & 0xff) > NSIG)
-		return -EINVAL;
-	if (flags & CLONE_PARENT_SETTID)
-		UOK(ptid, 4);
-	if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
-		UOK(ctid, 4);
-	if (flags & CLONE_SETTLS && tls >= 0x800000000000ul)
-		return -EPERM;
 	struct task *t = task_new();
 	if (!t)
 		return -EAGAIN;

@@ -26,6 +26,42 @@ bool signal_pgrp(long pgid, int sig, const struct ksiginfo *info)
 	return found;
 }
 
+/* Linux's orphaned process group: no member has its parent in another group of the same
+ * session, so no job-control shell is left to continue it.  (A parent that is pid 1 counts as
+ * any other: pid 1 here is often the shell itself, as in a container.) */
+bool pgrp_orphaned(long pgid)
+{
+	for (struct proc *p = proc_list; p; p = p->next) {
+		if (p->state != P_LIVE || p->pgid != pgid)
+			continue;
+		const struct proc *par = p->parent;
+		if (par && par->pgid != pgid && par->sid == p->sid)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A process of the console's session, outside its foreground group, reads it (sig SIGTTIN),
+ * or writes with TOSTOP or changes its settings (SIGTTOU).  As Linux: its group gets the
+ * signal and the call is tried again once the group is continued (-ERESTARTSYS); with the
+ * signal blocked or ignored a read fails with EIO and the rest goes ahead; an orphaned group
+ * (and pid 1, which stop signals do not stop) gets EIO.
+ */
+int tty_job_check(int sig)
+{
+	struct proc *me = current->proc;
+	if (me->sid != tty_sid || me->pgid == tty_pgrp)
+		return 0;
+	if (me->sigact[sig].handler == SIG_IGN || (current->sigmask & SIGBIT(sig)))
+		return sig == SIGTTIN ? -EIO : 0;
+	if (me->pid == 1 || pgrp_orphaned(me->pgid))
+		return -EIO;
+	struct ksiginfo k = {.code = SI_KERNEL};
+	signal_pgrp(me->pgid, sig, &k);
+	return -ERESTARTSYS;
+}
+
 /* VINTR, VQUIT and VSUSP typed on the console go to its foreground group. */
 void tty_signal(int sig)
 {
@@ -119,4 +155,52 @@ SYSCALL0(setsid)
 			return -EPERM;
 	me->sid = me->pgid = me->pid;
 	return me->sid;
+}
+
+/* ---- nice values: a process's, its group's, the (only) user's ---- */
+#define PRIO_PROCESS 0
+#define PRIO_PGRP    1
+#define PRIO_USER    2
+
+/* Is p one that setpriority's (which, who) names? */
+static bool prio_names(const struct proc *p, int which, int who)
+{
+	struct proc *me = current->proc;
+	if (p->state != P_LIVE)
+		return false;
+	switch (which) {
+	case PRIO_PROCESS:
+		return p->pid == (who ? who : me->pid);
+	case PRIO_PGRP:
+		return p->pgid == (who ? who : me->pgid);
+	default: /* PRIO_USER: every process belongs to the one user, root */
+		return (uint32_t)who == p->cred.uid || (!who && p->cred.uid == me->cred.uid);
+	}
+}
+
+/* The raw call returns 20 - nice (1..40) of the highest-priority process named. */
+SYSCALL2(getpriority, int, which, int, who)
+{
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	int best = 20; /* above any nice */
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (prio_names(p, which, who) && p->nice < best)
+			best = p->nice;
+	return best == 20 ? -ESRCH : 20 - best;
+}
+
+/* Root may raise and lower it; the scheduler is round robin and does not use it (yet). */
+SYSCALL3(setpriority, int, which, int, who, int, nice)
+{
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+	bool found = false;
+	for (struct proc *p = proc_list; p; p = p->next)
+		if (prio_names(p, which, who)) {
+			p->nice = nice;
+			found = true;
+		}
+	return found ? 0 : -ESRCH;
 }

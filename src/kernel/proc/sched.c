@@ -438,19 +438,24 @@ void sched_yield_cpu(void)
 	schedule();
 }
 
+/* A stop that comes during an interruptible sleep stops the task there; the sleep goes on
+ * after SIGCONT (signal.c). */
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible)
 {
 	struct task *t = current;
-	t->deadline = deadline;
-	t->interruptible = interruptible;
-	t->wake = W_NONE;
-	t->state = T_SLEEP;
-	if (deadline && deadline <= time_ns())
-		task_wake(t, W_TIMEOUT);
-	else if (interruptible && signal_pending(t))
-		task_wake(t, W_SIGNAL);
-	schedule();
-	return t->wake;
+	bool woken = false;
+	do {
+		t->deadline = deadline;
+		t->interruptible = interruptible;
+		t->wake = W_NONE;
+		t->state = T_SLEEP;
+		if (deadline && deadline <= time_ns())
+			task_wake(t, W_TIMEOUT);
+		else if (interruptible && signal_pending(t))
+			task_wake(t, W_SIGNAL);
+		schedule();
+	} while (t->wake == W_SIGNAL && signal_stop_in_place(&woken) && !woken);
+	return woken ? W_WOKEN : t->wake;
 }
 
 void task_wake(struct task *t, enum wake_reason why)

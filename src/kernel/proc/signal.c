@@ -44,9 +44,19 @@ struct rt_sigframe {
 _Static_assert(sizeof(struct ucontext64) == 304, "ucontext layout");
 _Static_assert(sizeof(struct siginfo64) == 128, "siginfo layout");
 
+#define CLD_STOPPED   5
+#define CLD_CONTINUED 6
+#define SA_NOCLDSTOP  1ul
+
 int signal_default_ignored(int sig)
 {
-	return sig >= 1 && sig <= 64 && ((IGNORED | STOPS) & SIGBIT(sig));
+	return sig >= 1 && sig <= 64 && (IGNORED & SIGBIT(sig));
+}
+
+/* Does sig stop the process when delivered (a stop signal left at its default action)? */
+static bool stops(const struct proc *p, int sig)
+{
+	return (STOPS & SIGBIT(sig)) && p->sigact[sig].handler == SIG_DFL;
 }
 
 static struct linux_sigaction *action(int sig)
@@ -57,7 +67,7 @@ static struct linux_sigaction *action(int sig)
 bool signal_pending(struct task *t)
 {
 	return ((t->sigpending | t->proc->sigpending) & ~t->sigmask) ||
-	       ((t->sigpending | t->proc->sigpending) & t->sigwait);
+	       ((t->sigpending | t->proc->sigpending) & t->sigwait) || t->proc->stopped;
 }
 
 static void signal_to(struct proc *p, struct task *t, int sig, const struct ksiginfo *info);
@@ -118,24 +128,152 @@ void signal_forget(struct sigq **q)
 		;
 }
 
+static void drop_pending(struct proc *p, uint64_t set)
+{
+	p->sigpending &= ~set;
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == p)
+			t->sigpending &= ~set;
+}
+
 void signal_drop(struct proc *p, int sig)
 {
-	p->sigpending &= ~SIGBIT(sig);
+	drop_pending(p, SIGBIT(sig));
 	while (sigq_take(&p->sigq, sig, NULL))
 		;
 	for (struct task *t = task_list; t; t = t->next_all)
-		if (t->proc == p) {
-			t->sigpending &= ~SIGBIT(sig);
+		if (t->proc == p)
 			while (sigq_take(&t->sigq, sig, NULL))
 				;
-		}
 }
 
-/* Would the signal do nothing at all if delivered now?  Then it is not queued. */
+/* Would the signal do nothing at all if delivered now?  Then it is not queued.  pid 1 is not
+ * stopped by the default action (as a container's init): nothing could continue it. */
 static bool discarded(struct proc *p, int sig)
 {
 	uint64_t h = p->sigact[sig].handler;
-	return h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig));
+	return h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig)) ||
+	       (p->pid == 1 && stops(p, sig));
+}
+
+/*
+ * ---- job control: stops and continues ----
+ *
+ * A stop signal at its default action stops the whole process: the thread that
+ * takes it marks the process stopped and tells the parent (SIGCHLD with
+ * CLD_STOPPED unless SA_NOCLDSTOP, and a wait4 with WUNTRACED sees it once); every
+ * thread then waits in stop_wait, on its way back to user mode or in the
+ * interruptible sleep the stop found it in (signal_stop_in_place), until SIGCONT
+ * or SIGKILL.  The parent hears of the stop as soon as the first thread stops:
+ * the others stop at their next kernel exit, without running user code.
+ */
+
+static int take(uint64_t set, struct ksiginfo *info);
+
+/* p's parent hears that p stopped or continued. */
+static void notify_parent(struct proc *p, int code, int status)
+{
+	struct proc *parent = p->parent;
+	if (!parent)
+		return;
+	if (!(parent->sigact[SIGCHLD].flags & SA_NOCLDSTOP)) {
+		struct ksiginfo k = {.code = code, .pid = p->pid, .overrun = status};
+		signal_to_proc(parent, SIGCHLD, &k);
+	}
+	proc_wake_waiters(parent);
+}
+
+/* The threads of p waiting in stop_wait look again (SIGCONT came, or SIGKILL). */
+static void wake_stopped(struct proc *p)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == p && t->in_stop)
+			task_wake(t, W_CONT);
+}
+
+/* What sending sig does before it is queued, as Linux: a stop signal cancels a pending
+ * SIGCONT; SIGCONT cancels pending stops and continues a stopped process, even when SIGCONT
+ * itself is blocked or ignored. */
+static void stop_or_continue(struct proc *p, int sig)
+{
+	if (STOPS & SIGBIT(sig)) {
+		drop_pending(p, SIGBIT(SIGCONT));
+	} else if (sig == SIGCONT) {
+		drop_pending(p, STOPS);
+		if (p->stopped) {
+			p->stopped = false;
+			p->wait_stop = false;
+			p->wait_cont = true;
+			wake_stopped(p);
+			notify_parent(p, CLD_CONTINUED, SIGCONT);
+		}
+	}
+}
+
+/* The calling thread takes stop signal sig: its process stops.  A stop other than SIGSTOP
+ * in an orphaned process group does nothing (no shell is left to continue it). */
+static void group_stop(int sig)
+{
+	struct proc *p = current->proc;
+	if (sig != SIGSTOP && pgrp_orphaned(p->pgid))
+		return;
+	if (!p->stopped) {
+		p->stopped = true;
+		p->stop_sig = sig;
+		p->wait_stop = true;
+		p->wait_cont = false;
+		notify_parent(p, CLD_STOPPED, sig);
+	}
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == p && t != current)
+			task_kick(t); /* running on another CPU: into the kernel, where it stops */
+}
+
+static bool kill_pending(const struct task *t)
+{
+	return (t->sigpending | t->proc->sigpending) & SIGBIT(SIGKILL);
+}
+
+/* Wait while current's process is stopped (or until SIGKILL); true when something other than
+ * the continue woke it meanwhile (a sleep it was in may have ended). */
+static bool stop_wait(void)
+{
+	struct task *t = current;
+	bool woken = false;
+	while (t->proc->stopped && !kill_pending(t)) {
+		t->in_stop = true;
+		if (task_sleep(0, false) != W_CONT)
+			woken = true;
+		t->in_stop = false;
+	}
+	return woken;
+}
+
+/*
+ * An interruptible sleep woke for a signal.  When all there is to do is to stop (stop
+ * signals at their default action, or another thread's stop), current stops right there and
+ * this returns true: the sleep goes on once the process continues, as Linux restarts the
+ * call (nanosleep, pause, read, wait4 go on after ^Z and fg).  *woken: something else woke
+ * it while stopped.  False when a handler or a deadly signal waits: the call ends.
+ */
+bool signal_stop_in_place(bool *woken)
+{
+	struct task *t = current;
+	struct proc *p = t->proc;
+	uint64_t ready = (t->sigpending | p->sigpending) & ~t->sigmask;
+	if ((t->sigpending | p->sigpending) & t->sigwait)
+		return false; /* rt_sigtimedwait takes it */
+	for (uint64_t r = ready; r; r &= r - 1)
+		if (!stops(p, __builtin_ctzl(r) + 1))
+			return false;
+	if (!ready && !p->stopped)
+		return false;
+	struct ksiginfo k;
+	int sig;
+	while ((sig = take(ready, &k)))
+		group_stop(sig);
+	*woken = stop_wait();
+	return !kill_pending(t);
 }
 
 void signal_send(struct task *t, int sig, const struct ksiginfo *info)
@@ -161,7 +299,10 @@ static bool takes(const struct task *c, const struct proc *p, int sig)
 
 static void signal_to(struct proc *p, struct task *t, int sig, const struct ksiginfo *info)
 {
-	if (sig < 1 || sig > NSIG || discarded(p, sig))
+	if (sig < 1 || sig > NSIG)
+		return;
+	stop_or_continue(p, sig);
+	if (discarded(p, sig))
 		return;
 	if (!t) { /* for the process: a thread that does not block it (the caller first), else any
 		     later */
@@ -179,6 +320,8 @@ static void signal_to(struct proc *p, struct task *t, int sig, const struct ksig
 	} else if (sig >= SIGRT_FIRST) { /* standard signals do not queue */
 		sigq_add(t ? &t->sigq : &p->sigq, sig, info);
 	}
+	if (sig == SIGKILL)
+		wake_stopped(p); /* a stopped process dies */
 	if (t && t->state == T_SLEEP && signal_pending(t))
 		task_wake(t, W_SIGNAL);
 	else if (t)
@@ -323,10 +466,16 @@ static void deliver(struct trapframe *f)
 {
 	struct ksiginfo k;
 	int sig;
+	stop_wait(); /* another thread stopped the process */
 	while ((sig = take(~current->sigmask, &k))) {
 		uint64_t h = action(sig)->handler;
 		if (h == SIG_IGN || (h == SIG_DFL && signal_default_ignored(sig)))
 			continue;
+		if (stops(current->proc, sig)) {
+			group_stop(sig);
+			stop_wait();
+			continue;
+		}
 		if (h == SIG_DFL)
 			die(sig, &k);
 		if (!setup_frame(f, sig, &k))
@@ -347,8 +496,10 @@ static bool restart_after(void)
 		if (!(ready & SIGBIT(sig)))
 			continue;
 		struct linux_sigaction *a = action(sig);
-		if (a->handler == SIG_IGN || (a->handler == SIG_DFL && signal_default_ignored(sig)))
-			continue;
+		if (a->handler == SIG_IGN ||
+		    (a->handler == SIG_DFL && signal_default_ignored(sig)) ||
+		    stops(current->proc, sig))
+			continue; /* no handler runs: the call goes on */
 		return a->handler != SIG_DFL && (a->flags & SA_RESTART);
 	}
 	return true;

@@ -87,10 +87,15 @@ struct proc {
 	struct ksiginfo siginfo[NSIG + 1];
 	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
 	struct sigq *sigq;	       /* real-time signals sent while one was pending (signal.c) */
+	/* job control: stopped by a stop signal until SIGCONT or SIGKILL (signal.c) */
+	bool stopped;
+	int stop_sig;		   /* the signal that stopped it, for wait's status */
+	bool wait_stop, wait_cont; /* a stop, a continue, not yet reported to a wait */
+	int nice;		   /* setpriority's: kept and inherited, unused by the scheduler */
 };
 
 enum task_state { T_RUN, T_SLEEP, T_DEAD };
-enum wake_reason { W_NONE, W_WOKEN, W_TIMEOUT, W_SIGNAL };
+enum wake_reason { W_NONE, W_WOKEN, W_TIMEOUT, W_SIGNAL, W_CONT }; /* W_CONT: SIGCONT, SIGKILL */
 
 struct task {
 	int tid;
@@ -121,6 +126,7 @@ struct task {
 	struct mm *futex_mm; /* in this address space (NULL: a shared mapping's word) */
 	bool in_wait;	     /* in wait4 or waitid: a child's end wakes it */
 	bool in_vfork;	     /* suspended until its vfork child execs or exits */
+	bool in_stop;	     /* its process is stopped: it waits for SIGCONT or SIGKILL */
 	const void *wait_on; /* a pipe whose change wakes it (fs/pipe.c) */
 	uint32_t futex_bitset;
 	uint64_t run_ns, last_in; /* CPU time, and when it last got the CPU */
@@ -166,7 +172,8 @@ void task_save_gs(uint64_t gs);
 
 /* signal.c */
 void signal_send(struct task *t, int sig, const struct ksiginfo *info); /* t NULL: the process */
-bool signal_pending(struct task *t);					/* one it does not block */
+bool signal_pending(struct task *t);	/* one it does not block, or its process stopped */
+bool signal_stop_in_place(bool *woken); /* a sleep cut short by a stop only: stop, then true */
 int signal_take(uint64_t set, struct ksiginfo *info); /* dequeue one of set; 0: none */
 void signal_fill_info(void *usi, int sig, const struct ksiginfo *k); /* a user siginfo_t */
 int signal_default_ignored(int sig);
@@ -182,15 +189,35 @@ void fpu_load_from(const void *src);
 void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */
 
+/* clone's flags, as Linux numbers them; the low byte is the exit signal of a new process */
+#define CLONE_VM	     0x100ul
+#define CLONE_FS	     0x200ul
+#define CLONE_FILES	     0x400ul
+#define CLONE_SIGHAND	     0x800ul
+#define CLONE_VFORK	     0x4000ul
+#define CLONE_THREAD	     0x10000ul
+#define CLONE_SYSVSEM	     0x40000ul
+#define CLONE_SETTLS	     0x80000ul
+#define CLONE_PARENT_SETTID  0x100000ul
+#define CLONE_CHILD_CLEARTID 0x200000ul
+#define CLONE_DETACHED	     0x400000ul
+#define CLONE_CHILD_SETTID   0x1000000ul
+#define CLONE_IO	     0x80000000ul
+#define CLONE_CLEAR_SIGHAND  0x100000000ul
+/* thread.c: clone's flags and the addresses they name checked, for a thread (CLONE_THREAD or
+ * CLONE_SIGHAND) or a process: 0, -EINVAL, -EFAULT or -EPERM */
+long clone_check(uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t tls);
+
 /* fork.c and wait.c: processes */
 struct proc *proc_by_pid(long pid); /* a live process or a zombie */
 long proc_clone(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
-		uint64_t tls);
+		uint64_t tls);	      /* flags that passed clone_check */
 void proc_exec_mm(void);	      /* execve: a vfork child leaves its parent's address space */
 void proc_exit(int wstatus) NORETURN; /* exit_group, or a deadly signal: Linux's wait status */
 void proc_free_if_done(struct proc *p);
 void clone_frame(struct task *t, const struct sysframe *fr, uint64_t sp); /* thread.c */
 void signal_to_proc(struct proc *p, int sig, const struct ksiginfo *info);
+void proc_wake_waiters(struct proc *p); /* wait.c: p's threads in wait4/waitid look again */
 
 /* pgrp.c: process groups, and the console as their terminal */
 #define TIOCSCTTY 0x540e
@@ -198,7 +225,9 @@ void signal_to_proc(struct proc *p, int sig, const struct ksiginfo *info);
 #define TIOCSPGRP 0x5410
 #define TIOCGSID  0x5429
 bool signal_pgrp(long pgid, int sig, const struct ksiginfo *info);
-void tty_signal(int sig); /* VINTR, VQUIT, VSUSP: to the foreground group */
+bool pgrp_orphaned(long pgid); /* no member has a parent in another group of its session */
+int tty_job_check(int sig);    /* a background access to the console: 0, -EIO or -ERESTARTSYS */
+void tty_signal(int sig);      /* VINTR, VQUIT, VSUSP: to the foreground group */
 int tty_ioctl_pgrp(unsigned long req, uint64_t arg);
 
 /* futex.c */

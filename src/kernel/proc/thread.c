@@ -3,23 +3,16 @@
 #include "../sys/sys.h"
 #include "task.h"
 
-#define CLONE_VM	     0x100ul
-#define CLONE_FS	     0x200ul
-#define CLONE_FILES	     0x400ul
-#define CLONE_SIGHAND	     0x800ul
-#define CLONE_THREAD	     0x10000ul
-#define CLONE_SYSVSEM	     0x40000ul
-#define CLONE_SETTLS	     0x80000ul
-#define CLONE_PARENT_SETTID  0x100000ul
-#define CLONE_CHILD_CLEARTID 0x200000ul
-#define CLONE_DETACHED	     0x400000ul
-#define CLONE_CHILD_SETTID   0x1000000ul
-#define CLONE_IO	     0x80000000ul
-#define THREAD_NEEDS	     (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)
+/* what a new thread must and may ask for; what a new process may */
+#define THREAD_NEEDS (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)
 #define THREAD_MAY                                                                                 \
 	(THREAD_NEEDS | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SETTLS |                    \
 	 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID |        \
 	 CLONE_IO | 0xfful)
+#define PROC_MAY                                                                                   \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_SYSVSEM | CLONE_SETTLS |          \
+	 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID |        \
+	 CLONE_IO | CLONE_CLEAR_SIGHAND | 0xfful)
 
 /*
  * A new task's kernel stack holds a copy of the caller's syscall frame (RAX
@@ -41,22 +34,32 @@ void clone_frame(struct task *t, const struct sysframe *fr, uint64_t sp)
 	t->ksp = (uint64_t)ks;
 }
 
-/* A new thread of the caller's process, or (without CLONE_THREAD) a new process. */
-static long clone_thread(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid,
-			 uint64_t ctid, uint64_t tls)
+long clone_check(uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
-	if (!(flags & (CLONE_THREAD | CLONE_SIGHAND)))
-		return proc_clone(fr, flags, sp, ptid, ctid, tls); /* fork, vfork, posix_spawn */
-	if ((flags & THREAD_NEEDS) != THREAD_NEEDS)
+	if (flags & (CLONE_THREAD | CLONE_SIGHAND)) {
+		if ((flags & THREAD_NEEDS) != THREAD_NEEDS || (flags & ~THREAD_MAY))
+			return -EINVAL;
+	} else if ((flags & ~PROC_MAY) || (flags & 0xff) > NSIG) {
 		return -EINVAL;
-	if (flags & ~THREAD_MAY)
-		return -EINVAL;
+	}
 	if (flags & CLONE_PARENT_SETTID)
 		UOK(ptid, 4);
 	if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
 		UOK(ctid, 4);
 	if (flags & CLONE_SETTLS && tls >= 0x800000000000ul)
 		return -EPERM;
+	return 0;
+}
+
+/* A new thread of the caller's process, or (without CLONE_THREAD) a new process. */
+static long clone_thread(struct sysframe *fr, uint64_t flags, uint64_t sp, uint64_t ptid,
+			 uint64_t ctid, uint64_t tls)
+{
+	long r = clone_check(flags, ptid, ctid, tls);
+	if (r)
+		return r;
+	if (!(flags & (CLONE_THREAD | CLONE_SIGHAND)))
+		return proc_clone(fr, flags, sp, ptid, ctid, tls); /* fork, vfork, posix_spawn */
 	struct task *t = task_new();
 	if (!t)
 		return -EAGAIN;

@@ -171,7 +171,7 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 		return anon_write(f, buf, len);
 	switch (n->kind) {
 	case K_TTY:
-		return console_write(buf, len);
+		return console_write_user(buf, len);
 	case K_FIFO: {
 		long r = pipe_write(f, buf, len);
 		if (r == -EPIPE)

@@ -2,6 +2,7 @@
 /* Process groups and sessions: setsid, setpgid's rules, kill to a group, to 0 and to -1. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
@@ -85,6 +86,26 @@ static int session(const char *self)
 	return check_failures ? 1 : 0;
 }
 
+/* Nice values: set, read back, inherited by a child; ESRCH and EINVAL.  (Relative to ours:
+ * a test runner may run us niced.) */
+static void nice_values(void)
+{
+	errno = 0;
+	int n = getpriority(PRIO_PROCESS, 0), m = n < 19 ? n + 1 : n - 1;
+	CHECK(errno == 0);
+	CHECK(setpriority(PRIO_PROCESS, 0, m) == 0 && getpriority(PRIO_PROCESS, getpid()) == m);
+	CHECK(getpriority(PRIO_PGRP, 0) <= m);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(getpriority(PRIO_PROCESS, 0) == m ? 0 : 1);
+	int st = reap(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(setpriority(PRIO_PROCESS, 999999, 0) == -1 && errno == ESRCH);
+	errno = 0;
+	CHECK(getpriority(7, 0) == -1 && errno == EINVAL);
+	CHECK(setpriority(PRIO_PROCESS, 0, n) == 0 && getpriority(PRIO_PROCESS, 0) == n);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -102,5 +123,7 @@ int main(int argc, char **argv)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK(getpgid(pid) == -1 && errno == ESRCH);
 	printf("pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok\n");
+	nice_values();
+	printf("pgroups: nice values set, read and inherited\n");
 	return check_done();
 }

@@ -1,4 +1,5 @@
 # the language itself: loops, functions, expansions, redirections, exec of the shell again
+[ -z "${ZSH_VERSION:-}" ] || setopt sh_word_split # zsh: $SHELL_CMD below is a command and its option
 i=0 s=
 while [ $i -lt 5 ]; do s="$s$i"; i=$((i + 1)); done
 echo "loop: $s"
