@@ -99,6 +99,8 @@ case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
 case_def mmapshared mmapshared 0 '' '' 'mmapshared: mappings, read/write, growth, msync, memfd ok' 'SUCCESS'
+case_def mmapfork mmapfork 0 '' '' 'mmapfork: parent and child shared anonymous, memfd and file mappings' \
+	'mmapfork: private mappings stayed private' 'SUCCESS'
 case_def sqlitewal sqlitewal 0 '' '' 'sqlitewal: 1000 rows through the WAL and back' 'SUCCESS'
 case_def bigmalloc bigmalloc 0 '' '' 'bigmalloc: 48 MiB, 100000 small, realloc to 16 MiB' 'SUCCESS'
 case_def vdso vdso 0 '' '' 'vdso: clock_gettime, gettimeofday, time, getcpu under LINUX_2.6' 'SUCCESS'
