@@ -99,6 +99,7 @@ case_def brk brk 0 '' '' 'brk: grew and shrank 4 MiB' 'SUCCESS'
 case_def mmap mmap 0 '' '' 'mmap: anonymous maps ok' 'SUCCESS'
 case_def mmapfile mmapfile 0 '' '' 'mmapfile: private mappings ok' 'SUCCESS'
 case_def mmapshared mmapshared 0 '' '' 'mmapshared: mappings, read/write, growth, msync, memfd ok' 'SUCCESS'
+case_def mmapresv mmapresv 0 '' '' 'mmapresv: a 256 MiB PROT_NONE reservation used in parts ok' 'SUCCESS'
 case_def mmapfork mmapfork 0 '' '' 'mmapfork: parent and child shared anonymous, memfd and file mappings' \
 	'mmapfork: private mappings stayed private' 'SUCCESS'
 case_def sqlitewal sqlitewal 0 '' '' 'sqlitewal: 1000 rows through the WAL and back' 'SUCCESS'
