@@ -228,8 +228,10 @@ void vm_put(struct mm *mm);
 bool vm_shared(const struct mm *mm); /* held by more than one process (vfork) */
 int vm_map_pinned(uint64_t va, uint64_t pa, int prot);
 int vm_map_shared(uint64_t va, uint64_t pa, int prot);
+int vm_map_anon_shared(uint64_t va, uint64_t len, int prot); /* MAP_SHARED|MAP_ANONYMOUS */
 bool vm_has_shared(uint64_t va, uint64_t len);
 void shm_release(uint64_t va, uint64_t pa); /* sys/shm.c: a shared page's mapping went away */
+void shm_share(uint64_t va, uint64_t pa);   /* sys/shm.c: fork mapped it in the child too */
 void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
 	       void *ctx);
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);

@@ -241,7 +241,8 @@ char *kstrdup(const char *s)
  * the file mapping that covers it; PROT_NONE is a present page without PTE_U
  * (or a lazy one marked PTE_NONE).  After fork a private page is shared
  * read-only by both processes and counted in shares[]; PTE_COW marks the
- * ones the program may write, which the first write copies.
+ * ones the program may write, which the first write copies.  The pages of
+ * shared mappings are shared by fork as they are, never copied.
  */
 #define PTE_P	   0x1ul
 #define PTE_W	   0x2ul
@@ -254,9 +255,10 @@ char *kstrdup(const char *s)
 #define PTE_COW	   (1ul << 53) /* writable once copied: the page may be shared since a fork */
 #define PTE_PINNED                                                                                 \
 	(1ul << 54) /* the kernel's page (the vDSO), in every address space, never freed */
-#define PTE_NX	 (1ul << 63)
-#define PTE_ADDR 0x000ffffffffff000ul
-#define USER_TOP 0x800000000000ul
+#define PTE_SHANON (1ul << 55) /* MAP_SHARED|MAP_ANONYMOUS: fork shares it, counted in shares[] */
+#define PTE_NX	   (1ul << 63)
+#define PTE_ADDR   0x000ffffffffff000ul
+#define USER_TOP   0x800000000000ul
 
 /*
  * Private file mappings, read a page at a time on first touch: a shared
@@ -270,11 +272,25 @@ struct fmap {
 	struct node *n;
 };
 
+/*
+ * Reservations: a lazy mapping is kept as a range with the lazy entry its
+ * pages would hold (PTE_LAZY and the protection, or PTE_NONE, maybe
+ * PTE_FILE), and the PTE is written on first touch.  Under nested KVM every
+ * page-table write traps, and a 1 GiB PROT_NONE arena (Go's, Erlang's)
+ * would be 262,144 of them.  A non-zero PTE overrides the reservation under
+ * it.  The ranges are sorted, disjoint, and merged with equal neighbours.
+ */
+struct resv {
+	uint64_t start, end, e;
+};
+
 struct mm {
 	int refs;
 	uint64_t *pml4;
 	int nfmaps;
 	struct fmap fmaps[NFMAP];
+	int nres, capres;
+	struct resv *res;
 };
 
 extern uint64_t boot_pml4[512];
@@ -397,6 +413,167 @@ static uint64_t *next_pte(uint64_t va, uint64_t *prev, bool create)
 	return walk(va, create);
 }
 
+/* The PTE for va if its page table exists; else NULL, and *skip is where the next table that
+ * could exist begins. */
+static uint64_t *pte_or_skip(uint64_t va, uint64_t *skip)
+{
+	uint64_t *table = cur->pml4;
+	for (int shift = 39; shift > 12; shift -= 9) {
+		uint64_t e = table[(va >> shift) & 511];
+		if (!(e & PTE_P)) {
+			*skip = (va | ((1ul << shift) - 1)) + 1;
+			return NULL;
+		}
+		table = p2v(e & PTE_ADDR);
+	}
+	return &table[(va >> 12) & 511];
+}
+
+/* Steps through the non-zero PTEs of [va, end), reading only the page tables that exist. */
+struct pte_iter {
+	uint64_t va, end;
+	uint64_t *pte; /* the PTE of va - PAGE_SIZE, NULL when unknown */
+	uint64_t at;   /* the address of the PTE pte_next returned */
+};
+
+static uint64_t *pte_next(struct pte_iter *it)
+{
+	while (it->va < it->end) {
+		uint64_t a = it->va, skip = 0;
+		uint64_t *pte = it->pte && (a & 0x1ff000) ? it->pte + 1 : pte_or_skip(a, &skip);
+		if (!pte) {
+			it->va = skip;
+			it->pte = NULL;
+			continue;
+		}
+		it->pte = pte;
+		it->va = a + PAGE_SIZE;
+		if (*pte) {
+			it->at = a;
+			return pte;
+		}
+	}
+	return NULL;
+}
+
+/* The first reservation of mm that ends after va (nres when none). */
+static int res_after(const struct mm *mm, uint64_t va)
+{
+	int lo = 0, hi = mm->nres;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (mm->res[mid].end <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The reservation holding va, NULL when none does. */
+static const struct resv *res_at(uint64_t va)
+{
+	int i = res_after(cur, va);
+	return i < cur->nres && cur->res[i].start <= va ? &cur->res[i] : NULL;
+}
+
+/* The lazy entry of the page at va: its PTE's, else its reservation's (0: not mapped). */
+static uint64_t entry_at(const uint64_t *pte, uint64_t va)
+{
+	if (pte && *pte)
+		return *pte;
+	const struct resv *r = res_at(va);
+	return r ? r->e : 0;
+}
+
+static bool res_room(int more)
+{
+	if (cur->nres + more <= cur->capres)
+		return true;
+	int cap = MAX(cur->capres * 2, cur->nres + more + 14);
+	struct resv *r = krealloc(cur->res, (size_t)cap * sizeof(*r));
+	if (!r)
+		return false;
+	cur->res = r;
+	cur->capres = cap;
+	return true;
+}
+
+static void res_remove(int i, int n)
+{
+	memmove(&cur->res[i], &cur->res[i + n], (size_t)(cur->nres - i - n) * sizeof(cur->res[0]));
+	cur->nres -= n;
+}
+
+/* Cut the reservation that holds va past its start in two at va; false when out of memory. */
+static bool res_split(uint64_t va)
+{
+	int i = res_after(cur, va);
+	if (i == cur->nres || cur->res[i].start >= va)
+		return true;
+	if (!res_room(1))
+		return false;
+	i = res_after(cur, va); /* (the same index in the grown table) */
+	memmove(&cur->res[i + 1], &cur->res[i], (size_t)(cur->nres - i) * sizeof(cur->res[0]));
+	cur->nres++;
+	cur->res[i].end = va;
+	cur->res[i + 1].start = va;
+	return true;
+}
+
+/* Join reservation i and the next one when they touch and hold the same entry. */
+static void res_merge(int i)
+{
+	if (i < 0 || i + 1 >= cur->nres)
+		return;
+	struct resv *r = &cur->res[i];
+	if (r->end == r[1].start && r->e == r[1].e) {
+		r->end = r[1].end;
+		res_remove(i + 1, 1);
+	}
+}
+
+/* Drop [va, end) from the reservations; false when out of memory. */
+static bool res_cut(uint64_t va, uint64_t end)
+{
+	if (!res_split(va) || !res_split(end))
+		return false;
+	int i = res_after(cur, va), j = i;
+	while (j < cur->nres && cur->res[j].end <= end)
+		j++;
+	res_remove(i, j - i);
+	return true;
+}
+
+/* Reserve [va, end) with lazy entry e, over what was reserved there. */
+static bool res_add(uint64_t va, uint64_t end, uint64_t e)
+{
+	if (!res_room(3) || !res_cut(va, end))
+		return false;
+	int i = res_after(cur, va);
+	memmove(&cur->res[i + 1], &cur->res[i], (size_t)(cur->nres - i) * sizeof(cur->res[0]));
+	cur->nres++;
+	cur->res[i] = (struct resv){va, end, e};
+	res_merge(i);
+	res_merge(i - 1);
+	return true;
+}
+
+/* Write the reservations of [va, end) into its empty PTEs and drop them (before moving pages). */
+static bool res_fill(uint64_t va, uint64_t end)
+{
+	for (int i = res_after(cur, va); i < cur->nres && cur->res[i].start < end; i++) {
+		uint64_t *pte = NULL, to = MIN(end, cur->res[i].end);
+		for (uint64_t a = MAX(va, cur->res[i].start); a < to; a += PAGE_SIZE) {
+			if (!(pte = next_pte(a, pte, true)))
+				return false;
+			if (!*pte)
+				*pte = cur->res[i].e;
+		}
+	}
+	return res_cut(va, end);
+}
+
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
@@ -435,6 +612,20 @@ static uint64_t prot_bits(int prot)
 	return b;
 }
 
+/* Entry e (present, lazy or a reservation's) with protection prot. */
+static uint64_t with_prot(uint64_t e, int prot)
+{
+	e &= ~(PTE_W | PTE_NX | PTE_U | PTE_NONE | PTE_COW);
+	if (e & PTE_P)
+		e |= prot ? PTE_U | prot_bits(prot) : 0;
+	else
+		e |= prot ? prot_bits(prot) : PTE_NONE;
+	if ((e & PTE_P) && (e & PTE_W) && !(e & (PTE_SHARED | PTE_SHANON | PTE_PINNED)) &&
+	    shares[(e & PTE_ADDR) / PAGE_SIZE])
+		e = (e & ~PTE_W) | PTE_COW; /* still shared with another process */
+	return e;
+}
+
 /* A write to a COW page: copy it unless this address space is the last to hold it. */
 static bool cow_break(uint64_t *pte, uint64_t va)
 {
@@ -461,17 +652,11 @@ bool vm_is_free(uint64_t va, uint64_t len)
 {
 	if (va + len < va || va + len > USER_TOP)
 		return false;
-	uint64_t *pte = NULL;
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		pte = next_pte(a, pte, false);
-		if (!pte) { /* no page table: the whole 2 MiB is free */
-			a = (a | 0x1fffff) + 1 - PAGE_SIZE;
-			continue;
-		}
-		if (*pte)
-			return false;
-	}
-	return true;
+	int i = res_after(cur, va);
+	if (i < cur->nres && cur->res[i].start < va + len)
+		return false;
+	struct pte_iter it = {va, va + len, NULL, 0};
+	return !pte_next(&it);
 }
 
 static void pte_clear(uint64_t *pte, uint64_t va)
@@ -486,6 +671,14 @@ static void pte_clear(uint64_t *pte, uint64_t va)
 		invlpg(va);
 		tlb_stale = true;
 	}
+}
+
+/* Clear the PTEs of [va, end) that are in use. */
+static void clear_range(uint64_t va, uint64_t end)
+{
+	struct pte_iter it = {va, end, NULL, 0};
+	for (uint64_t *pte; (pte = pte_next(&it));)
+		pte_clear(pte, it.at);
 }
 
 static void fmap_drop(struct mm *mm, int i)
@@ -517,6 +710,66 @@ static const struct fmap *fmap_find(uint64_t va)
 	return NULL;
 }
 
+/*
+ * Map [va, va+len): lazily, or backed now; kind is 0, PTE_FILE (a private
+ * file mapping) or PTE_SHANON.  Existing present pages are kept when keep is
+ * set in prot bit 8 (the ELF loader's shared boundary pages).  A lazy range
+ * becomes a reservation; a shared anonymous one gets its PTEs now, as fork
+ * looks for them there.
+ */
+static int map_range(uint64_t va, uint64_t len, int prot, bool lazy, uint64_t kind)
+{
+	bool keep = prot & 0x100;
+	prot &= 7;
+	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
+		return -22;
+	uint64_t end = va + len,
+		 lazy_e = (prot ? PTE_LAZY | prot_bits(prot) : PTE_LAZY | PTE_NONE) | kind;
+	if ((lazy || !prot) && !keep && kind != PTE_SHANON) {
+		clear_range(va, end);
+		tlb_sync();
+		if (res_add(va, end, lazy_e))
+			return 0;
+		/* no memory for the table: the PTEs, as for the other kinds */
+	}
+	if (!res_cut(va, end))
+		return -12;
+	uint64_t *pte = NULL;
+	int r = 0;
+	for (uint64_t a = va; a < end && !r; a += PAGE_SIZE) {
+		pte = next_pte(a, pte, true);
+		if (!pte) {
+			r = -12;
+			break;
+		}
+		if (keep && (*pte & PTE_P))
+			continue;
+		pte_clear(pte, a);
+		if (lazy || !prot) {
+			*pte = lazy_e;
+		} else {
+			uint64_t pa = pmm_alloc(1);
+			if (!pa)
+				r = -12;
+			else
+				*pte = pa | PTE_P | PTE_U | prot_bits(prot) | (kind & PTE_SHANON);
+		}
+	}
+	tlb_sync();
+	return r;
+}
+
+int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
+{
+	return map_range(va, len, prot, lazy, 0);
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS: pages on first touch (or at fork), shared by fork. */
+int vm_map_anon_shared(uint64_t va, uint64_t len, int prot)
+{
+	return map_range(va, len, prot, true, PTE_SHANON);
+}
+
 /* Map [va, va+len) of file n from offset off, pages read on first touch; -12 when the table is
  * full (the caller then reads the file in now). */
 int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t off)
@@ -524,14 +777,9 @@ int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t of
 	fmap_forget(va, len);
 	if (cur->nfmaps == NFMAP)
 		return -12;
-	int r = vm_map(va, len, prot, true);
+	int r = map_range(va, len, prot, true, PTE_FILE);
 	if (r)
 		return r;
-	uint64_t *pte = NULL;
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		pte = next_pte(a, pte, false);
-		*pte |= PTE_FILE | PTE_LAZY;
-	}
 	cur->fmaps[cur->nfmaps++] = (struct fmap){va, va + len, off, n};
 	n->opens++;
 	return 0;
@@ -575,65 +823,26 @@ int vm_map_pinned(uint64_t va, uint64_t pa, int prot)
 	return 0;
 }
 
-/* Does [va, va+len) hold a page of a shared mapping? (mremap cannot move them) */
+/* Does [va, va+len) hold a page of a shared mapping?  mremap cannot move them, and a futex
+ * there is every process's: fork keeps them at the same address. */
 bool vm_has_shared(uint64_t va, uint64_t len)
 {
-	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		if (pte && (*pte & PTE_SHARED))
+	struct pte_iter it = {va, MIN(va + len, USER_TOP), NULL, 0};
+	for (uint64_t *pte; (pte = pte_next(&it));)
+		if (*pte & (PTE_SHARED | PTE_SHANON))
 			return true;
-	}
 	return false;
-}
-
-/* Map [va, va+len): lazily, or backed now.  Existing present pages are kept
- * when keep is set in prot bit 8 (the ELF loader's shared boundary pages). */
-int vm_map(uint64_t va, uint64_t len, int prot, bool lazy)
-{
-	bool keep = prot & 0x100;
-	prot &= 7;
-	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
-		return -22;
-	uint64_t *pte = NULL;
-	int r = 0;
-	for (uint64_t a = va; a < va + len && !r; a += PAGE_SIZE) {
-		pte = next_pte(a, pte, true);
-		if (!pte) {
-			r = -12;
-			break;
-		}
-		if (keep && (*pte & PTE_P))
-			continue;
-		pte_clear(pte, a);
-		if (!prot) {
-			*pte = PTE_LAZY | PTE_NONE;
-		} else if (lazy) {
-			*pte = PTE_LAZY | prot_bits(prot);
-		} else {
-			uint64_t pa = pmm_alloc(1);
-			if (!pa)
-				r = -12;
-			else
-				*pte = pa | PTE_P | PTE_U | prot_bits(prot);
-		}
-	}
-	tlb_sync();
-	return r;
 }
 
 void vm_unmap(uint64_t va, uint64_t len)
 {
+	uint64_t end = va + len < va ? USER_TOP : MIN(va + len, USER_TOP);
+	if (va >= end)
+		return;
 	fmap_forget(va, len);
-	uint64_t *pte = NULL;
-	for (uint64_t a = va; a < va + len && a < USER_TOP; a += PAGE_SIZE) {
-		pte = next_pte(a, pte, false);
-		if (!pte) {
-			a = (a | 0x1fffff) + 1 - PAGE_SIZE;
-			continue;
-		}
-		if (*pte)
-			pte_clear(pte, a);
-	}
+	if (!res_cut(va, end))
+		kexit(128 + 9, "out of memory");
+	clear_range(va, end);
 	tlb_sync();
 }
 
@@ -641,24 +850,32 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 {
 	if (va % PAGE_SIZE || va + len < va || va + len > USER_TOP)
 		return -22;
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		if (!pte || !*pte)
-			return -12;
+	uint64_t end = va + len;
+	for (uint64_t a = va; a < end;) { /* every page is mapped: reserved, or with a PTE */
+		int i = res_after(cur, a);
+		if (i < cur->nres && cur->res[i].start <= a) {
+			a = cur->res[i].end;
+			continue;
+		}
+		uint64_t stop = i < cur->nres ? MIN(end, cur->res[i].start) : end, *pte = NULL;
+		for (; a < stop; a += PAGE_SIZE) {
+			pte = next_pte(a, pte, false);
+			if (!pte || !*pte)
+				return -12;
+		}
 	}
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		uint64_t e = *pte & ~(PTE_W | PTE_NX | PTE_U | PTE_NONE | PTE_COW);
-		if (e & PTE_P)
-			e |= prot ? PTE_U | prot_bits(prot) : 0;
-		else
-			e |= prot ? prot_bits(prot) : PTE_NONE;
-		if ((e & PTE_P) && (e & PTE_W) && !(e & (PTE_SHARED | PTE_PINNED)) &&
-		    shares[(e & PTE_ADDR) / PAGE_SIZE])
-			e = (e & ~PTE_W) | PTE_COW; /* still shared with another process */
-		*pte = e;
-		if (e & PTE_P) {
-			invlpg(a);
+	if (!res_split(va) || !res_split(end))
+		return -12;
+	int first = res_after(cur, va), last = first;
+	for (; last < cur->nres && cur->res[last].start < end; last++)
+		cur->res[last].e = with_prot(cur->res[last].e, prot);
+	for (int i = last - 1; i >= first - 1; i--)
+		res_merge(i);
+	struct pte_iter it = {va, end, NULL, 0};
+	for (uint64_t *pte; (pte = pte_next(&it));) {
+		*pte = with_prot(*pte, prot);
+		if (*pte & PTE_P) {
+			invlpg(it.at);
 			tlb_stale = true;
 		}
 	}
@@ -668,6 +885,8 @@ int vm_protect(uint64_t va, uint64_t len, int prot)
 
 int vm_move(uint64_t from, uint64_t to, uint64_t len)
 {
+	if (!res_fill(from, from + len))
+		return -12;
 	int r = 0;
 	for (uint64_t off = 0; off < len && !r; off += PAGE_SIZE) {
 		uint64_t *src = walk(from + off, false);
@@ -694,6 +913,24 @@ int vm_move(uint64_t from, uint64_t to, uint64_t len)
 	return r;
 }
 
+/* Give the lazy page at pte (entry e) memory: zeroed, or read from its file. */
+static bool fill_page(uint64_t *pte, uint64_t va, uint64_t e)
+{
+	*pte = e;
+	if (e & PTE_FILE)
+		return file_page(pte, va);
+	uint64_t pa = pmm_alloc(1);
+	if (!pa)
+		return false;
+	*pte = pa | PTE_P | PTE_U | (e & (PTE_W | PTE_NX | PTE_SHANON));
+	return true;
+}
+
+static bool lazy_page(uint64_t e)
+{
+	return !(e & PTE_P) && (e & PTE_LAZY) && !(e & PTE_NONE);
+}
+
 bool vm_fault(uint64_t va, bool write, bool user)
 {
 	if (va >= USER_TOP)
@@ -704,37 +941,19 @@ bool vm_fault(uint64_t va, bool write, bool user)
 			kexit(128 + 9, "out of memory");
 		return true;
 	}
-	if (!pte || (*pte & PTE_P) || !(*pte & PTE_LAZY) || (*pte & PTE_NONE))
+	uint64_t e = entry_at(pte, va), page = PAGE_ALIGN_DOWN(va);
+	if (!lazy_page(e) || (write && user && !(e & PTE_W)))
 		return false;
-	if (write && user && !(*pte & PTE_W))
-		return false;
-	if (*pte & PTE_FILE) {
-		uint64_t page = PAGE_ALIGN_DOWN(va);
-		if (!file_page(pte, page))
-			kexit(128 + 9, "out of memory");
-		invlpg(page);
-		/* fault-around: the next few pages of the same file, which a loader reads in order
-		 */
-		for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
-			uint64_t e = pte[i];
-			if ((e & PTE_P) || !(e & PTE_FILE) || (e & PTE_NONE) ||
-			    !file_page(&pte[i], page + (uint64_t)i * PAGE_SIZE))
-				break;
-		}
-		return true;
-	}
-	uint64_t pa = pmm_alloc(1);
-	if (!pa)
+	if ((!pte && !(pte = walk(va, true))) || !fill_page(pte, page, e))
 		kexit(128 + 9, "out of memory");
-	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
-	invlpg(PAGE_ALIGN_DOWN(va));
-	/* fault-around: the next few lazy pages of the same page table, while memory is plentiful
-	 */
+	invlpg(page);
+	/* fault-around: the next few lazy pages of the same page table and kind (a loader reads
+	 * a file in order), while memory is plentiful */
 	for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
-		uint64_t e = pte[i];
-		if ((e & PTE_P) || !(e & PTE_LAZY) || (e & PTE_NONE) || !(pa = pmm_alloc(1)))
+		uint64_t next = entry_at(&pte[i], page + (uint64_t)i * PAGE_SIZE);
+		if (!lazy_page(next) || (next & PTE_FILE) != (e & PTE_FILE) ||
+		    !fill_page(&pte[i], page + (uint64_t)i * PAGE_SIZE, next))
 			break;
-		pte[i] = pa | PTE_P | PTE_U | (e & (PTE_W | PTE_NX));
 	}
 	return true;
 }
@@ -759,11 +978,13 @@ bool vm_user_ok(uint64_t va, uint64_t len)
 		return false;
 	if (!len)
 		return true;
+	uint64_t *pte = NULL;
 	for (uint64_t a = PAGE_ALIGN_DOWN(va); a < va + len; a += PAGE_SIZE) {
-		uint64_t *pte = walk(a, false);
-		if (!pte || !*pte || (*pte & PTE_NONE) || ((*pte & PTE_P) && !(*pte & PTE_U)))
+		pte = next_pte(a, pte, false);
+		uint64_t e = entry_at(pte, a);
+		if (!e || (e & PTE_NONE) || ((e & PTE_P) && !(e & PTE_U)))
 			return false;
-		if ((*pte & PTE_COW) && !cow_break(pte, a))
+		if ((e & PTE_COW) && !cow_break(pte, a))
 			return false;
 	}
 	return true;
@@ -772,12 +993,15 @@ bool vm_user_ok(uint64_t va, uint64_t len)
 void vm_zero_page(uint64_t va)
 {
 	uint64_t *pte = walk(va, false);
-	if (pte && (*pte & PTE_COW) && !cow_break(pte, va)) {
+	if (!pte || (*pte & (PTE_SHARED | PTE_SHANON)))
+		return; /* a shared page keeps its bytes, as Linux keeps them in the shared object
+			 */
+	if ((*pte & PTE_COW) && !cow_break(pte, va)) {
 		pte_clear(pte, va); /* no memory for a copy: a lazy zero page instead */
 		*pte = PTE_LAZY | PTE_W;
 		return;
 	}
-	if (pte && (*pte & PTE_P))
+	if (*pte & PTE_P)
 		memset(p2v(*pte & PTE_ADDR), 0, PAGE_SIZE);
 }
 
@@ -787,12 +1011,12 @@ void *vm_kernel_addr(uint64_t va)
 	return pte && (*pte & PTE_P) ? p2v(*pte & PTE_ADDR) : NULL;
 }
 
+/* Free the pages and tables under table; its entries are only read (the tables go whole). */
 static void free_table(uint64_t *table, int level, uint64_t base)
 {
 	int shift = 12 + 9 * (level - 1);
 	for (int i = 0; i < 512; i++) {
 		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
-		table[i] = 0;
 		if (!(e & PTE_P))
 			continue;
 		if (level > 1) {
@@ -806,57 +1030,84 @@ static void free_table(uint64_t *table, int level, uint64_t base)
 	}
 }
 
-/*
- * fork: the child's tables are a copy of the parent's, and every private
- * page is shared by both, read-only; writable ones become PTE_COW in both.
- * A page of a MAP_SHARED file mapping is copied instead (sys/shm.c tracks
- * its mappings per address, in one address space).
- */
-static int copy_table(uint64_t *src, uint64_t *dst, int level)
+/* Share the page of entry src[i] with a child (fork); the entry the child gets. */
+static uint64_t share_page(uint64_t *src, int i, uint64_t va, bool *oom)
 {
+	uint64_t e = src[i];
+	if ((e & PTE_SHANON) && !(e & PTE_P)) { /* untouched: both must see the same page */
+		uint64_t pa = pmm_alloc(1);
+		if (!pa) {
+			*oom = true;
+			return 0;
+		}
+		e = pa | PTE_P | (e & (PTE_W | PTE_NX | PTE_SHANON)) | ((e & PTE_NONE) ? 0 : PTE_U);
+		src[i] = e;
+	}
+	if (!(e & PTE_P) || (e & PTE_PINNED))
+		return e;
+	if (e & PTE_SHARED) {
+		shm_share(va, e & PTE_ADDR);
+		return e;
+	}
+	if ((e & PTE_W) && !(e & PTE_SHANON))
+		src[i] = e = (e & ~PTE_W) | PTE_COW;
+	shares[(e & PTE_ADDR) / PAGE_SIZE]++;
+	return e;
+}
+
+/*
+ * fork: the child's tables are a copy of the parent's, without the tables
+ * that hold nothing.  Every private page is shared by both, read-only;
+ * writable ones become PTE_COW in both.  The pages of shared mappings are
+ * shared writable.  Returns the entries copied, -12 when out of memory.
+ */
+static long copy_table(uint64_t *src, uint64_t *dst, int level, uint64_t base)
+{
+	int shift = 12 + 9 * (level - 1);
+	long n = 0;
 	for (int i = 0; i < (level == 4 ? 256 : 512); i++) { /* the upper half is the kernel's */
-		uint64_t e = src[i];
+		uint64_t e = src[i], va = base + ((uint64_t)i << shift);
 		if (!e)
 			continue;
-		if (level > 1) {
-			if (!(e & PTE_P))
-				continue;
-			uint64_t pa = pmm_alloc(1);
-			if (!pa)
+		if (level == 1) {
+			bool oom = false;
+			dst[i] = share_page(src, i, va, &oom);
+			if (oom)
 				return -12;
-			dst[i] = pa | (e & ~PTE_ADDR);
-			int r = copy_table(p2v(e & PTE_ADDR), p2v(pa), level - 1);
-			if (r)
-				return r;
+			n++;
 			continue;
 		}
-		if ((e & PTE_P) && (e & PTE_SHARED)) {
-			uint64_t pa = pmm_alloc_raw(1);
-			if (!pa)
-				return -12;
-			memcpy(p2v(pa), p2v(e & PTE_ADDR), PAGE_SIZE);
-			dst[i] = pa | (e & ~(PTE_ADDR | PTE_SHARED));
+		if (!(e & PTE_P))
 			continue;
+		uint64_t pa = pmm_alloc(1);
+		if (!pa)
+			return -12;
+		dst[i] = pa | (e & ~PTE_ADDR);
+		long r = copy_table(p2v(e & PTE_ADDR), p2v(pa), level - 1, va);
+		if (r < 0)
+			return r;
+		if (r) {
+			n++;
+		} else { /* a table of nothing (its pages were unmapped): the child goes without */
+			dst[i] = 0;
+			pmm_free(pa, 1);
 		}
-		if ((e & PTE_P) && !(e & PTE_PINNED)) {
-			if (e & PTE_W)
-				src[i] = e = (e & ~PTE_W) | PTE_COW;
-			shares[(e & PTE_ADDR) / PAGE_SIZE]++;
-		}
-		dst[i] = e;
 	}
-	return 0;
+	return n;
 }
 
 static void release_user(struct mm *mm)
 {
 	while (mm->nfmaps)
 		fmap_drop(mm, mm->nfmaps - 1);
+	kfree(mm->res);
+	mm->res = NULL;
+	mm->nres = mm->capres = 0;
 	for (int i = 0; i < 256; i++) {
 		uint64_t e = mm->pml4[i];
-		mm->pml4[i] = 0;
 		if (!(e & PTE_P))
 			continue;
+		mm->pml4[i] = 0;
 		free_table(p2v(e & PTE_ADDR), 3, (uint64_t)i << 39);
 		pmm_free(e & PTE_ADDR, 1);
 	}
@@ -873,9 +1124,17 @@ struct mm *vm_fork(void)
 		mm->fmaps[i].n->opens++;
 	}
 	mm->nfmaps = cur->nfmaps;
-	int r = copy_table(cur->pml4, mm->pml4, 4);
+	if (cur->nres) {
+		if (!(mm->res = kmalloc((size_t)cur->nres * sizeof(*mm->res)))) {
+			vm_put(mm);
+			return NULL;
+		}
+		memcpy(mm->res, cur->res, (size_t)cur->nres * sizeof(*mm->res));
+		mm->nres = mm->capres = cur->nres;
+	}
+	long r = copy_table(cur->pml4, mm->pml4, 4, 0);
 	flush_tlb(); /* the parent's pages lost PTE_W */
-	if (r) {
+	if (r < 0) {
 		vm_put(mm);
 		return NULL;
 	}
@@ -905,20 +1164,37 @@ struct range_walk {
 	void *ctx;
 	uint64_t start, end, resident;
 	int prot;
+	int res;      /* the next reservation to list */
+	uint64_t pos; /* where the pages listed so far end */
 };
 
-static void range_page(struct range_walk *w, uint64_t va, uint64_t e)
+static void range_add(struct range_walk *w, uint64_t va, uint64_t end, uint64_t e)
 {
-	int p = (e & PTE_NONE) ? 0
-			       : PROT_READ | ((e & (PTE_W | PTE_COW)) ? PROT_WRITE : 0) |
-				     (nx_bit && (e & PTE_NX) ? 0 : PROT_EXEC);
+	int p = (e & PTE_NONE) || ((e & PTE_P) && !(e & PTE_U))
+		    ? 0
+		    : PROT_READ | ((e & (PTE_W | PTE_COW)) ? PROT_WRITE : 0) |
+			  (nx_bit && (e & PTE_NX) ? 0 : PROT_EXEC);
 	if (p != w->prot || va != w->end) {
 		if (w->prot >= 0)
 			w->fn(w->ctx, w->start, w->end, w->prot, w->resident);
 		w->start = va, w->resident = 0, w->prot = p;
 	}
-	w->end = va + PAGE_SIZE;
+	w->end = end;
 	w->resident += (e & PTE_P) ? 1 : 0;
+}
+
+/* List the reserved pages below limit that no PTE overrides (those from w->pos on). */
+static void range_reserved(struct range_walk *w, uint64_t limit)
+{
+	for (; w->res < cur->nres && cur->res[w->res].start < limit; w->res++) {
+		const struct resv *r = &cur->res[w->res];
+		uint64_t from = MAX(r->start, w->pos), to = MIN(r->end, limit);
+		if (from < to)
+			range_add(w, from, to, r->e);
+		if (r->end > limit)
+			break;
+	}
+	w->pos = MAX(w->pos, limit);
 }
 
 static void range_table(struct range_walk *w, uint64_t *table, int level, uint64_t base)
@@ -927,8 +1203,11 @@ static void range_table(struct range_walk *w, uint64_t *table, int level, uint64
 	for (int i = 0; i < 512; i++) {
 		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
 		if (level == 1) {
-			if (e)
-				range_page(w, va, e);
+			if (e) {
+				range_reserved(w, va);
+				range_add(w, va, va + PAGE_SIZE, e);
+				w->pos = va + PAGE_SIZE;
+			}
 		} else if (e & PTE_P) {
 			range_table(w, p2v(e & PTE_ADDR), level - 1, va);
 		}
@@ -938,10 +1217,11 @@ static void range_table(struct range_walk *w, uint64_t *table, int level, uint64
 void vm_ranges(void (*fn)(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident),
 	       void *ctx)
 {
-	struct range_walk w = {fn, ctx, 0, 0, 0, -1};
+	struct range_walk w = {fn, ctx, 0, 0, 0, -1, 0, 0};
 	for (int i = 0; i < 256; i++)
 		if (cur->pml4[i] & PTE_P)
 			range_table(&w, p2v(cur->pml4[i] & PTE_ADDR), 3, (uint64_t)i << 39);
+	range_reserved(&w, USER_TOP);
 	if (w.prot >= 0)
 		fn(ctx, w.start, w.end, w.prot, w.resident);
 }

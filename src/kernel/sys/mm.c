@@ -65,6 +65,10 @@ SYSCALL6(mmap, uint64_t, addr, uint64_t, len, long, prot, long, flags, long, fd,
 	bool file = f && f->n->kind == K_FILE;
 	if (file && (flags & 3) == MAP_SHARED) /* shm.c: the file's own pages */
 		return shm_map(f, addr, len, (int)prot & 7, (uint64_t)off / PAGE_SIZE);
+	if (!file && (flags & 3) == MAP_SHARED) { /* anonymous or /dev/zero: shared with children */
+		int r = vm_map_anon_shared(addr, len, (int)prot & 7);
+		return r ? r : (long)addr;
+	}
 	if (file && !(flags & MAP_POPULATE) &&
 	    !vm_map_file(addr, len, (int)prot & 7, f->n, (uint64_t)off))
 		return (long)addr;

@@ -10,6 +10,8 @@
  * shm_sync_out after it writes), so a store through a mapping is what read
  * sees next, and a write is what the mapping shows.  When a page's last
  * mapping goes, its bytes go back into the buffer and the page is freed.
+ * fork shares the pages with the child at the same addresses (shm_share),
+ * so the mappings of a page are counted across processes.
  */
 struct shpages {
 	size_t cap;   /* pages the arrays hold */
@@ -132,38 +134,52 @@ long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff
 	return (long)va;
 }
 
-void shm_release(uint64_t va, uint64_t pa)
+/* The mapping that put page pa at va (one of equal ones: they map the same page of a file). */
+static struct shmap **shmap_of(uint64_t va, uint64_t pa)
 {
-	struct shmap **pp;
-	for (pp = &maps; *pp; pp = &(*pp)->next) {
+	for (struct shmap **pp = &maps; *pp; pp = &(*pp)->next) {
 		struct shmap *m = *pp;
 		if (va < m->va || va >= m->va + m->len)
 			continue;
-		struct node *n = m->n;
 		uint64_t pg = m->pgoff + (va - m->va) / PAGE_SIZE;
-		if (pg >= n->sh->cap || n->sh->pa[pg] != pa)
-			continue; /* an older mapping of this address, unmapped there already */
-		if (!--n->sh->ref[pg]) {
-			sync(n, pg * PAGE_SIZE, PAGE_SIZE, true);
-			pmm_free(pa, 1);
-			n->sh->pa[pg] = 0;
-			n->opens--;
-			if (n->dead && !n->opens) {
-				kfree(n->data);
-				n->data = NULL;
-				if (n->unnamed) {
-					vfs_nodes--;
-					vfs_free(n);
-				}
-			}
-		}
-		if (!--m->live) {
-			*pp = m->next;
-			kfree(m);
-		}
-		return;
+		if (pg < m->n->sh->cap && m->n->sh->pa[pg] == pa)
+			return pp;
+		/* else an older mapping of this address, unmapped there already */
 	}
 	panic("shared page 0x%lx at 0x%lx belongs to no mapping", pa, va);
+}
+
+/* fork: the child maps the page too, at the same address; the mappings are counted together. */
+void shm_share(uint64_t va, uint64_t pa)
+{
+	struct shmap *m = *shmap_of(va, pa);
+	m->n->sh->ref[m->pgoff + (va - m->va) / PAGE_SIZE]++;
+	m->live++;
+}
+
+void shm_release(uint64_t va, uint64_t pa)
+{
+	struct shmap **pp = shmap_of(va, pa), *m = *pp;
+	struct node *n = m->n;
+	uint64_t pg = m->pgoff + (va - m->va) / PAGE_SIZE;
+	if (!--n->sh->ref[pg]) {
+		sync(n, pg * PAGE_SIZE, PAGE_SIZE, true);
+		pmm_free(pa, 1);
+		n->sh->pa[pg] = 0;
+		n->opens--;
+		if (n->dead && !n->opens) {
+			kfree(n->data);
+			n->data = NULL;
+			if (n->unnamed) {
+				vfs_nodes--;
+				vfs_free(n);
+			}
+		}
+	}
+	if (!--m->live) {
+		*pp = m->next;
+		kfree(m);
+	}
 }
 
 SYSCALL3(msync, uint64_t, addr, uint64_t, len, long, flags)
