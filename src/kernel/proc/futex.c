@@ -20,10 +20,10 @@
 /*
  * A futex is its user address in an address space: after fork, parent and
  * child have the same addresses over different pages, and a wake in one must
- * not take the other's waiters.  A word in a page of a shared file mapping is
- * everyone's (futex_mm NULL), as such mappings sit where they were made before
- * a fork.  The waiters are the sleeping tasks with futex_addr set; the scan
- * over them is short next to a context switch.
+ * not take the other's waiters.  A word in a page of a MAP_SHARED mapping (a file's,
+ * a memfd's or anonymous) is everyone's (futex_mm NULL), as such mappings sit
+ * where they were made before a fork.  The waiters are the sleeping tasks with futex_addr set; the
+ * scan over them is short next to a context switch.
  */
 static struct mm *futex_space(uint64_t uaddr)
 {
