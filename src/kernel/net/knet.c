@@ -33,8 +33,12 @@ static void wake_waiters(void)
 void knet_poll(void)
 {
 	net_now_ms = time_ns() / 1000000;
-	bool came = N && N->loq; /* loopback frames: net_poll delivers them */
-	if (netdev_poll() > 0) {
+	bool came = N->loq != NULL; /* loopback frames: net_poll delivers them */
+	N->rx_batch = true;
+	int n = netdev_poll();
+	N->rx_batch = false;
+	if (n > 0) {
+		tcp_ack_batch();
 		last_traffic = net_now_ms;
 		came = true;
 	}
