@@ -138,9 +138,9 @@ static void tx_reap(void)
 
 /*
  * The ring is full: wait up to TX_WAIT_NS for the device to send (under KVM
- * it drains the ring from another thread).  With an interrupt line, halted
- * until the send-complete interrupt (asked for only now) or a timer, which
- * leaves the host's CPU to the device; else spinning.  The kernel lock stays
+ * it drains the ring from another thread).  With an interrupt line, the boot
+ * CPU halts until the send-complete interrupt (asked for only now) or a
+ * timer, which leaves the host's CPU to the device; else it spins.  The kernel lock stays
  * held, and the interrupt taken here only flags work for later, so the stack
  * is not re-entered.  The one-shot timer armed as a bound is re-armed for
  * whatever the scheduler had asked of it.
@@ -150,12 +150,13 @@ static void tx_wait(void)
 	struct vq *q = &vn.tx;
 	uint64_t until = time_ns() + TX_WAIT_NS;
 	uint64_t due = this_cpu()->timer_due;
-	if (vn.irq)
+	bool halt = vn.irq && this_cpu() == &cpus[0]; /* the interrupt comes to the boot CPU */
+	if (halt)
 		q->avail[0] = 0;
 	mb();
 	tx_reap();
 	while (!q->free_tx && time_ns() < until) {
-		if (vn.irq) {
+		if (halt) {
 			if (!lapic_armed_by(until))
 				lapic_oneshot(until - time_ns());
 			__asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -166,7 +167,7 @@ static void tx_wait(void)
 	}
 	q->avail[0] = AVAIL_F_NO_INTERRUPT;
 	uint64_t now = time_ns();
-	if (vn.irq && due > now && !lapic_armed_by(due))
+	if (halt && due > now && !lapic_armed_by(due))
 		lapic_oneshot(due - now);
 }
 
