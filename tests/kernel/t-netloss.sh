@@ -44,6 +44,7 @@ while [ ! -s "$tmp/ports" ] && kill -0 "$relay" 2>/dev/null; do sleep 0.05; done
 read -r pa pb <"$tmp/ports" || { echo "FAIL: the relay did not start"; exit 1; }
 
 accel=(-accel tcg)
+# shellcheck disable=SC2054 # the commas are -cpu's
 [ "$ACCEL" = kvm ] && accel=(-accel kvm -cpu host,-arch-capabilities)
 guest() { # guest NAME RELAY-PORT MAC
 	timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config -display none -serial stdio \
