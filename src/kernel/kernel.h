@@ -259,4 +259,14 @@ bool pci_present(void);
 uint32_t pci_cfg(int dev, int reg); /* bus 0, function 0 */
 void pci_cfg_w(int dev, int reg, uint32_t val);
 
+/* arch/ioapic.c: device interrupts, delivered to the boot CPU */
+void ioapic_init(uint64_t rsdp_paddr);
+bool ioapic_has_gsi(uint32_t gsi);
+int ioapic_route(uint32_t gsi, uint8_t vec, bool level, bool active_low);
+int ioapic_route_isa(uint8_t irq, uint8_t vec, uint32_t *gsi_out); /* a PCI interrupt line */
+/* dev/net.c: the network device's interrupt (VEC_NET), acknowledged without the kernel lock */
+void netdev_irq(void);
+/* net/knet.c: the work an interrupt left, run under the kernel lock (every wait and tick) */
+void knet_irq_work(void);
+
 #endif

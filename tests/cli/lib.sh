@@ -45,3 +45,27 @@ done_testing() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" = 0 ]
 }
+
+# --- guests with a network (t-run-net.sh, t-run-load.sh)
+# needs_guest_net: skip (77) unless the build's registry tree, QEMU, curl and a C compiler are
+# there; the guests then come from that tree and run under TCG.
+needs_guest_net() {
+	local tree="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}/repo"
+	[ -f "$tree/index.yaml" ] || { echo "skip: no registry tree at $tree (built with -Dkernel=true)"; exit 77; }
+	command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+	command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
+	command -v musl-gcc >/dev/null || command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
+	export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
+	export CAPSTAN_DISABLE_KVM=1
+}
+# free_port: a TCP port nothing listens on at 127.0.0.1 now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wait_http PORT: until http://127.0.0.1:PORT/healthz answers (the guest boots, takes its
+# address, listens), tried every 0.5 s, at most 120 times
+wait_http() {
+	for _ in $(seq 120); do
+		curl -s -m 2 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}

@@ -5,13 +5,7 @@
 # Every connection is followed to its end (the guest's FIN seen on the host), so the
 # guest has closed them all when it is stopped.
 . "$(dirname "$0")/lib.sh"
-tree="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}/repo"
-[ -f "$tree/index.yaml" ] || { echo "skip: no registry tree at $tree (built with -Dkernel=true)"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
-command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
-command -v musl-gcc >/dev/null || command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
-export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
-export CAPSTAN_DISABLE_KVM=1
+needs_guest_net
 cleanup() {
 	"$CAPSTAN" delete load >/dev/null 2>&1
 	rm -rf "$TESTDIR"
@@ -21,13 +15,10 @@ trap cleanup EXIT
 cp -r "$CAPSTAN_SOURCE_ROOT/examples/httpd" "$TESTDIR/httpd"
 cd "$TESTDIR/httpd" || exit 1
 expect 0 "capstan build examples/httpd" "$CAPSTAN" build -q
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 expect 0 "run -d -f $port:80 with --netstat" "$CAPSTAN" run -d --name load -f "$port:80" \
 	-e "--netstat /httpd /www" httpd
-for _ in $(seq 120); do
-	curl -s -m 2 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-	sleep 0.5
-done
+wait_http "$port" || fail "httpd answers on port $port"
 run python3 - "$port" <<'EOP'
 import socket, sys
 port = int(sys.argv[1])

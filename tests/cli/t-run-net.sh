@@ -3,13 +3,7 @@
 # run detached with -f (QEMU user networking, hostfwd), fetched with curl from the
 # host on microvm (virtio-net-device) and on pc (virtio-net-pci).
 . "$(dirname "$0")/lib.sh"
-tree="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}/repo"
-[ -f "$tree/index.yaml" ] || { echo "skip: no registry tree at $tree (built with -Dkernel=true)"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
-command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
-command -v musl-gcc >/dev/null || command -v cc >/dev/null || { echo "skip: no C compiler"; exit 77; }
-export CAPSTAN_DATADIR="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}"
-export CAPSTAN_DISABLE_KVM=1
+needs_guest_net
 srv=
 cleanup() {
 	"$CAPSTAN" delete web-micro web-pc echo >/dev/null 2>&1
@@ -18,22 +12,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 cp -r "$CAPSTAN_SOURCE_ROOT/examples/httpd" "$TESTDIR/httpd"
 cd "$TESTDIR/httpd" || exit 1
 head -c 4194304 /dev/urandom >www/big.bin
 want=$(sha256sum <www/big.bin | cut -d' ' -f1)
 expect 0 "capstan build examples/httpd" "$CAPSTAN" build -q
-
-# wait_http PORT: until /healthz answers (the guest boots, DHCP, listens), at most ~60 s
-wait_http() {
-	for _ in $(seq 120); do
-		curl -s -m 2 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	return 1
-}
 
 for boot in micro pc; do
 	port=$(free_port)

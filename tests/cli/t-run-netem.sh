@@ -3,7 +3,8 @@
 # whose traffic to the guest suffers tc netem (5% loss, 50 ms delay), runs the guest on
 # it (capstan run -n tap, a static address) and moves 64 MiB each way between the host
 # and a program in the guest (tests/cli/data/xfer.c); both sides' sha256 must match.
-# Needs root, network namespaces, tap devices and the netem qdisc: exits 77 without them.
+# Needs root, network namespaces, tap devices and the netem qdisc: exits 77 without them
+# (tests/kernel/t-netloss.sh covers loss, duplicates and reordering without them).
 . "$(dirname "$0")/lib.sh"
 SIZE=$((64 << 20))
 tree="${CAPSTAN_DATADIR:-$CAPSTAN_BUILD_ROOT}/repo"

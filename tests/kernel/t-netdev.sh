@@ -3,7 +3,8 @@
 # Each virtio-net model the kernel drives, booted under TCG on QEMU's user network:
 # busybox wget in the guest fetches a file (280 KiB) from a server on the host
 # (10.0.2.2) and the test compares its sha256; the boot line must show the DHCP address and, with
-# --verbose, the driver that took the device.
+# --verbose, the driver that took the device, its interrupt line, and at the end that interrupts
+# came (the device is not merely polled).
 #   mmio     microvm, virtio-net-device (virtio-mmio)
 #   legacy   pc, virtio-net-pci (transitional: the legacy I/O interface)
 #   modern   pc, virtio-net-pci,disable-legacy=on (virtio 1.0 only: capabilities, MMIO BARs)
@@ -57,6 +58,10 @@ boot() { # boot NAME DRIVER-NAME QEMU-ARGS...
 		echo "FAIL $name: ${st:-no status}"
 	elif ! grep -qF "capstan: $driver 52:54:" "$tmp/out"; then
 		echo "FAIL $name: the kernel did not name $driver"
+	elif ! grep -F "capstan: $driver 52:54:" "$tmp/out" | grep -qE ' irq [0-9]+$'; then
+		echo "FAIL $name: the device has no interrupt line"
+	elif ! grep -qE '^capstan: eth0: [1-9][0-9]* interrupts$' "$tmp/out"; then
+		echo "FAIL $name: no interrupt came"
 	elif ! grep -q '^eth0: 10\.0\.2\.15$' "$tmp/out"; then
 		echo "FAIL $name: no DHCP address on the boot line"
 	elif [ "$(sed -n '/^BEGIN$/,/^END$/p' "$tmp/out" | sha256sum | cut -d' ' -f1)" != "$want" ]; then

@@ -689,6 +689,32 @@ static void test_delayed_ack(void **state)
 	assert_int_equal(tcp_pure_acks[1], acks + 1);
 }
 
+/* the in-order segments of one receive batch get one ACK, at its end (tcp_ack_batch) */
+static void test_batch_ack(void **state)
+{
+	(void)state;
+	struct pair p;
+	connect_pair(&p, 80);
+	run_ms(100);
+	static uint8_t buf[8 * 1460], got[sizeof(buf)];
+	memset(buf, 'b', sizeof(buf));
+	use(0);
+	int acks = tcp_pure_acks[1], data = tcp_data_frames[0];
+	assert_int_equal(tcp_send(p.client, buf, sizeof(buf)), sizeof(buf));
+	sb.rx_batch = true;
+	run_ms(2); /* the segments reach B together */
+	sb.rx_batch = false;
+	assert_true(tcp_data_frames[0] - data >= 4);
+	assert_int_equal(tcp_pure_acks[1], acks); /* held back for the batch's end */
+	use(1);
+	tcp_ack_batch();
+	assert_int_equal(tcp_pure_acks[1], acks + 1);
+	run_ms(100);
+	use(1);
+	assert_int_equal(tcp_recv(p.server, got, sizeof(got), false), sizeof(got));
+	assert_memory_equal(got, buf, sizeof(buf));
+}
+
 static bool closed(void *arg)
 {
 	return ((struct tcp_sock *)arg)->state == TCP_CLOSED;
@@ -1331,6 +1357,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_ack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rto_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_window_scale_and_mss, setup, teardown),

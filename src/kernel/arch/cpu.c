@@ -23,7 +23,7 @@ static const uint64_t gdt_template[7] = {
 };
 static struct idt_gate idt[256];
 static uint8_t kstack[32768] __attribute__((aligned(16), section(".stacks")));
-extern const uint64_t isr_table[35];
+extern const uint64_t isr_table[36];
 extern void syscall_entry(void);
 
 struct __attribute__((packed)) dtr {
@@ -242,6 +242,14 @@ static void trap_handler(struct trapframe *f)
 		}
 		return;
 	}
+	if (f->vec == VEC_NET) { /* frames came: the stack takes them, their waiters wake */
+		if (f->cs & 3) {
+			knet_irq_work();
+			sched_tick(&f->rip);
+			signal_trap_exit(f);
+		}
+		return;
+	}
 	if (f->vec == VEC_KICK) { /* another CPU: a task to run, or a signal for this one */
 		if (f->cs & 3) {
 			sched_tick(&f->rip);
@@ -277,7 +285,9 @@ static void trap_handler(struct trapframe *f)
  * Every interrupt and exception (entry.S).  A TLB shootdown is answered
  * without the kernel lock: its sender holds the lock while it waits.  The
  * other interrupts are acknowledged before the lock is taken: one in
- * service would hold back the shootdown (the same priority class).
+ * service would hold back the shootdown (the same priority class).  The
+ * network device's interrupt taken in kernel mode (in HLT, or while waiting
+ * for the lock) only leaves a flag: the next wait or tick does the work.
  */
 void trap_entry(struct trapframe *f);
 void trap_entry(struct trapframe *f)
@@ -290,10 +300,14 @@ void trap_entry(struct trapframe *f)
 		tlb_flush_ipi();
 		return;
 	}
-	if (f->vec == VEC_TIMER)
+	if (f->vec == VEC_TIMER) {
 		lapic_eoi();
-	else if (f->vec == VEC_KICK)
+	} else if (f->vec == VEC_KICK) {
 		lapic_ack();
+	} else if (f->vec == VEC_NET) {
+		netdev_irq(); /* the device lowers its level-triggered line before the EOI */
+		lapic_ack();
+	}
 	if (f->cs & 3)
 		klock_enter();
 	trap_handler(f);

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * virtio-net over legacy/transitional PCI, modern (virtio 1.0) PCI and virtio-mmio (v1
- * legacy and v2), polled:
- * receive buffers stay posted and are reaped by netdev_poll; no interrupts.  Offered
- * features taken: MAC, MRG_RXBUF (one buffer per frame suffices without GSO, but the header
- * grows and num_buffers must be honoured), GUEST_CSUM (frames the device marks
- * DATA_VALID or NEEDS_CSUM skip the stack's checksum check).
+ * legacy and v2).  Receive buffers stay posted and are reaped by netdev_poll, which the
+ * stack runs on every wait and which the device's interrupt brings about at once: INTx
+ * through the I/O APIC on PCI (the line the firmware routed), the slot's line on microvm.
+ * Sent buffers are reclaimed on the next send; the send-complete interrupt is asked for
+ * only while the ring is full and a send waits for room.  Without a routed line the
+ * device is polled, as it was before interrupts (knet.c).  Offered features taken: MAC,
+ * MRG_RXBUF (one buffer per frame suffices without GSO, but the header grows and
+ * num_buffers must be honoured), GUEST_CSUM (frames the device marks DATA_VALID or
+ * NEEDS_CSUM skip the stack's checksum check).
  */
 #include "../kernel.h"
 #include "../net/net.h"
+#include "../proc/cpu.h"
 
 #define VIRTIO_ACK	   1
 #define VIRTIO_DRIVER	   2
@@ -33,6 +38,9 @@ struct vdesc {
 };
 #define VDESC_WRITE 2
 
+#define AVAIL_F_NO_INTERRUPT 1
+#define USED_F_NO_NOTIFY     1
+
 struct vq {
 	uint16_t qsz, last_used;
 	struct vdesc *desc;
@@ -51,10 +59,15 @@ static struct vnet {
 	bool mrg;
 	struct vq rx, tx;
 	uint16_t tx_next;
+	bool irq;	       /* the device interrupts (on VEC_NET); else it is polled */
+	uint32_t gsi;	       /* its line */
+	uint64_t isr_pa;       /* modern PCI: the ISR status byte, read to acknowledge */
+	uint64_t irqs;	       /* interrupts taken */
+	volatile bool pending; /* one came: the stack has frames to take */
 } vn;
 static bool present;
 
-static void notify(uint16_t q)
+static void notify_now(uint16_t q)
 {
 	if (vn.modern)
 		*(volatile uint16_t *)p2v(vn.notify_pa[q]) = q;
@@ -62,6 +75,15 @@ static void notify(uint16_t q)
 		mmio_w32(vn.base + 0x50, q);
 	else
 		outw((uint16_t)(vn.base + 16), q);
+}
+
+/* Tell the device about new buffers, unless it said it does not need telling (it is busy). */
+static void notify(uint16_t qi)
+{
+	struct vq *q = qi ? &vn.tx : &vn.rx;
+	mb();
+	if (!(q->used[0] & USED_F_NO_NOTIFY))
+		notify_now(qi);
 }
 
 /* The split ring in the legacy layout (used ring 4096-aligned), buffers after it. */
@@ -78,7 +100,7 @@ static int vq_alloc(struct vq *q, uint16_t qsz)
 	q->desc = p2v(pa);
 	q->avail = (volatile uint16_t *)((char *)p2v(pa) + avail_off);
 	q->used = (volatile uint16_t *)((char *)p2v(pa) + used_off);
-	q->avail[0] = 1; /* VRING_AVAIL_F_NO_INTERRUPT: we poll */
+	q->avail[0] = AVAIL_F_NO_INTERRUPT; /* until an interrupt line is set up (rx) or wanted */
 	q->bufs = p2v(bp);
 	for (uint16_t i = 0; i < qsz; i++)
 		q->desc[i] = (struct vdesc){v2p(q->bufs + (size_t)i * BUF_SIZE), BUF_SIZE, 0, 0};
@@ -114,6 +136,41 @@ static void tx_reap(void)
 	}
 }
 
+/*
+ * The ring is full: wait up to TX_WAIT_NS for the device to send (under KVM
+ * it drains the ring from another thread).  With an interrupt line, the boot
+ * CPU halts until the send-complete interrupt (asked for only now) or a
+ * timer, which leaves the host's CPU to the device; else it spins.  The kernel lock stays
+ * held, and the interrupt taken here only flags work for later, so the stack
+ * is not re-entered.  The one-shot timer armed as a bound is re-armed for
+ * whatever the scheduler had asked of it.
+ */
+static void tx_wait(void)
+{
+	struct vq *q = &vn.tx;
+	uint64_t until = time_ns() + TX_WAIT_NS;
+	uint64_t due = this_cpu()->timer_due;
+	bool halt = vn.irq && this_cpu() == &cpus[0]; /* the interrupt comes to the boot CPU */
+	if (halt)
+		q->avail[0] = 0;
+	mb();
+	tx_reap();
+	while (!q->free_tx && time_ns() < until) {
+		if (halt) {
+			if (!lapic_armed_by(until))
+				lapic_oneshot(until - time_ns());
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		} else {
+			cpu_relax();
+		}
+		tx_reap();
+	}
+	q->avail[0] = AVAIL_F_NO_INTERRUPT;
+	uint64_t now = time_ns();
+	if (halt && due > now && !lapic_armed_by(due))
+		lapic_oneshot(due - now);
+}
+
 static int vnet_xmit(struct netif *nif, const void *frame, size_t len)
 {
 	struct vq *q = &vn.tx;
@@ -121,13 +178,7 @@ static int vnet_xmit(struct netif *nif, const void *frame, size_t len)
 		return -EMSGSIZE;
 	tx_reap();
 	if (!q->free_tx) {
-		/* the device is behind (under KVM it drains the ring from another thread):
-		 * wait for it, up to TX_WAIT_NS, before dropping the frame */
-		uint64_t until = time_ns() + TX_WAIT_NS;
-		while (!q->free_tx && time_ns() < until) {
-			cpu_relax();
-			tx_reap();
-		}
+		tx_wait(); /* the device is behind: before dropping the frame */
 		if (!q->free_tx) {
 			nif->rx_dropped++;
 			return -EAGAIN;
@@ -147,7 +198,6 @@ static int vnet_xmit(struct netif *nif, const void *frame, size_t len)
 	mb();
 	q->avail[1] = (uint16_t)(idx + 1);
 	q->free_tx--;
-	mb();
 	notify(1);
 	return 0;
 }
@@ -160,6 +210,8 @@ int netdev_poll(void)
 	static uint8_t joined[65536 + 64];
 	struct vq *q = &vn.rx;
 	int n = 0;
+	vn.pending = false; /* before the ring is read: a frame after this interrupts again */
+	mb();
 	tx_reap();
 	while (q->last_used != q->used[1]) {
 		mb();
@@ -204,11 +256,52 @@ int netdev_poll(void)
 		}
 		n++;
 	}
-	if (n) {
-		mb();
+	if (n)
 		notify(0);
-	}
 	return n;
+}
+
+/*
+ * VEC_NET, on the boot CPU, maybe without the kernel lock: reading the
+ * interrupt status acknowledges it, and the device lowers its line.
+ */
+void netdev_irq(void)
+{
+	if (!vn.irq)
+		return;
+	if (vn.mmio) {
+		uint32_t st = mmio_r32(vn.base + 0x60);
+		mmio_w32(vn.base + 0x64, st);
+	} else if (vn.modern) {
+		(void)*(volatile uint8_t *)p2v(vn.isr_pa);
+	} else {
+		(void)inb((uint16_t)(vn.base + 19));
+	}
+	vn.irqs++;
+	vn.pending = true;
+}
+
+bool netdev_irq_pending(void)
+{
+	return vn.pending;
+}
+
+/* Interrupts from now on: the line routed, the receive ring asks for them. */
+static void irq_on(int r)
+{
+	if (r)
+		return;
+	vn.irq = true;
+	vn.rx.avail[0] = 0;
+	mb();
+}
+
+/* A PCI function's INTx, where the firmware routed it (0 or 0xff: nowhere). */
+static void pci_irq(int dev)
+{
+	uint8_t line = (uint8_t)pci_cfg(dev, 0x3c);
+	if (line && line != 0xff)
+		irq_on(ioapic_route_isa(line, VEC_NET, &vn.gsi));
 }
 
 static uint32_t want_features(uint32_t offered)
@@ -257,6 +350,7 @@ static int pci_init(void)
 			for (int i = 0; i < 6; i++)
 				vn.nif.mac[i] = inb(io + 20 + i);
 		outb(io + 18, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_DRIVER_OK);
+		pci_irq(dev);
 		return 0;
 	}
 	return -ENODEV;
@@ -266,6 +360,7 @@ static int pci_init(void)
 
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2
+#define CAP_ISR	   3
 #define CAP_DEVICE 4
 
 /* common configuration offsets */
@@ -318,11 +413,11 @@ static uint64_t bar_addr(int dev, int bar)
 
 /* Walk the vendor capabilities for the common, notify and device configuration. */
 static int modern_caps(int dev, uint64_t *common, uint64_t *notify, uint32_t *mult,
-		       uint64_t *devcfg)
+		       uint64_t *devcfg, uint64_t *isr)
 {
 	if (!(pci_cfg(dev, 4) & (1u << 20))) /* no capability list */
 		return -ENODEV;
-	*common = *notify = *devcfg = 0;
+	*common = *notify = *devcfg = *isr = 0;
 	int guard = 48;
 	for (uint8_t at = pci_cfg(dev, 0x34) & 0xfc; at && guard--;) {
 		uint32_t w0 = pci_cfg(dev, at);
@@ -336,8 +431,11 @@ static int modern_caps(int dev, uint64_t *common, uint64_t *notify, uint32_t *mu
 			else if (type == CAP_NOTIFY && !*notify) {
 				*notify = pa;
 				*mult = pci_cfg(dev, at + 16);
-			} else if (type == CAP_DEVICE && !*devcfg)
+			} else if (type == CAP_DEVICE && !*devcfg) {
 				*devcfg = pa;
+			} else if (type == CAP_ISR && !*isr) {
+				*isr = pa;
+			}
 		}
 		at = next;
 	}
@@ -367,7 +465,7 @@ static int modern_init(int dev)
 {
 	uint64_t c, notify, devcfg;
 	uint32_t mult = 0;
-	if (modern_caps(dev, &c, &notify, &mult, &devcfg))
+	if (modern_caps(dev, &c, &notify, &mult, &devcfg, &vn.isr_pa))
 		return -ENODEV;
 	pci_cfg_w(dev, 4, pci_cfg(dev, 4) | 0x6); /* memory space, bus master */
 	vn.base = c;
@@ -397,6 +495,8 @@ static int modern_init(int dev)
 		for (int i = 0; i < 6; i++)
 			vn.nif.mac[i] = rd8(devcfg + (uint64_t)i);
 	wr8(c + C_STATUS, VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_FEATURES_OK | VIRTIO_DRIVER_OK);
+	if (vn.isr_pa) /* INTx: without MSI-X configured, the device raises its line */
+		pci_irq(dev);
 	return 0;
 }
 
@@ -413,7 +513,17 @@ static int mmio_queue(uint64_t b, uint16_t qi, uint32_t version)
 	return 0;
 }
 
-static int mmio_init(uint64_t b)
+/*
+ * microvm wires virtio-mmio slot i to GSI 5 + i, or, with its second I/O
+ * APIC (ACPI on: 24 slots), to GSI 24 + i; level-triggered, active high.
+ */
+static void mmio_irq(int slot)
+{
+	vn.gsi = (uint32_t)slot + (ioapic_has_gsi(24) ? 24 : 5);
+	irq_on(ioapic_route(vn.gsi, VEC_NET, true, false));
+}
+
+static int mmio_init(uint64_t b, int slot)
 {
 	uint32_t version = mmio_r32(b + 4);
 	vn.base = b;
@@ -442,6 +552,7 @@ static int mmio_init(uint64_t b)
 		for (int i = 0; i < 6; i++)
 			vn.nif.mac[i] = *(volatile uint8_t *)p2v(b + 0x100 + (uint64_t)i);
 	mmio_w32(b + 0x70, mmio_r32(b + 0x70) | VIRTIO_DRIVER_OK);
+	mmio_irq(slot);
 	return 0;
 }
 
@@ -450,7 +561,7 @@ static int mmio_probe(void)
 	for (int i = 23; i >= 0; i--) {
 		uint64_t b = 0xfeb00000ul + (uint64_t)i * 0x200;
 		if (mmio_r32(b) == 0x74726976 && mmio_r32(b + 8) == 1)
-			return mmio_init(b);
+			return mmio_init(b, i);
 	}
 	return -ENODEV;
 }
@@ -468,6 +579,13 @@ struct netif *netdev_probe(void)
 	vn.nif.xmit = vnet_xmit;
 	present = true;
 	return &vn.nif;
+}
+
+/* The interrupt line (GSI), or -1 when the device is polled; how many interrupts came. */
+int netdev_gsi(uint64_t *count)
+{
+	*count = vn.irqs;
+	return vn.irq ? (int)vn.gsi : -1;
 }
 
 const char *netdev_name(void)

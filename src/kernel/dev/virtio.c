@@ -103,6 +103,8 @@ static int ring_alloc(struct vblk *v)
 	v->desc = p2v(pa);
 	v->avail = (volatile uint16_t *)((char *)p2v(pa) + avail_off);
 	v->used = (volatile uint16_t *)((char *)p2v(pa) + used_off);
+	/* polled: no interrupt, which on PCI could share the network device's line */
+	v->avail[0] = 1; /* VRING_AVAIL_F_NO_INTERRUPT */
 	v->req = p2v(extra);
 	v->status = (volatile uint8_t *)p2v(extra) + 256;
 	v->dev.readv = vblk_readv;

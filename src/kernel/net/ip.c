@@ -6,17 +6,33 @@
 #define PROTO_TCP  6
 #define PROTO_UDP  17
 
+/*
+ * The one's complement sum of buf as big-endian 16-bit words, added to sum.
+ * Eight bytes at a time in the CPU's order (the sum does not depend on the
+ * order of the bytes within its words, RFC 1071 2(B)), then swapped: every
+ * received segment is summed when the device does not vouch for it.
+ */
 uint32_t inet_csum_add(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t s = sum;
-	while (len >= 2) {
-		s += (uint32_t)(p[0] << 8 | p[1]);
-		p += 2;
-		len -= 2;
+	uint64_t s = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		s += w;
+		s += s < w; /* the end-around carry */
 	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = ((s & 0xff) << 8) | (s >> 8); /* little-endian words: to network order */
+	for (; len >= 2; p += 2, len -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
 	if (len)
 		s += (uint32_t)p[0] << 8;
+	s += sum;
 	while (s >> 32)
 		s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;

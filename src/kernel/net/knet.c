@@ -1,36 +1,68 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The stack in the kernel: bring-up (NIC, DHCP or --ip), the clock, polling, waiting, /etc files.
- */
+/* The stack in the kernel: bring-up (NIC, DHCP or --ip), the clock, interrupts and polling,
+ * waiting, /etc files. */
 #include "../fs/vfs.h"
 #include "../kernel.h"
+#include "../proc/task.h"
 #include "knet.h"
 #include "net.h"
 
 struct netif *netdev_probe(void);
 const char *netdev_name(void);
 int netdev_poll(void);
+bool netdev_irq_pending(void);
+int netdev_gsi(uint64_t *count);
 
 #define DHCP_WAIT_MS 5000
-#define BUSY_MS	     100 /* after traffic, poll the NIC every 1 ms for this long */
+#define BUSY_MS	     100 /* a polled NIC: after traffic, polled every 1 ms for this long */
 
 static struct netstack stack;
 static struct netif *eth;
 static uint64_t last_traffic;
+static bool eth_irq; /* the NIC interrupts: no need to poll it often */
+static char waitq;   /* what a task in knet_wait waits on (task->wait_on) */
+
+/* Something came in: every thread waiting for the network looks again. */
+static void wake_waiters(void)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->wait_on == &waitq && t->state == T_SLEEP)
+			task_wake(t, W_WOKEN);
+}
 
 void knet_poll(void)
 {
 	net_now_ms = time_ns() / 1000000;
-	if (netdev_poll() > 0)
+	bool came = N->loq != NULL; /* loopback frames: net_poll delivers them */
+	N->rx_batch = true;
+	int n = netdev_poll();
+	N->rx_batch = false;
+	if (n > 0) {
+		tcp_ack_batch();
 		last_traffic = net_now_ms;
+		came = true;
+	}
 	net_poll();
+	if (came)
+		wake_waiters();
+}
+
+/* The NIC interrupted (cpu.c, or a wait or tick after one taken in kernel mode). */
+void knet_irq_work(void)
+{
+	if (netdev_irq_pending())
+		knet_poll();
 }
 
 /*
- * Wait for the network (or anything else) for at most max_ns.  The NIC raises
- * no interrupts here, so it is polled between short sleeps: every 1 ms while
- * traffic flows, every 10 ms when it has been quiet, so an idle server does
- * not wake the host a thousand times a second.  The caller's thread sleeps
- * (other threads run meanwhile); true when a signal cut the wait short.
+ * Wait for the network (or anything else) for at most max_ns; the caller's
+ * thread sleeps (other threads run meanwhile); true when a signal cut the
+ * wait short.  Frames from the NIC's interrupt and from the loopback device
+ * wake the waiters at once (knet_poll).  What else makes a socket, pipe or
+ * eventfd ready for a poll or epoll wait (a write in another thread) does not
+ * wake them: they look again every 10 ms, the bound a console wait has too,
+ * so an idle server does not wake the host a thousand times a second.  A NIC
+ * without an interrupt line is polled every 1 ms while traffic flows.
  */
 bool knet_wait(uint64_t max_ns)
 {
@@ -38,10 +70,13 @@ bool knet_wait(uint64_t max_ns)
 	knet_poll();
 	uint64_t t = net_next_timer();
 	uint64_t ns = t == UINT64_MAX ? max_ns : MIN(max_ns, t * 1000000);
-	if (eth)
-		ns = MIN(ns, net_now_ms - last_traffic < BUSY_MS ? 1000000ull : 10000000ull);
-	if (ns)
+	bool busy = eth && !eth_irq && net_now_ms - last_traffic < BUSY_MS;
+	ns = MIN(ns, busy ? 1000000ull : IDLE_CONSOLE_NS);
+	if (ns) {
+		current->wait_on = &waitq;
 		signalled = kwait(ns);
+		current->wait_on = NULL;
+	}
 	knet_poll();
 	return signalled;
 }
@@ -141,6 +176,9 @@ void knet_exit(void)
 {
 	if (!N)
 		return;
+	uint64_t irqs;
+	if (eth && netdev_gsi(&irqs) >= 0)
+		kverbose("capstan: eth0: %lu interrupts\n", (unsigned long)irqs);
 	knet_poll();
 	tcp_close_all();
 	uint64_t end = time_ns() + EXIT_DRAIN_NS;
@@ -165,6 +203,9 @@ int knet_init(const char *ip_opt, bool quiet)
 		return ip_opt ? -ENODEV : 0;
 	}
 	net_add_if(eth);
+	uint64_t irqs;
+	int gsi = netdev_gsi(&irqs);
+	eth_irq = gsi >= 0;
 	ip6_start(eth); /* link-local now; SLAAC when a router advertisement comes */
 	char a[16];
 	if (ip_opt) {
@@ -177,8 +218,11 @@ int knet_init(const char *ip_opt, bool quiet)
 		while (!dhcp_bound(eth) && net_now_ms < end)
 			knet_wait((end - net_now_ms) * 1000000);
 	}
-	kverbose("capstan: %s %02x:%02x:%02x:%02x:%02x:%02x\n", netdev_name(), eth->mac[0],
-		 eth->mac[1], eth->mac[2], eth->mac[3], eth->mac[4], eth->mac[5]);
+	char how[24] = "polled";
+	if (eth_irq)
+		ksnprintf(how, sizeof(how), "irq %d", gsi);
+	kverbose("capstan: %s %02x:%02x:%02x:%02x:%02x:%02x %s\n", netdev_name(), eth->mac[0],
+		 eth->mac[1], eth->mac[2], eth->mac[3], eth->mac[4], eth->mac[5], how);
 	if (eth->prefix6) {
 		char a6[48];
 		net_fmt_ip6(a6, sizeof(a6), eth->addr6);

@@ -228,6 +228,8 @@ struct netstack {
 	uint16_t ip_id;
 	uint16_t next_eport;
 	uint32_t somaxconn;
+	bool rx_batch; /* a device's frames in one go: in-order data is ACKed at the end
+			  (tcp_ack_batch) */
 	uint64_t stat_tcp_rst_sent, stat_tcp_rexmits, stat_tcp_fast_rexmits, stat_bad_csum;
 };
 
@@ -343,6 +345,7 @@ unsigned tcp_poll(struct tcp_sock *t);
 int tcp_take_error(struct tcp_sock *t);
 int tcp_set_bufsize(struct tcp_sock *t, bool snd, uint32_t bytes);
 void tcp_tick(void);
+void tcp_ack_batch(void); /* the end of an rx_batch: one ACK for each connection that owes one */
 uint64_t tcp_next_timer(void);
 void tcp_release_all(void);
 /* close every connection a socket still holds (FIN after the data, RST with unread data) */

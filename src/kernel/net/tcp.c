@@ -391,6 +391,15 @@ static void output(struct tcp_sock *t)
 		send_seg(t, t->snd_nxt, F_ACK, 0, 0);
 }
 
+void tcp_ack_batch(void)
+{
+	for (struct tcp_sock *t = N->tcbs; t; t = t->next)
+		if (t->unacked_segs >= 2) {
+			t->ack_now = true;
+			output(t);
+		}
+}
+
 /* RFC 6298 2.2-2.3 */
 static void rtt_sample(struct tcp_sock *t, uint32_t r)
 {
@@ -1020,10 +1029,15 @@ static void data_input(struct tcp_sock *t, struct seg *s)
 	if (has_fin || filled_hole || t->ooo || t->fin_rcvd)
 		t->ack_now = true;
 	else if (s->len) {
-		/* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full segment */
+		/*
+		 * RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full
+		 * segment; but for the segments of one batch (frames the device had
+		 * ready at once), one ACK at its end, as Linux acknowledges what GRO
+		 * merged: each ACK sent costs a VM exit, and the data came together.
+		 */
 		if (s->len >= t->mss)
 			t->unacked_segs++;
-		if (t->unacked_segs >= 2)
+		if (t->unacked_segs >= 2 && !N->rx_batch)
 			t->ack_now = true;
 		else if (!t->delack_at)
 			t->delack_at = net_now_ms + DELACK_MS;

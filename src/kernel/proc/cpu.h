@@ -76,6 +76,7 @@ void cpu_early_init(void);     /* the boot CPU's struct cpu and GS, before anyth
 void cpu_setup(struct cpu *c); /* arch/cpu.c: GDT, TSS, IDT, SYSCALL and FPU of this CPU */
 /* smp.c: start the CPUs the ACPI MADT lists; what the boot line adds to their count */
 const char *cpu_start_aps(uint64_t rsdp_paddr);
+const uint8_t *acpi_madt(uint64_t rsdp_paddr, uint32_t *len); /* NULL: no ACPI */
 
 void klock_acquire(void);
 void klock_release(void);

@@ -302,11 +302,13 @@ static void account(struct task *t)
 
 /*
  * Wake sleepers whose deadline passed; the earliest deadline still ahead (0: none).  Every
- * wait, switch and tick comes here: the power button is looked at here too.
+ * wait, switch and tick comes here: the power button is looked at here too, and the network
+ * device's interrupt handled.
  */
 static uint64_t expire(void)
 {
 	power_poll();
+	knet_irq_work(); /* frames an interrupt announced while this CPU could not take them */
 	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)

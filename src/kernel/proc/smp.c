@@ -204,3 +204,13 @@ const char *cpu_start_aps(uint64_t rsdp_paddr)
 	}
 	return ncpus < n ? " (some did not start)" : "";
 }
+
+/* The MADT, for the I/O APICs and the interrupt overrides it lists (arch/ioapic.c). */
+const uint8_t *acpi_madt(uint64_t rsdp_paddr, uint32_t *len)
+{
+	const struct acpi_hdr *madt = find_madt(rsdp_paddr);
+	if (!madt)
+		return NULL;
+	*len = madt->len;
+	return (const uint8_t *)madt;
+}

@@ -1018,21 +1018,32 @@ static long unix_send(struct io *io)
 	return (long)n;
 }
 
-static long recv_op(void *arg)
+/*
+ * One try at what is left of io (a MSG_WAITALL receive and a blocking
+ * stream send come back for the rest) through the socket's protocol; what
+ * came with AF_UNIX data, and what an AF_UNIX send did not take, goes back
+ * into io.
+ */
+static long io_step(struct io *io, bool send)
 {
-	struct io *io = arg;
 	struct ksock *s = io->s;
 	struct io part = *io;
 	part.buf += io->done;
 	part.len -= io->done;
 	long r;
 	if (s->family == AF_UNIX) {
-		r = unix_recv(&part);
+		r = send ? unix_send(&part) : unix_recv(&part);
 		io->files = part.files;
 		io->nfiles = part.nfiles;
-		io->cred = part.cred;
-		io->has_cred = part.has_cred;
-		io->from = part.from;
+		if (!send) {
+			io->cred = part.cred;
+			io->has_cred = part.has_cred;
+			io->from = part.from;
+			if (s->type == SOCK_DGRAM && r >= 0)
+				io->full_len = part.full_len;
+		}
+	} else if (s->udp && send) {
+		r = udp_sendto(s->udp, io->buf, io->len, io->addr, io->port);
 	} else if (s->udp) {
 		r = udp_recvfrom(s->udp, part.buf, part.len, &io->addr, &io->port,
 				 io->flags & MSG_PEEK);
@@ -1040,14 +1051,21 @@ static long recv_op(void *arg)
 			io->full_len = r;
 			r = (long)MIN((size_t)r, part.len);
 		}
+	} else if (send) {
+		r = tcp_send(s->tcp, part.buf, part.len);
 	} else {
-		if (s->shut_rd && !s->tcp->rcvbuf.len)
-			return 0;
-		r = tcp_recv(s->tcp, part.buf, part.len, io->flags & MSG_PEEK);
+		r = s->shut_rd && !s->tcp->rcvbuf.len
+			? 0
+			: tcp_recv(s->tcp, part.buf, part.len, io->flags & MSG_PEEK);
 	}
-	if (s->family == AF_UNIX && s->type == SOCK_DGRAM && r >= 0)
-		io->full_len = part.full_len;
-	if (r > 0 && (io->flags & MSG_WAITALL) && s->type == SOCK_STREAM &&
+	return r;
+}
+
+static long recv_op(void *arg)
+{
+	struct io *io = arg;
+	long r = io_step(io, false);
+	if (r > 0 && (io->flags & MSG_WAITALL) && io->s->type == SOCK_STREAM &&
 	    !(io->flags & MSG_PEEK)) {
 		io->done += (size_t)r;
 		return io->done < io->len ? -EAGAIN : (long)io->done;
@@ -1062,19 +1080,7 @@ static long recv_op(void *arg)
 static long send_op(void *arg)
 {
 	struct io *io = arg;
-	struct ksock *s = io->s;
-	struct io part = *io;
-	part.buf += io->done;
-	part.len -= io->done;
-	long r;
-	if (s->family == AF_UNIX) {
-		r = unix_send(&part);
-		io->files = part.files;
-		io->nfiles = part.nfiles;
-	} else if (s->udp)
-		return udp_sendto(s->udp, io->buf, io->len, io->addr, io->port);
-	else
-		r = tcp_send(s->tcp, part.buf, part.len);
+	long r = io_step(io, true);
 	if (r > 0) {
 		io->done += (size_t)r;
 		/* a blocking stream send returns when all of it is queued */
@@ -1136,6 +1142,46 @@ long sock_write(struct file *f, const void *buf, size_t len)
 	return sock_send_io(f, &io);
 }
 
+/*
+ * What sendto and sendmsg share: the destination a datagram names (an
+ * address given to a TCP socket is ignored, as on Linux, unless the
+ * connection is gone).
+ */
+static long take_dest(struct io *io, uint64_t uaddr, uint64_t alen)
+{
+	struct ksock *s = io->s;
+	long e = 0;
+	if (!uaddr)
+		return 0;
+	if (s->family == AF_UNIX)
+		e = get_sun(uaddr, alen, &io->to, NULL);
+	else if (s->udp && !(e = get_sin(s, uaddr, alen, &io->addr, &io->port, NULL)) && !io->port)
+		e = -EINVAL;
+	else if (s->tcp && s->tcp->state == TCP_CLOSED)
+		e = -EPIPE;
+	return e;
+}
+
+/* What recvfrom and recvmsg share: where the data came from, into uaddr (length at ulen). */
+static void give_source(const struct io *io, uint64_t uaddr, uint64_t ulen)
+{
+	struct ksock *s = io->s;
+	if (uaddr && s->udp)
+		put_sin(s, uaddr, ulen, io->addr, io->port);
+	else if (uaddr && s->tcp)
+		put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
+	else if (uaddr)
+		put_sun(uaddr, ulen, &io->from, true);
+}
+
+/* A receive's result: MSG_TRUNC asks for a datagram's whole length. */
+static long recv_result(const struct io *io, long r)
+{
+	if ((io->flags & MSG_TRUNC) && io->s->type == SOCK_DGRAM)
+		return io->full_len;
+	return r;
+}
+
 SYSCALL6(sendto, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, uaddr, uint64_t, alen)
 {
 	struct file *f;
@@ -1145,17 +1191,8 @@ SYSCALL6(sendto, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, ua
 		return e;
 	UOK(buf, len);
 	struct io io = {.s = s, .buf = (uint8_t *)buf, .len = len, .flags = flags};
-	if (uaddr && s->family == AF_UNIX) {
-		if ((e = get_sun(uaddr, alen, &io.to, NULL)))
-			return e;
-	} else if (uaddr && s->udp) {
-		if ((e = get_sin(s, uaddr, alen, &io.addr, &io.port, NULL)))
-			return e;
-		if (!io.port)
-			return -EINVAL;
-	} else if (uaddr && s->tcp && s->tcp->state == TCP_CLOSED) {
-		return -EPIPE;
-	}
+	if ((e = take_dest(&io, uaddr, alen)))
+		return e;
 	return sock_send_io(f, &io);
 }
 
@@ -1173,31 +1210,35 @@ SYSCALL6(recvfrom, long, fd, uint64_t, buf, size_t, len, long, flags, uint64_t, 
 	io_release(&io);
 	if (r < 0)
 		return r;
-	if (uaddr && s->udp)
-		put_sin(s, uaddr, ulen, io.addr, io.port);
-	else if (uaddr && s->tcp)
-		put_sin(s, uaddr, ulen, s->tcp->raddr, s->tcp->rport);
-	else if (uaddr)
-		put_sun(uaddr, ulen, &io.from, true);
-	if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
-		return io.full_len;
-	return r;
+	give_source(&io, uaddr, ulen);
+	return recv_result(&io, r);
 }
 
-/* Gather an iovec into one kernel buffer (datagrams keep their bounds that way). */
-static long gather(const struct linux_msghdr *m, uint8_t **out, size_t *len)
+/* A message's iovec, checked: each piece the program's, their total length. */
+static long iov_total(const struct linux_msghdr *m, size_t *total)
 {
 	if (m->iovlen > 1024)
 		return -EMSGSIZE;
 	UOK(m->iov, m->iovlen * sizeof(struct linux_iovec));
 	const struct linux_iovec *iov = (const struct linux_iovec *)m->iov;
-	size_t total = 0;
+	*total = 0;
 	for (uint64_t i = 0; i < m->iovlen; i++) {
 		UOK(iov[i].base, iov[i].len);
-		total += iov[i].len;
-		if (total > (1u << 30))
+		*total += iov[i].len;
+		if (*total > (1u << 30))
 			return -EINVAL;
 	}
+	return 0;
+}
+
+/* Gather an iovec into one kernel buffer (datagrams keep their bounds that way). */
+static long gather(const struct linux_msghdr *m, uint8_t **out, size_t *len)
+{
+	size_t total;
+	long e = iov_total(m, &total);
+	if (e)
+		return e;
+	const struct linux_iovec *iov = (const struct linux_iovec *)m->iov;
 	uint8_t *b = kmalloc(total ? total : 1);
 	if (!b)
 		return -ENOMEM;
@@ -1318,13 +1359,8 @@ SYSCALL3(sendmsg, long, fd, uint64_t, umsg, long, flags)
 	UOK(umsg, sizeof(struct linux_msghdr));
 	const struct linux_msghdr *m = (const struct linux_msghdr *)umsg;
 	struct io io = {.s = s, .flags = flags};
-	if (m->name && s->family == AF_UNIX) {
-		if ((e = get_sun(m->name, m->namelen, &io.to, NULL)))
-			return e;
-	} else if (m->name && s->udp) {
-		if ((e = get_sin(s, m->name, m->namelen, &io.addr, &io.port, NULL)))
-			return e;
-	}
+	if ((e = take_dest(&io, m->name, m->namelen)))
+		return e;
 	if (m->controllen && s->family != AF_UNIX)
 		return -EOPNOTSUPP; /* no ancillary data over IP */
 	if (m->controllen && (e = take_cmsgs(m, &io))) {
@@ -1350,15 +1386,10 @@ SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
 		return e;
 	UOK(umsg, sizeof(struct linux_msghdr));
 	struct linux_msghdr *m = (struct linux_msghdr *)umsg;
-	if (m->iovlen > 1024)
-		return -EMSGSIZE;
-	UOK(m->iov, m->iovlen * sizeof(struct linux_iovec));
+	size_t total;
+	if ((e = iov_total(m, &total)))
+		return e;
 	const struct linux_iovec *iov = (const struct linux_iovec *)m->iov;
-	size_t total = 0;
-	for (uint64_t i = 0; i < m->iovlen; i++) {
-		UOK(iov[i].base, iov[i].len);
-		total += iov[i].len;
-	}
 	if (m->control && m->controllen)
 		UOK(m->control, m->controllen);
 	uint8_t *b = kmalloc(total ? total : 1);
@@ -1375,19 +1406,12 @@ SYSCALL3(recvmsg, long, fd, uint64_t, umsg, long, flags)
 			memcpy((void *)iov[i].base, b + o, n);
 			o += n;
 		}
-		uint64_t lenp = umsg + 8; /* &m->namelen */
-		if (m->name && s->udp)
-			put_sin(s, m->name, lenp, io.addr, io.port);
-		else if (m->name && s->tcp)
-			put_sin(s, m->name, lenp, s->tcp->raddr, s->tcp->rport);
-		else if (m->name)
-			put_sun(m->name, lenp, &io.from, true);
+		give_source(&io, m->name, umsg + 8 /* &m->namelen */);
 		m->flags = 0;
 		give_cmsgs(m, &io, flags);
 		if (s->type == SOCK_DGRAM && io.full_len > r)
 			m->flags |= MSG_TRUNC;
-		if ((flags & MSG_TRUNC) && s->type == SOCK_DGRAM)
-			r = io.full_len;
+		r = recv_result(&io, r);
 	}
 	kfree(b);
 	return r;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The guest side of t-run-netem.sh: accept one TCP connection on PORT, read SIZE bytes,
-// then send SIZE bytes of a fixed pseudo-random stream; print the sha256 of each way.
+// The guest side of t-run-netem.sh and both sides of tests/kernel/t-netloss.sh.
+// xfer PORT SIZE: accept one TCP connection on PORT, read SIZE bytes, then send SIZE bytes of a
+// fixed pseudo-random stream; xfer -c ADDR PORT SIZE: the other end (send, then read).  Each
+// prints the sha256 of each way ("rx", "tx").
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +91,86 @@ static void sha_hex(struct sha256 *s, char out[65])
 		snprintf(out + 8 * i, 9, "%08x", s->h[i]);
 }
 
+static uint8_t buf[65536];
+
+/* Read size bytes from c into the running sum; false when the stream ends early. */
+static bool take(int c, size_t size, struct sha256 *s)
+{
+	for (size_t got = 0; got < size;) {
+		ssize_t n = read(c, buf, sizeof(buf));
+		if (n <= 0)
+			return false;
+		sha_add(s, buf, (size_t)n);
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* Write size bytes of a fixed pseudo-random stream to c, summed. */
+static bool give(int c, size_t size, struct sha256 *s)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (size_t sent = 0; sent < size;) {
+		size_t n = size - sent < sizeof(buf) ? size - sent : sizeof(buf);
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+		sha_add(s, buf, n);
+		for (size_t o = 0; o < n;) {
+			ssize_t w = write(c, buf + o, n - o);
+			if (w <= 0)
+				return false;
+			o += (size_t)w;
+		}
+		sent += n;
+	}
+	return true;
+}
+
+static void print_sum(const char *what, struct sha256 *s)
+{
+	char hex[65];
+	sha_hex(s, hex);
+	printf("%s %s\n", what, hex);
+	fflush(stdout);
+}
+
+/* -c ADDR PORT SIZE: connect (the server may still be booting: retried for a while), send
+ * SIZE bytes of the stream, then read SIZE bytes until the server's end. */
+static int client(const char *addr, int port, size_t size)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		return 64;
+	int c = -1;
+	for (int tries = 0; tries < 600; tries++) {
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (!connect(c, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		close(c);
+		c = -1;
+		usleep(200000);
+	}
+	if (c < 0)
+		return 1;
+	struct sha256 s;
+	sha_init(&s);
+	if (!give(c, size, &s))
+		return 3;
+	print_sum("tx", &s);
+	sha_init(&s);
+	if (!take(c, size, &s) || read(c, buf, 1) != 0)
+		return 2;
+	print_sum("rx", &s);
+	close(c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "-c"))
+		return client(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10));
 	if (argc != 3)
 		return 64;
 	size_t size = strtoull(argv[2], NULL, 10);
@@ -102,44 +184,20 @@ int main(int argc, char **argv)
 	int c = accept(l, NULL, NULL);
 	if (c < 0)
 		return 1;
-	static uint8_t buf[65536];
 	struct sha256 s;
-	char hex[65];
 	sha_init(&s);
-	for (size_t got = 0; got < size;) {
-		ssize_t n = read(c, buf, sizeof(buf));
-		if (n <= 0)
-			return 2;
-		sha_add(&s, buf, (size_t)n);
-		got += (size_t)n;
-	}
-	sha_hex(&s, hex);
-	printf("rx %s\n", hex);
-	fflush(stdout);
+	if (!take(c, size, &s))
+		return 2;
+	print_sum("rx", &s);
 	sha_init(&s);
-	uint64_t x = 0x9e3779b97f4a7c15ull;
-	for (size_t sent = 0; sent < size;) {
-		size_t n = size - sent < sizeof(buf) ? size - sent : sizeof(buf);
-		for (size_t i = 0; i < n; i++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			buf[i] = (uint8_t)x;
-		}
-		sha_add(&s, buf, n);
-		for (size_t o = 0; o < n;) {
-			ssize_t w = write(c, buf + o, n - o);
-			if (w <= 0)
-				return 3;
-			o += (size_t)w;
-		}
-		sent += n;
-	}
-	/* the machine powers off when this program ends: wait for the host to have it all
+	if (!give(c, size, &s))
+		return 3;
+	/* the machine powers off when this program ends: wait for the peer to have it all
 	 * (its close after our FIN) before going */
 	shutdown(c, SHUT_WR);
 	while (read(c, buf, sizeof(buf)) > 0)
 		;
-	sha_hex(&s, hex);
-	printf("tx %s\n", hex);
+	print_sum("tx", &s);
 	close(c);
 	close(l);
 	return 0;
