@@ -23,6 +23,7 @@ void knet_poll(void)
 	if (netdev_poll() > 0)
 		last_traffic = net_now_ms;
 	net_poll();
+	fasync_net();
 }
 
 /*
