@@ -9,7 +9,7 @@
 #   req/s   wrk (HTTP: -t2 -c16 on /) or redis-benchmark (-c16, SET and GET: their mean)
 #   min -m  the smallest memory (MiB) with which the guest boots and answers 1,000 sequential
 #           requests, each on a new connection (redis: PING), found by bisection between 1
-#           MiB and BENCH_MEM to within 1 MiB; a probe fails when the guest ends, or gives
+#           MiB and BENCH_MEM (tried first) to within 1 MiB; a probe fails when the guest ends, or gives
 #           no first answer within 10 s plus 3 times its boot at BENCH_MEM, or a request
 #           fails (the Linux guest gets panic=-1, so that a panic ends it)
 #   image   our image (.qemu, qcow2) and gzip'd as a registry ships it, beside the Linux
@@ -44,7 +44,8 @@ cleanup() {
 	[ -z "$LG_RUNNING" ] || lg_stop "$LG_RUNNING"
 	rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM # through the EXIT trap
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 lg_kernel || { echo "skip: no Linux kernel for the Linux guest"; exit 77; }
 
@@ -99,7 +100,7 @@ for i in range(1000):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         s.sendall(ask)
         data = b""
-        while len(data) < 16:
+        while len(data) < 16 and not good(data):
             more = s.recv(64)
             if not more:
                 break
@@ -156,9 +157,11 @@ fits_linux() {
 }
 
 # min_mem FITS S: MIB, the smallest MiB (within 1) from 1 to BENCH_MEM that FITS, by bisection
-# (in this shell, not a $(...), so that the EXIT trap sees a guest still running)
+# (in this shell, not a $(...), so that the EXIT trap sees a guest still running); ">MEM" when
+# BENCH_MEM itself does not
 min_mem() {
 	local lo=0 hi=${MEM%M} mid
+	"$1" "$2" "$hi" || { MIB=">$hi"; return; }
 	while [ $((hi - lo)) -gt 1 ]; do
 		mid=$(((lo + hi) / 2))
 		if "$1" "$2" "$mid"; then hi=$mid; else lo=$mid; fi
