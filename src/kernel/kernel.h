@@ -131,6 +131,8 @@ long console_write_user(const char *buf,
 			size_t len); /* a program's: TOSTOP stops a background job */
 long console_read(char *buf, size_t len, bool nonblock);
 void console_pump(void); /* run the line discipline over the input that arrived */
+void fasync_tty(void);	 /* sys/fasync.c: input can be read: SIGIO for the console's O_ASYNC */
+void fasync_net(void);	 /* sys/fasync.c: the stack ran: SIGIO for sockets that changed */
 int console_ioctl(unsigned long req, uint64_t arg);
 bool console_readable(void);
 void console_start_line(void);

@@ -101,6 +101,7 @@
 #define O_TRUNC	    01000
 #define O_APPEND    02000
 #define O_NONBLOCK  04000
+#define O_ASYNC	    020000
 #define O_DIRECTORY 0200000
 #define O_NOFOLLOW  0400000
 #define O_CLOEXEC   02000000
@@ -205,6 +206,7 @@
 #define FIONBIO	 0x5421
 #define FIONCLEX 0x5450
 #define FIOCLEX	 0x5451
+#define FIOASYNC 0x5452
 
 /* The structures user memory holds, laid out as the x86-64 ABI has them. */
 struct linux_timespec {

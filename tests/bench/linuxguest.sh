@@ -117,6 +117,7 @@ lg_initramfs() {
 	[ -n "${LG_VMLINUZ:-}" ] || lg_kernel || return
 	lg_init_bin || return
 	stage=$(mktemp -d "${TMPDIR:-/tmp}/lg-stage.XXXXXX") || return 74
+	chmod 755 "$stage" # the guest's /: mktemp's 0700 kept nginx's workers (user nobody) out
 	shift 2
 	lg_stage "$stage" "$prog" "$@" &&
 		(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip) >"$out.part" &&

@@ -139,6 +139,11 @@ case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kep
 	'pipe: 1 MiB from a child, in order, then EOF' 'pipeline: generate | transform | check passed 300000 bytes' \
 	'sigchld: handler told pid and status; ignored SIGCHLD reaps' \
 	'zombies: kept until waited for; an orphan came to its reaper' 'SUCCESS'
+case_def sigio sigio 0 '' '' 'sigio: pipes signal their O_ASYNC reader and writer, F_GETOWN, F_GETFL' \
+	"sigio: socketpair by FIOASYNC, F_SETSIG's POLL_IN, POLL_OUT, POLL_HUP" \
+	'sigio: a child that owns the socket got SIGIO; a reaped pid is ESRCH' \
+	'sigio: a process group, F_SETOWN_EX to this thread' \
+	'sigio: TCP listener told of a connection, the connection of data' 'SUCCESS'
 case_def pgroups pgroups 0 '' '' 'pgroups: setsid, setpgid, kill to a group, to 0 and -1 ok' \
 	'pgroups: nice values set, read and inherited' 'SUCCESS'
 case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuses once each, SIGCHLD codes ok' \

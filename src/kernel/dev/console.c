@@ -304,7 +304,8 @@ static bool room(void)
 void console_pump(void)
 {
 	int c;
-	size_t used = 0;
+	size_t used = 0, in_before = in_len;
+	int lines_before = nlines;
 	while (used < ahead_len && room())
 		input_char(ahead[used++]);
 	memmove(ahead, ahead + used, ahead_len - used);
@@ -316,6 +317,8 @@ void console_pump(void)
 			continue;
 		ahead[ahead_len++] = (char)c;
 	}
+	if (canonical() ? nlines > lines_before : in_len > in_before)
+		fasync_tty(); /* a line, or bytes, to read */
 }
 
 /* Bytes a read may take now: the first queued line in canonical mode, else all. */

@@ -116,6 +116,7 @@ void pipe_close(struct file *f)
 	if (writes(f))
 		p->writers--;
 	pipe_changed(p);
+	fasync_node(n, POLLIN | POLLOUT); /* the other end sees its end of file or EPIPE */
 	if (p->readers || p->writers)
 		return;
 	kfree(p->buf);
@@ -144,6 +145,7 @@ long pipe_read(struct file *f, char *buf, size_t len)
 	if (!p->len)
 		p->head = 0;
 	pipe_changed(p); /* room for a waiting writer */
+	fasync_node(f->n, POLLOUT);
 	return (long)n;
 }
 
@@ -172,6 +174,7 @@ long pipe_write(struct file *f, const char *buf, size_t len)
 		p->len += n;
 		done += n;
 		pipe_changed(p); /* data for a waiting reader */
+		fasync_node(f->n, POLLIN);
 	}
 	return (long)done;
 }

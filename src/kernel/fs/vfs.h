@@ -62,11 +62,18 @@ struct file {
 	uint32_t dirpos;
 	char *text; /* K_PROC: the text made when it was opened */
 	size_t text_len;
+	struct fown *own; /* F_SETOWN, O_ASYNC (sys/fasync.c); NULL until used */
 };
 
 /* descriptions of open files (sys/fd.c) */
 struct file *file_new(struct node *n, int flags);
 void file_put(struct file *f);
+
+/* signal-driven I/O (sys/fasync.c): an event on a description's object, for O_ASYNC's owner;
+ * band: POLLIN for readers, POLLOUT for writers, POLLHUP */
+void fasync_node(const struct node *n, unsigned band); /* a pipe or FIFO */
+void fasync_sock(const void *s, unsigned band);	       /* a socket, by its state (node->data) */
+void fasync_release(struct file *f);		       /* the description's last reference went */
 
 /* pipes and FIFOs (pipe.c) */
 int pipe_new(struct file **rd, struct file **wr);

@@ -45,6 +45,7 @@ void knet_poll(void)
 	net_poll();
 	if (came)
 		wake_waiters();
+	fasync_net();
 }
 
 /* The NIC interrupted (cpu.c, or a wait or tick after one taken in kernel mode). */

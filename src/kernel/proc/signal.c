@@ -363,8 +363,10 @@ static void fill_info(struct siginfo64 *si, int sig, const struct ksiginfo *k)
 		memcpy(si->bytes + 8, &k->overrun, 4);
 		return;
 	}
-	if (k->code > 0 && k->code < SI_KERNEL) { /* a fault */
+	if (k->code > 0 && k->code < SI_KERNEL) { /* a fault, or POLL_*: si_band (and si_fd) */
 		si->addr = k->addr;
+		if (k->io_fd)
+			memcpy(si->bytes + 8, &(int32_t){k->io_fd - 1}, 4);
 		return;
 	}
 	if (k->code == SI_TIMER) {

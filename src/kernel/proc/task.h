@@ -28,7 +28,8 @@ struct linux_sigaction {
 /* What a pending signal carries into its siginfo_t. */
 struct ksiginfo {
 	int32_t code, pid; /* si_code; si_pid, or the timer id */
-	int32_t overrun, pad;
+	int32_t overrun;
+	int32_t io_fd; /* a readiness signal of F_SETSIG: its si_fd + 1; else 0 */
 	uint64_t addr; /* si_addr of a fault, or the timer's sigval */
 };
 #define SI_USER	  0

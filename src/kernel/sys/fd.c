@@ -80,6 +80,7 @@ void file_put(struct file *f)
 	struct node *n = f->n;
 	if (--f->refs)
 		return;
+	fasync_release(f);
 	n->opens--;
 	if (n->kind >= K_SOCKET) {
 		if (!n->opens)
@@ -382,9 +383,9 @@ SYSCALL3(fcntl, long, fd, long, cmd, uint64_t, arg)
 		return 0;
 	case 3: /* F_GETFL */
 		return f->flags & ~O_CLOEXEC;
-	case 4: /* F_SETFL: O_APPEND, O_NONBLOCK */
+	case 4: /* F_SETFL: O_APPEND, O_NONBLOCK, O_ASYNC */
 		f->flags = (f->flags & ~(O_APPEND | 04000)) | ((int)arg & (O_APPEND | 04000));
-		return 0;
+		return fasync_set(f, (int)fd, arg & O_ASYNC);
 	case 5: /* F_GETLK: one process, so nothing ever conflicts */
 		UOK(arg, 2);
 		*(int16_t *)arg = 2; /* F_UNLCK */
@@ -395,7 +396,7 @@ SYSCALL3(fcntl, long, fd, long, cmd, uint64_t, arg)
 	case F_GETPIPE_SZ:
 		return f->n->kind == K_FIFO ? (long)pipe_capacity() : -EBADF;
 	}
-	return -EINVAL;
+	return fasync_fcntl(f, cmd, arg); /* F_SETOWN and the like, or -EINVAL */
 }
 
 SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
@@ -412,6 +413,11 @@ SYSCALL3(ioctl, long, fd, unsigned long, req, uint64_t, arg)
 	case FIONCLEX:
 		fds[fd].cloexec = req == FIOCLEX;
 		return 0;
+	case FIOASYNC: /* nginx's master hears its channels this way */
+		UOK(arg, 4);
+		if (f->n->kind != K_FIFO && f->n->kind != K_SOCKET && f->n->kind != K_TTY)
+			return -ENOTTY; /* as Linux says for what cannot signal */
+		return fasync_set(f, (int)fd, *(int *)arg != 0);
 	}
 	if (f->n->kind == K_TTY)
 		return console_ioctl(req, arg);

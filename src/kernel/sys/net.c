@@ -81,6 +81,7 @@ struct ksock {
 	struct ksock *accq, *accnext; /* connected server ends waiting for accept */
 	struct ucred peercred;	      /* SO_PEERCRED */
 	bool shut_rd, shut_wr;
+	bool nospace; /* a send found the peer's queue full: its reads signal room (O_ASYNC) */
 	bool linger;
 	int linger_s;
 	uint64_t rcvtimeo_ns, sndtimeo_ns;
@@ -268,6 +269,8 @@ static void ksock_destroy(struct ksock *s)
 	if (s->peer) {
 		s->peer->peer = NULL;
 		s->peer->peer_gone = true;
+		if (s->type != SOCK_DGRAM)
+			fasync_sock(s->peer, POLLHUP);
 	}
 	if (s->name.len)
 		unix_unname(s);
@@ -606,6 +609,7 @@ static long unix_connect_op(void *arg)
 		pp = &(*pp)->accnext;
 	*pp = n;
 	l->nacc++;
+	fasync_sock(l, POLLIN);
 	return 0;
 }
 
@@ -930,6 +934,15 @@ static void unix_take_extras(struct io *io, struct uchunk *p, bool peek)
 	}
 }
 
+/* A read made room: a writer that found it full hears of it (O_ASYNC). */
+static void unix_room(struct ksock *s)
+{
+	if (s->peer && s->peer->nospace) {
+		s->peer->nospace = false;
+		fasync_sock(s->peer, POLLOUT);
+	}
+}
+
 static long unix_recv(struct io *io)
 {
 	struct ksock *s = io->s;
@@ -944,8 +957,10 @@ static long unix_recv(struct io *io)
 		memcpy(io->buf, p->data, MIN(io->len, (size_t)p->len));
 		io->full_len = p->len;
 		unix_take_extras(io, p, peek);
-		if (!peek)
+		if (!peek) {
 			unix_pop(s, p);
+			unix_room(s);
+		}
 		return (long)MIN(io->len, (size_t)io->full_len);
 	}
 	size_t got = 0;
@@ -968,8 +983,11 @@ static long unix_recv(struct io *io)
 		p = next;
 		off = 0;
 	}
-	if (!peek)
+	if (!peek) {
 		s->uoff = off;
+		if (got)
+			unix_room(s);
+	}
 	return (long)got;
 }
 
@@ -993,8 +1011,10 @@ static long unix_send(struct io *io)
 		return -EMSGSIZE;
 	uint32_t room = d->uqbytes < UNIX_BUF ? UNIX_BUF - d->uqbytes : 0;
 	size_t n = io->len;
-	if (s->type == SOCK_DGRAM ? n > room : room == 0)
+	if (s->type == SOCK_DGRAM ? n > room : room == 0) {
+		s->nospace = true;
 		return -EAGAIN;
+	}
 	if (s->type == SOCK_STREAM)
 		n = MIN(n, (size_t)room);
 	struct uchunk *p = kzalloc(sizeof(*p) + n);
@@ -1015,6 +1035,7 @@ static long unix_send(struct io *io)
 		d->uq = p;
 	d->uqtail = p;
 	d->uqbytes += (uint32_t)n;
+	fasync_sock(d, POLLIN);
 	return (long)n;
 }
 
@@ -1739,6 +1760,12 @@ unsigned sock_poll(struct file *f)
 	if (s->peer_gone || (s->shut_rd && s->shut_wr))
 		m |= POLLHUP;
 	return m;
+}
+
+bool sock_is_inet(struct file *f)
+{
+	struct ksock *s = sock_of(f);
+	return s && (s->tcp || s->udp);
 }
 
 uint32_t sock_arrivals(struct file *f)

@@ -244,14 +244,14 @@ SYSCALL2(rt_sigsuspend, uint64_t, umask, long, size)
 	current->saved_mask = current->sigmask;
 	current->mask_saved = true;
 	current->sigmask = *(uint64_t *)umask & ~UNBLOCKABLE;
-	while (task_sleep(0, true) != W_SIGNAL)
+	while (!fasync_sleep(0))
 		;
 	return -EINTR;
 }
 
 SYSCALL0(pause)
 {
-	while (task_sleep(0, true) != W_SIGNAL)
+	while (!fasync_sleep(0))
 		;
 	return -EINTR;
 }
@@ -282,9 +282,9 @@ SYSCALL4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, uts, long, 
 		if (uts && time_ns() >= deadline)
 			return -EAGAIN;
 		current->sigwait = set;
-		enum wake_reason w = task_sleep(uts ? deadline : 0, true);
+		bool signalled = fasync_sleep(uts ? deadline : 0);
 		current->sigwait = 0;
-		if (w == W_SIGNAL && !((current->sigpending | current->proc->sigpending) & set))
+		if (signalled && !((current->sigpending | current->proc->sigpending) & set))
 			return -EINTR;
 	}
 }

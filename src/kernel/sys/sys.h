@@ -109,6 +109,12 @@ unsigned sock_poll(struct file *f); /* POLL* bits ready now */
 long sock_fionread(struct file *f);
 uint32_t sock_arrivals(struct file *f); /* TCP: moves with every segment and queued connection */
 void sock_release(struct node *n);	/* the last descriptor is gone */
+bool sock_is_inet(struct file *f);	/* TCP or UDP: the stack reports its arrivals */
+
+/* signal-driven I/O (fasync.c) */
+int fasync_set(struct file *f, int fd, bool on);	   /* O_ASYNC through descriptor fd */
+long fasync_fcntl(struct file *f, long cmd, uint64_t arg); /* F_[GS]ETOWN[_EX], F_[GS]ETSIG */
+bool fasync_sleep(uint64_t deadline);			   /* waiting for signals; true: one came */
 
 /* descriptors without a file: sockets, epoll, eventfd, timerfd (event.c) */
 long anon_read(struct file *f, void *buf, size_t len);
