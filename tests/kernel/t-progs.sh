@@ -376,7 +376,7 @@ for c in "$@"; do
 			if [ $m = kvm ] && [ $kvm_ok = 0 ]; then result SKIP "$c.$v kvm" "no usable /dev/kvm"; continue; fi
 			# Known issue: under nested KVM (this machine itself a VM) two vCPUs
 			# have at times not both run the spinners of `parallel` within 300 s
-			# (not reproduced since in 100 boots: stress-smp.sh; STRESS_PARALLEL=1 runs it).
+			# (not reproduced in 50 KVM boots since; stress-smp.sh runs it: STRESS_PARALLEL=1).
 			if [ $m = kvm ] && [ "$c" = parallel ] && [ -z "${STRESS_PARALLEL:-}" ] && grep -qw hypervisor /proc/cpuinfo; then
 				result SKIP "$c.$v kvm" "nested KVM: two vCPUs do not reliably run at once"
 				continue
