@@ -36,11 +36,24 @@ bad() {
 	T capture-pane -p -t "$sess" 2>/dev/null | sed 's/^/    /' | tail -15
 }
 screen() { T capture-pane -p -t "$sess"; }
-# wait_for REGEX: until the pane shows a line matching it (60 s at most: TCG on a busy host).
+# wait_for REGEX [TENTHS]: until the pane shows a line matching it (60 s at most by default:
+# TCG on a busy host).
 wait_for() {
-	for _ in $(seq 600); do
+	for _ in $(seq "${2:-600}"); do
 		screen | grep -Eq -- "$1" && return 0
 		sleep 0.1
+	done
+	return 1
+}
+# fresh: an empty pane, so what the next step waits for cannot be an older line (zsh's fg
+# prints the job as its jobs did).
+fresh() { T send-keys -t "$sess" -R \; clear-history -t "$sess"; }
+# interrupt: ^C until the shell prompts again; one typed before the shell handed the
+# terminal to the job it brought back reaches the shell, which ignores it (bounded).
+interrupt() {
+	for _ in $(seq 30); do
+		key C-c
+		wait_for 'sh> ?$' 50 && return 0
 	done
 	return 1
 }
@@ -91,10 +104,11 @@ job_control() {
 	type_line 'bg'
 	retype_until '^\[1\] *\+ +[Rr]unning +busybox sh -c' jobs && ok "$sess: bg continues the job in the background" ||
 		bad "$sess: bg continues the job in the background"
+	fresh
 	type_line 'fg'
 	wait_for '^(\[1\]  \+ running    )?busybox sh -c "echo job two; exec busybox sleep 600"$' ||
 		bad "$sess: fg names the job"
-	key C-c
+	interrupt || bad "$sess: ^C ends the job fg continued"
 	type_line 'echo "after fg $?"'
 	wait_for '^after fg 130$' && ok "$sess: fg continues the job in the foreground, ^C ends it" ||
 		bad "$sess: fg continues the job in the foreground, ^C ends it"
@@ -102,9 +116,10 @@ job_control() {
 	type_line 'jobs'
 	wait_for '^\[1\] *\+ +[Rr]unning +busybox sleep 600( &)?$' && ok "$sess: jobs lists the background job" ||
 		bad "$sess: jobs lists the background job"
+	fresh
 	type_line 'fg'
 	wait_for '^(\[1\]  \+ running    )?busybox sleep 600$' || bad "$sess: fg brings the background job"
-	key C-c
+	interrupt || bad "$sess: ^C ends the job fg brought back"
 	type_line 'echo "after bg $?"'
 	wait_for '^after bg 130$' && ok "$sess: fg brings a background job to the foreground, ^C ends it" ||
 		bad "$sess: fg brings a background job to the foreground, ^C ends it"
