@@ -184,6 +184,13 @@ case_def affinity affinity 0 '' '' 'affinity: empty and offline masks EINVAL, un
 case_def rtsignals rtsignals 0 '' '' 'rtsignals: 3 queued in order with their values, the standard signal once' \
 	'rtsignals: the handler ran 5 times, values in order' 'rtsignals: SIG_IGN dropped the queued ones' \
 	'rtsignals: a thread took 3 from rt_tgsigqueueinfo in order' 'SUCCESS'
+case_def itimers itimers 0 '' '' 'itimers: EINVAL for a bad timer or timeval, both unarmed at start' \
+	'itimers: ITIMER_VIRTUAL counted down while spinning, then came once' \
+	'itimers: ITIMER_PROF counted down while spinning, then came once' \
+	'itimers: a 500 ms sleep did not use a 100 ms ITIMER_VIRTUAL or ITIMER_PROF' \
+	'itimers: setitimer gave the old value and interval, a zero value disarms' \
+	'itimers: the intervals reloaded, SIGVTALRM and SIGPROF 3 times each' \
+	"itimers: a spinning thread's time reached the process's ITIMER_PROF" 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'

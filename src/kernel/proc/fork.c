@@ -44,11 +44,13 @@ static struct proc *proc_copy(struct proc *parent, struct task *t)
 	p->subreaper = false;
 	p->execed = false;
 	p->children_ns = 0;
+	p->cpu_ns = 0;
 	p->sigpending = 0;
 	p->sigq = NULL;
 	p->wait_stop = p->wait_cont = false; /* the parent's, not yet waited for */
 	memset(p->siginfo, 0, sizeof(p->siginfo));
 	memset(p->timers, 0, sizeof(p->timers));
+	memset(p->cputimers, 0, sizeof(p->cputimers));
 	p->start_ns = time_ns();
 	p->exe = parent->exe ? kstrdup(parent->exe) : NULL;
 	p->cmdline = memdup(parent->cmdline, parent->cmdline_len);
@@ -217,6 +219,7 @@ void proc_exit(int wstatus)
 	fd_table_put(p->fdt);
 	p->fdt = NULL;
 	memset(p->timers, 0, sizeof(p->timers));
+	memset(p->cputimers, 0, sizeof(p->cputimers));
 	vfork_release(p);
 	vm_put(p->mm); /* when freed, CR3 goes to pid 1's first */
 	p->mm = NULL;

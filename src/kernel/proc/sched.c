@@ -293,11 +293,15 @@ static void reap(void)
 	}
 }
 
+/* Charge t, running on this CPU, for its time since it got the CPU or was last charged; the
+ * process's CPU timers count it (an idle task's time is nobody's). */
 static void account(struct task *t)
 {
-	uint64_t now = rdtsc();
-	t->run_ns += (now - t->last_in) * 1000000000ull / time_tsc_hz();
+	uint64_t now = rdtsc(), ns = (now - t->last_in) * 1000000000ull / time_tsc_hz();
+	t->run_ns += ns;
 	t->last_in = now;
+	if (t != this_cpu()->idle_task)
+		t->proc->cpu_ns += ns;
 }
 
 /*
@@ -308,7 +312,8 @@ static void account(struct task *t)
 static uint64_t expire(void)
 {
 	power_poll();
-	knet_irq_work(); /* frames an interrupt announced while this CPU could not take them */
+	knet_irq_work();  /* frames an interrupt announced while this CPU could not take them */
+	account(current); /* up to date for the CPU timers */
 	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)
@@ -334,14 +339,17 @@ static void idle(void)
 }
 
 /*
- * The timer ends the slice of a task in user mode while others wait, or wakes
- * a sleeper.  An armed one-shot that fires no later than needed is left
- * alone (an early tick only looks again): under nested KVM each write to the
- * local APIC is a costly exit, and switches between threads are frequent.
+ * The timer ends the slice of a task in user mode while others wait, wakes
+ * a sleeper, or finds a CPU timer of the task about to run (runner) due.  An armed one-shot
+ * that fires no later than needed is left alone (an early tick only looks again): under
+ * nested KVM each write to the local APIC is a costly exit, and switches between threads are
+ * frequent.
  */
-static void arm_timer(void)
+static void arm_timer(const struct task *runner)
 {
-	uint64_t next = expire(), now = time_ns();
+	uint64_t next = expire(), now = time_ns(), cpu = timers_cpu_next(runner, now);
+	if (cpu && (!next || cpu < next))
+		next = cpu;
 	if (runq_find(this_cpu()) && (!next || next > now + SLICE_NS))
 		next = now + SLICE_NS;
 	if (next && !lapic_armed_by(next))
@@ -350,7 +358,7 @@ static void arm_timer(void)
 
 void sched_timers_changed(void)
 {
-	arm_timer();
+	arm_timer(current);
 }
 
 static void switch_task(struct cpu *c, struct task *prev, struct task *next)
@@ -403,7 +411,7 @@ static void schedule(void)
 	if (!next)
 		next = c->idle_task;
 	else
-		arm_timer(); /* here: a new task goes from switch_to straight to user mode */
+		arm_timer(next); /* here: a new task goes from switch_to straight to user mode */
 	if (next != prev)
 		switch_task(c, prev, next);
 	reap();
@@ -495,7 +503,7 @@ void sched_tick(uint64_t *user_rip)
 		rseq_abort(current, user_rip);
 		sched_yield_cpu();
 	} else {
-		arm_timer();
+		arm_timer(current);
 	}
 }
 

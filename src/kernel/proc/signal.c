@@ -602,7 +602,8 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 	user_return_iret(&f);
 }
 
-/* ---- timers: ITIMER_REAL (alarm, setitimer) and timer_create's, on the monotonic clock ---- */
+/* ---- timers: ITIMER_REAL (alarm, setitimer) and timer_create's, on the monotonic clock;
+ * ITIMER_VIRTUAL and ITIMER_PROF on the process's CPU time ---- */
 static void fire(struct proc *p, int id, struct ktimer *tm, uint64_t now)
 {
 	if (tm->interval) {
@@ -636,6 +637,30 @@ uint64_t timers_expire(uint64_t now)
 			fire(p, i, tm, now);
 		if (tm->due && (!next || tm->due < next))
 			next = tm->due;
+	}
+	if (current == this_cpu()->idle_task)
+		return next; /* its process is pid 1's, which does not run here */
+	for (int i = 0; i < 2; i++) {
+		struct ktimer *tm = &p->cputimers[i];
+		if (tm->due && tm->due <= p->cpu_ns)
+			fire(p, 0, tm, p->cpu_ns);
+	}
+	return next;
+}
+
+/* CPU time passes no faster than the clock for one thread: the latest they can be due. */
+uint64_t timers_cpu_next(const struct task *t, uint64_t now)
+{
+	uint64_t next = 0;
+	if (t == this_cpu()->idle_task)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		const struct ktimer *tm = &t->proc->cputimers[i];
+		if (!tm->due)
+			continue;
+		uint64_t at = now + (tm->due > t->proc->cpu_ns ? tm->due - t->proc->cpu_ns : 0);
+		if (!next || at < next)
+			next = at;
 	}
 	return next;
 }

@@ -87,6 +87,8 @@ struct proc {
 	uint64_t sigpending; /* sent to the process, taken by any thread not blocking it */
 	struct ksiginfo siginfo[NSIG + 1];
 	struct ktimer timers[NTIMERS]; /* [0] is ITIMER_REAL (alarm, setitimer) */
+	uint64_t cpu_ns;	       /* CPU time of its threads, ended ones too (sched.c) */
+	struct ktimer cputimers[2];    /* ITIMER_VIRTUAL, ITIMER_PROF: due on cpu_ns */
 	struct sigq *sigq;	       /* real-time signals sent while one was pending (signal.c) */
 	/* job control: stopped by a stop signal until SIGCONT or SIGKILL (signal.c) */
 	bool stopped;
@@ -185,7 +187,9 @@ void signal_syscall_exit(struct sysframe *f);
 void signal_trap_exit(struct trapframe *f);
 bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
 uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
-void fpu_save_to(void *dst);	      /* the user FPU state, FXSAVE format (sched.c) */
+/* When t's CPU timers may be due if it runs from now on (time_ns; 0: none armed). */
+uint64_t timers_cpu_next(const struct task *t, uint64_t now);
+void fpu_save_to(void *dst); /* the user FPU state, FXSAVE format (sched.c) */
 void fpu_load_from(const void *src);
 void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */
 void user_return_iret(struct trapframe *f) NORETURN; /* entry.S */

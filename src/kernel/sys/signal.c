@@ -289,22 +289,33 @@ SYSCALL4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, uts, long, 
 	}
 }
 
-/* ---- interval timers: ITIMER_REAL is timers[0], raising SIGALRM for the process ---- */
+/* ---- interval timers: ITIMER_REAL is timers[0], raising SIGALRM for the process; ITIMER_VIRTUAL
+ * (SIGVTALRM) and ITIMER_PROF (SIGPROF) count down its CPU time, the kernel's in its calls
+ * included for both: the kernel keeps no user/system split (getrusage's is all user time) ---- */
 static void put_timeval(uint64_t u, uint64_t ns)
 {
 	*(struct linux_timeval *)u =
 	    (struct linux_timeval){(int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000)};
 }
 
+/* What the timer's clock reads now: the monotonic clock, or the process's CPU time. */
+static uint64_t timer_now(const struct ktimer *tm)
+{
+	if (tm->clk != CLOCK_PROCESS_CPUTIME_ID)
+		return time_ns();
+	sched_cpu_ns(); /* charges the caller's time so far */
+	return current->proc->cpu_ns;
+}
+
 static uint64_t left(const struct ktimer *tm)
 {
-	uint64_t now = time_ns();
+	uint64_t now = timer_now(tm);
 	return tm->used && tm->due ? (tm->due > now ? tm->due - now : 1) : 0;
 }
 
 static void arm(struct ktimer *tm, uint64_t value_ns, uint64_t interval_ns)
 {
-	tm->due = value_ns ? time_ns() + value_ns : 0;
+	tm->due = value_ns ? timer_now(tm) + value_ns : 0;
 	tm->interval = value_ns ? interval_ns : 0;
 	tm->overrun = 0;
 	sched_timers_changed();
@@ -321,12 +332,27 @@ SYSCALL1(alarm, uint64_t, secs)
 	return (long)((was + 500000000) / 1000000000) + (was && was < 500000000);
 }
 
+/* ITIMER_REAL 0, ITIMER_VIRTUAL 1, ITIMER_PROF 2; NULL for another */
+static struct ktimer *itimer(long which)
+{
+	static const int sigs[] = {SIGALRM, SIGVTALRM, SIGPROF};
+	if (which < 0 || which > 2)
+		return NULL;
+	struct proc *p = current->proc;
+	struct ktimer *tm = which ? &p->cputimers[which - 1] : &p->timers[0];
+	tm->used = true;
+	tm->sig = sigs[which];
+	tm->notify = 0;
+	tm->clk = which ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_REALTIME;
+	return tm;
+}
+
 SYSCALL2(getitimer, long, which, uint64_t, uval)
 {
-	if (which != 0)
-		return which == 1 || which == 2 ? -ENOSYS : -EINVAL; /* VIRTUAL, PROF: not kept */
+	struct ktimer *tm = itimer(which);
+	if (!tm)
+		return -EINVAL;
 	UOK(uval, 32);
-	struct ktimer *tm = &current->proc->timers[0];
 	put_timeval(uval, tm->interval);
 	put_timeval(uval + 16, left(tm));
 	return 0;
@@ -334,8 +360,8 @@ SYSCALL2(getitimer, long, which, uint64_t, uval)
 
 SYSCALL3(setitimer, long, which, uint64_t, unew, uint64_t, uold)
 {
-	if (which != 0)
-		return which == 1 || which == 2 ? -ENOSYS : -EINVAL;
+	if (!itimer(which))
+		return -EINVAL;
 	struct linux_timeval nv[2] = {{0, 0}, {0, 0}};
 	if (unew) {
 		UOK(unew, 32);
@@ -349,12 +375,12 @@ SYSCALL3(setitimer, long, which, uint64_t, unew, uint64_t, uold)
 		if (r)
 			return r;
 	}
-	struct ktimer *tm = &current->proc->timers[0];
-	tm->used = true;
-	tm->sig = SIGALRM;
-	tm->notify = 0;
-	arm(tm, (uint64_t)nv[1].sec * 1000000000 + (uint64_t)nv[1].usec * 1000,
-	    (uint64_t)nv[0].sec * 1000000000 + (uint64_t)nv[0].usec * 1000);
+	struct ktimer *tm = itimer(which);
+	uint64_t interval = (uint64_t)nv[0].sec * 1000000000 + (uint64_t)nv[0].usec * 1000;
+	arm(tm, (uint64_t)nv[1].sec * 1000000000 + (uint64_t)nv[1].usec * 1000, interval);
+	if (which)
+		tm->interval =
+		    interval; /* as Linux: a CPU timer set to 0 still tells its interval */
 	return 0;
 }
 
