@@ -190,7 +190,9 @@ case_def itimers itimers 0 '' '' 'itimers: EINVAL for a bad timer or timeval, bo
 	'itimers: a 500 ms sleep did not use a 100 ms ITIMER_VIRTUAL or ITIMER_PROF' \
 	'itimers: setitimer gave the old value and interval, a zero value disarms' \
 	'itimers: the intervals reloaded, SIGVTALRM and SIGPROF 3 times each' \
-	"itimers: a spinning thread's time reached the process's ITIMER_PROF" 'SUCCESS'
+	"itimers: a spinning thread's time reached the process's ITIMER_PROF" \
+	'itimers: the CPU-time clocks stood still in a 200 ms sleep, ran while spinning' \
+	"itimers: timer_create on the process's and on this thread's CPU time" 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'

@@ -608,11 +608,7 @@ void task_set_affinity(struct task *t, uint64_t mask)
 uint64_t sched_cpu_ns(void)
 {
 	account(current);
-	uint64_t ns = 0;
-	for (struct task *t = task_list; t; t = t->next_all)
-		if (t->proc == current->proc)
-			ns += t->run_ns;
-	return ns;
+	return current->proc->cpu_ns;
 }
 
 void task_save_fs(uint64_t fs)

@@ -603,7 +603,7 @@ SYSCALL_FRAME(rt_sigreturn, 0)
 }
 
 /* ---- timers: ITIMER_REAL (alarm, setitimer) and timer_create's, on the monotonic clock;
- * ITIMER_VIRTUAL and ITIMER_PROF on the process's CPU time ---- */
+ * ITIMER_VIRTUAL, ITIMER_PROF and timer_create's on CPU clocks count CPU time ---- */
 static void fire(struct proc *p, int id, struct ktimer *tm, uint64_t now)
 {
 	if (tm->interval) {
@@ -625,40 +625,67 @@ static void fire(struct proc *p, int id, struct ktimer *tm, uint64_t now)
 	signal_send(t, tm->sig, &k);
 }
 
+/* Slot i of p's timers, from 0 to NTIMERS + 1: timers[], then cputimers[]; *id is what fire
+ * wants (0 for an interval timer). */
+static struct ktimer *timer_slot(struct proc *p, int i, int *id)
+{
+	*id = i < NTIMERS ? i : 0;
+	return i < NTIMERS ? &p->timers[i] : &p->cputimers[i - NTIMERS];
+}
+
+bool timer_on_cpu(const struct ktimer *tm)
+{
+	return tm->clk == CLOCK_PROCESS_CPUTIME_ID || tm->clk == CLOCK_THREAD_CPUTIME_ID;
+}
+
+/* The CPU time a timer on a CPU clock counts, as last charged; 0 once its thread is gone. */
+uint64_t timer_cpu_ns(struct proc *p, const struct ktimer *tm)
+{
+	if (tm->clk == CLOCK_PROCESS_CPUTIME_ID)
+		return p->cpu_ns;
+	struct task *t = task_by_tid(tm->clk_tid);
+	return t && t->proc == p ? t->run_ns : 0;
+}
+
+/* Fire current's process's due timers: those on the monotonic clock, and those on CPU clocks
+ * while one of its threads runs here (an idle CPU's is pid 1's, not running). */
 uint64_t timers_expire(uint64_t now)
 {
 	uint64_t next = 0;
 	struct proc *p = current->proc;
-	for (int i = 0; i < NTIMERS; i++) {
-		struct ktimer *tm = &p->timers[i];
+	bool idle = current == this_cpu()->idle_task;
+	for (int i = 0, id; i < NTIMERS + 2; i++) {
+		struct ktimer *tm = timer_slot(p, i, &id);
 		if (!tm->used || !tm->due)
 			continue;
+		if (timer_on_cpu(tm)) {
+			uint64_t cpu = timer_cpu_ns(p, tm);
+			if (!idle && tm->due <= cpu)
+				fire(p, id, tm, cpu);
+			continue; /* timers_cpu_next says when to look again */
+		}
 		if (tm->due <= now)
-			fire(p, i, tm, now);
+			fire(p, id, tm, now);
 		if (tm->due && (!next || tm->due < next))
 			next = tm->due;
-	}
-	if (current == this_cpu()->idle_task)
-		return next; /* its process is pid 1's, which does not run here */
-	for (int i = 0; i < 2; i++) {
-		struct ktimer *tm = &p->cputimers[i];
-		if (tm->due && tm->due <= p->cpu_ns)
-			fire(p, 0, tm, p->cpu_ns);
 	}
 	return next;
 }
 
-/* CPU time passes no faster than the clock for one thread: the latest they can be due. */
+/* CPU time passes no faster than the clock for one thread: the latest t's CPU timers can be
+ * due if it runs from now on. */
 uint64_t timers_cpu_next(const struct task *t, uint64_t now)
 {
 	uint64_t next = 0;
 	if (t == this_cpu()->idle_task)
 		return 0;
-	for (int i = 0; i < 2; i++) {
-		const struct ktimer *tm = &t->proc->cputimers[i];
-		if (!tm->due)
+	for (int i = 0, id; i < NTIMERS + 2; i++) {
+		const struct ktimer *tm = timer_slot(t->proc, i, &id);
+		if (!tm->used || !tm->due || !timer_on_cpu(tm) ||
+		    (tm->clk == CLOCK_THREAD_CPUTIME_ID && tm->clk_tid != t->tid))
 			continue;
-		uint64_t at = now + (tm->due > t->proc->cpu_ns ? tm->due - t->proc->cpu_ns : 0);
+		uint64_t cpu = timer_cpu_ns(t->proc, tm);
+		uint64_t at = now + (tm->due > cpu ? tm->due - cpu : 0);
 		if (!next || at < next)
 			next = at;
 	}

@@ -40,8 +40,8 @@ struct ksiginfo {
 struct ktimer {
 	bool used;
 	int sig, notify, tid; /* notify: SIGEV_SIGNAL 0, SIGEV_NONE 1, SIGEV_THREAD_ID 4 */
-	int clk;
-	uint64_t value, due, interval; /* due: time_ns, 0 when disarmed */
+	int clk, clk_tid;     /* clk_tid: the thread whose CPU time CLOCK_THREAD_CPUTIME_ID is */
+	uint64_t value, due, interval; /* due: time_ns or CPU time (clk), 0 when disarmed */
 	int overrun;
 };
 
@@ -169,7 +169,7 @@ void sched_timers_changed(void);
 int sched_ncpus(void);
 uint64_t sched_cpu_mask(void);			       /* the CPUs online, as an affinity mask */
 void task_set_affinity(struct task *t, uint64_t mask); /* moves it off a CPU it left out */
-uint64_t sched_cpu_ns(void);			       /* CPU time of every task of the process */
+uint64_t sched_cpu_ns(void); /* CPU time of current's process, its ended threads' too */
 void task_save_fs(uint64_t fs);
 void task_save_gs(uint64_t gs);
 
@@ -189,6 +189,8 @@ bool signal_fault(struct trapframe *f, int sig, int code, uint64_t addr);
 uint64_t timers_expire(uint64_t now); /* fire due timers; the next due time, 0: none */
 /* When t's CPU timers may be due if it runs from now on (time_ns; 0: none armed). */
 uint64_t timers_cpu_next(const struct task *t, uint64_t now);
+bool timer_on_cpu(const struct ktimer *tm); /* on CLOCK_PROCESS_ or CLOCK_THREAD_CPUTIME_ID */
+uint64_t timer_cpu_ns(struct proc *p, const struct ktimer *tm); /* what that clock reads */
 void fpu_save_to(void *dst); /* the user FPU state, FXSAVE format (sched.c) */
 void fpu_load_from(const void *src);
 void fpu_trap(void); /* #NM: current's first FPU use since it got the CPU */

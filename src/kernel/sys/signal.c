@@ -298,13 +298,13 @@ static void put_timeval(uint64_t u, uint64_t ns)
 	    (struct linux_timeval){(int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000)};
 }
 
-/* What the timer's clock reads now: the monotonic clock, or the process's CPU time. */
+/* What the timer's clock reads now: the monotonic clock, or CPU time. */
 static uint64_t timer_now(const struct ktimer *tm)
 {
-	if (tm->clk != CLOCK_PROCESS_CPUTIME_ID)
+	if (!timer_on_cpu(tm))
 		return time_ns();
 	sched_cpu_ns(); /* charges the caller's time so far */
-	return current->proc->cpu_ns;
+	return timer_cpu_ns(current->proc, tm);
 }
 
 static uint64_t left(const struct ktimer *tm)
@@ -384,7 +384,8 @@ SYSCALL3(setitimer, long, which, uint64_t, unew, uint64_t, uold)
 	return 0;
 }
 
-/* ---- POSIX timers: CLOCK_REALTIME and CLOCK_MONOTONIC, counted from now ---- */
+/* ---- POSIX timers: CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, counted from now;
+ * CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID (the caller's) count CPU time ---- */
 struct linux_sigevent {
 	uint64_t value;
 	int32_t signo, notify, tid;
@@ -399,7 +400,9 @@ static struct ktimer *timer_get(long id)
 
 SYSCALL3(timer_create, long, clk, uint64_t, uev, uint64_t, uid)
 {
-	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME)
+	clk = clock_self_cpu(clk);
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME &&
+	    clk != CLOCK_PROCESS_CPUTIME_ID && clk != CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
 	UOK(uid, 4);
 	struct linux_sigevent ev = {.signo = SIGALRM};
@@ -422,6 +425,7 @@ SYSCALL3(timer_create, long, clk, uint64_t, uev, uint64_t, uid)
 				      .notify = ev.notify,
 				      .tid = ev.tid,
 				      .clk = (int)clk,
+				      .clk_tid = current->tid,
 				      .value = uev ? ev.value : (uint64_t)(i - 1)};
 		*(int32_t *)uid = i - 1;
 		return 0;

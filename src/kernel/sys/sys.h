@@ -142,6 +142,7 @@ int lookup_create(long dirfd, uint64_t upath, bool follow, struct node **n, stru
 
 /* state the program's image owns, reset by execve */
 uint64_t clock_ns(long clk);	 /* time.c */
+long clock_self_cpu(long clk);	 /* an encoded CPU clock of the caller: clock 2 or 3 */
 void mm_reset(void);		 /* mm.c: the mmap search starts again at the top */
 void signal_reset_on_exec(void); /* signal.c */
 void limits_init(void);		 /* proc.c */

@@ -11,15 +11,17 @@
 #include <sys/time.h>
 #include <time.h>
 
-static volatile sig_atomic_t vtalrms, profs;
+static volatile sig_atomic_t vtalrms, profs, usr1s;
 static volatile unsigned long sink;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGVTALRM)
 		vtalrms++;
-	else
+	else if (sig == SIGPROF)
 		profs++;
+	else
+		usr1s++;
 }
 
 static long long usecs(const struct timeval *tv)
@@ -150,6 +152,82 @@ static void threads(void)
 	printf("itimers: a spinning thread's time reached the process's ITIMER_PROF\n");
 }
 
+static long long cpu_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+	CHECK(clock_gettime(clk, &ts) == 0);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void cpu_clocks(void)
+{
+	long long proc0 = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	long long thread0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct timespec fifth = {0, 200000000};
+	CHECK(nanosleep(&fifth, NULL) == 0);
+	CHECK(cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - proc0 < 100000000);
+	CHECK(cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - thread0 < 100000000);
+	long long proc1 = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	while (cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - proc1 < 50000000)
+		spin_a_little();
+	CHECK(cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - thread0 >= 50000000);
+	printf("itimers: the CPU-time clocks stood still in a 200 ms sleep, ran while spinning\n");
+}
+
+/* timer_create on this process's CPU time, then on this thread's while another spins. */
+static void *spin_until_prof(void *arg)
+{
+	(void)arg;
+	while (!profs)
+		spin_a_little();
+	return NULL;
+}
+
+static void cpu_timers(void)
+{
+	struct sigevent ev = {0};
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGUSR1;
+	timer_t tm;
+	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &tm) != 0) {
+		CHECK(!"timer_create(CLOCK_PROCESS_CPUTIME_ID)");
+		return;
+	}
+	struct itimerspec its = {{0, 0}, {0, 100000000}}, cur;
+	if (timer_settime(tm, 0, &its, NULL) != 0) {
+		CHECK(!"timer_settime");
+		return;
+	}
+	struct timespec fifth = {0, 200000000};
+	CHECK(nanosleep(&fifth, NULL) == 0);
+	CHECK(usr1s == 0);
+	while (!usr1s)
+		spin_a_little();
+	CHECK(timer_gettime(tm, &cur) == 0 && cur.it_value.tv_sec == 0 &&
+	      cur.it_value.tv_nsec == 0);
+	CHECK(timer_delete(tm) == 0);
+
+	usr1s = profs = 0;
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &tm) != 0) {
+		CHECK(!"timer_create(CLOCK_THREAD_CPUTIME_ID)");
+		return;
+	}
+	if (timer_settime(tm, 0, &its, NULL) != 0) {
+		CHECK(!"timer_settime");
+		return;
+	}
+	arm(ITIMER_PROF, 200000, 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, spin_until_prof, NULL) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(profs == 1 && usr1s == 0);
+	CHECK(timer_gettime(tm, &cur) == 0 && cur.it_value.tv_nsec > 50000000);
+	while (!usr1s)
+		spin_a_little();
+	CHECK(timer_delete(tm) == 0);
+	printf("itimers: timer_create on the process's and on this thread's CPU time\n");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -158,6 +236,7 @@ int main(void)
 	sa.sa_flags = SA_RESTART;
 	CHECK(sigaction(SIGVTALRM, &sa, NULL) == 0);
 	CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 
 	bad_arguments();
 	counts_down(ITIMER_VIRTUAL, &vtalrms, "ITIMER_VIRTUAL");
@@ -166,5 +245,7 @@ int main(void)
 	old_values();
 	intervals();
 	threads();
+	cpu_clocks();
+	cpu_timers();
 	return check_done();
 }
