@@ -199,7 +199,7 @@ case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers"
 smp_only="parallel"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
