@@ -2,6 +2,8 @@
 /* AF_INET6 sockets over loopback: ::1, a dual-stack listener reached over 127.0.0.1, IPV6_V6ONLY.
  */
 #include <arpa/inet.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -148,11 +150,27 @@ static void dual_stack(void)
 	close(l);
 }
 
+/* Whether an IPv4 socket could not bind 127.0.0.1:port now. */
+static bool ipv4_port_taken(uint16_t port)
+{
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int p = socket(AF_INET, SOCK_STREAM, 0);
+	bool taken = bind(p, (struct sockaddr *)&a4, sizeof(a4)) != 0;
+	close(p);
+	return taken;
+}
+
 static void v6only(void)
 {
 	uint16_t port;
 	struct sockaddr_in6 any = addr6(&in6addr_any, 0);
 	int l = listener(AF_INET6, &any, sizeof(any), 1, &port);
+	/* natively, another program may hold the same port number for IPv4: take another */
+	for (int tries = 0; tries < 50 && ipv4_port_taken(port); tries++) {
+		close(l);
+		l = listener(AF_INET6, &any, sizeof(any), 1, &port);
+	}
 	int one = 1;
 	CHECK(setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1 && errno == EINVAL);
 	/* IPv4 on the same port is free: another socket may listen there */
@@ -166,6 +184,9 @@ static void v6only(void)
 	CHECK(p4 == port);
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(connect(c, (struct sockaddr *)&a4, sizeof(a4)) == 0);
+	struct pollfd pf = {.fd = l4, .events = POLLIN};
+	CHECK(poll(&pf, 1, 20000) ==
+	      1); /* a failure, not a hang, if the connection went elsewhere */
 	int s = accept(l4, NULL, NULL);
 	CHECK(s >= 0);
 	close(s);
