@@ -178,6 +178,8 @@ case_def rsthreads rsthreads 0 '' '' 'rust: 8 threads counted 8000, sent 28' 'ru
 case_def rspanic rsthreads 101 'panic' '' "rust: a thread's panic reached join: true" "~thread 'main' panicked at 'on purpose'"
 case_def parallel parallel 0 '' '' 'parallel: affinity, sysconf, /proc/cpuinfo and /sys agree on several CPUs' \
 	'parallel: two threads ran at once on two CPUs' 'SUCCESS'
+case_def clocksmp clocksmp 0 '' '' 'clocksmp: 4000 readings passed between CPU 0 and CPU 1' \
+	'clocksmp: CLOCK_MONOTONIC never went back from one CPU to the other' 'SUCCESS'
 case_def affinity affinity 0 '' '' 'affinity: empty and offline masks EINVAL, unknown thread ESRCH' \
 	'affinity: pinned to one CPU, then another, getcpu always said so' 'affinity: a new thread inherits the mask' \
 	'affinity: a thread pinned by tid ran only where it was put' 'affinity: two threads pinned to one CPU shared it' 'SUCCESS'
@@ -199,8 +201,8 @@ case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers"
-smp_only="parallel"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel clocksmp affinity rtsignals itimers"
+smp_only="parallel clocksmp"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
 case ${1:-} in

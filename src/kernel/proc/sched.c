@@ -448,6 +448,18 @@ void sched_yield_cpu(void)
 	schedule();
 }
 
+/*
+ * sched_yield: when no task this CPU may run waits, the caller goes on at
+ * once, without a trip through the queue, the timers and the scheduler (an
+ * Erlang VM's schedulers yield thousands of times while it boots).
+ */
+void sched_yield_call(void)
+{
+	struct cpu *c = this_cpu();
+	if (runq_find(c) || !runs_on(current, c))
+		sched_yield_cpu();
+}
+
 /* A stop that comes during an interruptible sleep stops the task there; the sleep goes on
  * after SIGCONT (signal.c). */
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible)

@@ -156,6 +156,7 @@ struct task *sched_new_idle(void);   /* a CPU's idle task; NULL when out of memo
 void sched_start_cpu(void) NORETURN; /* an AP, set up, on its idle task's stack: run tasks */
 struct task *task_by_tid(long tid);
 void sched_yield_cpu(void);
+void sched_yield_call(void); /* sched_yield: gives way only to a task that waits for this CPU */
 /* Sleep until task_wake, the deadline (time_ns; 0: none) or, if interruptible, a signal. */
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible);
 void task_wake(struct task *t, enum wake_reason why);

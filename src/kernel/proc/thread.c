@@ -135,7 +135,7 @@ SYSCALL0(gettid)
 
 SYSCALL0(sched_yield)
 {
-	sched_yield_cpu();
+	sched_yield_call();
 	return 0;
 }
 
