@@ -69,7 +69,27 @@ uint64_t pmm_alloc(size_t n)
 	return pa;
 }
 
+/*
+ * A debug check, off by default (MM_CHECK 1, and rebuild): a page the
+ * allocator hands out must not be in use by the running address space, as a
+ * page of the program or as one of its page tables.  It walks every table
+ * at each allocation: slow, and meant for hunting memory corruption.
+ */
+#define MM_CHECK 0
+static void check_unused(uint64_t pa);
+
+static uint64_t alloc_pages(size_t n);
+
 uint64_t pmm_alloc_raw(size_t n)
+{
+	uint64_t pa = alloc_pages(n);
+	if (MM_CHECK && pa)
+		for (size_t i = 0; i < n; i++)
+			check_unused(pa + i * PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t alloc_pages(size_t n)
 {
 	uint64_t run = 0, start = 0;
 	if (!n || n > free_pages)
@@ -116,8 +136,11 @@ uint64_t pmm_alloc_raw(size_t n)
 
 void pmm_free(uint64_t pa, size_t n)
 {
-	for (uint64_t p = pa / PAGE_SIZE; p < pa / PAGE_SIZE + n; p++)
+	for (uint64_t p = pa / PAGE_SIZE; p < pa / PAGE_SIZE + n; p++) {
+		if (!(bitmap[p / 64] & (1ul << (p % 64)))) /* its other holder would share it */
+			panic("page 0x%lx freed twice", p * PAGE_SIZE);
 		bitmap[p / 64] &= ~(1ul << (p % 64));
+	}
 	free_pages += n;
 	if (pa / PAGE_SIZE < hint)
 		hint = pa / PAGE_SIZE;
@@ -306,6 +329,30 @@ static struct mm **cur_slot(void)
 }
 #define cur (*cur_slot())
 
+/* MM_CHECK: panic if table (at level, mapping from base) or a page under it is pa. */
+static void check_table(const uint64_t *table, int level, uint64_t base, uint64_t pa)
+{
+	int shift = 12 + 9 * (level - 1);
+	for (int i = 0; i < (level == 4 ? 256 : 512); i++) {
+		uint64_t e = table[i], va = base + ((uint64_t)i << shift);
+		if (!(e & PTE_P) || (level == 1 && (e & PTE_PINNED)) || (level > 1 && (e & PTE_PS)))
+			continue; /* (large pages: the boot identity map) */
+		if ((e & PTE_ADDR) == pa)
+			panic("page 0x%lx handed out while in use at 0x%lx (level %d)", pa, va,
+			      level);
+		if (level > 1)
+			check_table(p2v(e & PTE_ADDR), level - 1, va, pa);
+	}
+}
+
+static bool vm_ready; /* vm_init ran: the lower half is the program's */
+
+static void check_unused(uint64_t pa)
+{
+	if (vm_ready)
+		check_table(vm_current()->pml4, 4, 0, pa);
+}
+
 /* The boot code maps the first and the last GiB; RAM beyond 1 GiB gets the middle two. */
 void vm_map_ram(uint64_t top)
 {
@@ -322,6 +369,7 @@ void vm_init(void)
 	boot_mm.pml4 = boot_pml4;
 	boot_pml4[0] = 0; /* drop the boot identity map: the lower half is the program's */
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	vm_ready = true;
 }
 
 struct mm *vm_current(void)

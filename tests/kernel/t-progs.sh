@@ -178,7 +178,7 @@ case_def rsthreads rsthreads 0 '' '' 'rust: 8 threads counted 8000, sent 28' 'ru
 case_def rspanic rsthreads 101 'panic' '' "rust: a thread's panic reached join: true" "~thread 'main' panicked at 'on purpose'"
 case_def parallel parallel 0 '' '' 'parallel: affinity, sysconf, /proc/cpuinfo and /sys agree on several CPUs' \
 	'parallel: two threads ran at once on two CPUs' 'SUCCESS'
-case_def clocksmp clocksmp 0 '' '' 'clocksmp: 4000 readings passed between CPU 0 and CPU 1' \
+case_def clocksmp clocksmp 0 '' '' 'clocksmp: 2000 readings passed between CPU 0 and CPU 1' \
 	'clocksmp: CLOCK_MONOTONIC never went back from one CPU to the other' 'SUCCESS'
 case_def affinity affinity 0 '' '' 'affinity: empty and offline masks EINVAL, unknown thread ESRCH' \
 	'affinity: pinned to one CPU, then another, getcpu always said so' 'affinity: a new thread inherits the mask' \

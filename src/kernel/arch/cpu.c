@@ -193,7 +193,11 @@ static void trap_handler(struct trapframe *f)
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 		if (vm_fault(cr2, f->err & 2, f->cs & 3))
 			return;
-		if (!(f->err & 1) && vm_present(cr2, f->err & 2, f->cs & 3))
+		/* Another CPU mapped the page, or gave it the access that faulted (a COW copy,
+		 * mprotect), while this one waited for the lock or held an older TLB entry: the
+		 * fault flushed that entry, and the access is tried again. */
+		if (!(f->err & 8) && (!(f->err & 1) || !(f->err & 16)) &&
+		    vm_present(cr2, f->err & 2, f->cs & 3))
 			return;
 		/*
 		 * A SYSCALL that reached the entry point without leaving ring 3:
