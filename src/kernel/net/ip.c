@@ -10,7 +10,9 @@
  * The one's complement sum of buf as big-endian 16-bit words, added to sum.
  * Eight bytes at a time in the CPU's order (the sum does not depend on the
  * order of the bytes within its words, RFC 1071 2(B)), then swapped: every
- * received segment is summed when the device does not vouch for it.
+ * received segment is summed when the device does not vouch for it.  The
+ * word is loaded with __builtin_memcpy: the kernel is built freestanding,
+ * where a plain memcpy is a call to its rep movs routine for every 8 bytes.
  */
 uint32_t inet_csum_add(const void *buf, size_t len, uint32_t sum)
 {
@@ -18,7 +20,7 @@ uint32_t inet_csum_add(const void *buf, size_t len, uint32_t sum)
 	uint64_t s = 0;
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
-		memcpy(&w, p, 8);
+		__builtin_memcpy(&w, p, 8);
 		s += w;
 		s += s < w; /* the end-around carry */
 	}
