@@ -18,6 +18,15 @@ uint32_t inet_csum_add(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
 	uint64_t s = 0;
+#if defined(__x86_64__)
+	/* 32 bytes a step in one carry chain: under TCG and nested KVM each instruction costs */
+	for (; len >= 32; p += 32, len -= 32)
+		__asm__("addq 0(%1), %0\n\tadcq 8(%1), %0\n\tadcq 16(%1), %0\n\t"
+			"adcq 24(%1), %0\n\tadcq $0, %0"
+			: "+r"(s)
+			: "r"(p), "m"(*(const uint8_t(*)[32])p)
+			: "cc");
+#endif
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
 		__builtin_memcpy(&w, p, 8);
