@@ -269,6 +269,36 @@ static void transfer(struct tcp_sock *src, int sside, struct tcp_sock *dst, int 
 
 /* ---- tests ---- */
 
+/* RFC 1071 one 16-bit word at a time: what the word-at-a-time checksum must match */
+static uint16_t csum_reference(const uint8_t *p, size_t len, uint32_t sum)
+{
+	uint64_t s = sum;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void test_csum_matches_reference(void **state)
+{
+	(void)state;
+	static uint8_t buf[1600];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	memset(buf + 700, 0xff, 200); /* long runs of carries */
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len <= 1500; len += len < 80 ? 1 : 37)
+			for (uint32_t sum = 0; sum < 0x30000; sum += 0x17fff)
+				assert_int_equal(inet_csum(buf + off, len, sum),
+						 csum_reference(buf + off, len, sum));
+}
+
 static void test_handshake_and_echo(void **state)
 {
 	(void)state;
@@ -1368,6 +1398,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dhcp_retries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
+	    cmocka_unit_test(test_csum_matches_reference),
 	    cmocka_unit_test_setup_teardown(test_ip6_slaac, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ip6_neighbors_and_echo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ip6_tcp_udp_dual_stack, setup, teardown),

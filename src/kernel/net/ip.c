@@ -10,15 +10,26 @@
  * The one's complement sum of buf as big-endian 16-bit words, added to sum.
  * Eight bytes at a time in the CPU's order (the sum does not depend on the
  * order of the bytes within its words, RFC 1071 2(B)), then swapped: every
- * received segment is summed when the device does not vouch for it.
+ * received segment is summed when the device does not vouch for it.  The
+ * word is loaded with __builtin_memcpy: the kernel is built freestanding,
+ * where a plain memcpy is a call to its rep movs routine for every 8 bytes.
  */
 uint32_t inet_csum_add(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
 	uint64_t s = 0;
+#if defined(__x86_64__)
+	/* 32 bytes a step in one carry chain: under TCG and nested KVM each instruction costs */
+	for (; len >= 32; p += 32, len -= 32)
+		__asm__("addq 0(%1), %0\n\tadcq 8(%1), %0\n\tadcq 16(%1), %0\n\t"
+			"adcq 24(%1), %0\n\tadcq $0, %0"
+			: "+r"(s)
+			: "r"(p), "m"(*(const uint8_t(*)[32])p)
+			: "cc");
+#endif
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
-		memcpy(&w, p, 8);
+		__builtin_memcpy(&w, p, 8);
 		s += w;
 		s += s < w; /* the end-around carry */
 	}
