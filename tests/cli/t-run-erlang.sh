@@ -5,7 +5,7 @@
 # handles SIGTERM itself (init:stop), so the power button ends it with 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serverlib.sh"
-needs /usr/lib/erlang/bin/erl /usr/bin/erlc /bin/dash
+needs /usr/lib/erlang/bin/erl /usr/bin/erlc /bin/dash /lib/terminfo/l/linux
 command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
 
 build_example erlang

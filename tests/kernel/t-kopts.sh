@@ -80,6 +80,13 @@ check "--nosys" 1 "exit 0" "capstan: unimplemented syscalls: tuxcall(184) x1, ?(
 image "--strace /bin/enosys"
 boot microvm $(mmio)
 check "--strace" 1 "exit 0" "[1.1] tuxcall(0x" "[1.1] tuxcall = -38" "[1.1] exit_group(0x0, " "enosys: syscall 1000"
+# each line starts with the seconds since boot, to the microsecond
+if tr -d '\r' <"$tmp/out" | grep -Eq '^[0-9]+\.[0-9]{6} \[1\.1\] tuxcall\(0x' &&
+	! tr -d '\r' <"$tmp/out" | grep -E '\[1\.1\] ' | grep -Evq '^[0-9]+\.[0-9]{6} \[1\.1\] '; then
+	ok "--strace: a timestamp on every line"
+else
+	bad "--strace: a timestamp on every line" "$(tr -d '\r' <"$tmp/out" | grep -E '\[1\.1\] ' | head -3)"
+fi
 
 image "--cwd=/data --env=X=1 /bin/cat hello.txt"
 boot microvm $(mmio)

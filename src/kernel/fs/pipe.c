@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Pipes and FIFOs: a ring buffer shared by the read and the write ends of a K_FIFO node. */
+#include "../net/knet.h"
 #include "../proc/task.h"
 #include "vfs.h"
 
@@ -40,6 +41,7 @@ static void pipe_changed(const struct pipe *p)
 	for (struct task *t = task_list; t; t = t->next_all)
 		if (t->wait_on == p && t->state == T_SLEEP)
 			task_wake(t, W_WOKEN);
+	knet_wake(); /* and those in poll, select or epoll, in any thread or process */
 }
 
 static int pipe_alloc(struct node *n)

@@ -22,8 +22,8 @@ static uint64_t last_traffic;
 static bool eth_irq; /* the NIC interrupts: no need to poll it often */
 static char waitq;   /* what a task in knet_wait waits on (task->wait_on) */
 
-/* Something came in: every thread waiting for the network looks again. */
-static void wake_waiters(void)
+/* Something came in, or a pipe changed: every thread in knet_wait looks again. */
+void knet_wake(void)
 {
 	for (struct task *t = task_list; t; t = t->next_all)
 		if (t->wait_on == &waitq && t->state == T_SLEEP)
@@ -44,7 +44,7 @@ void knet_poll(void)
 	}
 	net_poll();
 	if (came)
-		wake_waiters();
+		knet_wake();
 	fasync_net();
 }
 
@@ -59,9 +59,10 @@ void knet_irq_work(void)
  * Wait for the network (or anything else) for at most max_ns; the caller's
  * thread sleeps (other threads run meanwhile); true when a signal cut the
  * wait short.  Frames from the NIC's interrupt and from the loopback device
- * wake the waiters at once (knet_poll).  What else makes a socket, pipe or
- * eventfd ready for a poll or epoll wait (a write in another thread) does not
- * wake them: they look again every 10 ms, the bound a console wait has too,
+ * wake the waiters at once (knet_poll), and so does a change to a pipe
+ * (knet_wake).  What else makes a socket or eventfd ready for a poll or epoll
+ * wait (a write in another thread) does not wake them: they look again every
+ * 10 ms, the bound a console wait has too,
  * so an idle server does not wake the host a thousand times a second.  A NIC
  * without an interrupt line is polled every 1 ms while traffic flows.
  */

@@ -77,14 +77,17 @@ void syscall_init(void)
  */
 static void strace_enter(const struct sysframe *fr, long nr)
 {
-	kprintf("[%d.%d] %s(0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx)\n", current->proc->pid,
-		current->tid, syscall_name(nr), fr->rdi, fr->rsi, fr->rdx, fr->r10, fr->r8, fr->r9);
+	uint64_t t = time_ns() / 1000;
+	kprintf("%lu.%06lu [%d.%d] %s(0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx)\n", t / 1000000,
+		t % 1000000, current->proc->pid, current->tid, syscall_name(nr), fr->rdi, fr->rsi,
+		fr->rdx, fr->r10, fr->r8, fr->r9);
 }
 
 static void strace_exit(const struct sysframe *fr, long nr)
 {
-	kprintf("[%d.%d] %s = %ld\n", current->proc->pid, current->tid, syscall_name(nr),
-		(long)fr->rax);
+	uint64_t t = time_ns() / 1000;
+	kprintf("%lu.%06lu [%d.%d] %s = %ld\n", t / 1000000, t % 1000000, current->proc->pid,
+		current->tid, syscall_name(nr), (long)fr->rax);
 }
 
 void syscall_dispatch(struct sysframe *fr)

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The Erlang shell of examples/erlang through capstan run on a terminal (tmux), under TCG:
+# erl's shell takes the terminal raw and edits lines itself (terminfo from the image),
+# evaluates what is typed, prints with io:format, recalls history with the Up key, and
+# halt(N) and q() end the instance with their status.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serverlib.sh"
+needs /usr/lib/erlang/bin/erl /usr/bin/erlc /bin/dash /lib/terminfo/l/linux
+command -v tmux >/dev/null || { echo "skip: no tmux"; exit 77; }
+
+build_example erlang
+# Each session gets its own tmux server on a private socket (see t-run-tty.sh).
+S=erl
+N=0
+SOCK=
+T() { tmux -S "$SOCK" "$@"; }
+end_server() {
+	[ -n "$SOCK" ] || return 0
+	T kill-server 2>/dev/null
+	for _ in $(seq 100); do [ -e "$SOCK" ] || break; sleep 0.05; done
+	rm -f "$SOCK"
+}
+cleanup() {
+	end_server
+	for i in $(seq "$N"); do "$CAPSTAN" delete "erl-tty-$i" >/dev/null 2>&1; done
+	rm -rf "$TESTDIR"
+}
+trap cleanup EXIT
+# session: a fresh terminal running the example in the foreground, then run's status.
+session() {
+	end_server
+	N=$((N + 1))
+	SOCK="$TESTDIR/tmux-$N.sock"
+	T -f /dev/null new-session -d -s "$S" -x 160 -y 40 \
+		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DATADIR='$CAPSTAN_DATADIR' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run --name erl-tty-$N erlang; printf '\\nRC=%s\\n' \$?; sleep 60" ||
+		fail "tmux session $N starts"
+}
+screen() { T capture-pane -p -J -S - -t "$S"; }
+# wait_for REGEX: until the pane shows it (120 s at most: Erlang boots in seconds under TCG,
+# more on a loaded machine).
+wait_for() {
+	for _ in $(seq 1200); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
+	return 1
+}
+type_line() { T send-keys -t "$S" -l -- "$1"; T send-keys -t "$S" Enter; }
+status_is() { wait_for '^RC=' && screen | grep -q "^RC=$1\$"; }
+
+session
+wait_for '^1> ' && ok "the Erlang shell prompts" || { fail "the Erlang shell prompts"; screen | grep -v "^$" | tail -5; }
+screen | grep -q '^Erlang/OTP [0-9]* \[erts-' && ok "erl's banner (the full shell, not -oldshell)" ||
+	fail "erl's banner (the full shell, not -oldshell)"
+type_line '1+2.'
+wait_for '^3$' && wait_for '^2> ' && ok "1+2. gives 3" || { fail "1+2. gives 3"; screen | grep -v "^$" | tail -5; }
+type_line 'io:format("typed ~p and ~s~n", [42, "more"]).'
+wait_for '^typed 42 and more$' && wait_for '^3> ' && ok "io:format prints on the console" ||
+	{ fail "io:format prints on the console"; screen | grep -v "^$" | tail -5; }
+# Up recalls the last line, Up again "1+2."; two backspaces and "40." make it "1+40."
+# (-J pads a line edited in place with spaces)
+T send-keys -t "$S" Up
+wait_for '^3> io:format.* *$' || fail "Up recalls the last line"
+T send-keys -t "$S" Up
+wait_for '^3> 1\+2\. *$' && ok "Up recalls an earlier line" || { fail "Up recalls an earlier line"; screen | grep -v "^$" | tail -5; }
+T send-keys -t "$S" BSpace BSpace
+T send-keys -t "$S" -l '40.'
+T send-keys -t "$S" Enter
+wait_for '^41$' && wait_for '^4> ' && ok "an edited line is evaluated" || { fail "an edited line is evaluated"; screen | grep -v "^$" | tail -5; }
+type_line 'halt(7).'
+status_is 7 && ok "halt(7) ends run with 7" || { fail "halt(7) ends run with 7"; screen | grep -v "^$" | tail -5; }
+
+session
+wait_for '^1> ' || fail "second session: the prompt"
+type_line 'q().'
+status_is 0 && ok "q() ends run with 0" || { fail "q() ends run with 0"; screen | grep -v "^$" | tail -5; }
+st=$("$CAPSTAN" instances -a --json | python3 -c 'import json,sys; print([i["status"] for i in json.load(sys.stdin) if i["name"]=="erl-tty-2"][0])')
+[ "$st" = "exited (0)" ] && ok "the instance exited (0)" || fail "the instance exited (0) (got $st)"
+done_testing
