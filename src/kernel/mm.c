@@ -894,11 +894,16 @@ static bool file_page(uint64_t *pte, uint64_t va, bool write)
 		*pte = cached | (bits & PTE_W ? (bits & ~PTE_W) | PTE_COW : bits);
 		return true;
 	}
-	if (!(pa = cached ? pmm_alloc_raw(1) : pmm_alloc(1)))
-		return false;
-	if (cached) {
+	if (cached) /* held while copied: the allocation may empty the cache */
+		shares[cached / PAGE_SIZE]++;
+	pa = cached ? pmm_alloc_raw(1) : pmm_alloc(1);
+	if (pa && cached)
 		memcpy(p2v(pa), p2v(cached), PAGE_SIZE);
-	} else if (vfs_pread(m->n, p2v(pa), PAGE_SIZE, off) < 0) {
+	if (cached)
+		page_put(cached);
+	if (!pa)
+		return false;
+	if (!cached && vfs_pread(m->n, p2v(pa), PAGE_SIZE, off) < 0) {
 		pmm_free(pa, 1);
 		return false;
 	}
