@@ -148,27 +148,95 @@ static void keep_strings(char **out, size_t *len, char **v, int n)
 	}
 }
 
-/* Map the PT_LOAD segments of ELF file n at base, with their protections. */
+/*
+ * What the page at va of segment ph (loaded at base) holds.  A page only of
+ * the file's bytes (or the file's last page of a segment with no bss, past
+ * p_filesz the bytes that follow in the file, as Linux maps them) is the
+ * file's page; one wholly past p_filesz is zeros.  The rest are MIXED: the
+ * end of the file's bytes then zeros (bytes after p_filesz are the bss, not
+ * the file's), or parts of two segments.
+ */
+enum seg_page { PG_FILE, PG_ZERO, PG_MIXED };
+
+static enum seg_page page_kind(const struct kelf_info *ip, int seg, uint64_t base, uint64_t va)
+{
+	const struct kelf_phdr *ph = &ip->load[seg];
+	uint64_t fbeg = base + ph->vaddr, fend = fbeg + ph->filesz;
+	for (int j = 0; j < ip->nload; j++) {
+		const struct kelf_phdr *o = &ip->load[j];
+		if (j != seg && o->memsz && va < PAGE_ALIGN_UP(base + o->vaddr + o->memsz) &&
+		    va + PAGE_SIZE > PAGE_ALIGN_DOWN(base + o->vaddr))
+			return PG_MIXED;
+	}
+	if (va >= fend)
+		return PG_ZERO;
+	return va + PAGE_SIZE <= fend || ph->memsz == ph->filesz ? PG_FILE : PG_MIXED;
+}
+
+/* A MIXED page: a page of its own now, with each segment's file bytes in it and zeros. */
+static bool load_mixed(struct node *n, const struct kelf_info *ip, uint64_t base, uint64_t va)
+{
+	if (vm_map(va, PAGE_SIZE, PROT_READ | PROT_WRITE, false))
+		return false;
+	for (int j = 0; j < ip->nload; j++) {
+		const struct kelf_phdr *o = &ip->load[j];
+		uint64_t from = MAX(va, base + o->vaddr),
+			 to = MIN(va + PAGE_SIZE, base + o->vaddr + o->filesz);
+		if (from < to &&
+		    vfs_pread(n, (void *)from, to - from, o->offset + (from - (base + o->vaddr))) !=
+			(long)(to - from))
+			return false;
+	}
+	return true;
+}
+
+/* Pages [va, end) of segment ph from its file: mapped lazily (through the page cache), or, when
+ * the address space has no room for another file mapping, read now. */
+static bool load_file(struct node *n, const struct kelf_phdr *ph, uint64_t base, uint64_t va,
+		      uint64_t end)
+{
+	uint64_t off = ph->offset - (base + ph->vaddr - va); /* congruent: kelf_check */
+	int prot = seg_prot(ph->flags);
+	if (!vm_map_file(va, end - va, prot, n, off))
+		return true;
+	return !vm_map(va, end - va, PROT_READ | PROT_WRITE, false) &&
+	       vfs_pread(n, (void *)va, end - va, off) >= 0 && !vm_protect(va, end - va, prot);
+}
+
+/*
+ * Map the PT_LOAD segments of ELF file n at base, with their protections.
+ * Nothing is copied that need not be: the file's pages come from the page
+ * cache on first touch (shared by every process running the file; a write
+ * copies), the bss is zero pages on first touch, and only the pages that
+ * are neither (the one holding the end of the data and the start of the
+ * bss) are filled now.
+ */
 static void map_elf(struct node *n, const struct kelf_info *ip, uint64_t base, const char *name)
 {
-	for (int i = 0; i < ip->nload; i++) {
+	bool ok = true;
+	for (int i = 0; i < ip->nload && ok; i++) {
 		const struct kelf_phdr *ph = &ip->load[i];
 		if (!ph->memsz)
 			continue;
-		uint64_t start = PAGE_ALIGN_DOWN(base + ph->vaddr),
-			 end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
-		uint64_t data_end = PAGE_ALIGN_UP(base + ph->vaddr + ph->filesz);
-		/* pages with file data now; the rest of the bss on first touch */
-		if (vm_map(start, data_end - start, PROT_READ | PROT_WRITE | 0x100, false) ||
-		    (end > data_end &&
-		     vm_map(data_end, end - data_end, PROT_READ | PROT_WRITE | 0x100, true)))
-			kexit(128 + 9, "out of memory loading the program");
-		if (ph->filesz && vfs_pread(n, (void *)(base + ph->vaddr), ph->filesz,
-					    ph->offset) != (long)ph->filesz) {
-			char msg[300];
-			ksnprintf(msg, sizeof(msg), "%s: read error", name);
-			kexit(EXIT_NOEXEC, msg);
+		uint64_t end = PAGE_ALIGN_UP(base + ph->vaddr + ph->memsz);
+		for (uint64_t va = PAGE_ALIGN_DOWN(base + ph->vaddr), run; va < end && ok;
+		     va = run) {
+			enum seg_page k = page_kind(ip, i, base, va);
+			for (run = va + PAGE_SIZE;
+			     run < end && k != PG_MIXED && page_kind(ip, i, base, run) == k;)
+				run += PAGE_SIZE;
+			if (k == PG_FILE)
+				ok = load_file(n, ph, base, va, run);
+			else if (k == PG_ZERO)
+				ok = !vm_map(va, run - va, seg_prot(ph->flags), true);
+			else if (vm_is_free(va, PAGE_SIZE)) /* (a page of two: filled once) */
+				ok = load_mixed(n, ip, base, va);
 		}
+	}
+	if (!ok) {
+		char msg[300];
+		ksnprintf(msg, sizeof(msg), "%s: out of memory or a read error loading it", name);
+		kexit(128 + 9, msg);
 	}
 	uint64_t prev_end = 0;
 	int prev_prot = 0;

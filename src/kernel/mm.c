@@ -8,6 +8,7 @@
 static uint64_t *bitmap;      /* bit set = page used; sized to the RAM, placed after the kernel */
 static uint16_t *shares; /* per page: how many address spaces share it beyond the first (COW) */
 static uint64_t npages, total_pages, free_pages, hint;
+static bool pcache_drop(void);
 
 static uint64_t popcount(uint64_t x)
 {
@@ -78,18 +79,21 @@ uint64_t pmm_alloc(size_t n)
 #define MM_CHECK 0
 static void check_unused(uint64_t pa);
 
-static uint64_t alloc_pages(size_t n);
+/* n free pages in a row; when there are none, the page cache lets go of its pages first. */
+static uint64_t alloc_run(size_t n);
 
 uint64_t pmm_alloc_raw(size_t n)
 {
-	uint64_t pa = alloc_pages(n);
+	uint64_t pa = alloc_run(n);
+	if (!pa && pcache_drop())
+		pa = alloc_run(n);
 	if (MM_CHECK && pa)
 		for (size_t i = 0; i < n; i++)
 			check_unused(pa + i * PAGE_SIZE);
 	return pa;
 }
 
-static uint64_t alloc_pages(size_t n)
+static uint64_t alloc_run(size_t n)
 {
 	uint64_t run = 0, start = 0;
 	if (!n || n > free_pages)
@@ -431,6 +435,83 @@ static void page_put(uint64_t e)
 		pmm_free(pa, 1);
 }
 
+/*
+ * The page cache: pages of the image's files as they are on its disk, read
+ * once and then mapped by every private file mapping of them (the segments
+ * of the programs exec loads, shared libraries), read-only, and copied only
+ * when a process writes one.  A page is keyed by where its bytes start on
+ * the disk, which never changes (what a program writes goes to the overlay
+ * in RAM, and a file there is not cached).  The cache is one holder of its
+ * pages and each mapping another (shares[]), so letting go of a page is
+ * page_put: the mappings keep theirs.  It lets go of every page when it has
+ * an eighth of the memory, and when memory runs out.
+ */
+struct pc_slot {
+	uint64_t key; /* disk offset + 1; 0 when empty */
+	uint64_t pa;
+};
+static struct pc_slot *pc;
+static uint64_t pc_mask, pc_pages, pc_max;
+
+static bool pcache_drop(void)
+{
+	if (!pc_pages)
+		return false;
+	for (uint64_t i = 0; i <= pc_mask; i++)
+		if (pc[i].key)
+			page_put(pc[i].pa);
+	memset(pc, 0, (pc_mask + 1) * sizeof(*pc));
+	pc_pages = 0;
+	return true;
+}
+
+static bool pcache_init(void)
+{
+	uint64_t slots = 64;
+	pc_max = MAX(total_pages / 8, 16ul);
+	while (slots < pc_max * 2)
+		slots *= 2;
+	if (!(pc = kzalloc(slots * sizeof(*pc))))
+		return false;
+	pc_mask = slots - 1;
+	return true;
+}
+
+/* The slot of key, or the empty one where it would go (the table is never full). */
+static struct pc_slot *pc_slot(uint64_t key)
+{
+	uint64_t i = (key * 0x9e3779b97f4a7c15ul) >> 20;
+	while (pc[i & pc_mask].key && pc[i & pc_mask].key != key)
+		i++;
+	return &pc[i & pc_mask];
+}
+
+/* The cached page of disk-backed file n at off (page-aligned): its bytes, zeros past its end;
+ * 0 when out of memory or on a read error. */
+static uint64_t pcache_page(const struct node *n, uint64_t off)
+{
+	uint64_t key = n->disk_off + off + 1, pa;
+	if (!pc && !pcache_init())
+		return 0;
+	struct pc_slot *s = pc_slot(key);
+	if (s->key)
+		return s->pa;
+	if (pc_pages >= pc_max)
+		pcache_drop();
+	if (!(pa = pmm_alloc_raw(1)))
+		return 0;
+	size_t len = off < n->size ? MIN(PAGE_SIZE, n->size - off) : 0;
+	if (len && blk_read(n->disk_off + off, p2v(pa), len)) {
+		pmm_free(pa, 1);
+		return 0;
+	}
+	memset((char *)p2v(pa) + len, 0, PAGE_SIZE - len);
+	s = pc_slot(key); /* the allocation may have emptied the table */
+	*s = (struct pc_slot){key, pa};
+	pc_pages++;
+	return pa;
+}
+
 static uint64_t *walk_in(uint64_t *table, uint64_t va, bool create)
 {
 	for (int shift = 39; shift > 12; shift -= 9) {
@@ -683,7 +764,7 @@ static bool cow_break(uint64_t *pte, uint64_t va)
 		if (!copy)
 			return false;
 		memcpy(p2v(copy), p2v(pa), PAGE_SIZE);
-		shares[pa / PAGE_SIZE]--;
+		page_put(e); /* (the allocation may have left this the last holder) */
 		e = copy | (e & ~PTE_ADDR);
 	}
 	bool copied = (e & PTE_ADDR) != pa;
@@ -833,19 +914,40 @@ int vm_map_file(uint64_t va, uint64_t len, int prot, struct node *n, uint64_t of
 	return 0;
 }
 
-/* Back the lazy file page at va: a new page with the file's bytes (zeros past its end). */
-static bool file_page(uint64_t *pte, uint64_t va)
+/*
+ * Back the lazy file page at va (its PTE holds the lazy entry).  A file on
+ * the image's disk maps the page cache's page: read-only, and copy-on-write
+ * where the mapping is writable.  A page about to be written (write) gets a
+ * copy of its own now, as does every page of a file in the overlay: the
+ * file's bytes, zeros past its end.  The kernel writes with CR0.WP off, so
+ * it must never be handed the cache's page for a write.
+ */
+static bool file_page(uint64_t *pte, uint64_t va, bool write)
 {
 	const struct fmap *m = fmap_find(va);
-	uint64_t pa;
-	if (!m || !(pa = pmm_alloc(1)))
+	uint64_t bits = PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX)), off, pa, cached = 0;
+	if (!m)
 		return false;
-	long got = vfs_pread(m->n, p2v(pa), PAGE_SIZE, m->off + (va - m->start));
-	if (got < 0) {
+	off = m->off + (va - m->start);
+	if (!m->n->ram && !m->n->sh && (cached = pcache_page(m->n, off)) && !write) {
+		shares[cached / PAGE_SIZE]++;
+		*pte = cached | (bits & PTE_W ? (bits & ~PTE_W) | PTE_COW : bits);
+		return true;
+	}
+	if (cached) /* held while copied: the allocation may empty the cache */
+		shares[cached / PAGE_SIZE]++;
+	pa = cached ? pmm_alloc_raw(1) : pmm_alloc(1);
+	if (pa && cached)
+		memcpy(p2v(pa), p2v(cached), PAGE_SIZE);
+	if (cached)
+		page_put(cached);
+	if (!pa)
+		return false;
+	if (!cached && vfs_pread(m->n, p2v(pa), PAGE_SIZE, off) < 0) {
 		pmm_free(pa, 1);
 		return false;
 	}
-	*pte = pa | PTE_P | PTE_U | (*pte & (PTE_W | PTE_NX));
+	*pte = pa | bits;
 	return true;
 }
 
@@ -945,7 +1047,8 @@ int vm_move(uint64_t from, uint64_t to, uint64_t len)
 		}
 		src = walk(from + off, false); /* the tables may have grown */
 		if (src && (*src & PTE_FILE) && !(*src & PTE_P) && !(*src & PTE_NONE) &&
-		    !file_page(src, from + off)) { /* its file offset belongs to the old address */
+		    !file_page(src, from + off,
+			       false)) { /* its offset belongs to the old address */
 			r = -12;
 			break;
 		}
@@ -961,12 +1064,12 @@ int vm_move(uint64_t from, uint64_t to, uint64_t len)
 	return r;
 }
 
-/* Give the lazy page at pte (entry e) memory: zeroed, or read from its file. */
-static bool fill_page(uint64_t *pte, uint64_t va, uint64_t e)
+/* Give the lazy page at pte (entry e) memory: zeroed, or its file's (a copy when written). */
+static bool fill_page(uint64_t *pte, uint64_t va, uint64_t e, bool write)
 {
 	*pte = e;
 	if (e & PTE_FILE)
-		return file_page(pte, va);
+		return file_page(pte, va, write);
 	uint64_t pa = pmm_alloc(1);
 	if (!pa)
 		return false;
@@ -992,7 +1095,7 @@ bool vm_fault(uint64_t va, bool write, bool user)
 	uint64_t e = entry_at(pte, va), page = PAGE_ALIGN_DOWN(va);
 	if (!lazy_page(e) || (write && user && !(e & PTE_W)))
 		return false;
-	if ((!pte && !(pte = walk(va, true))) || !fill_page(pte, page, e))
+	if ((!pte && !(pte = walk(va, true))) || !fill_page(pte, page, e, write))
 		kexit(128 + 9, "out of memory");
 	invlpg(page);
 	/* fault-around: the next few lazy pages of the same page table and kind (a loader reads
@@ -1000,7 +1103,7 @@ bool vm_fault(uint64_t va, bool write, bool user)
 	for (int i = 1; i < 8 && ((va >> 12) + i) % 512 && pmm_free_pages() > 1024; i++) {
 		uint64_t next = entry_at(&pte[i], page + (uint64_t)i * PAGE_SIZE);
 		if (!lazy_page(next) || (next & PTE_FILE) != (e & PTE_FILE) ||
-		    !fill_page(&pte[i], page + (uint64_t)i * PAGE_SIZE, next))
+		    !fill_page(&pte[i], page + (uint64_t)i * PAGE_SIZE, next, false))
 			break;
 	}
 	return true;
@@ -1014,11 +1117,34 @@ bool vm_present(uint64_t va, bool write, bool user)
 	return pte && (*pte & PTE_P) && (!write || (*pte & PTE_W)) && (!user || (*pte & PTE_U));
 }
 
+/* A read-only private page others hold too (the page cache, a process since fork): a copy of
+ * the process's own, with the same protection. */
+static bool unshare(uint64_t *pte, uint64_t va)
+{
+	uint64_t e = *pte, copy = pmm_alloc_raw(1);
+	if (!copy)
+		return false;
+	memcpy(p2v(copy), p2v(e & PTE_ADDR), PAGE_SIZE);
+	page_put(e);
+	*pte = copy | (e & ~PTE_ADDR);
+	invlpg(va);
+	tlb_stale = true; /* the process's other threads may still read the old page */
+	tlb_sync();
+	return true;
+}
+
+static bool shared_ro(uint64_t e)
+{
+	return (e & PTE_P) && !(e & (PTE_W | PTE_COW | PTE_SHARED | PTE_SHANON | PTE_PINNED)) &&
+	       shares[(e & PTE_ADDR) / PAGE_SIZE];
+}
+
 /*
  * Is [va, va+len) user memory the kernel may touch on the program's behalf?
  * The kernel runs with CR0.WP off, so its stores would go straight into a
- * page still shared since a fork: the COW pages of the range are copied
- * here, before any handler writes to them.
+ * page still shared since a fork or with the page cache: the COW pages of
+ * the range are copied here, before any handler writes to them, and so are
+ * shared read-only ones (where Linux would fail a write with EFAULT).
  */
 bool vm_user_ok(uint64_t va, uint64_t len)
 {
@@ -1033,6 +1159,8 @@ bool vm_user_ok(uint64_t va, uint64_t len)
 		if (!e || (e & PTE_NONE) || ((e & PTE_P) && !(e & PTE_U)))
 			return false;
 		if ((e & PTE_COW) && !cow_break(pte, a))
+			return false;
+		if (shared_ro(e) && !unshare(pte, a))
 			return false;
 	}
 	return true;

@@ -43,7 +43,8 @@ row() {
 	printf '%-16s %-4s %18s %16s %20s\n' "$1" "$2" "$f" "$p" "$c"
 	echo "$f $p $c" >"$3.fig"
 }
-# ratio ACCEL OURS LINUX: ours against the Linux guest's (above 1: ours is better)
+# ratio ACCEL OURS LINUX: ours against the Linux guest's (above 1: ours is better); the awk
+# reads the Linux guest's figures first (f p c), then ours ($1 $2 $3)
 ratio() {
 	if [ ! -e "$2.fig" ] || [ ! -e "$3.fig" ]; then
 		echo "$1: ours against the Linux guest not measured"
@@ -52,7 +53,7 @@ ratio() {
 	awk -v a="$1" 'NR == FNR { f = $1; p = $2; c = $3; next }
 		function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2fx", x / y) : "-" }
 		END { printf "%s, ours / Linux guest: fork+exit+wait %s, pipe %s, 1000 commands %s (time: Linux / ours)\n",
-			a, r(f, $1), r(p, $2), r(c, $3) }' "$3.fig" "$2.fig"
+			a, r($1, f), r($2, p), r(c, $3) }' "$3.fig" "$2.fig"
 }
 
 ours() { # ours ACCEL OUT

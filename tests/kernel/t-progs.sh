@@ -196,6 +196,10 @@ case_def itimers itimers 0 '' '' 'itimers: EINVAL for a bad timer or timeval, bo
 	'itimers: the CPU-time clocks stood still in a 200 ms sleep, ran while spinning' \
 	"itimers: timer_create on the process's and on this thread's CPU time" 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
+case_def execseg execseg 0 '' '' 'execseg: initialized data, and a zero bss from p_filesz on' \
+	'execseg: data and bss written after fork stayed each process'"'"'s own' \
+	'execseg: writing the text or read-only data faults' \
+	'execseg: the program run again after writes has its file'"'"'s data and a zero bss' 'SUCCESS'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
 
