@@ -131,6 +131,12 @@ case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has n
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def timerwait timerwait 0 '' '' 'timerwait: epoll_wait and poll sleep while another timerfd expired unread' \
 	'timerwait: a re-armed one-shot item expired, epoll_wait still sleeps' 'SUCCESS'
+case_def wakeups wakeups 0 'console' $'typed\n' \
+	'wakeups: a pipe written or closed wakes poll, ppoll, select, epoll_wait and read' \
+	'wakeups: a FIFO written by another process wakes its poller' \
+	'wakeups: an eventfd written by another thread or process wakes poll, epoll_wait and read' \
+	'wakeups: AF_UNIX sends and shutdowns wake ppoll, epoll_wait and read' \
+	'wakeups: poll on the console woke for [typed]' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
 case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kept its own' \
@@ -199,7 +205,7 @@ case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers wakeups"
 smp_only="parallel"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.

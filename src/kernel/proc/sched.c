@@ -314,6 +314,7 @@ static uint64_t expire(void)
 	power_poll();
 	knet_irq_work();  /* frames an interrupt announced while this CPU could not take them */
 	account(current); /* up to date for the CPU timers */
+	console_irq_work();
 	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)
