@@ -64,10 +64,8 @@ void console_irq(void)
 
 void console_irq_work(void)
 {
-	if (irq_due) {
-		irq_due = false;
+	if (irq_due)
 		console_pump();
-	}
 }
 
 /*
@@ -332,6 +330,7 @@ static void input_char(char c)
  * behind it acts at once, as on Linux.
  */
 static char ahead[256];
+static bool uart_left = true; /* input may wait in the UART (from before the interrupt too) */
 
 static bool room(void)
 {
@@ -372,12 +371,18 @@ void console_pump(void)
 		input_char(ahead[used++]);
 	memmove(ahead, ahead + used, ahead_len - used);
 	ahead_len -= used;
-	while (room() && !ahead_len && (c = uart_getc()) >= 0)
-		input_char((char)c);
-	while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
-		if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
-			continue;
-		ahead[ahead_len++] = (char)c;
+	/* With the interrupt the UART is read only when it said so, or when it was left
+	 * holding input: each look is an exit to the hypervisor, costly under nested KVM. */
+	if (!irq_on || irq_due || uart_left) {
+		irq_due = false;
+		while (room() && !ahead_len && (c = uart_getc()) >= 0)
+			input_char((char)c);
+		while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
+			if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
+				continue;
+			ahead[ahead_len++] = (char)c;
+		}
+		uart_left = ahead_len == sizeof(ahead);
 	}
 	if (canonical() ? nlines > lines_before : in_len > in_before) {
 		wake_readers();
