@@ -596,7 +596,8 @@ uint64_t sched_cpu_mask(void)
 	return ncpus >= 64 ? ~0ull : (1ull << ncpus) - 1;
 }
 
-/* As Linux: a task running where it may no longer run moves at once. */
+/* As Linux: a task running where it may no longer run moves at once, and a queued one is
+ * taken by a CPU it may now run on (a halted one would look only after IDLE_MAX_NS). */
 void task_set_affinity(struct task *t, uint64_t mask)
 {
 	t->affinity = mask;
@@ -604,6 +605,12 @@ void task_set_affinity(struct task *t, uint64_t mask)
 		sched_yield_cpu();
 	else if (t->cpu && !runs_on(t, t->cpu))
 		task_kick(t); /* it yields on the kick (sched_tick) */
+	else if (t->state == T_RUN && !t->cpu && !cpu_kick_idle(mask)) {
+		if (runs_on(t, this_cpu()))
+			slice_timer(); /* this CPU's task gives way within a slice */
+		else
+			cpu_kick_one(mask);
+	}
 }
 
 uint64_t sched_cpu_ns(void)
