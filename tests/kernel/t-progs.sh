@@ -199,13 +199,16 @@ case_def itimers itimers 0 '' '' 'itimers: EINVAL for a bad timer or timeval, bo
 	"itimers: a spinning thread's time reached the process's ITIMER_PROF" \
 	'itimers: the CPU-time clocks stood still in a 200 ms sleep, ran while spinning' \
 	"itimers: timer_create on the process's and on this thread's CPU time" 'SUCCESS'
+case_def clocksleep clocksleep 0 '' '' "clocksleep: the thread's CPU clock EINVAL, raw and coarse clocks EOPNOTSUPP" \
+	"clocksleep: TIMER_ABSTIME on the process's CPU clock woke once it passed the time" \
+	'clocksleep: a relative sleep on it lasted 200 ms of CPU time' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def dlopen dlopen 0 '' '' 'dlopen: dlplug says 42' 'SUCCESS'
 case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again, exec'd" 'SUCCESS'
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers wakeups"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel affinity rtsignals itimers wakeups clocksleep"
 smp_only="parallel"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.
