@@ -449,24 +449,25 @@ void sched_yield_cpu(void)
 	schedule();
 }
 
-/* A stop that comes during an interruptible sleep stops the task there; the sleep goes on
- * after SIGCONT (signal.c). */
+/* A stop that comes during an interruptible sleep stops the task there (signal.c); after
+ * SIGCONT it is woken: what it waits for may have come meanwhile, or since the continue, and
+ * nothing would wake it again for that, so the caller looks and sleeps again if need be. */
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible)
 {
 	struct task *t = current;
 	bool woken = false;
-	do {
-		t->deadline = deadline;
-		t->interruptible = interruptible;
-		t->wake = W_NONE;
-		t->state = T_SLEEP;
-		if (deadline && deadline <= time_ns())
-			task_wake(t, W_TIMEOUT);
-		else if (interruptible && signal_pending(t))
-			task_wake(t, W_SIGNAL);
-		schedule();
-	} while (t->wake == W_SIGNAL && signal_stop_in_place(&woken) && !woken);
-	return woken ? W_WOKEN : t->wake;
+	t->deadline = deadline;
+	t->interruptible = interruptible;
+	t->wake = W_NONE;
+	t->state = T_SLEEP;
+	if (deadline && deadline <= time_ns())
+		task_wake(t, W_TIMEOUT);
+	else if (interruptible && signal_pending(t))
+		task_wake(t, W_SIGNAL);
+	schedule();
+	if (t->wake == W_SIGNAL && signal_stop_in_place(&woken))
+		return W_WOKEN;
+	return t->wake;
 }
 
 void task_wake(struct task *t, enum wake_reason why)
