@@ -19,6 +19,8 @@ int netdev_gsi(uint64_t *count);
 static struct netstack stack;
 static struct netif *eth;
 static uint64_t last_traffic;
+/* rounds of knet_poll that brought frames */
+static uint64_t deliveries;
 static bool eth_irq; /* the NIC interrupts: no need to poll it often */
 static char waitq;   /* what a task in knet_wait waits on (task->wait_on) */
 
@@ -43,8 +45,10 @@ void knet_poll(void)
 		came = true;
 	}
 	net_poll();
-	if (came)
+	if (came) {
+		deliveries++;
 		knet_wake();
+	}
 	fasync_net();
 }
 
@@ -74,7 +78,10 @@ bool knet_irq_driven(void)
 bool knet_wait(uint64_t max_ns)
 {
 	bool signalled = false;
+	uint64_t before = deliveries;
 	knet_poll();
+	if (deliveries != before)
+		return false; /* what came may be what the caller waits for: it looks first */
 	uint64_t t = net_next_timer();
 	uint64_t ns = t == UINT64_MAX ? max_ns : MIN(max_ns, t * 1000000);
 	if (!knet_irq_driven())
