@@ -16,10 +16,23 @@ long clock_self_cpu(long clk)
 	return clk;
 }
 
+/* The process's CPU time, with what its threads running on other CPUs ran since they were
+ * last charged (a CPU charges its thread only when it enters the kernel). */
+static uint64_t process_cpu_ns(void)
+{
+	uint64_t ns = sched_cpu_ns(), now = rdtsc(), hz = time_tsc_hz();
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == current->proc && t->cpu && t != current && now > t->last_in) {
+			uint64_t d = now - t->last_in;
+			ns += d / hz * 1000000000 + d % hz * 1000000000 / hz;
+		}
+	return ns;
+}
+
 uint64_t clock_ns(long clk)
 {
 	if (clk == CLOCK_PROCESS_CPUTIME_ID)
-		return sched_cpu_ns();
+		return process_cpu_ns();
 	if (clk == CLOCK_THREAD_CPUTIME_ID) {
 		sched_cpu_ns(); /* charges the caller's time so far */
 		return current->run_ns;
@@ -89,12 +102,12 @@ static void put_rem(uint64_t urem, bool abstime, uint64_t left)
 static long cpu_sleep(uint64_t target, uint64_t urem, bool abstime)
 {
 	for (;;) {
-		uint64_t now = sched_cpu_ns();
+		uint64_t now = process_cpu_ns();
 		if (now >= target)
 			return 0;
 		uint64_t step = MAX((target - now) / (uint64_t)sched_ncpus(), 1000000ull);
 		if (task_sleep(time_ns() + step, true) == W_SIGNAL) {
-			put_rem(urem, abstime, target - MIN(target, sched_cpu_ns()));
+			put_rem(urem, abstime, target - MIN(target, process_cpu_ns()));
 			return -EINTR;
 		}
 	}
@@ -135,7 +148,7 @@ SYSCALL4(clock_nanosleep, long, clk, long, flags, uint64_t, ureq, uint64_t, urem
 	uint64_t ns = (uint64_t)req->sec * 1000000000 + (uint64_t)req->nsec;
 	bool abstime = flags & 1; /* TIMER_ABSTIME */
 	if (clk == CLOCK_PROCESS_CPUTIME_ID)
-		return cpu_sleep(abstime ? ns : sched_cpu_ns() + ns, urem, abstime);
+		return cpu_sleep(abstime ? ns : process_cpu_ns() + ns, urem, abstime);
 	if (abstime) {
 		uint64_t now = clock_ns(clk);
 		ns = ns > now ? ns - now : 0;
