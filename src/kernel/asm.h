@@ -18,6 +18,7 @@
 #define VEC_KICK  33 /* an IPI: something to run, or a signal for the running task */
 #define VEC_TLB	  34 /* an IPI: flush the TLB (the sender holds the kernel lock) */
 #define VEC_NET	  35 /* the network device (through the I/O APIC) */
+#define VEC_TTY	  36 /* the console's UART: input came (through the I/O APIC) */
 
 /* struct cpu (proc/cpu.h) as entry.S reaches it through GS */
 #define CPU_KSTACK   8

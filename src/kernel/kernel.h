@@ -131,8 +131,14 @@ long console_write_user(const char *buf,
 			size_t len); /* a program's: TOSTOP stops a background job */
 long console_read(char *buf, size_t len, bool nonblock);
 void console_pump(void); /* run the line discipline over the input that arrived */
-void fasync_tty(void);	 /* sys/fasync.c: input can be read: SIGIO for the console's O_ASYNC */
-void fasync_net(void);	 /* sys/fasync.c: the stack ran: SIGIO for sockets that changed */
+/* the UART's received-data interrupt (VEC_TTY): routed once the I/O APICs are known; the
+ * handler's part without the kernel lock; the work it left, under the lock */
+void console_irq_init(void);
+void console_irq(void);
+void console_irq_work(void);
+bool console_has_irq(void); /* else input is noticed only by polling (IDLE_CONSOLE_NS) */
+void fasync_tty(void);	    /* sys/fasync.c: input can be read: SIGIO for the console's O_ASYNC */
+void fasync_net(void);	    /* sys/fasync.c: the stack ran: SIGIO for sockets that changed */
 int console_ioctl(unsigned long req, uint64_t arg);
 bool console_readable(void);
 void console_start_line(void);
@@ -161,14 +167,16 @@ bool time_wall(int64_t *offset);    /* time_realtime_offset(), once it has been 
 /* the vDSO (vdso/kvdso.c) */
 uint64_t vdso_map(uint64_t va);
 void vdso_update(void);
-#define IDLE_MAX_NS	50000000ull /* longest HLT: the power button is noticed within this */
-#define IDLE_CONSOLE_NS 10000000ull /* console input is polled this often while waiting for it */
+#define IDLE_MAX_NS 50000000ull /* longest HLT: the power button is noticed within this */
+/* what has no interrupt (the console, a NIC without one) is polled this often while waited for */
+#define IDLE_CONSOLE_NS 10000000ull
+#define WAIT_FOREVER	UINT64_MAX  /* kwait: no deadline, only a wakeup or a signal ends it */
 uint64_t time_idle_ns(void);	    /* time spent halted since boot, all CPUs */
 uint64_t time_cpu_idle_ns(int cpu); /* and by one CPU */
 void time_loadavg(uint64_t out[3]); /* 1, 5 and 15 minutes, in 1/2048ths */
 void cpu_idle(uint64_t max_ns);	    /* HLT for up to max_ns (capped at IDLE_MAX_NS) */
-/* Wait for some event: sleep up to max_ns (other tasks run), then take console input.  True
- * when a signal (the power button's SIGTERM too) interrupted the wait. */
+/* Wait for some event: sleep up to max_ns (WAIT_FOREVER: no limit; other tasks run), then take
+ * console input.  True when a signal (the power button's SIGTERM too) interrupted the wait. */
 bool kwait(uint64_t max_ns);
 void lapic_eoi(void);		  /* the timer's interrupt */
 void lapic_ack(void);		  /* another interrupt's */

@@ -160,6 +160,7 @@ void kmain(uint32_t start_info)
 	mark("cpio index");
 	const char *cpu_note = cpu_start_aps(si->rsdp_paddr);
 	ioapic_init(si->rsdp_paddr); /* after the boot CPU's APIC id is known: it takes them */
+	console_irq_init();
 	mark("cpus");
 	if (!kopt.quiet) {
 		char m[24], d[24];

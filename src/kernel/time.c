@@ -139,7 +139,8 @@ void time_loadavg(uint64_t out[3])
 
 bool kwait(uint64_t max_ns)
 {
-	bool signalled = task_sleep(time_ns() + max_ns, true) == W_SIGNAL;
+	uint64_t deadline = max_ns == WAIT_FOREVER ? 0 : time_ns() + max_ns;
+	bool signalled = task_sleep(deadline, true) == W_SIGNAL;
 	console_pump();
 	return signalled;
 }

@@ -18,15 +18,10 @@ done
 [ -x "$BUSYBOX" ] || { echo "skip: $BUSYBOX not installed (tests/deps.sh)"; exit 77; }
 # shellcheck source=tests/bench/linuxguest.sh
 . "$(dirname "$0")/linuxguest.sh"
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 ACCELS=${BENCH_ACCELS:-$(lg_accels | tr '\n' ' ')}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-bench.XXXXXX") || exit 1
-trap 'lg_cleanup; rm -rf "$tmp"' EXIT
-bad=0
-linux=1
-if ! lg_kernel 2>"$tmp/lgerr"; then
-	echo "Linux guest: unavailable: $(cat "$tmp/lgerr")"
-	linux=0
-fi
+bench_setup
 
 # figures FILE: "forks/s MiB/s ms" from procbench's output, '-' for what is missing
 figures() {
@@ -57,13 +52,7 @@ ratio() {
 }
 
 ours() { # ours ACCEL OUT
-	local cpu=()
-	[ "$1" = kvm ] && cpu=(-cpu host,-arch-capabilities)
-	timeout 1200 "$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 512M \
-		-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$1" "${cpu[@]}" \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$KERNEL" \
-		-drive "id=d0,file=$tmp/disk.img,format=raw,if=none" -device virtio-blk-device,drive=d0 \
-		</dev/null >"$2" 2>&1
+	bench_ours "$1" 1200 512M "$2"
 	grep -q 'external commands' "$2" || { echo "capstan kernel, $1: did not finish:"; sed 's/^/    /' "$2" | tail -n 8; bad=1; }
 }
 
@@ -74,7 +63,7 @@ linuxguest() { # linuxguest ACCEL OUT
 	lg_clock_check "$tmp/lg"
 	if [ "$LG_STATUS" != 0 ]; then
 		echo "Linux guest, $1: ${LG_FAILURE:-status $LG_STATUS}:"
-		tr -d '\r' <"$tmp/lg.log" | sed 's/^[^ ]* /    /' | grep -v '^    [A-Z][A-Z0-9 ]*[=:]' | tail -n 8
+		bench_lg_tail
 		[ "$1" = kvm ] || bad=1 # nested KVM may refuse Debian's kernel; TCG must work
 	fi
 }

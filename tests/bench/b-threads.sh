@@ -21,17 +21,11 @@ for v in KERNEL MBR MKIMAGE THREADBENCH; do
 done
 # shellcheck source=tests/bench/linuxguest.sh
 . "$(dirname "$0")/linuxguest.sh"
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 ACCELS=${BENCH_ACCELS:-$(lg_accels | tr '\n' ' ')}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-bench.XXXXXX") || exit 1
-trap 'lg_cleanup; rm -rf "$tmp"' EXIT
-bad=0
+bench_setup
 lg_failed=
-
-linux=1
-if ! lg_kernel 2>"$tmp/lgerr"; then
-	echo "Linux guest: unavailable: $(cat "$tmp/lgerr")"
-	linux=0
-fi
 
 # figures FILE: "create/s pingpong-us cpu-s" from threadbench's output, '-' for what is missing
 figures() {
@@ -59,15 +53,9 @@ speedup() { # speedup LABEL ACCEL FILE1 FILE2
 }
 
 ours() { # ours ACCEL CPUS ARGS OUT
-	local cpu=()
-	[ "$1" = kvm ] && cpu=(-cpu "host,-arch-capabilities")
 	"$MKIMAGE" "$tmp/disk.img" --kernel "$KERNEL" --mbr "$MBR" --cmdline "/bin/threadbench $3" \
 		"/bin/threadbench=$THREADBENCH" >/dev/null || exit 1
-	timeout 900 "$QEMU" -nodefaults -no-user-config -display none -serial stdio -no-reboot -m 256M \
-		-M microvm,x-option-roms=off,pit=off,pic=off,rtc=on -accel "$1" "${cpu[@]}" -smp "$2" \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$KERNEL" \
-		-drive "id=d0,file=$tmp/disk.img,format=raw,if=none" -device virtio-blk-device,drive=d0 \
-		</dev/null >"$4" 2>&1
+	bench_ours "$1" 900 256M "$4" -smp "$2"
 	grep -q 'CPU-bound' "$4" || { echo "capstan kernel, $1, -smp $2: did not finish:"; sed 's/^/    /' "$4"; bad=1; }
 }
 
@@ -80,7 +68,7 @@ linuxguest() { # linuxguest ACCEL CPUS ARGS OUT
 	lg_clock_check "$tmp/lg"
 	if [ "$LG_STATUS" != 0 ]; then
 		echo "Linux guest, $1, -smp $2: ${LG_FAILURE:-status $LG_STATUS}; not tried again under $1:"
-		tr -d '\r' <"$tmp/lg.log" | sed 's/^[^ ]* /    /' | grep -v '^    [A-Z][A-Z0-9 ]*[=:]' | tail -n 8
+		bench_lg_tail
 		lg_failed="$lg_failed $1"
 		[ "$1" = kvm ] || bad=1 # nested KVM may refuse Debian's kernel; TCG must work
 	fi

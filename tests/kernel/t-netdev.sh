@@ -13,11 +13,10 @@
 set -u
 QEMU=${QEMU:-qemu-system-x86_64}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
-for v in KERNEL MKIMAGE; do
-	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
-done
-command -v "$QEMU" >/dev/null || { echo "skip: no $QEMU"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_built KERNEL MKIMAGE
+need_cmd "$QEMU" python3
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || { echo "skip: no static /bin/busybox"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-nd.XXXXXX") || exit 1
 srv=

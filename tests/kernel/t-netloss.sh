@@ -14,13 +14,12 @@ SIZE=${NETLOSS_SIZE:-$((16 << 20))}
 SEED=${NETLOSS_SEED:-1}
 ACCEL=${NETLOSS_ACCEL:-tcg}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
-for v in KERNEL MKIMAGE; do
-	[ -e "${!v:-}" ] || { echo "skip: $v not built (${!v:-unset})"; exit 77; }
-done
-command -v "$QEMU" >/dev/null || { echo "skip: no $QEMU"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-cc_static=$(command -v musl-gcc || command -v cc) || { echo "skip: no C compiler"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/kernel/lib.sh
+. "$here/lib.sh"
+need_built KERNEL MKIMAGE
+need_cmd "$QEMU" python3
+cc_static=$(command -v musl-gcc || command -v cc) || { echo "skip: no C compiler"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-nl.XXXXXX") || exit 1
 relay=
 pids=()

@@ -131,6 +131,12 @@ case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has n
 	'epoll: level, edge, oneshot, hangup' 'epoll: 4 loopback connections accepted and closed' 'SUCCESS'
 case_def timerwait timerwait 0 '' '' 'timerwait: epoll_wait and poll sleep while another timerfd expired unread' \
 	'timerwait: a re-armed one-shot item expired, epoll_wait still sleeps' 'SUCCESS'
+case_def wakeups wakeups 0 'console' $'typed\n' \
+	'wakeups: a pipe written or closed wakes poll, ppoll, select, epoll_wait and read' \
+	'wakeups: a FIFO written by another process wakes its poller' \
+	'wakeups: an eventfd written by another thread or process wakes poll, epoll_wait and read' \
+	'wakeups: AF_UNIX sends and shutdowns wake ppoll, epoll_wait and read' \
+	'wakeups: poll on the console woke for [typed]' 'SUCCESS'
 case_def pipe pipe 0 '' '' 'pipe: readiness, O_NONBLOCK, EOF and EPIPE ok' 'pipe: 1 MiB through, checksums match' 'SUCCESS'
 case_def sigpipe sigpipe fault:13 '' '' 'writing to a pipe without a reader' 'K:~killed by signal 13'
 case_def fork fork 0 '' '' 'fork: parent and child wrote the same page, each kept its own' \
@@ -155,6 +161,9 @@ case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuse
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
+case_def procstate procstate 0 '' '' 'procstate: a sleeping child shows S, its parent is us' \
+	'procstate: stopped, it shows T in stat and T (stopped) in status' 'procstate: continued, it sleeps again' \
+	'procstate: killed, a zombie shows Z; reaped, its directory is gone' 'SUCCESS'
 case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'
 case_def threads threads 0 '' '' 'threads: 64 joined, counter 12800' 'threads: condition variable turns 8' \
 	'threads: barrier of 5 passed' 'threads: detached thread ran' 'threads: pthread_exit while another runs' \
@@ -195,6 +204,9 @@ case_def itimers itimers 0 '' '' 'itimers: EINVAL for a bad timer or timeval, bo
 	"itimers: a spinning thread's time reached the process's ITIMER_PROF" \
 	'itimers: the CPU-time clocks stood still in a 200 ms sleep, ran while spinning' \
 	"itimers: timer_create on the process's and on this thread's CPU time" 'SUCCESS'
+case_def clocksleep clocksleep 0 '' '' "clocksleep: the thread's CPU clock EINVAL, raw and coarse clocks EOPNOTSUPP" \
+	"clocksleep: TIMER_ABSTIME on the process's CPU clock woke once it passed the time" \
+	'clocksleep: a relative sleep on it lasted 200 ms of CPU time' 'SUCCESS'
 case_def fault fault fault:11 '' '' 'about to fault' 'K:~page fault at 0x0'
 case_def execseg execseg 0 '' '' 'execseg: initialized data, and a zero bss from p_filesz on' \
 	'execseg: data and bss written after fork stayed each process'"'"'s own' \
@@ -205,7 +217,7 @@ case_def dynamic dynamic 0 '' '' '~dynamic: hello from dynamic.' "dynamic: again
 
 # The thread programs, which --smp boots with 2 vCPUs as well; the cases in
 # smp_only need 2 CPUs and always get them (natively: skipped on one CPU).
-smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel clocksmp affinity rtsignals itimers"
+smp_cases="threads futex signals sighandle cxxthreads gothreads gopanic rsthreads rspanic parallel clocksmp affinity rtsignals itimers wakeups clocksleep"
 smp_only="parallel clocksmp"
 
 # The table is the one list of kernel tests: meson asks for it at configure time.

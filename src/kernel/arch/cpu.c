@@ -23,7 +23,7 @@ static const uint64_t gdt_template[7] = {
 };
 static struct idt_gate idt[256];
 static uint8_t kstack[32768] __attribute__((aligned(16), section(".stacks")));
-extern const uint64_t isr_table[36];
+extern const uint64_t isr_table[37];
 extern void syscall_entry(void);
 
 struct __attribute__((packed)) dtr {
@@ -254,6 +254,14 @@ static void trap_handler(struct trapframe *f)
 		}
 		return;
 	}
+	if (f->vec == VEC_TTY) { /* typed input: its readers and pollers wake */
+		if (f->cs & 3) {
+			console_irq_work();
+			sched_tick(&f->rip);
+			signal_trap_exit(f);
+		}
+		return;
+	}
 	if (f->vec == VEC_KICK) { /* another CPU: a task to run, or a signal for this one */
 		if (f->cs & 3) {
 			sched_tick(&f->rip);
@@ -290,8 +298,9 @@ static void trap_handler(struct trapframe *f)
  * without the kernel lock: its sender holds the lock while it waits.  The
  * other interrupts are acknowledged before the lock is taken: one in
  * service would hold back the shootdown (the same priority class).  The
- * network device's interrupt taken in kernel mode (in HLT, or while waiting
- * for the lock) only leaves a flag: the next wait or tick does the work.
+ * network device's and the console's interrupts taken in kernel mode (in
+ * HLT, or while waiting for the lock) only leave a flag: the next wait or
+ * tick does the work.
  */
 void trap_entry(struct trapframe *f);
 void trap_entry(struct trapframe *f)
@@ -310,6 +319,9 @@ void trap_entry(struct trapframe *f)
 		lapic_ack();
 	} else if (f->vec == VEC_NET) {
 		netdev_irq(); /* the device lowers its level-triggered line before the EOI */
+		lapic_ack();
+	} else if (f->vec == VEC_TTY) {
+		console_irq(); /* edge-triggered: reading the input lowers the line */
 		lapic_ack();
 	}
 	if (f->cs & 3)

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 16550 console as a small tty (ONLCR, canonical input with echo), and the status channel. */
 #include "../kernel.h"
+#include "../net/knet.h"
 #include "../proc/task.h"
 
 #define COM1	 0x3f8
+#define COM1_IRQ 4 /* an ISA IRQ: GSI 4, edge-triggered, on QEMU's pc, q35 and microvm */
 #define DEBUGCON 0xe9
 
 static bool have_status;
+static bool irq_on;	      /* the UART interrupts when a byte comes */
+static volatile bool irq_due; /* it did: console_irq_work takes the input */
 
 void uart_init(void)
 {
@@ -31,6 +35,37 @@ int uart_getc(void)
 	if (inb(COM1 + 5) & 0x01)
 		return inb(COM1);
 	return -1;
+}
+
+/*
+ * Input by interrupt, so that a task waiting for it sleeps until it comes
+ * instead of looking every IDLE_CONSOLE_NS.  Edge-triggered: the line stays
+ * up while a byte waits unread (console_pump leaves it there while the
+ * reader is far behind), and a level-triggered one would interrupt again
+ * at once; every read of the console pumps first, and so lowers it.
+ */
+void console_irq_init(void)
+{
+	if (ioapic_route(COM1_IRQ, VEC_TTY, false, false))
+		return; /* no I/O APIC has it: input is polled */
+	irq_on = true;
+	outb(COM1 + 1, 0x01); /* received data available */
+}
+
+bool console_has_irq(void)
+{
+	return irq_on;
+}
+
+void console_irq(void)
+{
+	irq_due = true;
+}
+
+void console_irq_work(void)
+{
+	if (irq_due)
+		console_pump();
 }
 
 /*
@@ -295,10 +330,36 @@ static void input_char(char c)
  * behind it acts at once, as on Linux.
  */
 static char ahead[256];
+static bool uart_left = true; /* input may wait in the UART (from before the interrupt too) */
 
 static bool room(void)
 {
 	return canonical() ? !nlines : in_len < sizeof(in);
+}
+
+/* What a task waiting for input sleeps on (task->wait_on). */
+static char readers;
+
+static void wake_readers(void)
+{
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->wait_on == &readers && t->state == T_SLEEP)
+			task_wake(t, W_WOKEN);
+	knet_wake(); /* poll, select and epoll waiters too */
+}
+
+/* Wait for input until deadline (0: none); true when a signal came.  Without the interrupt
+ * nothing wakes the sleeper: it looks again every IDLE_CONSOLE_NS. */
+static bool wait_input(uint64_t deadline)
+{
+	uint64_t now = time_ns(),
+		 ns = deadline ? (deadline > now ? deadline - now : 0) : WAIT_FOREVER;
+	if (!irq_on)
+		ns = MIN(ns, IDLE_CONSOLE_NS);
+	current->wait_on = &readers;
+	bool signalled = kwait(ns);
+	current->wait_on = NULL;
+	return signalled;
 }
 
 void console_pump(void)
@@ -310,15 +371,23 @@ void console_pump(void)
 		input_char(ahead[used++]);
 	memmove(ahead, ahead + used, ahead_len - used);
 	ahead_len -= used;
-	while (room() && !ahead_len && (c = uart_getc()) >= 0)
-		input_char((char)c);
-	while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
-		if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
-			continue;
-		ahead[ahead_len++] = (char)c;
+	/* With the interrupt the UART is read only when it said so, or when it was left
+	 * holding input: each look is an exit to the hypervisor, costly under nested KVM. */
+	if (!irq_on || irq_due || uart_left) {
+		irq_due = false;
+		while (room() && !ahead_len && (c = uart_getc()) >= 0)
+			input_char((char)c);
+		while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
+			if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
+				continue;
+			ahead[ahead_len++] = (char)c;
+		}
+		uart_left = ahead_len == sizeof(ahead);
 	}
-	if (canonical() ? nlines > lines_before : in_len > in_before)
+	if (canonical() ? nlines > lines_before : in_len > in_before) {
+		wake_readers();
 		fasync_tty(); /* a line, or bytes, to read */
+	}
 }
 
 /* Bytes a read may take now: the first queued line in canonical mode, else all. */
@@ -354,7 +423,7 @@ static long raw_read(char *buf, size_t len, bool nonblock)
 		uint64_t now = time_ns();
 		if (deadline && now >= deadline)
 			break;
-		if (kwait(deadline ? MIN(deadline - now, IDLE_CONSOLE_NS) : IDLE_CONSOLE_NS))
+		if (wait_input(deadline))
 			return in_len ? (long)take(buf, len) : -ERESTARTSYS;
 		if (vmin && vtime && in_len > had) /* VTIME times the gap between bytes */
 			deadline = time_ns() + vtime;
@@ -375,7 +444,7 @@ long console_read(char *buf, size_t len, bool nonblock)
 	while (!nlines) {
 		if (nonblock)
 			return -EAGAIN;
-		if (kwait(IDLE_CONSOLE_NS))
+		if (wait_input(0))
 			return -ERESTARTSYS;
 	}
 	if (!lines[0]) { /* VEOF at the start of a line: end of file, once */

@@ -26,12 +26,12 @@ static bool writes(const struct file *f)
 /*
  * Waiting on a pipe: the sleeper notes the pipe, and whatever changes it
  * (data in or out, an end opened or closed) wakes its sleepers at once, in
- * any process; the 10 ms bound stays for the console and the power button.
+ * any process, and those in poll, select or epoll too (knet_wake).
  */
 static bool pipe_sleep(struct pipe *p)
 {
 	current->wait_on = p;
-	bool signalled = kwait(IDLE_CONSOLE_NS);
+	bool signalled = kwait(WAIT_FOREVER);
 	current->wait_on = NULL;
 	return signalled;
 }
@@ -41,7 +41,7 @@ static void pipe_changed(const struct pipe *p)
 	for (struct task *t = task_list; t; t = t->next_all)
 		if (t->wait_on == p && t->state == T_SLEEP)
 			task_wake(t, W_WOKEN);
-	knet_wake(); /* and those in poll, select or epoll, in any thread or process */
+	knet_wake();
 }
 
 static int pipe_alloc(struct node *n)

@@ -19,10 +19,12 @@ int netdev_gsi(uint64_t *count);
 static struct netstack stack;
 static struct netif *eth;
 static uint64_t last_traffic;
+/* rounds of knet_poll that brought frames */
+static uint64_t deliveries;
 static bool eth_irq; /* the NIC interrupts: no need to poll it often */
 static char waitq;   /* what a task in knet_wait waits on (task->wait_on) */
 
-/* Something came in, or a pipe changed: every thread in knet_wait looks again. */
+/* Something came in: every thread waiting for the network looks again. */
 void knet_wake(void)
 {
 	for (struct task *t = task_list; t; t = t->next_all)
@@ -43,37 +45,47 @@ void knet_poll(void)
 		came = true;
 	}
 	net_poll();
-	if (came)
+	if (came) {
+		deliveries++;
 		knet_wake();
+	}
 	fasync_net();
 }
 
-/* The NIC interrupted (cpu.c, or a wait or tick after one taken in kernel mode). */
+/* The NIC interrupted (cpu.c, or a wait or tick after one taken in kernel mode), or a
+ * program sent to the loopback device and went on: its frames are delivered here. */
 void knet_irq_work(void)
 {
-	if (netdev_irq_pending())
+	if (netdev_irq_pending() || (N && N->loq))
 		knet_poll();
 }
 
+bool knet_irq_driven(void)
+{
+	return !eth || eth_irq;
+}
+
 /*
- * Wait for the network (or anything else) for at most max_ns; the caller's
- * thread sleeps (other threads run meanwhile); true when a signal cut the
- * wait short.  Frames from the NIC's interrupt and from the loopback device
- * wake the waiters at once (knet_poll), and so does a change to a pipe
- * (knet_wake).  What else makes a socket or eventfd ready for a poll or epoll
- * wait (a write in another thread) does not wake them: they look again every
- * 10 ms, the bound a console wait has too,
- * so an idle server does not wake the host a thousand times a second.  A NIC
- * without an interrupt line is polled every 1 ms while traffic flows.
+ * Wait for the network (or anything else) for at most max_ns (WAIT_FOREVER:
+ * no limit); the caller's thread sleeps (other threads run meanwhile); true
+ * when a signal cut the wait short.  Frames from the NIC's interrupt and from
+ * the loopback device wake the waiters at once (knet_poll), and so does what
+ * else makes a descriptor ready for poll, select or epoll (knet_wake: a pipe,
+ * an eventfd, a timerfd armed, an AF_UNIX socket, console input).  Only a NIC
+ * without an interrupt line is polled: every 1 ms while traffic flows, else
+ * every IDLE_CONSOLE_NS.
  */
 bool knet_wait(uint64_t max_ns)
 {
 	bool signalled = false;
+	uint64_t before = deliveries;
 	knet_poll();
+	if (deliveries != before)
+		return false; /* what came may be what the caller waits for: it looks first */
 	uint64_t t = net_next_timer();
 	uint64_t ns = t == UINT64_MAX ? max_ns : MIN(max_ns, t * 1000000);
-	bool busy = eth && !eth_irq && net_now_ms - last_traffic < BUSY_MS;
-	ns = MIN(ns, busy ? 1000000ull : IDLE_CONSOLE_NS);
+	if (!knet_irq_driven())
+		ns = MIN(ns, net_now_ms - last_traffic < BUSY_MS ? 1000000ull : IDLE_CONSOLE_NS);
 	if (ns) {
 		current->wait_on = &waitq;
 		signalled = kwait(ns);

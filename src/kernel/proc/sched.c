@@ -314,6 +314,7 @@ static uint64_t expire(void)
 	power_poll();
 	knet_irq_work();  /* frames an interrupt announced while this CPU could not take them */
 	account(current); /* up to date for the CPU timers */
+	console_irq_work();
 	uint64_t now = time_ns(), next = timers_expire(now);
 	for (struct task *t = task_list; t; t = t->next_all) {
 		if (t->state != T_SLEEP || !t->deadline)
@@ -460,24 +461,25 @@ void sched_yield_call(void)
 		sched_yield_cpu();
 }
 
-/* A stop that comes during an interruptible sleep stops the task there; the sleep goes on
- * after SIGCONT (signal.c). */
+/* A stop that comes during an interruptible sleep stops the task there (signal.c); after
+ * SIGCONT it is woken: what it waits for may have come meanwhile, or since the continue, and
+ * nothing would wake it again for that, so the caller looks and sleeps again if need be. */
 enum wake_reason task_sleep(uint64_t deadline, bool interruptible)
 {
 	struct task *t = current;
 	bool woken = false;
-	do {
-		t->deadline = deadline;
-		t->interruptible = interruptible;
-		t->wake = W_NONE;
-		t->state = T_SLEEP;
-		if (deadline && deadline <= time_ns())
-			task_wake(t, W_TIMEOUT);
-		else if (interruptible && signal_pending(t))
-			task_wake(t, W_SIGNAL);
-		schedule();
-	} while (t->wake == W_SIGNAL && signal_stop_in_place(&woken) && !woken);
-	return woken ? W_WOKEN : t->wake;
+	t->deadline = deadline;
+	t->interruptible = interruptible;
+	t->wake = W_NONE;
+	t->state = T_SLEEP;
+	if (deadline && deadline <= time_ns())
+		task_wake(t, W_TIMEOUT);
+	else if (interruptible && signal_pending(t))
+		task_wake(t, W_SIGNAL);
+	schedule();
+	if (t->wake == W_SIGNAL && signal_stop_in_place(&woken))
+		return W_WOKEN;
+	return t->wake;
 }
 
 void task_wake(struct task *t, enum wake_reason why)
@@ -607,7 +609,8 @@ uint64_t sched_cpu_mask(void)
 	return ncpus >= 64 ? ~0ull : (1ull << ncpus) - 1;
 }
 
-/* As Linux: a task running where it may no longer run moves at once. */
+/* As Linux: a task running where it may no longer run moves at once, and a queued one is
+ * taken by a CPU it may now run on (a halted one would look only after IDLE_MAX_NS). */
 void task_set_affinity(struct task *t, uint64_t mask)
 {
 	t->affinity = mask;
@@ -615,6 +618,12 @@ void task_set_affinity(struct task *t, uint64_t mask)
 		sched_yield_cpu();
 	else if (t->cpu && !runs_on(t, t->cpu))
 		task_kick(t); /* it yields on the kick (sched_tick) */
+	else if (t->state == T_RUN && !t->cpu && !cpu_kick_idle(mask)) {
+		if (runs_on(t, this_cpu()))
+			slice_timer(); /* this CPU's task gives way within a slice */
+		else
+			cpu_kick_one(mask);
+	}
 }
 
 uint64_t sched_cpu_ns(void)

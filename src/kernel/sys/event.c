@@ -202,6 +202,7 @@ SYSCALL4(timerfd_settime, long, fd, long, flags, uint64_t, unew, uint64_t, uold)
 	}
 	if (!t->next_ns)
 		t->next_ns = 1;
+	knet_wake(); /* waits in other threads end by the new deadline */
 	return 0;
 }
 
@@ -251,7 +252,7 @@ static long wait_until(struct file *f, unsigned want)
 	while (!(ready_of(f) & want)) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (anon_wait(IDLE_MAX_NS))
+		if (anon_wait(WAIT_FOREVER))
 			return -EINTR;
 	}
 	return 0;
@@ -271,6 +272,7 @@ long anon_read(struct file *f, void *buf, size_t len)
 			return r;
 		uint64_t v = e->semaphore ? 1 : e->count;
 		e->count -= v;
+		knet_wake(); /* room for a writer that found it full */
 		memcpy(buf, &v, 8);
 		return 8;
 	}
@@ -306,10 +308,11 @@ long anon_write(struct file *f, const void *buf, size_t len)
 		while (e->count > UINT64_MAX - 1 - v) {
 			if (f->flags & O_NONBLOCK)
 				return -EAGAIN;
-			if (anon_wait(IDLE_MAX_NS)) /* another thread of the program may read it */
+			if (anon_wait(WAIT_FOREVER)) /* another thread of the program may read it */
 				return -EINTR;
 		}
 		e->count += v;
+		knet_wake(); /* readers and pollers, in any thread or process */
 		return 8;
 	}
 	default:
@@ -542,7 +545,7 @@ static long epoll_wait_common(long epfd, uint64_t uev, long max, long timeout_ms
 		uint64_t now = time_ns();
 		if (n || timeout_ms == 0 || (timeout_ms > 0 && now >= end))
 			return n;
-		if (anon_wait(timeout_ms > 0 ? end - now : IDLE_MAX_NS))
+		if (anon_wait(timeout_ms > 0 ? end - now : WAIT_FOREVER))
 			return -EINTR;
 	}
 }

@@ -268,16 +268,19 @@ void fasync_net(void)
 
 /*
  * Waiting for a signal (pause, sigsuspend, sigtimedwait): one sleep, as
- * task_sleep(deadline, true); true when a signal came.  The NIC and the console raise no interrupts
- * here, so while O_ASYNC descriptions of the network or the console have an
- * owner, the sleep polls the stack and the console in short steps: else their
- * SIGIO would never come.  The callers loop until what they wait for came.
+ * task_sleep(deadline, true); true when a signal came.  The NIC's and the
+ * console's interrupts run the stack and the line discipline, which send
+ * the SIGIO.  Where one has none (a NIC without an interrupt line, a console
+ * without an I/O APIC) and an O_ASYNC description of it has an owner, the
+ * sleep polls it in short steps: else that SIGIO would never come.  The
+ * callers loop until what they wait for came.
  */
 bool fasync_sleep(uint64_t deadline)
 {
 	bool poll = false;
 	for (struct fown *o = async_list; o && !poll; o = o->next)
-		poll = o->id && (o->f->n->kind == K_TTY || is_net_sock(o->f));
+		poll = o->id && ((o->f->n->kind == K_TTY && !console_has_irq()) ||
+				 (is_net_sock(o->f) && !knet_irq_driven()));
 	if (!poll)
 		return task_sleep(deadline, true) == W_SIGNAL;
 	uint64_t now = time_ns(), step = IDLE_CONSOLE_NS;

@@ -519,14 +519,16 @@ static long poll_wait(struct linux_pollfd *p, uint64_t nfds, int64_t timeout_ns)
 {
 	uint64_t end = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
 	for (;;) {
-		bool tty_in = false; /* waiting for console input: poll the UART often */
+		bool tty_in = false; /* waiting for console input: without its interrupt, poll it */
 		knet_poll();
 		long ready = poll_scan(p, nfds, &tty_in);
 		uint64_t now = time_ns();
 		if (ready || timeout_ns == 0 || (timeout_ns > 0 && now >= end))
 			return ready;
-		uint64_t wait = timeout_ns > 0 ? end - now : IDLE_MAX_NS;
-		if (anon_wait(tty_in && wait > IDLE_CONSOLE_NS ? IDLE_CONSOLE_NS : wait))
+		uint64_t wait = timeout_ns > 0 ? end - now : WAIT_FOREVER;
+		if (tty_in && !console_has_irq())
+			wait = MIN(wait, IDLE_CONSOLE_NS);
+		if (anon_wait(wait))
 			return -EINTR;
 	}
 }

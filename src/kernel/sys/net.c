@@ -271,6 +271,7 @@ static void ksock_destroy(struct ksock *s)
 		s->peer->peer_gone = true;
 		if (s->type != SOCK_DGRAM)
 			fasync_sock(s->peer, POLLHUP);
+		knet_wake(); /* the peer's reader sees its end of file, its writer EPIPE */
 	}
 	if (s->name.len)
 		unix_unname(s);
@@ -610,6 +611,7 @@ static long unix_connect_op(void *arg)
 	*pp = n;
 	l->nacc++;
 	fasync_sock(l, POLLIN);
+	knet_wake();
 	return 0;
 }
 
@@ -678,7 +680,7 @@ static long blocking(op_fn *op, void *ctx, bool nb, uint64_t timeout_ns)
 		uint64_t now = time_ns();
 		if (end && now >= end)
 			return -EAGAIN;
-		if (knet_wait(end ? MIN(end - now, IDLE_MAX_NS) : IDLE_MAX_NS))
+		if (knet_wait(end ? end - now : WAIT_FOREVER))
 			return -EINTR;
 	}
 }
@@ -860,6 +862,7 @@ SYSCALL2(shutdown, long, fd, long, how)
 			return -ENOTCONN;
 		s->shut_rd |= rd;
 		s->shut_wr |= wr;
+		knet_wake(); /* the peer's reader may see its end of file */
 		return 0;
 	}
 	if (s->udp)
@@ -934,9 +937,10 @@ static void unix_take_extras(struct io *io, struct uchunk *p, bool peek)
 	}
 }
 
-/* A read made room: a writer that found it full hears of it (O_ASYNC). */
+/* A read made room: a writer that found it full hears of it (O_ASYNC), a blocked one wakes. */
 static void unix_room(struct ksock *s)
 {
+	knet_wake();
 	if (s->peer && s->peer->nospace) {
 		s->peer->nospace = false;
 		fasync_sock(s->peer, POLLOUT);
@@ -1036,6 +1040,7 @@ static long unix_send(struct io *io)
 	d->uqtail = p;
 	d->uqbytes += (uint32_t)n;
 	fasync_sock(d, POLLIN);
+	knet_wake();
 	return (long)n;
 }
 

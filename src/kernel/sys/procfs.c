@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* /proc and /sys: files whose text is made, from the kernel's state, when they are opened. */
+#include "../proc/task.h"
 #include "sys.h"
 
 enum gen {
@@ -17,6 +18,7 @@ enum gen {
 	G_CPU_ONLINE,
 	G_MOUNTINFO,
 	G_COMM,
+	G_PID_DIR, /* a directory: /proc/PID of a process other than the caller */
 };
 
 #define USER_HZ 100 /* the clock ticks /proc counts in (AT_CLKTCK) */
@@ -55,6 +57,32 @@ static void tprintf(struct text *t, const char *fmt, ...)
 }
 
 /* ---- the process ---- */
+
+/*
+ * Which process a file shows: /proc/1 (and /proc/self) is the caller's own
+ * view; /proc/PID of any other pid, made when /proc is looked at, shows that
+ * process's stat, status, cmdline and comm (a stopped child reads T).
+ */
+static struct proc *proc_of_dir(const struct node *dir)
+{
+	long pid = 0;
+	for (const char *c = dir->name; *c >= '0' && *c <= '9'; c++)
+		pid = pid * 10 + (*c - '0');
+	return proc_by_pid(pid);
+}
+
+static struct proc *proc_of(const struct node *file)
+{
+	return file->parent->gen == G_PID_DIR ? proc_of_dir(file->parent) : current->proc;
+}
+
+static const char *comm_of(const struct proc *p)
+{
+	const char *e = p->exe ? p->exe : "";
+	const char *slash = strrchr(e, '/');
+	return slash ? slash + 1 : e;
+}
+
 static const char *comm(void)
 {
 	const char *e = current->proc->exe ? current->proc->exe : "";
@@ -100,6 +128,79 @@ static void gen_stat(struct text *t)
 		blocked, ignored, caught);
 	tprintf(t, "%lu %lu %lu 0 0 0 0 0\n", current->proc->image_start, current->proc->brk_start,
 		current->proc->brk_start);
+}
+
+/* Linux's one-letter state: a zombie, stopped, one of its threads running or queued, or all
+ * asleep. */
+static char state_of(const struct proc *p)
+{
+	if (p->state != P_LIVE)
+		return 'Z';
+	if (p->stopped)
+		return 'T';
+	for (const struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == p && t->state == T_RUN)
+			return 'R';
+	return 'S';
+}
+
+static const char *state_name(char s)
+{
+	switch (s) {
+	case 'R':
+		return "R (running)";
+	case 'T':
+		return "T (stopped)";
+	case 'Z':
+		return "Z (zombie)";
+	default:
+		return "S (sleeping)";
+	}
+}
+
+/* Its address space's size and resident pages, walked with its page tables loaded. */
+static struct mem_sum mem_of(struct proc *p)
+{
+	struct mem_sum m = {0, 0};
+	if (p->state != P_LIVE || !p->mm)
+		return m;
+	struct mm *mine = vm_current();
+	vm_switch(p->mm);
+	vm_ranges(sum_range, &m);
+	vm_switch(mine);
+	return m;
+}
+
+/* /proc/PID/stat: the process's ids, state, times and sizes in Linux's columns. */
+static void gen_pid_stat(struct text *t, struct proc *p)
+{
+	struct mem_sum m = mem_of(p);
+	if (p == current->proc)
+		sched_cpu_ns(); /* charges the caller's time so far */
+	char name[16];
+	ksnprintf(name, sizeof(name), "%s", comm_of(p));
+	tprintf(t, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 %lu 0 20 0 %d 0 %lu %lu %lu ",
+		p->pid, name, state_of(p), p->parent ? p->parent->pid : 0, p->pgid, p->sid,
+		ticks(p->cpu_ns), ticks(p->children_ns), p->nthreads, ticks(p->start_ns), m.size,
+		m.resident);
+	tprintf(t, "18446744073709551615 %lu %lu %lu 0 0 0 0 0 0 0 0 0 %d 0 0 0 0 0 0 ",
+		p->image_start, p->brk_start, p->stack_end, p->exit_signal);
+	tprintf(t, "%lu %lu %lu 0 0 0 0 %d\n", p->image_start, p->brk_start, p->brk_start,
+		p->state == P_LIVE ? 0 : p->wstatus);
+}
+
+/* /proc/PID/status: the lines its stat does not make plain. */
+static void gen_pid_status(struct text *t, struct proc *p)
+{
+	struct mem_sum m = mem_of(p);
+	const struct kcred *c = &p->cred;
+	tprintf(t, "Name:\t%.15s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n",
+		comm_of(p), p->umask, state_name(state_of(p)), p->pid, p->pid);
+	tprintf(t, "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n",
+		p->parent ? p->parent->pid : 0, c->uid, c->euid, c->suid, c->euid, c->gid, c->egid,
+		c->sgid, c->egid);
+	tprintf(t, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n", m.size / 1024,
+		m.resident * 4, p->nthreads);
 }
 
 static void gen_status(struct text *t)
@@ -324,9 +425,40 @@ static void gen_mountinfo(struct text *t)
 	tprintf(t, "3 1 0:21 / /sys ro,nosuid,nodev,noexec - sysfs sysfs ro\n");
 }
 
+/* A file of a numbered directory; -ESRCH once its process is gone. */
+static int fill_pid(struct text *t, const struct node *n)
+{
+	struct proc *p = proc_of(n);
+	if (!p || p->state == P_DEAD)
+		return -ESRCH;
+	switch ((enum gen)n->gen) {
+	case G_STAT:
+		gen_pid_stat(t, p);
+		break;
+	case G_STATUS:
+		gen_pid_status(t, p);
+		break;
+	case G_CMDLINE:
+		tput(t, p->cmdline ? p->cmdline : "", p->cmdline_len);
+		break;
+	default:
+		tprintf(t, "%.15s\n", comm_of(p));
+		break;
+	}
+	return 0;
+}
+
 int procfs_fill(struct file *f)
 {
 	struct text t = {0};
+	if (f->n->parent->gen == G_PID_DIR) {
+		int e = fill_pid(&t, f->n);
+		if (e) {
+			kfree(t.buf);
+			return e;
+		}
+		goto done;
+	}
 	switch ((enum gen)f->n->gen) {
 	case G_CMDLINE:
 		tput(&t, current->proc->cmdline ? current->proc->cmdline : "",
@@ -375,7 +507,10 @@ int procfs_fill(struct file *f)
 	case G_COMM:
 		tprintf(&t, "%.15s\n", comm());
 		break;
+	case G_PID_DIR:
+		break;
 	}
+done:
 	if (t.oom) {
 		kfree(t.buf);
 		return -ENOMEM;
@@ -469,6 +604,62 @@ static void refresh_pid(struct node *dir)
 		set_link(cwd, path);
 }
 
+/* A numbered directory goes with its process: its files stay for descriptors still open. */
+static void drop_pid_dir(struct node *dir)
+{
+	while (dir->child) {
+		struct node *c = dir->child;
+		vfs_remove(c);
+		if (!c->opens)
+			vfs_free(c);
+	}
+	vfs_remove(dir);
+	if (!dir->opens)
+		vfs_free(dir);
+}
+
+static bool pid_dir_live(const struct node *dir)
+{
+	const struct proc *p = proc_of_dir(dir);
+	return p && p->state != P_DEAD;
+}
+
+/* /proc: a directory for each process but pid 1 (/proc/1 is the caller's own view), made as
+ * it is looked at, and dropped once the process is gone. */
+static void refresh_procs(struct node *procdir)
+{
+	static const struct {
+		const char *name;
+		enum gen gen;
+	} files[] = {
+	    {"stat", G_STAT}, {"status", G_STATUS}, {"cmdline", G_CMDLINE}, {"comm", G_COMM}};
+	for (struct node *c = procdir->child, *next; c; c = next) {
+		next = c->sibling;
+		if (c->gen == G_PID_DIR && !pid_dir_live(c))
+			drop_pid_dir(c);
+	}
+	for (struct proc *p = proc_list; p; p = p->next) {
+		char name[12];
+		ksnprintf(name, sizeof(name), "%d", p->pid);
+		if (p->state == P_DEAD || p->pid == 1 || vfs_lookup(procdir, name))
+			continue;
+		struct node *dir = vfs_create(procdir, name, K_DIR, S_IFDIR | 0555);
+		if (!dir)
+			return; /* out of memory: the next look tries again */
+		dir->fs = FS_PROC;
+		dir->gen = G_PID_DIR;
+		for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+			struct node *f = vfs_create(dir, files[i].name, K_PROC, S_IFREG | 0444);
+			if (!f) {
+				drop_pid_dir(dir);
+				return;
+			}
+			f->fs = FS_PROC;
+			f->gen = (int)files[i].gen;
+		}
+	}
+}
+
 void procfs_init(void)
 {
 	static const struct {
@@ -481,6 +672,7 @@ void procfs_init(void)
 			 {"uptime", G_UPTIME},	 {"loadavg", G_LOADAVG}, {"mounts", G_MOUNTS}};
 	struct node *p = mk(vfs_root, "proc", K_DIR, S_IFDIR | 0555);
 	p->fs = FS_PROC;
+	p->refresh = refresh_procs;
 	for (size_t i = 0; i < ARRAY_LEN(top_files); i++)
 		mk(p, top_files[i].name, K_PROC, S_IFREG | 0444)->gen = (int)top_files[i].gen;
 	set_link(mk(p, "self", K_LINK, S_IFLNK | 0777), "1");

@@ -16,10 +16,23 @@ long clock_self_cpu(long clk)
 	return clk;
 }
 
+/* The process's CPU time, with what its threads running on other CPUs ran since they were
+ * last charged (a CPU charges its thread only when it enters the kernel). */
+static uint64_t process_cpu_ns(void)
+{
+	uint64_t ns = sched_cpu_ns(), now = rdtsc(), hz = time_tsc_hz();
+	for (struct task *t = task_list; t; t = t->next_all)
+		if (t->proc == current->proc && t->cpu && t != current && now > t->last_in) {
+			uint64_t d = now - t->last_in;
+			ns += d / hz * 1000000000 + d % hz * 1000000000 / hz;
+		}
+	return ns;
+}
+
 uint64_t clock_ns(long clk)
 {
 	if (clk == CLOCK_PROCESS_CPUTIME_ID)
-		return sched_cpu_ns();
+		return process_cpu_ns();
 	if (clk == CLOCK_THREAD_CPUTIME_ID) {
 		sched_cpu_ns(); /* charges the caller's time so far */
 		return current->run_ns;
@@ -73,26 +86,77 @@ SYSCALL1(time, uint64_t, ut)
 	return t;
 }
 
+/* What a relative sleep cut short by a signal had left. */
+static void put_rem(uint64_t urem, bool abstime, uint64_t left)
+{
+	if (urem && !abstime && vm_user_ok(urem, sizeof(struct linux_timespec)))
+		*(struct linux_timespec *)urem = (struct linux_timespec){
+		    (int64_t)(left / 1000000000), (int64_t)(left % 1000000000)};
+}
+
+/*
+ * Sleeping on the process's CPU clock: until its CPU time reaches target, which only its
+ * other threads can run up, by at most one ns per CPU each ns; so the sleep goes in steps
+ * that cannot pass target.  With no thread left to run, only a signal ends it, as on Linux.
+ */
+static long cpu_sleep(uint64_t target, uint64_t urem, bool abstime)
+{
+	for (;;) {
+		uint64_t now = process_cpu_ns();
+		if (now >= target)
+			return 0;
+		uint64_t step = MAX((target - now) / (uint64_t)sched_ncpus(), 1000000ull);
+		if (task_sleep(time_ns() + step, true) == W_SIGNAL) {
+			put_rem(urem, abstime, target - MIN(target, process_cpu_ns()));
+			return -EINTR;
+		}
+	}
+}
+
+/* Linux's answers: the calling thread's CPU clock cannot advance while it sleeps (EINVAL);
+ * the raw, coarse and alarm clocks cannot be slept on here (EOPNOTSUPP). */
+static long sleep_clock_check(long clk)
+{
+	switch (clk) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_BOOTTIME:
+	case CLOCK_TAI:
+		return 0;
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE:
+	case 8: /* CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM: no alarm device */
+	case 9:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL; /* CLOCK_THREAD_CPUTIME_ID, another process's CPU clock, unknown */
+	}
+}
+
 SYSCALL4(clock_nanosleep, long, clk, long, flags, uint64_t, ureq, uint64_t, urem)
 {
+	clk = clock_self_cpu(clk);
+	long e = sleep_clock_check(clk);
+	if (e)
+		return e;
 	UOK(ureq, sizeof(struct linux_timespec));
 	const struct linux_timespec *req = (const struct linux_timespec *)ureq;
 	if (req->sec < 0 || req->nsec < 0 || req->nsec >= 1000000000)
 		return -EINVAL;
 	uint64_t ns = (uint64_t)req->sec * 1000000000 + (uint64_t)req->nsec;
-	if (flags & 1) { /* TIMER_ABSTIME */
+	bool abstime = flags & 1; /* TIMER_ABSTIME */
+	if (clk == CLOCK_PROCESS_CPUTIME_ID)
+		return cpu_sleep(abstime ? ns : process_cpu_ns() + ns, urem, abstime);
+	if (abstime) {
 		uint64_t now = clock_ns(clk);
 		ns = ns > now ? ns - now : 0;
 	}
 	uint64_t end = time_ns() + ns;
 	while (time_ns() < end)
 		if (task_sleep(end, true) == W_SIGNAL) {
-			if (urem && !(flags & 1) &&
-			    vm_user_ok(urem, sizeof(struct linux_timespec))) {
-				uint64_t left = end - MIN(end, time_ns());
-				*(struct linux_timespec *)urem = (struct linux_timespec){
-				    (int64_t)(left / 1000000000), (int64_t)(left % 1000000000)};
-			}
+			put_rem(urem, abstime, end - MIN(end, time_ns()));
 			return -EINTR;
 		}
 	return 0;
