@@ -62,14 +62,16 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	printf 'echo from-the-shell\nexit 7\n' >"$TESTDIR/in"
 	timeout -k 5 "$BOOT_TIMEOUT" bash "$CAPSTAN_SOURCE_ROOT/examples/boot.sh" capstan/base >"$OUT" 2>"$ERR" <"$TESTDIR/in"
 	RC=$?
-	has "$OUT" '^from-the-shell' "capstan/base boots into the shell"
+	# the console echoes input when it comes, as Linux's tty does: a line piped in at boot
+	# shows before the shell's banner, and the echo's output after the shell's prompt
+	has "$OUT" '^(\$ )?from-the-shell' "capstan/base boots into the shell"
 	[ "$RC" = 7 ] && ok "shell exit code is the VM's" || fail "shell exit code is the VM's (got $RC)"
 	# run: the shell forks the program and waits for it; the VM ends with the first shell
 	printf 'run /no/such/program\nrun /bin/sh\nexit 4\nstatus\nexit 5\n' >"$TESTDIR/in"
 	timeout -k 5 "$BOOT_TIMEOUT" bash "$CAPSTAN_SOURCE_ROOT/examples/boot.sh" capstan/base >"$OUT" 2>"$ERR" <"$TESTDIR/in"
 	RC=$?
 	has "$OUT" 'run: /no/such/program: No such file or directory' "run of a missing program fails, the shell goes on"
-	n=$(grep -c '^capstan shell;' "$OUT")
+	n=$(grep -c 'capstan shell;' "$OUT") # a banner may follow a prompt
 	[ "$n" = 2 ] && ok "run /bin/sh starts a second shell" || fail "run /bin/sh starts a second shell ($n banners)"
 	has "$OUT" '^4' "the shell shows the program's exit status"
 	[ "$RC" = 5 ] && ok "the first shell's status is the VM's" || fail "the first shell's status is the VM's (got $RC)"
