@@ -33,7 +33,7 @@ ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() {
 	fail=$((fail + 1))
 	echo "FAIL $1"
-	T capture-pane -p -t "$sess" 2>/dev/null | sed 's/^/    /' | tail -15
+	T capture-pane -p -S -40 -t "$sess" 2>/dev/null | sed 's/^/    /' | tail -40
 }
 screen() { T capture-pane -p -t "$sess"; }
 # wait_for REGEX [TENTHS]: until the pane shows a line matching it (60 s at most by default:
