@@ -651,6 +651,41 @@ static void test_simultaneous_close(void **state)
 	assert_null(sb.tcbs->next);
 }
 
+/* The server closes first and holds the connection in TIME_WAIT; the client opens again from
+ * the same port at once (as QEMU's user network does): its SYN opens a new connection, with
+ * no wait for a retransmitted SYN. */
+static void test_timewait_syn_reopens(void **state)
+{
+	(void)state;
+	struct pair p;
+	memset(&p, 0, sizeof(p));
+	use(1);
+	p.listener = tcp_new();
+	assert_int_equal(tcp_bind(p.listener, na_v4(0), 80), 0);
+	assert_int_equal(tcp_listen(p.listener, 16), 0);
+	use(0);
+	p.client = tcp_new();
+	assert_int_equal(tcp_bind(p.client, na_v4(0), 40000), 0);
+	assert_int_equal(tcp_connect(p.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
+	assert_true(run_until(accepted, &p, 60000));
+	use(1);
+	tcp_close(p.server, false);
+	run_ms(100);
+	use(0);
+	tcp_close(p.client, false);
+	run_ms(100);
+	use(1);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	run_ms(10);
+	struct pair again = {.listener = p.listener};
+	use(0);
+	again.client = tcp_new();
+	assert_int_equal(tcp_bind(again.client, na_v4(0), 40000), 0);
+	assert_int_equal(tcp_connect(again.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
+	assert_true(run_until(accepted, &again, 500)); /* under RTO_INITIAL: the first SYN did it */
+	assert_int_equal(again.server->state, TCP_ESTABLISHED);
+}
+
 static void test_backlog(void **state)
 {
 	(void)state;
@@ -1384,6 +1419,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_blind_reset_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),

@@ -417,14 +417,27 @@ static void rtt_sample(struct tcp_sock *t, uint32_t r)
 	t->rto = MIN(MAX(rto, (uint32_t)RTO_MIN), (uint32_t)RTO_MAX);
 }
 
-static uint32_t isn(void)
+/*
+ * RFC 6528: a clock that ticks every 4 us plus a keyed hash of the
+ * connection's addresses and ports.  A connection opened again on the same
+ * ports so starts above the old one's numbers, and a peer holding the old one
+ * in TIME_WAIT takes its SYN as a new connection (tcp_input does the same).
+ */
+static uint32_t isn(const struct tcp_sock *t)
 {
-	return net_random32();
+	static uint32_t key;
+	while (!key)
+		key = net_random32();
+	uint32_t h = key ^ ((uint32_t)t->lport << 16 | t->rport);
+	for (int i = 0; i < 16; i++) /* FNV-1a over both addresses */
+		h = (h ^ t->laddr.b[i] ^ (uint32_t)t->raddr.b[i] << 8) * 16777619u;
+	h ^= h >> 15;
+	return h + (uint32_t)(net_now_ms * 250);
 }
 
 static void init_send(struct tcp_sock *t)
 {
-	t->iss = isn();
+	t->iss = isn(t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->rto = RTO_INITIAL;
 	t->mss = DEFAULT_MSS;
@@ -1243,6 +1256,13 @@ void tcp_input(struct netif *nif, struct naddr src, struct naddr dst, const uint
 	parse_options(&s, h + TCP_HLEN, hl - TCP_HLEN);
 	uint32_t seglen = s.len + ((s.flags & F_SYN) ? 1 : 0) + ((s.flags & F_FIN) ? 1 : 0);
 	struct tcp_sock *t = lookup(src, rd16(h), dst, rd16(h + 2));
+	/* RFC 1122 4.2.2.13, as Linux: a SYN above what a connection in TIME_WAIT received opens
+	 * a new one (a client reusing its port soon, as QEMU's user network does) */
+	if (t && t->state == TCP_TIME_WAIT && (s.flags & (F_SYN | F_ACK | F_RST)) == F_SYN &&
+	    SEQ_GT(s.seq, t->rcv_nxt)) {
+		set_closed(t, 0);
+		t = lookup(src, rd16(h), dst, rd16(h + 2));
+	}
 	if (!t) {
 		send_rst_for(src, dst, h, seglen);
 		return;
