@@ -59,8 +59,7 @@ qemu_status() {
 #   the program goes at @PROG@, or first; words before it are --env=K=V
 #   or kernel options (dropped natively); STDIN is typed on the console ("" for none);
 #   an expected line starting "K:" is checked in the unikernel only, one
-#   starting "~" matches any line containing the rest (a line printed while typed input
-#   arrives: the console echoes it when it comes, as Linux's does), @INTERP@ stands for
+#   starting "~" matches any line containing the rest, @INTERP@ stands for
 #   the program's ELF interpreter;
 #   STATUS is the program's own status, or fault:SIG / refused:N for the kernel's.
 cases=()
@@ -81,7 +80,7 @@ case_def execve execve 42 '' '' 'execve: missing -> ENOENT, directory -> EACCES,
 	'second: argc=4' 'second: argv[1]=[--second]' 'second: argv[2]=[two words]' 'second: argv[3]=[]' \
 	'second: env CAPSTAN_X=after exec' 'second: env CAPSTAN_EMPTY=' 'second: fd 5 kept, fd 6 closed on exec' 'SUCCESS'
 case_def auxv auxv 0 '' '' 'SUCCESS'
-case_def stdin stdin 0 '' $'hello\nworld\nquit\n' '~ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
+case_def stdin stdin 0 '' $'hello\nworld\nquit\n' 'ready' 'line 1: HELLO' 'line 2: WORLD' 'lines=2' 'SUCCESS'
 case_def ttymodes ttymodes 0 '' $'hello wxx\x7f\x7forld\njunk\x15kept\none two\x17three\nabc\x0412345678\n\x04xyz' \
 	'K:tty: canonical: erase, kill, werase, eof ok' 'K:tty: raw: bytes, VMIN/VTIME ok' 'SUCCESS'
 case_def cat cat 0 'data/hello.txt data/dir/a.txt' '' 'hello, file' 'second line' 'a' 'SUCCESS'
@@ -133,7 +132,7 @@ case_def epoll epoll 0 '' '' 'epoll: a pipe is ready when it holds data or has n
 case_def timerwait timerwait 0 '' '' 'timerwait: epoll_wait and poll sleep while another timerfd expired unread' \
 	'timerwait: a re-armed one-shot item expired, epoll_wait still sleeps' 'SUCCESS'
 case_def wakeups wakeups 0 'console' $'typed\n' \
-	'~wakeups: a pipe written or closed wakes poll, ppoll, select, epoll_wait and read' \
+	'wakeups: a pipe written or closed wakes poll, ppoll, select, epoll_wait and read' \
 	'wakeups: a FIFO written by another process wakes its poller' \
 	'wakeups: an eventfd written by another thread or process wakes poll, epoll_wait and read' \
 	'wakeups: AF_UNIX sends and shutdowns wake ppoll, epoll_wait and read' \

@@ -62,10 +62,21 @@ void console_irq(void)
 	irq_due = true;
 }
 
+static bool stage_input(void);
+static void wake_readers(void);
+
+/* Typed input waits unechoed (stage_input) until a reader or an idle CPU takes it, as it did
+ * before the interrupt: its echo does not cut into what the program prints meanwhile.  Signal
+ * characters act now. */
 void console_irq_work(void)
 {
-	if (irq_due)
-		console_pump();
+	if (!irq_due)
+		return;
+	irq_due = false;
+	if (stage_input()) {
+		wake_readers();
+		fasync_tty();
+	}
 }
 
 /*
@@ -362,6 +373,20 @@ static bool wait_input(uint64_t deadline)
 	return signalled;
 }
 
+/* What the UART holds, into ahead (signal characters act at once); true when bytes came. */
+static bool stage_input(void)
+{
+	int c;
+	size_t had = ahead_len;
+	while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
+		if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
+			continue;
+		ahead[ahead_len++] = (char)c;
+	}
+	uart_left = ahead_len == sizeof(ahead);
+	return ahead_len > had;
+}
+
 void console_pump(void)
 {
 	int c;
@@ -377,12 +402,7 @@ void console_pump(void)
 		irq_due = false;
 		while (room() && !ahead_len && (c = uart_getc()) >= 0)
 			input_char((char)c);
-		while (ahead_len < sizeof(ahead) && (c = uart_getc()) >= 0) {
-			if (signal_char((char)c)) /* flushed the input, unless NOFLSH */
-				continue;
-			ahead[ahead_len++] = (char)c;
-		}
-		uart_left = ahead_len == sizeof(ahead);
+		stage_input();
 	}
 	if (canonical() ? nlines > lines_before : in_len > in_before) {
 		wake_readers();
