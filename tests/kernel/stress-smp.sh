@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -gt 0 ] || set -- parallel futex threads
-export CPUS=2 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60} STRESS_PARALLEL=1 # parallel runs under nested KVM too
+export CPUS=2 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60} STRESS_PARALLEL=1 # what t-progs.sh skips under nested KVM runs too
 here=$(dirname "$0")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-stress.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
