@@ -60,6 +60,11 @@ struct file *fd_get(long fd)
 	return fd >= 0 && fd < NFD ? fds[fd].f : NULL;
 }
 
+struct file *fd_in(const struct fdtable *t, long fd)
+{
+	return fd >= 0 && fd < NFD ? t->fd[fd].f : NULL;
+}
+
 bool fd_cloexec(long fd)
 {
 	return fd_get(fd) && fds[fd].cloexec;
