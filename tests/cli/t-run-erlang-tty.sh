@@ -38,7 +38,8 @@ type_line 'io:format("typed ~p and ~s~n", [42, "more"]).'
 wait_for '^typed 42 and more$' && wait_for '^3> ' && ok "io:format prints on the console" ||
 	{ fail "io:format prints on the console"; screen | grep -v "^$" | tail -5; }
 # Up recalls the last line, Up again "1+2."; two backspaces and "40." make it "1+40."
-# (-J pads a line edited in place with spaces)
+# (-J pads a line edited in place with spaces).  Each Up is a write of its own: erl (OTP 25)
+# moves back one line only for two Ups in one write, on the host's own terminal as well.
 key Up
 wait_for '^3> io:format.* *$' || fail "Up recalls the last line"
 key Up
