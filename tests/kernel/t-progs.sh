@@ -158,6 +158,7 @@ case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuse
 	'jobctl: in an orphaned group SIGTSTP and SIGTTIN are discarded, SIGSTOP stops' \
 	'K:jobctl: the terminal stops a background read (SIGTTIN), settings and TOSTOP writes (SIGTTOU)' \
 	'SUCCESS'
+case_def stopkill stopkill 0 '' '' 'stopkill: 300 stopped children killed, each stop and death heard' 'SUCCESS'
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
