@@ -4,12 +4,16 @@
  * of its own stops (it reads the terminal from the background and gets SIGTTIN, when the
  * terminal is ours; it stops itself; or the parent stops it), the parent hears of the stop in
  * its SIGCHLD handler with waitpid(-1, WNOHANG|WUNTRACED|WCONTINUED), kills the group with
- * SIGKILL and must hear of the death the same way.  A round with no news for a long while
- * prints what /proc says of the child and fails.
+ * SIGKILL and must hear of the death the same way.  SIGCHLD is blocked but while the parent
+ * waits, in sigsuspend, or in pselect or ppoll with a mask that lets it in (as readline
+ * waits).  A round with no news for a long while prints what /proc says of the child and
+ * fails.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
@@ -43,13 +47,19 @@ static void on_alarm(int sig)
 	stuck = 1;
 }
 
-/* Sleep in sigsuspend (SIGCHLD blocked outside it) until *flag is set or the watchdog
- * fires. */
-static bool wait_for(volatile sig_atomic_t *flag, const sigset_t *during)
+/* Sleep with the mask during (SIGCHLD blocked outside it) in sigsuspend, pselect or ppoll
+ * (waiter 0, 1, 2) until *flag is set or the watchdog fires. */
+static bool wait_for(volatile sig_atomic_t *flag, const sigset_t *during, int waiter)
 {
-	alarm(60);
-	while (!*flag && !stuck)
-		sigsuspend(during);
+	alarm(20);
+	while (!*flag && !stuck) {
+		if (waiter == 0)
+			sigsuspend(during);
+		else if (waiter == 1)
+			pselect(0, NULL, NULL, NULL, NULL, during);
+		else
+			ppoll(NULL, 0, NULL, during);
+	}
 	alarm(0);
 	return *flag;
 }
@@ -69,7 +79,7 @@ static void show(pid_t pid)
 
 /* One round; how is 0 (a background read of the terminal), 1 (SIGSTOP to itself) or 2
  * (SIGSTOP from the parent while it sleeps). */
-static bool round_ok(int how, const sigset_t *during)
+static bool round_ok(int how, int waiter, const sigset_t *during)
 {
 	stopped = killed = other = stuck = 0;
 	pid_t pid = fork();
@@ -89,14 +99,15 @@ static bool round_ok(int how, const sigset_t *during)
 	setpgid(pid, pid); /* both sides, as shells do */
 	if (how == 2)
 		kill(pid, SIGSTOP);
-	if (!wait_for(&stopped, during)) {
-		printf("stopkill: round %d: the stop was not heard\n", how);
+	if (!wait_for(&stopped, during, waiter)) {
+		printf("stopkill: stop %d, wait %d: the stop was not heard\n", how, waiter);
 		show(pid);
 		return false;
 	}
 	kill(-pid, SIGKILL);
-	if (!wait_for(&killed, during)) {
-		printf("stopkill: round %d: the kill of a stopped child was not heard\n", how);
+	if (!wait_for(&killed, during, waiter)) {
+		printf("stopkill: stop %d, wait %d: the kill of a stopped child was not heard\n",
+		       how, waiter);
 		show(pid);
 		return false;
 	}
@@ -120,7 +131,7 @@ int main(void)
 	int done = 0;
 	for (int i = 0; i < ROUNDS; i++) {
 		int how = i % 3 == 0 && !tty ? 1 : i % 3;
-		if (!round_ok(how, &during))
+		if (!round_ok(how, i / 3 % 3, &during))
 			break;
 		done++;
 	}
