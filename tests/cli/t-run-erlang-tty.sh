@@ -9,40 +9,23 @@ needs /usr/lib/erlang/bin/erl /usr/bin/erlc /bin/dash /lib/terminfo/l/linux
 command -v tmux >/dev/null || { echo "skip: no tmux"; exit 77; }
 
 build_example erlang
-# Each session gets its own tmux server on a private socket (see t-run-tty.sh).
+. "$(dirname "$0")/ttylib.sh"
 S=erl
-N=0
-SOCK=
-T() { tmux -S "$SOCK" "$@"; }
-end_server() {
-	[ -n "$SOCK" ] || return 0
-	T kill-server 2>/dev/null
-	for _ in $(seq 100); do [ -e "$SOCK" ] || break; sleep 0.05; done
-	rm -f "$SOCK"
-}
+SCREEN_OPTS="-J -S -" # the history too, wrapped lines joined
+WAIT_TENTHS=1200      # 120 s: Erlang boots in seconds under TCG, more on a loaded machine
 cleanup() {
 	end_server
-	for i in $(seq "$N"); do "$CAPSTAN" delete "erl-tty-$i" >/dev/null 2>&1; done
+	for i in $(seq "$SERVERS"); do "$CAPSTAN" delete "erl-tty-$i" >/dev/null 2>&1; done
 	rm -rf "$TESTDIR"
 }
 trap cleanup EXIT
 # session: a fresh terminal running the example in the foreground, then run's status.
 session() {
-	end_server
-	N=$((N + 1))
-	SOCK="$TESTDIR/tmux-$N.sock"
+	new_server "$TESTDIR"
 	T -f /dev/null new-session -d -s "$S" -x 160 -y 40 \
-		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DATADIR='$CAPSTAN_DATADIR' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run --name erl-tty-$N erlang; printf '\\nRC=%s\\n' \$?; sleep 60" ||
-		fail "tmux session $N starts"
+		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DATADIR='$CAPSTAN_DATADIR' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run --name erl-tty-$SERVERS erlang; printf '\\nRC=%s\\n' \$?; sleep 60" ||
+		fail "tmux session $SERVERS starts"
 }
-screen() { T capture-pane -p -J -S - -t "$S"; }
-# wait_for REGEX: until the pane shows it (120 s at most: Erlang boots in seconds under TCG,
-# more on a loaded machine).
-wait_for() {
-	for _ in $(seq 1200); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
-	return 1
-}
-type_line() { T send-keys -t "$S" -l -- "$1"; T send-keys -t "$S" Enter; }
 status_is() { wait_for '^RC=' && screen | grep -q "^RC=$1\$"; }
 
 session
@@ -55,14 +38,14 @@ type_line 'io:format("typed ~p and ~s~n", [42, "more"]).'
 wait_for '^typed 42 and more$' && wait_for '^3> ' && ok "io:format prints on the console" ||
 	{ fail "io:format prints on the console"; screen | grep -v "^$" | tail -5; }
 # Up recalls the last line, Up again "1+2."; two backspaces and "40." make it "1+40."
-# (-J pads a line edited in place with spaces)
-T send-keys -t "$S" Up
+# (-J pads a line edited in place with spaces).  Each Up is a write of its own: erl (OTP 25)
+# moves back one line only for two Ups in one write, on the host's own terminal as well.
+key Up
 wait_for '^3> io:format.* *$' || fail "Up recalls the last line"
-T send-keys -t "$S" Up
+key Up
 wait_for '^3> 1\+2\. *$' && ok "Up recalls an earlier line" || { fail "Up recalls an earlier line"; screen | grep -v "^$" | tail -5; }
-T send-keys -t "$S" BSpace BSpace
-T send-keys -t "$S" -l '40.'
-T send-keys -t "$S" Enter
+key BSpace BSpace
+type_line '40.'
 wait_for '^41$' && wait_for '^4> ' && ok "an edited line is evaluated" || { fail "an edited line is evaluated"; screen | grep -v "^$" | tail -5; }
 type_line 'halt(7).'
 status_is 7 && ok "halt(7) ends run with 7" || { fail "halt(7) ends run with 7"; screen | grep -v "^$" | tail -5; }

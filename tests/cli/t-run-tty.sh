@@ -8,36 +8,18 @@ if ! "$CAPSTAN" search capstan/base 2>/dev/null | grep -q 'capstan/base'; then
 	exit 77
 fi
 export CAPSTAN_DISABLE_KVM=1
-# Each session gets its own tmux server on a private socket: a server still
-# shutting down after the last session can never be the one the next one meets.
+. "$(dirname "$0")/ttylib.sh"
 S=tty
-N=0
-SOCK=
-T() { tmux -S "$SOCK" "$@"; }
-end_server() {
-	[ -n "$SOCK" ] || return 0
-	T kill-server 2>/dev/null
-	for _ in $(seq 100); do [ -e "$SOCK" ] || break; sleep 0.05; done
-	rm -f "$SOCK"
-}
+WAIT_TENTHS=200 # 20 s
 cleanup() { end_server; rm -rf "$TESTDIR"; }
 trap cleanup EXIT
 # session ARGS: a fresh terminal running 'capstan run ARGS', then its status and tty mode.
 session() {
-	end_server
-	N=$((N + 1))
-	SOCK="$TESTDIR/tmux-$N.sock"
+	new_server "$TESTDIR"
 	T -f /dev/null new-session -d -s "$S" -x 160 -y 40 \
 		"env CAPSTAN_ROOT='$CAPSTAN_ROOT' CAPSTAN_DISABLE_KVM=1 '$CAPSTAN' run $*; echo \"RC=\$?\"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/TTY=/'; sleep 60" ||
-		fail "tmux session $N starts"
+		fail "tmux session $SERVERS starts"
 }
-screen() { T capture-pane -p -t "$S"; }
-# wait_for REGEX: until the pane shows it (20 s at most).
-wait_for() {
-	for _ in $(seq 200); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
-	return 1
-}
-type_line() { T send-keys -t "$S" -l -- "$1"; T send-keys -t "$S" Enter; }
 
 # capstan/hello, pulled from the default registry on first use.
 expect 0 "run capstan/hello (pulled on first use)" "$CAPSTAN" run capstan/hello </dev/null
@@ -60,7 +42,7 @@ wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "base: the terminal is
 # Ctrl-A X leaves, and the terminal comes back too.
 session --name leave capstan/base
 wait_for '^\$( |$)' || fail "leave: prompt"
-T send-keys -t "$S" C-a x
+key C-a x
 wait_for '^RC=' && ok "Ctrl-A X leaves the VM" || fail "Ctrl-A X leaves the VM"
 screen | grep -q '^RC=0$' && ok "leaving exits 0" || fail "leaving exits 0"
 wait_for '^TTY=' && screen | grep -q '^TTY=icanon$' && ok "Ctrl-A X: the terminal is back in cooked mode" || fail "Ctrl-A X: the terminal is restored"

@@ -158,10 +158,12 @@ case_def jobctl jobctl 0 '' '' 'jobctl: SIGSTOP, SIGTSTP, SIGCONT: wait4 statuse
 	'jobctl: in an orphaned group SIGTSTP and SIGTTIN are discarded, SIGSTOP stops' \
 	'K:jobctl: the terminal stops a background read (SIGTTIN), settings and TOSTOP writes (SIGTTOU)' \
 	'SUCCESS'
+case_def stopkill stopkill 0 '' '' 'stopkill: 300 stopped children killed, each stop and death heard' 'SUCCESS'
 case_def fifo fifo 0 '' '' 'fifo: mkfifo, mknod, both ends, O_RDWR ok' 'SUCCESS'
 case_def attrs attrs 0 '' '' 'attrs: modes, owners, times, sizes, statfs, ids ok' 'SUCCESS'
 case_def procfs procfs 0 "--env=CAPSTAN_P=proc @PROG@ one 'two words'" '' 'procfs: self, maps, fd, machine files ok' 'SUCCESS'
-case_def procstate procstate 0 '' '' 'procstate: a sleeping child shows S, its parent is us' \
+case_def procstate procstate 0 '' '' 'procstate: a child sees pid 1 in /proc/1, itself in /proc/self and thread-self' \
+	'procstate: a sleeping child shows S, its parent is us' \
 	'procstate: stopped, it shows T in stat and T (stopped) in status' 'procstate: continued, it sleeps again' \
 	'procstate: killed, a zombie shows Z; reaped, its directory is gone' 'SUCCESS'
 case_def script script 0 '' '' 'script: interpreter got [one  arg] [x] [y z]' 'script: /proc/self/exe ran again' 'SUCCESS'

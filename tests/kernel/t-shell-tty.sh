@@ -21,33 +21,25 @@ done
 command -v tmux >/dev/null || { echo "skip: tmux is not installed"; exit 77; }
 [ -x "$BUSYBOX" ] || { echo "skip: $BUSYBOX not installed (tests/deps.sh)"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/capstan-tty.XXXXXX") || exit 1
-SOCK=$tmp/tmux.sock
-T() { tmux -S "$SOCK" "$@"; }
+# shellcheck source=tests/cli/ttylib.sh
+. "$(dirname "$0")/../cli/ttylib.sh"
+new_server "$tmp" # one server; a session per guest, named S
 cleanup() {
-	T kill-server 2>/dev/null
+	end_server
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0 sess=
+pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() {
 	fail=$((fail + 1))
 	echo "FAIL $1"
-	T capture-pane -p -S -40 -t "$sess" 2>/dev/null | sed 's/^/    /' | tail -40
+	T capture-pane -p -S -40 -t "$S" 2>/dev/null | sed 's/^/    /' | tail -40
 }
-screen() { T capture-pane -p -t "$sess"; }
-# wait_for REGEX [TENTHS]: until the pane shows a line matching it (60 s at most by default:
-# TCG on a busy host).
-wait_for() {
-	for _ in $(seq "${2:-600}"); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# wait_for waits 60 s at most by default: TCG on a busy host.
 # fresh: an empty pane, so what the next step waits for cannot be an older line (zsh's fg
 # prints the job as its jobs did).
-fresh() { T send-keys -t "$sess" -R \; clear-history -t "$sess"; }
+fresh() { T send-keys -t "$S" -R \; clear-history -t "$S"; }
 # interrupt: ^C until the shell prompts again; one typed before the shell handed the
 # terminal to the job it brought back reaches the shell, which ignores it (bounded).
 interrupt() {
@@ -57,8 +49,6 @@ interrupt() {
 	done
 	return 1
 }
-type_line() { T send-keys -t "$sess" -l -- "$1" && T send-keys -t "$sess" Enter; }
-key() { T send-keys -t "$sess" "$1"; }
 # retype_until REGEX LINE: type LINE again until the pane shows REGEX (for what comes true in
 # its own time, as a background job's stop; a bounded number of times).
 retype_until() {
@@ -72,7 +62,7 @@ retype_until() {
 
 # boot NAME CMDLINE FILE...: the guest in tmux session NAME, the shell's console its pane.
 boot() {
-	sess=$1
+	S=$1
 	if ! "$MKIMAGE" "$tmp/$1.img" --kernel "$KERNEL" --cmdline "$2" "${@:3}" >"$tmp/mk" 2>&1; then
 		echo "FAIL mkimage: $(head -1 "$tmp/mk")"
 		exit 1
@@ -94,45 +84,45 @@ boot() {
 # and zsh word a few things differently.)
 job_control() {
 	type_line 'busybox sh -c "echo job two; exec busybox sleep 600"'
-	wait_for '^job two$' || bad "$sess: the second foreground job starts"
+	wait_for '^job two$' || bad "$S: the second foreground job starts"
 	key C-z
-	wait_for '^(\[1\]\+ +Stopped|zsh: suspended) +busybox sh -c' && ok "$sess: ^Z stops the foreground job" ||
-		bad "$sess: ^Z stops the foreground job"
+	wait_for '^(\[1\]\+ +Stopped|zsh: suspended) +busybox sh -c' && ok "$S: ^Z stops the foreground job" ||
+		bad "$S: ^Z stops the foreground job"
 	type_line 'echo "stopped $?"'
-	wait_for '^stopped 148$' && ok "$sess: a stopped job's status is 128+SIGTSTP" ||
-		bad "$sess: a stopped job's status is 128+SIGTSTP"
+	wait_for '^stopped 148$' && ok "$S: a stopped job's status is 128+SIGTSTP" ||
+		bad "$S: a stopped job's status is 128+SIGTSTP"
 	type_line 'bg'
-	retype_until '^\[1\] *\+ +[Rr]unning +busybox sh -c' jobs && ok "$sess: bg continues the job in the background" ||
-		bad "$sess: bg continues the job in the background"
+	retype_until '^\[1\] *\+ +[Rr]unning +busybox sh -c' jobs && ok "$S: bg continues the job in the background" ||
+		bad "$S: bg continues the job in the background"
 	fresh
 	type_line 'fg'
 	wait_for '^(\[1\]  \+ running    )?busybox sh -c "echo job two; exec busybox sleep 600"$' ||
-		bad "$sess: fg names the job"
-	interrupt || bad "$sess: ^C ends the job fg continued"
+		bad "$S: fg names the job"
+	interrupt || bad "$S: ^C ends the job fg continued"
 	type_line 'echo "after fg $?"'
-	wait_for '^after fg 130$' && ok "$sess: fg continues the job in the foreground, ^C ends it" ||
-		bad "$sess: fg continues the job in the foreground, ^C ends it"
+	wait_for '^after fg 130$' && ok "$S: fg continues the job in the foreground, ^C ends it" ||
+		bad "$S: fg continues the job in the foreground, ^C ends it"
 	type_line 'busybox sleep 600 &'
 	type_line 'jobs'
-	wait_for '^\[1\] *\+ +[Rr]unning +busybox sleep 600( &)?$' && ok "$sess: jobs lists the background job" ||
-		bad "$sess: jobs lists the background job"
+	wait_for '^\[1\] *\+ +[Rr]unning +busybox sleep 600( &)?$' && ok "$S: jobs lists the background job" ||
+		bad "$S: jobs lists the background job"
 	fresh
 	type_line 'fg'
-	wait_for '^(\[1\]  \+ running    )?busybox sleep 600$' || bad "$sess: fg brings the background job"
-	interrupt || bad "$sess: ^C ends the job fg brought back"
+	wait_for '^(\[1\]  \+ running    )?busybox sleep 600$' || bad "$S: fg brings the background job"
+	interrupt || bad "$S: ^C ends the job fg brought back"
 	type_line 'echo "after bg $?"'
-	wait_for '^after bg 130$' && ok "$sess: fg brings a background job to the foreground, ^C ends it" ||
-		bad "$sess: fg brings a background job to the foreground, ^C ends it"
+	wait_for '^after bg 130$' && ok "$S: fg brings a background job to the foreground, ^C ends it" ||
+		bad "$S: fg brings a background job to the foreground, ^C ends it"
 	type_line 'busybox cat &'
 	retype_until '^\[1\] *\+ +([Ss]topped|suspended)( \(tty input\))? +busybox cat$' jobs &&
-		ok "$sess: a background job reading the terminal stops (SIGTTIN)" ||
-		bad "$sess: a background job reading the terminal stops (SIGTTIN)"
+		ok "$S: a background job reading the terminal stops (SIGTTIN)" ||
+		bad "$S: a background job reading the terminal stops (SIGTTIN)"
 	type_line 'kill -9 %1'
-	retype_until '^\[1\] *\+ +[Kk]illed +busybox cat$' jobs && ok "$sess: kill -9 ends a stopped job" ||
-		bad "$sess: kill -9 ends a stopped job"
+	retype_until '^\[1\] *\+ +[Kk]illed +busybox cat$' jobs && ok "$S: kill -9 ends a stopped job" ||
+		bad "$S: kill -9 ends a stopped job"
 	type_line 'exit 7'
-	wait_for '^RC=' && grep -qx 'exit 7' "$tmp/$sess.status" && ok "$sess: exit 7 ends the VM with status 7" ||
-		bad "$sess: exit 7 ends the VM with status 7 ($(cat "$tmp/$sess.status" 2>/dev/null))"
+	wait_for '^RC=' && grep -qx 'exit 7' "$tmp/$S.status" && ok "$S: exit 7 ends the VM with status 7" ||
+		bad "$S: exit 7 ends the VM with status 7 ($(cat "$tmp/$S.status" 2>/dev/null))"
 }
 
 boot busybox "--quiet '--env=PS1=sh> ' /bin/busybox sh -i" "/bin/busybox=$BUSYBOX"

@@ -200,18 +200,28 @@ static bool accepted(void *arg)
 	return p->server && p->client->state == TCP_ESTABLISHED;
 }
 
-static void connect_pair(struct pair *p, uint16_t port)
+/* A client on a connects to port on b, from client_port (any when 0), and p->listener accepts
+ * it within ms. */
+static void connect_client(struct pair *p, uint16_t port, uint16_t client_port, uint64_t ms)
+{
+	use(0);
+	p->client = tcp_new();
+	if (client_port)
+		assert_int_equal(tcp_bind(p->client, na_v4(0), client_port), 0);
+	assert_int_equal(tcp_connect(p->client, na_v4(IP_B), port), -NET_EINPROGRESS);
+	assert_true(run_until(accepted, p, ms));
+	assert_int_equal(p->server->state, TCP_ESTABLISHED);
+}
+
+/* A listener on port of b and a connection to it. */
+static void connect_pair(struct pair *p, uint16_t port, uint16_t client_port)
 {
 	memset(p, 0, sizeof(*p));
 	use(1);
 	p->listener = tcp_new();
 	assert_int_equal(tcp_bind(p->listener, na_v4(0), port), 0);
 	assert_int_equal(tcp_listen(p->listener, 16), 0);
-	use(0);
-	p->client = tcp_new();
-	assert_int_equal(tcp_connect(p->client, na_v4(IP_B), port), -NET_EINPROGRESS);
-	assert_true(run_until(accepted, p, 60000));
-	assert_int_equal(p->server->state, TCP_ESTABLISHED);
+	connect_client(p, port, client_port, 60000);
 }
 
 /* pattern data: byte i of a stream is a function of i, so any corruption shows */
@@ -303,7 +313,7 @@ static void test_handshake_and_echo(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(0);
 	assert_int_equal(tcp_send(p.client, "hello", 5), 5);
 	run_ms(100);
@@ -343,7 +353,7 @@ static void test_bulk_clean(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	transfer(p.client, 0, p.server, 1, 4 << 20, 600000);
 	transfer(p.server, 1, p.client, 0, 1 << 20, 600000);
 	assert_int_equal(sa.stat_tcp_rexmits + sb.stat_tcp_rexmits, 0);
@@ -367,7 +377,7 @@ static void test_loss(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	policy = lossy;
 	transfer(p.client, 0, p.server, 1, 2 << 20, 3600000);
 	transfer(p.server, 1, p.client, 0, 1 << 20, 3600000);
@@ -388,7 +398,7 @@ static void test_handshake_loss(void **state)
 	(void)state;
 	policy = drop_first_three;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	transfer(p.client, 0, p.server, 1, 100000, 60000);
 	assert_true(sa.stat_tcp_rexmits + sb.stat_tcp_rexmits > 0);
 }
@@ -408,7 +418,7 @@ static void test_fast_retransmit(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	policy = drop_one_data;
 	npolicy_calls = 0;
 	transfer(p.client, 0, p.server, 1, 1 << 20, 600000);
@@ -435,7 +445,7 @@ static void test_newreno_partial_acks(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	policy = drop_three_in_window;
 	npolicy_calls = 0;
 	transfer(p.client, 0, p.server, 1, 1 << 20, 600000);
@@ -457,7 +467,7 @@ static void test_reorder(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	policy = reorder;
 	transfer(p.client, 0, p.server, 1, 1 << 20, 600000);
 	transfer(p.server, 1, p.client, 0, 1 << 20, 600000);
@@ -476,7 +486,7 @@ static void test_duplicates(void **state)
 	(void)state;
 	policy = duplicate;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	transfer(p.client, 0, p.server, 1, 1 << 20, 600000);
 	transfer(p.server, 1, p.client, 0, 1 << 20, 600000);
 	use(1);
@@ -542,7 +552,7 @@ static void test_reset_by_peer(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(1);
 	tcp_close(p.server, true); /* SO_LINGER 0 */
 	run_ms(100);
@@ -558,7 +568,7 @@ static void test_close_with_unread_data(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(0);
 	assert_int_equal(tcp_send(p.client, "abc", 3), 3);
 	run_ms(100);
@@ -575,7 +585,7 @@ static void test_blind_reset_ignored(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(1);
 	uint8_t f[ETH_HLEN + IP_HLEN + TCP_HLEN] = {0};
 	memcpy(f, ib.mac, 6);
@@ -631,7 +641,7 @@ static void test_simultaneous_close(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(0);
 	tcp_shutdown(p.client, false, true);
 	use(1);
@@ -658,16 +668,7 @@ static void test_timewait_syn_reopens(void **state)
 {
 	(void)state;
 	struct pair p;
-	memset(&p, 0, sizeof(p));
-	use(1);
-	p.listener = tcp_new();
-	assert_int_equal(tcp_bind(p.listener, na_v4(0), 80), 0);
-	assert_int_equal(tcp_listen(p.listener, 16), 0);
-	use(0);
-	p.client = tcp_new();
-	assert_int_equal(tcp_bind(p.client, na_v4(0), 40000), 0);
-	assert_int_equal(tcp_connect(p.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
-	assert_true(run_until(accepted, &p, 60000));
+	connect_pair(&p, 80, 40000);
 	use(1);
 	tcp_close(p.server, false);
 	run_ms(100);
@@ -678,12 +679,7 @@ static void test_timewait_syn_reopens(void **state)
 	assert_int_equal(p.server->state, TCP_TIME_WAIT);
 	run_ms(10);
 	struct pair again = {.listener = p.listener};
-	use(0);
-	again.client = tcp_new();
-	assert_int_equal(tcp_bind(again.client, na_v4(0), 40000), 0);
-	assert_int_equal(tcp_connect(again.client, na_v4(IP_B), 80), -NET_EINPROGRESS);
-	assert_true(run_until(accepted, &again, 500)); /* under RTO_INITIAL: the first SYN did it */
-	assert_int_equal(again.server->state, TCP_ESTABLISHED);
+	connect_client(&again, 80, 40000, 500); /* under RTO_INITIAL: the first SYN did it */
 }
 
 static void test_backlog(void **state)
@@ -721,7 +717,7 @@ static void test_nagle(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	latency = 20;
 	use(0);
 	int before = tcp_data_frames[0];
@@ -743,7 +739,7 @@ static void test_delayed_ack(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	run_ms(100);
 	int acks = tcp_pure_acks[1];
 	use(0);
@@ -759,7 +755,7 @@ static void test_batch_ack(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	run_ms(100);
 	static uint8_t buf[8 * 1460], got[sizeof(buf)];
 	memset(buf, 'b', sizeof(buf));
@@ -797,7 +793,7 @@ static void test_rto_backoff(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	run_ms(100);
 	policy = drop_b_to_a;
 	use(0);
@@ -816,7 +812,7 @@ static void test_keepalive(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(0);
 	p.client->keepalive = true;
 	p.client->keepidle = 10;
@@ -861,7 +857,7 @@ static void test_rst_for_stray_segment(void **state)
 	(void)state;
 	/* a connection the peer forgot (rebooted): data draws a RST, the sender resets */
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(1);
 	net_stack_release(&sb);
 	net_stack_init(&sb);

@@ -333,12 +333,13 @@ static void input_char(char c)
 }
 
 /*
- * Takes input from the UART, which holds back the rest (QEMU sends a byte
- * only once the last was read).  In canonical mode it stops at the end of a
- * line until that line is read: type-ahead is echoed when the program comes
- * for it, so that input fed all at once does not interleave with the output.
- * The type-ahead still passes through ahead[], unechoed, so that a ^C typed
- * behind it acts at once, as on Linux.
+ * Input comes from the UART, which holds back the rest (QEMU sends a byte
+ * only once the last was read), through ahead[]: staged there unechoed (a
+ * signal character acts at once, as on Linux), it goes into the line
+ * discipline, and is echoed, only when a reader or an idle CPU pumps.  In
+ * canonical mode that stops at the end of a line until the line is read:
+ * type-ahead is echoed when the program comes for it, so that input fed all
+ * at once does not interleave with the output.
  */
 static char ahead[256];
 static bool uart_left = true; /* input may wait in the UART (from before the interrupt too) */
@@ -387,23 +388,31 @@ static bool stage_input(void)
 	return ahead_len > had;
 }
 
-void console_pump(void)
+/* The staged bytes into the line discipline, while it has room. */
+static void unstage(void)
 {
-	int c;
-	size_t used = 0, in_before = in_len;
-	int lines_before = nlines;
+	size_t used = 0;
 	while (used < ahead_len && room())
 		input_char(ahead[used++]);
 	memmove(ahead, ahead + used, ahead_len - used);
 	ahead_len -= used;
+}
+
+void console_pump(void)
+{
+	size_t in_before = in_len;
+	int lines_before = nlines;
 	/* With the interrupt the UART is read only when it said so, or when it was left
 	 * holding input: each look is an exit to the hypervisor, costly under nested KVM. */
-	if (!irq_on || irq_due || uart_left) {
-		irq_due = false;
-		while (room() && !ahead_len && (c = uart_getc()) >= 0)
-			input_char((char)c);
-		stage_input();
-	}
+	bool look = !irq_on || irq_due || uart_left;
+	do {
+		if (look) {
+			irq_due = false;
+			stage_input();
+		}
+		unstage();
+		look = true; /* ahead was full: the UART may hold more */
+	} while (uart_left && room());
 	if (canonical() ? nlines > lines_before : in_len > in_before) {
 		wake_readers();
 		fasync_tty(); /* a line, or bytes, to read */

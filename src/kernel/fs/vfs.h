@@ -44,6 +44,7 @@ struct node {
 	bool unnamed;	    /* an anonymous pipe's node: freed with its last descriptor */
 	struct pipe *pipe;  /* K_FIFO while open */
 	int gen;	    /* K_PROC: which text it shows (sys/procfs.c) */
+	int pid;	    /* under /proc/PID: the process it shows, else 0 */
 	struct shpages *sh; /* pages of shared mappings (sys/shm.c) */
 	/* hard links: a K_HLINK node is a further name of target (whose nlink counts its names),
 	 * chained from target->aliases through next_alias */

@@ -69,6 +69,11 @@ void tty_signal(int sig)
 	signal_pgrp(tty_pgrp, sig, &k);
 }
 
+int tty_pgrp_of(const struct proc *p)
+{
+	return p->sid == tty_sid ? tty_pgrp : -1;
+}
+
 int tty_ioctl_pgrp(unsigned long req, uint64_t arg)
 {
 	struct proc *me = current->proc;

@@ -237,6 +237,8 @@ bool pgrp_orphaned(long pgid); /* no member has a parent in another group of its
 int tty_job_check(int sig);    /* a background access to the console: 0, -EIO or -ERESTARTSYS */
 void tty_signal(int sig);      /* VINTR, VQUIT, VSUSP: to the foreground group */
 int tty_ioctl_pgrp(unsigned long req, uint64_t arg);
+int tty_pgrp_of(
+    const struct proc *p); /* the console's foreground group, or -1 outside its session */
 
 /* futex.c */
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);

@@ -21,17 +21,6 @@ uint32_t cred_fsgid(void)
 	return cred.egid;
 }
 
-/* For /proc/PID/status: real, effective, saved and file-system ids. */
-void cred_ids(uint32_t uid[4], uint32_t gid[4], const uint32_t **groups, int *ngroups)
-{
-	uint32_t u[4] = {cred.uid, cred.euid, cred.suid, cred.euid};
-	uint32_t g[4] = {cred.gid, cred.egid, cred.sgid, cred.egid};
-	memcpy(uid, u, sizeof(u));
-	memcpy(gid, g, sizeof(g));
-	*groups = cred.groups;
-	*ngroups = cred.ngroups;
-}
-
 SYSCALL0(getuid)
 {
 	return cred.uid;

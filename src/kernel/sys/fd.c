@@ -60,6 +60,11 @@ struct file *fd_get(long fd)
 	return fd >= 0 && fd < NFD ? fds[fd].f : NULL;
 }
 
+struct file *fd_in(const struct fdtable *t, long fd)
+{
+	return fd >= 0 && fd < NFD ? t->fd[fd].f : NULL;
+}
+
 bool fd_cloexec(long fd)
 {
 	return fd_get(fd) && fds[fd].cloexec;
@@ -559,7 +564,35 @@ SYSCALL3(poll, uint64_t, ufds, uint64_t, nfds, int, timeout_ms)
 			 timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-/* ppoll: the signal mask is kept as it is, since no signal is ever delivered while waiting */
+/*
+ * ppoll's and pselect6's signal mask (none when umask is 0) is in force while they wait, as
+ * rt_sigsuspend's: a signal it lets in ends the wait with EINTR, and the handler runs before
+ * the caller's mask comes back (deliver, rt_sigreturn).  Without one, the mask comes back at
+ * once (end_wait_mask), so nothing the caller blocks is delivered.
+ */
+static int wait_mask(uint64_t umask, uint64_t size)
+{
+	if (!umask)
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	if (!vm_user_ok(umask, 8))
+		return -EFAULT;
+	current->saved_mask = current->sigmask;
+	current->mask_saved = true;
+	current->sigmask = *(const uint64_t *)umask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	return 0;
+}
+
+static long end_wait_mask(long r)
+{
+	if (current->mask_saved && r != -EINTR) {
+		current->sigmask = current->saved_mask;
+		current->mask_saved = false;
+	}
+	return r;
+}
+
 SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmask, size_t,
 	 sigsetsize)
 {
@@ -568,9 +601,11 @@ SYSCALL5(ppoll, uint64_t, ufds, uint64_t, nfds, uint64_t, uts, uint64_t, usigmas
 		return -EINVAL;
 	UOK(ufds, nfds * sizeof(struct linux_pollfd));
 	int64_t t = ts_timeout(uts, &err);
+	if (!err)
+		err = wait_mask(usigmask, sigsetsize);
 	if (err)
 		return err;
-	return poll_wait((struct linux_pollfd *)ufds, nfds, t);
+	return end_wait_mask(poll_wait((struct linux_pollfd *)ufds, nfds, t));
 }
 
 /* select: the three bit sets become pollfds and the answers go back into the sets */
@@ -637,10 +672,20 @@ SYSCALL5(select, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t,
 	return r;
 }
 
+/* pselect6's last argument: where its signal mask is, and the mask's size */
+struct sigmask_arg {
+	uint64_t mask, size;
+};
+
 SYSCALL6(pselect6, long, nfds, uint64_t, ur, uint64_t, uw, uint64_t, ue, uint64_t, uts, uint64_t,
 	 usig)
 {
 	int err;
 	int64_t t = ts_timeout(uts, &err);
-	return err ? err : select_wait(nfds, ur, uw, ue, t);
+	if (!err && usig) {
+		UOK(usig, sizeof(struct sigmask_arg));
+		const struct sigmask_arg *a = (const struct sigmask_arg *)usig;
+		err = wait_mask(a->mask, a->size);
+	}
+	return err ? err : end_wait_mask(select_wait(nfds, ur, uw, ue, t));
 }

@@ -18,7 +18,7 @@ enum gen {
 	G_CPU_ONLINE,
 	G_MOUNTINFO,
 	G_COMM,
-	G_PID_DIR, /* a directory: /proc/PID of a process other than the caller */
+	G_PID_DIR, /* a directory: /proc/PID */
 };
 
 #define USER_HZ 100 /* the clock ticks /proc counts in (AT_CLKTCK) */
@@ -59,21 +59,14 @@ static void tprintf(struct text *t, const char *fmt, ...)
 /* ---- the process ---- */
 
 /*
- * Which process a file shows: /proc/1 (and /proc/self) is the caller's own
- * view; /proc/PID of any other pid, made when /proc is looked at, shows that
- * process's stat, status, cmdline and comm (a stopped child reads T).
+ * /proc/PID shows process PID to every caller, as on Linux; /proc/self and
+ * /proc/thread-self are links that each look at /proc points at the caller's
+ * own directory. Every node under /proc/PID carries the pid (node->pid), so a
+ * descriptor kept past its process's end reads -ESRCH.
  */
-static struct proc *proc_of_dir(const struct node *dir)
+static struct proc *proc_of(const struct node *n)
 {
-	long pid = 0;
-	for (const char *c = dir->name; *c >= '0' && *c <= '9'; c++)
-		pid = pid * 10 + (*c - '0');
-	return proc_by_pid(pid);
-}
-
-static struct proc *proc_of(const struct node *file)
-{
-	return file->parent->gen == G_PID_DIR ? proc_of_dir(file->parent) : current->proc;
+	return n->pid ? proc_by_pid(n->pid) : NULL;
 }
 
 static const char *comm_of(const struct proc *p)
@@ -83,22 +76,9 @@ static const char *comm_of(const struct proc *p)
 	return slash ? slash + 1 : e;
 }
 
-static const char *comm(void)
-{
-	const char *e = current->proc->exe ? current->proc->exe : "";
-	const char *slash = strrchr(e, '/');
-	return slash ? slash + 1 : e;
-}
-
 static uint64_t ticks(uint64_t ns)
 {
 	return ns / (1000000000 / USER_HZ);
-}
-
-/* CPU time of the program: what its tasks ran */
-static uint64_t busy_ns(void)
-{
-	return sched_cpu_ns();
 }
 
 struct mem_sum {
@@ -110,24 +90,6 @@ static void sum_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64_
 	struct mem_sum *m = ctx;
 	m->size += end - start;
 	m->resident += resident;
-}
-
-static void gen_stat(struct text *t)
-{
-	struct mem_sum m = {0, 0};
-	uint64_t blocked, ignored, caught;
-	char name[16];
-	vm_ranges(sum_range, &m);
-	signal_sets(&blocked, &ignored, &caught);
-	ksnprintf(name, sizeof(name), "%s", comm());
-	tprintf(t, "1 (%s) R 0 1 1 %d 1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu ", name,
-		(4 << 8) | 64, ticks(busy_ns()), ticks(current->proc->start_ns), m.size,
-		m.resident);
-	tprintf(t, "18446744073709551615 %lu %lu %lu 0 0 0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ",
-		current->proc->image_start, current->proc->brk_start, current->proc->stack_end,
-		blocked, ignored, caught);
-	tprintf(t, "%lu %lu %lu 0 0 0 0 0\n", current->proc->image_start, current->proc->brk_start,
-		current->proc->brk_start);
 }
 
 /* Linux's one-letter state: a zombie, stopped, one of its threads running or queued, or all
@@ -158,96 +120,101 @@ static const char *state_name(char s)
 	}
 }
 
-/* Its address space's size and resident pages, walked with its page tables loaded. */
+/* Walk p's address space with its page tables loaded (the caller's are put back). */
+static void ranges_of(struct proc *p, void (*fn)(void *, uint64_t, uint64_t, int, uint64_t),
+		      void *ctx)
+{
+	if (p->state != P_LIVE || !p->mm)
+		return;
+	struct mm *mine = vm_current();
+	vm_switch(p->mm);
+	vm_ranges(fn, ctx);
+	vm_switch(mine);
+}
+
 static struct mem_sum mem_of(struct proc *p)
 {
 	struct mem_sum m = {0, 0};
-	if (p->state != P_LIVE || !p->mm)
-		return m;
-	struct mm *mine = vm_current();
-	vm_switch(p->mm);
-	vm_ranges(sum_range, &m);
-	vm_switch(mine);
+	ranges_of(p, sum_range, &m);
 	return m;
 }
 
+/* The signal masks of p: its blocked set is its first live thread's (the caller's own, when
+ * p is the caller). */
+static void sigs_of(const struct proc *p, uint64_t *blocked, uint64_t *ignored, uint64_t *caught)
+{
+	const struct task *th = p == current->proc ? current : NULL;
+	for (const struct task *t = task_list; !th && t; t = t->next_all)
+		if (t->proc == p && t->state != T_DEAD)
+			th = t;
+	*blocked = *ignored = *caught = 0;
+	if (th)
+		signal_sets(th, blocked, ignored, caught);
+}
+
 /* /proc/PID/stat: the process's ids, state, times and sizes in Linux's columns. */
-static void gen_pid_stat(struct text *t, struct proc *p)
+static void gen_stat(struct text *t, struct proc *p)
 {
 	struct mem_sum m = mem_of(p);
+	uint64_t blocked, ignored, caught;
+	sigs_of(p, &blocked, &ignored, &caught);
 	if (p == current->proc)
 		sched_cpu_ns(); /* charges the caller's time so far */
+	int tpgid = tty_pgrp_of(p);
 	char name[16];
 	ksnprintf(name, sizeof(name), "%s", comm_of(p));
-	tprintf(t, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %lu 0 %lu 0 20 0 %d 0 %lu %lu %lu ",
+	tprintf(t, "%d (%s) %c %d %d %d %d %d 4194560 0 0 0 0 %lu 0 %lu 0 20 0 %d 0 %lu %lu %lu ",
 		p->pid, name, state_of(p), p->parent ? p->parent->pid : 0, p->pgid, p->sid,
-		ticks(p->cpu_ns), ticks(p->children_ns), p->nthreads, ticks(p->start_ns), m.size,
-		m.resident);
-	tprintf(t, "18446744073709551615 %lu %lu %lu 0 0 0 0 0 0 0 0 0 %d 0 0 0 0 0 0 ",
-		p->image_start, p->brk_start, p->stack_end, p->exit_signal);
+		tpgid < 0 ? 0 : (4 << 8) | 64, tpgid, ticks(p->cpu_ns), ticks(p->children_ns),
+		p->nthreads, ticks(p->start_ns), m.size, m.resident);
+	tprintf(t, "18446744073709551615 %lu %lu %lu 0 0 0 %lu %lu %lu 0 0 0 %d 0 0 0 0 0 0 ",
+		p->image_start, p->brk_start, p->stack_end, blocked, ignored, caught,
+		p->exit_signal);
 	tprintf(t, "%lu %lu %lu 0 0 0 0 %d\n", p->image_start, p->brk_start, p->brk_start,
 		p->state == P_LIVE ? 0 : p->wstatus);
 }
 
-/* /proc/PID/status: the lines its stat does not make plain. */
-static void gen_pid_status(struct text *t, struct proc *p)
+/* /proc/PID/status; a zombie's has no memory lines, as on Linux. */
+static void gen_status(struct text *t, struct proc *p)
 {
 	struct mem_sum m = mem_of(p);
 	const struct kcred *c = &p->cred;
+	uint64_t blocked, ignored, caught;
+	sigs_of(p, &blocked, &ignored, &caught);
 	tprintf(t, "Name:\t%.15s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n",
 		comm_of(p), p->umask, state_name(state_of(p)), p->pid, p->pid);
 	tprintf(t, "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n",
 		p->parent ? p->parent->pid : 0, c->uid, c->euid, c->suid, c->euid, c->gid, c->egid,
 		c->sgid, c->egid);
-	tprintf(t, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n", m.size / 1024,
-		m.resident * 4, p->nthreads);
-}
-
-static void gen_status(struct text *t)
-{
-	struct mem_sum m = {0, 0};
-	uint64_t blocked, ignored, caught;
-	uint32_t uid[4], gid[4];
-	const uint32_t *groups;
-	int ngroups, nfd = 0;
-	vm_ranges(sum_range, &m);
-	signal_sets(&blocked, &ignored, &caught);
-	cred_ids(uid, gid, &groups, &ngroups);
-	for (int i = 0; i < NFD; i++)
-		nfd += fd_get(i) != NULL;
-	tprintf(t, "Name:\t%.15s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\n",
-		comm(), proc_umask());
-	tprintf(t, "PPid:\t0\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", uid[0],
-		uid[1], uid[2], uid[3], gid[0], gid[1], gid[2], gid[3]);
 	tprintf(t, "FDSize:\t%d\nGroups:\t", NFD);
-	for (int i = 0; i < ngroups; i++)
-		tprintf(t, "%u ", groups[i]);
-	tprintf(t, "\nNStgid:\t1\nNSpid:\t1\nNSpgid:\t1\nNSsid:\t1\n");
-	tprintf(t, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n", m.size / 1024,
-		m.size / 1024, m.resident * 4);
-	tprintf(t, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\n",
-		(current->proc->brk - current->proc->brk_start) / 1024,
-		(current->proc->stack_end - current->proc->stack_start) / 1024);
-	tprintf(t, "Threads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n",
-		current->proc->nthreads, 1024, 0, 0);
+	for (int i = 0; i < c->ngroups; i++)
+		tprintf(t, "%u ", c->groups[i]);
+	tprintf(t, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, p->pid, p->pgid,
+		p->sid);
+	if (p->state == P_LIVE) {
+		tprintf(t, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n", m.size / 1024,
+			m.size / 1024, m.resident * 4);
+		tprintf(t, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\n", (p->brk - p->brk_start) / 1024,
+			(p->stack_end - p->stack_start) / 1024);
+	}
+	tprintf(t, "Threads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016x\nShdPnd:\t%016x\n", p->nthreads, 1024,
+		0, 0);
 	tprintf(t, "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n", blocked, ignored, caught);
-	uint64_t caps = uid[1] == 0 ? 0x1fffffffffful : 0;
+	uint64_t caps = c->euid == 0 ? 0x1fffffffffful : 0;
 	tprintf(t, "CapInh:\t%016x\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\n", 0, caps,
 		caps, 0x1fffffffffful);
 	tprintf(t, "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n");
 	tprintf(t, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
-	(void)nfd;
 }
 
 /* One line of maps, in Linux's columns; the name starts at column 74. */
 static void map_line(struct text *t, uint64_t start, uint64_t end, int prot, const char *name,
-		     uint64_t ino)
+		     uint64_t off, uint64_t ino)
 {
 	char head[128];
 	int n = ksnprintf(head, sizeof(head), "%08lx-%08lx %c%c%cp %08lx %02x:%02x %lu ", start,
 			  end, prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
-			  prot & PROT_EXEC ? 'x' : '-',
-			  ino ? start - current->proc->image_start : 0ul, 0, ino ? 1 : 0, ino);
+			  prot & PROT_EXEC ? 'x' : '-', ino ? off : 0ul, 0, ino ? 1 : 0, ino);
 	tput(t, head, (size_t)n);
 	if (*name) {
 		for (; n < 73; n++)
@@ -259,6 +226,7 @@ static void map_line(struct text *t, uint64_t start, uint64_t end, int prot, con
 
 struct maps_ctx {
 	struct text *t;
+	const struct proc *p;
 	char exe[256];
 };
 
@@ -266,9 +234,10 @@ struct maps_ctx {
 static void maps_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64_t resident)
 {
 	struct maps_ctx *m = ctx;
-	uint64_t heap_end = PAGE_ALIGN_UP(current->proc->brk);
-	const uint64_t cuts[] = {current->proc->image_start, current->proc->brk_start, heap_end,
-				 current->proc->stack_start, current->proc->stack_end};
+	const struct proc *p = m->p;
+	uint64_t heap_end = PAGE_ALIGN_UP(p->brk);
+	const uint64_t cuts[] = {p->image_start, p->brk_start, heap_end, p->stack_start,
+				 p->stack_end};
 	while (start < end) {
 		uint64_t stop = end;
 		for (size_t i = 0; i < ARRAY_LEN(cuts); i++)
@@ -276,26 +245,25 @@ static void maps_range(void *ctx, uint64_t start, uint64_t end, int prot, uint64
 				stop = cuts[i];
 		const char *name = "";
 		uint64_t ino = 0;
-		if (start >= current->proc->image_start && start < current->proc->brk_start) {
+		if (start >= p->image_start && start < p->brk_start) {
 			name = m->exe;
-			ino = current->proc->exe_node ? current->proc->exe_node->ino : 0;
-		} else if (start >= current->proc->brk_start && start < heap_end) {
+			ino = p->exe_node ? p->exe_node->ino : 0;
+		} else if (start >= p->brk_start && start < heap_end) {
 			name = "[heap]";
-		} else if (start >= current->proc->stack_start &&
-			   start < current->proc->stack_end) {
+		} else if (start >= p->stack_start && start < p->stack_end) {
 			name = "[stack]";
 		}
-		map_line(m->t, start, stop, prot, name, ino);
+		map_line(m->t, start, stop, prot, name, start - p->image_start, ino);
 		start = stop;
 	}
 }
 
-static void gen_maps(struct text *t)
+static void gen_maps(struct text *t, struct proc *p)
 {
-	struct maps_ctx m = {t, ""};
-	if (current->proc->exe_node && vfs_path(current->proc->exe_node, m.exe, sizeof(m.exe)) < 0)
-		ksnprintf(m.exe, sizeof(m.exe), "%s (deleted)", current->proc->exe);
-	vm_ranges(maps_range, &m);
+	struct maps_ctx m = {t, p, ""};
+	if (p->exe_node && vfs_path(p->exe_node, m.exe, sizeof(m.exe)) < 0)
+		ksnprintf(m.exe, sizeof(m.exe), "%s (deleted)", p->exe);
+	ranges_of(p, maps_range, &m);
 }
 
 /* ---- the machine ---- */
@@ -429,17 +397,29 @@ static void gen_mountinfo(struct text *t)
 static int fill_pid(struct text *t, const struct node *n)
 {
 	struct proc *p = proc_of(n);
-	if (!p || p->state == P_DEAD)
+	if (!p)
 		return -ESRCH;
 	switch ((enum gen)n->gen) {
 	case G_STAT:
-		gen_pid_stat(t, p);
+		gen_stat(t, p);
 		break;
 	case G_STATUS:
-		gen_pid_status(t, p);
+		gen_status(t, p);
 		break;
 	case G_CMDLINE:
 		tput(t, p->cmdline ? p->cmdline : "", p->cmdline_len);
+		break;
+	case G_ENVIRON:
+		tput(t, p->environ ? p->environ : "", p->environ_len);
+		break;
+	case G_MAPS:
+		gen_maps(t, p);
+		break;
+	case G_MOUNTS:
+		gen_mounts(t);
+		break;
+	case G_MOUNTINFO:
+		gen_mountinfo(t);
 		break;
 	default:
 		tprintf(t, "%.15s\n", comm_of(p));
@@ -451,7 +431,7 @@ static int fill_pid(struct text *t, const struct node *n)
 int procfs_fill(struct file *f)
 {
 	struct text t = {0};
-	if (f->n->parent->gen == G_PID_DIR) {
+	if (f->n->pid) {
 		int e = fill_pid(&t, f->n);
 		if (e) {
 			kfree(t.buf);
@@ -460,23 +440,6 @@ int procfs_fill(struct file *f)
 		goto done;
 	}
 	switch ((enum gen)f->n->gen) {
-	case G_CMDLINE:
-		tput(&t, current->proc->cmdline ? current->proc->cmdline : "",
-		     current->proc->cmdline_len);
-		break;
-	case G_ENVIRON:
-		tput(&t, current->proc->environ ? current->proc->environ : "",
-		     current->proc->environ_len);
-		break;
-	case G_STAT:
-		gen_stat(&t);
-		break;
-	case G_STATUS:
-		gen_status(&t);
-		break;
-	case G_MAPS:
-		gen_maps(&t);
-		break;
 	case G_MEMINFO:
 		gen_meminfo(&t);
 		break;
@@ -501,13 +464,7 @@ int procfs_fill(struct file *f)
 		else
 			tprintf(&t, "0-%d\n", ncpus - 1);
 		break;
-	case G_MOUNTINFO:
-		gen_mountinfo(&t);
-		break;
-	case G_COMM:
-		tprintf(&t, "%.15s\n", comm());
-		break;
-	case G_PID_DIR:
+	default: /* the per-process texts live under /proc/PID only */
 		break;
 	}
 done:
@@ -564,99 +521,152 @@ static void fd_target(struct file *f, char *buf, size_t size)
 	}
 }
 
-/* /proc/1/fd: one link per open descriptor, remade whenever it is looked at */
+/* A node and all below it go; those still open stay until their last descriptor. */
+static void drop_tree(struct node *n)
+{
+	while (n->child)
+		drop_tree(n->child);
+	vfs_remove(n);
+	if (!n->opens)
+		vfs_free(n);
+}
+
+static void empty_dir(struct node *dir)
+{
+	while (dir->child)
+		drop_tree(dir->child);
+}
+
+/* A link in a process's directory (it carries the pid, as every node there does). */
+static void add_link(struct node *dir, const char *name, const char *target, uint32_t mode)
+{
+	struct node *l = vfs_create(dir, name, K_LINK, S_IFLNK | mode);
+	if (l) {
+		l->fs = FS_PROC;
+		l->pid = dir->pid;
+		set_link(l, target);
+	}
+}
+
+/* /proc/PID/fd: one link per open descriptor, remade whenever it is looked at */
 static void refresh_fds(struct node *dir)
 {
-	while (dir->child) {
-		struct node *c = dir->child;
-		vfs_remove(c);
-		if (!c->opens)
-			vfs_free(c);
-	}
+	struct proc *p = proc_of(dir);
+	empty_dir(dir);
+	if (!p || p->state != P_LIVE || !p->fdt)
+		return;
 	for (int i = 0; i < NFD; i++) {
-		struct file *f = fd_get(i);
+		struct file *f = fd_in(p->fdt, i);
 		char name[12], target[512];
 		if (!f)
 			continue;
 		ksnprintf(name, sizeof(name), "%d", i);
 		fd_target(f, target, sizeof(target));
-		struct node *l = vfs_create(dir, name, K_LINK, S_IFLNK | 0700);
-		if (l) {
-			l->fs = FS_PROC;
-			set_link(l, target);
-		}
+		add_link(dir, name, target, 0700);
 	}
 }
 
-/* /proc/1: exe and cwd follow execve and chdir */
+/* /proc/PID/task: a link per thread (to the process's directory) */
+static void refresh_tasks(struct node *dir)
+{
+	struct proc *p = proc_of(dir);
+	empty_dir(dir);
+	for (const struct task *t = task_list; p && t; t = t->next_all) {
+		char name[12];
+		ksnprintf(name, sizeof(name), "%d", t->tid);
+		if (t->proc == p && t->state != T_DEAD)
+			add_link(dir, name, "..", 0777);
+	}
+}
+
+/* /proc/PID: exe and cwd follow execve and chdir */
 static void refresh_pid(struct node *dir)
 {
 	char path[4096];
+	struct proc *p = proc_of(dir);
 	struct node *exe = vfs_lookup(dir, "exe"), *cwd = vfs_lookup(dir, "cwd");
+	if (!p)
+		return;
 	if (exe) {
-		if (!current->proc->exe_node ||
-		    vfs_path(current->proc->exe_node, path, sizeof(path)) < 0)
-			ksnprintf(path, sizeof(path), "%s",
-				  current->proc->exe ? current->proc->exe : "");
+		if (!p->exe_node || vfs_path(p->exe_node, path, sizeof(path)) < 0)
+			ksnprintf(path, sizeof(path), "%s", p->exe ? p->exe : "");
 		set_link(exe, path);
 	}
-	if (cwd && vfs_path(vfs_cwd, path, sizeof(path)) > 0)
+	if (cwd && p->cwd && vfs_path(p->cwd, path, sizeof(path)) > 0)
 		set_link(cwd, path);
 }
 
-/* A numbered directory goes with its process: its files stay for descriptors still open. */
-static void drop_pid_dir(struct node *dir)
+/* A node of a process's directory. */
+static struct node *pid_node(struct node *dir, const char *name, enum node_kind kind, uint32_t mode,
+			     void (*refresh)(struct node *))
 {
-	while (dir->child) {
-		struct node *c = dir->child;
-		vfs_remove(c);
-		if (!c->opens)
-			vfs_free(c);
+	struct node *n = vfs_create(dir, name, kind, mode);
+	if (n) {
+		n->fs = FS_PROC;
+		n->pid = dir->pid;
+		n->refresh = refresh;
+		if (kind == K_LINK)
+			set_link(n, "");
 	}
-	vfs_remove(dir);
-	if (!dir->opens)
-		vfs_free(dir);
+	return n;
 }
 
-static bool pid_dir_live(const struct node *dir)
-{
-	const struct proc *p = proc_of_dir(dir);
-	return p && p->state != P_DEAD;
-}
-
-/* /proc: a directory for each process but pid 1 (/proc/1 is the caller's own view), made as
- * it is looked at, and dropped once the process is gone. */
-static void refresh_procs(struct node *procdir)
+/* /proc/PID for p: false when memory ran out (nothing of it is left then). */
+static bool make_pid_dir(struct node *procdir, const struct proc *p)
 {
 	static const struct {
 		const char *name;
 		enum gen gen;
-	} files[] = {
-	    {"stat", G_STAT}, {"status", G_STATUS}, {"cmdline", G_CMDLINE}, {"comm", G_COMM}};
+	} files[] = {{"cmdline", G_CMDLINE},	 {"environ", G_ENVIRON}, {"stat", G_STAT},
+		     {"status", G_STATUS},	 {"maps", G_MAPS},	 {"mounts", G_MOUNTS},
+		     {"mountinfo", G_MOUNTINFO}, {"comm", G_COMM}};
+	char name[12];
+	ksnprintf(name, sizeof(name), "%d", p->pid);
+	struct node *dir = vfs_create(procdir, name, K_DIR, S_IFDIR | 0555);
+	if (!dir)
+		return false;
+	dir->fs = FS_PROC;
+	dir->gen = G_PID_DIR;
+	dir->pid = p->pid;
+	dir->refresh = refresh_pid;
+	bool ok = pid_node(dir, "exe", K_LINK, S_IFLNK | 0777, NULL) &&
+		  pid_node(dir, "cwd", K_LINK, S_IFLNK | 0777, NULL) &&
+		  pid_node(dir, "fd", K_DIR, S_IFDIR | 0500, refresh_fds) &&
+		  pid_node(dir, "task", K_DIR, S_IFDIR | 0555, refresh_tasks);
+	for (size_t i = 0; ok && i < ARRAY_LEN(files); i++) {
+		struct node *f = pid_node(dir, files[i].name, K_PROC, S_IFREG | 0444, NULL);
+		if (f)
+			f->gen = (int)files[i].gen;
+		ok = f != NULL;
+	}
+	if (!ok)
+		drop_tree(dir);
+	return ok;
+}
+
+static struct node *self_link, *thread_self_link;
+
+/* /proc: a directory for each process, made as it is looked at and dropped once the process
+ * is gone; self and thread-self point at the caller's. */
+static void refresh_procs(struct node *procdir)
+{
+	char target[32];
+	ksnprintf(target, sizeof(target), "%d", current->proc->pid);
+	set_link(self_link, target);
+	ksnprintf(target, sizeof(target), "%d/task/%d", current->proc->pid, current->tid);
+	set_link(thread_self_link, target);
 	for (struct node *c = procdir->child, *next; c; c = next) {
 		next = c->sibling;
-		if (c->gen == G_PID_DIR && !pid_dir_live(c))
-			drop_pid_dir(c);
+		if (c->gen == G_PID_DIR && !proc_of(c))
+			drop_tree(c);
 	}
 	for (struct proc *p = proc_list; p; p = p->next) {
 		char name[12];
 		ksnprintf(name, sizeof(name), "%d", p->pid);
-		if (p->state == P_DEAD || p->pid == 1 || vfs_lookup(procdir, name))
+		if (p->state == P_DEAD || vfs_lookup(procdir, name))
 			continue;
-		struct node *dir = vfs_create(procdir, name, K_DIR, S_IFDIR | 0555);
-		if (!dir)
+		if (!make_pid_dir(procdir, p))
 			return; /* out of memory: the next look tries again */
-		dir->fs = FS_PROC;
-		dir->gen = G_PID_DIR;
-		for (size_t i = 0; i < ARRAY_LEN(files); i++) {
-			struct node *f = vfs_create(dir, files[i].name, K_PROC, S_IFREG | 0444);
-			if (!f) {
-				drop_pid_dir(dir);
-				return;
-			}
-			f->fs = FS_PROC;
-			f->gen = (int)files[i].gen;
-		}
 	}
 }
 
@@ -665,27 +675,17 @@ void procfs_init(void)
 	static const struct {
 		const char *name;
 		enum gen gen;
-	} pid_files[] = {{"cmdline", G_CMDLINE},     {"environ", G_ENVIRON}, {"stat", G_STAT},
-			 {"status", G_STATUS},	     {"maps", G_MAPS},	     {"mounts", G_MOUNTS},
-			 {"mountinfo", G_MOUNTINFO}, {"comm", G_COMM}},
-	  top_files[] = {{"meminfo", G_MEMINFO}, {"cpuinfo", G_CPUINFO}, {"stat", G_SYSSTAT},
+	} top_files[] = {{"meminfo", G_MEMINFO}, {"cpuinfo", G_CPUINFO}, {"stat", G_SYSSTAT},
 			 {"uptime", G_UPTIME},	 {"loadavg", G_LOADAVG}, {"mounts", G_MOUNTS}};
 	struct node *p = mk(vfs_root, "proc", K_DIR, S_IFDIR | 0555);
 	p->fs = FS_PROC;
 	p->refresh = refresh_procs;
 	for (size_t i = 0; i < ARRAY_LEN(top_files); i++)
 		mk(p, top_files[i].name, K_PROC, S_IFREG | 0444)->gen = (int)top_files[i].gen;
-	set_link(mk(p, "self", K_LINK, S_IFLNK | 0777), "1");
-	set_link(mk(p, "thread-self", K_LINK, S_IFLNK | 0777), "1/task/1");
-	struct node *pid = mk(p, "1", K_DIR, S_IFDIR | 0555);
-	for (size_t i = 0; i < ARRAY_LEN(pid_files); i++)
-		mk(pid, pid_files[i].name, K_PROC, S_IFREG | 0444)->gen = (int)pid_files[i].gen;
-	set_link(mk(pid, "exe", K_LINK, S_IFLNK | 0777), "");
-	set_link(mk(pid, "cwd", K_LINK, S_IFLNK | 0777), "/");
-	pid->refresh = refresh_pid;
-	mk(pid, "fd", K_DIR, S_IFDIR | 0500)->refresh = refresh_fds;
-	struct node *task = mk(pid, "task", K_DIR, S_IFDIR | 0555);
-	set_link(mk(task, "1", K_LINK, S_IFLNK | 0777), "..");
+	self_link = mk(p, "self", K_LINK, S_IFLNK | 0777);
+	thread_self_link = mk(p, "thread-self", K_LINK, S_IFLNK | 0777);
+	set_link(self_link, "1");
+	set_link(thread_self_link, "1/task/1");
 
 	struct node *sys = mk(vfs_root, "sys", K_DIR, S_IFDIR | 0555);
 	sys->fs = FS_SYS;

@@ -8,12 +8,12 @@
 #define SS_ONSTACK  1
 
 /* For /proc/PID/status: blocked, ignored and caught signals as bit sets (bit N-1 for N). */
-void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught)
+void signal_sets(const struct task *t, uint64_t *blocked, uint64_t *ignored, uint64_t *caught)
 {
-	*blocked = current->sigmask;
+	*blocked = t->sigmask;
 	*ignored = *caught = 0;
 	for (int i = 1; i <= NSIG; i++) {
-		uint64_t h = current->proc->sigact[i].handler;
+		uint64_t h = t->proc->sigact[i].handler;
 		if (h == SIG_IGN)
 			*ignored |= 1ull << (i - 1);
 		else if (h != SIG_DFL)

@@ -92,6 +92,8 @@ int ustr(uint64_t p, char *buf, size_t size); /* 0, -EFAULT or -ENAMETOOLONG */
 /* descriptors (fd.c) */
 #define NFD 1024 /* Linux's default RLIMIT_NOFILE; servers keep hundreds of sockets */
 struct file *fd_get(long fd);
+struct fdtable;
+struct file *fd_in(const struct fdtable *t, long fd); /* another process's (/proc/PID/fd) */
 int fd_alloc(struct file *f, int from, bool cloexec);
 bool fd_cloexec(long fd);
 void fd_close_on_exec(void);
@@ -132,8 +134,8 @@ long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff
 /* credentials (cred.c) */
 uint32_t cred_fsuid(void);
 uint32_t cred_fsgid(void);
-void cred_ids(uint32_t uid[4], uint32_t gid[4], const uint32_t **groups, int *ngroups);
-void signal_sets(uint64_t *blocked, uint64_t *ignored, uint64_t *caught); /* signal.c */
+/* signal.c: t's blocked set, its process's ignored and caught ones */
+void signal_sets(const struct task *t, uint64_t *blocked, uint64_t *ignored, uint64_t *caught);
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
