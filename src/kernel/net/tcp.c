@@ -317,6 +317,12 @@ static bool syn_states(const struct tcp_sock *t)
 	return t->state == TCP_SYN_SENT || t->state == TCP_SYN_RCVD;
 }
 
+/* nothing follows a FIN, so it is acknowledged when everything is */
+static bool fin_acked(const struct tcp_sock *t)
+{
+	return t->fin_sent && t->sndbuf.len == 0 && t->snd_una == t->snd_max;
+}
+
 /*
  * Send what the windows, Nagle and silly-window avoidance allow, then an ACK
  * if one is owed and nothing carried it.
@@ -342,7 +348,9 @@ static void output(struct tcp_sock *t)
 			send_seg(t, t->snd_nxt, F_ACK, 0, 0);
 		return;
 	}
-	for (;;) {
+	/* once the FIN is acknowledged only ACKs are left to send (the loop would see an empty
+	 * buffer with a FIN queued, and send another FIN one sequence number further on) */
+	while (!fin_acked(t)) {
 		uint32_t off = t->snd_nxt - t->snd_una;
 		if (off > t->sndbuf.len) /* the FIN is in flight */
 			break;
@@ -1183,21 +1191,19 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		if (wnd)
 			t->persist_at = 0;
 	}
-	/* nothing follows a FIN, so it is acknowledged when everything is */
-	bool fin_acked = t->fin_sent && t->sndbuf.len == 0 && t->snd_una == t->snd_max;
 	switch (t->state) {
 	case TCP_FIN_WAIT_1:
-		if (fin_acked)
+		if (fin_acked(t))
 			t->state = TCP_FIN_WAIT_2;
 		break;
 	case TCP_CLOSING:
-		if (fin_acked) {
+		if (fin_acked(t)) {
 			enter_time_wait(t);
 			return false;
 		}
 		break;
 	case TCP_LAST_ACK:
-		if (fin_acked)
+		if (fin_acked(t))
 			return set_closed(t, 0);
 		break;
 	case TCP_TIME_WAIT:
