@@ -713,6 +713,87 @@ static void test_fin_sent_once(void **state)
 	assert_int_equal(frames_sent[1], sent);
 }
 
+/* A segment from A's port sport to B's port 80, with no options or data. */
+static size_t seg_to_b(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	memset(f, 0, ETH_HLEN + IP_HLEN + TCP_HLEN);
+	memcpy(f, ib.mac, 6);
+	memcpy(f + 6, ia.mac, 6);
+	wr16(f + 12, 0x0800);
+	uint8_t *ip = f + ETH_HLEN, *t = ip + IP_HLEN;
+	ip[0] = 0x45;
+	wr16(ip + 2, IP_HLEN + TCP_HLEN);
+	ip[8] = 64;
+	ip[9] = 6;
+	wr32(ip + 12, IP_A);
+	wr32(ip + 16, IP_B);
+	wr16(ip + 10, inet_csum(ip, IP_HLEN, 0));
+	wr16(t, sport);
+	wr16(t + 2, 80);
+	wr32(t + 4, seq);
+	wr32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	wr16(t + 14, 65535);
+	wr16(t + 16, inet_csum(t, TCP_HLEN, inet_pseudo(IP_A, IP_B, 6, TCP_HLEN)));
+	return ETH_HLEN + IP_HLEN + TCP_HLEN;
+}
+
+static void drain_wire(void);
+static int drop_b_to_a(int from, const uint8_t *f, size_t len);
+
+/* QEMU's user network after a port's reuse: its old connection on the same ports, in TIME_WAIT
+ * there with sequence numbers of its own, answers each ACK from B with an ACK of its own. */
+static uint32_t stale_seq, stale_ack;
+static int stale_peer(int from, const uint8_t *f, size_t len)
+{
+	if (from != 1 || !is_tcp(f, len) || tcp_flags(f) != 0x10 || tcp_payload_len(f))
+		return 1;
+	uint8_t r[ETH_HLEN + IP_HLEN + TCP_HLEN];
+	size_t n = seg_to_b(r, rd16(f + ETH_HLEN + IP_HLEN + 2), stale_seq, stale_ack, 0x10);
+	enqueue(1, r, n, net_now_ms + latency);
+	return 0;
+}
+
+/* An ACK outside the window draws an ACK, but at most one each 500 ms (RFC 5961 10, as Linux):
+ * two ends that disagree answered each other's ACKs as fast as the wire went (an ACK loop
+ * that took the guest's CPU).  A FIN sent again is still ACKed each time. */
+static void test_ack_loop_damped(void **state)
+{
+	(void)state;
+	struct pair p;
+	connect_pair(&p, 80);
+	use(1);
+	tcp_close(p.server, false);
+	run_ms(100);
+	use(0);
+	uint16_t port = p.client->lport;
+	uint32_t fin_seq = p.client->snd_nxt, fin_ack = p.client->rcv_nxt;
+	tcp_close(p.client, false);
+	run_ms(100);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	stale_seq = p.server->rcv_nxt - 1000000;
+	stale_ack = p.server->snd_nxt - 1000000;
+	policy = stale_peer;
+	int acks = tcp_pure_acks[1];
+	uint8_t f[ETH_HLEN + IP_HLEN + TCP_HLEN];
+	use(1);
+	net_input(&ib, f, seg_to_b(f, port, stale_seq, stale_ack, 0x10), false);
+	run_ms(2000);
+	acks = tcp_pure_acks[1] - acks;
+	assert_in_range(acks, 1, 5);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	policy = drop_b_to_a; /* A, which holds nothing, would reset B's TIME_WAIT */
+	drain_wire();
+	acks = tcp_pure_acks[1];
+	for (int i = 0; i < 2; i++) {
+		use(1);
+		net_input(&ib, f, seg_to_b(f, port, fin_seq, fin_ack, 0x11), false);
+		run_ms(10);
+	}
+	assert_int_equal(tcp_pure_acks[1], acks + 2);
+}
+
 static void test_backlog(void **state)
 {
 	(void)state;
@@ -1448,6 +1529,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fin_sent_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_loop_damped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),

@@ -184,6 +184,8 @@ struct tcp_sock {
 	int keep_probes;
 	uint64_t last_rx; /* for keepalive */
 	uint64_t timewait_at;
+	/* no ACK for a bare unacceptable segment before this (ack_unacceptable) */
+	uint64_t oow_ack_after;
 
 	/* listening: embryonic and ready children */
 	struct tcp_sock *parent;

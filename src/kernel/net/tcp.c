@@ -35,6 +35,7 @@
 #define KEEP_IDLE_S  7200
 #define KEEP_INTVL_S 75
 #define KEEP_CNT     9
+#define OOW_ACK_MS   500 /* Linux's tcp_invalid_ratelimit */
 
 struct ooo_seg {
 	struct ooo_seg *next;
@@ -1103,6 +1104,26 @@ static bool trim_to_window(struct tcp_sock *t, struct seg *s)
 	return true;
 }
 
+/*
+ * An ACK answering a segment we do not accept: outside the window, a RST or a SYN out of
+ * place, an ACK of what was never sent.  bare: the segment held no data and no FIN.  Such a
+ * segment gets an ACK at most once per OOW_ACK_MS (RFC 5961 10, as Linux): two ends that
+ * disagree about the sequence numbers otherwise answer each other's ACKs as fast as the wire
+ * goes.  QEMU's user network does after a port's reuse: an old connection of its own on the
+ * same ports, in TIME_WAIT, answers for the new one.  Data and FINs are always answered:
+ * their sender waits for the ACK.
+ */
+static void ack_unacceptable(struct tcp_sock *t, bool bare)
+{
+	if (bare) {
+		if (net_now_ms < t->oow_ack_after)
+			return;
+		t->oow_ack_after = net_now_ms + OOW_ACK_MS;
+	}
+	t->ack_now = true;
+	output(t);
+}
+
 /* Returns true when t was freed. */
 static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 {
@@ -1111,17 +1132,15 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		return syn_sent_input(t, h, s);
 	t->last_rx = net_now_ms;
 	t->keep_probes = 0;
+	bool bare = !s->len && !(s->flags & F_FIN); /* before the window trims it */
 	if (!trim_to_window(t, s)) {
-		if (!(s->flags & F_RST)) {
-			t->ack_now = true;
-			output(t);
-		}
+		if (!(s->flags & F_RST))
+			ack_unacceptable(t, bare);
 		return false;
 	}
 	if (s->flags & F_RST) {
 		if (s->seq != t->rcv_nxt) { /* RFC 5961 3.2: challenge ACK */
-			t->ack_now = true;
-			output(t);
+			ack_unacceptable(t, bare);
 			return false;
 		}
 		if (t->state == TCP_SYN_RCVD && t->parent)
@@ -1135,8 +1154,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		return set_closed(t, e);
 	}
 	if (s->flags & F_SYN) { /* RFC 5961 4.2: a SYN in a synchronized state */
-		t->ack_now = true;
-		output(t);
+		ack_unacceptable(t, true);
 		return false;
 	}
 	if (!(s->flags & F_ACK))
@@ -1171,8 +1189,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 
 	/* ACK processing */
 	if (SEQ_GT(s->ack, t->snd_max)) {
-		t->ack_now = true;
-		output(t);
+		ack_unacceptable(t, bare);
 		return false;
 	}
 	uint32_t wnd = (uint32_t)s->wnd << t->snd_wscale;
