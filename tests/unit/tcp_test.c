@@ -333,13 +333,13 @@ static void test_handshake_and_echo(void **state)
 	run_ms(100);
 	/* the server's side is gone; the client's waits in TIME_WAIT, then goes */
 	use(1);
-	for (struct tcp_sock *t = sb.tcbs; t; t = t->next)
+	for (struct tcp_sock *t = tcb_first(&sb); t; t = tcb_next(&sb, t))
 		assert_ptr_equal(t, p.listener);
 	use(0);
-	assert_non_null(sa.tcbs);
-	assert_int_equal(sa.tcbs->state, TCP_TIME_WAIT);
+	assert_non_null(tcb_first(&sa));
+	assert_int_equal(tcb_first(&sa)->state, TCP_TIME_WAIT);
 	run_ms(61000);
-	assert_null(sa.tcbs);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_bulk_clean(void **state)
@@ -538,7 +538,7 @@ static void test_refused(void **state)
 	assert_int_equal(tcp_take_error(c), NET_ECONNREFUSED);
 	assert_int_equal(sb.stat_tcp_rst_sent, 1);
 	tcp_close(c, false);
-	assert_null(sa.tcbs);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_reset_by_peer(void **state)
@@ -649,9 +649,9 @@ static void test_simultaneous_close(void **state)
 	use(1);
 	tcp_close(p.server, false);
 	run_ms(61000);
-	assert_null(sa.tcbs);
-	assert_ptr_equal(sb.tcbs, p.listener);
-	assert_null(sb.tcbs->next);
+	assert_null(tcb_first(&sa));
+	assert_ptr_equal(tcb_first(&sb), p.listener);
+	assert_null(tcb_next(&sb, tcb_first(&sb)));
 }
 
 /* The server closes first and holds the connection in TIME_WAIT; the client opens again from
@@ -706,7 +706,7 @@ static void test_fin_sent_once(void **state)
 	tcp_close(p.client, false);
 	run_ms(100);
 	assert_int_equal(p.server->state, TCP_TIME_WAIT);
-	assert_null(sa.tcbs);
+	assert_null(tcb_first(&sa));
 	assert_int_equal(tcp_fins[1], 1);
 	int sent = frames_sent[1];
 	run_ms(10000);
@@ -792,6 +792,60 @@ static void test_ack_loop_damped(void **state)
 		run_ms(10);
 	}
 	assert_int_equal(tcp_pure_acks[1], acks + 2);
+}
+
+/* A server that closes first holds at most TCP_TIMEWAIT_MAX connections in TIME_WAIT, with no
+ * buffer memory: one more ends the one nearest its end. */
+static void test_timewait_bounded(void **state)
+{
+	(void)state;
+	enum { BATCH = 256 };
+	use(1);
+	struct tcp_sock *l = tcp_new();
+	assert_int_equal(tcp_bind(l, na_v4(0), 80), 0);
+	assert_int_equal(tcp_listen(l, BATCH), 0);
+	uint64_t first_end = 0; /* when the first batch's TIME_WAIT would end */
+	for (int done = 0; done < TCP_TIMEWAIT_MAX + BATCH; done += BATCH) {
+		struct tcp_sock *c[BATCH], *s;
+		use(0);
+		for (int i = 0; i < BATCH; i++) {
+			c[i] = tcp_new();
+			assert_int_equal(tcp_connect(c[i], na_v4(IP_B), 80), -NET_EINPROGRESS);
+		}
+		uint64_t end = net_now_ms + 5000; /* the first SYNs wait for ARP, or come again */
+		for (int i = 0; i < BATCH; i++) {
+			use(1);
+			int r;
+			while ((r = tcp_accept(l, &s)) != 0 && net_now_ms < end)
+				step();
+			assert_int_equal(r, 0);
+			use(1);
+			assert_int_equal(tcp_send(s, "bye", 3), 3);
+			tcp_close(s, false);
+		}
+		run_ms(10);
+		use(0);
+		for (int i = 0; i < BATCH; i++) {
+			char buf[4];
+			assert_int_equal(tcp_recv(c[i], buf, sizeof(buf), false), 3);
+			tcp_close(c[i], false);
+		}
+		run_ms(10);
+		for (struct tcp_sock *t = tcb_first(&sb); t && !done; t = tcb_next(&sb, t))
+			first_end = MAX(first_end, t->timewait_at);
+	}
+	int n = 0;
+	for (struct tcp_sock *t = tcb_first(&sb); t; t = tcb_next(&sb, t)) {
+		if (t == l)
+			continue;
+		assert_int_equal(t->state, TCP_TIME_WAIT);
+		assert_true(t->timewait_at > first_end);
+		assert_null(t->sndbuf.buf);
+		assert_null(t->rcvbuf.buf);
+		n++;
+	}
+	assert_int_equal(n, TCP_TIMEWAIT_MAX);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_backlog(void **state)
@@ -1530,6 +1584,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fin_sent_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ack_loop_damped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timewait_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),

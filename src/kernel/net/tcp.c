@@ -122,6 +122,17 @@ static void ring_drop(struct ring *r, uint32_t n)
 	}
 }
 
+/* An empty ring gives its memory back (a connection that will put nothing more in it). */
+static void ring_release(struct ring *r)
+{
+	if (r->len)
+		return;
+	net_free(r->buf);
+	r->buf = NULL;
+	r->size = 0;
+	r->head = 0;
+}
+
 /* ---- connections ---- */
 
 const char *tcp_state_name(enum tcp_state s)
@@ -162,13 +173,26 @@ static void unlink_child(struct tcp_sock *t)
 	t->parent = NULL;
 }
 
-static void tcb_free(struct tcp_sock *t)
+/* Takes t off its list: N->tcbs, or the TIME_WAIT queue for a connection in that state. */
+static void tcb_unlink(struct tcp_sock *t)
 {
-	for (struct tcp_sock **pp = &N->tcbs; *pp; pp = &(*pp)->next)
+	bool tw = t->state == TCP_TIME_WAIT;
+	struct tcp_sock *prev = NULL;
+	for (struct tcp_sock **pp = tw ? &N->tw_head : &N->tcbs; *pp; prev = *pp, pp = &(*pp)->next)
 		if (*pp == t) {
 			*pp = t->next;
-			break;
+			if (tw && N->tw_tail == t)
+				N->tw_tail = prev;
+			if (tw)
+				N->ntimewait--;
+			t->next = NULL;
+			return;
 		}
+}
+
+static void tcb_free(struct tcp_sock *t)
+{
+	tcb_unlink(t);
 	unlink_child(t);
 	for (struct ooo_seg *o = t->ooo, *n; o; o = n) {
 		n = o->next;
@@ -182,6 +206,11 @@ static void tcb_free(struct tcp_sock *t)
 /* The connection is over.  Returns true when t was freed (nobody holds it any more). */
 static bool set_closed(struct tcp_sock *t, int error)
 {
+	if (t->state == TCP_TIME_WAIT) { /* back among the others until freed */
+		tcb_unlink(t);
+		t->next = N->tcbs;
+		N->tcbs = t;
+	}
 	t->state = TCP_CLOSED;
 	t->rexmit_at = t->delack_at = t->persist_at = t->timewait_at = 0;
 	if (error && !t->error)
@@ -467,7 +496,7 @@ static void start_cc(struct tcp_sock *t)
 
 static bool tuple_used(struct naddr laddr, uint16_t lport, struct naddr raddr, uint16_t rport)
 {
-	for (struct tcp_sock *t = N->tcbs; t; t = t->next)
+	for (struct tcp_sock *t = tcb_first(N); t; t = tcb_next(N, t))
 		if (t->lport == lport && t->rport == rport && na_eq(t->raddr, raddr) &&
 		    na_eq(t->laddr, laddr) && t->state != TCP_CLOSED)
 			return true;
@@ -484,7 +513,7 @@ int tcp_bind(struct tcp_sock *t, struct naddr addr, uint16_t port)
 		port = net_ephemeral_port(true);
 	if (!port)
 		return -NET_EADDRINUSE;
-	for (struct tcp_sock *o = N->tcbs; o; o = o->next) {
+	for (struct tcp_sock *o = tcb_first(N); o; o = tcb_next(N, o)) {
 		if (o == t || o->lport != port || o->parent)
 			continue;
 		if (!net_addr_overlap(o->laddr, o->v6only, addr, t->v6only))
@@ -667,6 +696,8 @@ void tcp_close(struct tcp_sock *t, bool abort)
 		set_closed(t, 0);
 		return;
 	case TCP_TIME_WAIT:
+		t->rcvbuf.len = 0; /* nobody will read it */
+		ring_release(&t->rcvbuf);
 		return; /* the stack frees it when 2 MSL have passed */
 	default:
 		break;
@@ -756,7 +787,7 @@ static void parse_options(struct seg *s, const uint8_t *o, size_t n)
 static struct tcp_sock *lookup(struct naddr src, uint16_t sport, struct naddr dst, uint16_t dport)
 {
 	struct tcp_sock *listener = NULL;
-	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
+	for (struct tcp_sock *t = tcb_first(N); t; t = tcb_next(N, t)) {
 		if (t->lport != dport)
 			continue;
 		if (t->state == TCP_LISTEN) {
@@ -883,11 +914,34 @@ static bool syn_sent_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 	return false;
 }
 
+/* (Re)starts 2 MSL: t goes to the end of the TIME_WAIT queue, which stays in expiry order. */
+static void wait_2msl(struct tcp_sock *t)
+{
+	tcb_unlink(t);
+	t->state = TCP_TIME_WAIT;
+	t->timewait_at = net_now_ms + TIMEWAIT_MS;
+	if (N->tw_tail)
+		N->tw_tail->next = t;
+	else
+		N->tw_head = t;
+	N->tw_tail = t;
+	N->ntimewait++;
+}
+
+/*
+ * Only the connection's numbers matter now: its buffers go back (unless data awaits the
+ * reader).  At most TCP_TIMEWAIT_MAX connections wait: one more ends the oldest now, as Linux
+ * bounds them (tcp_max_tw_buckets).  A server that closes first holds every connection of the
+ * last 60 s, thousands a second under load; a guest of 64 MiB ran out of memory.
+ */
 static void enter_time_wait(struct tcp_sock *t)
 {
-	t->state = TCP_TIME_WAIT;
 	t->rexmit_at = t->persist_at = 0;
-	t->timewait_at = net_now_ms + TIMEWAIT_MS;
+	ring_release(&t->sndbuf);
+	ring_release(&t->rcvbuf);
+	wait_2msl(t);
+	if (N->ntimewait > TCP_TIMEWAIT_MAX)
+		set_closed(N->tw_head, 0);
 }
 
 /* Fast retransmit and NewReno (RFC 5681 3.2, RFC 6582 3.2). */
@@ -1226,7 +1280,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 	case TCP_TIME_WAIT:
 		if (s->flags & F_FIN) {
 			t->ack_now = true;
-			t->timewait_at = net_now_ms + TIMEWAIT_MS;
+			wait_2msl(t);
 			output(t);
 		}
 		return false;
@@ -1338,10 +1392,6 @@ static void send_probe(struct tcp_sock *t)
 static bool tick_one(struct tcp_sock *t)
 {
 	uint64_t now = net_now_ms;
-	if (t->timewait_at && t->timewait_at <= now) {
-		t->timewait_at = 0;
-		return set_closed(t, 0);
-	}
 	if (t->rexmit_at && t->rexmit_at <= now && rexmit_timeout(t))
 		return true;
 	if (t->persist_at && t->persist_at <= now) {
@@ -1370,6 +1420,8 @@ static bool tick_one(struct tcp_sock *t)
 
 void tcp_tick(void)
 {
+	while (N->tw_head && N->tw_head->timewait_at <= net_now_ms)
+		set_closed(N->tw_head, 0);
 	for (struct tcp_sock *t = N->tcbs, *n; t; t = n) {
 		n = t->next;
 		tick_one(t);
@@ -1378,9 +1430,9 @@ void tcp_tick(void)
 
 uint64_t tcp_next_timer(void)
 {
-	uint64_t m = UINT64_MAX;
+	uint64_t m = N->tw_head ? N->tw_head->timewait_at : UINT64_MAX;
 	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
-		uint64_t c[] = {t->rexmit_at, t->persist_at, t->delack_at, t->timewait_at};
+		uint64_t c[] = {t->rexmit_at, t->persist_at, t->delack_at};
 		for (size_t i = 0; i < ARRAY_LEN(c); i++)
 			if (c[i])
 				m = MIN(m, c[i]);
@@ -1395,9 +1447,9 @@ uint64_t tcp_next_timer(void)
 void tcp_close_all(void)
 {
 	for (;;) {
-		struct tcp_sock *t = N->tcbs;
+		struct tcp_sock *t = tcb_first(N);
 		while (t && t->user_closed)
-			t = t->next;
+			t = tcb_next(N, t);
 		if (!t)
 			return;
 		tcp_close(t, false); /* may free children: start over */
@@ -1427,6 +1479,6 @@ bool tcp_output_pending(void)
 
 void tcp_release_all(void)
 {
-	while (N->tcbs)
-		tcb_free(N->tcbs);
+	while (tcb_first(N))
+		tcb_free(tcb_first(N));
 }
