@@ -689,30 +689,6 @@ static void test_timewait_syn_reopens(void **state)
 	assert_int_equal(again.server->state, TCP_ESTABLISHED);
 }
 
-/* The server closes first, the client then: the server sends one FIN, and once both FINs are
- * acknowledged TIME_WAIT is quiet.  (Each ACK of the FIN drew another FIN, one sequence
- * number further on, until the client's own FIN came.) */
-static void test_fin_sent_once(void **state)
-{
-	(void)state;
-	struct pair p;
-	connect_pair(&p, 80);
-	use(1);
-	tcp_close(p.server, false);
-	run_ms(100);
-	assert_int_equal(p.server->state, TCP_FIN_WAIT_2);
-	use(0);
-	assert_int_equal(p.client->state, TCP_CLOSE_WAIT);
-	tcp_close(p.client, false);
-	run_ms(100);
-	assert_int_equal(p.server->state, TCP_TIME_WAIT);
-	assert_null(tcb_first(&sa));
-	assert_int_equal(tcp_fins[1], 1);
-	int sent = frames_sent[1];
-	run_ms(10000);
-	assert_int_equal(frames_sent[1], sent);
-}
-
 /* A segment from A's port sport to B's port 80, with no options or data. */
 static size_t seg_to_b(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags)
 {
@@ -1582,7 +1558,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fin_sent_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ack_loop_damped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),

@@ -378,9 +378,7 @@ static void output(struct tcp_sock *t)
 			send_seg(t, t->snd_nxt, F_ACK, 0, 0);
 		return;
 	}
-	/* once the FIN is acknowledged only ACKs are left to send (the loop would see an empty
-	 * buffer with a FIN queued, and send another FIN one sequence number further on) */
-	while (!fin_acked(t)) {
+	for (;;) {
 		uint32_t off = t->snd_nxt - t->snd_una;
 		if (off > t->sndbuf.len) /* the FIN is in flight */
 			break;
