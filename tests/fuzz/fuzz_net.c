@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct tcp_sock *a;
 		while (tcp_accept(l, &a) == 0)
 			tcp_send(a, "HTTP/1.1 200 OK\r\n\r\n", 19);
-		for (struct tcp_sock *t = s.tcbs; t; t = t->next)
+		for (struct tcp_sock *t = tcb_first(&s); t; t = tcb_next(&s, t))
 			if (!t->user_closed && t != l)
 				while (tcp_recv(t, buf, sizeof(buf), false) > 0)
 					;

@@ -48,7 +48,7 @@ static struct netif ia, ib;
 static int (*policy)(int from, const uint8_t *f, size_t len);
 static int npolicy_calls;
 static uint64_t latency = 1;
-static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2];
+static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2], tcp_fins[2];
 
 static bool is_tcp(const uint8_t *f, size_t len)
 {
@@ -86,6 +86,8 @@ static int wire_xmit(struct netif *nif, const void *frame, size_t len)
 			tcp_data_frames[from]++;
 		else if (tcp_flags(frame) == 0x10)
 			tcp_pure_acks[from]++;
+		if (tcp_flags(frame) & 0x01)
+			tcp_fins[from]++;
 	}
 	int copies = 1;
 	if (policy) {
@@ -168,6 +170,7 @@ static int setup(void **state)
 	memset(frames_sent, 0, sizeof(frames_sent));
 	memset(tcp_data_frames, 0, sizeof(tcp_data_frames));
 	memset(tcp_pure_acks, 0, sizeof(tcp_pure_acks));
+	memset(tcp_fins, 0, sizeof(tcp_fins));
 	net_stack_init(&sa);
 	setup_if(&ia, "eth0", 1, IP_A);
 	net_stack_init(&sb);
@@ -340,13 +343,13 @@ static void test_handshake_and_echo(void **state)
 	run_ms(100);
 	/* the server's side is gone; the client's waits in TIME_WAIT, then goes */
 	use(1);
-	for (struct tcp_sock *t = sb.tcbs; t; t = t->next)
+	for (struct tcp_sock *t = tcb_first(&sb); t; t = tcb_next(&sb, t))
 		assert_ptr_equal(t, p.listener);
 	use(0);
-	assert_non_null(sa.tcbs);
-	assert_int_equal(sa.tcbs->state, TCP_TIME_WAIT);
+	assert_non_null(tcb_first(&sa));
+	assert_int_equal(tcb_first(&sa)->state, TCP_TIME_WAIT);
 	run_ms(61000);
-	assert_null(sa.tcbs);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_bulk_clean(void **state)
@@ -545,7 +548,7 @@ static void test_refused(void **state)
 	assert_int_equal(tcp_take_error(c), NET_ECONNREFUSED);
 	assert_int_equal(sb.stat_tcp_rst_sent, 1);
 	tcp_close(c, false);
-	assert_null(sa.tcbs);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_reset_by_peer(void **state)
@@ -656,9 +659,9 @@ static void test_simultaneous_close(void **state)
 	use(1);
 	tcp_close(p.server, false);
 	run_ms(61000);
-	assert_null(sa.tcbs);
-	assert_ptr_equal(sb.tcbs, p.listener);
-	assert_null(sb.tcbs->next);
+	assert_null(tcb_first(&sa));
+	assert_ptr_equal(tcb_first(&sb), p.listener);
+	assert_null(tcb_next(&sb, tcb_first(&sb)));
 }
 
 /* The server closes first and holds the connection in TIME_WAIT; the client opens again from
@@ -680,6 +683,141 @@ static void test_timewait_syn_reopens(void **state)
 	run_ms(10);
 	struct pair again = {.listener = p.listener};
 	connect_client(&again, 80, 40000, 500); /* under RTO_INITIAL: the first SYN did it */
+}
+
+/* A segment from A's port sport to B's port 80, with no options or data. */
+static size_t seg_to_b(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	memset(f, 0, ETH_HLEN + IP_HLEN + TCP_HLEN);
+	memcpy(f, ib.mac, 6);
+	memcpy(f + 6, ia.mac, 6);
+	wr16(f + 12, 0x0800);
+	uint8_t *ip = f + ETH_HLEN, *t = ip + IP_HLEN;
+	ip[0] = 0x45;
+	wr16(ip + 2, IP_HLEN + TCP_HLEN);
+	ip[8] = 64;
+	ip[9] = 6;
+	wr32(ip + 12, IP_A);
+	wr32(ip + 16, IP_B);
+	wr16(ip + 10, inet_csum(ip, IP_HLEN, 0));
+	wr16(t, sport);
+	wr16(t + 2, 80);
+	wr32(t + 4, seq);
+	wr32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	wr16(t + 14, 65535);
+	wr16(t + 16, inet_csum(t, TCP_HLEN, inet_pseudo(IP_A, IP_B, 6, TCP_HLEN)));
+	return ETH_HLEN + IP_HLEN + TCP_HLEN;
+}
+
+static void drain_wire(void);
+static int drop_b_to_a(int from, const uint8_t *f, size_t len);
+
+/* QEMU's user network after a port's reuse: its old connection on the same ports, in TIME_WAIT
+ * there with sequence numbers of its own, answers each ACK from B with an ACK of its own. */
+static uint32_t stale_seq, stale_ack;
+static int stale_peer(int from, const uint8_t *f, size_t len)
+{
+	if (from != 1 || !is_tcp(f, len) || tcp_flags(f) != 0x10 || tcp_payload_len(f))
+		return 1;
+	uint8_t r[ETH_HLEN + IP_HLEN + TCP_HLEN];
+	size_t n = seg_to_b(r, rd16(f + ETH_HLEN + IP_HLEN + 2), stale_seq, stale_ack, 0x10);
+	enqueue(1, r, n, net_now_ms + latency);
+	return 0;
+}
+
+/* An ACK outside the window draws an ACK, but at most one each 500 ms (RFC 5961 10, as Linux):
+ * two ends that disagree answered each other's ACKs as fast as the wire went (an ACK loop
+ * that took the guest's CPU).  A FIN sent again is still ACKed each time. */
+static void test_ack_loop_damped(void **state)
+{
+	(void)state;
+	struct pair p;
+	connect_pair(&p, 80);
+	use(1);
+	tcp_close(p.server, false);
+	run_ms(100);
+	use(0);
+	uint16_t port = p.client->lport;
+	uint32_t fin_seq = p.client->snd_nxt, fin_ack = p.client->rcv_nxt;
+	tcp_close(p.client, false);
+	run_ms(100);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	stale_seq = p.server->rcv_nxt - 1000000;
+	stale_ack = p.server->snd_nxt - 1000000;
+	policy = stale_peer;
+	int acks = tcp_pure_acks[1];
+	uint8_t f[ETH_HLEN + IP_HLEN + TCP_HLEN];
+	use(1);
+	net_input(&ib, f, seg_to_b(f, port, stale_seq, stale_ack, 0x10), false);
+	run_ms(2000);
+	acks = tcp_pure_acks[1] - acks;
+	assert_in_range(acks, 1, 5);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	policy = drop_b_to_a; /* A, which holds nothing, would reset B's TIME_WAIT */
+	drain_wire();
+	acks = tcp_pure_acks[1];
+	for (int i = 0; i < 2; i++) {
+		use(1);
+		net_input(&ib, f, seg_to_b(f, port, fin_seq, fin_ack, 0x11), false);
+		run_ms(10);
+	}
+	assert_int_equal(tcp_pure_acks[1], acks + 2);
+}
+
+/* A server that closes first holds at most TCP_TIMEWAIT_MAX connections in TIME_WAIT, with no
+ * buffer memory: one more ends the one nearest its end. */
+static void test_timewait_bounded(void **state)
+{
+	(void)state;
+	enum { BATCH = 256 };
+	use(1);
+	struct tcp_sock *l = tcp_new();
+	assert_int_equal(tcp_bind(l, na_v4(0), 80), 0);
+	assert_int_equal(tcp_listen(l, BATCH), 0);
+	uint64_t first_end = 0; /* when the first batch's TIME_WAIT would end */
+	for (int done = 0; done < TCP_TIMEWAIT_MAX + BATCH; done += BATCH) {
+		struct tcp_sock *c[BATCH], *s;
+		use(0);
+		for (int i = 0; i < BATCH; i++) {
+			c[i] = tcp_new();
+			assert_int_equal(tcp_connect(c[i], na_v4(IP_B), 80), -NET_EINPROGRESS);
+		}
+		uint64_t end = net_now_ms + 5000; /* the first SYNs wait for ARP, or come again */
+		for (int i = 0; i < BATCH; i++) {
+			use(1);
+			int r;
+			while ((r = tcp_accept(l, &s)) != 0 && net_now_ms < end)
+				step();
+			assert_int_equal(r, 0);
+			use(1);
+			assert_int_equal(tcp_send(s, "bye", 3), 3);
+			tcp_close(s, false);
+		}
+		run_ms(10);
+		use(0);
+		for (int i = 0; i < BATCH; i++) {
+			char buf[4];
+			assert_int_equal(tcp_recv(c[i], buf, sizeof(buf), false), 3);
+			tcp_close(c[i], false);
+		}
+		run_ms(10);
+		for (struct tcp_sock *t = tcb_first(&sb); t && !done; t = tcb_next(&sb, t))
+			first_end = MAX(first_end, t->timewait_at);
+	}
+	int n = 0;
+	for (struct tcp_sock *t = tcb_first(&sb); t; t = tcb_next(&sb, t)) {
+		if (t == l)
+			continue;
+		assert_int_equal(t->state, TCP_TIME_WAIT);
+		assert_true(t->timewait_at > first_end);
+		assert_null(t->sndbuf.buf);
+		assert_null(t->rcvbuf.buf);
+		n++;
+	}
+	assert_int_equal(n, TCP_TIMEWAIT_MAX);
+	assert_null(tcb_first(&sa));
 }
 
 static void test_backlog(void **state)
@@ -1416,6 +1554,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_loop_damped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timewait_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),

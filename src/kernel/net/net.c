@@ -209,7 +209,7 @@ uint16_t net_ephemeral_port(bool tcp)
 			continue;
 		bool used = false;
 		if (tcp) {
-			for (struct tcp_sock *t = N->tcbs; t && !used; t = t->next)
+			for (struct tcp_sock *t = tcb_first(N); t && !used; t = tcb_next(N, t))
 				used = t->lport == p;
 		} else {
 			for (struct udp_sock *u = N->udps; u && !used; u = u->next)

@@ -35,6 +35,7 @@
 #define KEEP_IDLE_S  7200
 #define KEEP_INTVL_S 75
 #define KEEP_CNT     9
+#define OOW_ACK_MS   500 /* Linux's tcp_invalid_ratelimit */
 
 struct ooo_seg {
 	struct ooo_seg *next;
@@ -121,6 +122,17 @@ static void ring_drop(struct ring *r, uint32_t n)
 	}
 }
 
+/* An empty ring gives its memory back (a connection that will put nothing more in it). */
+static void ring_release(struct ring *r)
+{
+	if (r->len)
+		return;
+	net_free(r->buf);
+	r->buf = NULL;
+	r->size = 0;
+	r->head = 0;
+}
+
 /* ---- connections ---- */
 
 const char *tcp_state_name(enum tcp_state s)
@@ -161,13 +173,26 @@ static void unlink_child(struct tcp_sock *t)
 	t->parent = NULL;
 }
 
-static void tcb_free(struct tcp_sock *t)
+/* Takes t off its list: N->tcbs, or the TIME_WAIT queue for a connection in that state. */
+static void tcb_unlink(struct tcp_sock *t)
 {
-	for (struct tcp_sock **pp = &N->tcbs; *pp; pp = &(*pp)->next)
+	bool tw = t->state == TCP_TIME_WAIT;
+	struct tcp_sock *prev = NULL;
+	for (struct tcp_sock **pp = tw ? &N->tw_head : &N->tcbs; *pp; prev = *pp, pp = &(*pp)->next)
 		if (*pp == t) {
 			*pp = t->next;
-			break;
+			if (tw && N->tw_tail == t)
+				N->tw_tail = prev;
+			if (tw)
+				N->ntimewait--;
+			t->next = NULL;
+			return;
 		}
+}
+
+static void tcb_free(struct tcp_sock *t)
+{
+	tcb_unlink(t);
 	unlink_child(t);
 	for (struct ooo_seg *o = t->ooo, *n; o; o = n) {
 		n = o->next;
@@ -181,6 +206,11 @@ static void tcb_free(struct tcp_sock *t)
 /* The connection is over.  Returns true when t was freed (nobody holds it any more). */
 static bool set_closed(struct tcp_sock *t, int error)
 {
+	if (t->state == TCP_TIME_WAIT) { /* back among the others until freed */
+		tcb_unlink(t);
+		t->next = N->tcbs;
+		N->tcbs = t;
+	}
 	t->state = TCP_CLOSED;
 	t->rexmit_at = t->delack_at = t->persist_at = t->timewait_at = 0;
 	if (error && !t->error)
@@ -315,6 +345,12 @@ static void arm_rexmit(struct tcp_sock *t)
 static bool syn_states(const struct tcp_sock *t)
 {
 	return t->state == TCP_SYN_SENT || t->state == TCP_SYN_RCVD;
+}
+
+/* nothing follows a FIN, so it is acknowledged when everything is */
+static bool fin_acked(const struct tcp_sock *t)
+{
+	return t->fin_sent && t->sndbuf.len == 0 && t->snd_una == t->snd_max;
 }
 
 /*
@@ -458,7 +494,7 @@ static void start_cc(struct tcp_sock *t)
 
 static bool tuple_used(struct naddr laddr, uint16_t lport, struct naddr raddr, uint16_t rport)
 {
-	for (struct tcp_sock *t = N->tcbs; t; t = t->next)
+	for (struct tcp_sock *t = tcb_first(N); t; t = tcb_next(N, t))
 		if (t->lport == lport && t->rport == rport && na_eq(t->raddr, raddr) &&
 		    na_eq(t->laddr, laddr) && t->state != TCP_CLOSED)
 			return true;
@@ -475,7 +511,7 @@ int tcp_bind(struct tcp_sock *t, struct naddr addr, uint16_t port)
 		port = net_ephemeral_port(true);
 	if (!port)
 		return -NET_EADDRINUSE;
-	for (struct tcp_sock *o = N->tcbs; o; o = o->next) {
+	for (struct tcp_sock *o = tcb_first(N); o; o = tcb_next(N, o)) {
 		if (o == t || o->lport != port || o->parent)
 			continue;
 		if (!net_addr_overlap(o->laddr, o->v6only, addr, t->v6only))
@@ -658,6 +694,8 @@ void tcp_close(struct tcp_sock *t, bool abort)
 		set_closed(t, 0);
 		return;
 	case TCP_TIME_WAIT:
+		t->rcvbuf.len = 0; /* nobody will read it */
+		ring_release(&t->rcvbuf);
 		return; /* the stack frees it when 2 MSL have passed */
 	default:
 		break;
@@ -747,7 +785,7 @@ static void parse_options(struct seg *s, const uint8_t *o, size_t n)
 static struct tcp_sock *lookup(struct naddr src, uint16_t sport, struct naddr dst, uint16_t dport)
 {
 	struct tcp_sock *listener = NULL;
-	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
+	for (struct tcp_sock *t = tcb_first(N); t; t = tcb_next(N, t)) {
 		if (t->lport != dport)
 			continue;
 		if (t->state == TCP_LISTEN) {
@@ -874,11 +912,34 @@ static bool syn_sent_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 	return false;
 }
 
+/* (Re)starts 2 MSL: t goes to the end of the TIME_WAIT queue, which stays in expiry order. */
+static void wait_2msl(struct tcp_sock *t)
+{
+	tcb_unlink(t);
+	t->state = TCP_TIME_WAIT;
+	t->timewait_at = net_now_ms + TIMEWAIT_MS;
+	if (N->tw_tail)
+		N->tw_tail->next = t;
+	else
+		N->tw_head = t;
+	N->tw_tail = t;
+	N->ntimewait++;
+}
+
+/*
+ * Only the connection's numbers matter now: its buffers go back (unless data awaits the
+ * reader).  At most TCP_TIMEWAIT_MAX connections wait: one more ends the oldest now, as Linux
+ * bounds them (tcp_max_tw_buckets).  A server that closes first holds every connection of the
+ * last 60 s, thousands a second under load; a guest of 64 MiB ran out of memory.
+ */
 static void enter_time_wait(struct tcp_sock *t)
 {
-	t->state = TCP_TIME_WAIT;
 	t->rexmit_at = t->persist_at = 0;
-	t->timewait_at = net_now_ms + TIMEWAIT_MS;
+	ring_release(&t->sndbuf);
+	ring_release(&t->rcvbuf);
+	wait_2msl(t);
+	if (N->ntimewait > TCP_TIMEWAIT_MAX)
+		set_closed(N->tw_head, 0);
 }
 
 /* Fast retransmit and NewReno (RFC 5681 3.2, RFC 6582 3.2). */
@@ -1095,6 +1156,26 @@ static bool trim_to_window(struct tcp_sock *t, struct seg *s)
 	return true;
 }
 
+/*
+ * An ACK answering a segment we do not accept: outside the window, a RST or a SYN out of
+ * place, an ACK of what was never sent.  bare: the segment held no data and no FIN.  Such a
+ * segment gets an ACK at most once per OOW_ACK_MS (RFC 5961 10, as Linux): two ends that
+ * disagree about the sequence numbers otherwise answer each other's ACKs as fast as the wire
+ * goes.  QEMU's user network does after a port's reuse: an old connection of its own on the
+ * same ports, in TIME_WAIT, answers for the new one.  Data and FINs are always answered:
+ * their sender waits for the ACK.
+ */
+static void ack_unacceptable(struct tcp_sock *t, bool bare)
+{
+	if (bare) {
+		if (net_now_ms < t->oow_ack_after)
+			return;
+		t->oow_ack_after = net_now_ms + OOW_ACK_MS;
+	}
+	t->ack_now = true;
+	output(t);
+}
+
 /* Returns true when t was freed. */
 static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 {
@@ -1103,17 +1184,15 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		return syn_sent_input(t, h, s);
 	t->last_rx = net_now_ms;
 	t->keep_probes = 0;
+	bool bare = !s->len && !(s->flags & F_FIN); /* before the window trims it */
 	if (!trim_to_window(t, s)) {
-		if (!(s->flags & F_RST)) {
-			t->ack_now = true;
-			output(t);
-		}
+		if (!(s->flags & F_RST))
+			ack_unacceptable(t, bare);
 		return false;
 	}
 	if (s->flags & F_RST) {
 		if (s->seq != t->rcv_nxt) { /* RFC 5961 3.2: challenge ACK */
-			t->ack_now = true;
-			output(t);
+			ack_unacceptable(t, bare);
 			return false;
 		}
 		if (t->state == TCP_SYN_RCVD && t->parent)
@@ -1127,8 +1206,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		return set_closed(t, e);
 	}
 	if (s->flags & F_SYN) { /* RFC 5961 4.2: a SYN in a synchronized state */
-		t->ack_now = true;
-		output(t);
+		ack_unacceptable(t, true);
 		return false;
 	}
 	if (!(s->flags & F_ACK))
@@ -1163,8 +1241,7 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 
 	/* ACK processing */
 	if (SEQ_GT(s->ack, t->snd_max)) {
-		t->ack_now = true;
-		output(t);
+		ack_unacceptable(t, bare);
 		return false;
 	}
 	uint32_t wnd = (uint32_t)s->wnd << t->snd_wscale;
@@ -1183,27 +1260,25 @@ static bool conn_input(struct tcp_sock *t, const uint8_t *h, struct seg *s)
 		if (wnd)
 			t->persist_at = 0;
 	}
-	/* nothing follows a FIN, so it is acknowledged when everything is */
-	bool fin_acked = t->fin_sent && t->sndbuf.len == 0 && t->snd_una == t->snd_max;
 	switch (t->state) {
 	case TCP_FIN_WAIT_1:
-		if (fin_acked)
+		if (fin_acked(t))
 			t->state = TCP_FIN_WAIT_2;
 		break;
 	case TCP_CLOSING:
-		if (fin_acked) {
+		if (fin_acked(t)) {
 			enter_time_wait(t);
 			return false;
 		}
 		break;
 	case TCP_LAST_ACK:
-		if (fin_acked)
+		if (fin_acked(t))
 			return set_closed(t, 0);
 		break;
 	case TCP_TIME_WAIT:
 		if (s->flags & F_FIN) {
 			t->ack_now = true;
-			t->timewait_at = net_now_ms + TIMEWAIT_MS;
+			wait_2msl(t);
 			output(t);
 		}
 		return false;
@@ -1315,10 +1390,6 @@ static void send_probe(struct tcp_sock *t)
 static bool tick_one(struct tcp_sock *t)
 {
 	uint64_t now = net_now_ms;
-	if (t->timewait_at && t->timewait_at <= now) {
-		t->timewait_at = 0;
-		return set_closed(t, 0);
-	}
 	if (t->rexmit_at && t->rexmit_at <= now && rexmit_timeout(t))
 		return true;
 	if (t->persist_at && t->persist_at <= now) {
@@ -1347,6 +1418,8 @@ static bool tick_one(struct tcp_sock *t)
 
 void tcp_tick(void)
 {
+	while (N->tw_head && N->tw_head->timewait_at <= net_now_ms)
+		set_closed(N->tw_head, 0);
 	for (struct tcp_sock *t = N->tcbs, *n; t; t = n) {
 		n = t->next;
 		tick_one(t);
@@ -1355,9 +1428,9 @@ void tcp_tick(void)
 
 uint64_t tcp_next_timer(void)
 {
-	uint64_t m = UINT64_MAX;
+	uint64_t m = N->tw_head ? N->tw_head->timewait_at : UINT64_MAX;
 	for (struct tcp_sock *t = N->tcbs; t; t = t->next) {
-		uint64_t c[] = {t->rexmit_at, t->persist_at, t->delack_at, t->timewait_at};
+		uint64_t c[] = {t->rexmit_at, t->persist_at, t->delack_at};
 		for (size_t i = 0; i < ARRAY_LEN(c); i++)
 			if (c[i])
 				m = MIN(m, c[i]);
@@ -1372,9 +1445,9 @@ uint64_t tcp_next_timer(void)
 void tcp_close_all(void)
 {
 	for (;;) {
-		struct tcp_sock *t = N->tcbs;
+		struct tcp_sock *t = tcb_first(N);
 		while (t && t->user_closed)
-			t = t->next;
+			t = tcb_next(N, t);
 		if (!t)
 			return;
 		tcp_close(t, false); /* may free children: start over */
@@ -1404,6 +1477,6 @@ bool tcp_output_pending(void)
 
 void tcp_release_all(void)
 {
-	while (N->tcbs)
-		tcb_free(N->tcbs);
+	while (tcb_first(N))
+		tcb_free(tcb_first(N));
 }

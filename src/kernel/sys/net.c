@@ -176,7 +176,7 @@ static void count_sock(const struct ksock *s, int d)
 void sock_report(void)
 {
 	unsigned st[TCP_TIME_WAIT + 1] = {0};
-	for (struct tcp_sock *t = N ? N->tcbs : NULL; t; t = t->next)
+	for (struct tcp_sock *t = N ? tcb_first(N) : NULL; t; t = tcb_next(N, t))
 		st[t->state]++;
 	unsigned conns = 0;
 	for (int i = 0; i <= TCP_TIME_WAIT; i++)
