@@ -734,7 +734,7 @@ static void test_ack_loop_damped(void **state)
 {
 	(void)state;
 	struct pair p;
-	connect_pair(&p, 80);
+	connect_pair(&p, 80, 0);
 	use(1);
 	tcp_close(p.server, false);
 	run_ms(100);
