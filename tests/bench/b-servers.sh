@@ -188,8 +188,10 @@ prepare() {
 	case $s in
 	erlang)
 		# erl is Debian's /bin/sh script: dash, dirname and basename run it; erlexec, beam.smp
-		# and erl_child_setup come with /usr/lib/erlang, their libraries from ldd
-		GPORT=8080 LG_PROG=/usr/lib/erlang/bin/erl LG_ARGS=(-pa /app/ebin -s hello_http start 8080)
+		# and erl_child_setup come with /usr/lib/erlang, their libraries from ldd; the
+		# arguments are the Capstanfile's (schedulers that sleep at once, no busy wait)
+		GPORT=8080 LG_PROG=/usr/lib/erlang/bin/erl
+		LG_ARGS=(+sbwt none +sbwtdcpu none +sbwtdio none -pa /app/ebin -s hello_http start 8080)
 		LG_FILES=(/usr/lib/erlang "$dir/ebin:/app/ebin" /bin/dash:/bin/sh /usr/bin/dirname /usr/bin/basename)
 		make -s -C "$dir" >/dev/null || { echo "$s: make failed"; exit 1; }
 		for lib in $(ldd /bin/dash /usr/bin/dirname /usr/lib/erlang/erts-*/bin/* 2>/dev/null |

@@ -121,7 +121,8 @@ long shm_map(struct file *f, uint64_t va, uint64_t len, int prot, uint64_t pgoff
 	for (size_t i = 0; i < pages; i++) {
 		uint64_t pg = pgoff + i;
 		if (!s->pa[pg]) {
-			if (!(s->pa[pg] = pmm_alloc(1)))
+			/* not zeroed: sync fills the whole page, with the file's bytes and zeros */
+			if (!(s->pa[pg] = pmm_alloc_raw(1)))
 				return -ENOMEM; /* the pages mapped so far stay until munmap */
 			n->opens++; /* a mapped page keeps the file, as an open descriptor does */
 			sync(n, pg * PAGE_SIZE, PAGE_SIZE, false);
