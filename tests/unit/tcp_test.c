@@ -48,7 +48,7 @@ static struct netif ia, ib;
 static int (*policy)(int from, const uint8_t *f, size_t len);
 static int npolicy_calls;
 static uint64_t latency = 1;
-static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2], tcp_fins[2];
+static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2];
 
 static bool is_tcp(const uint8_t *f, size_t len)
 {
@@ -86,8 +86,6 @@ static int wire_xmit(struct netif *nif, const void *frame, size_t len)
 			tcp_data_frames[from]++;
 		else if (tcp_flags(frame) == 0x10)
 			tcp_pure_acks[from]++;
-		if (tcp_flags(frame) & 0x01)
-			tcp_fins[from]++;
 	}
 	int copies = 1;
 	if (policy) {
@@ -170,7 +168,6 @@ static int setup(void **state)
 	memset(frames_sent, 0, sizeof(frames_sent));
 	memset(tcp_data_frames, 0, sizeof(tcp_data_frames));
 	memset(tcp_pure_acks, 0, sizeof(tcp_pure_acks));
-	memset(tcp_fins, 0, sizeof(tcp_fins));
 	net_stack_init(&sa);
 	setup_if(&ia, "eth0", 1, IP_A);
 	net_stack_init(&sb);
