@@ -48,7 +48,7 @@ static struct netif ia, ib;
 static int (*policy)(int from, const uint8_t *f, size_t len);
 static int npolicy_calls;
 static uint64_t latency = 1;
-static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2];
+static int frames_sent[2], tcp_data_frames[2], tcp_pure_acks[2], tcp_fins[2];
 
 static bool is_tcp(const uint8_t *f, size_t len)
 {
@@ -86,6 +86,8 @@ static int wire_xmit(struct netif *nif, const void *frame, size_t len)
 			tcp_data_frames[from]++;
 		else if (tcp_flags(frame) == 0x10)
 			tcp_pure_acks[from]++;
+		if (tcp_flags(frame) & 0x01)
+			tcp_fins[from]++;
 	}
 	int copies = 1;
 	if (policy) {
@@ -168,6 +170,7 @@ static int setup(void **state)
 	memset(frames_sent, 0, sizeof(frames_sent));
 	memset(tcp_data_frames, 0, sizeof(tcp_data_frames));
 	memset(tcp_pure_acks, 0, sizeof(tcp_pure_acks));
+	memset(tcp_fins, 0, sizeof(tcp_fins));
 	net_stack_init(&sa);
 	setup_if(&ia, "eth0", 1, IP_A);
 	net_stack_init(&sb);
@@ -815,6 +818,30 @@ static void test_timewait_bounded(void **state)
 	}
 	assert_int_equal(n, TCP_TIMEWAIT_MAX);
 	assert_null(tcb_first(&sa));
+}
+
+/* The server closes first, the client then: the server sends one FIN, and once both FINs are
+ * acknowledged TIME_WAIT is quiet.  (Each ACK of the FIN drew another FIN, one sequence
+ * number further on, until the client's own FIN came.) */
+static void test_fin_sent_once(void **state)
+{
+	(void)state;
+	struct pair p;
+	connect_pair(&p, 80, 0);
+	use(1);
+	tcp_close(p.server, false);
+	run_ms(100);
+	assert_int_equal(p.server->state, TCP_FIN_WAIT_2);
+	use(0);
+	assert_int_equal(p.client->state, TCP_CLOSE_WAIT);
+	tcp_close(p.client, false);
+	run_ms(100);
+	assert_int_equal(p.server->state, TCP_TIME_WAIT);
+	assert_null(tcb_first(&sa));
+	assert_int_equal(tcp_fins[1], 1);
+	int sent = frames_sent[1];
+	run_ms(10000);
+	assert_int_equal(frames_sent[1], sent);
 }
 
 static void test_backlog(void **state)
@@ -1551,6 +1578,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_syn_reopens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fin_sent_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ack_loop_damped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timewait_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),

@@ -378,7 +378,9 @@ static void output(struct tcp_sock *t)
 			send_seg(t, t->snd_nxt, F_ACK, 0, 0);
 		return;
 	}
-	for (;;) {
+	/* once the FIN is acknowledged only ACKs are left to send (the loop would see an empty
+	 * buffer with the FIN queued, and send another FIN one sequence number further on) */
+	while (!fin_acked(t)) {
 		uint32_t off = t->snd_nxt - t->snd_una;
 		if (off > t->sndbuf.len) /* the FIN is in flight */
 			break;

@@ -1090,11 +1090,16 @@ static long io_step(struct io *io, bool send)
 static long recv_op(void *arg)
 {
 	struct io *io = arg;
-	long r = io_step(io, false);
-	if (r > 0 && (io->flags & MSG_WAITALL) && io->s->type == SOCK_STREAM &&
-	    !(io->flags & MSG_PEEK)) {
+	bool waitall =
+	    (io->flags & MSG_WAITALL) && io->s->type == SOCK_STREAM && !(io->flags & MSG_PEEK);
+	long r;
+	/* MSG_WAITALL takes what there is until it has all it asked for or finds nothing more:
+	 * an end of file already behind the data is seen now, where a wait for news would
+	 * sleep on (nothing else comes) */
+	while ((r = io_step(io, false)) > 0 && waitall) {
 		io->done += (size_t)r;
-		return io->done < io->len ? -EAGAIN : (long)io->done;
+		if (io->done == io->len)
+			return (long)io->done;
 	}
 	if (r == 0 && io->done)
 		return (long)io->done;
