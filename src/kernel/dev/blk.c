@@ -33,15 +33,22 @@ static int nslot(void)
 }
 
 /* Where len bytes at off sit in the cache (read in if needed), when they fit in one chunk. */
+/* The slot holding chunk c, or -1. */
+static int slot_of(uint64_t c)
+{
+	for (int s = 0; s < nslot(); s++)
+		if (slot[s].chunk == c + 1)
+			return s;
+	return -1;
+}
+
 const void *blk_peek(uint64_t off, size_t len)
 {
 	char c;
 	if (off % CHUNK + len > CHUNK || blk_read(off, &c, 1))
 		return NULL;
-	for (int s = 0; s < nslot(); s++)
-		if (slot[s].chunk == off / CHUNK + 1)
-			return slot[s].buf + off % CHUNK;
-	return NULL;
+	int s = slot_of(off / CHUNK);
+	return s < 0 ? NULL : slot[s].buf + off % CHUNK;
 }
 
 /* A slot for chunk c: the cached one, or the least recently used (not one used after since,
@@ -104,14 +111,6 @@ void blk_prefetch(const uint64_t *offs, int n)
 	fill(chunks, k);
 }
 
-static bool cached(uint64_t c)
-{
-	for (int s = 0; s < nslot(); s++)
-		if (slot[s].chunk == c + 1)
-			return true;
-	return false;
-}
-
 /*
  * Read chunk c, and in the same batch the chunks after it up to the first
  * one cached: files are mostly read front to back (.beam files, Python's
@@ -125,7 +124,7 @@ static int fill_ahead(uint64_t c)
 	uint64_t chunks[BATCH], last = (rootdev->sectors * 512 - 1) / CHUNK;
 	int k = 0;
 	chunks[k++] = c;
-	for (uint64_t x = c + 1; x <= last && k < BATCH && !cached(x); x++)
+	for (uint64_t x = c + 1; x <= last && k < BATCH && slot_of(x) < 0; x++)
 		chunks[k++] = x;
 	int e = fill(chunks, k);
 	return e && k > 1 ? fill(&c, 1) : e; /* no memory for more slots: the one chunk */
@@ -140,16 +139,12 @@ int blk_read(uint64_t off, void *buf, size_t len)
 	while (len) {
 		uint64_t c = off / CHUNK, in = off % CHUNK;
 		size_t n = MIN(len, CHUNK - in);
-		int s;
-		for (s = 0; s < nslot() && slot[s].chunk != c + 1; s++)
-			;
-		if (s == nslot()) {
+		int s = slot_of(c);
+		if (s < 0) {
 			int e = fill_ahead(c);
 			if (e)
 				return e;
-			for (s = 0; s < nslot() && slot[s].chunk != c + 1; s++)
-				;
-			if (s == nslot())
+			if ((s = slot_of(c)) < 0)
 				return -5;
 		}
 		slot[s].used = ++tick;

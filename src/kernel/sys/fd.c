@@ -578,9 +578,7 @@ static int wait_mask(uint64_t umask, uint64_t size)
 		return -EINVAL;
 	if (!vm_user_ok(umask, 8))
 		return -EFAULT;
-	current->saved_mask = current->sigmask;
-	current->mask_saved = true;
-	current->sigmask = *(const uint64_t *)umask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	sigmask_for_wait(*(const uint64_t *)umask);
 	return 0;
 }
 

@@ -236,14 +236,21 @@ SYSCALL4(rt_tgsigqueueinfo, long, tgid, long, tid, long, sig, uint64_t, uinfo)
 }
 
 /* ---- waiting ---- */
+/* The mask a wait (rt_sigsuspend, ppoll, pselect6) runs with; the caller's comes back after
+ * the handler of the signal that ends it (deliver, rt_sigreturn), or at once without one. */
+void sigmask_for_wait(uint64_t mask)
+{
+	current->saved_mask = current->sigmask;
+	current->mask_saved = true;
+	current->sigmask = mask & ~UNBLOCKABLE;
+}
+
 SYSCALL2(rt_sigsuspend, uint64_t, umask, long, size)
 {
 	if (size != 8)
 		return -EINVAL;
 	UOK(umask, 8);
-	current->saved_mask = current->sigmask;
-	current->mask_saved = true;
-	current->sigmask = *(uint64_t *)umask & ~UNBLOCKABLE;
+	sigmask_for_wait(*(uint64_t *)umask);
 	while (!fasync_sleep(0))
 		;
 	return -EINTR;

@@ -136,6 +136,7 @@ uint32_t cred_fsuid(void);
 uint32_t cred_fsgid(void);
 /* signal.c: t's blocked set, its process's ignored and caught ones */
 void signal_sets(const struct task *t, uint64_t *blocked, uint64_t *ignored, uint64_t *caught);
+void sigmask_for_wait(uint64_t mask); /* signal.c: rt_sigsuspend's, ppoll's, pselect6's mask */
 
 /* paths (fs.c) */
 int lookup_at(long dirfd, uint64_t upath, bool follow, struct node **out);
